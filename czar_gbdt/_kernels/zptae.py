@@ -1,0 +1,123 @@
+"""ZPTAE kernels: Z-score Power-Tanh Absolute Error, in z-space.
+
+``PT(x) = x / (1 + |x|**beta)**c`` with ``c = (1-alpha)/beta``;
+``L = |PT(z_p) - PT(z_t)| + (k*|z_p - z_t|)**gamma``.
+
+The absolute value leaves the true hessian zero (plus a signed ``PT''`` term) almost
+everywhere, so boosting uses a surrogate: the iteratively-reweighted-least-squares
+(IRLS) curvature of the absolute part, ``PT'(z_p)**2 / max(|PT(z_p) - PT(z_t)|, eta)``,
+which is positive and bounded by ``1/eta`` (``PT' <= 1`` for ``alpha`` in [0, 1]),
+plus the penalty's true (convex) curvature with ``|z_p - z_t|`` floored at ``eta`` when
+``gamma < 2``. ``hessian_mode=1`` replaces the IRLS part by the constant 1, as
+lightgbm's built-in L1 objective does.
+"""
+
+import numpy as np
+from numba import prange
+
+from .._jit import parallel_loop, scalar
+
+
+@scalar
+def _pt(x, alpha, beta):
+    return x / (1.0 + abs(x) ** beta) ** ((1.0 - alpha) / beta)
+
+
+@scalar
+def _pt_prime(x, alpha, beta):
+    t = abs(x) ** beta
+    c = (1.0 - alpha) / beta
+    return (1.0 + t) ** (-c - 1.0) * (1.0 + alpha * t)
+
+
+@scalar
+def _pt_second(x, alpha, beta):
+    ax = abs(x)
+    if ax == 0.0:
+        return 0.0
+    t = ax**beta
+    c = (1.0 - alpha) / beta
+    sx = 1.0 if x > 0.0 else -1.0
+    return sx * beta * ax ** (beta - 1.0) * (1.0 + t) ** (-c - 2.0) * ((alpha - c - 1.0) - alpha * c * t)
+
+
+@scalar
+def _loss1(zt, zp, alpha, beta, gamma, k):
+    return abs(_pt(zp, alpha, beta) - _pt(zt, alpha, beta)) + (k * abs(zp - zt)) ** gamma
+
+
+@scalar
+def _grad_hess1(zt, zp, alpha, beta, gamma, k, mode, eta):
+    """``mode`` 0: IRLS surrogate hessian, 1: constant surrogate, 2: exact."""
+    r = zp - zt
+    ar = abs(r)
+    sr = 0.0 if r == 0.0 else (1.0 if r > 0.0 else -1.0)
+    dpt = _pt_prime(zp, alpha, beta)
+    kg = k**gamma
+    g = sr * dpt
+    if gamma != 0.0 and ar > 0.0:
+        g += sr * gamma * kg * ar ** (gamma - 1.0)
+    if mode == 2:
+        h = sr * _pt_second(zp, alpha, beta)
+        if gamma != 0.0 and gamma != 1.0 and ar > 0.0:
+            h += gamma * (gamma - 1.0) * kg * ar ** (gamma - 2.0)
+        return g, h
+    if mode == 0:
+        h = dpt * dpt / max(abs(_pt(zp, alpha, beta) - _pt(zt, alpha, beta)), eta)
+    else:
+        h = 1.0
+    if gamma > 1.0:
+        ar_h = max(ar, eta) if gamma < 2.0 else ar  # |r|**(gamma-2) is unbounded at 0 for gamma < 2
+        h += gamma * (gamma - 1.0) * kg * ar_h ** (gamma - 2.0)
+    return g, h
+
+
+@parallel_loop
+def loss(y_true, y_pred, std, mean, weight, alpha, beta, gamma, k, out):
+    """Per-row loss (times ``weight`` when not empty); returns the bad-row count."""
+    n = y_true.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
+    bad = 0
+    for i in prange(n):
+        sd = std[i] if ns != 1 else std[0]
+        mu = mean[i] if nm != 1 else mean[0]
+        zt = (y_true[i] - mu) / sd
+        zp = (y_pred[i] - mu) / sd
+        if not (np.isfinite(zt) and np.isfinite(zp) and 0.0 < sd < np.inf):
+            bad += 1
+        value = _loss1(zt, zp, alpha, beta, gamma, k)
+        if nw != 0:
+            w = weight[i]
+            if not (np.isfinite(w) and w >= 0.0):
+                bad += 1
+            value *= w
+        out[i] = value
+    return bad
+
+
+@parallel_loop
+def grad_hess(y_true, y_pred, std, mean, weight, mode, alpha, beta, gamma, k, eta,
+              min_hessian, grad_out, hess_out):
+    """Gradient and hessian w.r.t. the raw prediction; returns the bad-row count."""
+    n = y_true.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
+    bad = 0
+    for i in prange(n):
+        sd = std[i] if ns != 1 else std[0]
+        mu = mean[i] if nm != 1 else mean[0]
+        zt = (y_true[i] - mu) / sd
+        zp = (y_pred[i] - mu) / sd
+        if not (np.isfinite(zt) and np.isfinite(zp) and 0.0 < sd < np.inf):
+            bad += 1
+        g, h = _grad_hess1(zt, zp, alpha, beta, gamma, k, mode, eta)
+        g = g / sd
+        h = max(h / sd**2, min_hessian)
+        if nw != 0:
+            w = weight[i]
+            if not (np.isfinite(w) and w >= 0.0):
+                bad += 1
+            g *= w
+            h *= w
+        grad_out[i] = g
+        hess_out[i] = h
+    return bad

@@ -1,0 +1,399 @@
+"""Loss kernels: golden parity, derivatives, properties over extreme inputs, bad input."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import optimize
+
+import czar_gbdt as cg
+from czar_gbdt import testing as ref
+
+HERE = Path(__file__).parent
+
+LOSS_INSTANCES = [
+    cg.CZAR(),
+    cg.CZAR(alpha=0.0, epsilon=0.0),
+    cg.CZAR(alpha=0.5, epsilon=2.0, tau=0.0),
+    cg.CZAR(alpha=0.25, epsilon=1.0, tau=0.5),
+    cg.ZPTAE(),
+    cg.ZPTAE(alpha=0.5, beta=3.0, gamma=1.5, penalty_norm=0.1, hessian="constant"),
+    cg.HalfSquaredError(),
+    cg.FocalLoss(),
+    cg.FocalLoss(gamma=0.5, alpha=0.7),
+    cg.AsymmetricLoss(),
+    cg.AsymmetricLoss(gamma_pos=1.0, gamma_neg=2.0, clip=0.05),
+]
+REGRESSION = [loss for loss in LOSS_INSTANCES if loss.kind == "regression"]
+BINARY = [loss for loss in LOSS_INSTANCES if loss.kind == "binary"]
+
+
+def exact(loss):
+    return loss.with_params(derivatives="exact", min_hessian="none")
+
+
+# --------------------------------------------------------------------------- golden values
+@pytest.fixture(scope="module")
+def czar_golden():
+    return pd.read_csv(HERE / "czar_golden.csv")
+
+
+def assert_rel(actual, expected, rtol=1e-12, what=""):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    err = np.abs(actual - expected)
+    ok = (err <= rtol * np.abs(expected)) | (actual == expected)
+    assert ok.all(), f"{what}: {int((~ok).sum())} rows off, worst at {np.argmax(err)}: {actual[~ok][:3]} vs {expected[~ok][:3]}"
+
+
+def test_czar_golden_parity(czar_golden):
+    assert len(czar_golden) == 7722
+    for (alpha, epsilon, tau), g in czar_golden.groupby(["alpha", "epsilon", "tau"]):
+        kw = dict(std=g["std"].to_numpy(), mean=g["mean"].to_numpy())
+        loss = cg.CZAR(alpha, epsilon, tau, min_hessian="none")
+        what = f"CZAR({alpha}, {epsilon}, {tau})"
+        assert_rel(loss.loss(g.y_true, g.y_pred, **kw), g.loss, what=what + " loss")
+        grad, hess = loss.grad_hess(g.y_true, g.y_pred, **kw)
+        assert_rel(grad, g.grad_ref, what=what + " grad_ref")
+        assert_rel(hess, g.hess_ref, what=what + " hess_ref")
+        grad, hess = exact(loss).grad_hess(g.y_true, g.y_pred, **kw)
+        assert_rel(grad, g.grad_exact, what=what + " grad_exact")
+        assert_rel(hess, g.hess_exact, what=what + " hess_exact")
+
+
+def test_zptae_golden_parity():
+    golden = pd.read_csv(HERE / "zptae_golden.csv")
+    assert len(golden) == 1248
+    for params, g in golden.groupby(["alpha", "beta", "gamma", "penalty_norm"]):
+        loss = cg.ZPTAE(*params)
+        values = loss.loss(g.y_true, g.y_pred, std=g["std"].to_numpy(), mean=g["mean"].to_numpy())
+        assert_rel(values, g.loss, what=f"ZPTAE{params}")
+
+
+def test_czar_canonical_check():
+    loss = cg.CZAR()
+    y, p = np.ones(3), np.array([-0.5, 0.5, 1.5])
+    np.testing.assert_allclose(loss.loss(y, p), [1.277257108913288, 0.270314256882699, 0.260455524262833],
+                               rtol=1e-14)
+    grad, hess = loss.grad_hess(y, p)
+    np.testing.assert_allclose(grad, [-1.433012701892219, -0.617088652765469, 0.172864372318235], rtol=1e-14)
+    np.testing.assert_allclose(hess, [0.866025403784439, 0.997230939256113, 0.866025403784439], rtol=1e-14)
+
+
+@pytest.mark.parametrize("loss", REGRESSION[:4], ids=repr)
+def test_czar_kernel_equals_reference_code(loss):
+    """Random rows, random std/mean: numba == the authors' numpy code to the last bits."""
+    rng = np.random.default_rng(0)
+    n = 5000
+    std = rng.uniform(0.005, 3.0, n)
+    mean = rng.normal(0, 0.5, n)
+    y = mean + std * rng.standard_t(3, n)
+    p = mean + std * rng.normal(0, 1.5, n)
+    p[:50] = y[:50]  # on the kink
+    p[50:100] = mean[50:100]
+    kw = dict(alpha=loss.alpha)
+    np.testing.assert_allclose(loss.loss(y, p, std=std, mean=mean),
+                               ref.czar_loss(y, p, std, mean, epsilon=loss.epsilon, tau=loss.tau, **kw),
+                               rtol=1e-13, atol=1e-15)
+    raw = loss.with_params(min_hessian="none")
+    for exact_mode in (False, True):
+        mine = (exact(loss) if exact_mode else raw).grad_hess(y, p, std=std, mean=mean)
+        theirs = ref.czar_grad_hess(y, p, std, mean, exact=exact_mode, **kw)
+        np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-13, atol=0)
+        np.testing.assert_allclose(mine[1], theirs[1], rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=repr)
+def test_kernel_equals_numpy_reference(loss):
+    rng = np.random.default_rng(1)
+    n = 3000
+    if loss.kind == "binary":
+        y = (rng.random(n) < 0.3).astype(float)
+        x = rng.normal(0, 4, n)
+        x[:20] = np.linspace(-800, 800, 20)
+        kw = {}
+    else:
+        std = rng.uniform(0.01, 2, n)
+        y, x = std * rng.normal(0, 2, n), std * rng.normal(0, 2, n)
+        kw = dict(std=std, mean=0.0)
+    name = type(loss).__name__
+    if name == "CZAR":
+        return  # covered bit for bit above
+    if name == "ZPTAE":
+        p = dict(alpha=loss.alpha, beta=loss.beta, gamma=loss.gamma, penalty_norm=loss.penalty_norm)
+        want_loss = ref.zptae_loss(y, x, kw["std"], 0.0, **p)
+        want = ref.zptae_grad_hess(y, x, kw["std"], 0.0, eta=loss.eta, exact=True, **p)
+        if loss.hessian == "irls":
+            want_ref = ref.zptae_grad_hess(y, x, kw["std"], 0.0, eta=loss.eta, **p)
+            np.testing.assert_allclose(loss.with_params(min_hessian="none").grad_hess(y, x, **kw)[1],
+                                       want_ref[1], rtol=1e-11)
+    elif name == "HalfSquaredError":
+        want_loss = 0.5 * ((x - y) / kw["std"]) ** 2
+        want = ref.squared_error_grad_hess(y, x, kw["std"])
+    elif name == "FocalLoss":
+        want_loss = ref.focal_loss(y, x, loss.alpha, loss.gamma)
+        want = ref.focal_grad_hess(y, x, loss.alpha, loss.gamma, exact=True)
+        want_ref = ref.focal_grad_hess(y, x, loss.alpha, loss.gamma, exact=False)
+        np.testing.assert_allclose(loss.with_params(min_hessian="none").grad_hess(y, x)[1], want_ref[1],
+                                   rtol=1e-11, atol=1e-300)
+    else:
+        p = dict(gamma_pos=loss.gamma_pos, gamma_neg=loss.gamma_neg, clip=loss.clip)
+        want_loss = ref.asymmetric_loss(y, x, **p)
+        want = ref.asymmetric_grad_hess(y, x, exact=True, **p)
+    np.testing.assert_allclose(loss.loss(y, x, **kw), want_loss, rtol=1e-11, atol=1e-300)
+    got = exact(loss).grad_hess(y, x, **kw)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-11, atol=1e-300)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-13)
+
+
+# --------------------------------------------------------------------------- derivatives
+def _kink_free_points(loss, rng, n=400):
+    """Random rows whose 5-point stencil cannot cross a kink of the loss."""
+    if loss.kind == "binary":
+        y = (rng.random(n) < 0.5).astype(float)
+        x = rng.uniform(-12, 12, n)
+        if type(loss).__name__ == "AsymmetricLoss" and loss.clip > 0:
+            # kink where p = clip: keep negatives away from it
+            kink = np.log(loss.clip / (1 - loss.clip))
+            x = np.where((y == 0) & (np.abs(x - kink) < 0.05), x + 0.2, x)
+        return y, x, {}
+    std = rng.uniform(0.01, 3.0, n)
+    mean = rng.normal(0, 0.2, n)
+    zt = rng.normal(0, 2, n)
+    zp = rng.normal(0, 2, n)
+    bad = (np.abs(zp) < 0.05) | (np.abs(zp - zt) < 0.05)
+    zp = np.where(bad, zp + 0.3 * np.sign(zp + 1e-9), zp)
+    bad = (np.abs(zp) < 0.05) | (np.abs(zp - zt) < 0.05)
+    return (mean + std * zt)[~bad], (mean + std * zp)[~bad], dict(std=std[~bad], mean=mean[~bad])
+
+
+def _central(f, x, h):
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+@pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=repr)
+def test_exact_derivatives_match_finite_differences(loss):
+    rng = np.random.default_rng(2)
+    y, x, kw = _kink_free_points(loss, rng)
+    loss = exact(loss)
+    h = 1e-4 * (kw["std"] if kw else 1.0)
+    grad, hess = loss.grad_hess(y, x, **kw)
+    fd_grad = _central(lambda v: loss.loss(y, v, **kw), x, h)
+    fd_hess = _central(lambda v: loss.grad_hess(y, v, **kw)[0], x, h)
+    scale_g = np.abs(grad).max()
+    scale_h = np.abs(hess).max()
+    np.testing.assert_allclose(fd_grad, grad, rtol=5e-6, atol=1e-8 * scale_g)
+    np.testing.assert_allclose(fd_hess, hess, rtol=5e-6, atol=1e-8 * scale_h)
+
+
+def test_czar_reference_differs_from_exact_only_where_documented():
+    loss = cg.CZAR(min_hessian="none")
+    y = np.array([1.0, 1.0, 1.0, 0.0])
+    p = np.array([-0.5, 0.5, 1.5, -0.3])
+    g_ref, h_ref = loss.grad_hess(y, p)
+    g_ex, h_ex = exact(loss).grad_hess(y, p)
+    assert g_ref[1] == g_ex[1]  # region 2: same gradient
+    assert g_ref[0] == g_ex[0]  # region 1 with z_t != 0: same
+    assert g_ref[3] == pytest.approx(g_ex[3] + 1.0, rel=1e-15)  # region 1, z_t == 0: sign(0)=0 instead of s=+1
+    assert g_ex[2] > g_ref[2]  # region 3: the constant s*D*f(d_t) is dropped
+
+
+# --------------------------------------------------------------------------- properties
+finite_z = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+stds = st.floats(1e-12, 1e6, allow_nan=False)
+margins = st.floats(-1e3, 1e3, allow_nan=False)
+
+
+@given(zt=finite_z, zp=finite_z, std=stds, mean=st.floats(-1, 1),
+       loss=st.sampled_from(REGRESSION))
+def test_regression_outputs_finite_and_hessian_floored(zt, zp, std, mean, loss):
+    y = np.array([mean + std * zt])
+    p = np.array([mean + std * zp])
+    value = loss.loss(y, p, std=std, mean=mean)
+    grad, hess = loss.grad_hess(y, p, std=std, mean=mean)
+    assert np.isfinite(value).all() and np.isfinite(grad).all() and np.isfinite(hess).all()
+    assert value[0] >= 0.0  # every regression loss here is >= 0 (softening adds N*L0 >= 0)
+    assert hess[0] >= loss.min_hessian
+
+
+@given(y=st.sampled_from([0.0, 1.0]), x=margins, loss=st.sampled_from(BINARY))
+def test_binary_outputs_finite_and_hessian_floored(y, x, loss):
+    value = loss.loss([y], [x])
+    grad, hess = loss.grad_hess([y], [x])
+    assert np.isfinite(value).all() and np.isfinite(grad).all() and np.isfinite(hess).all()
+    assert value[0] >= 0.0
+    assert hess[0] >= loss.min_hessian
+
+
+@given(zt=finite_z, zp=finite_z, eta=st.floats(1e-3, 1.0))
+def test_zptae_boosting_hessian_positive_and_bounded(zt, zp, eta):
+    loss = cg.ZPTAE(penalty_norm=0.0, eta=eta)  # no penalty: the IRLS part alone
+    _, hess = loss.grad_hess([zt], [zp])
+    assert loss.min_hessian <= hess[0] <= 1.0 / eta + 1e-12
+
+
+@given(zt=st.floats(-50, 50), zp=st.floats(-50, 50))
+def test_czar_loss_minimal_at_truth(zt, zp):
+    loss = cg.CZAR(alpha=0.5)
+    assert loss.loss([zt], [zp])[0] >= loss.loss([zt], [zt])[0] - 1e-12
+
+
+def test_focal_gamma0_is_half_logistic():
+    rng = np.random.default_rng(3)
+    y = (rng.random(2000) < 0.4).astype(float)
+    x = rng.normal(0, 5, 2000)
+    x[:4] = [-1e3, 1e3, -700, 700]
+    loss = cg.FocalLoss(gamma=0.0, alpha=0.5)
+    q = np.where(y == 1, x, -x)  # signed margin: the logistic loss is softplus(-q)
+    logistic = np.logaddexp(0, -q)
+    p = np.exp(-np.logaddexp(0, -x))
+    one_minus_p = np.exp(-np.logaddexp(0, x))
+    np.testing.assert_allclose(loss.loss(y, x), 0.5 * logistic, rtol=1e-13, atol=1e-300)
+    for mode in (loss, exact(loss)):
+        grad, hess = mode.with_params(min_hessian="none").grad_hess(y, x)
+        np.testing.assert_allclose(grad, 0.5 * np.where(y == 1, -one_minus_p, p), rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(hess, 0.5 * p * one_minus_p, rtol=1e-12, atol=1e-300)
+
+
+def test_asymmetric_with_clip0_gamma0_is_logistic():
+    rng = np.random.default_rng(4)
+    y = (rng.random(500) < 0.4).astype(float)
+    x = rng.normal(0, 5, 500)
+    loss = cg.AsymmetricLoss(gamma_pos=0.0, gamma_neg=0.0, clip=0.0)
+    np.testing.assert_allclose(loss.loss(y, x), np.logaddexp(0, np.where(y == 1, -x, x)), rtol=1e-13)
+
+
+# --------------------------------------------------------------------------- the method family
+@pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=repr)
+def test_weights_multiply(loss):
+    rng = np.random.default_rng(5)
+    n = 300
+    y = (rng.random(n) < 0.5).astype(float) if loss.kind == "binary" else rng.normal(0, 1, n)
+    x = rng.normal(0, 1, n)
+    w = rng.uniform(0, 3, n)
+    np.testing.assert_allclose(loss.loss(y, x, weight=w), w * loss.loss(y, x), rtol=1e-15)
+    g, h = loss.grad_hess(y, x)
+    gw, hw = loss.grad_hess(y, x, weight=w)
+    np.testing.assert_allclose(gw, w * g, rtol=1e-15)
+    np.testing.assert_allclose(hw, w * h, rtol=1e-15)
+    assert loss(y, x, weight=w) == pytest.approx(np.average(loss.loss(y, x), weights=w), rel=1e-14)
+
+
+@pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=repr)
+def test_dtypes_and_readonly_inputs(loss):
+    rng = np.random.default_rng(6)
+    n = 100
+    y = (rng.random(n) < 0.5).astype(np.float32) if loss.kind == "binary" else rng.normal(0, 1, n)
+    x = rng.normal(0, 1, n)
+    y.setflags(write=False)
+    x.setflags(write=False)
+    g64, h64 = loss.grad_hess(y, x)
+    g32, h32 = loss.grad_hess(y, x, dtype=np.float32)
+    assert g32.dtype == h32.dtype == np.float32 and g64.dtype == np.float64
+    np.testing.assert_allclose(g32, g64, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(h32, h64, rtol=1e-6, atol=1e-30)
+    assert loss.loss(y, x, dtype=np.float32).dtype == np.float32
+    out = (np.empty(n), np.empty(n))
+    res = loss.grad_hess(y, x.astype(np.float32), out=out)
+    assert res[0] is out[0] and res[1] is out[1]
+    assert loss.loss(y[:0], x[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=repr)
+def test_init_score_is_the_constant_minimiser(loss):
+    rng = np.random.default_rng(7)
+    n = 500
+    if loss.kind == "binary":
+        y = (rng.random(n) < 0.3).astype(float)
+        kw = dict(weight=rng.uniform(0.5, 2, n))
+    else:
+        y = rng.standard_t(4, n) * 0.02 + 0.001
+        kw = dict(std=rng.uniform(0.01, 0.03, n), weight=rng.uniform(0.5, 2, n))
+    c = loss.init_score(y, **kw)
+    best = optimize.minimize_scalar(lambda v: loss(y, np.full(n, v), **kw), bracket=(c - 0.1, c + 0.1),
+                                    tol=1e-12)
+    assert loss(y, np.full(n, c), **kw) <= best.fun + 1e-12
+    assert c == pytest.approx(best.x, abs=1e-5)
+
+
+def test_params_repr_and_registry():
+    loss = cg.get_loss("czar", alpha=0.5)
+    assert repr(loss) == "CZAR(alpha=0.5, epsilon=1.0, tau=0.05)"
+    assert loss.params == {"alpha": 0.5, "epsilon": 1.0, "tau": 0.05}
+    assert cg.CZAR(**loss.get_params()) == loss
+    assert repr(cg.get_loss("czar", derivatives="exact")).endswith("derivatives='exact')")
+    assert set(cg.LOSSES) == {"czar", "zptae", "mse", "focal", "asymmetric"}
+    for name, cls in cg.LOSSES.items():
+        inst = cg.get_loss(name)
+        assert isinstance(inst, cls) and cls(**inst.get_params()) == inst
+        assert eval(repr(inst), vars(cg)) == inst
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("arg", ["y_true", "y_pred", "std", "weight", "mean"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_names_the_argument(arg, bad):
+    kw = dict(y_true=np.array([0.1, 0.2, 0.3]), y_pred=np.array([0.0, 0.1, 0.4]),
+              std=np.array([1.0, 2.0, 0.5]), mean=np.zeros(3), weight=np.ones(3))
+    kw[arg] = kw[arg].copy()
+    kw[arg][1] = bad
+    loss = cg.CZAR()
+    with pytest.raises(ValueError, match=rf"^{arg} must be .*got {bad!r} at row 1"):
+        loss.grad_hess(**kw)
+    with pytest.raises(ValueError, match=rf"^{arg} must be"):
+        loss.loss(**kw)
+
+
+@pytest.mark.parametrize("loss", REGRESSION, ids=repr)
+@pytest.mark.parametrize("std", [0.0, -1.0])
+def test_nonpositive_std(loss, std):
+    with pytest.raises(ValueError, match=r"^std must be > 0; got"):
+        loss.grad_hess([0.1, 0.2], [0.0, 0.0], std=std)
+
+
+def test_negative_weight_and_bad_labels():
+    with pytest.raises(ValueError, match=r"^weight must be >= 0; got -1.0"):
+        cg.CZAR().grad_hess([0.1, 0.2], [0.0, 0.0], weight=[1.0, -1.0])
+    with pytest.raises(ValueError, match=r"^y_true must be 0 or 1 \(binary labels\); got 0.5"):
+        cg.FocalLoss().grad_hess([0.5, 1.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"^y_pred must be finite; got nan"):
+        cg.AsymmetricLoss().loss([0.0, 1.0], [np.nan, 0.0])
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, np.nan])
+def test_alpha_out_of_range(alpha):
+    with pytest.raises(ValueError, match=r"^alpha must be"):
+        cg.CZAR(alpha=alpha)
+    with pytest.raises(ValueError, match=r"^alpha must be"):
+        cg.get_loss("focal", alpha=alpha)
+
+
+def test_misaligned_arrays():
+    with pytest.raises(ValueError, match=r"^y_pred has 2 rows but y_true has 3"):
+        cg.CZAR().grad_hess([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match=r"^std must be a scalar or have one value per row \(3 rows\)"):
+        cg.CZAR().loss([1, 2, 3], [1, 2, 3], std=[1, 2])
+    with pytest.raises(ValueError, match=r"^weight must be a scalar or have one value per row"):
+        cg.CZAR().grad_hess([1, 2, 3], [1, 2, 3], weight=np.ones(4))
+
+
+def test_unknown_loss_lists_known_names():
+    with pytest.raises(ValueError, match=r"unknown loss 'czr'; known losses: asymmetric, czar, focal, mse, zptae"):
+        cg.get_loss("czr")
+    with pytest.raises(ValueError, match=r"bad parameters for loss 'czar'.*'gamma'"):
+        cg.get_loss("czar", gamma=2)
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match=r"^epsilon must be in \[0, inf\]; got -1.0"):
+        cg.CZAR(epsilon=-1)
+    with pytest.raises(ValueError, match=r"^derivatives must be one of"):
+        cg.CZAR(derivatives="approx")
+    with pytest.raises(ValueError, match=r"^hessian must be one of"):
+        cg.ZPTAE(hessian="newton")
+    with pytest.raises(ValueError, match=r"^min_hessian must be in"):
+        cg.CZAR(min_hessian=-1)
+    with pytest.raises(ValueError, match=r"^dtype must be np.float32 or np.float64"):
+        cg.CZAR().loss([1.0], [1.0], dtype=np.int64)
