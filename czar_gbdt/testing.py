@@ -220,3 +220,32 @@ def squared_error_grad_hess(y_true, y_pred, std=1.0):
     r = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
     v = 1.0 / np.broadcast_to(np.asarray(std, dtype=float), r.shape) ** 2
     return r * v, v.copy()
+
+
+def toy_objective_factory(cfg: dict):
+    """A cheap, deterministic tuning objective for tests of storage, workers and resume.
+
+    It suggests the configuration's parameters like the real objective, reports one
+    intermediate value per "fold", optionally sleeps ``cfg["_toy"]["sleep"]`` seconds per
+    fold (so that a test can kill a worker mid-trial) and returns a smooth function of
+    the numeric parameters. Module-level so that spawned worker processes can import it.
+    """
+    import time
+
+    from .tuning import suggest_params
+
+    toy = cfg.get("_toy", {})
+    sleep, folds = toy.get("sleep", 0.0), toy.get("folds", 3)
+
+    def objective(trial):
+        params = suggest_params(trial, cfg)
+        numbers = [v for v in (*params["booster"].values(), *params["loss_params"].values())
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        value = -sum((v - 0.5) ** 2 for v in numbers)
+        for fold in range(folds):
+            trial.report(value, fold)
+            time.sleep(sleep)
+        trial.set_user_attr("pid", __import__("os").getpid())
+        return value
+
+    return objective

@@ -1,0 +1,347 @@
+"""Run configurations (TOML): schema, defaults and validation before any work starts.
+
+A configuration describes one study: the data, the walk-forward splits, the booster and
+its parameters, the loss and its parameters, and the optuna study (name, storage,
+sampler, pruner, trials, seed). Every value may be fixed or, under ``[model.params]``
+and ``[loss.<name>]`` (and ``loss.name``, ``model.backend``), a search range:
+
+.. code-block:: toml
+
+    learning_rate = 0.05                                # fixed
+    learning_rate = { low = 0.01, high = 0.2, log = true }  # float range (int if both ends are ints)
+    num_leaves = { low = 8, high = 64, step = 8 }
+    name = { choices = ["czar", "mse"] }                 # categorical
+
+An unknown key, a wrong type or a value out of range raises :class:`ConfigError`
+naming the dotted key (``loss.czar.alpha``) before any data is loaded.
+See ``configs/README.md`` for the full reference.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .losses import LOSSES, get_loss
+
+__all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS"]
+
+
+class ConfigError(ValueError):
+    """A configuration problem, reported with the dotted key it concerns."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """A numeric search range (``int`` when both ends are ints and no ``log`` float step)."""
+
+    low: float
+    high: float
+    log: bool = False
+    step: float | None = None
+
+    @property
+    def is_int(self) -> bool:
+        return isinstance(self.low, int) and isinstance(self.high, int) and (
+            self.step is None or isinstance(self.step, int))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A categorical search space."""
+
+    choices: tuple
+
+
+#: Defaults of every section; a key absent here is unknown (except under the free-form
+#: tables ``model.params`` and ``loss.<name>``, which are checked against the backend's and
+#: the loss's own parameter names).
+DEFAULTS: dict[str, Any] = {
+    "study": {
+        "name": "czar_gbdt",
+        "storage": "",  # "" -> sqlite:///<runs_dir>/<name>.db
+        "runs_dir": "runs",
+        "n_trials": 20,
+        "seed": 0,
+        "sampler": "tpe",
+        "pruner": "median",
+        "objective": "rank_ic",
+        "heartbeat_interval": 10,
+        "grace_period": 30,
+        "max_retry": 3,
+        "n_startup_trials": 5,
+    },
+    "data": {
+        "source": "ff49",  # "ff49" or a path to a long panel (CSV or Parquet)
+        "start": "",
+        "end": "",
+        "horizon": 5,
+        "target_transform": "demean",
+        "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
+        "panel": {
+            "date_col": "date", "asset_col": "asset", "target_col": "target",
+            "feature_cols": [], "std_col": "", "mean_col": "", "weight_col": "",
+        },
+    },
+    "splits": {
+        "train_size": 0,  # 0: expanding window
+        "min_train_size": 500,
+        "test_size": 250,
+        "step": 0,  # 0: test_size
+        "gap": 0,  # 0: the horizon
+        "valid_size": 0,
+        "holdout": 250,
+        "max_splits": 0,  # 0: all
+    },
+    "model": {
+        "backend": "lightgbm",
+        "num_boost_round": 200,
+        "early_stopping_rounds": 0,  # 0: none (needs splits.valid_size > 0 otherwise)
+        "params": {},
+    },
+    "loss": {"name": "czar"},
+}
+
+_CHOICES = {
+    "study.sampler": ("tpe", "random"),
+    "study.pruner": ("median", "none"),
+    "study.objective": ("rank_ic", "icir"),
+    "data.target_transform": ("raw", "demean", "zscore"),
+    "model.backend": ("lightgbm", "xgboost", "catboost"),
+}
+_POSITIVE_INT = {
+    "study.n_trials", "study.heartbeat_interval", "study.grace_period", "data.horizon",
+    "splits.min_train_size", "splits.test_size", "model.num_boost_round", "study.n_startup_trials",
+    "data.features.vol_window",
+}
+_NON_NEGATIVE_INT = {
+    "study.seed", "study.max_retry", "splits.train_size", "splits.step", "splits.gap", "splits.valid_size",
+    "splits.holdout", "splits.max_splits", "model.early_stopping_rounds",
+}
+#: keys whose value may be a search space
+_SEARCHABLE = {"model.backend", "loss.name"}
+
+#: Booster parameters a config may set (and search) per backend: the common ones.
+BOOSTER_PARAMS: dict[str, frozenset[str]] = {
+    "lightgbm": frozenset({
+        "learning_rate", "num_leaves", "max_depth", "min_child_samples", "min_data_in_leaf",
+        "min_sum_hessian_in_leaf", "min_child_weight", "subsample", "bagging_fraction", "bagging_freq",
+        "subsample_freq", "colsample_bytree", "feature_fraction", "reg_alpha", "lambda_l1", "reg_lambda",
+        "lambda_l2", "min_split_gain", "min_gain_to_split", "max_bin", "extra_trees", "num_threads",
+        "path_smooth",
+    }),
+    "xgboost": frozenset({
+        "learning_rate", "eta", "max_depth", "min_child_weight", "subsample", "colsample_bytree",
+        "colsample_bylevel", "colsample_bynode", "reg_alpha", "alpha", "reg_lambda", "lambda", "gamma",
+        "min_split_loss", "max_bin", "tree_method", "grow_policy", "max_leaves", "nthread",
+        "max_delta_step",
+    }),
+    "catboost": frozenset({
+        "learning_rate", "depth", "l2_leaf_reg", "random_strength", "bagging_temperature", "subsample",
+        "rsm", "border_count", "min_data_in_leaf", "grow_policy", "thread_count", "bootstrap_type",
+    }),
+}
+
+
+def _suggest(key: str, value: str, options) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _parse_space(key: str, value: Any) -> Any:
+    """A fixed value stays as it is; a ``{low, high[, log, step]}`` or ``{choices}`` table
+    becomes a :class:`Range` or :class:`Choices`."""
+    if not isinstance(value, dict):
+        return value
+    if "choices" in value:
+        extra = set(value) - {"choices"}
+        if extra:
+            raise ConfigError(f"{key}: a choices table takes only 'choices'; unknown key(s) {sorted(extra)}.")
+        choices = value["choices"]
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError(f"{key}.choices must be a non-empty list; got {choices!r}.")
+        return Choices(tuple(choices))
+    extra = set(value) - {"low", "high", "log", "step"}
+    if extra or "low" not in value or "high" not in value:
+        raise ConfigError(
+            f"{key}: a search range is {{ low = ..., high = ... [, log = true] [, step = ...] }} or "
+            f"{{ choices = [...] }}; got keys {sorted(value)}.")
+    low, high = value["low"], value["high"]
+    for end, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ConfigError(f"{key}.{end} must be a finite number; got {v!r}.")
+    if low > high:
+        raise ConfigError(f"{key}: low must be <= high; got low={low!r}, high={high!r}.")
+    log = value.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{key}.log must be true or false; got {log!r}.")
+    if log and low <= 0:
+        raise ConfigError(f"{key}: a log range needs low > 0; got low={low!r}.")
+    step = value.get("step")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
+        raise ConfigError(f"{key}.step must be a positive number; got {step!r}.")
+    return Range(low, high, log, step)
+
+
+def _space_values(space: Any) -> list:
+    """Representative values of a space (ends of a range, every choice) for validation."""
+    if isinstance(space, Range):
+        return [space.low, space.high]
+    if isinstance(space, Choices):
+        return list(space.choices)
+    return [space]
+
+
+def _merge(key: str, defaults: dict, given: dict, free: set[str]) -> dict:
+    if not isinstance(given, dict):
+        raise ConfigError(f"{key or 'the configuration'} must be a table; got {given!r}.")
+    out = copy.deepcopy(defaults)
+    for name, value in given.items():
+        dotted = f"{key}.{name}" if key else name
+        if dotted in free:
+            out[name] = value
+            continue
+        if name not in defaults:
+            raise ConfigError(
+                f"unknown key {dotted!r}{_suggest(dotted, name, defaults)}; "
+                f"known keys{' in [' + key + ']' if key else ''}: {', '.join(sorted(defaults))}.")
+        if isinstance(defaults[name], dict) and defaults[name]:
+            out[name] = _merge(dotted, defaults[name], value, free)
+        else:
+            out[name] = value
+    return out
+
+
+def _check_type(key: str, value: Any, default: Any) -> None:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, list):
+        ok = isinstance(value, list)
+    else:
+        ok = True
+    if not ok:
+        raise ConfigError(f"{key} must be a {type(default).__name__}; got {value!r}.")
+
+
+def validate_config(raw: dict) -> dict:
+    """Merge ``raw`` over :data:`DEFAULTS`, check every key and value, and parse search spaces.
+
+    Returns the complete configuration (plain dicts; search spaces as :class:`Range` /
+    :class:`Choices`). Raises :class:`ConfigError` naming the first bad key.
+    """
+    loss_tables = {f"loss.{name}" for name in LOSSES}
+    free = {"model.params", "loss.name", "model.backend"} | loss_tables
+    cfg = _merge("", DEFAULTS, raw, free)
+
+    for section in ("study", "data", "splits", "model"):
+        for name, default in DEFAULTS[section].items():
+            key = f"{section}.{name}"
+            if key in free or isinstance(default, dict):
+                continue
+            _check_type(key, cfg[section][name], default)
+    for name in ("features", "panel"):
+        for sub, default in DEFAULTS["data"][name].items():
+            _check_type(f"data.{name}.{sub}", cfg["data"][name][sub], default)
+    for key in _POSITIVE_INT | _NON_NEGATIVE_INT:
+        section, *rest = key.split(".")
+        value = cfg[section]
+        for part in rest:
+            value = value[part]
+        if key in _POSITIVE_INT and value <= 0:
+            raise ConfigError(f"{key} must be > 0; got {value!r}.")
+        if key in _NON_NEGATIVE_INT and value < 0:
+            raise ConfigError(f"{key} must be >= 0; got {value!r}.")
+    for key, options in _CHOICES.items():
+        section, name = key.split(".")
+        value = cfg[section][name]
+        if key in _SEARCHABLE:
+            value = _parse_space(key, value)
+            cfg[section][name] = value
+        for v in _space_values(value):
+            if v not in options:
+                raise ConfigError(f"{key} must be one of {options}; got {v!r}{_suggest(key, str(v), options)}.")
+    windows = cfg["data"]["features"]["windows"]
+    if not windows or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in windows):
+        raise ConfigError(f"data.features.windows must be a non-empty list of positive ints; got {windows!r}.")
+    gap = cfg["splits"]["gap"]
+    if gap and gap < cfg["data"]["horizon"]:
+        raise ConfigError(
+            f"splits.gap must be >= data.horizon ({cfg['data']['horizon']}): a label over t+1..t+h overlaps "
+            f"the test window otherwise (leak); got {gap}.")
+    if cfg["model"]["early_stopping_rounds"] and not cfg["splits"]["valid_size"]:
+        raise ConfigError("model.early_stopping_rounds needs splits.valid_size > 0 (the validation slice "
+                          "that early stopping watches); got valid_size = 0.")
+
+    # booster parameters, checked against every backend the search may pick
+    backends = _space_values(cfg["model"]["backend"])
+    params = cfg["model"]["params"]
+    if not isinstance(params, dict):
+        raise ConfigError(f"model.params must be a table; got {params!r}.")
+    for name, value in list(params.items()):
+        key = f"model.params.{name}"
+        for backend in backends:
+            known = BOOSTER_PARAMS[backend]
+            if name not in known:
+                raise ConfigError(f"unknown {backend} parameter {key!r}{_suggest(key, name, known)}; "
+                                  f"known: {', '.join(sorted(known))}.")
+        params[name] = _parse_space(key, value)
+
+    # loss name and parameters: every loss the search may pick, at every end of every range
+    loss_cfg = cfg["loss"]
+    loss_cfg["name"] = _parse_space("loss.name", loss_cfg["name"])
+    names = _space_values(loss_cfg["name"])
+    for name in names:
+        if name not in LOSSES:
+            raise ConfigError(f"loss.name must be one of {sorted(LOSSES)}; got {name!r}"
+                              f"{_suggest('loss.name', str(name), LOSSES)}.")
+    for key in loss_tables:
+        name = key.split(".")[1]
+        table = loss_cfg.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key} must be a table; got {table!r}.")
+        known = set(LOSSES[name].param_defaults) | {"derivatives", "min_hessian"}
+        parsed = {}
+        for pname, value in table.items():
+            pkey = f"{key}.{pname}"
+            if pname not in known:
+                raise ConfigError(f"unknown parameter {pkey!r}{_suggest(pkey, pname, known)}; "
+                                  f"{name} takes: {', '.join(sorted(known))}.")
+            parsed[pname] = _parse_space(pkey, value)
+            for v in _space_values(parsed[pname]):
+                try:
+                    get_loss(name, **{pname: v})
+                except ValueError as exc:
+                    raise ConfigError(f"{pkey}: {exc}") from None
+        loss_cfg[name] = parsed
+    return cfg
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+    """Read a TOML file and validate it (see :func:`validate_config`).
+
+    ``overrides`` is a nested dict merged over the file (the CLI's ``--trials`` etc.).
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {str(path)!r}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}.") from None
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    cfg = validate_config(raw)
+    cfg["_path"] = str(path)
+    return cfg

@@ -1,0 +1,287 @@
+"""Optuna tuner: search loss and booster parameters against walk-forward rank IC.
+
+:func:`tune` runs a study described by a configuration (see :mod:`czar_gbdt.config`)
+on one process or several worker processes sharing one storage:
+
+- storage: a SQLite file under ``study.runs_dir`` by default, or any SQLAlchemy URL.
+  SQLite cannot serve concurrent writers safely, so ``workers > 1`` requires a
+  client-server database (PostgreSQL, MySQL) and is refused for SQLite.
+- ``study.n_trials`` is the *total* number of finished trials the study should hold:
+  re-running the same command resumes the study and runs only what is missing, and
+  completed trials are never lost or repeated.
+- heartbeats: a trial whose worker died (even by SIGKILL) stops beating; after
+  ``grace_period`` seconds another worker (or the next run) marks it failed and
+  re-queues its parameters (:class:`optuna.storages.RetryHeartbeatStaleTrialCallback`).
+- pruning: after each walk-forward fold the running objective is reported as one step
+  (a step reported twice is ignored by optuna, so per-iteration pruning callbacks would
+  not work across folds) and ``trial.should_prune()`` is checked; per-fold figures are
+  kept as trial user attributes.
+- the final holdout period is never seen by any trial; :func:`report` evaluates the best
+  trial on it once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import multiprocessing
+import os
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import optuna
+from optuna.trial import TrialState
+
+from .config import Choices, ConfigError, Range, load_config
+
+__all__ = ["tune", "storage_url", "make_storage", "open_study", "suggest_params", "count_trials"]
+
+log = logging.getLogger(__name__)
+
+
+#: Trial states that count towards ``n_trials``.
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class SurplusTrial(Exception):
+    """Raised inside a trial that two racing workers started for the last free slot."""
+
+
+def storage_url(cfg: dict) -> str:
+    """The study's storage URL: ``study.storage`` or a SQLite file under ``study.runs_dir``."""
+    url = cfg["study"]["storage"]
+    if url:
+        return url
+    runs = Path(cfg["study"]["runs_dir"])
+    runs.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{runs / (cfg['study']['name'] + '.db')}"
+
+
+def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorage:
+    """An RDB storage with heartbeats and retry of trials whose worker died."""
+    url = url or storage_url(cfg)
+    study = cfg["study"]
+    engine_kwargs = {"pool_pre_ping": True} if not url.startswith("sqlite") else {
+        "connect_args": {"timeout": 60}}
+    # optuna marks heartbeats experimental; they are what makes a killed worker's trial
+    # recoverable, so the warning is noise here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=study["heartbeat_interval"],
+            grace_period=study["grace_period"],
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=study["max_retry"]),
+        )
+
+
+def open_study(cfg: dict, storage: optuna.storages.BaseStorage | None = None, *,
+               worker: int = 0) -> optuna.Study:
+    """Create the study or load it if it exists (same name and storage).
+
+    Worker ``i`` seeds its sampler with ``study.seed + i``: samplers seeded alike in
+    several processes would propose the same parameters in every one of them.
+    """
+    study_cfg = cfg["study"]
+    seed = study_cfg["seed"] + worker
+    if study_cfg["sampler"] == "tpe":
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=study_cfg["n_startup_trials"])
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    if study_cfg["pruner"] == "median":
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=study_cfg["n_startup_trials"], n_warmup_steps=1)
+    else:
+        pruner = optuna.pruners.NopPruner()
+    return optuna.create_study(
+        storage=storage if storage is not None else make_storage(cfg),
+        study_name=study_cfg["name"],
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
+    )
+
+
+def count_trials(study: optuna.Study, states=FINISHED) -> int:
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
+    if isinstance(space, Range):
+        if space.is_int:
+            return trial.suggest_int(name, space.low, space.high, step=space.step or 1, log=space.log)
+        return trial.suggest_float(name, float(space.low), float(space.high), log=space.log,
+                                   step=None if space.log else space.step)
+    if isinstance(space, Choices):
+        return trial.suggest_categorical(name, list(space.choices))
+    return space
+
+
+def suggest_params(trial: optuna.Trial, cfg: dict) -> dict:
+    """Concrete parameters of one trial: backend, booster parameters, loss name and parameters.
+
+    Parameter names in the study are prefixed (``model.learning_rate``,
+    ``czar.alpha``) so that losses sharing a parameter name keep separate distributions.
+    """
+    backend = _suggest_value(trial, "model.backend", cfg["model"]["backend"])
+    booster = {name: _suggest_value(trial, f"model.{name}", space)
+               for name, space in cfg["model"]["params"].items()}
+    loss_name = _suggest_value(trial, "loss.name", cfg["loss"]["name"])
+    loss_params = {name: _suggest_value(trial, f"{loss_name}.{name}", space)
+                   for name, space in cfg["loss"].get(loss_name, {}).items()}
+    return {"backend": backend, "booster": booster, "loss": loss_name, "loss_params": loss_params}
+
+
+def fixed_params(trial: optuna.trial.FrozenTrial, cfg: dict) -> dict:
+    """The parameters of a finished trial, rebuilt the way :func:`suggest_params` made them."""
+    fixed = optuna.trial.FixedTrial(dict(trial.params))
+    return suggest_params(fixed, cfg)
+
+
+def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna.Trial], float],
+                 worker: int = 0) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones."""
+    storage = make_storage(cfg, url)
+    study = open_study(cfg, storage, worker=worker)
+
+    def guarded(trial: optuna.Trial) -> float:
+        # Two workers may both have seen one free slot: the trial numbers decide who runs.
+        # Trials that are neither failed nor surplus and come before this one take slots.
+        before = [t for t in study.get_trials(deepcopy=False)
+                  if t.number < trial.number and t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
+                  and not t.user_attrs.get("surplus")]
+        if len(before) >= n_trials:
+            trial.set_user_attr("surplus", True)
+            raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
+        return objective(trial)
+
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        finished = count_trials(study)
+        live = count_trials(study, (TrialState.RUNNING, TrialState.WAITING))
+        if finished >= n_trials:
+            return
+        if finished + live >= n_trials:
+            # every remaining slot is taken by a running trial: wait, in case its worker dies
+            time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
+            continue
+        study.optimize(guarded, n_trials=1, catch=(SurplusTrial,), gc_after_trial=False)
+
+
+def _worker_main(cfg: dict, url: str, n_trials: int, objective_factory: Callable | None,
+                 worker: int = 0) -> None:
+    """Entry point of a worker process (spawned, so module state starts fresh)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objective = (objective_factory or default_objective_factory)(cfg)
+    _worker_loop(cfg, url, n_trials, objective, worker)
+
+
+def default_objective_factory(cfg: dict) -> Callable[[optuna.Trial], float]:
+    """The walk-forward rank IC objective of :mod:`czar_gbdt.evaluation` for this config."""
+    from .evaluation import make_objective
+
+    return make_objective(cfg)
+
+
+def _progress(study_getter: Callable[[], int], total: int, stop: threading.Event, enabled: bool) -> None:
+    if not enabled:
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc="trials", unit="trial", dynamic_ncols=True) as bar:
+        while True:
+            done = study_getter()
+            bar.update(max(0, min(done, total) - bar.n))
+            if stop.is_set():
+                bar.update(max(0, min(study_getter(), total) - bar.n))
+                return
+            stop.wait(1.0)
+
+
+def tune(config: dict | str | os.PathLike, *, storage: str | None = None, workers: int = 1,
+         n_trials: int | None = None, show_progress: bool = True,
+         objective_factory: Callable[[dict], Callable[[optuna.Trial], float]] | None = None) -> optuna.Study:
+    """Run (or resume) the study described by ``config`` and return it.
+
+    Parameters
+    ----------
+    config : dict or path
+        A validated configuration (:func:`czar_gbdt.config.load_config`) or a TOML path.
+    storage : str, optional
+        SQLAlchemy URL overriding ``study.storage``.
+    workers : int, default 1
+        Worker processes sharing the study. More than one requires a client-server
+        database: SQLite is refused.
+    n_trials : int, optional
+        Total finished trials the study should hold (overrides ``study.n_trials``).
+    show_progress : bool, default True
+        A progress bar of finished trials on stderr.
+    objective_factory : callable, optional
+        ``factory(cfg) -> objective(trial)``; the default is the walk-forward rank IC
+        objective. Must be picklable (a module-level function) when ``workers > 1``.
+
+    Returns
+    -------
+    optuna.Study
+    """
+    cfg = load_config(config) if not isinstance(config, dict) else config
+    if storage:
+        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1; got {workers}.")
+    total = n_trials if n_trials is not None else cfg["study"]["n_trials"]
+    if total < 1:
+        raise ConfigError(f"n_trials must be >= 1; got {total}.")
+    url = storage_url(cfg)
+    if workers > 1 and url.startswith("sqlite"):
+        raise ConfigError(
+            f"workers={workers} needs a storage that serves concurrent writers (PostgreSQL or MySQL URL in "
+            f"study.storage or --storage); SQLite ({url}) is not safe for parallel workers.")
+    study = open_study(cfg, make_storage(cfg, url))
+    stop = threading.Event()
+    bar = threading.Thread(target=_progress, args=(lambda: count_trials(study), total, stop, show_progress),
+                           daemon=True)
+    bar.start()
+    try:
+        if workers == 1:
+            objective = (objective_factory or default_objective_factory)(cfg)
+            _worker_loop(cfg, url, total, objective)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            procs = [ctx.Process(target=_worker_main, args=(cfg, url, total, objective_factory, i),
+                                 name=f"czar-gbdt-worker-{i}") for i in range(workers)]
+            for p in procs:
+                p.start()
+            for p in procs:
+                p.join()
+            bad = [p.exitcode for p in procs if p.exitcode != 0]
+            if bad:
+                raise RuntimeError(f"{len(bad)} worker(s) exited with codes {bad}; the study is kept and "
+                                   f"re-running the same command resumes it.")
+    finally:
+        stop.set()
+        bar.join()
+    return study
+
+
+def save_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    tmp.replace(path)
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return str(o)

@@ -1,0 +1,133 @@
+"""Tuner plumbing with a toy objective: SQLite resume, PostgreSQL workers, killed workers."""
+
+import multiprocessing
+import os
+import signal
+import time
+import uuid
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from czar_gbdt import tuning
+from czar_gbdt.config import ConfigError, validate_config
+from czar_gbdt.testing import toy_objective_factory
+
+PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
+needs_pg = pytest.mark.skipif(
+    not PG_URL and not os.environ.get("CZAR_GBDT_REQUIRE_PG"),
+    reason="set CZAR_GBDT_PG_URL (eval \"$(.ci/postgres.sh)\") for the PostgreSQL tests",
+)
+
+
+def toy_config(tmp_path, name=None, n_trials=6, **study):
+    cfg = validate_config({
+        "study": {"name": name or f"toy_{uuid.uuid4().hex[:8]}", "runs_dir": str(tmp_path), "n_trials": n_trials,
+                  "sampler": "random", "pruner": "none", "heartbeat_interval": 1, "grace_period": 3, **study},
+        "model": {"params": {"learning_rate": {"low": 0.01, "high": 1.0}, "num_leaves": {"low": 2, "high": 64}}},
+        "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
+    })
+    cfg["_toy"] = {"sleep": 0.0, "folds": 3}
+    return cfg
+
+
+def finished(study):
+    return study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+def test_sqlite_default_storage_and_resume(tmp_path):
+    cfg = toy_config(tmp_path, n_trials=4)
+    study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
+    assert (tmp_path / f"{cfg['study']['name']}.db").exists()
+    first = {t.number: t.params for t in finished(study)}
+    assert len(first) == 4
+    # the same command again: nothing to do, nothing repeated
+    study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
+    assert {t.number: t.params for t in finished(study)} == first
+    # more trials requested: only the missing ones run, the old ones are kept as they were
+    study = tuning.tune(cfg, n_trials=7, objective_factory=toy_objective_factory, show_progress=False)
+    again = {t.number: t.params for t in finished(study)}
+    assert len(again) == 7 and {k: again[k] for k in first} == first
+
+
+def test_sqlite_refuses_parallel_workers(tmp_path):
+    with pytest.raises(ConfigError, match="SQLite .* not safe for parallel workers"):
+        tuning.tune(toy_config(tmp_path), workers=2, objective_factory=toy_objective_factory,
+                    show_progress=False)
+
+
+def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path):
+    """SQLite, one worker: a run killed mid-trial leaves a RUNNING trial; the next run fails and retries it."""
+    cfg = toy_config(tmp_path, n_trials=3)
+    cfg["_toy"]["sleep"] = 30.0
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(target=tuning._worker_main,
+                       args=(cfg, tuning.storage_url(cfg), 3, toy_objective_factory))
+    proc.start()
+    study = tuning.open_study(cfg)
+    deadline = time.time() + 60
+    while not study.get_trials(states=(TrialState.RUNNING,)):
+        assert time.time() < deadline, "worker never started a trial"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    killed = study.get_trials(states=(TrialState.RUNNING,))[0]
+    time.sleep(cfg["study"]["grace_period"] + 1)
+    cfg["_toy"]["sleep"] = 0.0
+    study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
+    trials = study.get_trials()
+    assert study.trials[killed.number].state == TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
+    assert retried[0].params == killed.params
+    assert len(finished(study)) == 3
+
+
+def _pg_config(tmp_path, n_trials, **study):
+    assert PG_URL, "CZAR_GBDT_REQUIRE_PG is set but CZAR_GBDT_PG_URL is not: run .ci/postgres.sh"
+    return toy_config(tmp_path, n_trials=n_trials, storage=PG_URL, **study)
+
+
+@needs_pg
+def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
+    cfg = _pg_config(tmp_path, n_trials=10)
+    cfg["_toy"]["sleep"] = 0.05
+    study = tuning.tune(cfg, workers=2, objective_factory=toy_objective_factory, show_progress=False)
+    done = finished(study)
+    assert len(done) == 10
+    assert len({t.number for t in done}) == 10
+    assert len({tuple(sorted(t.params.items())) for t in done}) == 10  # no parameter set ran twice
+    assert len({t.user_attrs["pid"] for t in done}) == 2  # both workers did work
+    surplus = [t for t in study.get_trials() if t.user_attrs.get("surplus")]
+    assert all(t.state == TrialState.FAIL for t in surplus)
+
+
+@needs_pg
+def test_postgres_worker_killed_mid_run_leaves_study_resumable(tmp_path):
+    cfg = _pg_config(tmp_path, n_trials=6)
+    cfg["_toy"]["sleep"] = 0.5
+    url = tuning.storage_url(cfg)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=tuning._worker_main, args=(cfg, url, 6, toy_objective_factory, i)) for i in range(2)]
+    for p in procs:
+        p.start()
+    study = tuning.open_study(cfg)
+    deadline = time.time() + 60
+    while len(finished(study)) < 1 or not study.get_trials(states=(TrialState.RUNNING,)):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    os.kill(procs[0].pid, signal.SIGKILL)
+    procs[0].join()
+    procs[1].join(timeout=120)  # the survivor finishes the study, retrying the dead worker's trial
+    assert procs[1].exitcode == 0
+    study = tuning.open_study(cfg)
+    done = finished(study)
+    assert len(done) == 6
+    assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+    failed = [t for t in study.get_trials(states=(TrialState.FAIL,)) if not t.user_attrs.get("surplus")]
+    for t in failed:  # every trial of the killed worker was picked up again
+        assert any(r.system_attrs.get("failed_trial") == t.number for r in done)
+    # and the command resumes cleanly: nothing more to run
+    again = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
+    assert [t.number for t in finished(again)] == [t.number for t in done]
