@@ -20,6 +20,7 @@ See ``configs/README.md`` for the full reference.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import math
 import tomllib
@@ -38,16 +39,22 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Range:
-    """A numeric search range (``int`` when both ends are ints and no ``log`` float step)."""
+    """A numeric search range.
+
+    Booster parameters give an integer range when both ends (and the step) are written
+    as integers (``num_leaves = { low = 8, high = 64 }``); loss parameters are always
+    real-valued, so ``alpha = { low = 0, high = 1 }`` searches the interval, not {0, 1}.
+    """
 
     low: float
     high: float
     log: bool = False
     step: float | None = None
+    real: bool = False
 
     @property
     def is_int(self) -> bool:
-        return isinstance(self.low, int) and isinstance(self.high, int) and (
+        return not self.real and isinstance(self.low, int) and isinstance(self.high, int) and (
             self.step is None or isinstance(self.step, int))
 
 
@@ -318,6 +325,8 @@ def validate_config(raw: dict) -> dict:
                 raise ConfigError(f"unknown parameter {pkey!r}{_suggest(pkey, pname, known)}; "
                                   f"{name} takes: {', '.join(sorted(known))}.")
             parsed[pname] = _parse_space(pkey, value)
+            if isinstance(parsed[pname], Range):
+                parsed[pname] = dataclasses.replace(parsed[pname], real=True)
             for v in _space_values(parsed[pname]):
                 try:
                     get_loss(name, **{pname: v})
