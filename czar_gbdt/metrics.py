@@ -1,0 +1,795 @@
+"""Evaluation metrics for cross-sectional return forecasts.
+
+Per-date information coefficients (IC: Pearson, Rank IC: Spearman), their
+summary (mean, ICIR, t-stat, dates used and skipped), directional accuracy and
+a top-k long-short backtest, following the project's evaluation conventions
+(Qlib / alphalens definitions, so the numbers are comparable).
+
+Reusing the date grouping
+-------------------------
+Grouping rows by date is a large part of the cost. :func:`group_dates` does it
+once and returns a :class:`DateGroups` that every function here accepts in
+place of ``dates``; an early-stopping callback scoring the same validation set
+every boosting round should build it once::
+
+    groups = metrics.group_dates(valid_dates)          # once
+    score = metrics.rank_ic(y_valid, pred, dates=groups).mean   # every round
+
+See Also
+--------
+pandas.core.groupby.DataFrameGroupBy.corr : ``df.groupby("date")[["y", "p"]].corr(method="spearman")``
+    is the reference (test oracle) for :func:`rank_ic` and, with
+    ``method="pearson"``, for :func:`ic`.
+scipy.stats.spearmanr, scipy.stats.pearsonr : the single-series reference.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._kernels import metrics as _k
+
+__all__ = [
+    "DateGroups",
+    "ICResult",
+    "TopKResult",
+    "Metric",
+    "METRICS",
+    "group_dates",
+    "ic",
+    "rank_ic",
+    "mean_ic",
+    "mean_rank_ic",
+    "directional_accuracy",
+    "top_k_long_short",
+]
+
+# below this many valid rows the two key sorts run on the calling thread
+_THREADED_SORT_MIN = 200_000
+# keys are sorted in date-aligned chunks of about this many rows
+_SORT_CHUNK = 1 << 14
+# fewer value bits than this in a packed key: use the per-date argsort kernel
+_MIN_VALUE_BITS = 20
+# scratch vectors up to this many rows are kept per thread and reused (see _scratch)
+_KEEP_BUFFER_ROWS = 1 << 21
+_workspace = threading.local()
+
+_DOC_Y = """y_true : array-like of shape (n_samples,)
+        Realised target (for example the forward return).
+    y_pred : array-like of shape (n_samples,)
+        Prediction; only its order within a date matters for rank metrics."""
+
+_DOC_DATES = """dates : array-like of shape (n_samples,), DateGroups or None, default=None
+        Date of each row (any sortable labels: datetimes, integers, ISO
+        strings); rows need not be sorted. A :class:`DateGroups` from
+        :func:`group_dates` skips the grouping step. ``None`` treats the rows
+        as one series (single asset): the result has one "date" labelled
+        ``"all"``."""
+
+
+# --------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------
+
+
+def _as_float_1d(x: Any, name: str) -> np.ndarray:
+    """Return ``x`` as a C-contiguous float64 vector, or raise a named ValueError."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; could not convert it to float64 ({exc}).") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional; got shape {arr.shape}.")
+    return np.ascontiguousarray(arr)
+
+
+def _check_same_length(n: int, other: Any, name: str, ref: str = "y_true") -> None:
+    if len(other) != n:
+        raise ValueError(f"{name} has length {len(other)} but {ref} has length {n}; they must be aligned row by row.")
+
+
+@dataclass(frozen=True, eq=False)
+class DateGroups:
+    """Rows grouped by date, computed once by :func:`group_dates` and reusable.
+
+    Attributes
+    ----------
+    dates : pandas.Index of shape (n_dates,)
+        The distinct dates in ascending order, named ``"date"``.
+    offsets : ndarray of shape (n_dates + 1,)
+        Rows of date ``g`` are ``order[offsets[g]:offsets[g + 1]]``.
+    order : ndarray of shape (n_samples,) or (0,)
+        Row permutation that lists the rows date by date (rows of one date keep
+        their input order). Empty when the rows are already sorted by date.
+    n_samples : int
+        Number of rows the grouping was built for.
+    """
+
+    dates: pd.Index
+    offsets: np.ndarray
+    order: np.ndarray
+    n_samples: int
+
+    @property
+    def n_dates(self) -> int:
+        """Number of distinct dates."""
+        return len(self.dates)
+
+    @property
+    def max_group_size(self) -> int:
+        """Largest number of rows on one date."""
+        return int(np.diff(self.offsets).max()) if self.n_dates else 0
+
+    def codes(self) -> np.ndarray:
+        """Return the date code (0..n_dates-1, in date order) of every row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Integer code of each row's date, in the original row order.
+        """
+        by_group = np.repeat(np.arange(self.n_dates, dtype=np.int64), np.diff(self.offsets))
+        if self.order.shape[0] == 0:
+            return by_group
+        out = np.empty(self.n_samples, np.int64)
+        out[self.order] = by_group
+        return out
+
+
+def group_dates(dates: Any) -> DateGroups:
+    """Group row indices by date once, for reuse across metric calls.
+
+    Parameters
+    ----------
+    dates : array-like of shape (n_samples,) or DateGroups
+        Date of each row; any sortable labels (datetime64, integers, strings).
+        Missing dates (NaT, NaN, None) are an error. A :class:`DateGroups` is
+        returned unchanged.
+
+    Returns
+    -------
+    DateGroups
+        The grouping. Rows already sorted by date take an O(n) path with no
+        permutation; otherwise the dates are factorised and counting-sorted
+        (stable).
+
+    Raises
+    ------
+    ValueError
+        If ``dates`` is not 1-dimensional or has missing values.
+    """
+    if isinstance(dates, DateGroups):
+        return dates
+    if isinstance(dates, (pd.Series, pd.Index)):
+        idx = pd.Index(dates, copy=False)
+        values = None
+        if isinstance(idx, pd.DatetimeIndex):
+            values = idx.asi8
+        elif idx.dtype.kind in "iu":
+            values = idx.to_numpy()
+        arr = idx
+    else:
+        arr = np.asarray(dates)
+        if arr.ndim != 1:
+            raise ValueError(f"dates must be 1-dimensional; got shape {arr.shape}.")
+        values = arr.view(np.int64) if arr.dtype.kind in "mM" and arr.dtype.itemsize == 8 else None
+        if values is None and arr.dtype.kind in "iu":
+            values = arr
+    n = len(arr)
+    if values is not None:
+        values = np.ascontiguousarray(values, dtype=np.int64)
+        offsets, is_sorted = _k.sorted_offsets(values)
+        if is_sorted:
+            uniq = arr[offsets[:-1]]
+            if n and getattr(arr, "dtype", None) is not None and arr.dtype.kind in "mM" and pd.isna(uniq[0]):
+                raise ValueError(f"dates has {int(pd.isna(arr).sum())} missing values (NaT); the first at row 0.")
+            return DateGroups(dates=_date_index(uniq), offsets=offsets, order=np.empty(0, np.int64), n_samples=n)
+        if not (arr.dtype.kind in "mM" and np.any(values == np.iinfo(np.int64).min)):  # no NaT
+            codes, n_groups, first_row = _k.dense_codes(values, 4 * n + 1024)
+            if n_groups >= 0:
+                order, offsets = _k.group_order(codes, n_groups)
+                return DateGroups(dates=_date_index(arr[first_row]), offsets=offsets, order=order, n_samples=n)
+    codes, uniques = pd.factorize(arr, sort=True)
+    if n and codes.min() < 0:
+        bad = np.flatnonzero(codes < 0)
+        raise ValueError(f"dates has {bad.size} missing values (NaT/NaN/None); the first at row {bad[0]}.")
+    order, offsets = _k.group_order(codes.astype(np.int64, copy=False), len(uniques))
+    return DateGroups(dates=_date_index(uniques), offsets=offsets, order=order, n_samples=n)
+
+
+def _date_index(uniques: Any) -> pd.Index:
+    idx = pd.Index(uniques)
+    idx.name = "date"
+    return idx
+
+
+def _single_series(n: int) -> DateGroups:
+    return DateGroups(
+        dates=pd.Index(["all"], name="date"),
+        offsets=np.array([0, n], dtype=np.int64),
+        order=np.empty(0, np.int64),
+        n_samples=n,
+    )
+
+
+def _prepare(y_true: Any, y_pred: Any, dates: Any) -> tuple[np.ndarray, np.ndarray, DateGroups]:
+    yt = _as_float_1d(y_true, "y_true")
+    yp = _as_float_1d(y_pred, "y_pred")
+    _check_same_length(yt.shape[0], yp, "y_pred")
+    if dates is None:
+        groups = _single_series(yt.shape[0])
+    else:
+        if not isinstance(dates, DateGroups):
+            _check_same_length(yt.shape[0], dates, "dates")
+        groups = group_dates(dates)
+        if groups.n_samples != yt.shape[0]:
+            raise ValueError(
+                f"dates (a DateGroups) was built for {groups.n_samples} rows but y_true has length "
+                f"{yt.shape[0]}; build it with group_dates() on the same rows."
+            )
+    return yt, yp, groups
+
+
+# --------------------------------------------------------------------------
+# IC / Rank IC
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ICResult:
+    """Per-date information coefficient and its summary.
+
+    Attributes
+    ----------
+    mean : float
+        Mean of the per-date coefficients over the dates used (NaN if none).
+    std : float
+        Their standard deviation, ``ddof=1`` (NaN with fewer than 2 dates).
+    icir : float
+        ``mean / std``, not annualised (NaN when ``std`` is NaN or 0).
+    t_stat : float
+        ``icir * sqrt(n_dates)``.
+    n_dates : int
+        Dates used: at least 2 valid rows and neither side constant.
+    n_skipped : int
+        Dates present in the input but skipped (their ``per_date`` is NaN).
+    per_date : pandas.Series of shape (n_dates + n_skipped,)
+        Coefficient per date, indexed by the sorted dates, NaN when skipped.
+    method : str
+        ``"spearman"`` (Rank IC) or ``"pearson"`` (IC).
+    """
+
+    mean: float
+    std: float
+    icir: float
+    t_stat: float
+    n_dates: int
+    n_skipped: int
+    per_date: pd.Series
+    method: str
+
+    def __repr__(self) -> str:
+        """Show the summary fields (not the per-date table)."""
+        return (
+            f"ICResult(method={self.method!r}, mean={self.mean:.6g}, std={self.std:.6g}, "
+            f"icir={self.icir:.6g}, t_stat={self.t_stat:.6g}, n_dates={self.n_dates}, "
+            f"n_skipped={self.n_skipped})"
+        )
+
+
+def _summarise(corr: np.ndarray, groups: DateGroups, method: str, name: str) -> ICResult:
+    used = ~np.isnan(corr)
+    n_used = int(used.sum())
+    vals = corr[used]
+    mean = float(vals.mean()) if n_used else math.nan
+    std = float(vals.std(ddof=1)) if n_used >= 2 else math.nan
+    icir = mean / std if std > 0 else math.nan
+    t_stat = icir * math.sqrt(n_used) if n_used else math.nan
+    if n_used == 0:
+        warnings.warn(
+            f"{name}: none of the {len(corr)} dates has 2 or more rows with finite y_true and y_pred "
+            "and non-constant values on both sides; mean is NaN.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    per_date = pd.Series(corr, index=groups.dates, name=name)
+    return ICResult(
+        mean=mean,
+        std=std,
+        icir=icir,
+        t_stat=t_stat,
+        n_dates=n_used,
+        n_skipped=len(corr) - n_used,
+        per_date=per_date,
+        method=method,
+    )
+
+
+def _sort_keys(key_x: np.ndarray, key_y: np.ndarray, off_c: np.ndarray) -> None:
+    """Sort both key vectors in place, in date-aligned chunks, the two sides on two threads.
+
+    The keys are already grouped by date (their leading bits), so sorting
+    chunks of whole dates gives the same result as one sort, with fewer
+    partition levels and cache-sized pieces. ``np.sort`` releases the GIL.
+    """
+    total = key_x.shape[0]
+    if total > _SORT_CHUNK:
+        cuts = off_c[np.searchsorted(off_c, np.arange(_SORT_CHUNK, total, _SORT_CHUNK))]
+        bounds = np.unique(np.concatenate(([0], cuts, [total]))).tolist()
+    else:
+        bounds = [0, total]
+
+    def run(a: np.ndarray) -> None:
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+            a[s:e].sort()
+
+    if total < _THREADED_SORT_MIN:
+        run(key_x)
+        run(key_y)
+        return
+    t = threading.Thread(target=run, args=(key_x,))
+    t.start()
+    run(key_y)
+    t.join()
+
+
+def _scratch(n_keys: int, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Key and rank scratch vectors (two uint64 of ``n_keys``, two float64 of ``n_rows``).
+
+    Kept per thread and reused while ``n_rows <= _KEEP_BUFFER_ROWS`` (at most
+    64 MB per thread): fresh pages cost about as much as filling them, and an
+    eval metric calls again and again with the same sizes.
+    """
+    if n_rows > _KEEP_BUFFER_ROWS:
+        return (
+            np.empty(n_keys, np.uint64),
+            np.empty(n_keys, np.uint64),
+            np.empty(n_rows, np.float64),
+            np.empty(n_rows, np.float64),
+        )
+    buf = getattr(_workspace, "buf", None)
+    if buf is None or buf[0].shape[1] < n_rows:
+        size = max(n_rows, 1024)
+        buf = (np.empty((2, size), np.uint64), np.empty((2, size), np.float64))
+        _workspace.buf = buf
+    keys, ranks = buf
+    return keys[0, :n_keys], keys[1, :n_keys], ranks[0, :n_rows], ranks[1, :n_rows]
+
+
+def _grouped_spearman(yt: np.ndarray, yp: np.ndarray, groups: DateGroups) -> np.ndarray:
+    order, offsets = groups.order, groups.offsets
+    n_groups = groups.n_dates
+    date_bits = int(max(n_groups - 1, 0)).bit_length()
+    pos_bits = max(1, int(max(groups.max_group_size - 1, 0)).bit_length())
+    val_bits = 64 - date_bits - pos_bits
+    if val_bits < _MIN_VALUE_BITS:
+        corr, _ = _k.grouped_spearman_direct(yt, yp, order, offsets)
+        return corr
+    if order.shape[0]:
+        # gather once into date order: every later pass then reads contiguously
+        yt = yt[order]
+        yp = yp[order]
+        order = order[:0]
+    n_valid = _k.count_valid(yt, yp, order, offsets)
+    off_c = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(n_valid, out=off_c[1:])
+    date_shift = val_bits + pos_bits if date_bits > 0 else 64
+    key_x, key_y, rank_x, rank_y = _scratch(int(off_c[-1]), yt.shape[0])
+    _k.pack_rank_keys(yt, yp, order, offsets, off_c, date_shift, 64 - val_bits, pos_bits, key_x, key_y)
+    _sort_keys(key_x, key_y, off_c)
+    return _k.spearman_from_keys(yt, yp, order, offsets, off_c, key_x, key_y, pos_bits, rank_x, rank_y)
+
+
+def rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
+    """Rank IC: per-date Spearman correlation between target and prediction.
+
+    For each date, the rows where both ``y_true`` and ``y_pred`` are finite are
+    ranked (average ranks for ties) and the Pearson correlation of the ranks
+    is taken, exactly as ``df.groupby("date")[["y", "p"]].corr(method="spearman")``
+    does (pairwise deletion of NaN rows). A date with fewer than 2 valid rows or
+    with a constant side gives NaN and is skipped in the summary.
+
+    Parameters
+    ----------
+    {y}
+    {dates}
+
+    Returns
+    -------
+    ICResult
+        ``mean``, ``std`` (ddof=1), ``icir`` = mean / std, ``t_stat`` =
+        icir * sqrt(n_dates), ``n_dates`` used, ``n_skipped`` and ``per_date``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-dimensional, not numeric, or not aligned.
+
+    Notes
+    -----
+    Infinite values are treated like NaN (dropped), where pandas would rank
+    them. The work runs in numba over all dates at once: one vectorised sort
+    of packed (date, value) keys per side, then ranks and correlations per
+    date; there is no Python loop per date.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from czar_gbdt import metrics
+    >>> res = metrics.rank_ic([1, 2, 3, 4], [10, 20, 40, 30], dates=[0, 0, 1, 1])
+    >>> res.per_date.tolist(), res.n_dates
+    ([1.0, -1.0], 2)
+    """
+    yt, yp, groups = _prepare(y_true, y_pred, dates)
+    corr = _grouped_spearman(yt, yp, groups)
+    return _summarise(corr, groups, "spearman", "rank_ic")
+
+
+def ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
+    """IC: per-date Pearson correlation between target and prediction.
+
+    Same conventions as :func:`rank_ic` (pairwise deletion of non-finite rows,
+    NaN and skipped for dates with fewer than 2 valid rows or a constant side),
+    with Pearson instead of Spearman correlation.
+
+    Parameters
+    ----------
+    {y}
+    {dates}
+
+    Returns
+    -------
+    ICResult
+        See :class:`ICResult`; ``method`` is ``"pearson"``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-dimensional, not numeric, or not aligned.
+    """
+    yt, yp, groups = _prepare(y_true, y_pred, dates)
+    corr, _ = _k.grouped_pearson(yt, yp, groups.order, groups.offsets)
+    return _summarise(corr, groups, "pearson", "ic")
+
+
+def mean_rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
+    """Mean Rank IC over dates, ``rank_ic(...).mean`` (higher is better).
+
+    Parameters
+    ----------
+    {y}
+    {dates}
+
+    Returns
+    -------
+    float
+        Mean per-date Spearman correlation.
+    """
+    return rank_ic(y_true, y_pred, dates=dates).mean
+
+
+def mean_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
+    """Mean IC over dates, ``ic(...).mean`` (higher is better).
+
+    Parameters
+    ----------
+    {y}
+    {dates}
+
+    Returns
+    -------
+    float
+        Mean per-date Pearson correlation.
+    """
+    return ic(y_true, y_pred, dates=dates).mean
+
+
+def _fill_doc(func: Callable[..., Any]) -> None:
+    # shared parameter text; docstrings are absent under ``python -OO``
+    if func.__doc__:
+        func.__doc__ = func.__doc__.replace("{y}", _DOC_Y).replace("{dates}", _DOC_DATES)
+
+
+for _f in (rank_ic, ic, mean_rank_ic, mean_ic):
+    _fill_doc(_f)
+
+
+# --------------------------------------------------------------------------
+# directional accuracy
+# --------------------------------------------------------------------------
+
+
+def directional_accuracy(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
+    """Share of rows whose prediction has the sign of the target.
+
+    A row counts as correct when ``sign(y_pred) == sign(y_true)``; rows with a
+    target of exactly 0, or a non-finite target or prediction, are left out. A
+    prediction of exactly 0 is never correct (the target is non-zero).
+
+    Parameters
+    ----------
+    {y}
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative finite row weights; the result is the weighted share.
+
+    Returns
+    -------
+    float
+        Share in [0, 1]; NaN (with a RuntimeWarning) when no row is eligible.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not aligned, or a weight is negative or not finite.
+    """
+    yt = _as_float_1d(y_true, "y_true")
+    yp = _as_float_1d(y_pred, "y_pred")
+    _check_same_length(yt.shape[0], yp, "y_pred")
+    if sample_weight is None:
+        w = np.empty(0, np.float64)
+    else:
+        w = _as_float_1d(sample_weight, "sample_weight")
+        _check_same_length(yt.shape[0], w, "sample_weight")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"sample_weight must be finite and >= 0; {int(bad.sum())} rows are not, the first at row {i} "
+                f"(value {w[i]})."
+            )
+    hits, total = _k.directional_counts(yt, yp, w)
+    if total <= 0:
+        warnings.warn(
+            "directional_accuracy: no row has a finite, non-zero target and a finite prediction "
+            "(with positive weight); returning NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return math.nan
+    return float(hits / total)
+
+
+_fill_doc(directional_accuracy)
+
+
+# --------------------------------------------------------------------------
+# top-k long-short
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TopKResult:
+    """Top-k long-short backtest summary.
+
+    Attributes
+    ----------
+    k : int
+        Assets per leg.
+    mean_spread : float
+        Mean over traded dates of (mean target of the k highest predictions)
+        minus (mean target of the k lowest).
+    std_spread : float
+        Standard deviation of the spread, ``ddof=1``.
+    sharpe : float
+        ``mean_spread / std_spread * sqrt(periods_per_year)``.
+    mean_turnover : float
+        Mean of ``sum_a |w_a(t) - w_a(t_prev)|`` over traded dates, in [0, 4]
+        (the first traded date counts 2: the book is built from cash).
+    cost : float
+        Cost per unit of turnover used for the net figures.
+    mean_net_spread : float
+        Mean of ``spread - cost * turnover``.
+    net_sharpe : float
+        Annualised Sharpe of the net spread.
+    n_dates : int
+        Traded dates (at least ``2 * k`` valid rows).
+    n_skipped : int
+        Dates with fewer than ``2 * k`` valid rows (NaN in ``per_date``).
+    periods_per_year : float
+        Annualisation factor used.
+    per_date : pandas.DataFrame of shape (n_dates + n_skipped, 4)
+        Columns ``spread``, ``turnover``, ``net_spread``, ``n_assets`` (valid
+        rows that date), indexed by date.
+    """
+
+    k: int
+    mean_spread: float
+    std_spread: float
+    sharpe: float
+    mean_turnover: float
+    cost: float
+    mean_net_spread: float
+    net_sharpe: float
+    n_dates: int
+    n_skipped: int
+    periods_per_year: float
+    per_date: pd.DataFrame
+
+    def __repr__(self) -> str:
+        """Show the summary fields (not the per-date table)."""
+        return (
+            f"TopKResult(k={self.k}, mean_spread={self.mean_spread:.6g}, sharpe={self.sharpe:.6g}, "
+            f"mean_turnover={self.mean_turnover:.6g}, cost={self.cost:.6g}, "
+            f"mean_net_spread={self.mean_net_spread:.6g}, net_sharpe={self.net_sharpe:.6g}, "
+            f"n_dates={self.n_dates}, n_skipped={self.n_skipped})"
+        )
+
+
+def _sharpe(x: np.ndarray, periods_per_year: float) -> tuple[float, float, float]:
+    n = x.shape[0]
+    mean = float(x.mean()) if n else math.nan
+    std = float(x.std(ddof=1)) if n >= 2 else math.nan
+    sharpe = mean / std * math.sqrt(periods_per_year) if std > 0 else math.nan
+    return mean, std, sharpe
+
+
+def top_k_long_short(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    dates: Any,
+    assets: Any,
+    k: int = 5,
+    cost: float = 0.0,
+    periods_per_year: float = 252,
+) -> TopKResult:
+    """Top-k long-short portfolio: long the k highest predictions, short the k lowest.
+
+    Each date with at least ``2 * k`` valid rows (finite target and
+    prediction) is traded: weight ``+1/k`` on the k assets with the highest
+    prediction, ``-1/k`` on the k lowest, held for one period, so the date's
+    return is the spread ``mean(y_true[long]) - mean(y_true[short])``. Ties in
+    the prediction are broken by asset label (sorted): among equal
+    predictions the short leg takes the lowest labels, the long leg the
+    highest. Other dates are skipped and counted.
+
+    Turnover on a traded date is ``sum_a |w_a(t) - w_a(t_prev)|`` over all
+    assets, where ``t_prev`` is the previous traded date (the book is held
+    through skipped dates) and the book before the first traded date is empty,
+    so that date counts 2. It lies in [0, 4]: 0 when the book is unchanged,
+    4 when both legs are replaced by the opposite legs. The net spread is
+    ``spread - cost * turnover``.
+
+    Parameters
+    ----------
+    {y}
+    dates : array-like of shape (n_samples,) or DateGroups
+        Date of each row.
+    assets : array-like of shape (n_samples,)
+        Asset label of each row; a (date, asset) pair may appear only once.
+    k : int, default=5
+        Assets per leg, >= 1.
+    cost : float, default=0.0
+        Cost per unit of turnover, in target units (0.001 = 10 bp per unit of
+        weight traded), >= 0.
+    periods_per_year : float, default=252
+        Annualisation factor for the Sharpe ratios (252 for daily rebalancing).
+        With an h-period target and daily dates the periods overlap; use the
+        rebalancing frequency that matches the target.
+
+    Returns
+    -------
+    TopKResult
+        Mean spread, annualised Sharpe, mean turnover, net spread and Sharpe,
+        dates traded and skipped, and the per-date table.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not aligned, ``k``, ``cost`` or ``periods_per_year``
+        are out of range, or a (date, asset) pair is duplicated.
+    """
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be an integer >= 1; got {k!r}.")
+    k = int(k)
+    if not (isinstance(cost, (int, float, np.floating, np.integer)) and np.isfinite(cost) and cost >= 0):
+        raise ValueError(f"cost must be a finite number >= 0; got {cost!r}.")
+    if not (
+        isinstance(periods_per_year, (int, float, np.floating, np.integer))
+        and np.isfinite(periods_per_year)
+        and periods_per_year > 0
+    ):
+        raise ValueError(f"periods_per_year must be a finite number > 0; got {periods_per_year!r}.")
+    if dates is None:
+        raise ValueError("dates is required for top_k_long_short (one portfolio per date); got None.")
+    yt, yp, groups = _prepare(y_true, y_pred, dates)
+    if assets is None:
+        raise ValueError("assets is required for top_k_long_short (turnover follows each asset); got None.")
+    _check_same_length(yt.shape[0], assets, "assets")
+    asset_codes, asset_labels = pd.factorize(assets if isinstance(assets, pd.Index) else np.asarray(assets), sort=True)
+    if asset_codes.size and asset_codes.min() < 0:
+        bad = np.flatnonzero(asset_codes < 0)
+        raise ValueError(f"assets has {bad.size} missing values; the first at row {bad[0]}.")
+    asset_codes = asset_codes.astype(np.int64, copy=False)
+    date_codes = groups.codes()
+    order = np.lexsort((asset_codes, date_codes)).astype(np.int64, copy=False)
+    dc = date_codes[order]
+    ac = asset_codes[order]
+    dup = (dc[1:] == dc[:-1]) & (ac[1:] == ac[:-1])
+    if dup.any():
+        pos = np.flatnonzero(dup)
+        shown = ", ".join(f"({groups.dates[dc[p]]}, {asset_labels[ac[p]]})" for p in pos[:5])
+        raise ValueError(f"(date, asset) pairs must be unique; {pos.size} duplicated rows, e.g. {shown}.")
+    spread, n_valid, long_a, short_a = _k.top_k_select(yt, yp, asset_codes, order, groups.offsets, k)
+    used = ~np.isnan(spread)
+    turnover = _k.top_k_turnover(long_a, short_a, used, max(len(asset_labels), 1))
+    net = spread - cost * turnover
+    mean_s, std_s, sharpe = _sharpe(spread[used], periods_per_year)
+    mean_n, _, net_sharpe = _sharpe(net[used], periods_per_year)
+    n_used = int(used.sum())
+    if n_used == 0:
+        warnings.warn(
+            f"top_k_long_short: no date has 2*k = {2 * k} rows with finite y_true and y_pred; all figures are NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    per_date = pd.DataFrame(
+        {"spread": spread, "turnover": turnover, "net_spread": net, "n_assets": n_valid},
+        index=groups.dates,
+    )
+    return TopKResult(
+        k=k,
+        mean_spread=mean_s,
+        std_spread=std_s,
+        sharpe=sharpe,
+        mean_turnover=float(turnover[used].mean()) if n_used else math.nan,
+        cost=float(cost),
+        mean_net_spread=mean_n,
+        net_sharpe=net_sharpe,
+        n_dates=n_used,
+        n_skipped=len(spread) - n_used,
+        periods_per_year=float(periods_per_year),
+        per_date=per_date,
+    )
+
+
+_fill_doc(top_k_long_short)
+
+
+# --------------------------------------------------------------------------
+# registry
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A scalar metric with the metadata a backend eval wrapper needs.
+
+    Attributes
+    ----------
+    name : str
+        Registry key.
+    func : callable
+        ``func(y_true, y_pred, **kwargs) -> float``; per-date metrics take
+        ``dates=`` (an array or a :class:`DateGroups`), the others
+        ``sample_weight=``.
+    higher_is_better : bool
+        Direction for early stopping and tuning.
+    needs_dates : bool
+        Whether ``func`` takes ``dates=``.
+    """
+
+    name: str
+    func: Callable[..., float]
+    higher_is_better: bool
+    needs_dates: bool
+
+
+#: Scalar metrics by name, for configs, backend eval wrappers and the tuner.
+METRICS: dict[str, Metric] = {
+    "rank_ic": Metric("rank_ic", mean_rank_ic, higher_is_better=True, needs_dates=True),
+    "ic": Metric("ic", mean_ic, higher_is_better=True, needs_dates=True),
+    "directional_accuracy": Metric(
+        "directional_accuracy", directional_accuracy, higher_is_better=True, needs_dates=False
+    ),
+}
