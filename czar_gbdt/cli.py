@@ -1,4 +1,7 @@
-"""Command line: ``czar-gbdt``. Parses arguments and calls one public function per subcommand."""
+"""Command line: ``czar-gbdt``. Parses arguments and calls one public function per subcommand.
+
+Exit codes: 0 success, 2 usage or configuration error, 1 any other failure.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +11,93 @@ import sys
 from ._version import __version__
 
 
+class CLIUsageError(Exception):
+    """A usage problem: printed without a traceback, exit code 2."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="czar-gbdt",
-        description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...).",
+        description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
+                    "them against walk-forward rank IC.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    tune = sub.add_parser(
+        "tune", help="run or resume an optuna study described by a TOML config",
+        description="Run (or resume) the study of a config: search loss and booster parameters against "
+                    "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
+                    "never lost or repeated. Writes best params and the per-fold table next to the study.")
+    tune.add_argument("--config", required=True, help="TOML configuration (see configs/README.md)")
+    tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
+                                        "default: sqlite:///<runs_dir>/<study name>.db")
+    tune.add_argument("--workers", type=int, default=1,
+                      help="worker processes sharing the study (needs PostgreSQL/MySQL storage when > 1)")
+    tune.add_argument("--trials", type=int, help="total finished trials the study should hold (study.n_trials)")
+    tune.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tune.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
+
+    report = sub.add_parser(
+        "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
+        description="Print and save the best trial's parameters and per-fold table, then train it on every date "
+                    "before the holdout and score the holdout period, which no trial has seen.")
+    report.add_argument("--config", required=True, help="TOML configuration of the study")
+    report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
+    report.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
     return parser
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from . import reporting, tuning
+    from .config import load_config
+
+    if args.workers < 1:
+        raise CLIUsageError(f"--workers must be >= 1; got {args.workers}.")
+    if args.trials is not None and args.trials < 1:
+        raise CLIUsageError(f"--trials must be >= 1; got {args.trials}.")
+    cfg = load_config(args.config)
+    if not args.no_progress:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it
+    study = tuning.tune(cfg, storage=args.storage, workers=args.workers, n_trials=args.trials,
+                        show_progress=not args.no_progress)
+    summary = reporting.study_summary(study, cfg, storage=args.storage)
+    reporting.print_summary(summary, fmt=args.format)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import reporting
+    from .config import load_config
+
+    cfg = load_config(args.config)
+    result = reporting.report(cfg, storage=args.storage)
+    reporting.print_summary(result, fmt=args.format)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``czar-gbdt`` console script; returns the exit code."""
+    from .config import ConfigError
+
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return {"tune": _cmd_tune, "report": _cmd_report}[args.command](args)
+    except (CLIUsageError, ConfigError) as exc:
+        print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the study is saved; re-run the same command to resume.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,263 @@
+"""Walk-forward evaluation of one booster + loss on a panel, shared by the tuner and ``compare``.
+
+The pieces, in order: :func:`load_data` builds the panel a configuration names (the
+bundled FF49 returns with causal features, or a user's long panel);
+:func:`make_splitter` the walk-forward splitter; :func:`fit_predict` trains one model
+with the backend adapters (training labels transformed per date, the evaluation target
+never) and predicts; :func:`walk_forward` loops over folds and scores each test window
+with per-date rank IC, IC, directional accuracy and the top-k long-short spread.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .datasets import Panel, load_ff49, load_panel, transform_target
+from .features import build_features
+from .losses import BaseLoss, get_loss
+from .model_selection import WalkForward
+
+__all__ = ["load_data", "make_splitter", "fit_predict", "walk_forward", "WalkForwardResult", "make_objective",
+           "score_predictions"]
+
+#: Seeded, deterministic, quiet defaults per backend (a config's parameters override them).
+BACKEND_DEFAULTS = {
+    "lightgbm": {"verbose": -1, "deterministic": True, "force_col_wise": True, "num_threads": 2},
+    "xgboost": {"tree_method": "hist", "nthread": 2, "verbosity": 0},
+    "catboost": {"verbose": False, "allow_writing_files": False, "thread_count": 2},
+}
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_data(source: str, start: str, end: str, horizon: int, windows: tuple, vol_window: int,
+                 panel_cols: tuple) -> Panel:
+    if source == "ff49":
+        returns = load_ff49()
+        # features need their warm-up before `start`: cut the panel, not the returns
+        panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
+    else:
+        cols = {k: (list(v) if isinstance(v, tuple) else v) or None for k, v in panel_cols}
+        panel = load_panel(source, **cols)
+    keep = np.ones(len(panel), dtype=bool)
+    if start:
+        keep &= panel.dates >= pd.Timestamp(start)
+    if end:
+        keep &= panel.dates <= pd.Timestamp(end)
+    if not keep.any():
+        raise ValueError(f"no rows between data.start={start!r} and data.end={end!r}.")
+    return panel if keep.all() else panel.subset(np.flatnonzero(keep))
+
+
+def load_data(cfg: dict) -> Panel:
+    """The panel of ``cfg["data"]`` (cached per process: trials reuse it)."""
+    d = cfg["data"]
+    cols = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["panel"].items()))
+    return _cached_data(d["source"], d["start"], d["end"], d["horizon"], tuple(d["features"]["windows"]),
+                        d["features"]["vol_window"], cols)
+
+
+def make_splitter(cfg: dict) -> WalkForward:
+    """The walk-forward splitter of ``cfg["splits"]`` (0 means "default" for the optional sizes)."""
+    s = cfg["splits"]
+    return WalkForward(
+        horizon=cfg["data"]["horizon"], test_size=s["test_size"], gap=s["gap"] or None,
+        train_size=s["train_size"] or None, min_train_size=s["min_train_size"], step=s["step"] or None,
+        valid_size=s["valid_size"], holdout=s["holdout"], max_splits=s["max_splits"] or None)
+
+
+def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training labels and the z-scoring std the loss sees.
+
+    ``zscore`` labels are already in units of the cross-sectional std, so a z-space loss
+    gets ``std = 1``; binary losses train on the sign of the (transformed) target.
+    """
+    y = transform_target(panel.y, panel.dates, transform)
+    if loss.kind == "binary":
+        return (y > 0).astype(np.float64), None
+    if loss.name == "mse" or transform == "zscore" or panel.std is None:
+        return y, None
+    return y, panel.std
+
+
+def fit_predict(backend: str, booster_params: dict, loss: BaseLoss, train: Panel, predict_on: list[Panel], *,
+                valid: Panel | None = None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
+                target_transform: str = "raw", seed: int = 0) -> tuple[list[np.ndarray], int]:
+    """Train one model and predict on each panel of ``predict_on``.
+
+    Returns the predictions (raw margins: logits for binary losses) and the number of
+    boosting rounds kept (the best round with early stopping on validation rank IC).
+    """
+    y, std = _labels(train, loss, target_transform)
+    X = train.X.to_numpy(dtype=np.float64)
+    stop = early_stopping_rounds if (valid is not None and len(valid) and early_stopping_rounds) else 0
+    if valid is not None and len(valid):
+        yv, stdv = _labels(valid, loss, target_transform)
+        Xv = valid.X.to_numpy(dtype=np.float64)
+    params = {**BACKEND_DEFAULTS[backend], **booster_params}
+    if backend == "lightgbm":
+        from . import lightgbm as clx
+
+        params["seed"] = seed
+        dtrain = clx.Dataset(X, y, std=std, weight=train.weight, free_raw_data=False)
+        kw = {}
+        if stop:
+            dvalid = clx.Dataset(Xv, yv, std=stdv, dates=valid.dates, reference=dtrain)
+            kw = dict(valid_sets=[dvalid], valid_names=["valid"], metric="rank_ic", early_stopping_rounds=stop)
+        model = clx.train(params, dtrain, num_boost_round, objective=loss, **kw)
+        best = model.best_iteration or model.current_iteration()
+        return [model.predict(p.X.to_numpy(dtype=np.float64), num_iteration=best) for p in predict_on], best
+    if backend == "xgboost":
+        import xgboost as xgb
+
+        from . import xgboost as cx
+
+        params["seed"] = seed
+        dtrain = cx.DMatrix(X, y, std=std, weight=train.weight)
+        kw = {}
+        if stop:
+            dvalid = cx.DMatrix(Xv, yv, std=stdv, dates=valid.dates)
+            kw = dict(evals=[(dvalid, "valid")], metric="rank_ic", early_stopping_rounds=stop, verbose_eval=False)
+        model = cx.train(params, dtrain, num_boost_round, objective=loss, **kw)
+        best = model.num_boosted_rounds()
+        return [model.predict(xgb.DMatrix(p.X.to_numpy(dtype=np.float64))) for p in predict_on], best
+    if backend == "catboost":
+        from . import catboost as ccb
+
+        params["random_seed"] = seed
+        params["iterations"] = num_boost_round
+        pool = ccb.Pool(X, y, std=std, weight=train.weight)
+        kw = {}
+        if stop:
+            vpool = ccb.Pool(Xv, yv, std=stdv, dates=valid.dates)
+            kw = dict(eval_set=vpool, metric=ccb.metric("rank_ic", pool=vpool), early_stopping_rounds=stop)
+        model = ccb.train(params, pool, objective=loss, **kw)
+        best = model.get_best_iteration() if stop else model.tree_count_
+        preds = []
+        for p in predict_on:
+            z_std = None if std is None else p.std
+            preds.append(ccb.predict(model, p.X.to_numpy(dtype=np.float64), std=z_std))
+        return preds, int(best or model.tree_count_)
+    raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
+
+
+def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0) -> dict:
+    """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window."""
+    groups = metrics.group_dates(panel.dates)
+    ric = metrics.rank_ic(panel.y, pred, dates=groups)
+    pic = metrics.ic(panel.y, pred, dates=groups)
+    out = {"rank_ic": ric.mean, "rank_icir": ric.icir, "rank_ic_t": ric.t_stat, "ic": pic.mean,
+           "n_dates": ric.n_dates, "directional_accuracy": metrics.directional_accuracy(panel.y, pred)}
+    n_assets = panel.assets.nunique()
+    if n_assets >= 2 * top_k:
+        tk = metrics.top_k_long_short(panel.y, pred, dates=panel.dates, assets=panel.assets, k=top_k, cost=cost)
+        out.update(top_k_spread=tk.mean_spread, top_k_sharpe=tk.sharpe, top_k_turnover=tk.mean_turnover,
+                   top_k_net_spread=tk.mean_net_spread)
+    return out, ric.per_date
+
+
+@dataclass
+class WalkForwardResult:
+    """Per-fold table, per-date rank IC over every test date, and their summary."""
+
+    folds: pd.DataFrame
+    per_date: pd.Series
+    predictions: pd.Series = field(repr=False, default=None)
+
+    @property
+    def mean_rank_ic(self) -> float:
+        return float(self.per_date.mean())
+
+    @property
+    def icir(self) -> float:
+        s = self.per_date.dropna()
+        return float(s.mean() / s.std(ddof=1)) if len(s) > 1 and s.std(ddof=1) > 0 else math.nan
+
+    @property
+    def t_stat(self) -> float:
+        return self.icir * math.sqrt(self.per_date.notna().sum())
+
+    def summary(self) -> dict:
+        return {"mean_rank_ic": self.mean_rank_ic, "icir": self.icir, "t_stat": self.t_stat,
+                "n_dates": int(self.per_date.notna().sum()), "n_folds": len(self.folds)}
+
+
+def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_params: dict, loss: BaseLoss,
+                 num_boost_round: int = 200, early_stopping_rounds: int = 0, target_transform: str = "raw",
+                 seed: int = 0, top_k: int = 5, cost: float = 0.0,
+                 on_fold: Callable[[int, dict, pd.Series], None] | None = None) -> WalkForwardResult:
+    """Train and score one model per fold.
+
+    ``on_fold(i, row, per_date_so_far)`` is called after each fold (the tuner reports and
+    prunes there; raising from it stops the loop).
+    """
+    rows, per_date, preds = [], [], []
+    for i, fold in enumerate(splitter.split_with_validation(groups=panel.dates)):
+        train, test = panel.subset(fold.train), panel.subset(fold.test)
+        valid = panel.subset(fold.valid) if len(fold.valid) else None
+        (pred,), rounds = fit_predict(backend, booster_params, loss, train, [test], valid=valid,
+                                      num_boost_round=num_boost_round,
+                                      early_stopping_rounds=early_stopping_rounds,
+                                      target_transform=target_transform, seed=seed)
+        if not np.isfinite(pred).all():
+            raise FloatingPointError(f"fold {i}: the model predicted non-finite values ({loss!r}, {backend}).")
+        scores, fold_per_date = score_predictions(test, pred, top_k=top_k, cost=cost)
+        row = {"fold": i, "train_start": train.dates[0], "train_end": train.dates[-1],
+               "test_start": test.dates[0], "test_end": test.dates[-1], "rounds": rounds, **scores}
+        rows.append(row)
+        per_date.append(fold_per_date)
+        preds.append(pd.Series(pred, index=test.X.index))
+        if on_fold is not None:
+            on_fold(i, row, pd.concat(per_date))
+    if not rows:
+        raise ValueError("the splitter yields no fold on this data: shorten splits.test_size/min_train_size/"
+                         "holdout or use more dates.")
+    return WalkForwardResult(pd.DataFrame(rows), pd.concat(per_date), pd.concat(preds))
+
+
+def objective_value(per_date: pd.Series, kind: str) -> float:
+    s = per_date.dropna()
+    if kind == "icir":
+        return float(s.mean() / s.std(ddof=1)) if len(s) > 1 and s.std(ddof=1) > 0 else 0.0
+    return float(s.mean()) if len(s) else 0.0
+
+
+def make_objective(cfg: dict) -> Callable:
+    """The optuna objective of a configuration: walk-forward rank IC (or ICIR) over the folds.
+
+    After each fold the running value is reported as one step and ``should_prune()``
+    checked; per-fold figures are stored as user attributes. The holdout is never used.
+    """
+    import optuna
+
+    from .tuning import suggest_params
+
+    def objective(trial: optuna.Trial) -> float:
+        params = suggest_params(trial, cfg)
+        panel = load_data(cfg)
+        loss = get_loss(params["loss"], **params["loss_params"])
+
+        def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
+            trial.set_user_attr(f"fold_{i}", {k: (str(v.date()) if isinstance(v, pd.Timestamp) else v)
+                                              for k, v in row.items()})
+            trial.report(objective_value(per_date, cfg["study"]["objective"]), i)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {i}")
+
+        result = walk_forward(panel, make_splitter(cfg), backend=params["backend"],
+                              booster_params=params["booster"], loss=loss,
+                              num_boost_round=cfg["model"]["num_boost_round"],
+                              early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
+                              target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                              on_fold=on_fold)
+        for k, v in result.summary().items():
+            trial.set_user_attr(k, v)
+        return objective_value(result.per_date, cfg["study"]["objective"])
+
+    return objective

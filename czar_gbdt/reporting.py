@@ -1,0 +1,135 @@
+"""What ``tune`` and ``report`` print and save: best parameters, per-fold table, holdout result.
+
+Files are written next to the study, in ``<runs_dir>/<study name>/``: ``best_params.json``,
+``folds.csv`` (the best trial's walk-forward folds) and, after ``report``,
+``holdout.json`` (the single evaluation on the final holdout period).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from .evaluation import fit_predict, load_data, make_splitter, score_predictions
+from .losses import get_loss
+from .tuning import FINISHED, fixed_params, make_storage, open_study, save_json
+
+__all__ = ["study_summary", "report", "print_summary", "output_dir"]
+
+
+def output_dir(cfg: dict) -> Path:
+    return Path(cfg["study"]["runs_dir"]) / cfg["study"]["name"]
+
+
+def _best(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not done:
+        raise ValueError(f"study {study.study_name!r} has no completed trial yet: run `czar-gbdt tune` first.")
+    return study.best_trial
+
+
+def _fold_table(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
+    rows = [trial.user_attrs[k] for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")),
+                                                 key=lambda k: int(k.split("_")[1]))]
+    return pd.DataFrame(rows)
+
+
+def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None) -> dict:
+    """Best trial, its parameters and per-fold table; saved as JSON/CSV next to the study."""
+    best = _best(study)
+    params = fixed_params(best, cfg)
+    folds = _fold_table(best)
+    n_finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    summary = {
+        "study": study.study_name,
+        "n_trials": n_finished,
+        "objective": cfg["study"]["objective"],
+        "best_trial": best.number,
+        "best_value": best.value,
+        "best_params": params,
+        "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
+                                                                 "n_folds")},
+        "folds": folds,
+    }
+    out = output_dir(cfg)
+    save_json(out / "best_params.json", {k: v for k, v in summary.items() if k != "folds"})
+    if len(folds):
+        folds.to_csv(out / "folds.csv", index=False)
+    summary["files"] = [str(out / "best_params.json"), str(out / "folds.csv")]
+    return summary
+
+
+def report(cfg: dict, *, storage: str | None = None) -> dict:
+    """Evaluate the best trial once on the final holdout period, which no trial has seen.
+
+    The model is trained with the best parameters on every date before the holdout
+    (less the gap; the last ``valid_size`` of them for early stopping when configured).
+    """
+    if storage:
+        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
+    study = open_study(cfg, make_storage(cfg))
+    summary = study_summary(study, cfg)
+    params = summary["best_params"]
+    panel = load_data(cfg)
+    splitter = make_splitter(cfg)
+    if not cfg["splits"]["holdout"]:
+        summary["holdout"] = None
+        summary["note"] = "splits.holdout = 0: there is no holdout period to evaluate."
+        return summary
+    final = splitter.final_fold(groups=panel.dates)
+    train, test = panel.subset(final.train), panel.subset(final.test)
+    valid = panel.subset(final.valid) if len(final.valid) else None
+    loss = get_loss(params["loss"], **params["loss_params"])
+    (pred,), rounds = fit_predict(params["backend"], params["booster"], loss, train, [test], valid=valid,
+                                  num_boost_round=cfg["model"]["num_boost_round"],
+                                  early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
+                                  target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
+    scores, per_date = score_predictions(test, pred)
+    holdout = {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": rounds, **scores}
+    summary["holdout"] = holdout
+    summary["note"] = ("The holdout period was evaluated once, now, with the best trial's parameters; "
+                       "no trial of the study has seen it.")
+    out = output_dir(cfg)
+    save_json(out / "holdout.json", holdout)
+    per_date.rename("rank_ic").to_csv(out / "holdout_rank_ic.csv")
+    summary["files"] += [str(out / "holdout.json"), str(out / "holdout_rank_ic.csv")]
+    return summary
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}" if np.isfinite(v) else "nan"
+    return str(v)
+
+
+def print_summary(summary: dict, fmt: str = "table") -> None:
+    if fmt == "json":
+        data = {k: (v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v) for k, v in summary.items()}
+        print(json.dumps(data, indent=2, default=str))
+        return
+    p = summary["best_params"]
+    print(f"study {summary['study']}: {summary['n_trials']} finished trials; best trial #{summary['best_trial']} "
+          f"{summary['objective']} = {_fmt(summary['best_value'])}")
+    print(f"  backend {p['backend']}, loss {p['loss']} {p['loss_params']}")
+    print(f"  booster {p['booster']}")
+    wf = summary["walk_forward"]
+    print("  walk-forward: " + ", ".join(f"{k} {_fmt(v)}" for k, v in wf.items() if v is not None))
+    folds = summary["folds"]
+    if len(folds):
+        cols = [c for c in ("fold", "test_start", "test_end", "rounds", "rank_ic", "rank_icir", "ic",
+                            "directional_accuracy", "top_k_net_spread") if c in folds]
+        print(folds[cols].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    if summary.get("holdout"):
+        h = summary["holdout"]
+        print(f"holdout {h['start']} .. {h['end']} (evaluated once): rank IC {_fmt(h['rank_ic'])}, "
+              f"ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, IC {_fmt(h['ic'])}, "
+              f"directional accuracy {_fmt(h['directional_accuracy'])}")
+    if summary.get("note"):
+        print(summary["note"])
+    for f in summary.get("files", []):
+        print(f"  wrote {f}")
