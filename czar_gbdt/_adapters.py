@@ -1,0 +1,608 @@
+"""Backend-neutral parts of the xgboost, lightgbm and catboost adapters.
+
+An adapter translates a backend's call protocol into calls of a loss (or of a
+metric from :mod:`czar_gbdt.metrics`); everything that does not depend on the
+backend lives here:
+
+* :class:`SideData`: the per-row ``std``, ``mean`` and ``dates`` of one dataset,
+  validated once (length, ``std > 0`` and finite).
+* A registry that attaches side data to a backend dataset object
+  (``xgboost.DMatrix``, ``lightgbm.Dataset``, ``catboost.Pool``) without
+  modifying it: objectives and metrics look the side data up from the dataset
+  they are handed, so each eval set is scored with its own ``std``.
+* :class:`ObjectiveCore`: labels, weights, the hessian scale and the starting
+  score of one training set, cached across boosting rounds.
+* :class:`MetricCore`: a loss or a registered metric evaluated on one dataset.
+
+Side data reaches a computation from exactly one place: either it is attached to
+the dataset, or it is bound to the objective/metric by position (``std=``), in
+which case its length must match the rows it is used with. Giving both is an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import weakref
+from typing import Any, Callable, Iterator
+
+import numba
+import numpy as np
+
+from .losses import LOSSES, BaseLoss, get_loss
+
+__all__ = [
+    "SideData",
+    "make_side",
+    "attach",
+    "side_of",
+    "as_loss",
+    "requires_std",
+    "constant_minimiser",
+    "numba_threads",
+    "ObjectiveCore",
+    "MetricCore",
+]
+
+_AUTO = "auto"
+
+
+# --------------------------------------------------------------------------- losses
+def as_loss(loss: Any) -> BaseLoss:
+    """A loss instance from an instance or a registry name (``"czar"``)."""
+    if isinstance(loss, BaseLoss):
+        return loss
+    if isinstance(loss, str):
+        return get_loss(loss)
+    raise ValueError(f"loss must be a czar_gbdt loss or one of {sorted(LOSSES)}; got {loss!r}.")
+
+
+def requires_std(loss: BaseLoss) -> bool:
+    """Whether ``loss`` is meaningless without a per-row ``std`` (the z-space losses).
+
+    Half squared error is exact without one (it is then the backends' own squared
+    error) and binary losses ignore it.
+    """
+    flag = getattr(loss, "requires_std", None)
+    if flag is not None:
+        return bool(flag)
+    return loss.kind == "regression" and loss.name != "mse"
+
+
+# --------------------------------------------------------------------------- side data
+class SideData:
+    """Per-row ``std``, ``mean`` and ``dates`` of one dataset (validated).
+
+    ``std`` and ``mean`` are float64 arrays of length ``n``, 0-d arrays (scalars) or None.
+    ``extra`` holds backend bookkeeping (for example the init score an adapter set).
+    """
+
+    __slots__ = ("n", "std", "mean", "dates", "extra", "_groups", "__weakref__")
+
+    def __init__(self, n: int, std: np.ndarray | None, mean: np.ndarray | None, dates: Any):
+        self.n = n
+        self.std = std
+        self.mean = mean
+        self.dates = dates
+        self.extra: dict[str, Any] = {}
+        self._groups = None
+
+    @property
+    def groups(self):
+        """The rows grouped by date (``czar_gbdt.metrics.group_dates``), built once."""
+        if self._groups is None:
+            from .metrics import group_dates
+
+            self._groups = group_dates(self.dates)
+        return self._groups
+
+    def __repr__(self) -> str:
+        parts = [f"n={self.n}"]
+        for name in ("std", "mean", "dates"):
+            if getattr(self, name) is not None:
+                parts.append(name)
+        return f"SideData({', '.join(parts)})"
+
+
+def _float_rows(name: str, values: Any, n: int | None, where: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.ndim == 0:
+        return arr.copy()  # a scalar stays 0-d: the loss layer broadcasts it
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a scalar or 1-dimensional; got shape {arr.shape}.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} values but {where} {n} rows.")
+    return np.ascontiguousarray(arr)
+
+
+def _first_bad(name: str, arr: np.ndarray, ok: np.ndarray, rule: str) -> None:
+    if not ok.all():
+        arr, ok = arr.reshape(-1), ok.reshape(-1)
+        i = int(np.flatnonzero(~ok)[0])
+        where = f" at row {i}" if arr.shape[0] > 1 else ""
+        raise ValueError(f"{name} must be {rule}; got {arr[i].item()!r}{where} ({int((~ok).sum())} bad values).")
+
+
+def make_side(n: int | None, *, std: Any = None, mean: Any = None, dates: Any = None,
+              where: str = "the training labels have", prefix: str = "") -> SideData | None:
+    """Validate side data for ``n`` rows (``n=None``: lengths checked later).
+
+    Scalars ``std``/``mean`` are kept as 0-d arrays.
+
+    Returns None when nothing is given. ``prefix`` is put before the argument
+    names in messages (``"eval_std"``-style names of the sklearn helpers).
+    """
+    if std is None and mean is None and dates is None:
+        return None
+    std_a = mean_a = dates_a = None
+    if std is not None:
+        std_a = _float_rows(prefix + "std", std, n, where)
+        _first_bad(prefix + "std", std_a, np.isfinite(std_a) & (std_a > 0), "finite and > 0")
+    if mean is not None:
+        mean_a = _float_rows(prefix + "mean", mean, n, where)
+        _first_bad(prefix + "mean", mean_a, np.isfinite(mean_a), "finite")
+    if dates is not None:
+        if hasattr(dates, "offsets") and hasattr(dates, "n_samples"):  # a metrics.DateGroups
+            m = dates.n_samples
+        else:
+            dates = np.asarray(dates)
+            if dates.ndim != 1:
+                raise ValueError(f"{prefix}dates must be 1-dimensional; got shape {dates.shape}.")
+            m = dates.shape[0]
+        if n is not None and m != n:
+            raise ValueError(f"{prefix}dates has {m} values but {where} {n} rows.")
+        dates_a = dates
+    rows = n
+    if rows is None:
+        lengths = [a.shape[0] for a in (std_a, mean_a) if a is not None and a.ndim == 1]
+        if dates_a is not None:
+            lengths.append(m)
+        if len(set(lengths)) > 1:
+            raise ValueError(f"{prefix}std, {prefix}mean and {prefix}dates must have the same length; got {lengths}.")
+        rows = lengths[0] if lengths else None
+    side = SideData(rows, std_a, mean_a, dates_a)
+    if dates_a is not None and hasattr(dates_a, "offsets"):
+        side._groups = dates_a
+    return side
+
+
+def _check_side_rows(side: SideData, n: int, where: str, prefix: str = "") -> None:
+    """Raise unless the per-row arrays of ``side`` (bound without a length) fit ``n`` rows."""
+    for name in ("std", "mean"):
+        arr = getattr(side, name)
+        if arr is not None and arr.ndim == 1 and arr.shape[0] != n:
+            raise ValueError(f"{prefix}{name} has {arr.shape[0]} values but {where} {n} rows.")
+    if side.dates is not None:
+        m = side.dates.n_samples if hasattr(side.dates, "offsets") else len(side.dates)
+        if m != n:
+            raise ValueError(f"{prefix}dates has {m} values but {where} {n} rows.")
+
+
+# id(dataset) -> (weak reference to it, its side data)
+_REGISTRY: dict[int, tuple[weakref.ref, SideData]] = {}
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    entry = _REGISTRY.get(key)
+    if entry is not None and entry[0] is ref:
+        del _REGISTRY[key]
+
+
+def attach(data: Any, side: SideData | None) -> None:
+    """Attach ``side`` to the dataset object ``data`` (replacing earlier side data).
+
+    The dataset is not modified and is held weakly: the entry disappears with it.
+    """
+    key = id(data)
+    if side is None:
+        _REGISTRY.pop(key, None)
+        return
+    ref = weakref.ref(data, lambda r, key=key: _forget(key, r))
+    _REGISTRY[key] = (ref, side)
+
+
+def side_of(data: Any) -> SideData | None:
+    """The side data attached to ``data``, or None."""
+    entry = _REGISTRY.get(id(data))
+    if entry is None or entry[0]() is not data:
+        return None
+    return entry[1]
+
+
+_FIELDS = ("std", "mean", "dates")
+
+
+def _merge(attached: SideData | None, bound: SideData | None, bound_to: str, attached_to: str) -> SideData | None:
+    """Side data from the dataset and from the bound arrays; each field from one place only."""
+    if bound is None:
+        return attached
+    if attached is None or all(getattr(attached, f) is None for f in _FIELDS):
+        return bound
+    clash = [f for f in _FIELDS if getattr(attached, f) is not None and getattr(bound, f) is not None]
+    if clash:
+        raise ValueError(f"{'/'.join(clash)} were given both to {bound_to} and attached to {attached_to}; "
+                         "give them in one place.")
+    key = ("merged", id(bound))
+    merged = attached.extra.get(key)
+    if merged is None or merged[0] is not bound:
+        side = SideData(attached.n, *(getattr(attached, f) if getattr(attached, f) is not None
+                                      else getattr(bound, f) for f in _FIELDS))
+        merged = (bound, side)
+        attached.extra[key] = merged
+    return merged[1]
+
+
+def _need(what: str, name: str, hint: str) -> ValueError:
+    return ValueError(f"{name} is required by {what} but {hint}.")
+
+
+# --------------------------------------------------------------------------- starting score
+#: Up to this many rows the starting score is ``loss.init_score`` on all of them.
+INIT_EXACT_ROWS = 50_000
+
+
+def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: Any = None,
+                       weight: Any = None) -> float:
+    """The constant prediction minimising the (weighted) mean loss: the starting score.
+
+    Up to :data:`INIT_EXACT_ROWS` rows this is ``loss.init_score`` (bounded Brent over
+    all rows). Beyond, Brent's ~50 full passes of the loss would cost as much as tens of
+    boosting rounds, so ``loss.init_score`` runs on an evenly strided subsample of that
+    many rows and the result is refined on all rows: the root of the summed exact
+    gradient is bracketed around it and found by Brent's root finder (one gradient pass
+    per step; the gradients of CZAR/ZPTAE jump at ``z_p = z_t``, so Newton steps would
+    overshoot), and kept if its loss is not higher than the subsample's answer.
+    """
+    from scipy import optimize
+
+    n = y.shape[0]
+    if n <= INIT_EXACT_ROWS:
+        return float(loss.init_score(y, std=std, mean=mean, weight=weight))
+    stride = -(-n // INIT_EXACT_ROWS)
+
+    def sub(a):
+        return a if a is None or np.ndim(a) == 0 else a[::stride]
+
+    c0 = float(loss.init_score(y[::stride], std=sub(std), mean=sub(mean), weight=sub(weight)))
+    exact = loss.with_params(derivatives="exact", min_hessian="none")
+    pred = np.empty(n)
+
+    def gradient_sum(c: float) -> float:
+        pred.fill(c)
+        return float(exact.grad_hess(y, pred, std=std, mean=mean, weight=weight)[0].sum())
+
+    def mean_loss(c: float) -> float:
+        pred.fill(c)
+        return loss(y, pred, std=std, mean=mean, weight=weight)
+
+    if loss.kind == "binary":
+        scale, lo_lim, hi_lim = 1.0, -30.0, 30.0
+    else:
+        scale = float(np.mean(std)) if std is not None else float(np.std(y)) or 1.0
+        lo_lim, hi_lim = float(np.min(y)), float(np.max(y))
+    g0 = gradient_sum(c0)
+    if g0 == 0.0:
+        return c0
+    direction = -1.0 if g0 > 0 else 1.0  # the minimum is downhill
+    delta = 0.01 * scale
+    far, g_far = c0, g0
+    for _ in range(40):
+        far = min(max(c0 + direction * delta, lo_lim), hi_lim)
+        g_far = gradient_sum(far)
+        if (g_far > 0) != (g0 > 0) or far in (lo_lim, hi_lim):
+            break
+        delta *= 2.0
+    if (g_far > 0) == (g0 > 0) and g_far != 0.0:
+        return float(loss.init_score(y, std=std, mean=mean, weight=weight))  # no sign change: be exact
+    lo, hi = (c0, far) if c0 < far else (far, c0)
+    c = float(optimize.brentq(gradient_sum, lo, hi, xtol=1e-9 * scale, maxiter=200))
+    return c if mean_loss(c) <= mean_loss(c0) else c0
+
+
+# --------------------------------------------------------------------------- threads
+@contextlib.contextmanager
+def numba_threads(n: int | None) -> Iterator[None]:
+    """Run the loss kernels on ``n`` numba threads (None: numba's default) inside the block.
+
+    Objectives and metrics run between the backend's own OpenMP parallel regions, whose
+    threads keep spinning for a while: on a machine with few cores numba's thread team
+    competes with them, which costs more than the kernel itself (measured: 25% of an
+    XGBoost round on 300k rows with 2 cores). One thread avoids that. The setting is
+    thread-local in numba, so this is safe under concurrent use.
+    """
+    if n is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _check_threads(n_threads: Any) -> int | None:
+    if n_threads is None:
+        return None
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
+    return int(n_threads)
+
+
+# --------------------------------------------------------------------------- objectives
+class _TrainState:
+    """What an objective caches about its training set across boosting rounds."""
+
+    __slots__ = ("ref", "fingerprint", "n", "y", "weight", "side", "scale", "w_eff", "init")
+
+    def __init__(self):
+        self.ref = None
+        self.fingerprint = None
+        self.init = None
+
+
+def _fingerprint(y: np.ndarray, weight: np.ndarray | None) -> tuple:
+    n = y.shape[0]
+    if n == 0:
+        return (0,)
+    return (n, float(y[0]), float(y[-1]), float(y.sum()), None if weight is None else float(weight.sum()))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+class ObjectiveCore:
+    """Loss, bound side data, hessian scale and start check of one objective.
+
+    Parameters
+    ----------
+    loss : BaseLoss or str
+    std, mean : float or array-like of shape (n_train,), optional
+        Bound to the training rows by position.
+    hessian_scale : "auto", float or None
+        Multiplies gradients and hessians (the Newton steps do not change).
+        ``"auto"``: ``sum(w) / sum(w / std**2)`` over the training rows, which puts
+        the hessians of the z-space losses back on the scale of ``std = 1``
+        (``min_child_weight``, ``min_sum_hessian_in_leaf`` and ``lambda`` then mean
+        what they mean for z-scored targets); 1 without ``std`` or for binary losses.
+    check_start : bool
+        Raise when the first round starts from a constant other than the loss's
+        constant minimiser (a forgotten ``base_score``/``init_score``).
+    n_threads : int or None
+        numba threads of the derivative kernels during training (see
+        :func:`numba_threads`); None keeps numba's setting.
+    """
+
+    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = _AUTO,
+                 check_start: bool = True, n_threads: int | None = 1):
+        self.loss = as_loss(loss)
+        self.n_threads = _check_threads(n_threads)
+        if not (hessian_scale is None or hessian_scale == _AUTO):
+            if isinstance(hessian_scale, bool) or not isinstance(hessian_scale, (int, float, np.floating)) \
+                    or not (math.isfinite(hessian_scale) and hessian_scale > 0):
+                raise ValueError(f"hessian_scale must be 'auto', None or a finite number > 0; got {hessian_scale!r}.")
+            hessian_scale = float(hessian_scale)
+        self.hessian_scale = hessian_scale
+        self.check_start = bool(check_start)
+        self.bound = make_side(None, std=std, mean=mean)
+        self._state = _TrainState()
+
+    # -- pickling: caches hold weak references
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_state"] = _TrainState()
+        return state
+
+    def side_for(self, n: int, data: Any = None, *, hint: str) -> SideData:
+        """The side data of the ``n`` training rows: attached to ``data`` or bound."""
+        attached = side_of(data) if data is not None else None
+        side = _merge(attached, self.bound, "the objective", "the training data")
+        if side is not None:
+            _check_side_rows(side, n, "the training labels have")
+        if requires_std(self.loss) and (side is None or side.std is None):
+            raise _need(repr(self.loss), "std", f"the training set has none: {hint}")
+        return side if side is not None else SideData(n, None, None, None)
+
+    def _scale(self, weight: np.ndarray | None, side: SideData) -> float:
+        if self.hessian_scale is None:
+            return 1.0
+        if self.hessian_scale != _AUTO:
+            return self.hessian_scale
+        if self.loss.kind != "regression" or side.std is None:
+            return 1.0
+        inv = 1.0 / side.std**2
+        if side.std.ndim == 0:
+            return float(side.std**2)
+        if weight is None:
+            return float(inv.shape[0] / inv.sum())
+        total = float(np.dot(weight, inv))
+        return float(weight.sum() / total) if total > 0 else 1.0
+
+    def state(self, y: Any, weight: Any, data: Any = None, *, hint: str, labels_name: str = "label") -> _TrainState:
+        """The cached state of the training set (rebuilt when the set changes)."""
+        st = self._state
+        if data is not None and st.ref is not None and st.ref() is data:
+            return st
+        y = _labels(y, labels_name)
+        n = y.shape[0]
+        weight = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
+        if weight is not None and weight.shape[0] == 0:
+            weight = None
+        if weight is not None:
+            if weight.shape[0] != n:
+                raise ValueError(f"sample_weight has {weight.shape[0]} values but the training labels have {n} rows.")
+            _first_bad("sample_weight", weight, np.isfinite(weight) & (weight >= 0), "finite and >= 0")
+        fp = _fingerprint(y, weight) if data is None else None
+        if data is None and st.ref is None and st.fingerprint == fp and st.n == n:
+            st.y, st.weight = y, weight  # same training set (sklearn API): refresh the arrays only
+            if weight is not None:
+                st.w_eff = weight * st.scale if st.scale != 1.0 else weight
+            return st
+        st = _TrainState()
+        st.ref = weakref.ref(data) if data is not None else None
+        st.fingerprint = fp
+        st.n, st.y, st.weight = n, y, weight
+        st.side = self.side_for(n, data, hint=hint)
+        st.scale = self._scale(weight, st.side)
+        if weight is not None:
+            st.w_eff = weight * st.scale if st.scale != 1.0 else weight
+        elif st.scale != 1.0:
+            st.w_eff = np.full(n, st.scale)
+        else:
+            st.w_eff = None
+        self._state = st
+        return st
+
+    def init_score(self, st: _TrainState) -> float:
+        """The loss's constant minimiser on the training set (cached)."""
+        if st.init is None:
+            side = st.side
+            st.init = constant_minimiser(self.loss, st.y, std=side.std, mean=side.mean, weight=st.weight)
+        return st.init
+
+    def grad_hess(self, st: _TrainState, pred: Any, dtype=np.float64, *,
+                  fix: Callable[[float], str] = str) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and hessian of the (scaled, weighted) loss at ``pred``.
+
+        ``fix(init)`` builds the advice of the start-check error (backend specific).
+        """
+        pred = np.asarray(pred)
+        if pred.ndim == 2 and pred.shape[1] == 1:
+            pred = pred.reshape(-1)
+        if pred.shape != (st.n,):
+            raise ValueError(f"predictions have shape {pred.shape} but the training set has {st.n} rows "
+                             "(multi-output models are not supported).")
+        if st.n and pred[0] == pred[-1]:
+            self._check_start(st, pred, fix)
+        side = st.side
+        with numba_threads(self.n_threads):
+            return self.loss.grad_hess(st.y, pred, std=side.std, mean=side.mean, weight=st.w_eff, dtype=dtype)
+
+    def _check_start(self, st: _TrainState, pred: np.ndarray, fix: Callable[[float], str]) -> None:
+        if not self.check_start:
+            return
+        p0 = float(pred[0])
+        if not (pred == pred[0]).all():
+            return  # per-row start (base margin, continued training): not ours to judge
+        init = self.init_score(st)
+        if self.loss.kind == "binary":
+            ok = abs(_sigmoid(p0) - _sigmoid(init)) <= 1e-6
+        else:
+            spread = float(np.std(st.y)) if st.side.std is None else float(np.mean(st.side.std))
+            ok = abs(p0 - init) <= 1e-4 * spread + 1e-6 * abs(init) + 1e-300
+        if not ok:
+            raise ValueError(
+                f"training starts from the constant {p0:.9g}, not from the loss's constant minimiser "
+                f"{init:.9g}: {fix(init)} (or pass check_start=False to the objective to start elsewhere on purpose).")
+
+
+def _labels(y: Any, name: str = "label") -> np.ndarray:
+    if y is None:
+        raise ValueError(f"the training data has no labels ({name}=None): build it with labels.")
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional (one target); got shape {arr.shape}.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"the training data has no labels ({name} is empty).")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- metrics
+class MetricCore:
+    """A loss (weighted mean, lower is better) or a registered metric on one dataset.
+
+    Parameters
+    ----------
+    what : BaseLoss, str or czar_gbdt.metrics.Metric
+        A loss or loss name (``"czar"``), or a metric name from
+        ``czar_gbdt.metrics.METRICS`` (``"rank_ic"``), or such a ``Metric``.
+    std, mean, dates : array-like, optional
+        Bound by position to the one dataset this metric scores.
+    name : str, optional
+        Display name (default: the loss or metric name).
+    n_threads : int or None, default 1
+        numba threads while the backend waits (see :func:`numba_threads`).
+    """
+
+    def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
+                 name: str | None = None, n_threads: int | None = 1):
+        self.n_threads = _check_threads(n_threads)
+        self.loss: BaseLoss | None = None
+        self.func = None
+        self.needs_dates = False
+        if isinstance(what, BaseLoss) or (isinstance(what, str) and what in LOSSES):
+            self.loss = as_loss(what)
+            self.higher_is_better = False
+            default = self.loss.name
+        else:
+            metric = _registered_metric(what)
+            self.func = metric.func
+            self.higher_is_better = bool(metric.higher_is_better)
+            self.needs_dates = bool(metric.needs_dates)
+            default = metric.name
+        self.name = str(name) if name is not None else default
+        self.bound = make_side(None, std=std, mean=mean, dates=dates, where="the eval set has")
+
+    def __repr__(self) -> str:
+        what = repr(self.loss) if self.loss is not None else repr(self.name)
+        return f"{type(self).__name__}({what}, higher_is_better={self.higher_is_better})"
+
+    @property
+    def needs_std(self) -> bool:
+        """Whether the metric cannot be computed without a per-row ``std``."""
+        return self.loss is not None and requires_std(self.loss)
+
+    def side_for(self, n: int, data: Any = None, *, where: str, hint: str) -> SideData:
+        """Side data of an eval set of ``n`` rows: attached to ``data`` or bound."""
+        attached = side_of(data) if data is not None else None
+        side = _merge(attached, self.bound, f"metric {self.name!r}", where)
+        if side is not None:
+            _check_side_rows(side, n, f"{where} has")
+        if self.needs_std and (side is None or side.std is None):
+            raise _need(f"metric {self.name!r}", "std", f"{where} has none: {hint}")
+        if self.needs_dates and (side is None or side.dates is None):
+            raise _need(f"metric {self.name!r}", "dates", f"{where} has none: {hint}")
+        return side if side is not None else SideData(n, None, None, None)
+
+    def value(self, y: Any, pred: Any, weight: Any, side: SideData) -> float:
+        """The metric on one dataset (weights are used by loss metrics only)."""
+        y = np.asarray(y).reshape(-1)
+        pred = np.asarray(pred)
+        if pred.ndim == 2 and pred.shape[1] == 1:
+            pred = pred.reshape(-1)
+        if weight is not None:
+            weight = np.asarray(weight).reshape(-1)
+            if weight.shape[0] == 0:
+                weight = None
+        with numba_threads(self.n_threads):
+            if self.loss is not None:
+                return float(self.loss(y, pred, std=side.std, mean=side.mean, weight=weight))
+            kwargs = {"dates": side.groups} if self.needs_dates else {}
+            if not self.needs_dates and weight is not None:
+                kwargs["sample_weight"] = weight
+            return float(self.func(y, pred, **kwargs))
+
+
+def _registered_metric(what: Any):
+    if isinstance(what, str):
+        try:
+            from .metrics import METRICS
+        except ImportError as exc:  # pragma: no cover - the metrics module is part of the package
+            raise ValueError(f"metric {what!r} needs czar_gbdt.metrics, which failed to import: {exc}") from exc
+        if what not in METRICS:
+            raise ValueError(f"unknown metric {what!r}; known: losses {sorted(LOSSES)} and metrics {sorted(METRICS)}.")
+        return METRICS[what]
+    if all(hasattr(what, a) for a in ("name", "func", "higher_is_better", "needs_dates")):
+        return what
+    raise ValueError("a metric must be a loss, a loss name, a metric name or a czar_gbdt.metrics.Metric; "
+                     f"got {what!r}.")

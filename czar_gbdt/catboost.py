@@ -1,0 +1,591 @@
+"""CatBoost adapter: every element-wise czar_gbdt loss as an objective and an eval metric.
+
+CatBoost calls a user-defined objective on blocks of rows without saying which
+rows, so a per-row ``std`` captured by position would be silently misaligned. The
+adapter therefore trains the regression losses in **z-space**: :func:`Pool` stores
+the standardised labels ``z = (y - mean) / std`` (each dataset with its own
+``std``), the objective and metrics see ``(z_t, z_p)`` and need no side data at
+all, and the model predicts ``z``. :func:`predict` maps back,
+``y_pred = mean + std * z_pred``. The per-row loss is the same function of
+``(z_t, z_p)`` as in the other backends; the difference is the model class: a
+leaf adds a constant in units of ``std`` (the usual "vol-scaled target" model)
+instead of a constant in units of ``y``, and Newton leaf values weight rows as in
+z-space (no ``1/std**2``). Binary losses take 0/1 labels and need no ``std``.
+
+::
+
+    import catboost as cb, czar_gbdt as cg
+    from czar_gbdt import catboost as ccb
+
+    loss = cg.get_loss("czar", alpha=1.0)
+    train_pool = ccb.Pool(X_train, y_train, std=std_train)
+    valid_pool = ccb.Pool(X_valid, y_valid, std=std_valid)
+    model = cb.CatBoostRegressor(loss_function=ccb.objective(loss), eval_metric=ccb.metric(loss),
+                                 iterations=300, learning_rate=0.05)
+    ccb.fit(model, train_pool, eval_set=valid_pool, early_stopping_rounds=30)
+    y_hat = ccb.predict(model, X_test, std=std_test)         # back to the units of y
+
+:func:`fit` starts training at the loss's constant minimiser (the compiled objective
+and metric add it to every approx during training; afterwards it is the model's bias,
+so that plain ``model.predict(X)`` includes it) and checks that every pool carries
+the ``std`` the loss needs.
+:func:`train` does the same from a parameter dict.
+
+The objective and metric classes are generated per loss parameter set with method
+bodies that never use ``self``: CatBoost compiles them with numba itself (the
+compiled kernels are in ``czar_gbdt._kernels.catboost_jit``). Objectives with
+cross-row coupling cannot be expressed (CatBoost evaluates row subsets) and are
+refused; per-date metrics (``"rank_ic"``) are bound to one eval pool and verified
+against its labels, and run in Python (CatBoost calls them once per dataset).
+
+.. note::
+   CatBoost wants the derivatives of the quantity it maximises: ``(-grad, -hess)``
+   per row. It requires an ``eval_metric`` whenever the objective is user-defined.
+   The starting score is not a Pool baseline: CatBoost ingests baselines at about a
+   microsecond per row (1.6 s to set and reset one on 1M rows), and a model with a
+   bias would add both when predicting on that Pool.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+
+from . import _adapters as _ad
+from ._imports import try_import
+from ._kernels import catboost_jit as _cbk
+
+with try_import("catboost", min_version="1.2.7") as _imports:
+    import catboost as cb
+
+__all__ = [
+    "Pool",
+    "attach",
+    "objective",
+    "metric",
+    "fit",
+    "train",
+    "predict",
+    "CatBoostObjective",
+    "CatBoostMetric",
+]
+
+_CODES = {"czar": _cbk.CZAR, "zptae": _cbk.ZPTAE, "mse": _cbk.MSE, "focal": _cbk.FOCAL,
+          "asymmetric": _cbk.ASYMMETRIC}
+_ZPTAE_MODES = {"irls": 0.0, "constant": 1.0}
+
+
+# --------------------------------------------------------------------------- data
+def Pool(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
+         **kwargs: Any) -> "cb.Pool":
+    """A ``catboost.Pool`` whose labels are ``(label - mean) / std`` (z-space).
+
+    Parameters
+    ----------
+    data, label
+        As for ``catboost.Pool``; ``label`` is required.
+    std, mean : float or array-like of shape (n_samples,), optional
+        This dataset's own z-scoring scale (> 0) and centre. Without them the
+        labels are stored unchanged (binary losses, or squared error in y units).
+    dates : array-like of shape (n_samples,), optional
+        Date of each row, for :func:`metric` ``("rank_ic", pool=...)``.
+    **kwargs
+        Passed to ``catboost.Pool`` (``weight=``, ``cat_features=``, ...; not
+        ``baseline``: :func:`fit` starts from the loss's constant minimiser).
+
+    Returns
+    -------
+    catboost.Pool
+        The original labels, ``std``, ``mean`` and ``dates`` stay attached to it.
+    """
+    _imports.check()
+    if label is None:
+        raise ValueError("label is required: objectives and metrics need the targets of every dataset.")
+    if "baseline" in kwargs:
+        raise ValueError("baseline is not supported: czar_gbdt.catboost.fit() starts from the loss's "
+                         "constant minimiser.")
+    y = _ad._labels(label, "label")
+    side = _ad.make_side(y.shape[0], std=std, mean=mean, dates=dates, where="the labels have")
+    z = y
+    if side is not None and (side.std is not None or side.mean is not None):
+        mu = 0.0 if side.mean is None else side.mean
+        sd = 1.0 if side.std is None else side.std
+        z = (y - mu) / sd
+        if not np.isfinite(z).all():
+            raise ValueError("(label - mean) / std overflows for some rows: std is too small for the labels.")
+    # unstandardised labels go in as given (class labels of a CatBoostClassifier)
+    pool = cb.Pool(data, label=z if z is not y else label, **kwargs)
+    if side is None:
+        side = _ad.SideData(y.shape[0], None, None, None)
+    side.extra["y"] = y
+    side.extra["z"] = z
+    side.extra["standardised"] = side.std is not None or side.mean is not None
+    _ad.attach(pool, side)
+    return pool
+
+
+def attach(pool: "cb.Pool", *, dates: Any = None) -> "cb.Pool":
+    """Attach ``dates`` to a pool built by :func:`Pool` (or to a plain ``catboost.Pool``).
+
+    ``std``/``mean`` cannot be attached afterwards: they must standardise the labels
+    when the pool is built (:func:`Pool`).
+    """
+    _imports.check()
+    if not isinstance(pool, cb.Pool):
+        raise ValueError(f"pool must be a catboost.Pool; got {type(pool).__name__}.")
+    side = _ad.side_of(pool)
+    n = pool.num_row()
+    new = _ad.make_side(n, dates=dates, where="the Pool has")
+    if side is None:
+        side = new if new is not None else _ad.SideData(n, None, None, None)
+        _ad.attach(pool, side)
+    elif new is not None:
+        side.dates, side._groups = new.dates, new._groups
+    return pool
+
+
+def _pool_side(pool: "cb.Pool") -> _ad.SideData:
+    side = _ad.side_of(pool)
+    if side is None:
+        side = _ad.SideData(pool.num_row(), None, None, None)
+        _ad.attach(pool, side)
+    if "z" not in side.extra:
+        label = pool.get_label()
+        if label is None or np.size(label) == 0:
+            raise ValueError("the Pool has no labels (label=None): build it with labels.")
+        z = np.asarray(label, dtype=np.float64).reshape(-1)
+        side.extra.update(y=z, z=z, standardised=False)
+    return side
+
+
+# --------------------------------------------------------------------------- generated classes
+def _kernel_spec(loss) -> tuple[int, tuple[float, ...], bool, float]:
+    if not loss.elementwise:
+        raise ValueError(f"{loss!r} couples rows; CatBoost evaluates objectives on row subsets and "
+                         "cannot train it.")
+    try:
+        code = _CODES[loss.name]
+    except KeyError:
+        raise ValueError(f"{loss!r} has no CatBoost kernel; known: {sorted(_CODES)}.") from None
+    if code == _cbk.CZAR:
+        p = (loss._delta, loss._D, loss._h1, loss._soft0, loss._denom, loss._tau_eff, loss._softplus_one)
+    elif code == _cbk.ZPTAE:
+        mode = 2.0 if loss.derivatives == "exact" else _ZPTAE_MODES[loss.hessian]
+        p = (loss.alpha, loss.beta, loss.gamma, loss.penalty_norm, mode, loss.eta)
+    elif code == _cbk.FOCAL:
+        p = (loss.alpha, loss.gamma)
+    elif code == _cbk.ASYMMETRIC:
+        p = (loss.gamma_pos, loss.gamma_neg, loss.clip)
+    else:
+        p = ()
+    params = tuple(float(v) for v in p) + (0.0,) * (8 - len(p))
+    floor = -math.inf if loss.min_hessian is None else float(loss.min_hessian)
+    return code, params, loss.derivatives == "exact", floor
+
+
+class CatBoostObjective:
+    """Base of the generated objective classes (one per loss parameter set).
+
+    Instances have ``calc_ders_range(approxes, targets, weights)`` returning an
+    ``(n, 2)`` array of ``(-grad, -hess)`` in z-space, compiled by CatBoost with
+    numba, and ``loss`` (the wrapped loss). Build them with :func:`objective`.
+    """
+
+    loss: Any = None
+    _cell: np.ndarray | None = None  # the starting-score offset the compiled method reads
+    _lock: Any = None
+
+    def __reduce__(self):
+        # CatBoost deep-copies its parameters: the copy is the one instance per parameter set
+        return (objective, (self.loss,))
+
+    def __repr__(self) -> str:
+        return f"czar_gbdt.catboost.objective({self.loss!r})"
+
+
+class CatBoostMetric:
+    """Base of the generated loss-metric classes; build them with :func:`metric`.
+
+    ``evaluate`` returns ``(sum(w * loss), sum(w))`` and ``get_final_error`` their
+    ratio, both compiled by CatBoost with numba; lower is better.
+    """
+
+    loss: Any = None
+    _cell: np.ndarray | None = None
+    _name: str | None = None
+
+    def __reduce__(self):
+        return (_rebuild_metric, (self.loss, self._name))
+
+    def __repr__(self) -> str:
+        return f"czar_gbdt.catboost.metric({self.loss!r})"
+
+
+def _rebuild_metric(loss: Any, name: str | None) -> "CatBoostMetric":
+    return metric(loss, name=name)
+
+
+def _objective_class(code: int, params: tuple, exact: bool, floor: float) -> type:
+    # The method below is compiled by CatBoost with numba.njit: its body may only use
+    # the closure constants and module-level kernels, never the instance. The starting
+    # score is read at call time from ``cell`` (its address is the constant).
+    ders = _cbk.ders
+    read_cell = _cbk.read_cell
+    cell = np.zeros(1)
+    address = cell.ctypes.data
+
+    class _Objective(CatBoostObjective):
+        def calc_ders_range(self, approxes, targets, weights):
+            return ders(approxes, targets, weights, code, params, exact, floor, read_cell(address))
+
+    _Objective._cell = cell
+    _Objective._lock = threading.Lock()
+    return _Objective
+
+
+def _metric_class(code: int, params: tuple) -> type:
+    loss_sum = _cbk.loss_sum
+    read_cell = _cbk.read_cell
+    cell = np.zeros(1)
+    address = cell.ctypes.data
+
+    class _Metric(CatBoostMetric):
+        def is_max_optimal(self):
+            return False
+
+        def evaluate(self, approxes, target, weight):
+            return loss_sum(approxes[0], target, weight, code, params, read_cell(address))
+
+        def get_final_error(self, error, weight):
+            return error / weight if weight != 0.0 else 0.0
+
+    _Metric._cell = cell
+    return _Metric
+
+
+# one instance per loss parameter set: CatBoost compiles an instance's methods once
+_OBJECTIVES: dict[Any, CatBoostObjective] = {}
+_METRICS: dict[Any, CatBoostMetric] = {}
+
+
+def objective(loss: Any) -> CatBoostObjective:
+    """A CatBoost objective (``loss_function=``) for ``loss``, compiled by CatBoost with numba.
+
+    Regression losses are evaluated in z-space: train on pools built with
+    :func:`Pool` ``(..., std=..., mean=...)`` (and see :func:`predict`). Binary
+    losses take 0/1 labels (``CatBoostClassifier``) and return logits.
+
+    Parameters
+    ----------
+    loss : czar_gbdt.BaseLoss or str
+        An element-wise loss (losses coupling rows are refused).
+
+    Returns
+    -------
+    CatBoostObjective
+        The same instance for equal losses, so CatBoost compiles it once per process.
+    """
+    _imports.check()
+    loss = _ad.as_loss(loss)
+    spec = _kernel_spec(loss)
+    key = (type(loss).__name__, spec)
+    if key not in _OBJECTIVES:
+        cls = _objective_class(*spec)
+        cls.__name__ = cls.__qualname__ = f"{type(loss).__name__}Objective"
+        cls.loss = loss
+        _OBJECTIVES[key] = cls()
+    return _OBJECTIVES[key]
+
+
+def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
+    """A CatBoost eval metric: a loss (compiled, lower is better) or a per-date metric.
+
+    Parameters
+    ----------
+    what : czar_gbdt.BaseLoss, str or czar_gbdt.metrics.Metric
+        A loss or loss name: evaluated in z-space on every dataset CatBoost scores,
+        each with its own standardised labels. Or a metric name such as
+        ``"rank_ic"`` (higher is better), which needs ``pool``.
+    pool : catboost.Pool, optional
+        For per-date metrics: the one eval pool (from :func:`Pool` with ``dates=``)
+        the metric is bound to. Its predictions are mapped back to ``y`` units with
+        the pool's ``std``/``mean`` before ranking. :func:`fit` also binds the
+        training pool when it has what the metric needs; other datasets score 0.
+    name : str, optional
+        Display name of a per-date metric (CatBoost reports the class name).
+
+    Returns
+    -------
+    metric object for ``eval_metric=``
+    """
+    _imports.check()
+    if isinstance(what, _ad.BaseLoss) or (isinstance(what, str) and what in _ad.LOSSES):
+        if pool is not None:
+            raise ValueError("loss metrics need no pool: each dataset carries its own standardised labels.")
+        loss = _ad.as_loss(what)
+        code, params, _, _ = _kernel_spec(loss)
+        key = (type(loss).__name__, code, params, name)
+        if key not in _METRICS:
+            cls = _metric_class(code, params)
+            cls.__name__ = cls.__qualname__ = name or loss.name
+            cls.loss = loss
+            cls._name = name
+            _METRICS[key] = cls()
+        return _METRICS[key]
+    core = _ad.MetricCore(what, name=name)
+    if pool is None:
+        raise ValueError(f"metric {core.name!r} needs pool=: the eval pool whose dates it uses "
+                         "(CatBoost passes no row ids to metrics).")
+    side = _pool_side(pool)
+    core.side_for(side.n, pool, where="the eval Pool",
+                  hint="build it with czar_gbdt.catboost.Pool(X, y, std=..., dates=...)")
+    cls = type(core.name, (_PooledMetric,), {})
+    return cls(core, pool, side)
+
+
+class _PooledMetric:
+    """A per-date metric bound to eval pools (run in Python: ``no_jit``).
+
+    CatBoost calls ``evaluate`` once per dataset with all its rows in order, but
+    says not which dataset. The labels it passes are compared with each bound
+    pool's own (float32) labels to find the pool, so the pool's dates, ``std`` and
+    ``mean`` line up with the rows; a dataset that matches no bound pool (for
+    example a shuffled training set) scores 0 (CatBoost cannot log NaN).
+    """
+
+    no_jit = True
+
+    def __init__(self, core: _ad.MetricCore, pool: Any, side: _ad.SideData):
+        self._core = core
+        self._pools: list[tuple[np.ndarray, _ad.SideData]] = []
+        self._offset = 0.0  # the starting score, set by fit() while training
+        self._add(side)
+
+    def _add(self, side: _ad.SideData) -> None:
+        labels = np.asarray(side.extra["z"], dtype=np.float32)
+        if not any(s is side for _, s in self._pools):
+            self._pools.append((labels, side))
+
+    def bind(self, pool: Any) -> None:
+        """Also score ``pool`` (its side data must have what the metric needs)."""
+        side = _pool_side(pool)
+        self._core.side_for(side.n, pool, where="the Pool",
+                            hint="build it with czar_gbdt.catboost.Pool(X, y, std=..., dates=...)")
+        self._add(side)
+
+    def __repr__(self) -> str:
+        return f"czar_gbdt.catboost.metric({self._core.name!r}, <{len(self._pools)} pools>)"
+
+    def is_max_optimal(self) -> bool:
+        return self._core.higher_is_better
+
+    def evaluate(self, approxes, target, weight):
+        target = np.asarray(target)
+        for labels, side in self._pools:
+            if target.shape[0] == labels.shape[0] and np.array_equal(target, labels):
+                z_pred = np.asarray(approxes[0], dtype=np.float64) + self._offset
+                std = 1.0 if side.std is None else side.std
+                mean = 0.0 if side.mean is None else side.mean
+                return self._core.value(side.extra["y"], mean + std * z_pred, None, side), 1.0
+        return 0.0, 1.0
+
+    def get_final_error(self, error, weight):
+        return error
+
+
+_make_objective = objective
+_make_metric = metric
+
+
+# --------------------------------------------------------------------------- training helpers
+def _as_pool(data: Any, what: str) -> "cb.Pool":
+    if isinstance(data, cb.Pool):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return Pool(data[0], data[1])
+    raise ValueError(f"{what} must be a catboost.Pool (czar_gbdt.catboost.Pool) or an (X, y) pair; "
+                     f"got {type(data).__name__}.")
+
+
+def _check_pool(pool: "cb.Pool", loss, what: str) -> _ad.SideData:
+    side = _pool_side(pool)
+    if loss.kind == "binary" and side.extra.get("standardised"):
+        raise ValueError(f"{what} was standardised with std/mean, but {loss!r} takes 0/1 labels: "
+                         "build it without std/mean.")
+    if _ad.requires_std(loss) and not side.extra.get("standardised"):
+        raise ValueError(f"std is required by {loss!r} but {what} has none: build it with "
+                         "czar_gbdt.catboost.Pool(X, y, std=..., mean=...).")
+    return side
+
+
+def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs: Any) -> Any:
+    """Fit a CatBoost model whose ``loss_function`` is a :func:`objective`.
+
+    Checks that the training and eval pools carry the ``std`` the loss needs, sets
+    ``eval_metric`` to the loss if none was chosen (and, without an eval set, scores
+    the training set with it at the end only), starts training at the loss's constant
+    minimiser (added to the approxes by the compiled objective and metric; fits of one
+    loss parameter set run one at a time) and stores it as the model's bias, so
+    ``model.predict(X)`` includes it.
+
+    Parameters
+    ----------
+    model : catboost.CatBoost, CatBoostRegressor or CatBoostClassifier
+        Its ``loss_function`` is a :func:`objective`.
+    X : catboost.Pool or array-like
+        A pool from :func:`Pool`, or features (then ``y`` is required and no
+        ``std`` is possible: squared error in y units or binary losses only).
+    y : array-like, optional
+        Labels, when ``X`` holds features.
+    eval_set : Pool, (X, y) or list of them, optional
+        Eval datasets; regression losses need pools from :func:`Pool` with ``std``.
+    **fit_kwargs
+        Passed to ``model.fit`` (``early_stopping_rounds=``, ``verbose=``, ...).
+
+    Returns
+    -------
+    the fitted model
+    """
+    _imports.check()
+    obj = model.get_params().get("loss_function")
+    if not isinstance(obj, CatBoostObjective):
+        raise ValueError(f"model's loss_function must be a czar_gbdt.catboost objective; got {obj!r}.")
+    if "init_model" in fit_kwargs or "baseline" in fit_kwargs:
+        raise ValueError("fit() sets the starting score itself; init_model and baseline are not supported.")
+    loss = obj.loss
+    pool = _as_pool(X if y is None else (X, y), "X")
+    if y is not None and "sample_weight" in fit_kwargs:
+        pool.set_weight(np.asarray(fit_kwargs.pop("sample_weight"), dtype=np.float64))
+    evals: list[Any] = []
+    if eval_set is not None:
+        items = [eval_set] if isinstance(eval_set, (cb.Pool, tuple)) else list(eval_set)
+        evals = [_as_pool(e, f"eval_set[{i}]") for i, e in enumerate(items)]
+    side = _check_pool(pool, loss, "the training Pool")
+    for i, e in enumerate(evals):
+        _check_pool(e, loss, f"eval_set[{i}]")
+    if isinstance(model, cb.CatBoostClassifier) and model.get_params().get("class_names") is None:
+        # with a user-defined eval metric CatBoost does not record the classes: predict() would fail
+        model.set_params(class_names=np.unique(np.asarray(pool.get_label())).tolist())
+    params = model.get_params()
+    eval_metric = params.get("eval_metric")
+    if eval_metric is None:
+        eval_metric = metric(loss)
+        if not evals and "metric_period" not in params:
+            # CatBoost needs an eval metric and scores the training set with it every
+            # iteration: a full pass of the loss (~50 ms per million rows for CZAR) that
+            # nobody asked for. Score it at the end only.
+            model.set_params(metric_period=int(params.get("iterations") or 1000))
+    elif isinstance(eval_metric, _PooledMetric):
+        try:
+            eval_metric.bind(pool)
+        except ValueError:
+            pass  # the training pool lacks what the metric needs: it scores 0 there
+    model.set_params(eval_metric=eval_metric)  # get_params() may have returned a copy
+    weight = _pool_weight(pool)
+    init = _ad.constant_minimiser(loss, side.extra["z"], weight=weight)
+    # Training starts at ``init``: the compiled objective and metric add it to every approx
+    # (read from their offset cell), so no Pool baseline is needed. One fit per loss
+    # parameter set at a time: the cell is shared by the fits of that parameter set.
+    with type(obj)._lock:
+        cells = [type(obj)._cell]
+        if isinstance(eval_metric, CatBoostMetric):
+            cells.append(type(eval_metric)._cell)
+        try:
+            for cell in cells:
+                cell[0] = init
+            if isinstance(eval_metric, _PooledMetric):
+                eval_metric._offset = init
+            model.fit(pool, eval_set=evals or None, **fit_kwargs)
+        finally:
+            for cell in cells:
+                cell[0] = 0.0
+            if isinstance(eval_metric, _PooledMetric):
+                eval_metric._offset = 0.0
+    scale, bias = model.get_scale_and_bias()
+    model.set_scale_and_bias(scale, bias + init)
+    return model
+
+
+def _pool_weight(pool: "cb.Pool") -> np.ndarray | None:
+    weight = np.asarray(pool.get_weight(), dtype=np.float64)
+    return None if weight.size == 0 or np.all(weight == 1.0) else weight
+
+
+def train(params: dict[str, Any] | None, pool: Any, *, objective: Any, eval_set: Any = None,
+          metric: Any = None, early_stopping_rounds: int | None = None, **fit_kwargs: Any) -> "cb.CatBoost":
+    """Train a ``catboost.CatBoost`` model on a loss; see :func:`fit`.
+
+    Parameters
+    ----------
+    params : dict
+        CatBoost parameters (``iterations``, ``learning_rate``, ``depth``, ...);
+        ``loss_function`` and ``eval_metric`` are set here.
+    pool : catboost.Pool
+        From :func:`Pool`.
+    objective : loss, loss name or CatBoostObjective
+        The loss to train.
+    eval_set : Pool or list of Pools, optional
+        Eval pools from :func:`Pool`.
+    metric : loss or metric object, optional
+        The eval metric (default: the objective's loss). Early stopping and
+        ``use_best_model`` follow it in its own direction.
+    early_stopping_rounds : int, optional
+        Stop after this many iterations without improvement of the eval metric.
+    **fit_kwargs
+        Passed to ``CatBoost.fit``.
+
+    Returns
+    -------
+    catboost.CatBoost
+        Truncated to the best iteration when there is an eval set
+        (``use_best_model``); its bias holds the starting score.
+    """
+    _imports.check()
+    obj = objective if isinstance(objective, CatBoostObjective) else _make_objective(objective)
+    params = dict(params or {})
+    params["loss_function"] = obj
+    if isinstance(metric, (str, _ad.BaseLoss)):
+        metric = _make_metric(metric)
+    if metric is not None:
+        params["eval_metric"] = metric  # otherwise fit() chooses the loss
+    model = cb.CatBoost(params)
+    if early_stopping_rounds is not None:
+        fit_kwargs["early_stopping_rounds"] = early_stopping_rounds
+    return fit(model, pool, eval_set=eval_set, **fit_kwargs)
+
+
+def predict(model: Any, data: Any, *, std: Any = None, mean: Any = None, **kwargs: Any) -> np.ndarray:
+    """Predictions in the units of ``y``: ``mean + std * z_pred``.
+
+    Parameters
+    ----------
+    model : catboost.CatBoost
+        A fitted model (trained with a z-space loss by :func:`fit` or :func:`train`).
+    data : catboost.Pool or array-like
+        A pool from :func:`Pool` brings its own ``std``/``mean``; for features
+        pass them explicitly.
+    std, mean : float or array-like of shape (n_samples,), optional
+        Without them (and for binary losses) the raw prediction (z or logit) is returned.
+    **kwargs
+        Passed to ``model.predict`` (``ntree_end=``, ...).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    _imports.check()
+    kwargs.setdefault("prediction_type", "RawFormulaVal")
+    raw = np.asarray(model.predict(data, **kwargs), dtype=np.float64).reshape(-1)
+    side = _ad.side_of(data) if isinstance(data, cb.Pool) else None
+    if side is not None and (std is not None or mean is not None):
+        raise ValueError("the Pool brings its own std/mean; do not pass them as well.")
+    if side is not None:
+        std, mean = side.std, side.mean
+    bound = _ad.make_side(raw.shape[0], std=std, mean=mean, where="the predictions have")
+    if bound is None:
+        return raw
+    out = raw if bound.std is None else raw * bound.std
+    return out if bound.mean is None else out + bound.mean

@@ -1,0 +1,269 @@
+"""czar_gbdt.catboost: numba-compiled objectives and metrics, z-space alignment, starting score."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+cb = pytest.importorskip("catboost")
+
+import czar_gbdt as cg  # noqa: E402
+from czar_gbdt import catboost as ccb  # noqa: E402
+
+REGRESSION = ["czar", "zptae", "mse"]
+BINARY = ["focal", "asymmetric"]
+QUIET = {"verbose": 0, "thread_count": 2, "random_seed": 0, "allow_writing_files": False}
+EXACT = {"bootstrap_type": "No", "random_strength": 0, "boosting_type": "Plain", "l2_leaf_reg": 0}
+
+
+def make_data(n=400, seed=0, binary=False, std_scale=0.01):
+    """Features, labels, per-row std and mean (returns-like scale); binary: 0/1 labels, no std."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    signal = 0.5 * X[:, 0] - 0.3 * X[:, 1] * X[:, 2]
+    if binary:
+        return X, (signal + rng.normal(size=n) > 0.3).astype(int), None, None
+    std = std_scale * np.exp(0.5 * rng.normal(size=n))
+    mean = 0.1 * std_scale * rng.normal(size=n)
+    return X, mean + std * (signal + rng.standard_t(5, size=n)), std, mean
+
+
+def _jit_warnings(record):
+    return [str(w.message) for w in record if "optimiz" in str(w.message).lower()
+            or "optimze" in str(w.message).lower() or "numba" in str(w.message).lower()]
+
+
+# parameter sets used nowhere else: their classes are generated and compiled in this test
+FRESH = [cg.CZAR(alpha=0.7311), cg.ZPTAE(alpha=0.2711), cg.HalfSquaredError(min_hessian=1.7311e-7),
+         cg.FocalLoss(gamma=1.7311), cg.AsymmetricLoss(gamma_neg=3.7311)]
+
+
+@pytest.mark.parametrize("loss", FRESH, ids=[loss.name for loss in FRESH])
+def test_catboost_compiles_objective_and_metric_with_numba(loss):
+    """CatBoost jits calc_ders_range, evaluate and get_final_error itself; fails if it warns.
+
+    CatBoost deep-copies its parameters; a copy is the one instance per parameter set, so the
+    compiled methods are reused by every later model with the same loss."""
+    binary = loss.kind == "binary"
+    X, y, std, mean = make_data(300, binary=binary)
+    obj = ccb.objective(loss)
+    met = ccb.metric(loss)
+    assert not hasattr(obj, "_jited") and not hasattr(met, "_jited")  # not compiled yet
+    Model = cb.CatBoostClassifier if binary else cb.CatBoostRegressor
+    model = Model(loss_function=obj, eval_metric=met, iterations=5, depth=3, **QUIET)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        ccb.fit(model, ccb.Pool(X, y, std=std, mean=mean), eval_set=ccb.Pool(X[:100], y[:100], std=None if binary
+                                                                               else std[:100], mean=None if binary
+                                                                               else mean[:100]))
+    assert _jit_warnings(record) == []
+    for method in (obj.calc_ders_range, met.evaluate, met.get_final_error):
+        assert getattr(method, "use_optimized", False) is True, method  # CatBoost's compiled wrapper
+
+
+@pytest.mark.parametrize("name", REGRESSION + BINARY)
+@pytest.mark.parametrize("api", ["native", "sklearn"])
+def test_every_loss_trains(name, api):
+    loss = cg.get_loss(name)
+    binary = loss.kind == "binary"
+    X, y, std, mean = make_data(binary=binary)
+    Xv, yv, stdv, meanv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    train = ccb.Pool(X, y, std=std, mean=mean)
+    valid = ccb.Pool(Xv, yv, std=stdv, mean=meanv)
+    params = {"iterations": 8, "depth": 3, "learning_rate": 0.3, **QUIET}
+    if api == "native":
+        model = ccb.train(params, train, objective=loss, eval_set=valid)
+    else:
+        Model = cb.CatBoostClassifier if binary else cb.CatBoostRegressor
+        model = ccb.fit(Model(loss_function=ccb.objective(loss), eval_metric=ccb.metric(loss), **params), train,
+                        eval_set=valid)
+    z_pred = model.predict(Xv, prediction_type="RawFormulaVal")  # includes the starting score (bias)
+    assert np.isfinite(z_pred).all()
+    y_pred = ccb.predict(model, Xv, std=stdv, mean=meanv)
+    if binary:
+        np.testing.assert_array_equal(y_pred, z_pred)
+        if api == "sklearn":
+            np.testing.assert_allclose(model.predict_proba(Xv)[:, 1], 1 / (1 + np.exp(-z_pred)), rtol=1e-9)
+            assert set(model.predict(Xv)) <= {0, 1}
+    else:
+        np.testing.assert_allclose(y_pred, meanv + stdv * z_pred, rtol=1e-12)
+        np.testing.assert_allclose(ccb.predict(model, valid), y_pred, rtol=1e-12)  # a Pool brings its std
+    # the eval metric is the loss on the eval set with its own std: same value in y units
+    # (the model keeps its best iteration: use_best_model)
+    logged = model.get_evals_result()["validation"][name][model.get_best_iteration()]
+    assert logged == pytest.approx(loss(yv, y_pred, std=stdv, mean=meanv), rel=1e-5)
+    learn = model.get_evals_result()["learn"][name]
+    init = loss.init_score(y if binary else (y - mean) / std)
+    assert learn[-1] < loss(y, mean + std * init if not binary else np.full(len(y), init), std=std, mean=mean)
+
+
+def test_catboost_calls_the_objective_on_row_subsets():
+    """Why a closure holding std by position is wrong: CatBoost hands over blocks of rows."""
+    X, y, std, mean = make_data(3000)
+    sizes = []
+
+    class Recorder:
+        no_jit = True
+
+        def calc_ders_range(self, approxes, targets, weights):
+            sizes.append(len(approxes))
+            return np.column_stack([targets - approxes, -np.ones(len(targets))])
+
+    cb.CatBoostRegressor(loss_function=Recorder(), eval_metric="RMSE", iterations=2, **QUIET).fit(X, y)
+    assert max(sizes) < len(y)
+
+
+def test_z_space_keeps_std_aligned_with_its_rows():
+    """One Newton step (depth 2, learning_rate 1, no regularisation) gives leaf values
+    -sum(w g) / sum(w h) of the z-space CZAR derivatives at the starting score. Computed here in
+    numpy with every row's own std, they match the model; with std misaligned by one row (what a
+    closure over std by position would see on a row subset) they do not."""
+    rng = np.random.default_rng(7)
+    n = 600
+    X = rng.normal(size=(n, 3))
+    std = np.where(rng.random(n) < 0.5, 0.002, 0.05)  # two regimes: misalignment matters
+    y = std * (X[:, 0] + rng.normal(size=n)) + 0.004 * X[:, 1]
+    w = rng.uniform(0.5, 2.0, n)
+    loss = cg.CZAR()
+    params = {"iterations": 1, "depth": 2, "learning_rate": 1.0, "leaf_estimation_method": "Newton",
+              "leaf_estimation_iterations": 1, **EXACT, **QUIET}
+    pool = ccb.Pool(X, y, std=std, weight=w)
+    model = ccb.train(params, pool, objective=loss)
+    z_pred = model.predict(X, prediction_type="RawFormulaVal")
+    leaf = model.calc_leaf_indexes(cb.Pool(X))[:, 0]
+
+    def one_step(std_used):
+        zt = y / std_used
+        init = loss.init_score(zt, weight=w)
+        g, h = loss.grad_hess(zt, np.full(n, init), weight=w)
+        values = {k: -g[leaf == k].sum() / h[leaf == k].sum() for k in np.unique(leaf)}
+        return init + np.array([values[k] for k in leaf])
+
+    np.testing.assert_allclose(z_pred, one_step(std), rtol=1e-6, atol=1e-9)
+    misaligned = one_step(np.roll(std, 1))
+    assert np.abs(z_pred - misaligned).max() > 1e-3  # 1000x the tolerance of the match above
+    np.testing.assert_allclose(ccb.predict(model, pool), std * z_pred, rtol=1e-12)
+
+
+def test_weight_two_equals_duplicated_row():
+    """Weights are applied once: with bins that cannot differ (integer features) and CatBoost's
+    own weight-dependent terms switched off (no bootstrap, no score noise, l2_leaf_reg=0, which
+    CatBoost scales by the mean weight), weight 2 on rows == those rows duplicated."""
+    rng = np.random.default_rng(1)
+    n = 300
+    X = rng.integers(0, 8, size=(n, 4)).astype(float)
+    std = 0.01 * np.exp(0.3 * rng.normal(size=n))
+    y = std * (0.3 * X[:, 0] + rng.normal(size=n))
+    w = np.ones(n)
+    w[:20] = 2.0
+    dup = np.r_[np.arange(n), np.arange(20)]
+    params = {"iterations": 20, "depth": 3, "learning_rate": 0.3, **EXACT, **QUIET, "thread_count": 1}
+    for name in ("czar", "focal"):
+        yy = (y > 0).astype(int) if name == "focal" else y
+        kw = {} if name == "focal" else {"std": std}
+        kw_d = {} if name == "focal" else {"std": std[dup]}
+        m_w = ccb.train(params, ccb.Pool(X, yy, weight=w, **kw), objective=name)
+        m_d = ccb.train(params, ccb.Pool(X[dup], yy[dup], **kw_d), objective=name)
+        np.testing.assert_allclose(m_w.predict(X), m_d.predict(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", REGRESSION + BINARY)
+def test_training_starts_at_the_constant_minimiser(name):
+    """One iteration whose leaves are ~0 (l2_leaf_reg = 1e30): predictions are the starting score."""
+    loss = cg.get_loss(name)
+    binary = loss.kind == "binary"
+    X, y, std, mean = make_data(binary=binary)
+    w = np.random.default_rng(0).uniform(0.5, 2, len(y))
+    zt = y if binary else (y - mean) / std
+    init = loss.init_score(zt, weight=w.astype(np.float32))  # CatBoost stores float32 weights
+    params = {"iterations": 1, "depth": 2, "learning_rate": 1.0, "l2_leaf_reg": 1e30, **QUIET}
+    model = ccb.train(params, ccb.Pool(X, y, std=std, mean=mean, weight=w), objective=loss)
+    np.testing.assert_allclose(model.predict(X, prediction_type="RawFormulaVal"), init, rtol=1e-9, atol=1e-9)
+    if not binary:
+        np.testing.assert_allclose(ccb.predict(model, X, std=std, mean=mean), mean + std * init, rtol=1e-9, atol=1e-12)
+    Model = cb.CatBoostClassifier if binary else cb.CatBoostRegressor
+    model = ccb.fit(Model(loss_function=ccb.objective(loss), **params), ccb.Pool(X, y, std=std, mean=mean, weight=w))
+    np.testing.assert_allclose(model.predict(X, prediction_type="RawFormulaVal"), init, rtol=1e-9, atol=1e-9)
+
+
+def test_mse_reproduces_builtin_rmse():
+    X, y, _, _ = make_data(500, seed=4)
+    y = y * 100 + 3.0
+    params = {"iterations": 50, "depth": 4, "learning_rate": 0.1, **QUIET}
+    builtin = cb.CatBoostRegressor(loss_function="RMSE", **params).fit(X, y)
+    ours = ccb.train(params, ccb.Pool(X, y), objective="mse")
+    np.testing.assert_allclose(ours.predict(X), builtin.predict(X), atol=1e-5)
+    sk = ccb.fit(cb.CatBoostRegressor(loss_function=ccb.objective("mse"), **params), X, y)
+    np.testing.assert_allclose(sk.predict(X), builtin.predict(X), atol=1e-5)
+
+
+def test_focal_gamma0_alpha_half_equals_logloss_at_half_the_learning_rate():
+    """Focal(gamma=0, alpha=0.5) has half of Logloss's gradient. With CatBoost's Gradient leaf
+    estimation a leaf is learning_rate * sum(w der1) / (sum(w) + l2): half the gradient gives half
+    the step, and the tree structure (cosine score) does not see the factor. So focal at
+    learning rate 2*eta trains the same trees as Logloss at eta (both from the log-odds). The random
+    noise CatBoost adds to split scores is not scale-free, so it is off (random_strength=0)."""
+    X, y, _, _ = make_data(500, seed=5, binary=True)
+    params = {"iterations": 30, "depth": 4, "leaf_estimation_method": "Gradient", "leaf_estimation_iterations": 1,
+              "random_strength": 0, **QUIET}
+    builtin = cb.CatBoostClassifier(loss_function="Logloss", learning_rate=0.05, boost_from_average=True,
+                                    **params).fit(X, y)
+    ours = ccb.train({**params, "learning_rate": 0.1}, ccb.Pool(X, y), objective=cg.FocalLoss(gamma=0.0, alpha=0.5))
+    np.testing.assert_allclose(ours.predict(X, prediction_type="RawFormulaVal"),
+                               builtin.predict(X, prediction_type="RawFormulaVal"), atol=1e-5)
+
+
+def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
+    pytest.importorskip("czar_gbdt.metrics")
+    rng = np.random.default_rng(11)
+    n_dates, n_assets = 60, 20
+    dates = np.repeat(np.arange(n_dates), n_assets)
+    X = rng.normal(size=(n_dates * n_assets, 6))
+    std = 0.01 * np.exp(0.3 * rng.normal(size=len(dates)))
+    y = std * (0.5 * np.tanh(X[:, 0]) + 0.3 * X[:, 1] * X[:, 2] + rng.normal(size=len(dates)))
+    n = len(y) // 2
+    train = ccb.Pool(X[:n], y[:n], std=std[:n], dates=dates[:n])
+    valid = ccb.Pool(X[n:], y[n:], std=std[n:], dates=dates[n:])
+    met = ccb.metric("rank_ic", pool=valid)
+    assert met.is_max_optimal() is True
+    params = {"iterations": 300, "depth": 3, "learning_rate": 0.3, **QUIET}
+    model = ccb.train(params, train, objective="czar", eval_set=valid, metric=met, early_stopping_rounds=10)
+    hist = np.array(model.get_evals_result()["validation"]["rank_ic"])
+    best = int(np.argmax(hist))
+    assert best > 0 and np.argmin(hist) != best
+    assert model.get_best_iteration() == best and len(hist) == best + 11
+    assert model.tree_count_ == best + 1  # use_best_model keeps the best round
+    # the logged value is the rank IC of the y-unit predictions by date
+    from czar_gbdt import metrics
+
+    y_hat = ccb.predict(model, valid)
+    assert hist[best] == pytest.approx(metrics.rank_ic(y[n:], y_hat, dates=dates[n:]).mean, rel=1e-9)
+    # the training pool (it has dates) is scored too, the learn set is found by its labels
+    assert np.all(np.array(model.get_evals_result()["learn"]["rank_ic"]) != 0)
+
+
+def test_z_space_hessians_do_not_depend_on_the_return_scale():
+    """In z-space the hessians are those of std = 1 whatever the units of y, so trees split with
+    default parameters on returns (std ~ 0.01) as on any other scale."""
+    for scale in (0.01, 100.0):
+        X, y, std, mean = make_data(400, seed=6, std_scale=scale)
+        model = ccb.train({"iterations": 3, **QUIET}, ccb.Pool(X, y, std=std, mean=mean), objective="czar")
+        assert len(np.unique(model.predict(X))) > 1
+
+
+def test_objects_survive_copies_and_offsets_are_reset():
+    """CatBoost deep-copies its parameters: a copy (or an unpickled object) is the one cached,
+    already compiled instance; the starting-score offset is 0 outside fit()."""
+    import copy
+    import pickle
+
+    obj, met = ccb.objective("czar"), ccb.metric("czar")
+    assert copy.deepcopy(obj) is obj and pickle.loads(pickle.dumps(obj)) is obj
+    assert copy.deepcopy(met) is met and pickle.loads(pickle.dumps(met)) is met
+    X, y, std, mean = make_data(200)
+    model = ccb.train({"iterations": 3, **QUIET}, ccb.Pool(X, y, std=std, mean=mean), objective="czar")
+    assert type(obj)._cell[0] == 0.0 and type(met)._cell[0] == 0.0
+    assert model.get_scale_and_bias()[1] != 0.0  # the starting score lives in the model
+    # without an eval set the training loss is scored at the end only (CatBoost scores it every
+    # iteration otherwise: a full pass of the loss)
+    assert model.get_params()["metric_period"] == 3

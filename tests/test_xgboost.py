@@ -1,0 +1,201 @@
+"""czar_gbdt.xgboost: objectives and metrics trained through the native and scikit-learn APIs."""
+
+import numpy as np
+import pytest
+
+xgb = pytest.importorskip("xgboost")
+pytest.importorskip("sklearn")
+
+import czar_gbdt as cg  # noqa: E402
+from czar_gbdt import xgboost as cx  # noqa: E402
+
+REGRESSION = ["czar", "zptae", "mse"]
+BINARY = ["focal", "asymmetric"]
+
+
+def make_data(n=400, seed=0, binary=False, std_scale=0.01):
+    """Features, labels and a per-row std (returns-like scale); binary: 0/1 labels, no std."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    signal = 0.5 * X[:, 0] - 0.3 * X[:, 1] * X[:, 2]
+    if binary:
+        return X, (signal + rng.normal(size=n) > 0.3).astype(np.float64), None
+    std = std_scale * np.exp(0.3 * rng.normal(size=n))
+    return X, std * (signal + rng.standard_t(5, size=n)), std
+
+
+def margins(booster, dmatrix):
+    return booster.predict(dmatrix, output_margin=True).astype(np.float64)
+
+
+@pytest.mark.parametrize("name", REGRESSION + BINARY)
+def test_every_loss_native_api(name):
+    loss = cg.get_loss(name)
+    binary = loss.kind == "binary"
+    X, y, std = make_data(binary=binary)
+    Xv, yv, stdv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    dtrain = cx.DMatrix(X, y, std=std)
+    dvalid = cx.DMatrix(Xv, yv, std=stdv)
+    res = {}
+    booster = cx.train({"max_depth": 3, "eta": 0.2}, dtrain, 8, objective=loss,
+                       evals=[(dtrain, "train"), (dvalid, "valid")], metric=loss, evals_result=res,
+                       verbose_eval=False)
+    pred = margins(booster, dvalid)
+    assert np.isfinite(pred).all()
+    # each eval set is scored with its own std: the logged value is the loss with std_valid
+    assert res["valid"][name][-1] == pytest.approx(loss(yv, pred, std=stdv), rel=1e-5)
+    if stdv is not None and loss.name != "mse":
+        assert abs(loss(yv, pred, std=stdv) - loss(yv, pred, std=stdv.mean() / 3)) > 1e-3
+    # training lowers the training loss below that of the best constant
+    init = loss.init_score(y, std=std)
+    assert res["train"][name][-1] < loss(y, np.full(len(y), init), std=std)
+    if binary:
+        assert booster.predict(dvalid).min() >= 0 and booster.predict(dvalid).max() <= 1  # probabilities
+
+
+@pytest.mark.parametrize("name", REGRESSION + BINARY)
+def test_every_loss_sklearn_api(name):
+    loss = cg.get_loss(name)
+    binary = loss.kind == "binary"
+    X, y, std = make_data(binary=binary)
+    Xv, yv, stdv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    obj = cx.objective(loss, std=std)
+    met = cx.metric(loss, std=stdv)  # the eval set's own std, bound by position
+    Model = xgb.XGBClassifier if binary else xgb.XGBRegressor
+    model = Model(objective=obj, eval_metric=met, n_estimators=8, max_depth=3, learning_rate=0.2)
+    cx.fit(model, X, y, eval_set=[(Xv, yv)], verbose=False)
+    pred = model.predict(Xv, output_margin=True).astype(np.float64)
+    assert np.isfinite(pred).all()
+    assert model.evals_result()["validation_0"][name][-1] == pytest.approx(loss(yv, pred, std=stdv), rel=1e-5)
+    if binary:
+        proba = model.predict_proba(Xv)[:, 1]
+        np.testing.assert_allclose(proba, 1 / (1 + np.exp(-pred)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["czar", "focal"])
+def test_weight_two_equals_duplicated_row(name):
+    """Weights are applied once: weight 2 on rows == those rows duplicated (exact tree method)."""
+    loss = cg.get_loss(name)
+    X, y, std = make_data(300, seed=3, binary=loss.kind == "binary")
+    w = np.ones(len(y))
+    w[:25] = 2.0
+    dup = np.r_[np.arange(len(y)), np.arange(25)]
+    params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact"}
+    kw = {} if std is None else {"std": std}
+    kw_d = {} if std is None else {"std": std[dup]}
+    b_w = cx.train(params, cx.DMatrix(X, y, weight=w, **kw), 20, objective=loss)
+    b_d = cx.train(params, cx.DMatrix(X[dup], y[dup], **kw_d), 20, objective=loss)
+    dtest = xgb.DMatrix(X)
+    np.testing.assert_allclose(margins(b_w, dtest), margins(b_d, dtest), atol=1e-6)
+    # scikit-learn API, std bound by position
+    sk = {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "tree_method": "exact"}
+    Model = xgb.XGBClassifier if loss.kind == "binary" else xgb.XGBRegressor
+    m_w = cx.fit(Model(objective=cx.objective(loss, **kw), **sk), X, y, sample_weight=w)
+    m_d = cx.fit(Model(objective=cx.objective(loss, **kw_d), **sk), X[dup], y[dup])
+    np.testing.assert_allclose(m_w.predict(X, output_margin=True), m_d.predict(X, output_margin=True), atol=1e-6)
+    np.testing.assert_allclose(m_w.predict(X, output_margin=True), margins(b_w, dtest), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", REGRESSION + BINARY)
+def test_training_starts_at_the_constant_minimiser(name):
+    loss = cg.get_loss(name)
+    X, y, std = make_data(binary=loss.kind == "binary")
+    w = np.random.default_rng(0).uniform(0.5, 2, len(y))
+    init = loss.init_score(y, std=std, weight=w)
+    dtrain = cx.DMatrix(X, y, std=std, weight=w)
+    booster = cx.train({}, dtrain, 0, objective=loss)  # 0 rounds: the starting score alone
+    np.testing.assert_allclose(margins(booster, dtrain), init, rtol=1e-6, atol=1e-9)
+    Model = xgb.XGBClassifier if loss.kind == "binary" else xgb.XGBRegressor
+    model = cx.fit(Model(objective=cx.objective(loss, std=std), n_estimators=1, learning_rate=0.0), X, y,
+                   sample_weight=w)
+    np.testing.assert_allclose(model.predict(X, output_margin=True), init, rtol=1e-6, atol=1e-9)
+
+
+def test_mse_reproduces_builtin_squared_error():
+    X, y, _ = make_data(500, seed=4)
+    y = y * 100 + 3.0
+    params = {"max_depth": 4, "eta": 0.1, "subsample": 0.8, "colsample_bytree": 0.8, "seed": 7}
+    builtin = xgb.train({**params, "objective": "reg:squarederror"}, xgb.DMatrix(X, label=y), 50)
+    ours = cx.train(params, cx.DMatrix(X, y), 50, objective="mse")
+    d = xgb.DMatrix(X)
+    np.testing.assert_allclose(ours.predict(d), builtin.predict(d), atol=1e-5)
+    sk_builtin = xgb.XGBRegressor(n_estimators=50, max_depth=4, learning_rate=0.1, subsample=0.8,
+                                  colsample_bytree=0.8, random_state=7).fit(X, y)
+    sk_ours = cx.fit(xgb.XGBRegressor(objective=cx.objective("mse"), n_estimators=50, max_depth=4, learning_rate=0.1,
+                                      subsample=0.8, colsample_bytree=0.8, random_state=7), X, y)
+    np.testing.assert_allclose(sk_ours.predict(X), sk_builtin.predict(X), atol=1e-5)
+
+
+def test_focal_gamma0_alpha_half_equals_logistic():
+    """Focal(gamma=0, alpha=0.5) is half the logistic loss: its gradient and hessian are half of
+    logistic's. Newton leaf values -G/(H + lambda) and the min_child_weight test see the halves,
+    so we use the equivalent hessian scaling: hessian_scale=2 doubles both back, after which every
+    quantity XGBoost computes equals binary:logistic's and the trees are the same."""
+    X, y, _ = make_data(500, seed=5, binary=True)
+    params = {"max_depth": 3, "eta": 0.1, "seed": 0}
+    builtin = xgb.train({**params, "objective": "binary:logistic"}, xgb.DMatrix(X, label=y), 30)
+    focal = cg.FocalLoss(gamma=0.0, alpha=0.5)
+    ours = cx.train(params, cx.DMatrix(X, y), 30, objective=cx.objective(focal, hessian_scale=2.0))
+    d = xgb.DMatrix(X)
+    np.testing.assert_allclose(margins(ours, d), margins(builtin, d), atol=1e-5)
+
+
+def test_metric_directions():
+    assert cx.metric("rank_ic").maximize is True
+    assert cx.metric("czar").maximize is False
+    es = cx.early_stopping(cx.metric("rank_ic"), 5)
+    assert es.maximize is True and es.metric_name == "rank_ic"
+
+
+def rank_ic_data(seed=11):
+    """A panel (dates x assets) with a weak signal, so the validation rank IC peaks and then decays."""
+    rng = np.random.default_rng(seed)
+    n_dates, n_assets = 60, 20
+    dates = np.repeat(np.arange(n_dates), n_assets)
+    X = rng.normal(size=(n_dates * n_assets, 6))
+    std = 0.01 * np.exp(0.3 * rng.normal(size=len(dates)))
+    y = std * (0.5 * np.tanh(X[:, 0]) + 0.3 * X[:, 1] * X[:, 2] + rng.normal(size=len(dates)))
+    return X, y, std, dates
+
+
+def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
+    pytest.importorskip("czar_gbdt.metrics")
+    X, y, std, dates = rank_ic_data()
+    n = len(y) // 2
+    dtrain = cx.DMatrix(X[:n], y[:n], std=std[:n])
+    dvalid = cx.DMatrix(X[n:], y[n:], std=std[n:], dates=dates[n:])
+    res = {}
+    booster = cx.train({"max_depth": 3, "eta": 0.1}, dtrain, 200, objective="czar", evals=[(dvalid, "valid")],
+                       metric="rank_ic", early_stopping_rounds=10, evals_result=res, verbose_eval=False)
+    hist = np.array(res["valid"]["rank_ic"])
+    best = int(np.argmax(hist))
+    assert booster.best_iteration == best
+    assert len(hist) == best + 11 < 200  # stopped 10 rounds after the maximum
+    assert hist[best] > hist[0] and np.argmin(hist) != best
+    assert booster.num_boosted_rounds() == best + 1  # the best round is kept
+    # scikit-learn API: the metric bound to the eval set's std and dates; direction from the metric
+    met = cx.metric("rank_ic", std=std[n:], dates=dates[n:])
+    model = xgb.XGBRegressor(objective=cx.objective("czar", std=std[:n]), eval_metric=met, n_estimators=200,
+                             max_depth=3, learning_rate=0.1, callbacks=[cx.early_stopping(met, 10)])
+    cx.fit(model, X[:n], y[:n], eval_set=[(X[n:], y[n:])], verbose=False)
+    hist_sk = np.array(model.evals_result()["validation_0"]["rank_ic"])
+    assert model.best_iteration == int(np.argmax(hist_sk)) == best
+
+
+def _n_splits(booster):
+    return int((booster.trees_to_dataframe()["Feature"] != "Leaf").sum())
+
+
+def test_hessians_on_return_scales_still_split():
+    """CZAR hessians are H/std**2. On returns (std ~ 0.01) they are ~1e4 per row, far above the
+    default min_child_weight=1, so trees split with or without rescaling; hessian_scale="auto"
+    (the default) divides by mean(1/std**2) so that min_child_weight means what it means for
+    z-scored targets. On a large scale (std ~ 100) the raw hessians (~1e-4 per row) would stop
+    every split; the automatic scale keeps the trees."""
+    for std_scale, raw_splits in ((0.01, True), (100.0, False)):
+        X, y, std = make_data(400, seed=6, std_scale=std_scale)
+        d = cx.DMatrix(X, y, std=std)
+        auto = cx.train({}, d, 3, objective=cx.objective("czar"))
+        raw = cx.train({}, d, 3, objective=cx.objective("czar", hessian_scale=None))
+        assert _n_splits(auto) > 0
+        assert (_n_splits(raw) > 0) is raw_splits
