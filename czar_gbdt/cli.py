@@ -45,7 +45,42 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", required=True, help="TOML configuration of the study")
     report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
     report.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
+    ev = sub.add_parser(
+        "evaluate", help="walk-forward scores of fixed parameters for one or more losses",
+        description="Train the config's booster with fixed parameters (a range is refused) on the walk-forward "
+                    "folds, once per loss, and print mean rank IC, ICIR and t-stat per loss. 'builtin' is the "
+                    "backend's own squared error.")
+    ev.add_argument("--config", required=True, help="TOML configuration (fixed booster parameters)")
+    ev.add_argument("--loss", action="append", metavar="NAME[:k=v,...]",
+                    help="loss to evaluate, repeatable: builtin, mse, czar, czar:alpha=0.5, zptae ... "
+                         "(default: the config's loss)")
+    ev.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
     return parser
+
+
+def _parse_loss_spec(spec: str) -> tuple[str, dict]:
+    name, _, rest = spec.partition(":")
+    params = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise CLIUsageError(f"--loss {spec!r}: parameters are written key=value; got {item!r}.")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            params[key] = value
+    return name, params
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from . import reporting
+    from .config import load_config
+
+    cfg = load_config(args.config)
+    specs = [_parse_loss_spec(s) for s in (args.loss or [])]
+    table = reporting.evaluate_losses(cfg, specs)
+    reporting.print_table(table, fmt=args.format)
+    return 0
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
@@ -91,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return {"tune": _cmd_tune, "report": _cmd_report}[args.command](args)
+        return {"tune": _cmd_tune, "report": _cmd_report, "evaluate": _cmd_evaluate}[args.command](args)
     except (CLIUsageError, ConfigError) as exc:
         print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -86,14 +86,18 @@ def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, n
     return y, panel.std
 
 
-def fit_predict(backend: str, booster_params: dict, loss: BaseLoss, train: Panel, predict_on: list[Panel], *,
+def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | None, train: Panel, predict_on: list[Panel], *,
                 valid: Panel | None = None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
                 target_transform: str = "raw", seed: int = 0) -> tuple[list[np.ndarray], int]:
     """Train one model and predict on each panel of ``predict_on``.
 
+    ``loss=None`` trains with the backend's built-in squared error instead.
     Returns the predictions (raw margins: logits for binary losses) and the number of
     boosting rounds kept (the best round with early stopping on validation rank IC).
     """
+    if loss is None:
+        return _fit_predict_builtin(backend, booster_params, train, predict_on, num_boost_round,
+                                    target_transform, seed)
     y, std = _labels(train, loss, target_transform)
     X = train.X.to_numpy(dtype=np.float64)
     stop = early_stopping_rounds if (valid is not None and len(valid) and early_stopping_rounds) else 0
@@ -126,7 +130,8 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss, train: Panel
             kw = dict(evals=[(dvalid, "valid")], metric="rank_ic", early_stopping_rounds=stop, verbose_eval=False)
         model = cx.train(params, dtrain, num_boost_round, objective=loss, **kw)
         best = model.num_boosted_rounds()
-        return [model.predict(xgb.DMatrix(p.X.to_numpy(dtype=np.float64))) for p in predict_on], best
+        return [model.predict(xgb.DMatrix(p.X.to_numpy(dtype=np.float64)), output_margin=True)
+                for p in predict_on], best
     if backend == "catboost":
         from . import catboost as ccb
 
@@ -144,6 +149,34 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss, train: Panel
             z_std = None if std is None else p.std
             preds.append(ccb.predict(model, p.X.to_numpy(dtype=np.float64), std=z_std))
         return preds, int(best or model.tree_count_)
+    raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
+
+
+def _fit_predict_builtin(backend: str, booster_params: dict, train: Panel, predict_on: list[Panel],
+                         num_boost_round: int, target_transform: str, seed: int) -> tuple[list[np.ndarray], int]:
+    """The backend's own squared-error objective (the baseline every custom loss must beat)."""
+    y = transform_target(train.y, train.dates, target_transform)
+    X = train.X.to_numpy(dtype=np.float64)
+    params = {**BACKEND_DEFAULTS[backend], **booster_params}
+    Xs = [p.X.to_numpy(dtype=np.float64) for p in predict_on]
+    if backend == "lightgbm":
+        import lightgbm as lgb
+
+        params.update(objective="regression", seed=seed)
+        model = lgb.train(params, lgb.Dataset(X, y, weight=train.weight), num_boost_round)
+        return [model.predict(x) for x in Xs], num_boost_round
+    if backend == "xgboost":
+        import xgboost as xgb
+
+        params.update(objective="reg:squarederror", seed=seed)
+        model = xgb.train(params, xgb.DMatrix(X, y, weight=train.weight), num_boost_round)
+        return [model.predict(xgb.DMatrix(x)) for x in Xs], num_boost_round
+    if backend == "catboost":
+        import catboost as cb
+
+        params.update(loss_function="RMSE", random_seed=seed, iterations=num_boost_round)
+        model = cb.CatBoostRegressor(**params).fit(X, y, sample_weight=train.weight)
+        return [model.predict(x) for x in Xs], num_boost_round
     raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
 
 

@@ -15,11 +15,12 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from .evaluation import fit_predict, load_data, make_splitter, score_predictions
+from .config import Choices, ConfigError, Range
+from .evaluation import fit_predict, load_data, make_splitter, score_predictions, walk_forward
 from .losses import get_loss
 from .tuning import FINISHED, fixed_params, make_storage, open_study, save_json
 
-__all__ = ["study_summary", "report", "print_summary", "output_dir"]
+__all__ = ["study_summary", "report", "print_summary", "output_dir", "evaluate_losses", "print_table"]
 
 
 def output_dir(cfg: dict) -> Path:
@@ -133,3 +134,46 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         print(summary["note"])
     for f in summary.get("files", []):
         print(f"  wrote {f}")
+
+
+def _fixed(key: str, value: Any) -> Any:
+    if isinstance(value, (Range, Choices)):
+        raise ConfigError(f"{key} is a search space; `evaluate` needs fixed values (use `tune` to search).")
+    return value
+
+
+def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
+    """Walk-forward summary per loss with the config's fixed booster parameters.
+
+    ``specs`` are ``(name, params)``; the name ``"builtin"`` is the backend's own squared
+    error. Without specs, the config's own loss. Saved as ``evaluate.csv`` next to the study.
+    """
+    backend = _fixed("model.backend", cfg["model"]["backend"])
+    booster = {k: _fixed(f"model.params.{k}", v) for k, v in cfg["model"]["params"].items()}
+    if not specs:
+        name = _fixed("loss.name", cfg["loss"]["name"])
+        specs = [(name, {k: _fixed(f"loss.{name}.{k}", v) for k, v in cfg["loss"].get(name, {}).items()})]
+    panel = load_data(cfg)
+    splitter = make_splitter(cfg)
+    rows = []
+    for name, params in specs:
+        loss = None if name == "builtin" else get_loss(name, **params)
+        result = walk_forward(panel, splitter, backend=backend, booster_params=booster, loss=loss,
+                              num_boost_round=cfg["model"]["num_boost_round"],
+                              early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
+                              target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
+        label = f"{backend} built-in squared error" if loss is None else repr(loss)
+        rows.append({"loss": label, **result.summary(),
+                     "directional_accuracy": float(result.folds["directional_accuracy"].mean())})
+    table = pd.DataFrame(rows)
+    out = output_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "evaluate.csv", index=False)
+    return table
+
+
+def print_table(table: pd.DataFrame, fmt: str = "table") -> None:
+    if fmt == "json":
+        print(table.to_json(orient="records", indent=2))
+    else:
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
