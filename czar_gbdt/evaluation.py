@@ -181,7 +181,10 @@ def _fit_predict_builtin(backend: str, booster_params: dict, train: Panel, predi
 
 
 def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0) -> dict:
-    """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window."""
+    """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window.
+
+    Returns the scores (a dict) and the per-date rank IC series.
+    """
     groups = metrics.group_dates(panel.dates)
     ric = metrics.rank_ic(panel.y, pred, dates=groups)
     pic = metrics.ic(panel.y, pred, dates=groups)
@@ -209,8 +212,7 @@ class WalkForwardResult:
 
     @property
     def icir(self) -> float:
-        s = self.per_date.dropna()
-        return float(s.mean() / s.std(ddof=1)) if len(s) > 1 and s.std(ddof=1) > 0 else math.nan
+        return _icir(self.per_date)
 
     @property
     def t_stat(self) -> float:
@@ -254,11 +256,17 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
     return WalkForwardResult(pd.DataFrame(rows), pd.concat(per_date), pd.concat(preds))
 
 
-def objective_value(per_date: pd.Series, kind: str) -> float:
+def _icir(per_date: pd.Series) -> float:
+    """Mean / std (ddof=1) of the per-date series; NaN with fewer than 2 dates or no spread."""
     s = per_date.dropna()
-    if kind == "icir":
-        return float(s.mean() / s.std(ddof=1)) if len(s) > 1 and s.std(ddof=1) > 0 else 0.0
-    return float(s.mean()) if len(s) else 0.0
+    sd = s.std(ddof=1) if len(s) > 1 else 0.0
+    return float(s.mean() / sd) if sd > 0 else math.nan
+
+
+def objective_value(per_date: pd.Series, kind: str) -> float:
+    """The tuner's objective on the per-date rank IC so far (0 where it is undefined)."""
+    value = _icir(per_date) if kind == "icir" else float(per_date.mean())
+    return value if math.isfinite(value) else 0.0
 
 
 def make_objective(cfg: dict) -> Callable:

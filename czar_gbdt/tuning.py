@@ -23,7 +23,6 @@ on one process or several worker processes sharing one storage:
 from __future__ import annotations
 
 import json
-import logging
 import math
 import multiprocessing
 import os
@@ -40,7 +39,6 @@ from .config import Choices, ConfigError, Range, load_config
 
 __all__ = ["tune", "storage_url", "make_storage", "open_study", "suggest_params", "count_trials"]
 
-log = logging.getLogger(__name__)
 
 
 #: Trial states that count towards ``n_trials``.
