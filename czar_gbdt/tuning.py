@@ -29,6 +29,7 @@ import os
 import threading
 import time
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -47,6 +48,35 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 class SurplusTrial(Exception):
     """Raised inside a trial that two racing workers started for the last free slot."""
+
+
+class _HeartbeatStorage(optuna.storages.RDBStorage):
+    """RDBStorage that also fails trials whose worker died before its first heartbeat.
+
+    optuna creates the trial (RUNNING) and only then starts the heartbeat thread; a worker
+    killed in between leaves a RUNNING trial with no heartbeat row, which optuna never
+    considers stale, so the study would wait for it for ever. Such a trial is stale once
+    it started more than ``grace_period`` seconds ago (by the client clock that wrote
+    ``datetime_start``).
+    """
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period if self.grace_period is not None else 2 * self.heartbeat_interval
+        cutoff = datetime.now() - timedelta(seconds=grace)
+        with _create_scoped_session(self.scoped_session) as session:
+            running = (session.query(models.TrialModel)
+                       .outerjoin(models.TrialHeartbeatModel)
+                       .filter(models.TrialModel.study_id == study_id,
+                               models.TrialModel.state == TrialState.RUNNING,
+                               models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
+                       .all())
+            # ``datetime_start`` is local naive time whichever way the optuna version stores it
+            silent = [t.trial_id for t in running if t.datetime_start is not None and t.datetime_start < cutoff]
+        return stale + [trial_id for trial_id in silent if trial_id not in stale]
 
 
 def storage_url(cfg: dict) -> str:
@@ -69,7 +99,7 @@ def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorag
     # recoverable, so the warning is noise here
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
+        return _HeartbeatStorage(
             url,
             engine_kwargs=engine_kwargs,
             heartbeat_interval=study["heartbeat_interval"],
@@ -164,11 +194,13 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
         finished = count_trials(study)
-        live = count_trials(study, (TrialState.RUNNING, TrialState.WAITING))
+        running = count_trials(study, (TrialState.RUNNING,))
         if finished >= n_trials:
             return
-        if finished + live >= n_trials:
-            # every remaining slot is taken by a running trial: wait, in case its worker dies
+        if finished + running >= n_trials:
+            # every remaining slot is taken by a running trial: wait, in case its worker dies.
+            # A WAITING trial (the retry of a dead worker's trial) takes no slot here: the next
+            # ``optimize`` pops and runs it, so counting it as live would wait for ever.
             time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
             continue
         study.optimize(guarded, n_trials=1, catch=(SurplusTrial,), gc_after_trial=False)
@@ -256,10 +288,16 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
             ctx = multiprocessing.get_context("spawn")
             procs = [ctx.Process(target=_worker_main, args=(cfg, url, total, objective_factory, i),
                                  name=f"czar-gbdt-worker-{i}") for i in range(workers)]
-            for p in procs:
-                p.start()
-            for p in procs:
-                p.join()
+            try:
+                for p in procs:
+                    p.start()
+                for p in procs:
+                    p.join()
+            finally:  # interrupted (Ctrl-C): stop the workers; their RUNNING trials are retried on resume
+                for p in procs:
+                    if p.is_alive():
+                        p.terminate()
+                        p.join()
             bad = [p.exitcode for p in procs if p.exitcode != 0]
             if bad:
                 raise RuntimeError(f"{len(bad)} worker(s) exited with codes {bad}; the study is kept and "

@@ -5,6 +5,7 @@ import os
 import signal
 import time
 import uuid
+from datetime import datetime, timedelta
 
 import optuna
 import pytest
@@ -36,6 +37,36 @@ def finished(study):
     return study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
 
 
+@pytest.fixture
+def spawn():
+    """Start worker processes; whatever a test leaves running is killed at teardown.
+
+    A worker left alive (a failed assertion, a hang) would otherwise keep pytest from exiting.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    started = []
+
+    def start(cfg, n_trials, worker=0):
+        proc = ctx.Process(target=tuning._worker_main,
+                           args=(cfg, tuning.storage_url(cfg), n_trials, toy_objective_factory, worker))
+        proc.start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+
+
+def wait_for(predicate, what, timeout=60.0):
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
 def test_sqlite_default_storage_and_resume(tmp_path):
     cfg = toy_config(tmp_path, n_trials=4)
     study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
@@ -57,19 +88,14 @@ def test_sqlite_refuses_parallel_workers(tmp_path):
                     show_progress=False)
 
 
-def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path):
+def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path, spawn):
     """SQLite, one worker: a run killed mid-trial leaves a RUNNING trial; the next run fails and retries it."""
     cfg = toy_config(tmp_path, n_trials=3)
     cfg["_toy"]["sleep"] = 30.0
-    ctx = multiprocessing.get_context("spawn")
-    proc = ctx.Process(target=tuning._worker_main,
-                       args=(cfg, tuning.storage_url(cfg), 3, toy_objective_factory))
-    proc.start()
+    proc = spawn(cfg, 3)
     study = tuning.open_study(cfg)
-    deadline = time.time() + 60
-    while not study.get_trials(states=(TrialState.RUNNING,)):
-        assert time.time() < deadline, "worker never started a trial"
-        time.sleep(0.2)
+    wait_for(lambda: [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.params],
+             "the worker to start a trial and draw its parameters")
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
     killed = study.get_trials(states=(TrialState.RUNNING,))[0]
@@ -82,6 +108,51 @@ def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path):
     assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
     assert retried[0].params == killed.params
     assert len(finished(study)) == 3
+
+
+
+def test_dead_trial_holding_the_last_slot_is_retried_without_waiting_for_ever(tmp_path, spawn):
+    """The study lacks one trial and a dead worker's RUNNING trial holds that slot.
+
+    The resumed worker waits for the heartbeat to go stale, fails the trial, and must then run
+    the WAITING retry: counting the retry as a live trial kept the slot "taken" for ever.
+    """
+    cfg = toy_config(tmp_path, n_trials=3)
+    tuning.tune(cfg, n_trials=2, objective_factory=toy_objective_factory, show_progress=False)
+    cfg["_toy"]["sleep"] = 30.0
+    dead = spawn(cfg, 3)
+    study = tuning.open_study(cfg)
+    wait_for(lambda: study.get_trials(states=(TrialState.RUNNING,)), "the worker to start the third trial")
+    os.kill(dead.pid, signal.SIGKILL)
+    dead.join()
+    cfg["_toy"]["sleep"] = 0.0
+    survivor = spawn(cfg, 3)  # starts while the dead trial still looks alive
+    survivor.join(timeout=cfg["study"]["grace_period"] + 60)
+    assert survivor.exitcode == 0, "the resumed worker never ran the retried trial"
+    study = tuning.open_study(cfg)
+    assert len(finished(study)) == 3
+    (failed,) = study.get_trials(states=(TrialState.FAIL,))
+    assert [t.system_attrs.get("failed_trial") for t in finished(study)][-1] == failed.number
+    assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+
+
+def test_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_retried(tmp_path):
+    """optuna writes a trial's first heartbeat after creating it; a worker killed in between
+    leaves a RUNNING trial with no heartbeat row, which plain optuna never fails."""
+    cfg = toy_config(tmp_path, n_trials=2)
+    study = tuning.open_study(cfg)
+    started = datetime.now() - timedelta(seconds=cfg["study"]["grace_period"] + 5)
+    template = optuna.trial.create_trial(state=TrialState.RUNNING, params={}, distributions={})
+    template.datetime_start = started
+    silent = study._storage.create_new_trial(study._study_id, template_trial=template)
+    recent = study._storage.create_new_trial(study._study_id)  # started now: within the grace period
+    assert study._storage._get_stale_trial_ids(study._study_id) == [silent]
+    # resuming fails the silent trial at once, the recent one after the grace period; both are retried
+    study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
+    numbers = {study._storage.get_trial_number_from_id(i) for i in (silent, recent)}
+    assert {t.number for t in study.get_trials(states=(TrialState.FAIL,))} == numbers
+    assert {t.system_attrs["failed_trial"] for t in finished(study)} == numbers
+    assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
 
 
 def _pg_config(tmp_path, n_trials, **study):
@@ -104,19 +175,13 @@ def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
 
 
 @needs_pg
-def test_postgres_worker_killed_mid_run_leaves_study_resumable(tmp_path):
+def test_postgres_worker_killed_mid_run_leaves_study_resumable(tmp_path, spawn):
     cfg = _pg_config(tmp_path, n_trials=6)
     cfg["_toy"]["sleep"] = 0.5
-    url = tuning.storage_url(cfg)
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=tuning._worker_main, args=(cfg, url, 6, toy_objective_factory, i)) for i in range(2)]
-    for p in procs:
-        p.start()
+    procs = [spawn(cfg, 6, worker=i) for i in range(2)]
     study = tuning.open_study(cfg)
-    deadline = time.time() + 60
-    while len(finished(study)) < 1 or not study.get_trials(states=(TrialState.RUNNING,)):
-        assert time.time() < deadline
-        time.sleep(0.1)
+    wait_for(lambda: finished(study) and study.get_trials(states=(TrialState.RUNNING,)),
+             "a finished trial and a running one")
     os.kill(procs[0].pid, signal.SIGKILL)
     procs[0].join()
     procs[1].join(timeout=120)  # the survivor finishes the study, retrying the dead worker's trial
