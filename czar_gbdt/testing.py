@@ -126,8 +126,8 @@ def zptae_loss(y_true, y_pred, std, mean=0.0, alpha=0.25, beta=2.0, gamma=4.0, p
 
 
 def zptae_grad_hess(y_true, y_pred, std, mean=0.0, alpha=0.25, beta=2.0, gamma=4.0, penalty_norm=0.01,
-                    eta=0.1, exact=False):
-    """ZPTAE exact gradient with the IRLS surrogate hessian (or the exact hessian)."""
+                    eta=0.1, exact=False, hessian="constant"):
+    """ZPTAE exact gradient with a surrogate hessian ("constant" or "irls") or the exact hessian."""
     z_true = (np.asarray(y_true, dtype=float) - mean) / std
     z_pred = (np.asarray(y_pred, dtype=float) - mean) / std
     c = (1 - alpha) / beta
@@ -143,8 +143,11 @@ def zptae_grad_hess(y_true, y_pred, std, mean=0.0, alpha=0.25, beta=2.0, gamma=4
         H = np.sign(r) * np.where(z_pred == 0, 0.0, d2pt) + gamma * (gamma - 1) * kg * np.abs(r) ** (gamma - 2)
     else:
         ar = np.abs(r) if gamma >= 2 else np.maximum(np.abs(r), eta)
-        irls = dpt**2 / np.maximum(np.abs(_pt(z_pred, alpha, beta) - _pt(z_true, alpha, beta)), eta)
-        H = irls + (gamma * (gamma - 1) * kg * ar ** (gamma - 2) if gamma > 1 else 0.0)
+        if hessian == "irls":
+            base = dpt**2 / np.maximum(np.abs(_pt(z_pred, alpha, beta) - _pt(z_true, alpha, beta)), eta)
+        else:
+            base = np.ones_like(z_pred)
+        H = base + (gamma * (gamma - 1) * kg * ar ** (gamma - 2) if gamma > 1 else 0.0)
     return G / std, H / std**2
 
 

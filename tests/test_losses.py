@@ -125,10 +125,11 @@ def test_kernel_equals_numpy_reference(loss):
         p = dict(alpha=loss.alpha, beta=loss.beta, gamma=loss.gamma, penalty_norm=loss.penalty_norm)
         want_loss = ref.zptae_loss(y, x, kw["std"], 0.0, **p)
         want = ref.zptae_grad_hess(y, x, kw["std"], 0.0, eta=loss.eta, exact=True, **p)
-        if loss.hessian == "irls":
-            want_ref = ref.zptae_grad_hess(y, x, kw["std"], 0.0, eta=loss.eta, **p)
-            np.testing.assert_allclose(loss.with_params(min_hessian="none").grad_hess(y, x, **kw)[1],
-                                       want_ref[1], rtol=1e-11)
+        for mode in ("constant", "irls"):
+            want_ref = ref.zptae_grad_hess(y, x, kw["std"], 0.0, eta=loss.eta, hessian=mode, **p)
+            got = loss.with_params(hessian=mode, min_hessian="none").grad_hess(y, x, **kw)
+            np.testing.assert_allclose(got[0], want_ref[0], rtol=1e-11)
+            np.testing.assert_allclose(got[1], want_ref[1], rtol=1e-11)
     elif name == "HalfSquaredError":
         want_loss = 0.5 * ((x - y) / kw["std"]) ** 2
         want = ref.squared_error_grad_hess(y, x, kw["std"])
@@ -229,9 +230,11 @@ def test_binary_outputs_finite_and_hessian_floored(y, x, loss):
 
 @given(zt=finite_z, zp=finite_z, eta=st.floats(1e-3, 1.0))
 def test_zptae_boosting_hessian_positive_and_bounded(zt, zp, eta):
-    loss = cg.ZPTAE(penalty_norm=0.0, eta=eta)  # no penalty: the IRLS part alone
+    loss = cg.ZPTAE(penalty_norm=0.0, eta=eta, hessian="irls")  # no penalty: the IRLS part alone
     _, hess = loss.grad_hess([zt], [zp])
     assert loss.min_hessian <= hess[0] <= 1.0 / eta + 1e-12
+    _, hess = loss.with_params(hessian="constant").grad_hess([zt], [zp])
+    assert hess[0] == 1.0
 
 
 @given(zt=st.floats(-50, 50), zp=st.floats(-50, 50))

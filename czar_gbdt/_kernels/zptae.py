@@ -4,12 +4,12 @@
 ``L = |PT(z_p) - PT(z_t)| + (k*|z_p - z_t|)**gamma``.
 
 The absolute value leaves the true hessian zero (plus a signed ``PT''`` term) almost
-everywhere, so boosting uses a surrogate: the iteratively-reweighted-least-squares
-(IRLS) curvature of the absolute part, ``PT'(z_p)**2 / max(|PT(z_p) - PT(z_t)|, eta)``,
-which is positive and bounded by ``1/eta`` (``PT' <= 1`` for ``alpha`` in [0, 1]),
+everywhere, so boosting uses a surrogate for the absolute part: the constant 1 (mode 1,
+as lightgbm's built-in L1 objective; the default, chosen by walk-forward rank IC on the
+bundled data) or the iteratively-reweighted-least-squares (IRLS) curvature (mode 0)
+``PT'(z_p)**2 / max(|PT(z_p) - PT(z_t)|, eta)``, which is positive and bounded by ``1/eta`` (``PT' <= 1`` for ``alpha`` in [0, 1]),
 plus the penalty's true (convex) curvature with ``|z_p - z_t|`` floored at ``eta`` when
-``gamma < 2``. ``hessian_mode=1`` replaces the IRLS part by the constant 1, as
-lightgbm's built-in L1 objective does.
+``gamma < 2``.
 """
 
 import numpy as np
