@@ -42,6 +42,7 @@ __all__ = [
     "numba_threads",
     "ObjectiveCore",
     "MetricCore",
+    "is_scheduled",
 ]
 
 _AUTO = "auto"
@@ -55,6 +56,13 @@ def as_loss(loss: Any) -> BaseLoss:
     if isinstance(loss, str):
         return get_loss(loss)
     raise ValueError(f"loss must be a czar_gbdt loss or one of {sorted(LOSSES)}; got {loss!r}.")
+
+
+def is_scheduled(loss: Any) -> bool:
+    """Whether ``loss`` changes with the boosting round (a :class:`czar_gbdt.ScheduledLoss`)."""
+    from .classification import ScheduledLoss
+
+    return isinstance(loss, ScheduledLoss)
 
 
 def requires_std(loss: BaseLoss) -> bool:
@@ -377,6 +385,15 @@ class ObjectiveCore:
     n_threads : int or None
         numba threads of the derivative kernels during training (see
         :func:`numba_threads`); None keeps numba's setting.
+
+    Notes
+    -----
+    A :class:`czar_gbdt.ScheduledLoss` needs the boosting round, which no backend
+    passes to an objective. A backend callback calls :meth:`set_round` before every
+    iteration with the model and the round; :meth:`current_loss` then checks that the
+    model has not grown since (a callback from an earlier, finished training would
+    leave a stale round behind) and raises when no round was set. Starting scores
+    use the round-0 mix.
     """
 
     def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = _AUTO,
@@ -392,12 +409,43 @@ class ObjectiveCore:
         self.check_start = bool(check_start)
         self.bound = make_side(None, std=std, mean=mean)
         self._state = _TrainState()
+        self.scheduled = is_scheduled(self.loss)
+        self._round: tuple | None = None  # (weak ref to the model, its size then, size getter, round)
 
     # -- pickling: caches hold weak references
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_state"] = _TrainState()
+        state["_round"] = None
         return state
+
+    # -- boosting round (scheduled losses)
+    def set_round(self, model: Any, round: int, size: Callable[[Any], Any]) -> None:
+        """Record that the next objective calls belong to boosting round ``round`` of ``model``.
+
+        ``size(model)`` is the model's number of rounds (or anything that changes when
+        a tree is added); it is compared at call time to detect a stale round.
+        """
+        self._round = (weakref.ref(model), size(model), size, int(round))
+
+    def clear_round(self) -> None:
+        """Forget the round (end of an iteration or of a training)."""
+        self._round = None
+
+    def current_loss(self, hint: str = "") -> BaseLoss:
+        """The loss of the current round: the loss itself unless it is scheduled."""
+        if not self.scheduled:
+            return self.loss
+        entry = self._round
+        if entry is None:
+            raise ValueError(f"{self.loss!r} changes with the boosting round, but no round was set: "
+                             f"{hint or 'pass callbacks=[objective.callback()] to the training call'}.")
+        ref, before, size, round_ = entry
+        model = ref()
+        if model is None or size(model) != before:
+            raise ValueError(f"{self.loss!r}: the round was set by the callback of another (finished) training; "
+                             f"{hint or 'pass callbacks=[objective.callback()] to this training call'}.")
+        return self.loss.at(round_)
 
     def side_for(self, n: int, data: Any = None, *, hint: str) -> SideData:
         """The side data of the ``n`` training rows: attached to ``data`` or bound."""
@@ -463,15 +511,18 @@ class ObjectiveCore:
         """The loss's constant minimiser on the training set (cached)."""
         if st.init is None:
             side = st.side
-            st.init = constant_minimiser(self.loss, st.y, std=side.std, mean=side.mean, weight=st.weight)
+            loss = self.loss.at(0) if self.scheduled else self.loss
+            st.init = constant_minimiser(loss, st.y, std=side.std, mean=side.mean, weight=st.weight)
         return st.init
 
     def grad_hess(self, st: _TrainState, pred: Any, dtype=np.float64, *,
-                  fix: Callable[[float], str] = str) -> tuple[np.ndarray, np.ndarray]:
+                  fix: Callable[[float], str] = str, round_hint: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Gradient and hessian of the (scaled, weighted) loss at ``pred``.
 
-        ``fix(init)`` builds the advice of the start-check error (backend specific).
+        ``fix(init)`` builds the advice of the start-check error (backend specific);
+        ``round_hint`` the advice when a scheduled loss has no round.
         """
+        loss = self.current_loss(round_hint)
         pred = np.asarray(pred)
         if pred.ndim == 2 and pred.shape[1] == 1:
             pred = pred.reshape(-1)
@@ -482,7 +533,7 @@ class ObjectiveCore:
             self._check_start(st, pred, fix)
         side = st.side
         with numba_threads(self.n_threads):
-            return self.loss.grad_hess(st.y, pred, std=side.std, mean=side.mean, weight=st.w_eff, dtype=dtype)
+            return loss.grad_hess(st.y, pred, std=side.std, mean=side.mean, weight=st.w_eff, dtype=dtype)
 
     def _check_start(self, st: _TrainState, pred: np.ndarray, fix: Callable[[float], str]) -> None:
         if not self.check_start:
@@ -540,6 +591,9 @@ class MetricCore:
         self.loss: BaseLoss | None = None
         self.func = None
         self.needs_dates = False
+        if is_scheduled(what):
+            raise ValueError(f"{what!r} changes with the boosting round and cannot be a metric: watch one of "
+                             "its parts (loss.first, loss.second) or another metric.")
         if isinstance(what, BaseLoss) or (isinstance(what, str) and what in LOSSES):
             self.loss = as_loss(what)
             self.higher_is_better = False

@@ -163,6 +163,10 @@ def _pool_side(pool: "cb.Pool") -> _ad.SideData:
 
 # --------------------------------------------------------------------------- generated classes
 def _kernel_spec(loss) -> tuple[int, tuple[float, ...], bool, float]:
+    if _ad.is_scheduled(loss):
+        raise ValueError(f"{loss!r} changes with the boosting round, but CatBoost passes no round to "
+                         "objectives (and calls them on row subsets): schedules work with xgboost and "
+                         "lightgbm only.")
     if not loss.elementwise:
         raise ValueError(f"{loss!r} couples rows; CatBoost evaluates objectives on row subsets and "
                          "cannot train it.")

@@ -30,7 +30,8 @@ from typing import Any
 
 from .losses import LOSSES, get_loss
 
-__all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS"]
+__all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS",
+           "parse_loss_spec", "COMPARE_EXTRA"]
 
 
 class ConfigError(ValueError):
@@ -112,7 +113,20 @@ DEFAULTS: dict[str, Any] = {
         "params": {},
     },
     "loss": {"name": "czar"},
+    "compare": {
+        # what `czar-gbdt compare` trains on the same folds: loss specs NAME[:k=v,...]
+        "losses": ["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking"],
+        "ensemble": True,  # add the rank-average ensemble of the models above
+        "study": "",  # best_params.json or a study's TOML config: adds its best CZAR parameters
+        "top_k": 5,
+        "cost": 0.0005,  # per unit of turnover, in target units
+        "eval_alpha": 0.0,  # CZAR alpha of the test-fold loss column
+    },
 }
+
+#: ``compare.losses`` names besides the losses: the backend's built-in squared error and
+#: its learning-to-rank objective (parameters ``bins`` and ``objective``).
+COMPARE_EXTRA = {"builtin": frozenset(), "ranking": frozenset({"bins", "objective"})}
 
 _CHOICES = {
     "study.sampler": ("tpe", "random"),
@@ -124,7 +138,7 @@ _CHOICES = {
 _POSITIVE_INT = {
     "study.n_trials", "study.heartbeat_interval", "study.grace_period", "data.horizon",
     "splits.min_train_size", "splits.test_size", "model.num_boost_round", "study.n_startup_trials",
-    "data.features.vol_window",
+    "data.features.vol_window", "compare.top_k",
 }
 _NON_NEGATIVE_INT = {
     "study.seed", "study.max_retry", "splits.train_size", "splits.step", "splits.gap", "splits.valid_size",
@@ -251,7 +265,7 @@ def validate_config(raw: dict) -> dict:
     free = {"model.params", "loss.name", "model.backend"} | loss_tables
     cfg = _merge("", DEFAULTS, raw, free)
 
-    for section in ("study", "data", "splits", "model"):
+    for section in ("study", "data", "splits", "model", "compare"):
         for name, default in DEFAULTS[section].items():
             key = f"{section}.{name}"
             if key in free or isinstance(default, dict):
@@ -333,7 +347,90 @@ def validate_config(raw: dict) -> dict:
                 except ValueError as exc:
                     raise ConfigError(f"{pkey}: {exc}") from None
         loss_cfg[name] = parsed
+    _validate_compare(cfg["compare"], backends)
     return cfg
+
+
+def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
+    """``"czar:alpha=0.5,epsilon=1"`` -> ``("czar", {"alpha": 0.5, "epsilon": 1.0})``.
+
+    Values that parse as numbers become floats, others stay strings. ``key`` names the
+    option or config key in the error.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"{key}: a loss spec is a string NAME[:key=value,...]; got {spec!r}.")
+    name, _, rest = spec.strip().partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        pname, eq, value = item.partition("=")
+        if not eq or not pname:
+            raise ConfigError(f"{key} {spec!r}: parameters are written key=value; got {item!r}.")
+        try:
+            params[pname.strip()] = float(value)
+        except ValueError:
+            params[pname.strip()] = value.strip()
+    return name.strip(), params
+
+
+def check_compare_spec(name: str, params: dict, key: str, backends: list | None = None) -> None:
+    """Refuse an unknown name or parameter, or a value the loss refuses, naming ``key``."""
+    from .evaluation import RankObjective
+
+    known_names = sorted(set(LOSSES) | set(COMPARE_EXTRA))
+    if name not in known_names:
+        raise ConfigError(f"{key}: unknown loss {name!r}{_suggest(key, name, known_names)}; "
+                          f"known: {', '.join(known_names)}.")
+    if name == "builtin":
+        if params:
+            raise ConfigError(f"{key}: 'builtin' (the backend's squared error) takes no parameters; "
+                              f"got {sorted(params)}.")
+        return
+    if name == "ranking":
+        extra = set(params) - COMPARE_EXTRA["ranking"]
+        if extra:
+            raise ConfigError(f"{key}: unknown parameter(s) {sorted(extra)} of 'ranking'; it takes bins, objective.")
+        bins = params.get("bins", 5)
+        if not (isinstance(bins, (int, float)) and not isinstance(bins, bool) and float(bins).is_integer()):
+            raise ConfigError(f"{key}: ranking bins must be an integer >= 2; got {bins!r}.")
+        try:
+            rank = RankObjective(str(params.get("objective", "")), int(bins))
+            for backend in backends or []:
+                rank.resolve(backend)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        return
+    known = set(LOSSES[name].param_defaults) | {"derivatives", "min_hessian"}
+    for pname in params:
+        if pname not in known:
+            raise ConfigError(f"{key}: unknown parameter {pname!r}{_suggest(key, pname, known)} of {name}; "
+                              f"{name} takes: {', '.join(sorted(known))}.")
+    try:
+        get_loss(name, **params)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _validate_compare(cmp: dict, backends: list) -> None:
+    """The ``[compare]`` table (types are checked with the other sections)."""
+    losses = cmp["losses"]
+    if not losses:
+        raise ConfigError(f"compare.losses must be a non-empty list of loss specs; got {losses!r}.")
+    seen = set()
+    for i, spec in enumerate(losses):
+        key = f"compare.losses[{i}]"
+        name, params = parse_loss_spec(spec, key)
+        check_compare_spec(name, params, key, backends)
+        canonical = (name, tuple(sorted(params.items())))
+        if canonical in seen:
+            raise ConfigError(f"{key}: {spec!r} is listed twice.")
+        seen.add(canonical)
+    for name in ("cost", "eval_alpha"):
+        if not math.isfinite(cmp[name]):
+            raise ConfigError(f"compare.{name} must be a finite number; got {cmp[name]!r}.")
+    if cmp["cost"] < 0:
+        raise ConfigError(f"compare.cost must be >= 0 (cost per unit of turnover); got {cmp['cost']!r}.")
+    if not 0 <= cmp["eval_alpha"] <= 1:
+        raise ConfigError(f"compare.eval_alpha must be in [0, 1] (CZAR's alpha); got {cmp['eval_alpha']!r}.")
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> dict:

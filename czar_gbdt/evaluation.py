@@ -6,6 +6,11 @@ bundled FF49 returns with causal features, or a user's long panel);
 with the backend adapters (training labels transformed per date, the evaluation target
 never) and predicts; :func:`walk_forward` loops over folds and scores each test window
 with per-date rank IC, IC, directional accuracy and the top-k long-short spread.
+
+Besides the losses of :mod:`czar_gbdt.losses` and the backends' built-in squared error
+(``loss=None``), :func:`fit_predict` trains the backends' learning-to-rank objectives
+(:class:`RankObjective`): each date is one query group and the labels are the target's
+quantile grades within the date (:func:`rank_labels`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 
 __all__ = ["load_data", "make_splitter", "fit_predict", "walk_forward", "WalkForwardResult", "make_objective",
-           "score_predictions"]
+           "score_predictions", "RankObjective", "RANK_OBJECTIVES", "rank_labels", "query_sizes", "label_target"]
 
 #: Seeded, deterministic, quiet defaults per backend (a config's parameters override them).
 BACKEND_DEFAULTS = {
@@ -72,32 +77,173 @@ def make_splitter(cfg: dict) -> WalkForward:
         valid_size=s["valid_size"], holdout=s["holdout"], max_splits=s["max_splits"] or None)
 
 
-def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training labels and the z-scoring std the loss sees.
+def label_target(panel: Panel, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The target in the units a model is trained on, and the z-scoring std of a z-space loss.
 
-    ``zscore`` labels are already in units of the cross-sectional std, so a z-space loss
-    gets ``std = 1``; binary losses train on the sign of the (transformed) target.
+    Parameters
+    ----------
+    panel : Panel
+        Rows to label (a training window, or a test window when scoring forecasts).
+    transform : {"raw", "demean", "zscore"}
+        Per-date transform of the target (``data.target_transform``).
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+        The transformed target.
+    std : ndarray of shape (n_samples,) or None
+        ``panel.std``; None (meaning 1) for ``zscore`` labels, which are already in units
+        of the cross-sectional std, and for panels without a std.
     """
     y = transform_target(panel.y, panel.dates, transform)
-    if loss.kind == "binary":
-        return (y > 0).astype(np.float64), None
-    if loss.name == "mse" or transform == "zscore" or panel.std is None:
+    if transform == "zscore" or panel.std is None:
         return y, None
     return y, panel.std
 
 
-def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | None, train: Panel, predict_on: list[Panel], *,
-                valid: Panel | None = None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
-                target_transform: str = "raw", seed: int = 0) -> tuple[list[np.ndarray], int]:
+def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training labels and the z-scoring std the loss sees.
+
+    As :func:`label_target`; binary losses train on the sign of the (transformed) target
+    and the half squared error on the plain labels.
+    """
+    y, std = label_target(panel, transform)
+    if loss.kind == "binary":
+        return (y > 0).astype(np.float64), None
+    if loss.name == "mse":
+        return y, None
+    return y, std
+
+
+#: Learning-to-rank objectives per backend; the first is the default.
+RANK_OBJECTIVES = {
+    "lightgbm": ("lambdarank", "rank_xendcg"),
+    "xgboost": ("rank:pairwise", "rank:ndcg"),
+    "catboost": ("YetiRank", "PairLogit"),
+}
+
+
+@dataclass(frozen=True)
+class RankObjective:
+    """A backend's own learning-to-rank objective, each date one query group.
+
+    The training labels are the target's quantile grades within each date
+    (:func:`rank_labels`), so the model learns only the cross-sectional order, which is
+    what rank IC scores. Its predictions are scores, not return forecasts.
+
+    Parameters
+    ----------
+    objective : str, default=""
+        One of :data:`RANK_OBJECTIVES` for the backend; "" is the backend's first
+        (lightgbm ``lambdarank``, xgboost ``rank:pairwise``, catboost ``YetiRank``).
+    n_bins : int, default=5
+        Relevance grades per date, >= 2.
+
+    Notes
+    -----
+    Defaults that make the listwise objectives score the whole cross-section rather than
+    its top: lightgbm ``lambdarank_truncation_level`` = the largest date and linear
+    ``label_gain``; xgboost pairs sampled over the whole list
+    (``lambdarank_pair_method="mean"``, 8 pairs per row). A booster parameter of the
+    same name overrides them. Sample weights are not used (the backends weight whole
+    query groups, not rows).
+    """
+
+    objective: str = ""
+    n_bins: int = 5
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, (int, np.integer)) or self.n_bins < 2:
+            raise ValueError(f"n_bins must be an integer >= 2; got {self.n_bins!r}.")
+        known = {o for objs in RANK_OBJECTIVES.values() for o in objs}
+        if self.objective and self.objective not in known:
+            raise ValueError(f"objective must be one of {sorted(known)} (or '' for the backend's default); "
+                             f"got {self.objective!r}.")
+
+    name = "ranking"
+    kind = "ranking"
+
+    def resolve(self, backend: str) -> str:
+        """The objective used on ``backend`` (the default when none is set)."""
+        if backend not in RANK_OBJECTIVES:
+            raise ValueError(f"backend must be one of {sorted(RANK_OBJECTIVES)}; got {backend!r}.")
+        objective = self.objective or RANK_OBJECTIVES[backend][0]
+        if objective not in RANK_OBJECTIVES[backend]:
+            raise ValueError(f"objective {objective!r} is not a {backend} ranking objective; "
+                             f"{backend} has {list(RANK_OBJECTIVES[backend])}.")
+        return objective
+
+    def label(self, backend: str) -> str:
+        """A display name such as ``lightgbm lambdarank (5 grades per date)``."""
+        return f"{backend} {self.resolve(backend)} ({self.n_bins} grades per date)"
+
+
+def rank_labels(y: Any, dates: Any, n_bins: int) -> np.ndarray:
+    """Quantile grades 0 .. n_bins-1 of ``y`` within each date.
+
+    A row's grade is ``floor(n_bins * (r - 0.5) / n)`` where ``r`` is its rank in its date
+    (1 = lowest, ties averaged) and ``n`` the number of rows that date: each date's rows
+    are spread evenly and symmetrically over the grades (the lowest row gets 0, the
+    highest ``n_bins - 1``) whatever the scale of that date's returns.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Target, finite.
+    dates : array-like of shape (n_samples,)
+        Date of each row.
+    n_bins : int
+        Number of grades, >= 2.
+
+    Returns
+    -------
+    ndarray of int32, shape (n_samples,)
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
+        raise ValueError(f"n_bins must be an integer >= 2; got {n_bins!r}.")
+    yv = np.asarray(y, dtype=np.float64)
+    if len(dates) != len(yv):
+        raise ValueError(f"dates has length {len(dates)} but y has length {len(yv)}.")
+    if not np.isfinite(yv).all():
+        raise ValueError(f"y has {int((~np.isfinite(yv)).sum())} non-finite values; grades need finite labels.")
+    groups = pd.Series(yv).groupby(np.asarray(dates))
+    rank = groups.rank(method="average").to_numpy()
+    n = groups.transform("size").to_numpy(dtype=np.float64)
+    return np.clip(np.floor(n_bins * (rank - 0.5) / n), 0, n_bins - 1).astype(np.int32)
+
+
+def query_sizes(dates: Any) -> np.ndarray:
+    """Rows per query group, one group per date, for date-sorted rows (lightgbm's ``group``).
+
+    Raises
+    ------
+    ValueError
+        If the rows are not sorted by date (a date would be split into several groups).
+    """
+    codes, uniques = pd.factorize(np.asarray(dates))
+    if len(codes) and (np.diff(codes) < 0).any():
+        raise ValueError("dates must be sorted (each date's rows contiguous) to form one query group per date.")
+    return np.bincount(codes, minlength=len(uniques)).astype(np.int64)
+
+
+def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
+                predict_on: list[Panel], *, valid: Panel | None = None, num_boost_round: int = 200,
+                early_stopping_rounds: int = 0, target_transform: str = "raw",
+                seed: int = 0) -> tuple[list[np.ndarray], int]:
     """Train one model and predict on each panel of ``predict_on``.
 
-    ``loss=None`` trains with the backend's built-in squared error instead.
-    Returns the predictions (raw margins: logits for binary losses) and the number of
-    boosting rounds kept (the best round with early stopping on validation rank IC).
+    ``loss=None`` trains with the backend's built-in squared error instead, a
+    :class:`RankObjective` with the backend's ranking objective (both without early
+    stopping: they train ``num_boost_round`` rounds).
+    Returns the predictions (raw margins: logits for binary losses, scores for ranking)
+    and the number of boosting rounds kept (the best round with early stopping on
+    validation rank IC).
     """
     if loss is None:
         return _fit_predict_builtin(backend, booster_params, train, predict_on, num_boost_round,
                                     target_transform, seed)
+    if isinstance(loss, RankObjective):
+        return _fit_predict_rank(backend, booster_params, loss, train, predict_on, num_boost_round, seed)
     y, std = _labels(train, loss, target_transform)
     X = train.X.to_numpy(dtype=np.float64)
     stop = early_stopping_rounds if (valid is not None and len(valid) and early_stopping_rounds) else 0
@@ -180,6 +326,43 @@ def _fit_predict_builtin(backend: str, booster_params: dict, train: Panel, predi
     raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
 
 
+def _fit_predict_rank(backend: str, booster_params: dict, rank: RankObjective, train: Panel,
+                      predict_on: list[Panel], num_boost_round: int, seed: int) -> tuple[list[np.ndarray], int]:
+    """The backend's learning-to-rank objective with one query group per date."""
+    objective = rank.resolve(backend)
+    grades = rank_labels(train.y, train.dates, rank.n_bins)
+    sizes = query_sizes(train.dates)
+    X = train.X.to_numpy(dtype=np.float64)
+    Xs = [p.X.to_numpy(dtype=np.float64) for p in predict_on]
+    params = dict(BACKEND_DEFAULTS[backend])
+    if backend == "lightgbm":
+        import lightgbm as lgb
+
+        params.update(objective=objective, seed=seed, lambdarank_truncation_level=int(sizes.max()),
+                      label_gain=[float(g) for g in range(rank.n_bins)])
+        params.update(booster_params)
+        model = lgb.train(params, lgb.Dataset(X, grades, group=sizes),
+                          num_boost_round)
+        return [model.predict(x) for x in Xs], num_boost_round
+    qid = np.repeat(np.arange(len(sizes)), sizes)
+    if backend == "xgboost":
+        import xgboost as xgb
+
+        params.update(objective=objective, seed=seed, lambdarank_pair_method="mean",
+                      lambdarank_num_pair_per_sample=8)
+        params.update(booster_params)
+        model = xgb.train(params, xgb.DMatrix(X, grades, qid=qid), num_boost_round)
+        return [model.predict(xgb.DMatrix(x)) for x in Xs], num_boost_round
+    if backend == "catboost":
+        import catboost as cb
+
+        params.update(loss_function=objective, random_seed=seed, iterations=num_boost_round)
+        params.update(booster_params)
+        model = cb.CatBoost(params).fit(cb.Pool(X, grades, group_id=qid))
+        return [model.predict(x) for x in Xs], num_boost_round
+    raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
+
+
 def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0) -> dict:
     """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window.
 
@@ -194,17 +377,22 @@ def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: f
     if n_assets >= 2 * top_k:
         tk = metrics.top_k_long_short(panel.y, pred, dates=panel.dates, assets=panel.assets, k=top_k, cost=cost)
         out.update(top_k_spread=tk.mean_spread, top_k_sharpe=tk.sharpe, top_k_turnover=tk.mean_turnover,
-                   top_k_net_spread=tk.mean_net_spread)
+                   top_k_net_spread=tk.mean_net_spread, top_k_dates=tk.n_dates)
     return out, ric.per_date
 
 
 @dataclass
 class WalkForwardResult:
-    """Per-fold table, per-date rank IC over every test date, and their summary."""
+    """Per-fold table, per-date rank IC over every test date, and their summary.
+
+    ``predictions`` concatenates the test predictions (indexed like the panel's ``X``);
+    ``fold_predictions`` keeps them per fold, aligned with each fold's test rows.
+    """
 
     folds: pd.DataFrame
     per_date: pd.Series
     predictions: pd.Series = field(repr=False, default=None)
+    fold_predictions: list = field(repr=False, default_factory=list)
 
     @property
     def mean_rank_ic(self) -> float:
@@ -223,28 +411,47 @@ class WalkForwardResult:
                 "n_dates": int(self.per_date.notna().sum()), "n_folds": len(self.folds)}
 
 
-def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_params: dict, loss: BaseLoss,
-                 num_boost_round: int = 200, early_stopping_rounds: int = 0, target_transform: str = "raw",
-                 seed: int = 0, top_k: int = 5, cost: float = 0.0,
-                 on_fold: Callable[[int, dict, pd.Series], None] | None = None) -> WalkForwardResult:
+#: ``predict(i, train, test, valid) -> (prediction on test, rounds)``: one fold's model.
+FoldPredictor = Callable[[int, Panel, Panel, "Panel | None"], tuple[np.ndarray, int]]
+
+
+def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_params: dict,
+                 loss: BaseLoss | RankObjective | None, num_boost_round: int = 200,
+                 early_stopping_rounds: int = 0, target_transform: str = "raw", seed: int = 0, top_k: int = 5,
+                 cost: float = 0.0, on_fold: Callable[[int, dict, pd.Series], None] | None = None,
+                 predict: FoldPredictor | None = None,
+                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None) -> WalkForwardResult:
     """Train and score one model per fold.
 
     ``on_fold(i, row, per_date_so_far)`` is called after each fold (the tuner reports and
-    prunes there; raising from it stops the loop).
+    prunes there; raising from it stops the loop). ``predict`` replaces the training of
+    each fold (default: :func:`fit_predict` with ``loss``): ``compare`` scores its
+    ensemble of already trained models with it. ``score_extra(test, pred)`` adds columns
+    to each fold's row.
     """
+    if predict is None:
+        def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
+            (pred,), rounds = fit_predict(backend, booster_params, loss, train, [test], valid=valid,
+                                          num_boost_round=num_boost_round,
+                                          early_stopping_rounds=early_stopping_rounds,
+                                          target_transform=target_transform, seed=seed)
+            return pred, rounds
+
     rows, per_date, preds = [], [], []
     for i, fold in enumerate(splitter.split_with_validation(groups=panel.dates)):
         train, test = panel.subset(fold.train), panel.subset(fold.test)
         valid = panel.subset(fold.valid) if len(fold.valid) else None
-        (pred,), rounds = fit_predict(backend, booster_params, loss, train, [test], valid=valid,
-                                      num_boost_round=num_boost_round,
-                                      early_stopping_rounds=early_stopping_rounds,
-                                      target_transform=target_transform, seed=seed)
+        pred, rounds = predict(i, train, test, valid)
+        pred = np.asarray(pred, dtype=np.float64)
+        if pred.shape != (len(test),):
+            raise ValueError(f"fold {i}: predict returned shape {pred.shape} for {len(test)} test rows.")
         if not np.isfinite(pred).all():
             raise FloatingPointError(f"fold {i}: the model predicted non-finite values ({loss!r}, {backend}).")
         scores, fold_per_date = score_predictions(test, pred, top_k=top_k, cost=cost)
         row = {"fold": i, "train_start": train.dates[0], "train_end": train.dates[-1],
                "test_start": test.dates[0], "test_end": test.dates[-1], "rounds": rounds, **scores}
+        if score_extra is not None:
+            row.update(score_extra(test, pred))
         rows.append(row)
         per_date.append(fold_per_date)
         preds.append(pd.Series(pred, index=test.X.index))
@@ -253,7 +460,8 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
     if not rows:
         raise ValueError("the splitter yields no fold on this data: shorten splits.test_size/min_train_size/"
                          "holdout or use more dates.")
-    return WalkForwardResult(pd.DataFrame(rows), pd.concat(per_date), pd.concat(preds))
+    return WalkForwardResult(pd.DataFrame(rows), pd.concat(per_date), pd.concat(preds),
+                             [p.to_numpy() for p in preds])
 
 
 def _icir(per_date: pd.Series) -> float:

@@ -31,6 +31,11 @@ into the model; with a bare ``model.fit`` do the same by hand (see :func:`fit`).
 Binary losses use ``LGBMClassifier``; with a custom objective LightGBM returns raw
 margins from ``predict``/``predict_proba`` (apply a sigmoid for probabilities).
 
+A :class:`czar_gbdt.ScheduledLoss` (two losses mixed by boosting round) needs the
+round, which LightGBM does not pass to objectives: :func:`train` and :func:`fit` add
+the objective's :meth:`LGBObjective.callback`; with ``lgb.train``, ``lgb.cv`` or a bare
+``model.fit`` pass ``callbacks=[obj.callback()]``.
+
 .. note::
    LightGBM's scikit-learn wrapper chooses between ``f(y, p)``, ``f(y, p, weight)``
    and ``f(y, p, weight, group)`` by counting parameters: the objects here take
@@ -69,6 +74,8 @@ _HINT = ("build it with czar_gbdt.lightgbm.Dataset(X, y, std=...) or attach(data
 _SK_HINT = ("the scikit-learn API passes labels without their Dataset: bind the eval set's own "
             "std with metric(loss, std=std_valid)")
 _INIT_KEY = "lightgbm_init_score"
+_ROUND_HINT = ("pass callbacks=[objective.callback()] to lgb.train/lgb.cv or to model.fit, "
+               "or use czar_gbdt.lightgbm.train()/fit()")
 
 
 # --------------------------------------------------------------------------- data
@@ -171,9 +178,24 @@ class LGBObjective:
         """``(preds, train_data)`` (native API) or ``(y_true, y_pred, weight)`` (scikit-learn)."""
         if isinstance(second, lgb.Dataset):
             st = self._state(second)
-            return self._core.grad_hess(st, first, np.float32, fix=self._fix_native)
+            return self._core.grad_hess(st, first, np.float32, fix=self._fix_native, round_hint=_ROUND_HINT)
         st = self._core.state(first, weight, hint=_HINT)
-        return self._core.grad_hess(st, second, np.float32, fix=self._fix_sklearn)
+        return self._core.grad_hess(st, second, np.float32, fix=self._fix_sklearn, round_hint=_ROUND_HINT)
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the loss changes with the boosting round (it then needs :meth:`callback`)."""
+        return self._core.scheduled
+
+    def callback(self) -> "_RoundCallback":
+        """A LightGBM callback telling this objective the boosting round.
+
+        Needed by a :class:`czar_gbdt.ScheduledLoss` (harmless otherwise). It runs
+        before every iteration and records ``env.iteration`` (which counts the rounds
+        of an ``init_model``, so continued training continues the schedule). Works
+        with ``lgb.train``, ``lgb.cv`` and ``LGBMModel.fit(callbacks=...)``.
+        """
+        return _RoundCallback(self._core)
 
     @staticmethod
     def _fix_native(init: float) -> str:
@@ -211,6 +233,41 @@ class LGBObjective:
         float
         """
         return self._core.init_score(self._state(data, sample_weight))
+
+
+class _RoundCallback:
+    """Sets the boosting round of one objective before every iteration (see LGBObjective.callback).
+
+    LightGBM has no end-of-training hook: a round left behind by a finished training is
+    recognised as stale by the objective (the model has grown since).
+    """
+
+    order = 0
+    before_iteration = True
+
+    def __init__(self, core: "_ad.ObjectiveCore"):
+        self._core = core
+
+    def __deepcopy__(self, memo: dict) -> "_RoundCallback":
+        return self  # it must keep talking to the objective's own core
+
+    def __call__(self, env: Any) -> None:
+        self._core.set_round(env.model, env.iteration, _model_size)
+
+
+def _model_size(model: Any) -> int:
+    # CVBooster returns one size per fold: the smallest stays at the round's size until
+    # the last fold has been updated
+    size = model.current_iteration()
+    return min(size) if isinstance(size, list) else size
+
+
+def _with_round_callback(obj: LGBObjective, callbacks: Sequence[Any] | None) -> list[Any]:
+    """``callbacks`` plus the objective's round callback when its loss is scheduled."""
+    callbacks = list(callbacks or [])
+    if obj.scheduled and not any(isinstance(c, _RoundCallback) and c._core is obj._core for c in callbacks):
+        callbacks.append(obj.callback())
+    return callbacks
 
 
 def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
@@ -410,9 +467,10 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
         Early stopping watches the first; with early stopping and no metric, the
         objective's loss.
     early_stopping_rounds : int, optional
-        The booster keeps ``best_iteration``; ``predict`` uses it by default.
+        The booster keeps ``best_iteration``; ``predict`` uses it by default. A
+        scheduled loss without ``metric`` is watched through its ``second`` loss.
     callbacks : list, optional
-        Further LightGBM callbacks.
+        Further LightGBM callbacks (the round callback of a scheduled loss is added).
     **kwargs
         Passed to ``lightgbm.train``. ``init_model`` continues from a model: the
         starting score then comes from that model.
@@ -436,12 +494,12 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
     params["objective"] = obj
     params.setdefault("metric", "None")  # no l2 ahead of the metrics given here
     metrics = _as_metrics(metric)
-    callbacks = list(callbacks or [])
+    callbacks = _with_round_callback(obj, callbacks)
     if early_stopping_rounds:
         if not valid_sets:
             raise ValueError("early_stopping_rounds needs at least one set in valid_sets.")
         if not metrics:
-            metrics = [LGBMetric(obj.loss)]
+            metrics = [LGBMetric(obj.loss.second if obj.scheduled else obj.loss)]
         callbacks.append(early_stopping(early_stopping_rounds))
     fresh = kwargs.get("init_model") is None
     init = 0.0
@@ -449,8 +507,11 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
         init = obj.init_score(train_set)
         for dataset in [train_set, *valid_sets]:
             _set_init(dataset, init)
-    booster = lgb.train(params, train_set, num_boost_round, valid_sets=list(valid_sets), valid_names=valid_names,
-                        feval=metrics or None, callbacks=callbacks, **kwargs)
+    try:
+        booster = lgb.train(params, train_set, num_boost_round, valid_sets=list(valid_sets),
+                            valid_names=valid_names, feval=metrics or None, callbacks=callbacks, **kwargs)
+    finally:
+        obj._core.clear_round()
     if fresh:
         bake_init_score(booster, init)
     return booster
@@ -464,6 +525,7 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     ``eval_set=`` or, LightGBM >= 4.7, ``eval_X=``/``eval_y=``), sets
     ``metric="None"`` unless a metric was chosen, and bakes the starting score into
     the fitted model (:func:`bake_init_score`) so that ``model.predict`` includes it.
+    For a scheduled loss it adds the objective's round callback to ``callbacks``.
     By hand::
 
         init = obj.init_score(y, sample_weight=w)
@@ -495,6 +557,11 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
         eval_ys = list(ey) if isinstance(ey, tuple) else [ey]
     if eval_ys:
         fit_kwargs["eval_init_score"] = [np.full(np.shape(ys)[0], init) for ys in eval_ys]
-    model.fit(X, y, sample_weight=sample_weight, init_score=np.full(np.shape(y)[0], init), **fit_kwargs)
+    if obj.scheduled:
+        fit_kwargs["callbacks"] = _with_round_callback(obj, fit_kwargs.get("callbacks"))
+    try:
+        model.fit(X, y, sample_weight=sample_weight, init_score=np.full(np.shape(y)[0], init), **fit_kwargs)
+    finally:
+        obj._core.clear_round()
     bake_init_score(model, init)
     return model

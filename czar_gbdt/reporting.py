@@ -16,11 +16,19 @@ import optuna
 import pandas as pd
 
 from .config import Choices, ConfigError, Range
-from .evaluation import fit_predict, load_data, make_splitter, score_predictions, walk_forward
+from .evaluation import (
+    WalkForwardResult,
+    fit_predict,
+    load_data,
+    make_splitter,
+    score_predictions,
+    walk_forward,
+)
 from .losses import get_loss
 from .tuning import FINISHED, fixed_params, make_storage, open_study, save_json
 
-__all__ = ["study_summary", "report", "print_summary", "output_dir", "evaluate_losses", "print_table"]
+__all__ = ["study_summary", "report", "print_summary", "output_dir", "evaluate_losses", "print_table", "fixed_model",
+           "run_walk_forward"]
 
 
 def output_dir(cfg: dict) -> Path:
@@ -142,14 +150,40 @@ def _fixed(key: str, value: Any) -> Any:
     return value
 
 
+def fixed_model(cfg: dict) -> tuple[str, dict]:
+    """The config's backend and booster parameters, refusing search spaces.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key (``model.params.learning_rate``) that holds a range or choices.
+    """
+    backend = _fixed("model.backend", cfg["model"]["backend"])
+    booster = {k: _fixed(f"model.params.{k}", v) for k, v in cfg["model"]["params"].items()}
+    return backend, booster
+
+
+def run_walk_forward(cfg: dict, panel, splitter, loss, **kwargs: Any) -> WalkForwardResult:
+    """:func:`~czar_gbdt.evaluation.walk_forward` with the config's fixed model and settings.
+
+    ``loss`` is a loss, a :class:`~czar_gbdt.evaluation.RankObjective` or None (the
+    backend's built-in squared error); ``kwargs`` go to ``walk_forward`` (``top_k``,
+    ``cost``, ``predict``, ``score_extra`` ...).
+    """
+    backend, booster = fixed_model(cfg)
+    return walk_forward(panel, splitter, backend=backend, booster_params=booster, loss=loss,
+                        num_boost_round=cfg["model"]["num_boost_round"],
+                        early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
+                        target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"], **kwargs)
+
+
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """Walk-forward summary per loss with the config's fixed booster parameters.
 
     ``specs`` are ``(name, params)``; the name ``"builtin"`` is the backend's own squared
     error. Without specs, the config's own loss. Saved as ``evaluate.csv`` next to the study.
     """
-    backend = _fixed("model.backend", cfg["model"]["backend"])
-    booster = {k: _fixed(f"model.params.{k}", v) for k, v in cfg["model"]["params"].items()}
+    backend, _ = fixed_model(cfg)
     if not specs:
         name = _fixed("loss.name", cfg["loss"]["name"])
         specs = [(name, {k: _fixed(f"loss.{name}.{k}", v) for k, v in cfg["loss"].get(name, {}).items()})]
@@ -158,10 +192,7 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     rows = []
     for name, params in specs:
         loss = None if name == "builtin" else get_loss(name, **params)
-        result = walk_forward(panel, splitter, backend=backend, booster_params=booster, loss=loss,
-                              num_boost_round=cfg["model"]["num_boost_round"],
-                              early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
-                              target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
+        result = run_walk_forward(cfg, panel, splitter, loss)
         label = f"{backend} built-in squared error" if loss is None else repr(loss)
         rows.append({"loss": label, **result.summary(),
                      "directional_accuracy": float(result.folds["directional_accuracy"].mean())})

@@ -30,6 +30,11 @@ Binary losses (focal, asymmetric) use ``XGBClassifier`` or, natively, objective
 ``"binary:logistic"`` (set by :func:`train`): ``base_score`` is then a probability,
 which :meth:`XGBObjective.base_score` accounts for, and ``predict`` returns probabilities.
 
+A :class:`czar_gbdt.ScheduledLoss` (two losses mixed by boosting round) needs the
+round, which XGBoost does not pass to objectives: :func:`train` and :func:`fit` add
+the objective's :meth:`XGBObjective.callback`; with ``xgb.train``, ``xgb.cv`` or an
+estimator of your own pass ``callbacks=[obj.callback()]``.
+
 .. note::
    XGBoost never applies sample weights to a custom objective's gradients
    (the objective here multiplies them in, once), starts a custom objective from
@@ -65,6 +70,8 @@ _HINT = ("build it with czar_gbdt.xgboost.DMatrix(X, y, std=...) or attach(dmatr
          "or bind it with std= (objective() for the training set, metric() for one eval set)")
 _SK_HINT = ("the scikit-learn API passes labels without their DMatrix: bind the eval set's own "
             "std with metric(loss, std=std_valid)")
+_ROUND_HINT = ("pass callbacks=[objective.callback()] to xgb.train/xgb.cv or to the estimator, "
+               "or use czar_gbdt.xgboost.train()/fit()")
 
 
 # --------------------------------------------------------------------------- data
@@ -148,9 +155,25 @@ class XGBObjective:
         """``(predt, dtrain)`` (native API) or ``(y_true, y_pred, sample_weight=)`` (scikit-learn)."""
         if isinstance(second, xgb.DMatrix):
             st = self._state(second)
-            return self._core.grad_hess(st, first, np.float32, fix=self._fix_native)
+            return self._core.grad_hess(st, first, np.float32, fix=self._fix_native, round_hint=_ROUND_HINT)
         st = self._core.state(first, sample_weight, hint=_HINT)
-        return self._core.grad_hess(st, second, np.float32, fix=self._fix_sklearn)
+        return self._core.grad_hess(st, second, np.float32, fix=self._fix_sklearn, round_hint=_ROUND_HINT)
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the loss changes with the boosting round (it then needs :meth:`callback`)."""
+        return self._core.scheduled
+
+    def callback(self) -> "xgb.callback.TrainingCallback":
+        """A training callback telling this objective the boosting round.
+
+        Needed by a :class:`czar_gbdt.ScheduledLoss` (harmless otherwise). Before each
+        iteration it records the round, ``model.num_boosted_rounds()`` (so continued
+        training continues the schedule); after each iteration and after training it
+        forgets it. Works with ``xgb.train``, ``xgb.cv`` (every fold gets the round)
+        and the scikit-learn estimators (``callbacks=[obj.callback()]``).
+        """
+        return _RoundCallback(self._core)
 
     def _fix_native(self, init: float) -> str:
         return (f"set params['base_score'] = {self._base_from_init(init)!r} (objective.base_score(dtrain)) "
@@ -203,6 +226,50 @@ class XGBObjective:
     def xgb_objective(self) -> str:
         """The built-in objective whose link XGBoost should use with this loss."""
         return "binary:logistic" if self.loss.kind == "binary" else "reg:squarederror"
+
+
+class _RoundCallback(xgb.callback.TrainingCallback if _imports.is_successful() else object):
+    """Sets the boosting round of one objective before every iteration (see XGBObjective.callback)."""
+
+    def __init__(self, core: "_ad.ObjectiveCore"):
+        self._core = core
+
+    def __deepcopy__(self, memo: dict) -> "_RoundCallback":
+        return self  # it must keep talking to the objective's own core
+
+    def before_training(self, model):
+        self._core.clear_round()
+        return model
+
+    def before_iteration(self, model, epoch: int, evals_log) -> bool:
+        # the round is the model's size: epoch counts from 0 even when training continues a model
+        self._core.set_round(model, _num_rounds(model), _num_rounds)
+        return False
+
+    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+        self._core.clear_round()
+        return False
+
+    def after_training(self, model):
+        self._core.clear_round()
+        return model
+
+
+def _num_rounds(model) -> int:
+    # xgb.cv's packed booster reports its first fold; the smallest fold stays at the
+    # round's size until the last fold has been updated
+    folds = getattr(model, "cvfolds", None)
+    if folds is not None:
+        return min(fold.bst.num_boosted_rounds() for fold in folds)
+    return model.num_boosted_rounds()
+
+
+def _with_round_callback(obj: XGBObjective, callbacks: Sequence[Any] | None) -> list[Any]:
+    """``callbacks`` plus the objective's round callback when its loss is scheduled."""
+    callbacks = list(callbacks or [])
+    if obj.scheduled and not any(isinstance(c, _RoundCallback) and c._core is obj._core for c in callbacks):
+        callbacks.append(obj.callback())
+    return callbacks
 
 
 def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
@@ -368,9 +435,10 @@ def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round:
         metric, the objective's loss is used.
     early_stopping_rounds : int, optional
         Stop after this many rounds without improvement; the returned booster is
-        truncated to the best round.
+        truncated to the best round. A scheduled loss without ``metric`` is watched
+        through its ``second`` loss.
     callbacks : list, optional
-        Further XGBoost callbacks.
+        Further XGBoost callbacks (the round callback of a scheduled loss is added).
     **kwargs
         Passed to ``xgboost.train`` (``evals_result=``, ``verbose_eval=``, ...).
 
@@ -393,12 +461,12 @@ def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round:
                          f"score {base!r}; remove it (train() sets it).")
     params["base_score"] = base
     metrics = _as_metrics(metric)
-    callbacks = list(callbacks or [])
+    callbacks = _with_round_callback(obj, callbacks)
     if early_stopping_rounds:
         if not evals:
             raise ValueError("early_stopping_rounds needs at least one eval set in evals.")
         if not metrics:
-            metrics = [XGBMetric(obj.loss)]
+            metrics = [XGBMetric(obj.loss.second if obj.scheduled else obj.loss)]
         callbacks.append(early_stopping(metrics[0], early_stopping_rounds, data_name=evals[-1][1]))
     custom = None
     if metrics:
@@ -424,7 +492,8 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
 
     Sets ``base_score`` to the loss's starting score for these labels and weights,
     then calls ``model.fit``. Equivalent to passing
-    ``base_score=objective.base_score(y, sample_weight=...)`` yourself.
+    ``base_score=objective.base_score(y, sample_weight=...)`` yourself. For a scheduled
+    loss it also adds the objective's round callback to ``model.callbacks``.
 
     Returns
     -------
@@ -435,4 +504,6 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     if not isinstance(obj, XGBObjective):
         raise ValueError(f"model.objective must be a czar_gbdt.xgboost objective; got {obj!r}.")
     model.set_params(base_score=obj.base_score(y, sample_weight=sample_weight))
+    if obj.scheduled:
+        model.set_params(callbacks=_with_round_callback(obj, model.get_params().get("callbacks")))
     return model.fit(X, y, sample_weight=sample_weight, **fit_kwargs)

@@ -327,7 +327,7 @@ def test_params_repr_and_registry():
     assert loss.params == {"alpha": 0.5, "epsilon": 1.0, "tau": 0.05}
     assert cg.CZAR(**loss.get_params()) == loss
     assert repr(cg.get_loss("czar", derivatives="exact")).endswith("derivatives='exact')")
-    assert set(cg.LOSSES) == {"czar", "zptae", "mse", "focal", "asymmetric"}
+    assert set(cg.LOSSES) == {"czar", "zptae", "mse", "focal", "asymmetric", "logistic", "soft_f1"}
     for name, cls in cg.LOSSES.items():
         inst = cg.get_loss(name)
         assert isinstance(inst, cls) and cls(**inst.get_params()) == inst
@@ -383,7 +383,7 @@ def test_misaligned_arrays():
 
 
 def test_unknown_loss_lists_known_names():
-    with pytest.raises(ValueError, match=r"unknown loss 'czr'; known losses: asymmetric, czar, focal, mse, zptae"):
+    with pytest.raises(ValueError, match=r"unknown loss 'czr'; known losses: asymmetric, czar, focal, logistic, mse, soft_f1, zptae"):
         cg.get_loss("czr")
     with pytest.raises(ValueError, match=r"bad parameters for loss 'czar'.*'gamma'"):
         cg.get_loss("czar", gamma=2)

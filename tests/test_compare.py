@@ -1,0 +1,376 @@
+"""`czar-gbdt compare`: the table, the rank-average ensemble, the ranking competitor, files, errors, notebook."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from czar_gbdt import compare, evaluation, metrics
+from czar_gbdt.cli import main
+from czar_gbdt.config import ConfigError, validate_config
+from czar_gbdt.datasets import make_synthetic_panel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = """
+[study]
+name = "cmp"
+runs_dir = "{runs}"
+seed = 1
+
+[data]
+source = "{data}"
+horizon = 5
+target_transform = "demean"
+
+[data.panel]
+std_col = "std"
+
+[splits]
+test_size = 60
+gap = 5
+min_train_size = 120
+holdout = 30
+max_splits = 2
+
+[model]
+backend = "lightgbm"
+num_boost_round = 25
+
+[model.params]
+learning_rate = 0.1
+num_leaves = 7
+min_child_samples = 40
+num_threads = 1
+
+[compare]
+losses = ["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking"]
+top_k = 3
+cost = 0.001
+"""
+
+
+@pytest.fixture(scope="module")
+def panel_csv(tmp_path_factory):
+    """A synthetic panel with a planted signal (rank IC 0.15 per date), as a user's CSV file."""
+    panel = make_synthetic_panel(n_dates=300, n_assets=20, n_features=5, signal_ic=0.15, vol_dispersion=0.3,
+                                 seed=7)
+    path = tmp_path_factory.mktemp("data") / "panel.csv"
+    panel.to_frame().to_csv(path, index=False)
+    return path
+
+
+def _config(tmp_path, data, **replace):
+    text = SMALL.format(runs=tmp_path / "runs", data=data)
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = tmp_path / "cmp.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory, panel_csv):
+    from czar_gbdt.config import load_config
+
+    tmp = tmp_path_factory.mktemp("cmp")
+    cfg = load_config(_config(tmp, panel_csv))
+    return compare.compare_losses(cfg), tmp / "runs" / "cmp", cfg
+
+
+def test_table_columns_and_values(result):
+    res, _, _ = result
+    table = res.table
+    assert list(table.columns) == [c for c in compare.TABLE_COLUMNS]
+    assert list(table["loss"]) == [
+        "lightgbm built-in squared error",
+        "ZPTAE(alpha=0.25, beta=2, gamma=4, penalty_norm=0.01" + table["loss"][1].split("penalty_norm=0.01")[1],
+        "CZAR(alpha=1, epsilon=1, tau=0.05)", "CZAR(alpha=0.5, epsilon=1, tau=0.05)",
+        "lightgbm lambdarank (5 grades per date)", "rank-average ensemble of the 5 models above"]
+    assert (table["n_folds"] == 2).all() and (table["n_dates"] == 120).all()
+    for _, row in table.iterrows():
+        assert row["t_stat_nw"] == pytest.approx(compare.newey_west_t(res.per_date[row["loss"]], 4), rel=1e-12)
+        assert abs(row["t_stat_nw"]) < abs(row["t_stat"]) * 1.2
+    # the planted signal is found by every model
+    assert (table["mean_rank_ic"] > 0.05).all(), table[["loss", "mean_rank_ic"]]
+    # summary columns follow from the per-date series
+    for _, row in table.iterrows():
+        s = res.per_date[row["loss"]]
+        assert row["mean_rank_ic"] == pytest.approx(s.mean(), abs=1e-12)
+        assert row["icir"] == pytest.approx(s.mean() / s.std(ddof=1), rel=1e-9)
+        assert row["t_stat"] == pytest.approx(row["icir"] * np.sqrt(120), rel=1e-9)
+    # forecasts have signs and losses; scores (ranking, ensemble) do not
+    forecasts = table.iloc[:4]
+    assert forecasts[["directional_accuracy", "test_czar_loss", "test_zptae_loss"]].notna().all().all()
+    assert ((forecasts["directional_accuracy"] > 0.5) & (forecasts["directional_accuracy"] < 0.7)).all()
+    assert table.iloc[4:][["directional_accuracy", "test_czar_loss", "test_zptae_loss"]].isna().all().all()
+    # costs only lower the spread
+    assert (table["top_k_net_spread"] < table["top_k_spread"]).all()
+    assert table["vs_ranking"].iloc[4] == "(reference)" and table["diff_vs_ranking"].iloc[4] == 0.0
+    ranking = res.per_date["lightgbm lambdarank (5 grades per date)"]
+    for _, row in table.drop(index=4).iterrows():
+        d = res.per_date[row["loss"]] - ranking
+        assert row["diff_vs_ranking"] == pytest.approx(d.mean(), abs=1e-12)
+        assert row["t_vs_ranking"] == pytest.approx(compare.newey_west_t(d, 4), rel=1e-12)
+        assert row["vs_ranking"] == compare._word(d.mean(), row["t_vs_ranking"])
+
+
+def test_test_losses_are_the_mean_czar_and_zptae_losses(result):
+    from czar_gbdt.losses import get_loss
+
+    res, _, cfg = result
+    member = res.members[2]  # CZAR(alpha=1)
+    panel = evaluation.load_data(cfg)
+    rows = panel.X.index.get_indexer(member.result.predictions.index)
+    test = panel.subset(rows)
+    y = test.training_target("demean")
+    pred = member.result.predictions.to_numpy()
+    want = get_loss("czar", alpha=0.0)(y, pred, std=test.std)
+    assert res.table["test_czar_loss"].iloc[2] == pytest.approx(want, rel=1e-9)
+    want = get_loss("zptae")(y, pred, std=test.std)
+    assert res.table["test_zptae_loss"].iloc[2] == pytest.approx(want, rel=1e-9)
+
+
+def test_ensemble_is_the_rank_average(result):
+    res, _, cfg = result
+    members, ensemble = res.members[:-1], res.members[-1]
+    preds = pd.concat([m.result.predictions.rename(i) for i, m in enumerate(members)], axis=1)
+    dates = preds.index.get_level_values("date")
+    ranks = preds.groupby(dates).rank(method="average", pct=True)
+    direct = ranks.mean(axis=1)
+    np.testing.assert_allclose(ensemble.result.predictions.to_numpy(), direct.to_numpy(), rtol=0, atol=1e-12)
+    # and it is scored like any model
+    panel = evaluation.load_data(cfg)
+    test = panel.subset(panel.X.index.get_indexer(preds.index))
+    want = metrics.rank_ic(test.y, direct.to_numpy(), dates=test.dates).mean
+    assert ensemble.result.mean_rank_ic == pytest.approx(want, abs=1e-12)
+    assert res.table["mean_rank_ic"].iloc[-1] == pytest.approx(want, abs=1e-12)
+    # rank_average itself, on ties: average ranks
+    got = compare.rank_average([np.array([1.0, 1.0, 3.0, 5.0]), np.array([4.0, 3.0, 2.0, 1.0])],
+                               np.array([0, 0, 0, 1]))
+    np.testing.assert_allclose(got, [(0.5 + 1) / 2, (0.5 + 2 / 3) / 2, (1 + 1 / 3) / 2, 1.0])
+    with pytest.raises(ValueError, match=r"predictions\[1\] has shape \(2,\)"):
+        compare.rank_average([np.zeros(3), np.zeros(2)], np.zeros(3))
+
+
+def test_files_are_written(result):
+    res, out, _ = result
+    names = sorted(Path(f).name for f in res.files)
+    assert names == sorted(["compare.csv", "compare_folds.csv", "compare_rank_ic.csv", "compare_table.png",
+                            "compare_fold_rank_ic.png", "compare_cumulative_rank_ic.png"])
+    for f in res.files:
+        assert Path(f).parent == out and Path(f).stat().st_size > 500
+        if f.endswith(".png"):
+            assert Path(f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = pd.read_csv(out / "compare.csv")
+    assert list(saved.columns) == list(res.table.columns)
+    np.testing.assert_allclose(saved["mean_rank_ic"], res.table["mean_rank_ic"])
+    folds = pd.read_csv(out / "compare_folds.csv")
+    assert len(folds) == 6 * 2 and {"loss", "fold", "rank_ic", "test_czar_loss"} <= set(folds.columns)
+
+
+def test_verdict_words_and_sentences(result):
+    res, _, _ = result
+    assert compare._word(0.01, 2.5) == "beats it"
+    assert compare._word(0.01, 1.0).startswith("higher, not significant")
+    assert compare._word(-0.01, -0.5) == "does NOT beat it"
+    assert compare._word(-0.01, -3.0) == "does NOT beat it (significantly lower)"
+    # one sentence per CZAR model and reference (ranking, built-in), consistent with the table
+    assert len(res.verdicts) == 4
+    table = res.table.set_index("loss")
+    for v in res.verdicts:
+        label = v.split(" vs ")[0]
+        if "lambdarank" in v:
+            assert v.endswith(table.loc[label, "vs_ranking"] + ".")
+
+
+def test_newey_west_t():
+    x = np.array([0.3, -0.1, 0.4, 0.2, 0.0, 0.5])
+    plain = x.mean() / (x.std(ddof=0) / np.sqrt(len(x)))
+    assert compare.newey_west_t(x, 0) == pytest.approx(plain, rel=1e-12)
+    u = x - x.mean()
+    var = (u @ u + 2 * 0.5 * (u[1:] @ u[:-1])) / len(x)
+    assert compare.newey_west_t(x, 1) == pytest.approx(x.mean() / np.sqrt(var / len(x)), rel=1e-12)
+    # overlapping sums of white noise: the plain t-stat overstates, Newey-West corrects most of it
+    rng = np.random.default_rng(0)
+    ts = []
+    for _ in range(200):
+        e = rng.standard_normal(505)
+        ts.append((compare.newey_west_t(np.convolve(e, np.ones(5), "valid"), 0),
+                   compare.newey_west_t(np.convolve(e, np.ones(5), "valid"), 4)))
+    ts = np.array(ts)
+    assert ts[:, 0].std() > 2.0 and 0.9 < ts[:, 1].std() < 1.4
+    with pytest.raises(ValueError, match="lags must be an integer >= 0; got -1"):
+        compare.newey_west_t(x, -1)
+
+
+def test_rank_labels_and_query_groups():
+    dates = np.array(["a"] * 5 + ["b"] * 4)
+    y = np.array([0.5, -1.0, 2.0, 0.0, 1.0, 3.0, 1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(evaluation.rank_labels(y, dates, 5), [2, 0, 4, 1, 3, 4, 1, 3, 0])
+    np.testing.assert_array_equal(evaluation.rank_labels(y, dates, 2), [1, 0, 1, 0, 1, 1, 0, 1, 0])
+    np.testing.assert_array_equal(evaluation.query_sizes(dates), [5, 4])
+    with pytest.raises(ValueError, match="dates must be sorted"):
+        evaluation.query_sizes(np.array(["a", "b", "a"]))
+    with pytest.raises(ValueError, match="n_bins must be an integer >= 2; got 1"):
+        evaluation.rank_labels(y, dates, 1)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        evaluation.RankObjective("lambdarnk")
+    with pytest.raises(ValueError, match="'rank:pairwise' is not a lightgbm ranking objective"):
+        evaluation.RankObjective("rank:pairwise").resolve("lightgbm")
+
+
+@pytest.mark.parametrize("backend, module, attr, key, threads", [
+    ("lightgbm", "lightgbm", "Dataset", "group", {"num_threads": 1}),
+    ("xgboost", "xgboost", "DMatrix", "qid", {"nthread": 1}),
+])
+def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, module, attr, key, threads):
+    import importlib
+
+    lib = importlib.import_module(module)
+    seen = []
+    original = getattr(lib, attr)
+
+    class Recording(original):
+        def __init__(self, *args, **kwargs):
+            if kwargs.get(key) is not None:
+                seen.append((np.asarray(args[1]), np.asarray(kwargs[key])))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(lib, attr, Recording)
+    panel = make_synthetic_panel(n_dates=100, n_assets=15, n_features=4, signal_ic=0.3, seed=3)
+    train, test = panel.subset(np.arange(40 * 15)), panel.subset(np.arange(40 * 15, 100 * 15))
+    (pred,), _ = evaluation.fit_predict(backend, threads, evaluation.RankObjective(n_bins=5), train, [test],
+                                        num_boost_round=20)
+    assert len(seen) == 1
+    labels, groups = seen[0]
+    if key == "group":  # lightgbm: rows per query
+        np.testing.assert_array_equal(groups, np.full(40, 15))
+    else:  # xgboost: query id per row, one per date
+        np.testing.assert_array_equal(groups, np.repeat(np.arange(40), 15))
+    # grades 0..4, three assets each, on every date
+    per_date = pd.Series(labels).groupby(np.repeat(np.arange(40), 15)).value_counts()
+    assert (per_date == 3).all() and set(labels) == {0, 1, 2, 3, 4}
+    assert metrics.rank_ic(test.y, pred, dates=test.dates).mean > 0.1
+
+
+def test_catboost_ranking_runs():
+    panel = make_synthetic_panel(n_dates=50, n_assets=12, n_features=4, signal_ic=0.3, seed=4)
+    train, test = panel.subset(np.arange(35 * 12)), panel.subset(np.arange(35 * 12, 50 * 12))
+    (pred,), rounds = evaluation.fit_predict("catboost", {"depth": 3, "thread_count": 1}, evaluation.RankObjective(), train, [test],
+                                             num_boost_round=30)
+    assert rounds == 30 and pred.shape == (len(test),)
+    assert metrics.rank_ic(test.y, pred, dates=test.dates).mean > 0.1
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"compare": {"losses": ["czr"]}}, r"compare.losses\[0\]: unknown loss 'czr' \(did you mean 'czar'\?\)"),
+    ({"compare": {"losses": ["builtin", "czar:alpa=0.5"]}},
+     r"compare.losses\[1\]: unknown parameter 'alpa' \(did you mean 'alpha'\?\) of czar"),
+    ({"compare": {"losses": ["czar:alpha=1.5"]}}, r"compare.losses\[0\]: alpha must be in \[0, 1\]; got 1.5"),
+    ({"compare": {"losses": ["czar:alpha"]}}, r"compare.losses\[0\] 'czar:alpha': parameters are written key=value"),
+    ({"compare": {"losses": ["ranking:bins=1"]}}, r"compare.losses\[0\]: n_bins must be an integer >= 2; got 1"),
+    ({"compare": {"losses": ["ranking:objective=rank:pairwise"]}},
+     r"compare.losses\[0\]: objective 'rank:pairwise' is not a lightgbm ranking objective"),
+    ({"compare": {"losses": ["czar", "czar"]}}, r"compare.losses\[1\]: 'czar' is listed twice"),
+    ({"compare": {"losses": []}}, r"compare.losses must be a non-empty list"),
+    ({"compare": {"losess": ["czar"]}}, r"unknown key 'compare.losess' \(did you mean 'losses'\?\)"),
+    ({"compare": {"top_k": 0}}, r"compare.top_k must be > 0; got 0"),
+    ({"compare": {"cost": -0.1}}, r"compare.cost must be >= 0"),
+    ({"compare": {"eval_alpha": 1.5}}, r"compare.eval_alpha must be in \[0, 1\]"),
+    ({"compare": {"ensemble": "yes"}}, r"compare.ensemble must be a bool; got 'yes'"),
+])
+def test_bad_compare_config_names_the_key(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(raw)
+
+
+def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
+    cfg = validate_config({"model": {"params": {"learning_rate": {"low": 0.01, "high": 0.1}}}})
+    with pytest.raises(ConfigError, match="model.params.learning_rate is a search space"):
+        compare.compare_losses(cfg, write=False)
+    with pytest.raises(ConfigError, match=r"--study: '.*missing.json' is not a file"):
+        compare.compare_losses(validate_config({}), study=str(tmp_path / "missing.json"), write=False)
+    best = tmp_path / "best_params.json"
+    best.write_text(json.dumps({"study": "s", "best_trial": 3,
+                                "best_params": {"loss": "mse", "loss_params": {}}}))
+    with pytest.raises(ConfigError, match="used loss 'mse', not czar"):
+        compare.best_czar_params(best)
+    best.write_text(json.dumps({"study": "s", "best_trial": 3,
+                                "best_params": {"loss": "czar", "loss_params": {"alpha": 0.3, "epsilon": 0.5}}}))
+    assert compare.best_czar_params(best) == ({"alpha": 0.3, "epsilon": 0.5}, "study s, trial 3")
+    toml = tmp_path / "study.toml"
+    toml.write_text(f'[study]\nname = "nothing"\nruns_dir = "{tmp_path / "runs"}"\n')
+    with pytest.raises(ConfigError, match="has no storage yet"):
+        compare.best_czar_params(toml)
+
+
+def test_cli_compare_on_a_user_panel_with_a_tuned_study(tmp_path, panel_csv, capsys):
+    config = _config(tmp_path, "ff49", **{'["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking"]':
+                                          '["builtin", "czar"]'})
+    best = tmp_path / "best_params.json"
+    best.write_text(json.dumps({"study": "tuned", "best_trial": 7,
+                                "best_params": {"loss": "czar", "loss_params": {"alpha": 0.25}}}))
+    argv = ["compare", "--config", str(config), "--data", str(panel_csv), "--study", str(best), "--no-progress",
+            "--format", "json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    labels = [row["loss"] for row in out["table"]]
+    assert labels == ["lightgbm built-in squared error", "CZAR(alpha=1, epsilon=1, tau=0.05)",
+                      "CZAR(alpha=0.25, epsilon=1, tau=0.05), tuned (study tuned, trial 7)",
+                      "rank-average ensemble of the 3 models above"]
+    assert out["settings"]["data"] == str(panel_csv)
+    assert "vs_ranking" not in out["table"][0]  # no ranking objective compared: no such column
+    assert len(out["files"]) == 6 and all(Path(f).is_file() for f in out["files"])
+
+
+def test_cli_compare_exit_codes(tmp_path, panel_csv, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[compare]\nlosses = ["czar", "zptea"]\n')
+    assert main(["compare", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "compare.losses[1]: unknown loss 'zptea' (did you mean 'zptae'?)" in err and "Traceback" not in err
+    good = _config(tmp_path, "ff49")
+    assert main(["compare", "--config", str(good), "--data", str(tmp_path / "nope.csv")]) == 2
+    assert "--data: no such file" in capsys.readouterr().err
+    no_std = tmp_path / "panel.csv"
+    pd.read_csv(panel_csv).drop(columns="std").to_csv(no_std, index=False)
+    assert main(["compare", "--config", str(good), "--data", str(no_std)]) == 2
+    assert "missing column(s) ['std']" in capsys.readouterr().err
+    assert main(["compare", "--config", str(good), "--loss", "czar:alpha=2"]) == 2
+    assert "--loss 'czar:alpha=2': alpha must be in [0, 1]" in capsys.readouterr().err
+    assert main(["compare", "--config", str(good), "--study", str(tmp_path / "x.json")]) == 2
+    assert main(["compare"]) == 2
+    assert main(["compare", "--help"]) == 0
+    text = capsys.readouterr().out
+    for flag in ("--config", "--data", "--study", "--loss", "--format"):
+        assert flag in text
+
+
+@pytest.mark.timeout(240)
+def test_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    source = ROOT / "notebooks" / "zptae_vs_czar.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    monkeypatch.setenv("CZAR_NOTEBOOK_MODE", "quick")
+    monkeypatch.setenv("CZAR_NOTEBOOK_CONFIG", str(ROOT / "configs" / "compare_ff49.toml"))
+    monkeypatch.setenv("CZAR_NOTEBOOK_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    start = time.perf_counter()
+    client = nbclient.NotebookClient(nb, timeout=170, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    elapsed = time.perf_counter() - start
+    nbformat.write(nb, tmp_path / "executed.ipynb")  # a copy: the committed notebook keeps its full-run outputs
+    assert elapsed < 180, f"quick mode took {elapsed:.0f} s"
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "MODE = quick" in text
+    assert (tmp_path / "runs").is_dir() and list((tmp_path / "runs").rglob("compare.csv"))
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    assert os.environ.get("CZAR_NOTEBOOK_MODE") == "quick"
