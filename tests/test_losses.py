@@ -207,9 +207,9 @@ stds = st.floats(1e-12, 1e6, allow_nan=False)
 margins = st.floats(-1e3, 1e3, allow_nan=False)
 
 
-@given(zt=finite_z, zp=finite_z, std=stds, mean=st.floats(-1, 1),
+@given(zt=finite_z, zp=finite_z, std=stds, mean=st.floats(-1, 1), w=st.floats(0, 1e3),
        loss=st.sampled_from(REGRESSION))
-def test_regression_outputs_finite_and_hessian_floored(zt, zp, std, mean, loss):
+def test_regression_outputs_finite_and_hessian_floored(zt, zp, std, mean, w, loss):
     y = np.array([mean + std * zt])
     p = np.array([mean + std * zp])
     value = loss.loss(y, p, std=std, mean=mean)
@@ -217,6 +217,12 @@ def test_regression_outputs_finite_and_hessian_floored(zt, zp, std, mean, loss):
     assert np.isfinite(value).all() and np.isfinite(grad).all() and np.isfinite(hess).all()
     assert value[0] >= 0.0  # every regression loss here is >= 0 (softening adds N*L0 >= 0)
     assert hess[0] >= loss.min_hessian
+    # the exact derivatives are finite too (their hessian may be 0 or negative: no floor)
+    grad_ex, hess_ex = exact(loss).grad_hess(y, p, std=std, mean=mean)
+    assert np.isfinite(grad_ex).all() and np.isfinite(hess_ex).all()
+    # weights scale after the floor
+    grad_w, hess_w = loss.grad_hess(y, p, std=std, mean=mean, weight=[w])
+    np.testing.assert_allclose([grad_w[0], hess_w[0]], [w * grad[0], w * hess[0]], rtol=1e-15)
 
 
 @given(y=st.sampled_from([0.0, 1.0]), x=margins, loss=st.sampled_from(BINARY))
@@ -226,6 +232,9 @@ def test_binary_outputs_finite_and_hessian_floored(y, x, loss):
     assert np.isfinite(value).all() and np.isfinite(grad).all() and np.isfinite(hess).all()
     assert value[0] >= 0.0
     assert hess[0] >= loss.min_hessian
+    grad_ex, hess_ex = exact(loss).grad_hess([y], [x])
+    assert np.isfinite(grad_ex).all() and np.isfinite(hess_ex).all()
+    assert grad_ex[0] == grad[0]  # both modes give the exact gradient
 
 
 @given(zt=finite_z, zp=finite_z, eta=st.floats(1e-3, 1.0))
@@ -235,6 +244,25 @@ def test_zptae_boosting_hessian_positive_and_bounded(zt, zp, eta):
     assert loss.min_hessian <= hess[0] <= 1.0 / eta + 1e-12
     _, hess = loss.with_params(hessian="constant").grad_hess([zt], [zp])
     assert hess[0] == 1.0
+
+
+@given(zt=finite_z, zp=finite_z, hessian=st.sampled_from(["constant", "irls"]),
+       params=st.sampled_from([{}, {"gamma": 1.5, "penalty_norm": 0.1}, {"gamma": 3.0, "penalty_norm": 0.5},
+                               {"gamma": 2.0}]))
+def test_zptae_default_penalty_hessian_bounded(zt, zp, hessian, params):
+    """With the penalty on, the surrogate stays within its documented bound for any residual."""
+    loss = cg.ZPTAE(hessian=hessian, **params)
+    g, k, eta = loss.gamma, loss.penalty_norm, loss.eta
+    penalty_bound = g * (g - 1) * k**g * (eta ** (g - 2) if g < 2 else k ** (2 - g))
+    bound = (1.0 if hessian == "constant" else 1.0 / eta) + penalty_bound
+    _, hess = loss.grad_hess([zt], [zp])
+    assert loss.min_hessian <= hess[0] <= bound * (1 + 1e-12)
+
+
+def test_zptae_penalty_hessian_cap_is_where_the_penalty_reaches_one():
+    loss = cg.ZPTAE()  # gamma 4, k 0.01: cap at |r| = 100
+    _, h = loss.grad_hess([0.0, 0.0, 0.0], [50.0, 100.0, 1e6])
+    np.testing.assert_allclose(h, [1 + 12e-8 * 50.0**2, 1 + 12e-4, 1 + 12e-4], rtol=1e-12)
 
 
 @given(zt=st.floats(-50, 50), zp=st.floats(-50, 50))
@@ -335,18 +363,44 @@ def test_params_repr_and_registry():
 
 
 # --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=repr)
 @pytest.mark.parametrize("arg", ["y_true", "y_pred", "std", "weight", "mean"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_input_names_the_argument(arg, bad):
-    kw = dict(y_true=np.array([0.1, 0.2, 0.3]), y_pred=np.array([0.0, 0.1, 0.4]),
+def test_non_finite_input_names_the_argument(loss, arg, bad):
+    if loss.kind == "binary" and arg in ("std", "mean"):
+        pytest.skip("binary losses ignore std and mean")
+    y_true = np.array([1.0, 0.0, 1.0]) if loss.kind == "binary" else np.array([0.1, 0.2, 0.3])
+    kw = dict(y_true=y_true, y_pred=np.array([0.0, 0.1, 0.4]),
               std=np.array([1.0, 2.0, 0.5]), mean=np.zeros(3), weight=np.ones(3))
     kw[arg] = kw[arg].copy()
     kw[arg][1] = bad
-    loss = cg.CZAR()
     with pytest.raises(ValueError, match=rf"^{arg} must be .*got {bad!r} at row 1"):
         loss.grad_hess(**kw)
     with pytest.raises(ValueError, match=rf"^{arg} must be"):
         loss.loss(**kw)
+    with pytest.raises(ValueError, match=rf"^{arg} must be"):
+        loss(**kw)  # the weighted mean loss
+    if arg != "y_pred":
+        kw.pop("y_pred")
+        with pytest.raises(ValueError, match=rf"^{arg} must be"):
+            loss.init_score(**kw)
+
+
+@pytest.mark.parametrize("loss", [cg.CZAR(), cg.ZPTAE(), cg.HalfSquaredError(), cg.FocalLoss()], ids=repr)
+def test_negative_or_zero_weights_in_mean_loss_and_init_score(loss):
+    y = [1.0, 0.0, 1.0] if loss.kind == "binary" else [0.1, 0.2, 0.3]
+    with pytest.raises(ValueError, match=r"^weight must be >= 0; got -1.0 at row 2"):
+        loss(y, [0.0, 0.0, 0.0], weight=[1.0, 1.0, -1.0])
+    with pytest.raises(ValueError, match=r"^weight must be finite and >= 0; got -1.0 at row 2"):
+        loss.init_score(y, weight=[1.0, 1.0, -1.0])
+    with pytest.raises(ValueError, match=r"^weight must have a positive sum; got 0.0"):
+        loss(y, [0.0, 0.0, 0.0], weight=[0.0, 0.0, 0.0])
+
+
+def test_binary_losses_ignore_std_and_mean():
+    loss = cg.FocalLoss()
+    y, x = [1.0, 0.0, 1.0], [0.3, -0.2, 2.0]
+    np.testing.assert_array_equal(loss.loss(y, x, std=[1.0, 2.0], mean=np.nan), loss.loss(y, x))
 
 
 @pytest.mark.parametrize("loss", REGRESSION, ids=repr)
@@ -365,12 +419,11 @@ def test_negative_weight_and_bad_labels():
         cg.AsymmetricLoss().loss([0.0, 1.0], [np.nan, 0.0])
 
 
+@pytest.mark.parametrize("name", ["czar", "zptae", "focal"])
 @pytest.mark.parametrize("alpha", [-0.1, 1.5, np.nan])
-def test_alpha_out_of_range(alpha):
-    with pytest.raises(ValueError, match=r"^alpha must be"):
-        cg.CZAR(alpha=alpha)
-    with pytest.raises(ValueError, match=r"^alpha must be"):
-        cg.get_loss("focal", alpha=alpha)
+def test_alpha_out_of_range(name, alpha):
+    with pytest.raises(ValueError, match=rf"^alpha must be .*; got {alpha!r}"):
+        cg.get_loss(name, alpha=alpha)
 
 
 def test_misaligned_arrays():

@@ -15,12 +15,13 @@ from .._jit import parallel_loop
 def loss(y_true, y_pred, std, mean, weight, out):
     """Per-row loss (times ``weight`` when not empty); returns the bad-row count."""
     n = y_true.shape[0]
-    ns, nw = std.shape[0], weight.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
     bad = 0
     for i in prange(n):
         sd = std[i] if ns != 1 else std[0]
+        mu = mean[i] if nm != 1 else mean[0]  # cancels out, but is checked like everywhere else
         r = (y_pred[i] - y_true[i]) / sd
-        if not (np.isfinite(r) and np.isfinite(y_true[i]) and sd > 0.0):
+        if not (np.isfinite(r) and np.isfinite(y_true[i]) and 0.0 < sd < np.inf and np.isfinite(mu)):
             bad += 1
         value = 0.5 * r * r
         if nw != 0:
@@ -36,12 +37,14 @@ def loss(y_true, y_pred, std, mean, weight, out):
 def grad_hess(y_true, y_pred, std, mean, weight, min_hessian, grad_out, hess_out):
     """``grad = (y_pred - y_true)/std**2``, ``hess = 1/std**2``; returns the bad-row count."""
     n = y_true.shape[0]
-    ns, nw = std.shape[0], weight.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
     bad = 0
     for i in prange(n):
         sd = std[i] if ns != 1 else std[0]
+        mu = mean[i] if nm != 1 else mean[0]
         r = y_pred[i] - y_true[i]
-        if not (np.isfinite(r) and np.isfinite(y_true[i]) and np.isfinite(sd) and sd > 0.0):
+        if not (np.isfinite(r) and np.isfinite(y_true[i]) and np.isfinite(sd) and sd > 0.0
+                and np.isfinite(mu)):
             bad += 1
         v = 1.0 / sd**2
         g = r * v

@@ -8,8 +8,9 @@ everywhere, so boosting uses a surrogate for the absolute part: the constant 1 (
 as lightgbm's built-in L1 objective; the default, chosen by walk-forward rank IC on the
 bundled data) or the iteratively-reweighted-least-squares (IRLS) curvature (mode 0)
 ``PT'(z_p)**2 / max(|PT(z_p) - PT(z_t)|, eta)``, which is positive and bounded by ``1/eta`` (``PT' <= 1`` for ``alpha`` in [0, 1]),
-plus the penalty's true (convex) curvature with ``|z_p - z_t|`` floored at ``eta`` when
-``gamma < 2``.
+plus the penalty's (convex) curvature with ``|z_p - z_t|`` floored at ``eta`` when
+``gamma < 2`` and capped at ``1/k`` when ``gamma > 2``, so that the whole surrogate is
+bounded (``1 + gamma*(gamma-1)*k**2`` for the constant mode with ``gamma >= 2``).
 """
 
 import numpy as np
@@ -92,8 +93,10 @@ def _grad_hess1(zt, zp, alpha, beta, gamma, k, mode, eta):
         h = dpt * dpt / max(abs(ptp - _pt(zt, alpha, beta)), eta)
     else:
         h = 1.0
-    if gamma > 1.0:
-        ar_h = max(ar, eta) if gamma < 2.0 else ar  # |r|**(gamma-2) is unbounded at 0 for gamma < 2
+    if gamma > 1.0 and kg > 0.0:
+        # |r| clipped so the surrogate stays bounded: |r|**(gamma-2) is unbounded at 0 for
+        # gamma < 2 (floor eta) and at infinity for gamma > 2 (cap 1/k, where (k|r|)**gamma = 1)
+        ar_h = max(ar, eta) if gamma < 2.0 else min(ar, 1.0 / k)
         h += gamma * (gamma - 1.0) * kg * _pow(ar_h, gamma - 2.0)
     return g, h
 
