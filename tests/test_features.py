@@ -122,7 +122,9 @@ def test_panel_feeds_metrics_and_splitter():
     n = 0
     for tr, te in cv.split(p.X):
         assert p.dates[te].min() > p.dates[tr].max()
-        metrics.rank_ic(p.y[te], p.X["ret_5"].to_numpy()[te], dates=p.dates[te])
+        res = metrics.rank_ic(p.y[te], p.X["ret_5"].to_numpy()[te], dates=p.dates[te])
+        assert res.n_dates == np.unique(p.dates[te]).size and res.n_skipped == 0
+        assert np.isfinite(res.mean) and -1.0 <= res.mean <= 1.0
         n += 1
     assert n == cv.get_n_splits(groups=p.dates)
 

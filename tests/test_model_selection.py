@@ -206,7 +206,7 @@ def test_repr_round_trips():
 
 
 def test_sklearn_cross_validate():
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.linear_model import LinearRegression
     from sklearn.model_selection import cross_val_score
 
@@ -216,8 +216,8 @@ def test_sklearn_cross_validate():
     y = X[:, 0] + rng.normal(size=dates.size)
     cv = WalkForward(horizon=1, test_size=10)
     scores = cross_val_score(LinearRegression(), X, y, groups=dates, cv=cv)
-    assert len(scores) == cv.get_n_splits(groups=dates)
-    assert sklearn is not None
+    assert len(scores) == cv.get_n_splits(groups=dates) > 1
+    assert (scores > 0).all()  # y is mostly X[:, 0]: every fold's R^2 is positive
 
 
 @given(
