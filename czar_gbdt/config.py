@@ -31,7 +31,7 @@ from typing import Any
 from .losses import LOSSES, get_loss
 
 __all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS",
-           "parse_loss_spec", "COMPARE_EXTRA"]
+           "BOOSTER_BOUNDS", "parse_loss_spec", "COMPARE_EXTRA", "check_storage_url"]
 
 
 class ConfigError(ValueError):
@@ -169,6 +169,139 @@ BOOSTER_PARAMS: dict[str, frozenset[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """What a booster parameter accepts: ``kind`` ("int", "real", "bool" or "str"), an interval
+    for numbers (``None``: unbounded; ``open_low``/``open_high``: the end is excluded), the
+    allowed strings, and ``special`` integers allowed as fixed values or choices only
+    (lightgbm's ``max_depth = -1``: no limit)."""
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    options: tuple = ()
+    special: tuple = ()
+    meaning: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return f"one of {self.options}"
+        what = "an integer" if self.kind == "int" else "a number"
+        if self.low is not None and self.high is not None:
+            what += (f" in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}"
+                     f"{')' if self.open_high else ']'}")
+        elif self.low is not None:
+            what += f" {'>' if self.open_low else '>='} {self.low:g}"
+        elif self.high is not None:
+            what += f" {'<' if self.open_high else '<='} {self.high:g}"
+        if self.special:
+            what += f", or {' or '.join(map(str, self.special))}{' (' + self.meaning + ')' if self.meaning else ''}"
+        return what
+
+    def accepts(self, v: Any, *, in_range: bool = False) -> bool:
+        if self.kind == "bool":
+            return isinstance(v, bool)
+        if self.kind == "str":
+            return isinstance(v, str) and v in self.options
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
+        if self.kind == "int" and not isinstance(v, int):
+            return False
+        if not math.isfinite(v):
+            return False
+        if not in_range and v in self.special:
+            return True
+        if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
+            return False
+        if self.high is not None and (v > self.high or (self.open_high and v == self.high)):
+            return False
+        return True
+
+
+_POS_REAL = _Bound("real", 0, open_low=True)
+_NONNEG_REAL = _Bound("real", 0)
+_FRACTION = _Bound("real", 0, 1, open_low=True)
+_NONNEG_INT = _Bound("int", 0)
+
+#: The values each booster parameter of :data:`BOOSTER_PARAMS` accepts: checked for a fixed
+#: value, both ends of a range and every choice, for every backend the search may pick.
+BOOSTER_BOUNDS: dict[str, dict[str, _Bound]] = {
+    "lightgbm": {
+        "learning_rate": _POS_REAL,
+        "num_leaves": _Bound("int", 2, 131072),
+        "max_depth": _Bound("int", 1, special=(-1,), meaning="no limit"),
+        "min_child_samples": _NONNEG_INT, "min_data_in_leaf": _NONNEG_INT,
+        "min_sum_hessian_in_leaf": _NONNEG_REAL, "min_child_weight": _NONNEG_REAL,
+        "subsample": _FRACTION, "bagging_fraction": _FRACTION,
+        "bagging_freq": _NONNEG_INT, "subsample_freq": _NONNEG_INT,
+        "colsample_bytree": _FRACTION, "feature_fraction": _FRACTION,
+        "reg_alpha": _NONNEG_REAL, "lambda_l1": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda_l2": _NONNEG_REAL,
+        "min_split_gain": _NONNEG_REAL, "min_gain_to_split": _NONNEG_REAL,
+        "max_bin": _Bound("int", 2),
+        "extra_trees": _Bound("bool"),
+        "num_threads": _Bound("int", 1, special=(0,), meaning="OpenMP default"),
+        "path_smooth": _NONNEG_REAL,
+    },
+    "xgboost": {
+        "learning_rate": _POS_REAL, "eta": _POS_REAL,
+        "max_depth": _Bound("int", 1, special=(0,), meaning="no limit"),
+        "min_child_weight": _NONNEG_REAL,
+        "subsample": _FRACTION, "colsample_bytree": _FRACTION, "colsample_bylevel": _FRACTION,
+        "colsample_bynode": _FRACTION,
+        "reg_alpha": _NONNEG_REAL, "alpha": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda": _NONNEG_REAL,
+        "gamma": _NONNEG_REAL, "min_split_loss": _NONNEG_REAL,
+        "max_bin": _Bound("int", 2),
+        "tree_method": _Bound("str", options=("auto", "exact", "approx", "hist")),
+        "grow_policy": _Bound("str", options=("depthwise", "lossguide")),
+        "max_leaves": _Bound("int", 2, special=(0,), meaning="no limit"),
+        "nthread": _Bound("int", 1),
+        "max_delta_step": _NONNEG_REAL,
+    },
+    "catboost": {
+        "learning_rate": _POS_REAL,
+        "depth": _Bound("int", 1, 16),
+        "l2_leaf_reg": _NONNEG_REAL, "random_strength": _NONNEG_REAL, "bagging_temperature": _NONNEG_REAL,
+        "subsample": _FRACTION, "rsm": _FRACTION,
+        "border_count": _Bound("int", 1, 65535),
+        "min_data_in_leaf": _Bound("int", 1),
+        "grow_policy": _Bound("str", options=("SymmetricTree", "Depthwise", "Lossguide")),
+        "thread_count": _Bound("int", 1, special=(-1,), meaning="all cores"),
+        "bootstrap_type": _Bound("str", options=("Bayesian", "Bernoulli", "MVS", "Poisson", "No")),
+    },
+}
+
+
+def _check_booster_value(key: str, backend: str, space: Any) -> Any:
+    """Refuse a booster parameter value (fixed, either end of a range, any choice) out of its
+    bounds for ``backend``; return the space, a range of a real parameter marked real."""
+    bound = BOOSTER_BOUNDS[backend][key.rsplit(".", 1)[1]]
+    where = f" for {backend}"
+    if isinstance(space, Range):
+        if bound.kind in ("bool", "str"):
+            raise ConfigError(f"{key} must be {bound.describe()}; a numeric range "
+                              f"{{ low = {space.low!r}, high = {space.high!r} }} is not (use {{ choices = [...] }}).")
+        if bound.kind == "int" and not space.is_int:
+            raise ConfigError(f"{key} is an integer parameter{where}: write the range with integer ends (and step); "
+                              f"got low={space.low!r}, high={space.high!r}, step={space.step!r}.")
+        for end, v in (("low", space.low), ("high", space.high)):
+            if not bound.accepts(v, in_range=True):
+                raise ConfigError(f"{key}.{end} must be {bound.describe()}{where}"
+                                  f"{' (the special values are not range ends)' if bound.special else ''}; got {v!r}.")
+        if bound.kind == "real" and space.is_int:  # { low = 0, high = 1 } searches [0, 1], not {0, 1}
+            space = dataclasses.replace(space, real=True)
+        return space
+    values = space.choices if isinstance(space, Choices) else (space,)
+    for v in values:
+        if not bound.accepts(v):
+            what = f"{key} (choice {v!r})" if isinstance(space, Choices) else key
+            raise ConfigError(f"{what} must be {bound.describe()}{where}; got {v!r}.")
+    return space
+
+
 def _suggest(key: str, value: str, options) -> str:
     close = difflib.get_close_matches(value, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -292,6 +425,13 @@ def validate_config(raw: dict) -> dict:
         for v in _space_values(value):
             if v not in options:
                 raise ConfigError(f"{key} must be one of {options}; got {v!r}{_suggest(key, str(v), options)}.")
+    source = cfg["data"]["source"]
+    if source != "ff49" and not Path(source).is_file():
+        where = "" if Path(source).is_absolute() else f", relative to the current directory {str(Path.cwd())!r}"
+        raise ConfigError(f"data.source: no such file {source!r}{where}; give the path of a long panel "
+                          f"(CSV or Parquet) or \"ff49\" for the bundled data.")
+    if cfg["study"]["storage"]:
+        check_storage_url(cfg["study"]["storage"], "study.storage")
     windows = cfg["data"]["features"]["windows"]
     if not windows or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in windows):
         raise ConfigError(f"data.features.windows must be a non-empty list of positive ints; got {windows!r}.")
@@ -316,7 +456,10 @@ def validate_config(raw: dict) -> dict:
             if name not in known:
                 raise ConfigError(f"unknown {backend} parameter {key!r}{_suggest(key, name, known)}; "
                                   f"known: {', '.join(sorted(known))}.")
-        params[name] = _parse_space(key, value)
+        space = _parse_space(key, value)
+        for backend in backends:
+            space = _check_booster_value(key, backend, space)
+        params[name] = space
 
     # loss name and parameters: every loss the search may pick, at every end of every range
     loss_cfg = cfg["loss"]
@@ -349,6 +492,34 @@ def validate_config(raw: dict) -> dict:
         loss_cfg[name] = parsed
     _validate_compare(cfg["compare"], backends)
     return cfg
+
+
+def check_storage_url(url: str, key: str = "study.storage") -> None:
+    """Refuse a storage the tuner cannot use, naming ``key``: anything but a SQLAlchemy URL.
+
+    optuna's journal storage (``journal:///path.log``, a ``.log`` file, Redis) is refused: in
+    the installed optuna only :class:`optuna.storages.RDBStorage` keeps heartbeats, and
+    without them a trial whose worker was killed stays RUNNING for ever instead of being
+    failed and retried. Parsing the URL opens no connection.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError(f"{key} must be a SQLAlchemy URL; got {url!r}.")
+    scheme = url.split(":", 1)[0].lower() if "://" in url else ""
+    if scheme.startswith("journal") or scheme in ("redis", "rediss") or (
+            not scheme and url.endswith((".log", ".journal"))):
+        raise ConfigError(
+            f"{key}: journal storage is not supported ({url!r}): optuna's JournalStorage has no heartbeats, so "
+            f"a trial whose worker is killed would stay RUNNING for ever instead of being failed and retried. "
+            f"Use a PostgreSQL or MySQL URL (postgresql://user@host/db) for several workers, or SQLite "
+            f"(sqlite:///path.db, the default) for one.")
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{key} must be a SQLAlchemy URL such as sqlite:///runs/study.db or "
+                          f"postgresql://user@host/db; got {url!r}.") from None
 
 
 def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:

@@ -62,3 +62,93 @@ def test_load_config_errors(tmp_path):
     ok = tmp_path / "ok.toml"
     ok.write_text('[study]\nname = "x"\nn_trials = 3\n')
     assert load_config(ok, {"study": {"n_trials": 5}})["study"]["n_trials"] == 5
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"learning_rate": -0.1}, r"model.params.learning_rate must be a number > 0 for lightgbm; got -0.1"),
+    ({"learning_rate": 0}, r"model.params.learning_rate must be a number > 0 for lightgbm; got 0"),
+    ({"learning_rate": "fast"}, r"model.params.learning_rate must be a number > 0 for lightgbm; got 'fast'"),
+    ({"learning_rate": True}, r"model.params.learning_rate must be a number > 0 for lightgbm; got True"),
+    ({"num_leaves": 0}, r"model.params.num_leaves must be an integer in \[2, 131072\] for lightgbm; got 0"),
+    ({"num_leaves": 1}, r"model.params.num_leaves must be an integer in \[2, 131072\]"),
+    ({"num_leaves": 8.0}, r"model.params.num_leaves must be an integer .*got 8.0"),
+    ({"num_leaves": {"low": 4.0, "high": 8.0}}, r"model.params.num_leaves is an integer parameter .*low=4.0"),
+    ({"num_leaves": {"low": 1, "high": 8}}, r"model.params.num_leaves.low must be an integer in \[2, .*got 1"),
+    ({"subsample": 2.0}, r"model.params.subsample must be a number in \(0, 1\] for lightgbm; got 2.0"),
+    ({"bagging_fraction": 0.0}, r"model.params.bagging_fraction must be a number in \(0, 1\] for lightgbm; got 0.0"),
+    ({"feature_fraction": {"low": 0.5, "high": 1.5}}, r"model.params.feature_fraction.high must be a number in "
+                                                      r"\(0, 1\] for lightgbm; got 1.5"),
+    ({"feature_fraction": {"low": 0, "high": 1}}, r"model.params.feature_fraction.low .*got 0"),
+    ({"reg_lambda": -1.0}, r"model.params.reg_lambda must be a number >= 0 for lightgbm; got -1.0"),
+    ({"lambda_l1": {"low": -0.5, "high": 1.0}}, r"model.params.lambda_l1.low must be a number >= 0"),
+    ({"min_child_weight": -0.001}, r"model.params.min_child_weight must be a number >= 0"),
+    ({"min_child_samples": {"choices": [20, -5]}}, r"model.params.min_child_samples \(choice -5\) must be an "
+                                                   r"integer >= 0 for lightgbm; got -5"),
+    ({"max_depth": 0}, r"model.params.max_depth must be an integer >= 1, or -1 \(no limit\) for lightgbm; got 0"),
+    ({"max_depth": {"low": -1, "high": 6}}, r"model.params.max_depth.low .*not range ends.*got -1"),
+    ({"extra_trees": 1}, r"model.params.extra_trees must be true or false for lightgbm; got 1"),
+    ({"extra_trees": {"low": 0, "high": 1}}, r"model.params.extra_trees must be true or false; a numeric range"),
+])
+def test_booster_values_out_of_range_name_the_key_and_value(params, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config({"model": {"params": params}})
+
+
+def test_booster_values_are_checked_for_every_backend_the_search_may_pick():
+    raw = {"model": {"backend": {"choices": ["lightgbm", "xgboost"]}, "params": {"max_depth": -1}}}
+    with pytest.raises(ConfigError, match=r"model.params.max_depth must be an integer >= 1, or 0 \(no limit\) "
+                                          r"for xgboost; got -1"):
+        validate_config(raw)
+    with pytest.raises(ConfigError, match=r"model.params.depth must be an integer in \[1, 16\] for catboost; got 17"):
+        validate_config({"model": {"backend": "catboost", "params": {"depth": 17}}})
+    with pytest.raises(ConfigError, match=r"model.params.grow_policy must be one of \('depthwise', 'lossguide'\) "
+                                          r"for xgboost; got 'Depthwise'"):
+        validate_config({"model": {"backend": "xgboost", "params": {"grow_policy": "Depthwise"}}})
+
+
+def test_valid_booster_values_pass_and_real_ranges_stay_real():
+    from czar_gbdt.config import BOOSTER_BOUNDS, BOOSTER_PARAMS
+
+    assert {b: set(v) for b, v in BOOSTER_BOUNDS.items()} == {b: set(v) for b, v in BOOSTER_PARAMS.items()}
+    cfg = validate_config({"model": {"params": {
+        "learning_rate": {"low": 1, "high": 2}, "feature_fraction": 1.0, "bagging_fraction": {"low": 0.5, "high": 1},
+        "num_leaves": {"low": 2, "high": 64, "step": 2}, "max_depth": -1, "reg_lambda": 0, "extra_trees": True,
+        "min_child_samples": {"choices": [0, 20]}, "num_threads": 0}}})
+    params = cfg["model"]["params"]
+    # a real parameter written with integer ends searches the interval, not the integers in it
+    assert not params["learning_rate"].is_int and not params["bagging_fraction"].is_int
+    assert params["num_leaves"].is_int and params["max_depth"] == -1
+    cfg = validate_config({"model": {"backend": "catboost", "params": {"depth": {"low": 4, "high": 8},
+                                                                       "thread_count": -1, "rsm": 0.5}}})
+    assert cfg["model"]["params"]["depth"] == Range(4, 8)
+
+
+def test_data_source_must_exist(tmp_path, monkeypatch):
+    missing = tmp_path / "no_such_panel.csv"
+    with pytest.raises(ConfigError, match=r"data.source: no such file '.*no_such_panel.csv'"):
+        validate_config({"data": {"source": str(missing)}})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"data.source: no such file 'rel.csv', relative to the current directory"):
+        validate_config({"data": {"source": "rel.csv"}})
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(f'[data]\nsource = "{missing}"\n')
+    with pytest.raises(ConfigError, match="data.source: no such file"):
+        load_config(cfg_file)
+    missing.write_text("date,asset,target\n")
+    assert validate_config({"data": {"source": str(missing)}})["data"]["source"] == str(missing)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("journal:///tmp/study.log", r"study.storage: journal storage is not supported .*no heartbeats"),
+    ("/tmp/study.log", r"study.storage: journal storage is not supported"),
+    ("redis://localhost:6379", r"study.storage: journal storage is not supported"),
+    ("runs/x.db", r"study.storage must be a SQLAlchemy URL .*got 'runs/x.db'"),
+])
+def test_storage_must_be_a_sqlalchemy_url(url, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config({"study": {"storage": url}})
+
+
+def test_storage_urls_that_are_accepted():
+    for url in ("sqlite:///runs/x.db", "postgresql+psycopg2://u@127.0.0.1:5432/db", "mysql://u:p@host/db"):
+        assert validate_config({"study": {"storage": url}})["study"]["storage"] == url
