@@ -12,9 +12,18 @@ linear signal with the given per-date rank IC on the z-scored target). The label
 1). Every loss trains the same xgboost model (hist, fixed rounds, no early stopping) through
 ``czar_gbdt.xgboost.train``, starting from its own constant minimiser.
 
-Decision rule: predict positive when ``sigmoid(margin) > 0.5`` (the seed's argmax over two
-classes). Precision, recall and F1 use it; PR-AUC (average precision) does not depend on
-a threshold. Precision of a fold without predicted positives counts as 0.
+Two decision rules, on the same model:
+
+* ``sigmoid(margin) > 0.5`` (the seed's argmax over two classes);
+* a threshold chosen on a validation slice: the last ``--valid-dates`` dates of each
+  training window (after a gap of one date; the model is trained on the dates before it)
+  are scored, and :func:`czar_gbdt.classification.select_threshold` picks the threshold
+  by ``--criterion`` (default ``break_even``: as many predicted positives as the slice has
+  positives) among those whose predicted-positive rate on the slice is within ``--rate``
+  (default 10-30%). No test row is used.
+
+Precision, recall and F1 use a rule; PR-AUC (average precision) does not depend on a
+threshold. Precision of a fold without predicted positives counts as 0.
 
 Rows: the five losses of the issue (the composite also with balanced class weights,
 which the seed found "too extreme"), plus two built from them: logistic with the
@@ -25,6 +34,7 @@ from 80%).
 Usage::
 
     python bench/classification.py                      # 600 dates x 100 assets, 5 folds
+    python bench/classification.py --dates 400 --test-dates 40 --valid-dates 40 --signal-ic 0.15
     python bench/classification.py --seeds 0 1 2 --output /tmp/table.md
 """
 
@@ -49,6 +59,7 @@ import xgboost as xgb  # noqa: E402
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import xgboost as cx  # noqa: E402
+from czar_gbdt.classification import select_threshold  # noqa: E402
 from czar_gbdt.datasets import make_synthetic_panel  # noqa: E402
 from czar_gbdt.model_selection import WalkForward  # noqa: E402
 
@@ -76,12 +87,15 @@ def models(y_train: np.ndarray, z_train: np.ndarray, rounds: int) -> list[tuple[
     ]
 
 
-def scores(y: np.ndarray, margin: np.ndarray) -> dict[str, float]:
-    prob = 1.0 / (1.0 + np.exp(-margin))
-    pred = (prob > 0.5).astype(int)
-    precision, recall, f1, _ = precision_recall_fscore_support(y, pred, average="binary", zero_division=0)
-    return {"precision": precision, "recall": recall, "f1": f1,
-            "pr_auc": average_precision_score(y, prob), "rate": pred.mean()}
+def scores(y: np.ndarray, margin: np.ndarray, threshold: float) -> dict[str, float]:
+    """Scores at ``sigmoid(margin) > 0.5`` (margin > 0) and at ``margin > threshold``."""
+    out = {"pr_auc": average_precision_score(y, margin)}
+    for key, cut in (("", 0.0), ("v_", threshold)):
+        pred = (margin > cut).astype(int)
+        precision, recall, f1, _ = precision_recall_fscore_support(y, pred, average="binary", zero_division=0)
+        out.update({key + "precision": precision, key + "recall": recall, key + "f1": f1,
+                    key + "rate": pred.mean()})
+    return out
 
 
 def run(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -97,18 +111,22 @@ def run(args: argparse.Namespace) -> tuple[dict, dict]:
         y = (z > threshold).astype(np.float64)
         info["positive_rates"].append(float(y.mean()))
         info.setdefault("balanced", [])
-        cv = WalkForward(horizon=1, test_size=args.test_dates, max_splits=args.folds)
-        for train, test in cv.split(groups=np.asarray(panel.dates)):
+        cv = WalkForward(horizon=1, test_size=args.test_dates, max_splits=args.folds, valid_size=args.valid_dates)
+        for fold in cv.split_with_validation(groups=np.asarray(panel.dates)):
+            train, valid, test = fold.train, fold.valid, fold.test
             info["folds"] += 1
             info["train_rows"].append(len(train))
             info["test_rows"].append(len(test))
-            dtest = xgb.DMatrix(X[test])
+            dvalid, dtest = xgb.DMatrix(X[valid]), xgb.DMatrix(X[test])
             info["balanced"].append(cg.balanced_pos_weight(y[train]))
             for label, loss, weight in models(y[train], z[train], args.rounds):
                 dtrain = cx.DMatrix(X[train], y[train], weight=weight)
                 booster = cx.train(params, dtrain, args.rounds, objective=loss)
+                margin_v = booster.predict(dvalid, output_margin=True).astype(np.float64)
+                threshold = select_threshold(y[valid], margin_v, criterion=args.criterion, rate=tuple(args.rate))
                 margin = booster.predict(dtest, output_margin=True).astype(np.float64)
-                results.setdefault(label, []).append(scores(y[test], margin))
+                results.setdefault(label, []).append(scores(y[test], margin, threshold))
+                results[label][-1]["valid_rate"] = float((margin_v > threshold).mean())
                 print(f"seed {seed} fold {info['folds']} {label[:40]:40s} "
                       + " ".join(f"{k}={v:.3f}" for k, v in results[label][-1].items()), flush=True)
     return results, info
@@ -120,34 +138,40 @@ def table(results: dict, info: dict, args: argparse.Namespace, seconds: float) -
         fmt = "{:.1f}" if pct else "{:.3f}"
         return f"{fmt.format(a.mean())} ± {fmt.format(a.std())}"
 
+    low, high = args.rate
     pos = np.asarray(info["positive_rates"]) * 100
     lines = [
         f"Class imbalance on a synthetic panel: {args.dates} dates x {args.assets} assets, {args.features} "
         f"features (3 informative), planted rank IC {args.signal_ic}, label `z > {norm.ppf(1 - args.positive_rate):.3f}` "
         f"({pos.mean():.1f}% positives); {info['folds']} walk-forward folds "
         f"({len(args.seeds)} panel seed(s) x {args.folds}), test windows of {args.test_dates} dates, "
+        f"validation slices of {args.valid_dates} dates at the end of each training window, "
         f"train {min(info['train_rows']):,}-{max(info['train_rows']):,} rows.",
         "",
-        f"xgboost hist, depth {args.depth}, eta {args.eta}, {args.rounds} rounds, subsample/colsample 0.8; "
-        "threshold: predict positive when sigmoid(margin) > 0.5. Mean ± standard deviation over folds; "
-        "the last column counts the folds whose predicted-positive rate lies in [10%, 30%]. "
+        f"xgboost hist, depth {args.depth}, eta {args.eta}, {args.rounds} rounds, subsample/colsample 0.8. "
+        "Rules: sigmoid(margin) > 0.5, and the threshold chosen on the validation slice by "
+        f"`select_threshold(criterion={args.criterion!r}, rate=({low:g}, {high:g}))`. Mean ± standard deviation "
+        f"over folds; 'in band' counts the folds whose test predicted-positive rate lies in [{low:.0%}, {high:.0%}]. "
         f"Balanced pos_weight (n_neg/n_pos of the training fold): {min(info['balanced']):.2f}-"
         f"{max(info['balanced']):.2f}.",
         "",
-        "| loss | precision | recall | F1 | PR-AUC | predicted positive % | folds in 10-30% |",
-        "|---|---|---|---|---|---|---|",
+        "| loss | PR-AUC | F1 at 0.5 | positive % at 0.5 | in band at 0.5 | precision (val. threshold) | "
+        "recall (val. threshold) | F1 (val. threshold) | positive % (val. threshold) | in band (val. threshold) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, rows in results.items():
-        rates = [r["rate"] for r in rows]
-        inside = sum(0.10 <= r <= 0.30 for r in rates)
+        def band(key):
+            return f"{sum(low - 1e-12 <= r[key] <= high + 1e-12 for r in rows)}/{len(rows)}"
+
         lines.append(
-            f"| {label} | {cell([r['precision'] for r in rows])} | {cell([r['recall'] for r in rows])} | "
-            f"{cell([r['f1'] for r in rows])} | {cell([r['pr_auc'] for r in rows])} | {cell(rates, pct=True)} | "
-            f"{inside}/{len(rows)} |")
+            f"| {label} | {cell([r['pr_auc'] for r in rows])} | {cell([r['f1'] for r in rows])} | "
+            f"{cell([r['rate'] for r in rows], pct=True)} | {band('rate')} | "
+            f"{cell([r['v_precision'] for r in rows])} | {cell([r['v_recall'] for r in rows])} | "
+            f"{cell([r['v_f1'] for r in rows])} | {cell([r['v_rate'] for r in rows], pct=True)} | {band('v_rate')} |")
     lines += [
         "",
         f"- date: {date.today().isoformat()}; {os.cpu_count()} logical cores, python "
-        f"{platform.python_version()}, xgboost {xgb.__version__}; total {seconds:.0f} s",
+        f"{platform.python_version()}, xgboost {xgb.__version__}, czar_gbdt {cg.__version__}; total {seconds:.0f} s",
         f"- command: `python bench/classification.py {' '.join(sys.argv[1:])}`".rstrip(),
     ]
     return "\n".join(lines)
@@ -162,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--positive-rate", type=float, default=0.15, help="expected share of positives (label threshold)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--test-dates", type=int, default=60)
+    ap.add_argument("--valid-dates", type=int, default=40,
+                    help="dates of the validation slice that chooses the threshold (end of each training window)")
+    ap.add_argument("--criterion", default="break_even", choices=["break_even", "f1", "precision_first"],
+                    help="select_threshold criterion on the validation slice")
+    ap.add_argument("--rate", type=float, nargs=2, default=[0.10, 0.30], metavar=("LOW", "HIGH"),
+                    help="allowed predicted-positive rates on the validation slice")
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--eta", type=float, default=0.05)

@@ -11,6 +11,10 @@
   class-weighted cross-entropy. It couples all rows (``elementwise = False``): its
   gradient is exact and costs two O(n) passes per round; its hessian is a positive
   diagonal surrogate. CatBoost, which evaluates objectives on row subsets, refuses it.
+* :func:`select_threshold` chooses the decision threshold on held-out rows (a validation
+  slice at the end of the training window): the best F1, precision-first or break-even
+  point among the thresholds whose predicted-positive rate lies in a band (seed 000's
+  10-30%). The losses move the operating point; this sets it where it is wanted.
 * :class:`ScheduledLoss` mixes two losses with a weight that changes with the boosting
   round (:func:`linear_warmup`, :func:`piecewise_linear`, :func:`steps` or any function
   of the round). The xgboost and lightgbm adapters feed it the round through a training
@@ -45,6 +49,7 @@ from .losses import (
 __all__ = [
     "pnl_weights",
     "balanced_pos_weight",
+    "select_threshold",
     "LogisticLoss",
     "SoftF1Composite",
     "ScheduledLoss",
@@ -152,6 +157,150 @@ def balanced_pos_weight(y: Any, weight: Any = None) -> float:
         raise ValueError(f"y needs both classes with positive weight to balance them; got {pos:g} positive "
                          f"and {neg:g} negative.")
     return neg / pos
+
+
+# --------------------------------------------------------------------------- thresholds
+_CRITERIA = ("f1", "precision_first", "break_even")
+
+
+def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: Any = "f1",
+                     rate: tuple[float, float] = (0.0, 1.0), g: float = 3.0) -> float:
+    """Decision threshold chosen on held-out rows: predict positive when ``score > threshold``.
+
+    Meant for a validation slice at the end of the training window (never the test
+    rows): score it with the trained model, choose the threshold here, apply it to
+    new rows. Every cut between two distinct scores is a candidate (the top ``k`` rows
+    positive, ``k = 0..n``); among those whose predicted-positive rate (weighted share
+    of rows predicted positive) lies in ``rate``, the one with the largest
+    ``criterion`` of the hard counts ``tp, fp, fn, tn`` wins (ties: the fewest
+    positives). O(n log n): one sort and cumulative sums.
+
+    Criteria (``P = tp / (tp + fp)``, ``R = tp / (tp + fn)``, 0 when undefined):
+
+    * ``"f1"``: ``2 tp / (2 tp + fp + fn)``.
+    * ``"precision_first"``: ``(g * P + F1) / (g + 1)``, one minus the metric part of
+      :class:`SoftF1Composite` on hard counts (seed 001's 3:1 for ``g = 3``).
+    * ``"break_even"``: the precision-recall break-even point, ``-|(tp + fp) - (tp + fn)|``:
+      as many predicted positives as there are positives (``P = R``), so the
+      predicted-positive rate is the positive rate of the slice.
+    * a function ``f(tp, fp, fn, tn) -> values`` of arrays over the candidates, maximised.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels 0 or 1 of the held-out rows; at least one positive (with weight > 0).
+    score : array-like of shape (n_samples,)
+        Finite model outputs, any increasing scale (margins or probabilities); the
+        threshold is on that scale.
+    weight : array-like of shape (n_samples,), optional
+        Row weights (finite, >= 0) for the counts and the rate.
+    criterion : {"f1", "precision_first", "break_even"} or callable, default "f1"
+    rate : (low, high), default (0, 1)
+        Allowed predicted-positive rates, inclusive; seed 000's criterion is
+        ``(0.10, 0.30)``.
+    g : float > 0, default 3
+        Weight of precision in ``"precision_first"``.
+
+    Returns
+    -------
+    float
+        The midpoint between the lowest predicted-positive score and the highest
+        predicted-negative one (the latter if the midpoint rounds onto the former);
+        the top score when no row is positive, ``-inf`` when every row is.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument for bad input, when the slice has no positive, or when
+        no cut gives a rate inside ``rate`` (ties in ``score``, or a band narrower than
+        one row).
+
+    Examples
+    --------
+    >>> y = [0, 0, 1, 0, 1, 1, 0, 0, 0, 0]
+    >>> s = [0.1, 0.2, 0.9, 0.3, 0.8, 0.4, 0.5, 0.05, 0.15, 0.25]
+    >>> select_threshold(y, s)                        # top 4 rows: F1 = 6/7
+    0.35
+    >>> select_threshold(y, s, criterion="precision_first")   # top 2 rows: P = 1
+    0.65
+    >>> select_threshold(y, s, criterion="break_even")   # top 3, as many as positives
+    0.45
+    >>> select_threshold(y, s, rate=(0.5, 1.0))        # at least half the rows positive
+    0.275
+    """
+    y = _finite_rows("y_true", y_true)
+    _first_bad("y_true", y, (y == 0) | (y == 1), "0 or 1 (binary labels)")
+    s = _finite_rows("score", score)
+    n = y.shape[0]
+    if s.shape[0] != n:
+        raise ValueError(f"score has {s.shape[0]} values but y_true has {n}; they must be aligned.")
+    if n == 0:
+        raise ValueError("y_true is empty: there are no rows to choose a threshold on.")
+    if weight is None:
+        w = np.ones(n)
+    else:
+        w = _finite_rows("weight", weight)
+        if w.shape[0] != n:
+            raise ValueError(f"weight has {w.shape[0]} values but y_true has {n}; they must be aligned.")
+        _first_bad("weight", w, w >= 0, ">= 0")
+    try:
+        low, high = rate
+    except (TypeError, ValueError):
+        raise ValueError(f"rate must be a (low, high) pair of rates; got {rate!r}.") from None
+    low = _check_number("rate low", low, low=0.0, high=1.0)
+    high = _check_number("rate high", high, low=0.0, high=1.0)
+    if low > high:
+        raise ValueError(f"rate low must be <= rate high; got {rate!r}.")
+    g = _check_number("g", g, low=0.0, low_open=True)
+    if not callable(criterion) and criterion not in _CRITERIA:
+        raise ValueError(f"criterion must be one of {_CRITERIA} or a function of (tp, fp, fn, tn); "
+                         f"got {criterion!r}.")
+    total, pos = float(w.sum()), float(np.dot(w, y))
+    if not pos > 0:
+        raise ValueError("y_true has no positive row with weight > 0: there is nothing to find a threshold for.")
+    order = np.argsort(-s, kind="stable")
+    ss, ws, ys = s[order], w[order], y[order]
+    # candidates: k = 0 and every k after which the next score is strictly lower (or k = n)
+    ends = np.flatnonzero(np.r_[ss[1:] < ss[:-1], True]) + 1
+    k = np.r_[0, ends]
+    tp = np.r_[0.0, np.cumsum(ws * ys)][k]
+    predicted = np.r_[0.0, np.cumsum(ws)][k]
+    fp = predicted - tp
+    fn, tn = pos - tp, (total - pos) - fp
+    share = predicted / total
+    tol = 1e-12
+    inside = (share >= low - tol) & (share <= high + tol)
+    if not inside.any():
+        raise ValueError(f"no threshold puts the predicted-positive rate in [{low:g}, {high:g}]: the nearest "
+                         f"rates are {share[share < low].max(initial=0.0):g} and "
+                         f"{share[share > high].min(initial=1.0):g} (ties in score, or too few rows).")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if criterion == "break_even":
+            value = -np.abs(predicted - pos)
+        elif callable(criterion):
+            value = np.asarray(criterion(tp, fp, fn, tn), dtype=np.float64)
+            if value.shape != tp.shape:
+                raise ValueError(f"criterion returned shape {value.shape}; it must return one value per "
+                                 f"candidate, shape {tp.shape}.")
+        else:
+            f1 = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+            if criterion == "f1":
+                value = f1
+            else:
+                precision = np.where(predicted > 0, tp / predicted, 0.0)
+                value = (g * precision + f1) / (g + 1)
+    value = np.where(inside & ~np.isnan(value), value, -np.inf)
+    if not np.isfinite(value).any():
+        raise ValueError("criterion gave no finite value at the allowed thresholds.")
+    best = int(np.argmax(value))
+    kk = int(k[best])
+    if kk == 0:
+        return float(ss[0])
+    if kk == n:
+        return -math.inf
+    above, below = float(ss[kk - 1]), float(ss[kk])
+    mid = below / 2 + above / 2
+    return mid if below < mid < above else below
 
 
 # --------------------------------------------------------------------------- logistic
