@@ -16,11 +16,35 @@ class CLIUsageError(Exception):
     """A usage problem: printed without a traceback, exit code 2."""
 
 
+EXIT_CODES = """exit codes:
+  0    success
+  2    usage or configuration error (bad option, unknown config key, value out of range,
+       missing data file, unusable storage, no such study / no completed trial)
+  1    any other failure
+  130  interrupted (Ctrl-C); a study is kept and the same command resumes it"""
+
+
+def _epilog(outputs: str) -> str:
+    return (f"{EXIT_CODES}\n\noutputs (<runs_dir> is study.runs_dir, default runs/; <study> is study.name):\n"
+            f"{outputs}")
+
+
+_TUNE_OUT = """  <runs_dir>/<study>.db       the study (default SQLite storage)
+  <runs_dir>/<study>/best_params.json, folds.csv   best trial's parameters and per-fold table"""
+_REPORT_OUT = """  <runs_dir>/<study>/best_params.json, folds.csv   best trial's parameters and per-fold table
+  <runs_dir>/<study>/holdout.json, holdout_rank_ic.csv   the holdout evaluation (scored once per
+       study and kept in the study; later reports print the stored result)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="czar-gbdt",
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
                     "them against walk-forward rank IC.",
+        epilog=_epilog(_TUNE_OUT + "\n" + _REPORT_OUT.split("\n", 1)[1]
+                       + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"),
+        formatter_class=raw,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -29,10 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "tune", help="run or resume an optuna study described by a TOML config",
         description="Run (or resume) the study of a config: search loss and booster parameters against "
                     "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
-                    "never lost or repeated. Writes best params and the per-fold table next to the study.")
+                    "never lost or repeated. Writes best params and the per-fold table next to the study.",
+        epilog=_epilog(_TUNE_OUT), formatter_class=raw)
     tune.add_argument("--config", required=True, help="TOML configuration (see configs/README.md)")
     tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
-                                        "default: sqlite:///<runs_dir>/<study name>.db")
+                                        "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
+                                        "refused (no heartbeats)")
     tune.add_argument("--workers", type=int, default=1,
                       help="worker processes sharing the study (needs PostgreSQL/MySQL storage when > 1)")
     tune.add_argument("--trials", type=int, help="total finished trials the study should hold (study.n_trials)")
@@ -42,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
         description="Print and save the best trial's parameters and per-fold table, then train it on every date "
-                    "before the holdout and score the holdout period, which no trial has seen.")
+                    "before the holdout and score the holdout period, which no trial has seen. The holdout is "
+                    "scored once per study: the result is stored in the study and later reports print it "
+                    "(naming the trial it belongs to) instead of scoring again. Loads the study, never creates "
+                    "one.",
+        epilog=_epilog(_REPORT_OUT), formatter_class=raw)
     report.add_argument("--config", required=True, help="TOML configuration of the study")
     report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
     report.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
@@ -50,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="walk-forward scores of fixed parameters for one or more losses",
         description="Train the config's booster with fixed parameters (a range is refused) on the walk-forward "
                     "folds, once per loss, and print mean rank IC, ICIR and t-stat per loss. 'builtin' is the "
-                    "backend's own squared error.")
+                    "backend's own squared error.",
+        epilog=_epilog("  <runs_dir>/<study>/evaluate.csv"), formatter_class=raw)
     ev.add_argument("--config", required=True, help="TOML configuration (fixed booster parameters)")
     ev.add_argument("--loss", action="append", metavar="NAME[:k=v,...]",
                     help="loss to evaluate, repeatable: builtin, mse, czar, czar:alpha=0.5, zptae ... "
@@ -64,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "objective with one query group per date, the best CZAR of a tuning study) plus their "
                     "rank-average ensemble. Prints and writes (CSV + PNG) mean Rank IC, ICIR, t-stat, per-fold "
                     "spread, directional accuracy, top-k long-short after costs and the test-fold CZAR/ZPTAE "
-                    "losses, and says whether CZAR beats the ranking objective.")
+                    "losses, and says whether CZAR beats the ranking objective.",
+        epilog=_epilog("  <runs_dir>/<study>/   the comparison table (CSV) and figures (PNG)"), formatter_class=raw)
     cmp.add_argument("--config", required=True, help="TOML configuration with fixed booster parameters "
                                                      "(e.g. configs/compare_ff49.toml)")
     cmp.add_argument("--data", metavar="PATH", help="a long panel (CSV/Parquet) replacing data.source; column "
@@ -119,10 +151,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_storage_option(storage: str | None) -> None:
+    if storage is not None:
+        from .config import check_storage_url
+
+        check_storage_url(storage, "--storage")
+
+
 def _cmd_tune(args: argparse.Namespace) -> int:
     from . import reporting, tuning
     from .config import load_config
 
+    _check_storage_option(args.storage)
     if args.workers < 1:
         raise CLIUsageError(f"--workers must be >= 1; got {args.workers}.")
     if args.trials is not None and args.trials < 1:
@@ -143,7 +183,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from . import reporting
     from .config import load_config
 
+    import optuna
+
+    _check_storage_option(args.storage)
     cfg = load_config(args.config)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     result = reporting.report(cfg, storage=args.storage)
     reporting.print_summary(result, fmt=args.format)
     return 0

@@ -2,7 +2,10 @@
 
 Files are written next to the study, in ``<runs_dir>/<study name>/``: ``best_params.json``,
 ``folds.csv`` (the best trial's walk-forward folds) and, after ``report``,
-``holdout.json`` (the single evaluation on the final holdout period).
+``holdout.json`` and ``holdout_rank_ic.csv`` (the single evaluation on the final holdout
+period). The holdout evaluation is also kept in the study itself (study user attribute
+``holdout``: the trial number and its result), so a later ``report`` prints the stored
+result instead of scoring the holdout again.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from .evaluation import (
     walk_forward,
 )
 from .losses import get_loss
-from .tuning import FINISHED, fixed_params, make_storage, open_study, save_json
+from .tuning import FINISHED, StudyError, fixed_params, load_study, save_json
 
 __all__ = ["study_summary", "report", "print_summary", "output_dir", "evaluate_losses", "print_table", "fixed_model",
            "run_walk_forward"]
@@ -38,7 +41,12 @@ def output_dir(cfg: dict) -> Path:
 def _best(study: optuna.Study) -> optuna.trial.FrozenTrial:
     done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not done:
-        raise ValueError(f"study {study.study_name!r} has no completed trial yet: run `czar-gbdt tune` first.")
+        states = {}
+        for t in study.get_trials(deepcopy=False):
+            states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
+        held = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no trials"
+        raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): run `czar-gbdt tune` "
+                         f"first.")
     return study.best_trial
 
 
@@ -73,41 +81,77 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
     return summary
 
 
+#: the study user attribute that records the holdout evaluation
+HOLDOUT_ATTR = "holdout"
+
+
 def report(cfg: dict, *, storage: str | None = None) -> dict:
     """Evaluate the best trial once on the final holdout period, which no trial has seen.
 
     The model is trained with the best parameters on every date before the holdout
     (less the gap; the last ``valid_size`` of them for early stopping when configured).
+    The study is loaded, never created: a missing study or one without a completed trial
+    raises :class:`~czar_gbdt.tuning.StudyError`.
+
+    The evaluation is recorded in the study (user attribute ``holdout``: trial number,
+    result, time). A later call does not score the holdout again: it returns the stored
+    result with ``holdout_status = "stored"`` and a note naming the trial it belongs to,
+    and says so explicitly when the best trial has changed since.
     """
-    if storage:
-        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
-    study = open_study(cfg, make_storage(cfg))
+    study = load_study(cfg, storage)
     summary = study_summary(study, cfg)
+    if not cfg["splits"]["holdout"]:
+        summary["holdout"] = None
+        summary["holdout_status"] = None
+        summary["note"] = "splits.holdout = 0: there is no holdout period to evaluate."
+        return summary
+    out = output_dir(cfg)
+    stored = study.user_attrs.get(HOLDOUT_ATTR)
+    if stored is not None:
+        holdout, trial = stored["result"], stored["trial"]
+        summary.update(holdout=holdout, holdout_trial=trial, holdout_status="stored")
+        note = (f"The holdout was already evaluated for trial #{trial} (on {stored.get('evaluated_at', '?')}); "
+                f"this is that stored result, not a new evaluation: the holdout is scored once per study.")
+        if trial != summary["best_trial"]:
+            note += (f" The best trial has changed since: it is now #{summary['best_trial']}, not #{trial}, and "
+                     f"the holdout result above is trial #{trial}'s. Scoring #{summary['best_trial']} on the same "
+                     f"holdout would be choosing on it; keep it for a final check only.")
+        summary["note"] = note
+        save_json(out / "holdout.json", {"trial": trial, **holdout})
+        summary["files"] += [str(out / "holdout.json")]
+        return summary
+
     params = summary["best_params"]
     panel = load_data(cfg)
     splitter = make_splitter(cfg)
-    if not cfg["splits"]["holdout"]:
-        summary["holdout"] = None
-        summary["note"] = "splits.holdout = 0: there is no holdout period to evaluate."
-        return summary
     final = splitter.final_fold(groups=panel.dates)
     train, test = panel.subset(final.train), panel.subset(final.test)
     valid = panel.subset(final.valid) if len(final.valid) else None
     loss = get_loss(params["loss"], **params["loss_params"])
     (pred,), rounds = fit_predict(params["backend"], params["booster"], loss, train, [test], valid=valid,
-                                  num_boost_round=cfg["model"]["num_boost_round"],
-                                  early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
+                                  num_boost_round=params.get("num_boost_round", cfg["model"]["num_boost_round"]),
+                                  early_stopping_rounds=params.get("early_stopping_rounds",
+                                                                   cfg["model"]["early_stopping_rounds"]),
                                   target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
     scores, per_date = score_predictions(test, pred)
     holdout = {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": rounds, **scores}
-    summary["holdout"] = holdout
-    summary["note"] = ("The holdout period was evaluated once, now, with the best trial's parameters; "
-                       "no trial of the study has seen it.")
-    out = output_dir(cfg)
-    save_json(out / "holdout.json", holdout)
+    holdout = json.loads(json.dumps(holdout, default=_plain))  # what the storage keeps (JSON)
+    study.set_user_attr(HOLDOUT_ATTR, {"trial": summary["best_trial"], "result": holdout,
+                                       "evaluated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")})
+    summary.update(holdout=holdout, holdout_trial=summary["best_trial"], holdout_status="evaluated")
+    summary["note"] = (f"The holdout period was evaluated once, now, with the parameters of best trial "
+                       f"#{summary['best_trial']}; no trial of the study has seen it. The result is stored in the "
+                       f"study: a later `report` prints it again instead of re-scoring.")
+    save_json(out / "holdout.json", {"trial": summary["best_trial"], **holdout})
     per_date.rename("rank_ic").to_csv(out / "holdout_rank_ic.csv")
     summary["files"] += [str(out / "holdout.json"), str(out / "holdout_rank_ic.csv")]
     return summary
+
+
+def _plain(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
 
 
 def _fmt(v: Any) -> str:
@@ -135,7 +179,8 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         print(folds[cols].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
     if summary.get("holdout"):
         h = summary["holdout"]
-        print(f"holdout {h['start']} .. {h['end']} (evaluated once): rank IC {_fmt(h['rank_ic'])}, "
+        when = "stored result" if summary.get("holdout_status") == "stored" else "evaluated once, now"
+        print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): rank IC {_fmt(h['rank_ic'])}, "
               f"ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, IC {_fmt(h['ic'])}, "
               f"directional accuracy {_fmt(h['directional_accuracy'])}")
     if summary.get("note"):

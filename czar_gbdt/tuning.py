@@ -5,11 +5,14 @@ on one process or several worker processes sharing one storage:
 
 - storage: a SQLite file under ``study.runs_dir`` by default, or any SQLAlchemy URL.
   SQLite cannot serve concurrent writers safely, so ``workers > 1`` requires a
-  client-server database (PostgreSQL, MySQL) and is refused for SQLite.
+  client-server database (PostgreSQL, MySQL) and is refused for SQLite. optuna's journal
+  storage is refused for any number of workers: it keeps no heartbeats, so a killed
+  worker's trial would never be failed and retried.
 - ``study.n_trials`` is the *total* number of finished trials the study should hold:
   re-running the same command resumes the study and runs only what is missing, and
   completed trials are never lost or repeated.
-- heartbeats: a trial whose worker died (even by SIGKILL) stops beating; after
+- heartbeats: every trial records its worker's pid (user attribute ``worker_pid``) when it
+  starts; a trial whose worker died (even by SIGKILL) stops beating; after
   ``grace_period`` seconds another worker (or the next run) marks it failed and
   re-queues its parameters (:class:`optuna.storages.RetryHeartbeatStaleTrialCallback`).
 - pruning: after each walk-forward fold the running objective is reported as one step
@@ -36,10 +39,15 @@ from typing import Any, Callable
 import optuna
 from optuna.trial import TrialState
 
-from .config import Choices, ConfigError, Range, load_config
+from .config import Choices, ConfigError, Range, check_storage_url, load_config
 
-__all__ = ["tune", "storage_url", "make_storage", "open_study", "suggest_params", "count_trials"]
+__all__ = ["tune", "storage_url", "make_storage", "open_study", "load_study", "suggest_params", "count_trials",
+           "StudyError"]
 
+
+class StudyError(ConfigError):
+    """A study that cannot be used as asked (missing, or without a completed trial): a usage
+    error, exit code 2 from the command line."""
 
 
 #: Trial states that count towards ``n_trials``.
@@ -79,14 +87,39 @@ class _HeartbeatStorage(optuna.storages.RDBStorage):
         return stale + [trial_id for trial_id in silent if trial_id not in stale]
 
 
-def storage_url(cfg: dict) -> str:
-    """The study's storage URL: ``study.storage`` or a SQLite file under ``study.runs_dir``."""
+def storage_url(cfg: dict, *, create: bool = True) -> str:
+    """The study's storage URL: ``study.storage`` or a SQLite file under ``study.runs_dir``
+    (whose folder is created unless ``create`` is false)."""
     url = cfg["study"]["storage"]
     if url:
         return url
     runs = Path(cfg["study"]["runs_dir"])
-    runs.mkdir(parents=True, exist_ok=True)
+    if create:
+        runs.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{runs / (cfg['study']['name'] + '.db')}"
+
+
+def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
+    """Load the existing study of ``cfg`` without creating anything (no SQLite file, no study).
+
+    Raises
+    ------
+    StudyError
+        When the default SQLite file does not exist or the storage holds no study of that name.
+    """
+    if storage:
+        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
+    url = storage_url(cfg, create=False)
+    name = cfg["study"]["name"]
+    source = f" (config {cfg['_path']})" if cfg.get("_path") else ""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        raise StudyError(f"study.name {name!r}: there is no study yet{source}: {url} does not exist; run "
+                         f"`czar-gbdt tune` with this config first.")
+    try:
+        return optuna.load_study(study_name=name, storage=make_storage(cfg, url))
+    except KeyError:
+        raise StudyError(f"study.name {name!r}: no study of that name in {url}{source}; run `czar-gbdt tune` "
+                         f"with this config first (or check study.name / --storage).") from None
 
 
 def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorage:
@@ -187,6 +220,7 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
         if len(before) >= n_trials:
             trial.set_user_attr("surplus", True)
             raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
+        trial.set_user_attr("worker_pid", os.getpid())  # which process runs it (heartbeats say whether it lives)
         return objective(trial)
 
     while True:
@@ -246,7 +280,8 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     config : dict or path
         A validated configuration (:func:`czar_gbdt.config.load_config`) or a TOML path.
     storage : str, optional
-        SQLAlchemy URL overriding ``study.storage``.
+        SQLAlchemy URL overriding ``study.storage`` (journal storage is refused: it keeps no
+        heartbeats).
     workers : int, default 1
         Worker processes sharing the study. More than one requires a client-server
         database: SQLite is refused.
@@ -264,6 +299,7 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     """
     cfg = load_config(config) if not isinstance(config, dict) else config
     if storage:
+        check_storage_url(storage, "storage")
         cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
     if workers < 1:
         raise ConfigError(f"workers must be >= 1; got {workers}.")

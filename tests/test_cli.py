@@ -2,9 +2,13 @@
 
 import json
 
+import optuna
 import pytest
+from optuna.trial import TrialState
 
+from czar_gbdt import reporting, tuning
 from czar_gbdt.cli import main
+from czar_gbdt.config import load_config
 
 TINY = """
 [study]
@@ -71,15 +75,132 @@ def test_tune_resume_and_report(tiny_config, tmp_path, capsys):
     assert holdout["start"] > max(f["test_end"] for f in first["folds"])
 
 
-def test_same_config_and_seed_give_the_same_best_trial(tiny_config, tmp_path, capsys):
-    other = tmp_path / "other.toml"
-    other.write_text(TINY.format(runs=tmp_path / "runs2"))
-    results = []
-    for cfg in (tiny_config, other):
-        assert main(["tune", "--config", str(cfg), "--no-progress", "--format", "json"]) == 0
+def _tpe_config(tmp_path, runs):
+    """TINY with TPE and the median pruner over 5 trials, TPE and the pruner active after 2."""
+    text = TINY.format(runs=runs).replace("n_trials = 2", "n_trials = 5\nn_startup_trials = 2")
+    text = text.replace('sampler = "random"', 'sampler = "tpe"').replace('pruner = "none"', 'pruner = "median"')
+    path = tmp_path / f"{runs.name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_same_config_and_seed_give_the_same_best_trial(tmp_path, capsys):
+    """TPE + median pruner, 5 trials on one worker: two fresh studies are identical trial by trial."""
+    results, trials = [], []
+    for runs in (tmp_path / "runs1", tmp_path / "runs2"):
+        path = _tpe_config(tmp_path, runs)
+        assert main(["tune", "--config", str(path), "--no-progress", "--format", "json"]) == 0
         results.append(json.loads(capsys.readouterr().out))
+        study = tuning.load_study(load_config(path))
+        trials.append([(t.number, t.state, t.params, t.value, t.intermediate_values) for t in study.trials])
+    assert results[0]["n_trials"] == 5
+    assert results[0]["best_trial"] == results[1]["best_trial"]
     assert results[0]["best_params"] == results[1]["best_params"]
     assert results[0]["best_value"] == results[1]["best_value"]
+    assert trials[0] == trials[1]
+    assert len({json.dumps(t[2], sort_keys=True) for t in trials[0]}) == 5  # TPE proposed 5 distinct points
+
+
+def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
+    """The walk-forward objective reports one step per fold (0..k-1), keeps fold_i attributes,
+    and with study.objective = "icir" returns the ICIR of the per-date rank IC."""
+    cfg = load_config(tiny_config, {"study": {"n_trials": 1, "objective": "icir", "name": "icir"}})
+    study = tuning.tune(cfg, show_progress=False)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE
+    k = trial.user_attrs["n_folds"]
+    assert k == 2  # splits.max_splits
+    assert sorted(trial.intermediate_values) == list(range(k))
+    for i in range(k):
+        fold = trial.user_attrs[f"fold_{i}"]
+        assert fold["fold"] == i and -1 <= fold["rank_ic"] <= 1 and fold["test_start"] <= fold["test_end"]
+    assert f"fold_{k}" not in trial.user_attrs
+    assert trial.user_attrs["fold_0"]["test_end"] < trial.user_attrs["fold_1"]["test_start"]
+    assert trial.value == pytest.approx(trial.user_attrs["icir"], rel=1e-12)
+    assert trial.value != pytest.approx(trial.user_attrs["mean_rank_ic"])  # not the rank IC objective
+    assert trial.intermediate_values[k - 1] == pytest.approx(trial.value, rel=1e-12)  # last step: all folds
+    assert trial.user_attrs["worker_pid"] > 0
+
+
+def test_report_without_a_study_is_a_usage_error_and_creates_nothing(tiny_config, tmp_path, capsys):
+    assert main(["report", "--config", str(tiny_config)]) == 2
+    err = capsys.readouterr().err
+    assert "there is no study yet" in err and "tiny.db does not exist" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+    # a storage that exists but holds another study: still nothing created
+    cfg = load_config(tiny_config)
+    other = optuna.create_study(study_name="other", storage=tuning.storage_url(cfg))
+    assert main(["report", "--config", str(tiny_config)]) == 2
+    assert "no study of that name" in capsys.readouterr().err
+    assert [s.study_name for s in optuna.get_all_study_summaries(other._storage)] == ["other"]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+def test_report_on_a_study_without_completed_trials_is_a_usage_error(tiny_config, capsys):
+    cfg = load_config(tiny_config)
+    study = tuning.open_study(cfg)
+    study.tell(study.ask(), state=TrialState.FAIL)
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    assert main(["report", "--config", str(tiny_config)]) == 2
+    assert optuna.logging.get_verbosity() == optuna.logging.WARNING  # optuna's INFO lines are silenced
+    captured = capsys.readouterr()
+    assert "has no completed trial yet (1 fail)" in captured.err and "Traceback" not in captured.err
+    study = tuning.load_study(cfg)
+    assert len(study.trials) == 1 and not study.user_attrs
+
+
+def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_config, tmp_path, capsys, monkeypatch):
+    assert main(["tune", "--config", str(tiny_config), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["holdout_status"] == "evaluated" and first["holdout_trial"] == first["best_trial"]
+    cfg = load_config(tiny_config)
+    stored = tuning.load_study(cfg).user_attrs["holdout"]
+    assert stored["trial"] == first["best_trial"] and stored["result"] == first["holdout"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("report trained a model on the holdout a second time")
+
+    monkeypatch.setattr(reporting, "fit_predict", no_training)
+    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["holdout_status"] == "stored" and second["holdout"] == first["holdout"]
+    assert f"already evaluated for trial #{first['best_trial']}" in second["note"]
+    assert "best trial has changed" not in second["note"]
+    assert main(["report", "--config", str(tiny_config)]) == 0
+    text = capsys.readouterr().out
+    assert f"trial #{first['best_trial']} (stored result)" in text and "already evaluated" in text
+
+    # a new best trial (a better copy of the old best): the holdout result is still the old one's, said so
+    study = tuning.load_study(cfg)
+    best = study.best_trial
+    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
+                                              value=best.value + 1.0, user_attrs=best.user_attrs))
+    new_best = study.best_trial.number
+    assert new_best != first["best_trial"]
+    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
+    third = json.loads(capsys.readouterr().out)
+    assert third["best_trial"] == new_best and third["holdout_trial"] == first["best_trial"]
+    assert third["holdout"] == first["holdout"]
+    assert f"best trial has changed since: it is now #{new_best}, not #{first['best_trial']}" in third["note"]
+    saved = json.loads((tmp_path / "runs" / "tiny" / "holdout.json").read_text())
+    assert saved["trial"] == first["best_trial"]
+
+
+def test_missing_data_and_journal_storage_are_config_errors(tiny_config, tmp_path, capsys):
+    text = tiny_config.read_text().replace('source = "ff49"', f'source = "{tmp_path / "nope.parquet"}"')
+    bad = tmp_path / "nodata.toml"
+    bad.write_text(text)
+    assert main(["tune", "--config", str(bad), "--no-progress"]) == 2
+    assert "data.source: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # refused before a study (or its folder) exists
+    journal = f"journal:///{tmp_path / 'study.log'}"
+    assert main(["tune", "--config", str(tiny_config), "--storage", journal, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--storage: journal storage is not supported" in err and "heartbeats" in err
+    assert not (tmp_path / "study.log").exists() and not (tmp_path / "runs").exists()
+    assert main(["report", "--config", str(tiny_config), "--storage", journal]) == 2
 
 
 def test_config_errors_exit_2_naming_the_key(tmp_path, capsys):
@@ -102,5 +223,9 @@ def test_help_is_complete(capsys):
     text = capsys.readouterr().out
     for flag in ("--config", "--storage", "--workers", "--trials", "--format"):
         assert flag in text
+    assert "exit codes" in text and "2    usage or configuration error" in text
+    assert "<runs_dir>/<study>/best_params.json" in text and "default runs/" in text
     assert main(["report", "--help"]) == 0
-    assert "--config" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "--config" in text and "exit codes" in text and "0    success" in text
+    assert "<runs_dir>/<study>/holdout.json" in text
