@@ -176,23 +176,53 @@ def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
 
 @needs_pg
 def test_postgres_worker_killed_mid_run_leaves_study_resumable(tmp_path, spawn):
+    """SIGKILL a worker while it runs a trial: that trial is failed, retried by the survivor with
+    the same parameters, and the study ends with exactly the requested trials, none twice."""
     cfg = _pg_config(tmp_path, n_trials=6)
     cfg["_toy"]["sleep"] = 0.5
     procs = [spawn(cfg, 6, worker=i) for i in range(2)]
+    victim = procs[0].pid
     study = tuning.open_study(cfg)
-    wait_for(lambda: finished(study) and study.get_trials(states=(TrialState.RUNNING,)),
-             "a finished trial and a running one")
-    os.kill(procs[0].pid, signal.SIGKILL)
+
+    def victim_just_started():
+        # worker 0's trial with its parameters drawn and at most one of its 3 folds (0.5 s each) done
+        return [t for t in study.get_trials(states=(TrialState.RUNNING,))
+                if t.user_attrs.get("worker_pid") == victim and t.params and len(t.intermediate_values) <= 1]
+
+    wait_for(lambda: finished(study) and victim_just_started(), "a finished trial and a running one of worker 0")
+    os.kill(victim, signal.SIGKILL)
     procs[0].join()
+    # the victim held exactly one RUNNING trial when it died, with its pid and parameters
+    held = [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.user_attrs.get("worker_pid") == victim]
+    assert len(held) == 1 and held[0].params
+    (killed,) = held
     procs[1].join(timeout=120)  # the survivor finishes the study, retrying the dead worker's trial
     assert procs[1].exitcode == 0
     study = tuning.open_study(cfg)
     done = finished(study)
     assert len(done) == 6
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+    assert study.trials[killed.number].state == TrialState.FAIL
+    (retry,) = [t for t in done if t.system_attrs.get("failed_trial") == killed.number]
+    assert retry.params == killed.params and retry.user_attrs["worker_pid"] == procs[1].pid
+    assert len({t.number for t in done}) == 6
+    assert len({tuple(sorted(t.params.items())) for t in done}) == 6  # no parameter set completed twice
     failed = [t for t in study.get_trials(states=(TrialState.FAIL,)) if not t.user_attrs.get("surplus")]
     for t in failed:  # every trial of the killed worker was picked up again
         assert any(r.system_attrs.get("failed_trial") == t.number for r in done)
     # and the command resumes cleanly: nothing more to run
     again = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
     assert [t.number for t in finished(again)] == [t.number for t in done]
+
+
+def test_journal_storage_is_refused_with_the_reason(tmp_path):
+    """optuna's JournalStorage keeps no heartbeats: a killed worker's trial would stay RUNNING."""
+    log = tmp_path / "study.log"
+    for workers in (1, 2):
+        with pytest.raises(ConfigError, match=r"storage: journal storage is not supported .*no heartbeats"):
+            tuning.tune(toy_config(tmp_path), storage=f"journal:///{log}", workers=workers,
+                        objective_factory=toy_objective_factory, show_progress=False)
+    assert not log.exists()
+    with pytest.raises(ConfigError, match=r"study.storage: journal storage is not supported"):
+        toy_config(tmp_path, storage=str(log))
+    assert not issubclass(optuna.storages.JournalStorage, optuna.storages._heartbeat.BaseHeartbeat)
