@@ -355,9 +355,13 @@ class XGBMetric:
     def __call__(self, first: Any, second: Any, *, sample_weight: Any = None):
         """``(predt, dmatrix) -> (name, value)`` or ``(y_true, y_score[, sample_weight]) -> value``."""
         if isinstance(second, xgb.DMatrix):
+            label = second.get_label()
+            if label.size == 0 and second.num_row() > 0:
+                raise ValueError(f"metric {self.name!r}: an eval DMatrix ({second.num_row()} rows) has no labels "
+                                 "(label=None): build it with labels (czar_gbdt.xgboost.DMatrix(X, y, ...)).")
             side = self._core.side_for(second.num_row(), second, where="an eval DMatrix", hint=_HINT)
             weight = second.get_weight()
-            return self.name, self._core.value(second.get_label(), first, weight if weight.size else None, side)
+            return self.name, self._core.value(label, first, weight if weight.size else None, side)
         y_true = np.asarray(first).reshape(-1)
         side = self._core.side_for(y_true.shape[0], None, where="the eval set", hint=_SK_HINT)
         return self._core.value(y_true, second, sample_weight, side)
@@ -469,6 +473,10 @@ def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round:
             metrics = [XGBMetric(obj.loss.second if obj.scheduled else obj.loss)]
         callbacks.append(early_stopping(metrics[0], early_stopping_rounds, data_name=evals[-1][1]))
     custom = None
+    for i, (dmatrix, name) in enumerate(evals):
+        if metrics and dmatrix.num_row() > 0 and dmatrix.get_label().size == 0:
+            raise ValueError(f"evals[{i}] ({name!r}) has no labels (label=None): the metrics need them; "
+                             "build it with czar_gbdt.xgboost.DMatrix(X, y, ...).")
     if metrics:
         params.setdefault("disable_default_eval_metric", 1)
         custom = metrics[0] if len(metrics) == 1 else _MultiMetric(metrics)
@@ -495,15 +503,48 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     ``base_score=objective.base_score(y, sample_weight=...)`` yourself. For a scheduled
     loss it also adds the objective's round callback to ``model.callbacks``.
 
+    When the model has ``early_stopping_rounds`` and its ``eval_metric`` is (or, in a
+    list, contains) an :class:`XGBMetric`, the fit uses an ``EarlyStopping`` callback
+    in that metric's direction (``maximize=metric.maximize``) instead: XGBoost's own
+    ``early_stopping_rounds`` guesses the direction from the metric name and would
+    minimise ``"rank_ic"``. As with ``early_stopping_rounds``, the model keeps all
+    rounds and ``best_iteration``, which ``predict`` uses. The model's parameters are
+    restored after the fit. (A bare ``model.fit`` with ``early_stopping_rounds`` still
+    guesses: pass ``callbacks=[early_stopping(metric, rounds)]`` there instead.)
+
     Returns
     -------
     the fitted model
     """
     _imports.check()
-    obj = model.get_params().get("objective")
+    params = model.get_params()
+    obj = params.get("objective")
     if not isinstance(obj, XGBObjective):
         raise ValueError(f"model.objective must be a czar_gbdt.xgboost objective; got {obj!r}.")
     model.set_params(base_score=obj.base_score(y, sample_weight=sample_weight))
     if obj.scheduled:
-        model.set_params(callbacks=_with_round_callback(obj, model.get_params().get("callbacks")))
-    return model.fit(X, y, sample_weight=sample_weight, **fit_kwargs)
+        model.set_params(callbacks=_with_round_callback(obj, params.get("callbacks")))
+    watched = _early_stopping_metric(params.get("eval_metric"))
+    rounds = params.get("early_stopping_rounds")
+    if not (rounds and watched is not None):
+        return model.fit(X, y, sample_weight=sample_weight, **fit_kwargs)
+    # XGBoost watches the last metric logged for the last eval set; a callable metric is
+    # logged after the built-in ones, so that is this metric
+    callbacks = model.get_params().get("callbacks")
+    model.set_params(early_stopping_rounds=None,
+                     callbacks=list(callbacks or []) + [early_stopping(watched, rounds, save_best=False)])
+    try:
+        model.fit(X, y, sample_weight=sample_weight, **fit_kwargs)
+    finally:
+        model.set_params(early_stopping_rounds=rounds, callbacks=callbacks)
+    return model
+
+
+def _early_stopping_metric(eval_metric: Any) -> "XGBMetric | None":
+    """The XGBMetric among a model's ``eval_metric`` (XGBoost allows one callable), or None."""
+    if isinstance(eval_metric, XGBMetric):
+        return eval_metric
+    if isinstance(eval_metric, (list, tuple)):
+        found = [m for m in eval_metric if isinstance(m, XGBMetric)]
+        return found[0] if len(found) == 1 else None
+    return None

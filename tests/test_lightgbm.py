@@ -218,20 +218,55 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     clx.fit(model, X[:n], y[:n], eval_X=X[n:], eval_y=y[n:],
             eval_metric=clx.metric("rank_ic", std=std[n:], dates=dates[n:]), callbacks=[clx.early_stopping(10)])
     assert model.best_iteration_ == best + 1
+    # scikit-learn API with LightGBM's own early_stopping_round parameter: it takes the direction
+    # from is_higher_better too (clx.fit sets metric="None", so no l2 ahead of rank IC)
+    model = lgb.LGBMRegressor(objective=clx.objective("czar", std=std[:n]), n_estimators=300, num_leaves=7,
+                              learning_rate=0.1, min_child_samples=10, early_stopping_round=10, **QUIET)
+    clx.fit(model, X[:n], y[:n], eval_X=X[n:], eval_y=y[n:],
+            eval_metric=clx.metric("rank_ic", std=std[n:], dates=dates[n:]))
+    hist_sk = np.array(model.evals_result_["valid_0"]["rank_ic"])
+    assert set(model.evals_result_["valid_0"]) == {"rank_ic"}
+    assert model.best_iteration_ == int(np.argmax(hist_sk)) + 1 == best + 1 and len(hist_sk) == best + 11
 
 
 def _n_splits(booster):
     return int(booster.trees_to_dataframe()["split_feature"].notna().sum())
 
 
+def _min_leaf_rows(booster, X):
+    leaves = booster.predict(X, pred_leaf=True)
+    return min(np.unique(leaves[:, t], return_counts=True)[1].min() for t in range(leaves.shape[1]))
+
+
 def test_hessians_on_return_scales_still_split():
-    """CZAR hessians are H/std**2: on returns (std ~ 0.01) ~1e4 per row, far above the default
-    min_sum_hessian_in_leaf=1e-3, so trees split with or without rescaling. On a large scale
-    (std ~ 1000) the raw hessians (~1e-6 per row) stop every split; hessian_scale="auto" (the
-    default) divides by mean(1/std**2) and keeps the trees."""
-    for std_scale, raw_splits in ((0.01, True), (1000.0, False)):
-        X, y, std = make_data(400, seed=6, std_scale=std_scale)
-        auto = clx.train(QUIET, clx.Dataset(X, y, std=std), 3, objective=clx.objective("czar"))
-        raw = clx.train(QUIET, clx.Dataset(X, y, std=std), 3, objective=clx.objective("czar", hessian_scale=None))
+    """CZAR hessians are H/std**2: ~1e4 per row on returns (std ~ 0.01), ~1e-6 at std ~ 1000.
+    hessian_scale="auto" (the default) multiplies by 1/mean(1/std**2), so LightGBM sees the
+    hessians of z-scored targets at every std. One data set at std ~ 2**-7 (~0.008, daily
+    returns), 1 and 2**7 (exact powers of 2, so only the scale changes):
+
+    * with min_sum_hessian_in_leaf=20 (min_data_in_leaf=1, so that only the hessian guards leaf
+      size) the automatic scale grows the same trees at every std with >= 10 rows per leaf; the
+      raw hessians grow single-row leaves at std ~ 0.008 and no tree at std ~ 128;
+    * with default parameters both split at std ~ 0.008; at std ~ 1024 the raw hessians
+      (sum ~4e-4 < min_sum_hessian_in_leaf=1e-3) stop every split and the automatic scale splits."""
+    X, y1, std1 = make_data(400, seed=6, std_scale=1.0)
+    guard = {"min_sum_hessian_in_leaf": 20, "min_data_in_leaf": 1, **QUIET}
+    ref = None
+    for scale in (2.0**-7, 1.0, 2.0**7):
+        auto = clx.train(guard, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective="czar")
+        raw = clx.train(guard, clx.Dataset(X, y1 * scale, std=std1 * scale), 3,
+                        objective=clx.objective("czar", hessian_scale=None))
+        z = auto.predict(X) / scale
+        ref = z if ref is None else ref
+        np.testing.assert_allclose(z, ref, rtol=1e-6, atol=1e-9)
+        assert _n_splits(auto) > 0 and _min_leaf_rows(auto, X) >= 10
+        if scale < 1:
+            assert _min_leaf_rows(raw, X) == 1
+        if scale > 1:
+            assert _n_splits(raw) == 0
+    for scale, raw_splits in ((2.0**-7, True), (2.0**10, False)):
+        auto = clx.train(QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective="czar")
+        raw = clx.train(QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3,
+                        objective=clx.objective("czar", hessian_scale=None))
         assert _n_splits(auto) > 0
         assert (_n_splits(raw) > 0) is raw_splits

@@ -72,28 +72,43 @@ def test_every_loss_sklearn_api(name):
         np.testing.assert_allclose(proba, 1 / (1 + np.exp(-pred)), rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["czar", "focal"])
-def test_weight_two_equals_duplicated_row(name):
+@pytest.mark.parametrize("api", ["native", "sklearn"])
+@pytest.mark.parametrize("name", REGRESSION + BINARY)
+def test_weight_two_equals_duplicated_row(name, api):
     """Weights are applied once: weight 2 on rows == those rows duplicated (exact tree method)."""
     loss = cg.get_loss(name)
     X, y, std = make_data(300, seed=3, binary=loss.kind == "binary")
     w = np.ones(len(y))
     w[:25] = 2.0
     dup = np.r_[np.arange(len(y)), np.arange(25)]
-    params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact"}
     kw = {} if std is None else {"std": std}
     kw_d = {} if std is None else {"std": std[dup]}
-    b_w = cx.train(params, cx.DMatrix(X, y, weight=w, **kw), 20, objective=loss)
-    b_d = cx.train(params, cx.DMatrix(X[dup], y[dup], **kw_d), 20, objective=loss)
-    dtest = xgb.DMatrix(X)
-    np.testing.assert_allclose(margins(b_w, dtest), margins(b_d, dtest), atol=1e-6)
-    # scikit-learn API, std bound by position
     sk = {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "tree_method": "exact"}
     Model = xgb.XGBClassifier if loss.kind == "binary" else xgb.XGBRegressor
-    m_w = cx.fit(Model(objective=cx.objective(loss, **kw), **sk), X, y, sample_weight=w)
-    m_d = cx.fit(Model(objective=cx.objective(loss, **kw_d), **sk), X[dup], y[dup])
-    np.testing.assert_allclose(m_w.predict(X, output_margin=True), m_d.predict(X, output_margin=True), atol=1e-6)
-    np.testing.assert_allclose(m_w.predict(X, output_margin=True), margins(b_w, dtest), atol=1e-6)
+    if api == "native":
+        params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact"}
+        m_w = cx.train(params, cx.DMatrix(X, y, weight=w, **kw), 20, objective=loss)
+        m_d = cx.train(params, cx.DMatrix(X[dup], y[dup], **kw_d), 20, objective=loss)
+        p_w, p_d = margins(m_w, xgb.DMatrix(X)), margins(m_d, xgb.DMatrix(X))
+    else:  # std bound by position, weights through sample_weight
+        m_w = cx.fit(Model(objective=cx.objective(loss, **kw), **sk), X, y, sample_weight=w)
+        m_d = cx.fit(Model(objective=cx.objective(loss, **kw_d), **sk), X[dup], y[dup])
+        p_w, p_d = m_w.predict(X, output_margin=True), m_d.predict(X, output_margin=True)
+    np.testing.assert_allclose(p_w, p_d, atol=1e-6)
+    # control: the weights change the model (ignoring them would fail the comparison above)
+    unweighted = cx.fit(Model(objective=cx.objective(loss, **kw), **sk), X, y)
+    assert np.abs(unweighted.predict(X, output_margin=True) - p_w).max() > 1e-4
+
+
+def test_weights_native_and_sklearn_give_the_same_model():
+    loss = cg.get_loss("czar")
+    X, y, std = make_data(300, seed=3)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    b = cx.train({"max_depth": 3, "eta": 0.3, "tree_method": "exact"}, cx.DMatrix(X, y, weight=w, std=std), 20,
+                 objective=loss)
+    m = cx.fit(xgb.XGBRegressor(objective=cx.objective(loss, std=std), n_estimators=20, max_depth=3,
+                                learning_rate=0.3, tree_method="exact"), X, y, sample_weight=w)
+    np.testing.assert_allclose(m.predict(X, output_margin=True), margins(b, xgb.DMatrix(X)), atol=1e-6)
 
 
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
@@ -182,20 +197,77 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     assert model.best_iteration == int(np.argmax(hist_sk)) == best
 
 
+@pytest.mark.parametrize("listed", [False, True])
+def test_sklearn_early_stopping_rounds_on_maximised_metric_keeps_the_max(listed):
+    """XGBRegressor(early_stopping_rounds=...) guesses the direction from the metric name and
+    minimises "rank_ic" (the control below); cx.fit stops in the metric's own direction."""
+    pytest.importorskip("czar_gbdt.metrics")
+    X, y, std, dates = rank_ic_data()
+    n = len(y) // 2
+    met = cx.metric("rank_ic", std=std[n:], dates=dates[n:])
+    obj = cx.objective("czar", std=std[:n])
+    sk = {"n_estimators": 200, "max_depth": 3, "learning_rate": 0.1, "early_stopping_rounds": 10,
+          "eval_metric": ["rmse", met] if listed else met}
+    model = cx.fit(xgb.XGBRegressor(objective=obj, **sk), X[:n], y[:n], eval_set=[(X[n:], y[n:])], verbose=False)
+    hist = np.array(model.evals_result()["validation_0"]["rank_ic"])
+    best = int(np.argmax(hist))
+    assert np.argmin(hist) != best and hist[best] > hist[0]
+    assert model.best_iteration == best and len(hist) == best + 11
+    if not listed:  # (xgboost 3.2's predict fails on a model whose eval_metric list holds a callable)
+        np.testing.assert_array_equal(model.predict(X[n:]), model.predict(X[n:], iteration_range=(0, best + 1)))
+    assert model.get_params()["early_stopping_rounds"] == 10 and model.get_params()["callbacks"] is None  # restored
+    # control: XGBoost alone (a bare fit with early_stopping_rounds) keeps the minimum
+    bare = xgb.XGBRegressor(objective=obj, base_score=obj.base_score(y[:n]), **sk)
+    bare.fit(X[:n], y[:n], eval_set=[(X[n:], y[n:])], verbose=False)
+    hist_bare = np.array(bare.evals_result()["validation_0"]["rank_ic"])
+    assert bare.best_iteration == int(np.argmin(hist_bare)) != best
+
+
+def test_eval_dmatrix_without_labels_is_named():
+    X, y, std = make_data(50, seed=2)
+    with pytest.raises(ValueError, match=r"metric 'mse': an eval DMatrix \(50 rows\) has no labels"):
+        cx.metric("mse")(np.zeros(50, np.float32), xgb.DMatrix(X))
+    with pytest.raises(ValueError, match=r"evals\[1\] \('valid'\) has no labels"):
+        d = cx.DMatrix(X, y, std=std)
+        cx.train({}, d, 2, objective="czar", evals=[(d, "train"), (xgb.DMatrix(X), "valid")], metric="mse")
+
+
 def _n_splits(booster):
     return int((booster.trees_to_dataframe()["Feature"] != "Leaf").sum())
 
 
+def _min_leaf_rows(booster, X):
+    leaves = booster.predict(xgb.DMatrix(X), pred_leaf=True)
+    return min(np.unique(leaves[:, t], return_counts=True)[1].min() for t in range(leaves.shape[1]))
+
+
 def test_hessians_on_return_scales_still_split():
-    """CZAR hessians are H/std**2. On returns (std ~ 0.01) they are ~1e4 per row, far above the
-    default min_child_weight=1, so trees split with or without rescaling; hessian_scale="auto"
-    (the default) divides by mean(1/std**2) so that min_child_weight means what it means for
-    z-scored targets. On a large scale (std ~ 100) the raw hessians (~1e-4 per row) would stop
-    every split; the automatic scale keeps the trees."""
-    for std_scale, raw_splits in ((0.01, True), (100.0, False)):
-        X, y, std = make_data(400, seed=6, std_scale=std_scale)
-        d = cx.DMatrix(X, y, std=std)
-        auto = cx.train({}, d, 3, objective=cx.objective("czar"))
-        raw = cx.train({}, d, 3, objective=cx.objective("czar", hessian_scale=None))
-        assert _n_splits(auto) > 0
-        assert (_n_splits(raw) > 0) is raw_splits
+    """CZAR hessians are H/std**2: ~1e4 per row on returns (std ~ 0.01), ~1e-4 at std ~ 100.
+    hessian_scale="auto" (the default) multiplies by 1/mean(1/std**2), so the booster sees the
+    hessians of z-scored targets at every std. Shown on one data set at std ~ 2**-7 (~0.008,
+    daily returns), 1 and 2**7 (exact powers of 2, so only the scale changes):
+
+    * with min_child_weight=20 (in units of z-space hessian, ~20 rows) the automatic scale grows
+      the same trees at every std (predictions / std scale identical) with >= 10 rows per leaf;
+      the raw hessians grow single-row leaves at std ~ 0.008 (min_child_weight means 1/500 of
+      a row there) and no tree at all at std ~ 128;
+    * with the default min_child_weight=1 the automatic scale splits at every std, the raw
+      hessians do not split at std ~ 128."""
+    X, y1, std1 = make_data(400, seed=6, std_scale=1.0)
+    ref = None
+    for scale in (2.0**-7, 1.0, 2.0**7):
+        d = cx.DMatrix(X, y1 * scale, std=std1 * scale)
+        auto = cx.train({"min_child_weight": 20}, d, 3, objective="czar")
+        raw = cx.train({"min_child_weight": 20}, d, 3, objective=cx.objective("czar", hessian_scale=None))
+        z = margins(auto, xgb.DMatrix(X)) / scale
+        ref = z if ref is None else ref
+        np.testing.assert_allclose(z, ref, rtol=1e-6, atol=1e-9)
+        assert _n_splits(auto) > 0 and _min_leaf_rows(auto, X) >= 10
+        if scale < 1:
+            assert _min_leaf_rows(raw, X) == 1
+        if scale > 1:
+            assert _n_splits(raw) == 0
+        default_auto = cx.train({}, d, 3, objective="czar")
+        default_raw = cx.train({}, d, 3, objective=cx.objective("czar", hessian_scale=None))
+        assert _n_splits(default_auto) > 0
+        assert (_n_splits(default_raw) > 0) is (scale <= 1)
