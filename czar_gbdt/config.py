@@ -3,7 +3,8 @@
 A configuration describes one study: the data, the walk-forward splits, the booster and
 its parameters, the loss and its parameters, and the optuna study (name, storage,
 sampler, pruner, trials, seed). Every value may be fixed or, under ``[model.params]``
-and ``[loss.<name>]`` (and ``loss.name``, ``model.backend``), a search range:
+and ``[loss.<name>]`` (and ``loss.name``, ``model.backend``, ``model.num_boost_round``,
+``model.early_stopping_rounds``), a search range:
 
 .. code-block:: toml
 
@@ -137,12 +138,12 @@ _CHOICES = {
 }
 _POSITIVE_INT = {
     "study.n_trials", "study.heartbeat_interval", "study.grace_period", "data.horizon",
-    "splits.min_train_size", "splits.test_size", "model.num_boost_round", "study.n_startup_trials",
+    "splits.min_train_size", "splits.test_size", "study.n_startup_trials",
     "data.features.vol_window", "compare.top_k",
 }
 _NON_NEGATIVE_INT = {
     "study.seed", "study.max_retry", "splits.train_size", "splits.step", "splits.gap", "splits.valid_size",
-    "splits.holdout", "splits.max_splits", "model.early_stopping_rounds",
+    "splits.holdout", "splits.max_splits",
 }
 #: keys whose value may be a search space
 _SEARCHABLE = {"model.backend", "loss.name"}
@@ -275,11 +276,21 @@ BOOSTER_BOUNDS: dict[str, dict[str, _Bound]] = {
 }
 
 
+#: Model settings that may be searched like booster parameters (integers, any backend).
+ROUND_BOUNDS: dict[str, _Bound] = {
+    "num_boost_round": _Bound("int", 1),
+    "early_stopping_rounds": _Bound("int", 0),  # 0: no early stopping
+}
+
+
 def _check_booster_value(key: str, backend: str, space: Any) -> Any:
     """Refuse a booster parameter value (fixed, either end of a range, any choice) out of its
     bounds for ``backend``; return the space, a range of a real parameter marked real."""
-    bound = BOOSTER_BOUNDS[backend][key.rsplit(".", 1)[1]]
-    where = f" for {backend}"
+    return _check_space(key, BOOSTER_BOUNDS[backend][key.rsplit(".", 1)[1]], space, f" for {backend}")
+
+
+def _check_space(key: str, bound: _Bound, space: Any, where: str = "") -> Any:
+    """Refuse a value of ``space`` (fixed, either end of a range, any choice) out of ``bound``."""
     if isinstance(space, Range):
         if bound.kind in ("bool", "str"):
             raise ConfigError(f"{key} must be {bound.describe()}; a numeric range "
@@ -395,8 +406,11 @@ def validate_config(raw: dict) -> dict:
     :class:`Choices`). Raises :class:`ConfigError` naming the first bad key.
     """
     loss_tables = {f"loss.{name}" for name in LOSSES}
-    free = {"model.params", "loss.name", "model.backend"} | loss_tables
+    rounds = {f"model.{name}" for name in ROUND_BOUNDS}
+    free = {"model.params", "loss.name", "model.backend"} | loss_tables | rounds
     cfg = _merge("", DEFAULTS, raw, free)
+    for name, bound in ROUND_BOUNDS.items():  # fixed or searched, e.g. { low = 100, high = 400, step = 50 }
+        cfg["model"][name] = _check_space(f"model.{name}", bound, _parse_space(f"model.{name}", cfg["model"][name]))
 
     for section in ("study", "data", "splits", "model", "compare"):
         for name, default in DEFAULTS[section].items():
@@ -440,7 +454,7 @@ def validate_config(raw: dict) -> dict:
         raise ConfigError(
             f"splits.gap must be >= data.horizon ({cfg['data']['horizon']}): a label over t+1..t+h overlaps "
             f"the test window otherwise (leak); got {gap}.")
-    if cfg["model"]["early_stopping_rounds"] and not cfg["splits"]["valid_size"]:
+    if any(_space_values(cfg["model"]["early_stopping_rounds"])) and not cfg["splits"]["valid_size"]:
         raise ConfigError("model.early_stopping_rounds needs splits.valid_size > 0 (the validation slice "
                           "that early stopping watches); got valid_size = 0.")
 

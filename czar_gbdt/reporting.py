@@ -129,9 +129,8 @@ def report(cfg: dict, *, storage: str | None = None) -> dict:
     valid = panel.subset(final.valid) if len(final.valid) else None
     loss = get_loss(params["loss"], **params["loss_params"])
     (pred,), rounds = fit_predict(params["backend"], params["booster"], loss, train, [test], valid=valid,
-                                  num_boost_round=params.get("num_boost_round", cfg["model"]["num_boost_round"]),
-                                  early_stopping_rounds=params.get("early_stopping_rounds",
-                                                                   cfg["model"]["early_stopping_rounds"]),
+                                  num_boost_round=params["num_boost_round"],
+                                  early_stopping_rounds=params["early_stopping_rounds"],
                                   target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
     scores, per_date = score_predictions(test, pred)
     holdout = {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": rounds, **scores}
@@ -169,7 +168,8 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
     print(f"study {summary['study']}: {summary['n_trials']} finished trials; best trial #{summary['best_trial']} "
           f"{summary['objective']} = {_fmt(summary['best_value'])}")
     print(f"  backend {p['backend']}, loss {p['loss']} {p['loss_params']}")
-    print(f"  booster {p['booster']}")
+    print(f"  booster {p['booster']}, num_boost_round {p.get('num_boost_round')}, "
+          f"early_stopping_rounds {p.get('early_stopping_rounds')}")
     wf = summary["walk_forward"]
     print("  walk-forward: " + ", ".join(f"{k} {_fmt(v)}" for k, v in wf.items() if v is not None))
     folds = summary["folds"]
@@ -201,10 +201,13 @@ def fixed_model(cfg: dict) -> tuple[str, dict]:
     Raises
     ------
     ConfigError
-        Naming the key (``model.params.learning_rate``) that holds a range or choices.
+        Naming the key (``model.params.learning_rate``, ``model.num_boost_round``) that
+        holds a range or choices.
     """
     backend = _fixed("model.backend", cfg["model"]["backend"])
     booster = {k: _fixed(f"model.params.{k}", v) for k, v in cfg["model"]["params"].items()}
+    for name in ("num_boost_round", "early_stopping_rounds"):
+        _fixed(f"model.{name}", cfg["model"][name])
     return backend, booster
 
 

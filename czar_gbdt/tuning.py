@@ -185,18 +185,22 @@ def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
 
 
 def suggest_params(trial: optuna.Trial, cfg: dict) -> dict:
-    """Concrete parameters of one trial: backend, booster parameters, loss name and parameters.
+    """Concrete parameters of one trial: backend, booster parameters, loss name and parameters,
+    boosting rounds and early stopping rounds.
 
     Parameter names in the study are prefixed (``model.learning_rate``,
-    ``czar.alpha``) so that losses sharing a parameter name keep separate distributions.
+    ``czar.alpha``) so that losses sharing a parameter name keep separate distributions;
+    the rounds, when searched, are ``model.num_boost_round`` and ``model.early_stopping_rounds``.
     """
+    rounds = {name: _suggest_value(trial, f"model.{name}", cfg["model"][name])
+              for name in ("num_boost_round", "early_stopping_rounds")}
     backend = _suggest_value(trial, "model.backend", cfg["model"]["backend"])
     booster = {name: _suggest_value(trial, f"model.{name}", space)
                for name, space in cfg["model"]["params"].items()}
     loss_name = _suggest_value(trial, "loss.name", cfg["loss"]["name"])
     loss_params = {name: _suggest_value(trial, f"{loss_name}.{name}", space)
                    for name, space in cfg["loss"].get(loss_name, {}).items()}
-    return {"backend": backend, "booster": booster, "loss": loss_name, "loss_params": loss_params}
+    return {"backend": backend, "booster": booster, "loss": loss_name, "loss_params": loss_params, **rounds}
 
 
 def fixed_params(trial: optuna.trial.FrozenTrial, cfg: dict) -> dict:
@@ -249,10 +253,26 @@ def _worker_main(cfg: dict, url: str, n_trials: int, objective_factory: Callable
 
 
 def default_objective_factory(cfg: dict) -> Callable[[optuna.Trial], float]:
-    """The walk-forward rank IC objective of :mod:`czar_gbdt.evaluation` for this config."""
+    """The walk-forward rank IC objective of :mod:`czar_gbdt.evaluation` for this config.
+
+    When ``model.num_boost_round`` or ``model.early_stopping_rounds`` is searched, each trial
+    draws them first and runs the objective of the config with those values fixed (its
+    other parameters are then drawn once, as without the rounds).
+    """
     from .evaluation import make_objective
 
-    return make_objective(cfg)
+    searched = [name for name in ("num_boost_round", "early_stopping_rounds")
+                if isinstance(cfg["model"][name], (Range, Choices))]
+    if not searched:
+        return make_objective(cfg)
+
+    def objective(trial: optuna.Trial) -> float:
+        model = dict(cfg["model"])
+        for name in searched:
+            model[name] = _suggest_value(trial, f"model.{name}", cfg["model"][name])
+        return make_objective({**cfg, "model": model})(trial)
+
+    return objective
 
 
 def _progress(study_getter: Callable[[], int], total: int, stop: threading.Event, enabled: bool) -> None:

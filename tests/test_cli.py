@@ -103,8 +103,10 @@ def test_same_config_and_seed_give_the_same_best_trial(tmp_path, capsys):
 
 def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
     """The walk-forward objective reports one step per fold (0..k-1), keeps fold_i attributes,
-    and with study.objective = "icir" returns the ICIR of the per-date rank IC."""
-    cfg = load_config(tiny_config, {"study": {"n_trials": 1, "objective": "icir", "name": "icir"}})
+    and with study.objective = "icir" returns the ICIR of the per-date rank IC. The number of
+    boosting rounds is searched here too."""
+    cfg = load_config(tiny_config, {"study": {"n_trials": 1, "objective": "icir", "name": "icir"},
+                                    "model": {"num_boost_round": {"low": 5, "high": 15}}})
     study = tuning.tune(cfg, show_progress=False)
     (trial,) = study.trials
     assert trial.state == TrialState.COMPLETE
@@ -120,6 +122,9 @@ def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
     assert trial.value != pytest.approx(trial.user_attrs["mean_rank_ic"])  # not the rank IC objective
     assert trial.intermediate_values[k - 1] == pytest.approx(trial.value, rel=1e-12)  # last step: all folds
     assert trial.user_attrs["worker_pid"] > 0
+    rounds = trial.params["model.num_boost_round"]
+    assert 5 <= rounds <= 15 and all(trial.user_attrs[f"fold_{i}"]["rounds"] == rounds for i in range(k))
+    assert tuning.fixed_params(trial, cfg)["num_boost_round"] == rounds
 
 
 def test_report_without_a_study_is_a_usage_error_and_creates_nothing(tiny_config, tmp_path, capsys):
@@ -229,3 +234,13 @@ def test_help_is_complete(capsys):
     text = capsys.readouterr().out
     assert "--config" in text and "exit codes" in text and "0    success" in text
     assert "<runs_dir>/<study>/holdout.json" in text
+
+
+def test_evaluate_refuses_searched_rounds(tiny_config, tmp_path, capsys):
+    text = tiny_config.read_text().replace("num_boost_round = 20", "num_boost_round = { low = 10, high = 30 }")
+    text = text.replace("learning_rate = { low = 0.05, high = 0.2 }", "learning_rate = 0.1")
+    text = text.replace("num_leaves = { low = 4, high = 8 }", "num_leaves = 4")
+    path = tmp_path / "searched_rounds.toml"
+    path.write_text(text)
+    assert main(["evaluate", "--config", str(path)]) == 2
+    assert "model.num_boost_round is a search space; `evaluate` needs fixed values" in capsys.readouterr().err

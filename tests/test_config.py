@@ -152,3 +152,22 @@ def test_storage_must_be_a_sqlalchemy_url(url, message):
 def test_storage_urls_that_are_accepted():
     for url in ("sqlite:///runs/x.db", "postgresql+psycopg2://u@127.0.0.1:5432/db", "mysql://u:p@host/db"):
         assert validate_config({"study": {"storage": url}})["study"]["storage"] == url
+
+
+def test_boosting_rounds_may_be_searched():
+    cfg = validate_config({"model": {"num_boost_round": {"low": 50, "high": 400, "step": 50},
+                                     "early_stopping_rounds": {"choices": [0, 20]}},
+                           "splits": {"valid_size": 60}})
+    assert cfg["model"]["num_boost_round"] == Range(50, 400, step=50)
+    assert cfg["model"]["early_stopping_rounds"] == Choices((0, 20))
+    assert validate_config({"model": {"num_boost_round": 30}})["model"]["num_boost_round"] == 30
+    for raw, message in [
+        ({"num_boost_round": 0}, r"model.num_boost_round must be an integer >= 1; got 0"),
+        ({"num_boost_round": "200"}, r"model.num_boost_round must be an integer >= 1; got '200'"),
+        ({"num_boost_round": {"low": 10.0, "high": 100.0}}, r"model.num_boost_round is an integer parameter"),
+        ({"num_boost_round": {"low": 0, "high": 100}}, r"model.num_boost_round.low must be an integer >= 1; got 0"),
+        ({"early_stopping_rounds": -1}, r"model.early_stopping_rounds must be an integer >= 0; got -1"),
+        ({"early_stopping_rounds": {"low": 0, "high": 30}}, r"early_stopping_rounds needs splits.valid_size > 0"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            validate_config({"model": raw})

@@ -226,3 +226,20 @@ def test_journal_storage_is_refused_with_the_reason(tmp_path):
     with pytest.raises(ConfigError, match=r"study.storage: journal storage is not supported"):
         toy_config(tmp_path, storage=str(log))
     assert not issubclass(optuna.storages.JournalStorage, optuna.storages._heartbeat.BaseHeartbeat)
+
+
+def test_searched_rounds_are_trial_parameters(tmp_path):
+    cfg = validate_config({
+        "study": {"name": "rounds", "runs_dir": str(tmp_path), "n_trials": 3, "sampler": "random", "pruner": "none"},
+        "model": {"num_boost_round": {"low": 10, "high": 50, "step": 10}, "early_stopping_rounds": {"choices": [0, 5]},
+                  "params": {"learning_rate": 0.1}},
+        "splits": {"valid_size": 20},
+    })
+    study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
+    for trial in finished(study):
+        params = tuning.fixed_params(trial, cfg)
+        assert params["num_boost_round"] == trial.params["model.num_boost_round"] in (10, 20, 30, 40, 50)
+        assert params["early_stopping_rounds"] == trial.params["model.early_stopping_rounds"] in (0, 5)
+        assert params["booster"] == {"learning_rate": 0.1}
+    fixed = tuning.suggest_params(optuna.trial.FixedTrial({}), validate_config({}))
+    assert (fixed["num_boost_round"], fixed["early_stopping_rounds"]) == (200, 0)  # the defaults, not searched
