@@ -48,6 +48,7 @@ against its labels, and run in Python (CatBoost calls them once per dataset).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from typing import Any
@@ -219,6 +220,7 @@ class CatBoostMetric:
 
     loss: Any = None
     _cell: np.ndarray | None = None
+    _lock: Any = None
     _name: str | None = None
 
     def __reduce__(self):
@@ -267,6 +269,7 @@ def _metric_class(code: int, params: tuple) -> type:
             return error / weight if weight != 0.0 else 0.0
 
     _Metric._cell = cell
+    _Metric._lock = threading.Lock()
     return _Metric
 
 
@@ -346,7 +349,9 @@ def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
     side = _pool_side(pool)
     core.side_for(side.n, pool, where="the eval Pool",
                   hint="build it with czar_gbdt.catboost.Pool(X, y, std=..., dates=...)")
-    cls = type(core.name, (_PooledMetric,), {})
+    # a class per metric object: CatBoost reports the class name, and the class holds the
+    # lock fit() takes while the offset is set (a lock on the instance would not deep-copy)
+    cls = type(core.name, (_PooledMetric,), {"_lock": threading.Lock()})
     return cls(core, pool, side)
 
 
@@ -431,8 +436,9 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
     Checks that the training and eval pools carry the ``std`` the loss needs, sets
     ``eval_metric`` to the loss if none was chosen (and, without an eval set, scores
     the training set with it at the end only), starts training at the loss's constant
-    minimiser (added to the approxes by the compiled objective and metric; fits of one
-    loss parameter set run one at a time) and stores it as the model's bias, so
+    minimiser (added to the approxes by the compiled objective and metric, which read it
+    from a cell of their class: fits that share an objective parameter set or an eval
+    metric run one at a time, in any thread) and stores it as the model's bias, so
     ``model.predict(X)`` includes it.
 
     Parameters
@@ -491,9 +497,19 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
     weight = _pool_weight(pool)
     init = _ad.constant_minimiser(loss, side.extra["z"], weight=weight)
     # Training starts at ``init``: the compiled objective and metric add it to every approx
-    # (read from their offset cell), so no Pool baseline is needed. One fit per loss
-    # parameter set at a time: the cell is shared by the fits of that parameter set.
-    with type(obj)._lock:
+    # (read from their offset cells), so no Pool baseline is needed. A cell belongs to a
+    # generated class (one per parameter set) and is shared by every fit using it, so a fit
+    # holds the lock of its objective class and then the lock of its metric (class or pooled
+    # instance): fits sharing either run one at a time. Locks are always taken objective
+    # first, so two fits cannot wait for each other.
+    locks = [type(obj)._lock]
+    if isinstance(eval_metric, CatBoostMetric):
+        locks.append(type(eval_metric)._lock)
+    elif isinstance(eval_metric, _PooledMetric):
+        locks.append(type(eval_metric)._lock)
+    with contextlib.ExitStack() as stack:
+        for lock in locks:
+            stack.enter_context(lock)
         cells = [type(obj)._cell]
         if isinstance(eval_metric, CatBoostMetric):
             cells.append(type(eval_metric)._cell)

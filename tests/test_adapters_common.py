@@ -308,6 +308,20 @@ def _eval_without_std(name, X, y):
     return cb.Pool(X, label=y)
 
 
+def _eval_without_labels(name, X):
+    if name == "xgboost":
+        import xgboost as xgb
+
+        return xgb.DMatrix(X)
+    if name == "lightgbm":
+        import lightgbm as lgb
+
+        return lgb.Dataset(X)
+    import catboost as cb
+
+    return cb.Pool(X)
+
+
 @pytest.mark.parametrize("name", BACKENDS)
 def test_bad_input_raises_value_error_naming_the_argument(name):
     mod = _backend(name)
@@ -332,6 +346,10 @@ def test_bad_input_raises_value_error_naming_the_argument(name):
          "catboost": lambda: mod.Pool(X)}[name]()
     with pytest.raises(ValueError, match="no labels"):
         _train(name, mod, X, None, plain=True, objective="mse")
+    # an eval set without labels: the message says so
+    Xv, _, _ = _data(50, seed=1)
+    with pytest.raises(ValueError, match="has no labels"):
+        _train(name, mod, X, y, eval_set=_eval_without_labels(name, Xv), objective="mse")
     # training set without std for a z-space loss
     with pytest.raises(ValueError, match=r"std is required by CZAR"):
         _train(name, mod, X, y, plain=True)

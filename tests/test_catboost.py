@@ -167,6 +167,32 @@ def test_weight_two_equals_duplicated_row():
         np.testing.assert_allclose(m_w.predict(X), m_d.predict(X), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["mse", "focal"])
+def test_weight_two_equals_duplicated_row_sklearn(name):
+    """The same through the estimators: features and labels with sample_weight= to ccb.fit
+    (no std on this path: squared error in y units and binary losses)."""
+    rng = np.random.default_rng(1)
+    n = 300
+    X = rng.integers(0, 8, size=(n, 4)).astype(float)
+    y = 0.3 * X[:, 0] + rng.normal(size=n)
+    if name == "focal":
+        y = (y > 1.0).astype(int)
+    w = np.ones(n)
+    w[:20] = 2.0
+    dup = np.r_[np.arange(n), np.arange(20)]
+    params = {"iterations": 20, "depth": 3, "learning_rate": 0.3, **EXACT, **QUIET, "thread_count": 1}
+    Model = cb.CatBoostClassifier if name == "focal" else cb.CatBoostRegressor
+
+    def raw(model):
+        return model.predict(X, prediction_type="RawFormulaVal")
+
+    m_w = ccb.fit(Model(loss_function=ccb.objective(name), **params), X, y, sample_weight=w)
+    m_d = ccb.fit(Model(loss_function=ccb.objective(name), **params), X[dup], y[dup])
+    np.testing.assert_allclose(raw(m_w), raw(m_d), atol=1e-6)
+    unweighted = ccb.fit(Model(loss_function=ccb.objective(name), **params), X, y)
+    assert np.abs(raw(unweighted) - raw(m_w)).max() > 1e-4  # control: the weights matter
+
+
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
 def test_training_starts_at_the_constant_minimiser(name):
     """One iteration whose leaves are ~0 (l2_leaf_reg = 1e30): predictions are the starting score."""
@@ -240,15 +266,54 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     assert hist[best] == pytest.approx(metrics.rank_ic(y[n:], y_hat, dates=dates[n:]).mean, rel=1e-9)
     # the training pool (it has dates) is scored too, the learn set is found by its labels
     assert np.all(np.array(model.get_evals_result()["learn"]["rank_ic"]) != 0)
+    # scikit-learn estimator with early_stopping_rounds as a model parameter: same direction
+    sk = cb.CatBoostRegressor(loss_function=ccb.objective("czar"), eval_metric=met, early_stopping_rounds=10,
+                              **params)
+    ccb.fit(sk, train, eval_set=valid)
+    hist_sk = np.array(sk.get_evals_result()["validation"]["rank_ic"])
+    assert sk.get_best_iteration() == int(np.argmax(hist_sk)) == best and len(hist_sk) == best + 11
+    assert sk.tree_count_ == best + 1
 
 
 def test_z_space_hessians_do_not_depend_on_the_return_scale():
-    """In z-space the hessians are those of std = 1 whatever the units of y, so trees split with
-    default parameters on returns (std ~ 0.01) as on any other scale."""
-    for scale in (0.01, 100.0):
-        X, y, std, mean = make_data(400, seed=6, std_scale=scale)
-        model = ccb.train({"iterations": 3, **QUIET}, ccb.Pool(X, y, std=std, mean=mean), objective="czar")
-        assert len(np.unique(model.predict(X))) > 1
+    """In z-space the booster sees the hessians of std = 1 whatever the units of y: one data set
+    at std ~ 2**-7 (~0.008, daily returns), 1 and 2**7 (exact powers of 2, so only the scale
+    changes) gives the same model in z units with default parameters. Control: the same loss in
+    y space (hessians H/std**2; a scalar std, so row alignment plays no part) learns a different
+    model at std ~ 0.008 and almost nothing at std ~ 128, where CatBoost's default l2_leaf_reg=3
+    dwarfs hessian sums of ~400 * 6e-5."""
+    X, y1, std1, mean1 = make_data(400, seed=6, std_scale=1.0)
+    loss = cg.CZAR()
+
+    class YSpace:  # the loss on y with std = scale: what training without z-space would do
+        no_jit = True
+
+        def __init__(self, scale):
+            self.scale = scale
+
+        def calc_ders_range(self, approxes, targets, weights):
+            g, h = loss.grad_hess(np.asarray(targets, np.float64), np.asarray(approxes), std=self.scale)
+            return np.column_stack([-g, -h])
+
+    ref = None
+    for scale in (2.0**-7, 1.0, 2.0**7):
+        model = ccb.train({"iterations": 3, **QUIET}, ccb.Pool(X, y1 * scale, std=std1 * scale, mean=mean1 * scale),
+                          objective=loss)
+        z = model.predict(X, prediction_type="RawFormulaVal")
+        ref = z if ref is None else ref
+        np.testing.assert_allclose(z, ref, rtol=1e-6, atol=1e-9)
+        assert np.std(z) > 0.01
+        if scale != 1.0:
+            ys = y1 * scale
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                y_space = cb.CatBoostRegressor(loss_function=YSpace(scale), eval_metric="RMSE", iterations=3,
+                                               **QUIET).fit(X, ys, baseline=np.full(len(ys), np.median(ys)))
+            moved = np.std(y_space.predict(X, prediction_type="RawFormulaVal")) / scale
+            if scale < 1:
+                assert abs(moved - np.std(z)) > 0.05 * np.std(z)  # another model
+            else:
+                assert moved < 0.01 * np.std(z)  # hardly trained
 
 
 def test_objects_survive_copies_and_offsets_are_reset():
@@ -267,3 +332,34 @@ def test_objects_survive_copies_and_offsets_are_reset():
     # without an eval set the training loss is scored at the end only (CatBoost scores it every
     # iteration otherwise: a full pass of the loss)
     assert model.get_params()["metric_period"] == 3
+
+
+def test_fits_sharing_an_eval_metric_run_one_at_a_time():
+    """The starting score lives in a cell of the metric's class: a fit of another objective that
+    shares the metric must wait until the metric is free (it holds its objective's lock, then
+    blocks on the metric's, before setting any cell)."""
+    import threading
+    import time
+
+    X, y, std, mean = make_data(200, seed=2)
+    pool = ccb.Pool(X, y, std=std, mean=mean)
+    met = ccb.metric("czar")
+    obj = ccb.objective(cg.CZAR(alpha=0.4242))  # a class no other test uses: its lock is free
+    done = threading.Event()
+
+    def run():
+        ccb.fit(cb.CatBoostRegressor(loss_function=obj, eval_metric=met, iterations=2, **QUIET), pool)
+        done.set()
+
+    with type(met)._lock:  # another fit using this metric is running
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not type(obj)._lock.locked() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert type(obj)._lock.locked()  # the fit has started ...
+        time.sleep(0.5)
+        assert not done.is_set() and type(obj)._cell[0] == 0.0 and type(met)._cell[0] == 0.0  # ... and waits
+    thread.join(120)
+    assert done.is_set()
+    assert type(obj)._cell[0] == 0.0 and type(met)._cell[0] == 0.0
