@@ -4,9 +4,10 @@ Same data (synthetic, 1M rows x 50 features by default, return-like labels with 
 per-row std), same parameters, same number of rounds; the timed call is the whole
 training call (for the toolkit: ``czar_gbdt.<backend>.train``, which includes
 computing the starting score). Dataset construction/binning is done once before
-timing and shared by both sides; one warm-up run of each side (numba compilation,
-histogram indices) is not timed. Runs of the two sides alternate, and each figure
-is the median of ``--repeats`` runs.
+timing and shared by both sides (LightGBM: one identically binned Dataset per side,
+because the toolkit's call sets an init_score on its training set); one warm-up
+run of each side (numba compilation, histogram indices) is not timed. Runs of the
+two sides alternate, and each figure is the median of ``--repeats`` runs.
 
 CatBoost is also timed with a plain Python objective (the numpy reference
 derivatives, called by CatBoost on every block of rows with the GIL held), the
@@ -90,16 +91,23 @@ def bench_lightgbm(X, y, std, rounds, threads, repeats):
 
     params = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": threads, "max_bin": 255, "seed": 0,
               "verbose": -1}
-    dtrain = lgb.Dataset(X, label=y, params={"max_bin": 255, "verbose": -1}, free_raw_data=False).construct()
+    binning = {"max_bin": 255, "verbose": -1}
+    # one Dataset per side: clx.train sets the CZAR starting score as the init_score of its
+    # training set, which a built-in run on the same Dataset would then start from
+    builtin_set = lgb.Dataset(X, label=y, params=binning, free_raw_data=False).construct()
+    dtrain = lgb.Dataset(X, label=y, params=binning, free_raw_data=False).construct()
     clx.attach(dtrain, std=std)
     label = dtrain.get_label().astype(np.float64)
-    plain_set = lgb.Dataset(X, label=y, params={"max_bin": 255, "verbose": -1}, free_raw_data=False,
+    plain_set = lgb.Dataset(X, label=y, params=binning, free_raw_data=False,
                             init_score=np.full(len(y), label.mean())).construct()
 
     def numpy_mse(preds, data):  # the cheapest custom objective: LightGBM's own overhead for one
         return (preds - label).astype(np.float32), np.ones(preds.shape[0], dtype=np.float32)
 
-    return timed({"builtin squared error": lambda: lgb.train({**params, "objective": "regression"}, dtrain, rounds),
+    def builtin():
+        return lgb.train({**params, "objective": "regression"}, builtin_set, rounds)
+
+    return timed({"builtin squared error": builtin,
                   "czar_gbdt CZAR": lambda: clx.train(params, dtrain, rounds, objective="czar"),
                   "numpy squared error objective": lambda: lgb.train({**params, "objective": numpy_mse}, plain_set,
                                                                      rounds)}, repeats)
