@@ -291,8 +291,9 @@ def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: An
         :meth:`LGBObjective.init_score` (LightGBM starts custom objectives at 0).
     n_threads : int or None, default None
         numba threads of the derivative kernels; None keeps numba's setting (all
-        cores). With LightGBM the parallel kernel is faster (measured on 2 cores:
-        1.15x vs 1.24x of the built-in objective's training time with 1 thread);
+        cores). With LightGBM the parallel kernel is faster: in a 40-round A/B run on
+        2 cores, training took 1.15x the built-in objective's time with two threads
+        and 1.24x with one (a short run, not the benchmark of bench/RESULTS.md).
         XGBoost, whose OpenMP threads keep spinning between rounds, is the opposite.
 
     Returns

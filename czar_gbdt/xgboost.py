@@ -290,8 +290,12 @@ def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: An
         which for returns (std ~ 0.01) are ~1e4 and for large-scale targets tiny;
         the factor brings them back to the scale of ``std = 1`` so that
         ``min_child_weight`` and ``lambda`` keep their usual meaning. Newton leaf
-        values do not depend on it (up to ``lambda``). It is 1 without ``std`` and
-        for binary losses, so ``"mse"`` without std is exactly ``reg:squarederror``.
+        values do not depend on it, up to ``lambda`` and to the loss's
+        ``min_hessian`` floor, which applies to the unscaled hessians ``H / std**2``
+        (default 1e-6; the z-space hessians ``H`` of CZAR and ZPTAE are about 1, so
+        it binds only when ``std`` is about 1000 or more). It is 1 without ``std``
+        and for binary losses, so ``"mse"`` without std is exactly
+        ``reg:squarederror``.
     check_start : bool, default True
         Raise on the first round if training starts from a constant other than
         :meth:`XGBObjective.init_score` (a forgotten ``base_score``).
