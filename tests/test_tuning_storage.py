@@ -94,8 +94,10 @@ def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path, spawn):
     cfg["_toy"]["sleep"] = 30.0
     proc = spawn(cfg, 3)
     study = tuning.open_study(cfg)
-    wait_for(lambda: [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.params],
-             "the worker to start a trial and draw its parameters")
+    # the toy objective reports its first step after drawing every parameter: waiting for the
+    # parameters alone could kill the worker half-way through drawing them
+    wait_for(lambda: [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.intermediate_values],
+             "the worker to start a trial, draw its parameters and report a first step")
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
     killed = study.get_trials(states=(TrialState.RUNNING,))[0]
@@ -185,9 +187,10 @@ def test_postgres_worker_killed_mid_run_leaves_study_resumable(tmp_path, spawn):
     study = tuning.open_study(cfg)
 
     def victim_just_started():
-        # worker 0's trial with its parameters drawn and at most one of its 3 folds (0.5 s each) done
+        # worker 0's trial with every parameter drawn (the toy reports its first step after drawing
+        # them) and only the first of its 3 folds (0.5 s each) reported: a second left to kill it
         return [t for t in study.get_trials(states=(TrialState.RUNNING,))
-                if t.user_attrs.get("worker_pid") == victim and t.params and len(t.intermediate_values) <= 1]
+                if t.user_attrs.get("worker_pid") == victim and len(t.intermediate_values) == 1]
 
     wait_for(lambda: finished(study) and victim_just_started(), "a finished trial and a running one of worker 0")
     os.kill(victim, signal.SIGKILL)
