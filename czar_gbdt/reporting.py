@@ -45,8 +45,8 @@ def _best(study: optuna.Study) -> optuna.trial.FrozenTrial:
         for t in study.get_trials(deepcopy=False):
             states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
         held = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no trials"
-        raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): run `czar-gbdt tune` "
-                         f"first.")
+        raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): nothing to report; "
+                         f"run or resume `czar-gbdt tune` with this config.")
     return study.best_trial
 
 
@@ -180,8 +180,8 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
     if summary.get("holdout"):
         h = summary["holdout"]
         when = "stored result" if summary.get("holdout_status") == "stored" else "evaluated once, now"
-        print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): rank IC {_fmt(h['rank_ic'])}, "
-              f"ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, IC {_fmt(h['ic'])}, "
+        print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
+              f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, IC {_fmt(h['ic'])}, "
               f"directional accuracy {_fmt(h['directional_accuracy'])}")
     if summary.get("note"):
         print(summary["note"])
