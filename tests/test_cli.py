@@ -215,6 +215,11 @@ def test_config_errors_exit_2_naming_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown key 'study.n_trails'" in err and "Traceback" not in err
     assert main(["tune", "--config", str(tmp_path / "missing.toml")]) == 2
+    bad.write_text(f'[study]\nruns_dir = "{tmp_path / "runs"}"\n[model.params]\nsubsample = 2.0\n')
+    assert main(["tune", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "model.params.subsample must be a number in (0, 1] for lightgbm; got 2.0" in err
+    assert not (tmp_path / "runs").exists()
     assert main(["tune", "--config", str(bad), "--workers", "0"]) == 2
     assert main(["tune"]) == 2  # --config is required
     assert main(["frobnicate"]) == 2
