@@ -1,7 +1,6 @@
 """`czar-gbdt compare`: the table, the rank-average ensemble, the ranking competitor, files, errors, notebook."""
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -309,6 +308,95 @@ def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
         compare.best_czar_params(toml)
 
 
+STUDY = """
+[study]
+name = "tiny_study"
+runs_dir = "{runs}"
+n_trials = 2
+seed = 3
+sampler = "random"
+pruner = "none"
+
+[data]
+source = "{data}"
+horizon = 5
+
+[data.panel]
+std_col = "std"
+
+[splits]
+test_size = 60
+min_train_size = 120
+holdout = 30
+max_splits = 2
+
+[model]
+backend = "lightgbm"
+num_boost_round = 15
+
+[model.params]
+learning_rate = 0.1
+num_leaves = {{ low = 3, high = 8 }}
+num_threads = 1
+
+[loss]
+name = {{ choices = ["czar", "mse"] }}
+
+[loss.czar]
+alpha = {{ low = 0.0, high = 1.0 }}
+epsilon = 0.5
+"""
+
+
+def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
+    """`compare.study` / `--study` with a study's TOML: the best *CZAR* trial, not the best trial."""
+    import optuna
+
+    from czar_gbdt import tuning
+    from czar_gbdt.config import load_config
+
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY.format(runs=tmp_path / "runs", data=panel_csv))
+    study_cfg = load_config(path)
+    study = tuning.open_study(study_cfg)
+    for alpha, leaves in ((0.9, 8), (0.1, 3)):  # two real CZAR trials with different parameters
+        study.enqueue_trial({"loss.name": "czar", "czar.alpha": alpha, "model.num_leaves": leaves})
+    study = tuning.tune(study_cfg, show_progress=False)
+    done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert len(done) == 2 and done[0].value != done[1].value
+    best = max(done, key=lambda t: t.value)
+    # trials a study searching several losses may also hold: a better non-CZAR one (skipped),
+    # a worse CZAR one after it (neither the first nor the last CZAR trial is the best one)
+    dist = {"model.num_leaves": optuna.distributions.IntDistribution(3, 8),
+            "loss.name": optuna.distributions.CategoricalDistribution(["czar", "mse"]),
+            "czar.alpha": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 5, "loss.name": "mse"},
+                                              distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")},
+                                              value=best.value + 0.5))
+    study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 4, "loss.name": "czar", "czar.alpha": 0.5},
+                                              distributions=dist, value=min(t.value for t in done) - 0.5))
+    assert study.best_trial.params["loss.name"] == "mse"
+    czar_numbers = [t.number for t in study.trials if t.params["loss.name"] == "czar"]
+    assert len(czar_numbers) == 3 and best.number not in (czar_numbers[0], czar_numbers[-1])
+    params, source = compare.best_czar_params(path)
+    assert params == {"alpha": best.params["czar.alpha"], "epsilon": 0.5}
+    assert params["alpha"] in (0.1, 0.9)
+    assert source == f"study tiny_study, trial {best.number}"
+    # the --study route of compare adds it as the last model, labelled with its source
+    cfg = load_config(_config(tmp_path, panel_csv))
+    specs = compare._specs(cfg, ["builtin"], str(path))
+    assert specs[-1] == ("study", "czar", params,
+                         f"CZAR(alpha={params['alpha']:.3g}, epsilon=0.5, tau=0.05), tuned ({source})")
+    # a study with no completed CZAR trial is refused
+    other = tmp_path / "other.toml"
+    other.write_text(STUDY.format(runs=tmp_path / "runs", data=panel_csv).replace('"tiny_study"', '"mse_only"'))
+    mse_study = tuning.open_study(load_config(other))
+    mse_study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 5, "loss.name": "mse"}, value=0.1,
+                                                  distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")}))
+    with pytest.raises(ConfigError, match="study 'mse_only' has no completed CZAR trial"):
+        compare.best_czar_params(other)
+
+
 def test_cli_compare_on_a_user_panel_with_a_tuned_study(tmp_path, panel_csv, capsys):
     config = _config(tmp_path, "ff49", **{'["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking"]':
                                           '["builtin", "czar"]'})
@@ -361,6 +449,7 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("CZAR_NOTEBOOK_CONFIG", str(ROOT / "configs" / "compare_ff49.toml"))
     monkeypatch.setenv("CZAR_NOTEBOOK_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    committed = source.read_bytes()
     start = time.perf_counter()
     client = nbclient.NotebookClient(nb, timeout=170, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
@@ -373,4 +462,35 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
     assert (tmp_path / "runs").is_dir() and list((tmp_path / "runs").rglob("compare.csv"))
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    assert os.environ.get("CZAR_NOTEBOOK_MODE") == "quick"
+    # the quick slice, not the full config, was compared: 2 half-year folds of 120 dates, every model
+    table = pd.read_csv(tmp_path / "runs" / "compare_ff49_quick" / "compare.csv")
+    assert len(table) == 6 and (table["n_folds"] == 2).all() and (table["n_dates"] == 240).all()
+    assert source.read_bytes() == committed  # the test does not touch the committed (full-run) notebook
+
+
+def test_committed_notebook_has_full_run_outputs():
+    """Committed with the outputs of one top-to-bottom run in full mode, figures included."""
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(ROOT / "notebooks" / "zptae_vs_czar.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    # every code cell ran, in order, in one kernel session
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    # the parameter cell defaults to full mode and its output says the run was full
+    params = code[0]
+    assert 'os.environ.get("CZAR_NOTEBOOK_MODE", "full")' in params.source
+    assert "MODE = full" in "".join(o.get("text", "") for o in params.outputs)
+    # the figures render on a repository browser: PNGs of the loss curves, the floor, the folds
+    figure_cells = [c for c in code if "plt.subplots" in c.source]
+    assert len(figure_cells) >= 3
+    for c in figure_cells:
+        pngs = [o for o in c.outputs if o.output_type == "display_data" and "image/png" in o.get("data", {})]
+        assert pngs, c.source[:80]
+        assert all(len(o["data"]["image/png"]) > 10_000 for o in pngs)
+    # the comparison ran on the full config (10 yearly folds) and printed its verdicts
+    text = "".join(o.get("text", "") for c in code for o in c.outputs)
+    assert "2500 test dates in 10 folds" in text and "vs lightgbm lambdarank" in text
+    # no placeholder left in the prose
+    prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "PLACEHOLDER" not in prose
