@@ -52,10 +52,6 @@ __all__ = [
     "top_k_long_short",
 ]
 
-# below this many valid rows the two key sorts run on the calling thread
-_THREADED_SORT_MIN = 200_000
-# keys are sorted in date-aligned chunks of about this many rows
-_SORT_CHUNK = 1 << 14
 # fewer value bits than this in a packed key: use the per-date argsort kernel
 _MIN_VALUE_BITS = 20
 # scratch vectors up to this many rows are kept per thread and reused (see _scratch)
@@ -315,34 +311,6 @@ def _summarise(corr: np.ndarray, groups: DateGroups, method: str, name: str) -> 
     )
 
 
-def _sort_keys(key_x: np.ndarray, key_y: np.ndarray, off_c: np.ndarray) -> None:
-    """Sort both key vectors in place, in date-aligned chunks, the two sides on two threads.
-
-    The keys are already grouped by date (their leading bits), so sorting
-    chunks of whole dates gives the same result as one sort, with fewer
-    partition levels and cache-sized pieces. ``np.sort`` releases the GIL.
-    """
-    total = key_x.shape[0]
-    if total > _SORT_CHUNK:
-        cuts = off_c[np.searchsorted(off_c, np.arange(_SORT_CHUNK, total, _SORT_CHUNK))]
-        bounds = np.unique(np.concatenate(([0], cuts, [total]))).tolist()
-    else:
-        bounds = [0, total]
-
-    def run(a: np.ndarray) -> None:
-        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
-            a[s:e].sort()
-
-    if total < _THREADED_SORT_MIN:
-        run(key_x)
-        run(key_y)
-        return
-    t = threading.Thread(target=run, args=(key_x,))
-    t.start()
-    run(key_y)
-    t.join()
-
-
 def _scratch(n_keys: int, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Key and rank scratch vectors (two uint64 of ``n_keys``, two float64 of ``n_rows``).
 
@@ -386,7 +354,7 @@ def _grouped_spearman(yt: np.ndarray, yp: np.ndarray, groups: DateGroups) -> np.
     date_shift = val_bits + pos_bits if date_bits > 0 else 64
     key_x, key_y, rank_x, rank_y = _scratch(int(off_c[-1]), yt.shape[0])
     _k.pack_rank_keys(yt, yp, order, offsets, off_c, date_shift, 64 - val_bits, pos_bits, key_x, key_y)
-    _sort_keys(key_x, key_y, off_c)
+    _k.sort_group_keys(key_x, key_y, off_c)
     return _k.spearman_from_keys(yt, yp, order, offsets, off_c, key_x, key_y, pos_bits, rank_x, rank_y)
 
 
@@ -418,9 +386,9 @@ def rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
     Notes
     -----
     Infinite values are treated like NaN (dropped), where pandas would rank
-    them. The work runs in numba over all dates at once: one vectorised sort
-    of packed (date, value) keys per side, then ranks and correlations per
-    date; there is no Python loop per date.
+    them. The work runs in numba over all dates at once: packed (date, value,
+    position) keys per side, sorted date by date in parallel, then ranks and
+    correlations per date; there is no Python loop per date.
 
     Examples
     --------

@@ -430,16 +430,8 @@ def test_registry():
 
 
 # --------------------------------------------------------------------------
-# large-input code paths (chunked, threaded key sorts)
+# large-input code paths (packed keys sorted per date)
 # --------------------------------------------------------------------------
-
-
-def test_chunked_sort_small_chunks(monkeypatch):
-    dates, y, p = random_panel(8)
-    ref = metrics.rank_ic(y, p, dates=dates).per_date
-    monkeypatch.setattr(metrics, "_SORT_CHUNK", 16)
-    monkeypatch.setattr(metrics, "_THREADED_SORT_MIN", 0)
-    np.testing.assert_array_equal(metrics.rank_ic(y, p, dates=dates).per_date.to_numpy(), ref.to_numpy())
 
 
 def test_large_panel_fast_path_equals_direct_kernel():
@@ -448,7 +440,6 @@ def test_large_panel_fast_path_equals_direct_kernel():
     sizes = rng.integers(50, 300, size=n_dates)
     codes = np.repeat(np.arange(n_dates), sizes)
     n = codes.size
-    assert n > metrics._THREADED_SORT_MIN and n > 10 * metrics._SORT_CHUNK
     y = rng.normal(size=n)
     p = np.round(rng.normal(size=n), 2)
     y[rng.random(n) < 0.02] = np.nan
