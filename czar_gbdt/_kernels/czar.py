@@ -137,14 +137,14 @@ def _grad_hess1(zt, zp, delta, D, h1, exact):
 
 
 @scalar
-def _grad_hess_row(yt, yp, sd, mu, delta, D, h1, min_hessian, exact):
-    """One row's chain-ruled, floored derivatives and its bad-input flag (0 or 1)."""
+def _grad_hess_row(yt, yp, sd, mu, w, delta, D, h1, min_hessian, exact):
+    """One row's chain-ruled, floored, weighted derivatives and its bad-input flag (0 or 1)."""
     zt = (yt - mu) / sd
     zp = (yp - mu) / sd
     # branch-free checks and body keep the loop vectorised
-    bad = 1 - (np.isfinite(zt) & np.isfinite(zp) & (0.0 < sd) & (sd < np.inf))
+    bad = 1 - (np.isfinite(zt) & np.isfinite(zp) & (0.0 < sd) & (sd < np.inf) & np.isfinite(w) & (w >= 0.0))
     g, h = _grad_hess1(zt, zp, delta, D, h1, exact)
-    return g / sd, max(h / sd**2, min_hessian), bad
+    return w * (g / sd), w * max(h / sd**2, min_hessian), bad
 
 
 @scalar
@@ -194,8 +194,9 @@ def grad_hess(y_true, y_pred, std, mean, weight, exact, delta, D, h1,
     """Gradient and hessian w.r.t. the raw prediction; returns the bad-row count.
 
     Chain rule ``grad = G/std``, ``hess = H/std**2``, then the floor
-    ``max(hess, min_hessian)`` (pass -inf for none), then the weight. One loop per
-    mode, each with ``exact`` constant (about 15% faster than a flag tested per row).
+    ``max(hess, min_hessian)`` (pass -inf for none), then the weight (1 when ``weight``
+    is empty: an exact no-op). One loop per mode, each with ``exact`` constant (about
+    5% faster than a flag tested per row).
     """
     n = y_true.shape[0]
     ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
@@ -203,24 +204,16 @@ def grad_hess(y_true, y_pred, std, mean, weight, exact, delta, D, h1,
     if exact:
         for i in prange(n):
             g, h, b = _grad_hess_row(y_true[i], y_pred[i], std[i] if ns != 1 else std[0],
-                                     mean[i] if nm != 1 else mean[0], delta, D, h1, min_hessian, True)
-            if nw != 0:
-                w = weight[i]
-                b += 1 - (np.isfinite(w) & (w >= 0.0))
-                g *= w
-                h *= w
+                                     mean[i] if nm != 1 else mean[0], weight[i] if nw != 0 else 1.0,
+                                     delta, D, h1, min_hessian, True)
             bad += b
             grad_out[i] = g
             hess_out[i] = h
     else:
         for i in prange(n):
             g, h, b = _grad_hess_row(y_true[i], y_pred[i], std[i] if ns != 1 else std[0],
-                                     mean[i] if nm != 1 else mean[0], delta, D, h1, min_hessian, False)
-            if nw != 0:
-                w = weight[i]
-                b += 1 - (np.isfinite(w) & (w >= 0.0))
-                g *= w
-                h *= w
+                                     mean[i] if nm != 1 else mean[0], weight[i] if nw != 0 else 1.0,
+                                     delta, D, h1, min_hessian, False)
             bad += b
             grad_out[i] = g
             hess_out[i] = h
