@@ -1,11 +1,14 @@
 """czar-gbdt: gradient-boosted trees trained on the losses return forecasters care about.
 
-Layers (imports flow one way): ``_kernels`` (numba) <- ``losses`` <- ``classification``, ``metrics``,
-backend adapters (``czar_gbdt.xgboost``, ``czar_gbdt.lightgbm``, ``czar_gbdt.catboost``,
-imported on demand) <- ``tuning`` <- ``cli``.
+Public names of the loss layer (:mod:`czar_gbdt.losses`) and the decision helpers of
+:mod:`czar_gbdt.classification`. The backend adapters (``czar_gbdt.xgboost``,
+``czar_gbdt.lightgbm``, ``czar_gbdt.catboost``), :mod:`czar_gbdt.metrics` and the
+tuner are imported on demand. The layers and the contract that enforces them are
+described in ``docs/architecture.md``.
 """
 
 from ._version import __version__
+from .classification import balanced_pos_weight, pnl_weights, select_threshold
 from .losses import (
     CZAR,
     LOSSES,
@@ -14,17 +17,13 @@ from .losses import (
     BaseLoss,
     FocalLoss,
     HalfSquaredError,
-    get_loss,
-)
-from .classification import (  # registers "logistic" and "soft_f1" in LOSSES
     LogisticLoss,
     MixedLoss,
     ScheduledLoss,
     SoftF1Composite,
-    balanced_pos_weight,
+    get_loss,
     linear_warmup,
     piecewise_linear,
-    pnl_weights,
     steps,
 )
 
@@ -37,16 +36,18 @@ __all__ = [
     "HalfSquaredError",
     "FocalLoss",
     "AsymmetricLoss",
-    "LOSSES",
-    "get_loss",
-    # classification (seeds 000 and 001)
     "LogisticLoss",
     "SoftF1Composite",
+    "LOSSES",
+    "get_loss",
+    # schedules
     "ScheduledLoss",
     "MixedLoss",
-    "pnl_weights",
-    "balanced_pos_weight",
     "linear_warmup",
     "piecewise_linear",
     "steps",
+    # decision helpers
+    "pnl_weights",
+    "balanced_pos_weight",
+    "select_threshold",
 ]

@@ -21,14 +21,14 @@ which case its length must match the rows it is used with. Giving both is an err
 
 from __future__ import annotations
 
-import contextlib
 import math
 import weakref
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import numba
 import numpy as np
 
+from ._jit import numba_threads
+from ._validation import check_threads, first_bad
 from .losses import LOSSES, BaseLoss, get_loss
 
 __all__ = [
@@ -37,12 +37,9 @@ __all__ = [
     "attach",
     "side_of",
     "as_loss",
-    "requires_std",
     "constant_minimiser",
-    "numba_threads",
     "ObjectiveCore",
     "MetricCore",
-    "is_scheduled",
 ]
 
 _AUTO = "auto"
@@ -56,25 +53,6 @@ def as_loss(loss: Any) -> BaseLoss:
     if isinstance(loss, str):
         return get_loss(loss)
     raise ValueError(f"loss must be a czar_gbdt loss or one of {sorted(LOSSES)}; got {loss!r}.")
-
-
-def is_scheduled(loss: Any) -> bool:
-    """Whether ``loss`` changes with the boosting round (a :class:`czar_gbdt.ScheduledLoss`)."""
-    from .classification import ScheduledLoss
-
-    return isinstance(loss, ScheduledLoss)
-
-
-def requires_std(loss: BaseLoss) -> bool:
-    """Whether ``loss`` is meaningless without a per-row ``std`` (the z-space losses).
-
-    Half squared error is exact without one (it is then the backends' own squared
-    error) and binary losses ignore it.
-    """
-    flag = getattr(loss, "requires_std", None)
-    if flag is not None:
-        return bool(flag)
-    return loss.kind == "regression" and loss.name != "mse"
 
 
 # --------------------------------------------------------------------------- side data
@@ -128,14 +106,6 @@ def _float_rows(name: str, values: Any, n: int | None, where: str) -> np.ndarray
     return np.ascontiguousarray(arr)
 
 
-def _first_bad(name: str, arr: np.ndarray, ok: np.ndarray, rule: str) -> None:
-    if not ok.all():
-        arr, ok = arr.reshape(-1), ok.reshape(-1)
-        i = int(np.flatnonzero(~ok)[0])
-        where = f" at row {i}" if arr.shape[0] > 1 else ""
-        raise ValueError(f"{name} must be {rule}; got {arr[i].item()!r}{where} ({int((~ok).sum())} bad values).")
-
-
 def make_side(n: int | None, *, std: Any = None, mean: Any = None, dates: Any = None,
               where: str = "the training labels have", prefix: str = "") -> SideData | None:
     """Validate side data for ``n`` rows (``n=None``: lengths checked later).
@@ -150,10 +120,10 @@ def make_side(n: int | None, *, std: Any = None, mean: Any = None, dates: Any = 
     std_a = mean_a = dates_a = None
     if std is not None:
         std_a = _float_rows(prefix + "std", std, n, where)
-        _first_bad(prefix + "std", std_a, np.isfinite(std_a) & (std_a > 0), "finite and > 0")
+        first_bad(prefix + "std", std_a, np.isfinite(std_a) & (std_a > 0), "finite and > 0")
     if mean is not None:
         mean_a = _float_rows(prefix + "mean", mean, n, where)
-        _first_bad(prefix + "mean", mean_a, np.isfinite(mean_a), "finite")
+        first_bad(prefix + "mean", mean_a, np.isfinite(mean_a), "finite")
     if dates is not None:
         if hasattr(dates, "offsets") and hasattr(dates, "n_samples"):  # a metrics.DateGroups
             m = dates.n_samples
@@ -312,36 +282,6 @@ def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: 
     return c if mean_loss(c) <= mean_loss(c0) else c0
 
 
-# --------------------------------------------------------------------------- threads
-@contextlib.contextmanager
-def numba_threads(n: int | None) -> Iterator[None]:
-    """Run the loss kernels on ``n`` numba threads (None: numba's default) inside the block.
-
-    Objectives and metrics run between the backend's own OpenMP parallel regions, whose
-    threads keep spinning for a while: on a machine with few cores numba's thread team
-    competes with them, which costs more than the kernel itself (measured: 25% of an
-    XGBoost round on 300k rows with 2 cores). One thread avoids that. The setting is
-    thread-local in numba, so this is safe under concurrent use.
-    """
-    if n is None:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
-def _check_threads(n_threads: Any) -> int | None:
-    if n_threads is None:
-        return None
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
-        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
-    return int(n_threads)
-
-
 # --------------------------------------------------------------------------- objectives
 class _TrainState:
     """What an objective caches about its training set across boosting rounds."""
@@ -400,7 +340,7 @@ class ObjectiveCore:
     def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = _AUTO,
                  check_start: bool = True, n_threads: int | None = 1):
         self.loss = as_loss(loss)
-        self.n_threads = _check_threads(n_threads)
+        self.n_threads = check_threads(n_threads)
         if not (hessian_scale is None or hessian_scale == _AUTO):
             if isinstance(hessian_scale, bool) or not isinstance(hessian_scale, (int, float, np.floating)) \
                     or not (math.isfinite(hessian_scale) and hessian_scale > 0):
@@ -410,7 +350,7 @@ class ObjectiveCore:
         self.check_start = bool(check_start)
         self.bound = make_side(None, std=std, mean=mean)
         self._state = _TrainState()
-        self.scheduled = is_scheduled(self.loss)
+        self.scheduled = self.loss.scheduled
         self._round: tuple | None = None  # (weak ref to the model, its size then, size getter, round)
 
     # -- pickling: caches hold weak references
@@ -454,7 +394,7 @@ class ObjectiveCore:
         side = _merge(attached, self.bound, "the objective", "the training data")
         if side is not None:
             _check_side_rows(side, n, "the training labels have")
-        if requires_std(self.loss) and (side is None or side.std is None):
+        if self.loss.requires_std and (side is None or side.std is None):
             raise _need(repr(self.loss), "std", f"the training set has none: {hint}")
         return side if side is not None else SideData(n, None, None, None)
 
@@ -486,7 +426,7 @@ class ObjectiveCore:
         if weight is not None:
             if weight.shape[0] != n:
                 raise ValueError(f"sample_weight has {weight.shape[0]} values but the training labels have {n} rows.")
-            _first_bad("sample_weight", weight, np.isfinite(weight) & (weight >= 0), "finite and >= 0")
+            first_bad("sample_weight", weight, np.isfinite(weight) & (weight >= 0), "finite and >= 0")
         fp = _fingerprint(y, weight) if data is None else None
         if data is None and st.ref is None and st.fingerprint == fp and st.n == n:
             st.y, st.weight = y, weight  # same training set (sklearn API): refresh the arrays only
@@ -590,11 +530,11 @@ class MetricCore:
 
     def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
                  name: str | None = None, n_threads: int | None = 1):
-        self.n_threads = _check_threads(n_threads)
+        self.n_threads = check_threads(n_threads)
         self.loss: BaseLoss | None = None
         self.func = None
         self.needs_dates = False
-        if is_scheduled(what):
+        if getattr(what, "scheduled", False):
             raise ValueError(f"{what!r} changes with the boosting round and cannot be a metric: watch one of "
                              "its parts (loss.first, loss.second) or another metric.")
         if isinstance(what, BaseLoss) or (isinstance(what, str) and what in LOSSES):
@@ -617,7 +557,7 @@ class MetricCore:
     @property
     def needs_std(self) -> bool:
         """Whether the metric cannot be computed without a per-row ``std``."""
-        return self.loss is not None and requires_std(self.loss)
+        return self.loss is not None and self.loss.requires_std
 
     def side_for(self, n: int, data: Any = None, *, where: str, hint: str) -> SideData:
         """Side data of an eval set of ``n`` rows: attached to ``data`` or bound."""

@@ -164,7 +164,7 @@ def _pool_side(pool: "cb.Pool") -> _ad.SideData:
 
 # --------------------------------------------------------------------------- generated classes
 def _kernel_spec(loss) -> tuple[int, tuple[float, ...], bool, float]:
-    if _ad.is_scheduled(loss):
+    if loss.scheduled:
         raise ValueError(f"{loss!r} changes with the boosting round, but CatBoost passes no round to "
                          "objectives (and calls them on row subsets): schedules work with xgboost and "
                          "lightgbm only.")
@@ -424,7 +424,7 @@ def _check_pool(pool: "cb.Pool", loss, what: str) -> _ad.SideData:
     if loss.kind == "binary" and side.extra.get("standardised"):
         raise ValueError(f"{what} was standardised with std/mean, but {loss!r} takes 0/1 labels: "
                          "build it without std/mean.")
-    if _ad.requires_std(loss) and not side.extra.get("standardised"):
+    if loss.requires_std and not side.extra.get("standardised"):
         raise ValueError(f"std is required by {loss!r} but {what} has none: build it with "
                          "czar_gbdt.catboost.Pool(X, y, std=..., mean=...).")
     return side

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import first_true
+
 __all__ = [
     "Panel",
     "TARGET_TRANSFORMS",
@@ -348,10 +350,6 @@ def _parse_dates(col: pd.Series, name: str, where: str) -> pd.DatetimeIndex:
         ) from None
 
 
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
 def load_panel(
     source: Any,
     *,
@@ -442,12 +440,12 @@ def load_panel(
     nat = np.asarray(dates.isna())
     if nat.any():
         raise ValueError(
-            f"{where}: {int(nat.sum())} missing dates in {date_col!r}; the first at row {_first_bad(nat)}."
+            f"{where}: {int(nat.sum())} missing dates in {date_col!r}; the first at row {first_true(nat)}."
         )
     asset_na = np.asarray(df[asset_col].isna())
     if asset_na.any():
         raise ValueError(
-            f"{where}: {int(asset_na.sum())} missing assets in {asset_col!r}; the first at row {_first_bad(asset_na)}."
+            f"{where}: {int(asset_na.sum())} missing assets in {asset_col!r}; the first at row {first_true(asset_na)}."
         )
 
     if sort:
@@ -458,7 +456,7 @@ def load_panel(
         d = dates.asi8
         down = d[1:] < d[:-1]
         if down.any():
-            i = _first_bad(down) + 1
+            i = first_true(down) + 1
             raise ValueError(
                 f"{where}: dates in {date_col!r} must be sorted ascending; row {i} has {dates[i].date()} after "
                 f"{dates[i - 1].date()} at row {i - 1}. Sort the table by date (or pass sort=True)."
@@ -472,7 +470,7 @@ def load_panel(
         raise ValueError(
             f"{where}: {int(dup.sum())} rows share a (date, asset) pair with another row, e.g. {shown}; "
             "each (date, asset) must appear once. The first duplicated row is row "
-            f"{_first_bad(dup)}."
+            f"{first_true(dup)}."
         )
 
     def numeric(col: str, label: str) -> np.ndarray:
@@ -491,7 +489,7 @@ def load_panel(
     if bad.any():
         raise ValueError(
             f"{where}: target {target_col!r} has {int(bad.sum())} NaN/infinite values, the first at "
-            f"{describe_row(_first_bad(bad))}; drop unlabeled rows (e.g. the last horizon dates) before training."
+            f"{describe_row(first_true(bad))}; drop unlabeled rows (e.g. the last horizon dates) before training."
         )
     extra: dict[str, np.ndarray | None] = {"std": None, "mean": None, "weight": None}
     rules = {
@@ -506,7 +504,7 @@ def load_panel(
         ok_fn, rule = rules[name]
         bad = ~ok_fn(v)
         if bad.any():
-            i = _first_bad(bad)
+            i = first_true(bad)
             raise ValueError(
                 f"{where}: {name} column {col!r} must be {rule}; {int(bad.sum())} rows are not, the first at "
                 f"{describe_row(i)} (value {v[i]})."

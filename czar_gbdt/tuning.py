@@ -39,6 +39,7 @@ from typing import Any, Callable
 import optuna
 from optuna.trial import TrialState
 
+from ._jit import share_threads
 from .config import Choices, ConfigError, Range, check_storage_url, load_config
 
 __all__ = ["tune", "storage_url", "make_storage", "open_study", "load_study", "suggest_params", "count_trials",
@@ -253,9 +254,7 @@ def _worker_main(cfg: dict, url: str, n_trials: int, objective_factory: Callable
     one thread per core oversubscribe the cores, and measured 0.7x the throughput of a
     single worker (bench/tuning.py).
     """
-    import numba
-
-    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, (os.cpu_count() or 1) // n_workers)))
+    share_threads(n_workers)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     objective = (objective_factory or default_objective_factory)(cfg)
     _worker_loop(cfg, url, n_trials, objective, worker)

@@ -12,6 +12,7 @@ import pytest
 
 import czar_gbdt as cg
 from czar_gbdt import _adapters as ad
+from czar_gbdt._jit import numba_threads
 
 LOSS_INSTANCES = [
     cg.CZAR(),
@@ -148,7 +149,7 @@ def test_n_threads_is_validated_and_restored():
     import numba
 
     before = numba.get_num_threads()
-    with ad.numba_threads(1):
+    with numba_threads(1):
         assert numba.get_num_threads() == 1
     assert numba.get_num_threads() == before
     with pytest.raises(ValueError, match="n_threads must be a positive integer or None; got 0"):

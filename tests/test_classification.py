@@ -483,12 +483,12 @@ def test_soft_f1_is_linear_time_without_n_by_n_arrays(monkeypatch):
     * memory: 400k rows take < 64 bytes per row of traced memory (an n x n array: 1.3 TB);
     * time: 16x the rows cost < 64x the time (+ 20 ms), each size timed as the minimum of 7
       interleaved repeats, so that a burst of load hits both sizes. Linear is 16x in principle;
-      measured about 30x here (25k rows stay in cache and run on one thread, see SERIAL_ROWS);
+      measured about 30x here (25k rows stay in cache and run on one thread, see czar_gbdt._jit.SERIAL_ROWS);
       quadratic would be 256x.
     """
     import time
 
-    from czar_gbdt import classification as cl
+    from czar_gbdt._kernels import soft_f1 as kernels
 
     loss = cg.SoftF1Composite()
     rng = np.random.default_rng(0)
@@ -499,13 +499,13 @@ def test_soft_f1_is_linear_time_without_n_by_n_arrays(monkeypatch):
 
     calls = {"soft_counts": [], "soft_f1_grad_hess": []}
     for name in calls:
-        kernel = getattr(cl._sf1, name)
+        kernel = getattr(kernels, name)
 
         def counted(*args, _kernel=kernel, _name=name):
             calls[_name].append(args[0].shape[0])
             return _kernel(*args)
 
-        monkeypatch.setattr(cl._sf1, name, counted)
+        monkeypatch.setattr(kernels, name, counted)
     loss.grad_hess(y[:1000], x[:1000])
     assert calls == {"soft_counts": [1000], "soft_f1_grad_hess": [1000]}
     monkeypatch.undo()

@@ -1,0 +1,129 @@
+"""Input checks shared by every layer: numbers, row arrays, weights, thread counts.
+
+A private module that exists to be shared: the functions here are imported by the
+loss classes, the decision helpers, the backend adapters and the data loaders, so
+that every bad value is reported the same way, naming the argument, the rule and
+the value received (``"alpha must be in [0, 1]; got 1.5."``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
+           "first_bad", "first_true", "out_dtype", "EMPTY"]
+
+#: An empty float64 array: "no weights" for the kernels.
+EMPTY = np.empty(0, dtype=np.float64)
+
+
+def check_number(name: str, value: Any, *, low: float = -math.inf, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a float after checking it is a finite number inside the interval."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number; got {value!r}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        lb = "(" if low_open else "["
+        rb = ")" if high_open else "]"
+        raise ValueError(f"{name} must be in {lb}{low:g}, {high:g}{rb}; got {value!r}.")
+    return value
+
+
+def check_round(name: str, value: Any) -> int:
+    """Return ``value`` as an int after checking it is an integer >= 0 (a boosting round)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {value!r}.")
+    return int(value)
+
+
+def check_threads(n_threads: Any) -> int | None:
+    """``None`` (numba's own setting) or a positive int."""
+    if n_threads is None:
+        return None
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}.")
+    return int(n_threads)
+
+
+def as_rows(name: str, values: Any) -> np.ndarray:
+    """A 1-d float32/float64 contiguous view of ``values`` (copies only when it must)."""
+    arr = np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional; got shape {arr.shape}.")
+    if arr.dtype not in (np.float32, np.float64):
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.")
+        arr = arr.astype(np.float64)
+    return np.ascontiguousarray(arr)
+
+
+def as_aligned(name: str, values: Any, n: int, default: float | None) -> np.ndarray:
+    """``values`` as a float64 array of length ``n``, or of length 1 for a scalar.
+
+    ``None`` gives ``default`` (or an empty array when ``default`` is None: no weights).
+    """
+    if values is None:
+        return EMPTY if default is None else np.array([default], dtype=np.float64)
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 0:
+        return arr.reshape(1)
+    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(
+            f"{name} must be a scalar or have one value per row ({n} rows); got shape {np.shape(values)}."
+        )
+    return np.ascontiguousarray(arr)
+
+
+def finite_rows(name: str, values: Any) -> np.ndarray:
+    """A 1-d float64 copy of numeric (or bool) ``values``, every value finite."""
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        arr = arr.astype(np.float64)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional; got shape {arr.shape}.")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float64)
+    first_bad(name, arr, np.isfinite(arr), "finite")
+    return arr
+
+
+def first_true(mask: np.ndarray) -> int:
+    """Position of the first True of a boolean array that has one."""
+    return int(np.flatnonzero(mask)[0])
+
+
+def first_bad(name: str, arr: np.ndarray, ok: np.ndarray, rule: str) -> None:
+    """Raise naming ``name``, the first value where ``ok`` is False, its row and the count.
+
+    ``"std must be > 0; got -1.0 at row 7 (3 bad values)."``; the row is left out for a
+    single value.
+    """
+    ok = np.asarray(ok)
+    if ok.size and not ok.all():
+        arr, ok = np.asarray(arr).reshape(-1), ok.reshape(-1)
+        i = first_true(~ok)
+        where = f" at row {i}" if arr.shape[0] > 1 else ""
+        raise ValueError(f"{name} must be {rule}; got {arr[i].item()!r}{where} ({int((~ok).sum())} bad values).")
+
+
+def out_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` checked to be float32 or float64."""
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be np.float32 or np.float64; got {dt}.")
+    return dt

@@ -1,0 +1,35 @@
+"""Loss classes: one class per loss, described once, and the registry of their names.
+
+* :mod:`.base`: :class:`BaseLoss` (the method family every loss shares) and :class:`BinaryLoss`.
+* :mod:`.regression`: :class:`CZAR`, :class:`ZPTAE`, :class:`HalfSquaredError` (z-space).
+* :mod:`.binary`: :class:`FocalLoss`, :class:`AsymmetricLoss`, :class:`LogisticLoss` (logit).
+* :mod:`.composite`: :class:`SoftF1Composite` (whole-dataset soft counts).
+* :mod:`.schedules`: :class:`MixedLoss`, :class:`ScheduledLoss` and the schedules of the round.
+* :mod:`.registry`: :data:`LOSSES` and :func:`get_loss`.
+"""
+
+from .base import BaseLoss, BinaryLoss
+from .binary import AsymmetricLoss, FocalLoss, LogisticLoss
+from .composite import SoftF1Composite
+from .registry import LOSSES, get_loss
+from .regression import CZAR, ZPTAE, HalfSquaredError
+from .schedules import MixedLoss, ScheduledLoss, linear_warmup, piecewise_linear, steps
+
+__all__ = [
+    "BaseLoss",
+    "BinaryLoss",
+    "CZAR",
+    "ZPTAE",
+    "HalfSquaredError",
+    "FocalLoss",
+    "AsymmetricLoss",
+    "LogisticLoss",
+    "SoftF1Composite",
+    "MixedLoss",
+    "ScheduledLoss",
+    "linear_warmup",
+    "piecewise_linear",
+    "steps",
+    "LOSSES",
+    "get_loss",
+]

@@ -1,0 +1,168 @@
+"""Binary losses on the logit: focal, asymmetric and the class-weighted logistic loss."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._kernels import binary as _binary
+from .._kernels import soft_f1 as _sf1
+from .._validation import as_aligned, as_rows, check_number, first_bad
+from .base import BinaryLoss
+
+__all__ = ["FocalLoss", "AsymmetricLoss", "LogisticLoss"]
+
+
+class FocalLoss(BinaryLoss):
+    """Binary focal loss on the logit (Lin et al. 2017).
+
+    Domain: y_true in {0, 1}; y_pred (logit) real.
+    Link: logit, ``p = sigmoid(y_pred)``.
+
+    ::
+
+        p_t = p if y == 1 else 1 - p;   alpha_t = alpha if y == 1 else 1 - alpha
+        L = -alpha_t * (1 - p_t)**gamma * log(p_t)
+
+    With ``gamma = 0, alpha = 0.5`` it is half the logistic loss.
+
+    Parameters
+    ----------
+    gamma : float >= 0, default 2
+        Focusing parameter.
+    alpha : float in [0, 1], default 0.25
+        Weight of the positive class.
+    derivatives : {"reference", "exact"}, default "reference"
+        Both give the exact gradient. ``"exact"`` gives the exact hessian, negative for
+        ``gamma > 0`` on badly classified rows; ``"reference"`` the surrogate
+        ``alpha_t (1-p_t)**gamma * p (1-p)`` (the logistic hessian times the focal
+        weight held fixed), positive and equal to the exact one at ``gamma = 0``.
+    min_hessian : float or None, default 1e-16
+        Floor on the hessian (xgboost's floor for its built-in logistic hessian).
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He, Dollar (2017), "Focal Loss for Dense Object Detection".
+    """
+
+    name = "focal"
+    param_defaults = {"gamma": 2.0, "alpha": 0.25}
+
+    def __init__(self, gamma: float = 2.0, alpha: float = 0.25, *, derivatives: str = "reference",
+                 min_hessian: float | None = None):
+        super().__init__(derivatives=derivatives, min_hessian=min_hessian)
+        self.gamma = check_number("gamma", gamma, low=0.0)
+        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
+
+    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
+        return _binary.focal_loss(y_true, y_pred, weight, self.alpha, self.gamma, out)
+
+    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
+        return _binary.focal_grad_hess(y_true, y_pred, weight, self.alpha, self.gamma, exact, floor,
+                                       grad, hess)
+
+
+class AsymmetricLoss(BinaryLoss):
+    """Binary asymmetric loss on the logit (Ridnik et al. 2021).
+
+    Domain: y_true in {0, 1}; y_pred (logit) real.
+    Link: logit, ``p = sigmoid(y_pred)``.
+
+    ::
+
+        p_m = max(p - clip, 0)
+        L = -y * (1 - p)**gamma_pos * log(p) - (1 - y) * p_m**gamma_neg * log(1 - p_m)
+
+    Parameters
+    ----------
+    gamma_pos : float >= 0, default 0
+    gamma_neg : float >= 0, default 4
+    clip : float in [0, 1), default 0
+        Probability margin for negatives (the paper uses 0.05; the seed notes 0).
+    derivatives : {"reference", "exact"}, default "reference"
+        Exact gradient in both; ``"reference"`` uses the surrogate hessian
+        ``w * p (1-p)`` with the modulating factor ``w`` (``(1-p)**gamma_pos`` or
+        ``p_m**gamma_neg``) held fixed.
+    min_hessian : float or None, default 1e-16
+
+    References
+    ----------
+    Ridnik et al. (2021), "Asymmetric Loss For Multi-Label Classification".
+    """
+
+    name = "asymmetric"
+    param_defaults = {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.0}
+
+    def __init__(self, gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.0, *,
+                 derivatives: str = "reference", min_hessian: float | None = None):
+        super().__init__(derivatives=derivatives, min_hessian=min_hessian)
+        self.gamma_pos = check_number("gamma_pos", gamma_pos, low=0.0)
+        self.gamma_neg = check_number("gamma_neg", gamma_neg, low=0.0)
+        self.clip = check_number("clip", clip, low=0.0, high=1.0, high_open=True)
+
+    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
+        return _binary.asymmetric_loss(y_true, y_pred, weight, self.gamma_pos, self.gamma_neg,
+                                       self.clip, out)
+
+    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
+        return _binary.asymmetric_grad_hess(y_true, y_pred, weight, self.gamma_pos, self.gamma_neg,
+                                            self.clip, exact, floor, grad, hess)
+
+
+class LogisticLoss(BinaryLoss):
+    """Binary cross-entropy on the logit, with a weight for the positive class.
+
+    Domain: y_true in {0, 1}; y_pred (logit) real.
+    Link: logit, ``p = sigmoid(y_pred)``.
+
+    ::
+
+        L = -c_y * (y * log(p) + (1 - y) * log(1 - p)),   c_1 = pos_weight, c_0 = 1
+
+    The same function as xgboost's ``binary:logistic`` with ``scale_pos_weight`` and
+    lightgbm's ``binary`` with ``scale_pos_weight``; derivatives are exact in both
+    modes (``grad = c (p - y)``, ``hess = c p (1 - p)``).
+
+    Parameters
+    ----------
+    pos_weight : float > 0, default 1
+        Weight of the positive rows relative to the negative ones (see
+        :func:`balanced_pos_weight`).
+    derivatives : {"reference", "exact"}, default "reference"
+        The same here.
+    min_hessian : float or None, default 1e-16
+    """
+
+    name = "logistic"
+    param_defaults = {"pos_weight": 1.0}
+
+    def __init__(self, pos_weight: float = 1.0, *, derivatives: str = "reference",
+                 min_hessian: float | None = None):
+        super().__init__(derivatives=derivatives, min_hessian=min_hessian)
+        self.pos_weight = check_number("pos_weight", pos_weight, low=0.0, low_open=True)
+
+    def init_score(self, y_true, *, std=None, mean=None, weight=None) -> float:
+        """``logit(sum(w c y) / sum(w c))``, clipped to [-30, 30] (closed form)."""
+        y = as_rows("y_true", y_true).astype(np.float64, copy=False)
+        if y.shape[0] == 0:
+            raise ValueError("y_true is empty: there is no constant to fit.")
+        first_bad("y_true", y, (y == 0) | (y == 1), "0 or 1 (binary labels)")
+        w = np.ones_like(y) if weight is None else np.broadcast_to(
+            as_aligned("weight", weight, y.shape[0], None), y.shape)
+        first_bad("weight", np.asarray(w), np.isfinite(w) & (w >= 0), "finite and >= 0")
+        pos = self.pos_weight * float(np.dot(w, y))
+        neg = float(np.dot(w, 1.0 - y))
+        if pos + neg == 0:
+            raise ValueError("weight is 0 on every row: there is no constant to fit.")
+        if pos == 0:
+            return -30.0
+        if neg == 0:
+            return 30.0
+        return float(min(max(math.log(pos) - math.log(neg), -30.0), 30.0))
+
+    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
+        return _sf1.logistic_loss(y_true, y_pred, weight, self.pos_weight, out)
+
+    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
+        return _sf1.logistic_grad_hess(y_true, y_pred, weight, self.pos_weight, floor, grad, hess)
