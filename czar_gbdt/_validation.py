@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
-           "first_bad", "first_true", "out_dtype", "EMPTY"]
+           "first_bad", "first_true", "out_dtype", "output_pair", "EMPTY"]
 
 #: An empty float64 array: "no weights" for the kernels.
 EMPTY = np.empty(0, dtype=np.float64)
@@ -119,6 +119,18 @@ def first_bad(name: str, arr: np.ndarray, ok: np.ndarray, rule: str) -> None:
         i = first_true(~ok)
         where = f" at row {i}" if arr.shape[0] > 1 else ""
         raise ValueError(f"{name} must be {rule}; got {arr[i].item()!r}{where} ({int((~ok).sum())} bad values).")
+
+
+def output_pair(n: int, dtype: Any, out: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient and hessian arrays to write: ``out`` checked to have shape ``(n,)``, or new
+    arrays of ``dtype``."""
+    if out is None:
+        dt = out_dtype(dtype)
+        return np.empty(n, dtype=dt), np.empty(n, dtype=dt)
+    grad, hess = out
+    if grad.shape != (n,) or hess.shape != (n,):
+        raise ValueError(f"out arrays must have shape ({n},); got {grad.shape} and {hess.shape}.")
+    return grad, hess
 
 
 def out_dtype(dtype: Any) -> np.dtype:

@@ -32,8 +32,9 @@ the ``std`` the loss needs.
 :func:`train` does the same from a parameter dict.
 
 The objective and metric classes are generated per loss parameter set with method
-bodies that never use ``self``: CatBoost compiles them with numba itself (the
-compiled kernels are in ``czar_gbdt._kernels.catboost_jit``). Objectives with
+bodies that never use ``self``: CatBoost compiles them with numba itself (they call
+the loss's CatBoost kernels, generated from its row functions by
+``czar_gbdt._kernels.loops``). Objectives with
 cross-row coupling cannot be expressed (CatBoost evaluates row subsets) and are
 refused; per-date metrics (``"rank_ic"``) are bound to one eval pool and verified
 against its labels, and run in Python (CatBoost calls them once per dataset).
@@ -74,9 +75,6 @@ __all__ = [
     "CatBoostMetric",
 ]
 
-_CODES = {"czar": _cbk.CZAR, "zptae": _cbk.ZPTAE, "mse": _cbk.MSE, "focal": _cbk.FOCAL,
-          "asymmetric": _cbk.ASYMMETRIC}
-_ZPTAE_MODES = {"irls": 0.0, "constant": 1.0}
 
 
 # --------------------------------------------------------------------------- data
@@ -163,7 +161,8 @@ def _pool_side(pool: "cb.Pool") -> _ad.SideData:
 
 
 # --------------------------------------------------------------------------- generated classes
-def _kernel_spec(loss) -> tuple[int, tuple[float, ...], bool, float]:
+def _kernel_spec(loss) -> tuple[str, tuple[float, ...], float]:
+    """``(derivative mode, kernel arguments, hessian floor)`` of an element-wise loss."""
     if loss.scheduled:
         raise ValueError(f"{loss!r} changes with the boosting round, but CatBoost passes no round to "
                          "objectives (and calls them on row subsets): schedules work with xgboost and "
@@ -171,24 +170,9 @@ def _kernel_spec(loss) -> tuple[int, tuple[float, ...], bool, float]:
     if not loss.elementwise:
         raise ValueError(f"{loss!r} couples rows; CatBoost evaluates objectives on row subsets and "
                          "cannot train it.")
-    try:
-        code = _CODES[loss.name]
-    except KeyError:
-        raise ValueError(f"{loss!r} has no CatBoost kernel; known: {sorted(_CODES)}.") from None
-    if code == _cbk.CZAR:
-        p = (loss._delta, loss._D, loss._h1, loss._soft0, loss._denom, loss._tau_eff, loss._softplus_one)
-    elif code == _cbk.ZPTAE:
-        mode = 2.0 if loss.derivatives == "exact" else _ZPTAE_MODES[loss.hessian]
-        p = (loss.alpha, loss.beta, loss.gamma, loss.penalty_norm, mode, loss.eta)
-    elif code == _cbk.FOCAL:
-        p = (loss.alpha, loss.gamma)
-    elif code == _cbk.ASYMMETRIC:
-        p = (loss.gamma_pos, loss.gamma_neg, loss.clip)
-    else:
-        p = ()
-    params = tuple(float(v) for v in p) + (0.0,) * (8 - len(p))
+    args = tuple(float(v) for v in loss.kernel_args())
     floor = -math.inf if loss.min_hessian is None else float(loss.min_hessian)
-    return code, params, loss.derivatives == "exact", floor
+    return loss.derivative_mode, args, floor
 
 
 class CatBoostObjective:
@@ -234,26 +218,26 @@ def _rebuild_metric(loss: Any, name: str | None) -> "CatBoostMetric":
     return metric(loss, name=name)
 
 
-def _objective_class(code: int, params: tuple, exact: bool, floor: float) -> type:
+def _objective_class(loss: Any, mode: str, args: tuple, floor: float) -> type:
     # The method below is compiled by CatBoost with numba.njit: its body may only use
-    # the closure constants and module-level kernels, never the instance. The starting
-    # score is read at call time from ``cell`` (its address is the constant).
-    ders = _cbk.ders
+    # the closure constants and the loss's generated kernels, never the instance. The
+    # starting score is read at call time from ``cell`` (its address is the constant).
+    ders = loss.loops.catboost_ders[mode]
     read_cell = _cbk.read_cell
     cell = np.zeros(1)
     address = cell.ctypes.data
 
     class _Objective(CatBoostObjective):
         def calc_ders_range(self, approxes, targets, weights):
-            return ders(approxes, targets, weights, code, params, exact, floor, read_cell(address))
+            return ders(approxes, targets, weights, args, floor, read_cell(address))
 
     _Objective._cell = cell
     _Objective._lock = threading.Lock()
     return _Objective
 
 
-def _metric_class(code: int, params: tuple) -> type:
-    loss_sum = _cbk.loss_sum
+def _metric_class(loss: Any, args: tuple) -> type:
+    loss_sum = loss.loops.catboost_loss_sum
     read_cell = _cbk.read_cell
     cell = np.zeros(1)
     address = cell.ctypes.data
@@ -263,7 +247,7 @@ def _metric_class(code: int, params: tuple) -> type:
             return False
 
         def evaluate(self, approxes, target, weight):
-            return loss_sum(approxes[0], target, weight, code, params, read_cell(address))
+            return loss_sum(approxes[0], target, weight, args, read_cell(address))
 
         def get_final_error(self, error, weight):
             return error / weight if weight != 0.0 else 0.0
@@ -298,9 +282,9 @@ def objective(loss: Any) -> CatBoostObjective:
     _imports.check()
     loss = _ad.as_loss(loss)
     spec = _kernel_spec(loss)
-    key = (type(loss).__name__, spec)
+    key = (type(loss), spec)
     if key not in _OBJECTIVES:
-        cls = _objective_class(*spec)
+        cls = _objective_class(loss, *spec)
         cls.__name__ = cls.__qualname__ = f"{type(loss).__name__}Objective"
         cls.loss = loss
         _OBJECTIVES[key] = cls()
@@ -333,10 +317,10 @@ def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
         if pool is not None:
             raise ValueError("loss metrics need no pool: each dataset carries its own standardised labels.")
         loss = _ad.as_loss(what)
-        code, params, _, _ = _kernel_spec(loss)
-        key = (type(loss).__name__, code, params, name)
+        _, args, _ = _kernel_spec(loss)
+        key = (type(loss), args, name)
         if key not in _METRICS:
-            cls = _metric_class(code, params)
+            cls = _metric_class(loss, args)
             cls.__name__ = cls.__qualname__ = name or loss.name
             cls.loss = loss
             cls._name = name

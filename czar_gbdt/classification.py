@@ -31,12 +31,12 @@ __all__ = ["pnl_weights", "balanced_pos_weight", "select_threshold"]
 
 # --------------------------------------------------------------------------- weights
 def pnl_weights(pnl: Any, gate: Any = None, *, scale: float = 1.0, normalize: bool = True) -> np.ndarray:
-    """Per-row weights of the PnL-weighted cross-entropy (seed 000).
+    """Per-row weights of the PnL-weighted cross-entropy.
 
     ``w = max(scale * pnl, 0) + 1``, divided by its mean over all rows (``normalize``),
     then multiplied by ``gate``. Rows with a larger realised profit weigh more; losing
-    rows keep weight 1 (before normalisation); rows with ``gate = 0`` drop out. As in
-    the seed, the mean is taken before the gate, so the gated weights need not have
+    rows keep weight 1 (before normalisation); rows with ``gate = 0`` drop out. The mean
+    is taken before the gate, so the gated weights need not have
     mean 1.
 
     Training with these as sample weights is training on a dataset in which each row
@@ -97,9 +97,9 @@ def pnl_weights(pnl: Any, gate: Any = None, *, scale: float = 1.0, normalize: bo
 def balanced_pos_weight(y: Any, weight: Any = None) -> float:
     """``sum(w * (1 - y)) / sum(w * y)``: the positive-class weight that balances the classes.
 
-    The ratio of the seed's ``calculate_class_weights`` (``n / (2 * count_c)`` per
-    class). The seed found it "too extreme" and settled on 1.2 to 1.6; it is an upper
-    end for ``pos_weight``, not a recommendation.
+    The ratio of the usual balanced class weights (``n / (2 * count_c)`` per class).
+    It is often too extreme in practice (values of 1.2 to 1.6 work better for 15%
+    positives): an upper end for ``pos_weight``, not a recommendation.
     """
     y = as_rows("y", y).astype(np.float64, copy=False)
     first_bad("y", y, (y == 0) | (y == 1), "0 or 1 (binary labels)")
@@ -133,7 +133,7 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
 
     * ``"f1"``: ``2 tp / (2 tp + fp + fn)``.
     * ``"precision_first"``: ``(g * P + F1) / (g + 1)``, one minus the metric part of
-      :class:`SoftF1Composite` on hard counts (seed 001's 3:1 for ``g = 3``).
+      :class:`czar_gbdt.SoftF1Composite` on hard counts (precision first, 3 to 1, for ``g = 3``).
     * ``"break_even"``: the precision-recall break-even point, ``-|(tp + fp) - (tp + fn)|``:
       as many predicted positives as there are positives (``P = R``), so the
       predicted-positive rate is the positive rate of the slice.
@@ -150,7 +150,7 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
         Row weights (finite, >= 0) for the counts and the rate.
     criterion : {"f1", "precision_first", "break_even"} or callable, default "f1"
     rate : (low, high), default (0, 1)
-        Allowed predicted-positive rates, inclusive; seed 000's criterion is
+        Allowed predicted-positive rates, inclusive; a gate that flags 10-30% of the rows is
         ``(0.10, 0.30)``.
     g : float > 0, default 3
         Weight of precision in ``"precision_first"``.

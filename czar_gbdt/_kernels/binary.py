@@ -1,4 +1,4 @@
-"""Binary losses on the logit: focal (Lin et al. 2017) and asymmetric (Ridnik et al. 2021).
+"""Binary losses on the logit: focal (Lin et al. 2017), asymmetric (Ridnik et al. 2021), logistic.
 
 Everything is written with the *signed margin* ``q = x`` for a positive label and
 ``q = -x`` for a negative one, so that ``p_t = sigmoid(q)`` and the loss of one row is
@@ -21,14 +21,15 @@ Asymmetric: positives use the focal form with ``a = 1, g = gamma_pos``; negative
 shifted probability ``p_m = max(p - clip, 0)``:
 ``L = -p_m**g log(1 - p_m)`` and the chain rule through ``dp_m/dx = p (1-p)``; the
 surrogate hessian there is ``p_m**g p (1-p)``.
+
+Logistic, with the class weight ``c = pos_weight`` for ``y = 1`` and 1 for ``y = 0``::
+
+    L = c * softplus(-q),   dL/dx = c * (p - y),   d2L/dx2 = c * p * (1 - p)
 """
 
 import math
 
-import numpy as np
-from numba import prange
-
-from .._jit import parallel_loop, scalar
+from .._jit import scalar
 
 
 @scalar
@@ -92,92 +93,62 @@ def asymmetric1(y, x, gamma_pos, gamma_neg, clip):
 
 
 @scalar
-def _bad_row(y, x):
-    return not ((y == 0.0 or y == 1.0) and np.isfinite(x))
+def logistic1(y, x, pos_weight):
+    """``(c * softplus(-q), c * (p - y), c * p * (1 - p), p, 1 - p)`` of the class-weighted
+    logistic loss (``c = pos_weight`` for ``y = 1``, 1 for ``y = 0``)."""
+    if y == 1.0:
+        p, one_minus_p, log_p = _sigmoid_pair(x)
+        c = pos_weight
+        return -c * log_p, -c * one_minus_p, c * p * one_minus_p, p, one_minus_p
+    one_minus_p, p, log_one_minus_p = _sigmoid_pair(-x)
+    return -log_one_minus_p, p, p * one_minus_p, p, one_minus_p
 
 
-@parallel_loop
-def focal_loss(y_true, y_pred, weight, alpha, gamma, out):
-    """Per-row focal loss (times ``weight`` when not empty); returns the bad-row count."""
-    n = y_true.shape[0]
-    nw = weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        value = focal1(y, x, alpha, gamma)[0]
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            value *= w
-        out[i] = value
-    return bad
+# Row functions (the array loops are generated from them by czar_gbdt._kernels.loops):
+# ``(label, logit, *parameters)``; "reference" hessians are the surrogates, "exact" the true ones.
 
 
-@parallel_loop
-def focal_grad_hess(y_true, y_pred, weight, alpha, gamma, exact, min_hessian, grad_out, hess_out):
-    """Focal gradient and hessian (exact or surrogate, floored); returns the bad-row count."""
-    n = y_true.shape[0]
-    nw = weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        _, g, he, hs = focal1(y, x, alpha, gamma)
-        h = max(he if exact else hs, min_hessian)
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            g *= w
-            h *= w
-        grad_out[i] = g
-        hess_out[i] = h
-    return bad
+@scalar
+def focal_loss_row(y, x, alpha, gamma):
+    return focal1(y, x, alpha, gamma)[0]
 
 
-@parallel_loop
-def asymmetric_loss(y_true, y_pred, weight, gamma_pos, gamma_neg, clip, out):
-    """Per-row asymmetric loss (times ``weight`` when not empty); returns the bad-row count."""
-    n = y_true.shape[0]
-    nw = weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        value = asymmetric1(y, x, gamma_pos, gamma_neg, clip)[0]
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            value *= w
-        out[i] = value
-    return bad
+@scalar
+def focal_grad_hess_reference(y, x, alpha, gamma):
+    _, g, _, hs = focal1(y, x, alpha, gamma)
+    return g, hs
 
 
-@parallel_loop
-def asymmetric_grad_hess(y_true, y_pred, weight, gamma_pos, gamma_neg, clip, exact, min_hessian,
-                         grad_out, hess_out):
-    """Asymmetric gradient and hessian (exact or surrogate, floored); returns the bad-row count."""
-    n = y_true.shape[0]
-    nw = weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        _, g, he, hs = asymmetric1(y, x, gamma_pos, gamma_neg, clip)
-        h = max(he if exact else hs, min_hessian)
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            g *= w
-            h *= w
-        grad_out[i] = g
-        hess_out[i] = h
-    return bad
+@scalar
+def focal_grad_hess_exact(y, x, alpha, gamma):
+    _, g, he, _ = focal1(y, x, alpha, gamma)
+    return g, he
+
+
+@scalar
+def asymmetric_loss_row(y, x, gamma_pos, gamma_neg, clip):
+    return asymmetric1(y, x, gamma_pos, gamma_neg, clip)[0]
+
+
+@scalar
+def asymmetric_grad_hess_reference(y, x, gamma_pos, gamma_neg, clip):
+    _, g, _, hs = asymmetric1(y, x, gamma_pos, gamma_neg, clip)
+    return g, hs
+
+
+@scalar
+def asymmetric_grad_hess_exact(y, x, gamma_pos, gamma_neg, clip):
+    _, g, he, _ = asymmetric1(y, x, gamma_pos, gamma_neg, clip)
+    return g, he
+
+
+@scalar
+def logistic_loss_row(y, x, pos_weight):
+    return logistic1(y, x, pos_weight)[0]
+
+
+@scalar
+def logistic_grad_hess(y, x, pos_weight):
+    """Exact in both modes: ``(c (p - y), c p (1 - p))``."""
+    _, g, h, _, _ = logistic1(y, x, pos_weight)
+    return g, h

@@ -1,23 +1,23 @@
 """CZAR kernels: Composite Zero-Agnostic Return loss, in z-space.
 
 Reference implementation: the authors' numpy code (Allora research forum), reproduced
-in ``czar_gbdt.testing.czar_reference``; golden values in ``tests/czar_golden.csv``.
+in ``czar_gbdt.testing.czar_loss`` and ``czar_grad_hess``; golden values in ``tests/czar_golden.csv``.
 The loss keeps the reference's order of operations and agrees with it to the last bit;
 the derivative kernel is arranged for speed and agrees within 1e-12 relative.
 
-Notation (see ``czar_gbdt.losses.CZAR``): ``s = sign(z_t)`` with +1 at 0, ``delta =
-alpha/sqrt(3)``, ``D = 1 + delta**2``, ``f(x) = 1/(1+x**2)``, ``f2(x) = 2|x|/(1+x**2)**2``,
-``h1 = D*f2(delta)``. Kernels neither validate nor raise: the array loops count rows
-with non-finite inputs or ``std <= 0`` and return the count, and the class layer turns
-a non-zero count into an error that names the argument.
+Notation (see ``czar_gbdt.losses.CZAR`` and docs/losses.md): ``s = sign(z_t)`` with +1
+at 0, ``delta = alpha/sqrt(3)``, ``D = 1 + delta**2``, ``f(x) = 1/(1+x**2)``,
+``f2(x) = 2|x|/(1+x**2)**2``, ``h1 = D*f2(delta)``.
+
+Row functions of one row in z-space (the array loops are generated from them by
+:mod:`czar_gbdt._kernels.loops`); every one takes the parameters
+``(delta, D, h1, a0, soft0, denom, tau_eff, softplus_one)`` with ``a0 = atan(delta)``,
+``soft0 = 0`` switching the softening off. They neither validate nor raise.
 """
 
 import math
 
-import numpy as np
-from numba import prange
-
-from .._jit import parallel_loop, scalar
+from .._jit import scalar
 
 
 @scalar
@@ -31,47 +31,13 @@ def _f2(x):
 
 
 @scalar
-def _region_loss1(zt, zp, delta, D, h1):
-    """Unsoftened CZAR loss of one row (regions 1-3)."""
-    s = 1.0 if zt >= 0.0 else -1.0
-    u = s * zp
-    d_t = zt + s * delta
-    if u <= 0.0:
-        C = s * D * (math.atan(d_t) - math.atan(s * delta))
-        return 0.5 * h1 * zp**2 - s * zp + C
-    if u <= abs(zt):
-        sp = 1.0 if zp >= 0.0 else -1.0
-        d_p = zp + sp * delta
-        return s * D * (math.atan(d_t) - math.atan(d_p))
-    dz = zp - zt
-    h3 = D * _f2(d_t)
-    return 0.5 * min(h3, h1) * dz**2 + s * D * _f(d_t) * dz
-
-
-@scalar
-def _softening1(zt, delta, D, soft0, denom, tau_eff, softplus_one):
-    """``N(z_t) * L0``: the softening term, which depends on ``z_t`` only.
-
-    ``tau_eff <= 0`` selects the hard hinge ``max(n_min, 0)``.
-    """
-    num = D * (math.atan(abs(zt) + delta) - math.atan(delta))
-    n_min = 1.0 - num / denom
-    if tau_eff <= 0.0:
-        norm = max(n_min, 0.0)
-    else:
-        x = n_min / tau_eff
-        norm = (max(x, 0.0) + math.log1p(math.exp(-abs(x)))) / softplus_one
-    return norm * soft0
-
-
-@scalar
-def _loss_row(zt, zp, delta, D, h1, a0, soft0, denom, tau_eff, softplus_one):
-    """Full CZAR loss of one row: :func:`_region_loss1` plus :func:`_softening1`.
+def loss_row(zt, zp, delta, D, h1, a0, soft0, denom, tau_eff, softplus_one):
+    """CZAR loss of one row: the region loss plus the softening ``N(z_t) * L0``.
 
     Shares ``A = atan(|z_t| + delta)`` between the regions and the softening term
-    (``atan(d_t) = s*A`` and ``atan(s*delta) = s*a0`` with ``a0 = atan(delta)``, exact
-    because atan is odd and sign flips are exact), which halves the atan calls and
-    gives the same bits as the two functions.
+    (``atan(d_t) = s*A`` and ``atan(s*delta) = s*a0``, exact because atan is odd and sign
+    flips are exact), which halves the atan calls and keeps the bits of the reference
+    formulas. ``soft0 == 0`` gives the unsoftened loss.
     """
     s = 1.0 if zt >= 0.0 else -1.0
     A = math.atan(abs(zt) + delta)
@@ -106,7 +72,8 @@ def _grad_hess1(zt, zp, delta, D, h1, exact):
     Reference mode: the authors' pseudo-gradient (``sign(z_t)`` with sign(0) = 0 in
     region 1; region 3 without the constant ``s*D*f(d_t)``) and pseudo-hessian
     (``(1+x**2)*f2(x) = 2|x|/(1+x**2)`` in regions 2 and 3). Callers pass ``exact`` as
-    a constant so that the other mode's arithmetic is compiled away.
+    a constant so that the other mode's arithmetic is compiled away: with the flag
+    passed at run time LLVM no longer vectorises the loop (5.4x slower, bench/RESULTS.md).
     """
     s = 1.0 if zt >= 0.0 else -1.0
     sp = 1.0 if zp >= 0.0 else -1.0
@@ -137,85 +104,12 @@ def _grad_hess1(zt, zp, delta, D, h1, exact):
 
 
 @scalar
-def _grad_hess_row(yt, yp, sd, mu, w, delta, D, h1, min_hessian, exact):
-    """One row's chain-ruled, floored, weighted derivatives and its bad-input flag (0 or 1)."""
-    zt = (yt - mu) / sd
-    zp = (yp - mu) / sd
-    # branch-free checks and body keep the loop vectorised
-    bad = 1 - (np.isfinite(zt) & np.isfinite(zp) & (0.0 < sd) & (sd < np.inf) & np.isfinite(w) & (w >= 0.0))
-    g, h = _grad_hess1(zt, zp, delta, D, h1, exact)
-    return w * (g / sd), w * max(h / sd**2, min_hessian), bad
-
-
-@scalar
-def _grad_hess_reference1(zt, zp, delta, D, h1):
-    """The authors' pseudo-gradient and pseudo-hessian in z-space."""
+def grad_hess_reference(zt, zp, delta, D, h1, a0, soft0, denom, tau_eff, softplus_one):
+    """The authors' pseudo-gradient and pseudo-hessian of one row in z-space."""
     return _grad_hess1(zt, zp, delta, D, h1, False)
 
 
 @scalar
-def _grad_hess_exact1(zt, zp, delta, D, h1):
-    """True first and second derivatives of the region loss in z-space."""
+def grad_hess_exact(zt, zp, delta, D, h1, a0, soft0, denom, tau_eff, softplus_one):
+    """True first and second derivatives of the loss of one row in z-space."""
     return _grad_hess1(zt, zp, delta, D, h1, True)
-
-
-@parallel_loop
-def loss(y_true, y_pred, std, mean, weight, delta, D, h1,
-         soft0, denom, tau_eff, softplus_one, out):
-    """Per-row loss (times ``weight`` when ``weight`` is not empty); returns bad-row count.
-
-    ``std`` and ``mean`` have length n or 1 (a scalar); ``weight`` has length n or 0.
-    ``soft0 == 0`` switches the softening off.
-    """
-    n = y_true.shape[0]
-    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
-    a0 = math.atan(delta)
-    bad = 0
-    for i in prange(n):
-        sd = std[i] if ns != 1 else std[0]
-        mu = mean[i] if nm != 1 else mean[0]
-        zt = (y_true[i] - mu) / sd
-        zp = (y_pred[i] - mu) / sd
-        if not (np.isfinite(zt) and np.isfinite(zp) and 0.0 < sd < np.inf):
-            bad += 1
-        value = _loss_row(zt, zp, delta, D, h1, a0, soft0, denom, tau_eff, softplus_one)
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            value *= w
-        out[i] = value
-    return bad
-
-
-@parallel_loop
-def grad_hess(y_true, y_pred, std, mean, weight, exact, delta, D, h1,
-              min_hessian, grad_out, hess_out):
-    """Gradient and hessian w.r.t. the raw prediction; returns the bad-row count.
-
-    Chain rule ``grad = G/std``, ``hess = H/std**2``, then the floor
-    ``max(hess, min_hessian)`` (pass -inf for none), then the weight (1 when ``weight``
-    is empty: an exact no-op). One loop per mode, each with ``exact`` a constant: with
-    the flag passed through at run time LLVM no longer vectorises the loop, which then
-    measured 5.4x slower (1M rows, two threads: 5.9 vs 1.1 ms).
-    """
-    n = y_true.shape[0]
-    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
-    bad = 0
-    if exact:
-        for i in prange(n):
-            g, h, b = _grad_hess_row(y_true[i], y_pred[i], std[i] if ns != 1 else std[0],
-                                     mean[i] if nm != 1 else mean[0], weight[i] if nw != 0 else 1.0,
-                                     delta, D, h1, min_hessian, True)
-            bad += b
-            grad_out[i] = g
-            hess_out[i] = h
-    else:
-        for i in prange(n):
-            g, h, b = _grad_hess_row(y_true[i], y_pred[i], std[i] if ns != 1 else std[0],
-                                     mean[i] if nm != 1 else mean[0], weight[i] if nw != 0 else 1.0,
-                                     delta, D, h1, min_hessian, False)
-            bad += b
-            grad_out[i] = g
-            hess_out[i] = h
-    return bad

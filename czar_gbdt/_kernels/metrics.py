@@ -177,6 +177,38 @@ def count_valid(y_true, y_pred, order, offsets):
 # --------------------------------------------------------------------------
 
 
+@serial_loop
+def _valid_rows(y_true, y_pred, order, start, stop, out):
+    """Write the rows of positions ``start:stop`` where both values are finite; return their count."""
+    m = 0
+    for q in range(start, stop):
+        i = _row(order, q)
+        if np.isfinite(y_true[i]) and np.isfinite(y_pred[i]):
+            out[m] = i
+            m += 1
+    return m
+
+
+@serial_loop
+def _corr(sxx, syy, sxy):
+    """Correlation from centred sums; NaN without variance on a side."""
+    if sxx <= 0.0 or syy <= 0.0:
+        return np.nan
+    return min(1.0, max(-1.0, sxy / np.sqrt(sxx * syy)))
+
+
+@serial_loop
+def _add_centred2(sxx, syy, sxy, dx, dy):
+    return sxx + dx * dx, syy + dy * dy, sxy + dx * dy
+
+
+@serial_loop
+def _add_centred(sxx, syy, sxy, a, b, mu):
+    """The centred sums with one more pair ``(a - mu, b - mu)`` (ranks: same mean on both sides)."""
+    return _add_centred2(sxx, syy, sxy, a - mu, b - mu)
+
+
+
 @parallel_loop
 def grouped_pearson(y_true, y_pred, order, offsets):
     """Per-group Pearson correlation over the rows where both values are finite.
@@ -226,15 +258,8 @@ def grouped_pearson(y_true, y_pred, order, offsets):
             a = y_true[i]
             b = y_pred[i]
             if np.isfinite(a) and np.isfinite(b):
-                dx = a - mx
-                dy = b - my
-                sxx += dx * dx
-                syy += dy * dy
-                sxy += dx * dy
-        if sxx <= 0.0 or syy <= 0.0:
-            corr[g] = np.nan
-        else:
-            corr[g] = min(1.0, max(-1.0, sxy / np.sqrt(sxx * syy)))
+                sxx, syy, sxy = _add_centred2(sxx, syy, sxy, a - mx, b - my)
+        corr[g] = _corr(sxx, syy, sxy)
     return corr, n_valid
 
 
@@ -386,15 +411,8 @@ def spearman_from_keys(y_true, y_pred, order, offsets, off_c, key_x, key_y, pos_
         sxy = 0.0
         for q in range(s, e):
             p = np.int64(key_x[q] & mask)  # the valid positions of the group
-            dx = rx[p] - mu
-            dy = ry[p] - mu
-            sxx += dx * dx
-            syy += dy * dy
-            sxy += dx * dy
-        if sxx <= 0.0 or syy <= 0.0:
-            corr[g] = np.nan
-        else:
-            corr[g] = min(1.0, max(-1.0, sxy / np.sqrt(sxx * syy)))
+            sxx, syy, sxy = _add_centred(sxx, syy, sxy, rx[p], ry[p], mu)
+        corr[g] = _corr(sxx, syy, sxy)
     return corr
 
 
@@ -430,40 +448,25 @@ def grouped_spearman_direct(y_true, y_pred, order, offsets):
     corr = np.empty(n_groups, np.float64)
     n_valid = np.zeros(n_groups, np.int64)
     for g in prange(n_groups):
-        size = offsets[g + 1] - offsets[g]
-        bx = np.empty(size, np.float64)
-        by = np.empty(size, np.float64)
-        m = 0
-        for q in range(offsets[g], offsets[g + 1]):
-            i = _row(order, q)
-            a = y_true[i]
-            b = y_pred[i]
-            if np.isfinite(a) and np.isfinite(b):
-                bx[m] = a
-                by[m] = b
-                m += 1
+        rows = np.empty(offsets[g + 1] - offsets[g], np.int64)
+        m = _valid_rows(y_true, y_pred, order, offsets[g], offsets[g + 1], rows)
+        bx = y_true[rows[:m]]
+        by = y_pred[rows[:m]]
         n_valid[g] = m
         if m < 2:
             corr[g] = np.nan
             continue
         rx = np.empty(m, np.float64)
         ry = np.empty(m, np.float64)
-        _average_ranks(bx[:m], rx)
-        _average_ranks(by[:m], ry)
+        _average_ranks(bx, rx)
+        _average_ranks(by, ry)
         mu = 0.5 * (m + 1)
         sxx = 0.0
         syy = 0.0
         sxy = 0.0
         for p in range(m):
-            dx = rx[p] - mu
-            dy = ry[p] - mu
-            sxx += dx * dx
-            syy += dy * dy
-            sxy += dx * dy
-        if sxx <= 0.0 or syy <= 0.0:
-            corr[g] = np.nan
-        else:
-            corr[g] = min(1.0, max(-1.0, sxy / np.sqrt(sxx * syy)))
+            sxx, syy, sxy = _add_centred(sxx, syy, sxy, rx[p], ry[p], mu)
+        corr[g] = _corr(sxx, syy, sxy)
     return corr, n_valid
 
 
@@ -518,21 +521,14 @@ def top_k_select(y_true, y_pred, asset_codes, order, offsets, k):
     long_assets = np.full((n_groups, k), -1, np.int64)
     short_assets = np.full((n_groups, k), -1, np.int64)
     for g in prange(n_groups):
-        size = offsets[g + 1] - offsets[g]
-        bp = np.empty(size, np.float64)
-        bi = np.empty(size, np.int64)
-        m = 0
-        for q in range(offsets[g], offsets[g + 1]):
-            i = _row(order, q)
-            if np.isfinite(y_true[i]) and np.isfinite(y_pred[i]):
-                bp[m] = y_pred[i]
-                bi[m] = i
-                m += 1
+        bi = np.empty(offsets[g + 1] - offsets[g], np.int64)
+        m = _valid_rows(y_true, y_pred, order, offsets[g], offsets[g + 1], bi)
+        bp = y_pred[bi[:m]]
         n_valid[g] = m
         if m < 2 * k:
             spread[g] = np.nan
             continue
-        srt = np.argsort(bp[:m], kind="mergesort")
+        srt = np.argsort(bp, kind="mergesort")
         s_long = 0.0
         s_short = 0.0
         for j in range(k):

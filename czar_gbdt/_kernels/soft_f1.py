@@ -1,77 +1,28 @@
-"""Class-weighted logistic loss and the whole-dataset passes of the soft-F1 composite.
+"""The whole-dataset passes of the soft-F1 composite.
 
-Logistic (element-wise), with the class weight ``c = pos_weight`` for ``y = 1`` and 1 for
-``y = 0`` and the signed margin ``q = x`` (y=1) or ``-x`` (y=0)::
-
-    L = c * softplus(-q),   dL/dx = c * (p - y),   d2L/dx2 = c * p * (1 - p)
-
-Soft-F1 composite: its value and gradient depend on four weighted soft counts over all
-rows (``tp = sum w y p``, ``fp = sum w (1-y) p``, ``fn = sum w y (1-p)``,
+Its value and gradient depend on four weighted soft counts over all rows
+(``tp = sum w y p``, ``fp = sum w (1-y) p``, ``fn = sum w y (1-p)``,
 ``tn = sum w (1-y) (1-p)``) and on the cross-entropy sums. :func:`soft_counts` makes one
 pass for all of them; the caller evaluates the metric part and its directional
 derivatives (scalars); :func:`soft_f1_grad_hess` makes a second pass for the per-row
-derivatives. Two O(n) passes per boosting round, no n x n array.
+derivatives. Two O(n) passes per boosting round, no n x n array. Not element-wise, so
+these loops are written here rather than generated from row functions.
 """
 
 import numpy as np
 from numba import prange
 
 from .._jit import parallel_loop, scalar
-from .binary import _bad_row, _sigmoid_pair
+from .binary import logistic1
 
 
 @scalar
-def _logistic1(y, x, pos_weight):
-    """``(c * softplus(-q), c * (p - y), c * p * (1 - p), p, 1 - p)`` for one row."""
-    if y == 1.0:
-        p, one_minus_p, log_p = _sigmoid_pair(x)
-        c = pos_weight
-        return -c * log_p, -c * one_minus_p, c * p * one_minus_p, p, one_minus_p
-    one_minus_p, p, log_one_minus_p = _sigmoid_pair(-x)
-    return -log_one_minus_p, p, p * one_minus_p, p, one_minus_p
-
-
-@parallel_loop
-def logistic_loss(y_true, y_pred, weight, pos_weight, out):
-    """Per-row class-weighted logistic loss (times ``weight`` when not empty); bad-row count."""
-    n = y_true.shape[0]
-    nw = weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        value = _logistic1(y, x, pos_weight)[0]
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            value *= w
-        out[i] = value
-    return bad
-
-
-@parallel_loop
-def logistic_grad_hess(y_true, y_pred, weight, pos_weight, min_hessian, grad_out, hess_out):
-    """Gradient and (exact, floored) hessian of the class-weighted logistic loss; bad-row count."""
-    n = y_true.shape[0]
-    nw = weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        _, g, h, _, _ = _logistic1(y, x, pos_weight)
-        h = max(h, min_hessian)
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            g *= w
-            h *= w
-        grad_out[i] = g
-        hess_out[i] = h
-    return bad
+def _read(y_true, y_pred, weight, i):
+    """Label, margin, weight (1 without weights) and bad flag (0 or 1) of row ``i``."""
+    y, x = y_true[i], y_pred[i]
+    w = weight[i] if weight.shape[0] != 0 else 1.0
+    bad = 1 - (((y == 0.0) | (y == 1.0)) & np.isfinite(x) & np.isfinite(w) & (w >= 0.0))
+    return y, x, w, bad
 
 
 @parallel_loop
@@ -83,7 +34,6 @@ def soft_counts(y_true, y_pred, weight, pos_weight, out):
     Returns the bad-row count (labels not 0/1, non-finite margins, bad weights).
     """
     n = y_true.shape[0]
-    nw = weight.shape[0]
     tp = 0.0
     fp = 0.0
     fn = 0.0
@@ -93,15 +43,9 @@ def soft_counts(y_true, y_pred, weight, pos_weight, out):
     ce = 0.0
     bad = 0
     for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        w = 1.0
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-        value, _, _, p, one_minus_p = _logistic1(y, x, pos_weight)
+        y, x, w, b = _read(y_true, y_pred, weight, i)
+        bad += b
+        value, _, _, p, one_minus_p = logistic1(y, x, pos_weight)
         c = pos_weight if y == 1.0 else 1.0
         if y == 1.0:
             tp += w * p
@@ -138,19 +82,12 @@ def soft_f1_grad_hess(y_true, y_pred, weight, pos_weight, coef, exact, min_hessi
     The exact form is the diagonal of the true hessian; it can be negative.
     """
     n = y_true.shape[0]
-    nw = weight.shape[0]
     a1p, a1n, a2p, a2n, b = coef[0], coef[1], coef[2], coef[3], coef[4]
     bad = 0
     for i in prange(n):
-        y, x = y_true[i], y_pred[i]
-        if _bad_row(y, x):
-            bad += 1
-        w = 1.0
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-        _, g_ce, h_ce, p, one_minus_p = _logistic1(y, x, pos_weight)
+        y, x, w, flag = _read(y_true, y_pred, weight, i)
+        bad += flag
+        _, g_ce, h_ce, p, one_minus_p = logistic1(y, x, pos_weight)
         d = p * one_minus_p
         if y == 1.0:
             a1, a2 = a1p, a2p

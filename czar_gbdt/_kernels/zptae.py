@@ -13,10 +13,7 @@ plus the penalty's (convex) curvature with ``|z_p - z_t|`` floored at ``eta`` wh
 bounded (``1 + gamma*(gamma-1)*k**2`` for the constant mode with ``gamma >= 2``).
 """
 
-import numpy as np
-from numba import prange
-
-from .._jit import parallel_loop, scalar
+from .._jit import scalar
 
 
 @scalar
@@ -101,52 +98,30 @@ def _grad_hess1(zt, zp, alpha, beta, gamma, k, mode, eta):
     return g, h
 
 
-@parallel_loop
-def loss(y_true, y_pred, std, mean, weight, alpha, beta, gamma, k, out):
-    """Per-row loss (times ``weight`` when not empty); returns the bad-row count."""
-    n = y_true.shape[0]
-    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        sd = std[i] if ns != 1 else std[0]
-        mu = mean[i] if nm != 1 else mean[0]
-        zt = (y_true[i] - mu) / sd
-        zp = (y_pred[i] - mu) / sd
-        if not (np.isfinite(zt) and np.isfinite(zp) and 0.0 < sd < np.inf):
-            bad += 1
-        value = _loss1(zt, zp, alpha, beta, gamma, k)
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            value *= w
-        out[i] = value
-    return bad
+# Row functions (the array loops are generated from them by czar_gbdt._kernels.loops):
+# every one takes (z_t, z_p, alpha, beta, gamma, k, eta); each mode is a constant.
+_IRLS, _CONSTANT, _EXACT = 0, 1, 2
 
 
-@parallel_loop
-def grad_hess(y_true, y_pred, std, mean, weight, mode, alpha, beta, gamma, k, eta,
-              min_hessian, grad_out, hess_out):
-    """Gradient and hessian w.r.t. the raw prediction; returns the bad-row count."""
-    n = y_true.shape[0]
-    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
-    bad = 0
-    for i in prange(n):
-        sd = std[i] if ns != 1 else std[0]
-        mu = mean[i] if nm != 1 else mean[0]
-        zt = (y_true[i] - mu) / sd
-        zp = (y_pred[i] - mu) / sd
-        if not (np.isfinite(zt) and np.isfinite(zp) and 0.0 < sd < np.inf):
-            bad += 1
-        g, h = _grad_hess1(zt, zp, alpha, beta, gamma, k, mode, eta)
-        g = g / sd
-        h = max(h / sd**2, min_hessian)
-        if nw != 0:
-            w = weight[i]
-            if not (np.isfinite(w) and w >= 0.0):
-                bad += 1
-            g *= w
-            h *= w
-        grad_out[i] = g
-        hess_out[i] = h
-    return bad
+@scalar
+def loss_row(zt, zp, alpha, beta, gamma, k, eta):
+    """ZPTAE loss of one row."""
+    return _loss1(zt, zp, alpha, beta, gamma, k)
+
+
+@scalar
+def grad_hess_irls(zt, zp, alpha, beta, gamma, k, eta):
+    """Exact gradient, IRLS surrogate hessian."""
+    return _grad_hess1(zt, zp, alpha, beta, gamma, k, _IRLS, eta)
+
+
+@scalar
+def grad_hess_constant(zt, zp, alpha, beta, gamma, k, eta):
+    """Exact gradient, constant surrogate hessian of the absolute part."""
+    return _grad_hess1(zt, zp, alpha, beta, gamma, k, _CONSTANT, eta)
+
+
+@scalar
+def grad_hess_exact(zt, zp, alpha, beta, gamma, k, eta):
+    """True gradient and hessian (away from ``z_p = z_t``)."""
+    return _grad_hess1(zt, zp, alpha, beta, gamma, k, _EXACT, eta)

@@ -1,6 +1,7 @@
 """Loss classes: one class per loss, described once, and the registry of their names.
 
-* :mod:`.base`: :class:`BaseLoss` (the method family every loss shares) and :class:`BinaryLoss`.
+* :mod:`.base`: :class:`BaseLoss` (the method family every loss shares), :class:`ElementwiseLoss`
+  (a loss described by its row functions, whose loops are generated) and :class:`BinaryLoss`.
 * :mod:`.regression`: :class:`CZAR`, :class:`ZPTAE`, :class:`HalfSquaredError` (z-space).
 * :mod:`.binary`: :class:`FocalLoss`, :class:`AsymmetricLoss`, :class:`LogisticLoss` (logit).
 * :mod:`.composite`: :class:`SoftF1Composite` (whole-dataset soft counts).
@@ -8,7 +9,7 @@
 * :mod:`.registry`: :data:`LOSSES` and :func:`get_loss`.
 """
 
-from .base import BaseLoss, BinaryLoss
+from .base import BaseLoss, BinaryLoss, ElementwiseLoss
 from .binary import AsymmetricLoss, FocalLoss, LogisticLoss
 from .composite import SoftF1Composite
 from .registry import LOSSES, get_loss
@@ -17,6 +18,7 @@ from .schedules import MixedLoss, ScheduledLoss, linear_warmup, piecewise_linear
 
 __all__ = [
     "BaseLoss",
+    "ElementwiseLoss",
     "BinaryLoss",
     "CZAR",
     "ZPTAE",

@@ -24,9 +24,11 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import optimize
 
-from .._validation import as_aligned, as_rows, check_number, first_bad, out_dtype
+from .._jit import SERIAL_ROWS
+from .._kernels.loops import Loops, RowFunctions, compile_loops
+from .._validation import as_aligned, as_rows, check_number, first_bad, out_dtype, output_pair
 
-__all__ = ["BaseLoss", "BinaryLoss"]
+__all__ = ["BaseLoss", "ElementwiseLoss", "BinaryLoss"]
 
 _DERIVATIVES = ("reference", "exact")
 
@@ -182,15 +184,9 @@ class BaseLoss:
         """
         args = self._prepare(y_true, y_pred, std, mean, weight)
         n = args[0].shape[0]
-        if out is None:
-            dt = out_dtype(dtype)
-            grad, hess = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
-        else:
-            grad, hess = out
-            if grad.shape != (n,) or hess.shape != (n,):
-                raise ValueError(f"out arrays must have shape ({n},); got {grad.shape} and {hess.shape}.")
+        grad, hess = output_pair(n, dtype, out)
         floor = -math.inf if self.min_hessian is None else self.min_hessian
-        if self._grad_hess_kernel(*args, self.derivatives == "exact", floor, grad, hess):
+        if self._grad_hess_kernel(*args, floor, grad, hess):
             self._raise_bad(*args)
         return grad, hess
 
@@ -254,15 +250,50 @@ class BaseLoss:
     def _loss_kernel(self, y_true, y_pred, std, mean, weight, out) -> int:
         raise NotImplementedError
 
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess) -> int:
+    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, floor, grad, hess) -> int:
         raise NotImplementedError
 
 
+class ElementwiseLoss(BaseLoss):
+    """A loss described by its row functions (:class:`~czar_gbdt._kernels.loops.RowFunctions`).
+
+    A subclass names its row functions in ``rows`` and returns its parameters, as the
+    floats every row function takes after ``(t, p)``, from :meth:`kernel_args`; the loss
+    and derivative loops are generated from the row functions
+    (:func:`~czar_gbdt._kernels.loops.compile_loops`) and shared by every instance of the
+    class. Inputs below ``SERIAL_ROWS`` rows run on the calling thread, where starting a
+    parallel region would cost more than the pass.
+    """
+
+    rows: ClassVar[RowFunctions]
+
+    def kernel_args(self) -> tuple[float, ...]:
+        """The loss's parameters as the row functions take them."""
+        return ()
+
+    @property
+    def derivative_mode(self) -> str:
+        """The row functions' derivative mode used by :meth:`grad_hess` (one of ``rows.modes``)."""
+        return self.derivatives
+
+    @property
+    def loops(self) -> Loops:
+        """The compiled loops of this loss class (generated on first use)."""
+        return compile_loops(self.rows)
+
+    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out) -> int:
+        loops = self.loops
+        loop = loops.loss_parallel if y_true.shape[0] >= SERIAL_ROWS else loops.loss_serial
+        return loop(y_true, y_pred, std, mean, weight, self.kernel_args(), out)
+
+    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, floor, grad, hess) -> int:
+        loops = self.loops
+        table = loops.grad_hess_parallel if y_true.shape[0] >= SERIAL_ROWS else loops.grad_hess_serial
+        return table[self.derivative_mode](y_true, y_pred, std, mean, weight, self.kernel_args(), floor, grad, hess)
 
 
-
-class BinaryLoss(BaseLoss):
-    """Base of the losses of 0/1 labels on the logit (they ignore ``std`` and ``mean``)."""
+class BinaryLoss(ElementwiseLoss):
+    """Base of the element-wise losses of 0/1 labels on the logit (they ignore ``std`` and ``mean``)."""
 
     kind = "binary"
     #: xgboost's own floor for its logistic hessian (kEps in its source)

@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from .._kernels import binary as _binary
-from .._kernels import soft_f1 as _sf1
+from .._kernels.loops import RowFunctions
 from .._validation import as_aligned, as_rows, check_number, first_bad
 from .base import BinaryLoss
 
@@ -47,6 +46,8 @@ class FocalLoss(BinaryLoss):
     """
 
     name = "focal"
+    rows = RowFunctions(label="focal", kind="binary", module="czar_gbdt._kernels.binary",
+                        loss="focal_loss_row", grad_hess=(("reference", "focal_grad_hess_reference"), ("exact", "focal_grad_hess_exact")), n_args=2)
     param_defaults = {"gamma": 2.0, "alpha": 0.25}
 
     def __init__(self, gamma: float = 2.0, alpha: float = 0.25, *, derivatives: str = "reference",
@@ -55,12 +56,9 @@ class FocalLoss(BinaryLoss):
         self.gamma = check_number("gamma", gamma, low=0.0)
         self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
 
-    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
-        return _binary.focal_loss(y_true, y_pred, weight, self.alpha, self.gamma, out)
-
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
-        return _binary.focal_grad_hess(y_true, y_pred, weight, self.alpha, self.gamma, exact, floor,
-                                       grad, hess)
+    def kernel_args(self) -> tuple[float, ...]:
+        """``(alpha, gamma)``."""
+        return (self.alpha, self.gamma)
 
 
 class AsymmetricLoss(BinaryLoss):
@@ -79,7 +77,7 @@ class AsymmetricLoss(BinaryLoss):
     gamma_pos : float >= 0, default 0
     gamma_neg : float >= 0, default 4
     clip : float in [0, 1), default 0
-        Probability margin for negatives (the paper uses 0.05; the seed notes 0).
+        Probability margin for negatives (the paper uses 0.05; 0 is the default here).
     derivatives : {"reference", "exact"}, default "reference"
         Exact gradient in both; ``"reference"`` uses the surrogate hessian
         ``w * p (1-p)`` with the modulating factor ``w`` (``(1-p)**gamma_pos`` or
@@ -92,6 +90,8 @@ class AsymmetricLoss(BinaryLoss):
     """
 
     name = "asymmetric"
+    rows = RowFunctions(label="asymmetric", kind="binary", module="czar_gbdt._kernels.binary",
+                        loss="asymmetric_loss_row", grad_hess=(("reference", "asymmetric_grad_hess_reference"), ("exact", "asymmetric_grad_hess_exact")), n_args=3)
     param_defaults = {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.0}
 
     def __init__(self, gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.0, *,
@@ -101,13 +101,10 @@ class AsymmetricLoss(BinaryLoss):
         self.gamma_neg = check_number("gamma_neg", gamma_neg, low=0.0)
         self.clip = check_number("clip", clip, low=0.0, high=1.0, high_open=True)
 
-    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
-        return _binary.asymmetric_loss(y_true, y_pred, weight, self.gamma_pos, self.gamma_neg,
-                                       self.clip, out)
+    def kernel_args(self) -> tuple[float, ...]:
+        """``(gamma_pos, gamma_neg, clip)``."""
+        return (self.gamma_pos, self.gamma_neg, self.clip)
 
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
-        return _binary.asymmetric_grad_hess(y_true, y_pred, weight, self.gamma_pos, self.gamma_neg,
-                                            self.clip, exact, floor, grad, hess)
 
 
 class LogisticLoss(BinaryLoss):
@@ -135,12 +132,18 @@ class LogisticLoss(BinaryLoss):
     """
 
     name = "logistic"
+    rows = RowFunctions(label="logistic", kind="binary", module="czar_gbdt._kernels.binary",
+                        loss="logistic_loss_row", grad_hess=(("reference", "logistic_grad_hess"), ("exact", "logistic_grad_hess")), n_args=1)
     param_defaults = {"pos_weight": 1.0}
 
     def __init__(self, pos_weight: float = 1.0, *, derivatives: str = "reference",
                  min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self.pos_weight = check_number("pos_weight", pos_weight, low=0.0, low_open=True)
+
+    def kernel_args(self) -> tuple[float, ...]:
+        """``(pos_weight,)``."""
+        return (self.pos_weight,)
 
     def init_score(self, y_true, *, std=None, mean=None, weight=None) -> float:
         """``logit(sum(w c y) / sum(w c))``, clipped to [-30, 30] (closed form)."""
@@ -160,9 +163,3 @@ class LogisticLoss(BinaryLoss):
         if neg == 0:
             return 30.0
         return float(min(max(math.log(pos) - math.log(neg), -30.0), 30.0))
-
-    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
-        return _sf1.logistic_loss(y_true, y_pred, weight, self.pos_weight, out)
-
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
-        return _sf1.logistic_grad_hess(y_true, y_pred, weight, self.pos_weight, floor, grad, hess)

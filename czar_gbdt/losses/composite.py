@@ -8,7 +8,7 @@ import numpy as np
 
 from .._jit import threads_for_rows
 from .._kernels import soft_f1 as _sf1
-from .._validation import check_number, out_dtype
+from .._validation import check_number, output_pair
 from .base import BaseLoss
 
 __all__ = ["SoftF1Composite"]
@@ -56,7 +56,7 @@ class _Jet:
 
 
 def _prf(tp, fp, fn, eps):
-    """Soft precision, recall and F1 of one class, as in the seed (``eps`` in every denominator)."""
+    """Soft precision, recall and F1 of one class (``eps`` in every denominator)."""
     precision = tp / (tp + fp + eps)
     recall = tp / (tp + fn + eps)
     f1 = 2.0 * precision * recall / (precision + recall + eps)
@@ -64,7 +64,7 @@ def _prf(tp, fp, fn, eps):
 
 
 class SoftF1Composite(BaseLoss):
-    """Soft precision/F1 composite with a class-weighted cross-entropy (seed 001).
+    """Soft precision/F1 composite with a class-weighted cross-entropy.
 
     Domain: y_true in {0, 1}; y_pred (logit) real. Link: logit, ``p = sigmoid(y_pred)``.
     A *whole-dataset* loss: with row weights ``w`` and the soft counts over all rows
@@ -77,10 +77,10 @@ class SoftF1Composite(BaseLoss):
         L = alpha * metric + beta * CE
 
     ``CE`` is PyTorch's ``CrossEntropyLoss(weight=class_weights)`` (a weighted mean), so
-    only the ratio of the seed's two class weights matters: ``pos_weight = w_1 / w_0``.
+    only the ratio of the two class weights matters: ``pos_weight = w_1 / w_0``.
     ``average="macro"`` averages ``P`` and ``F1`` over both classes (class 0 counts
-    ``tn = sum w (1-y)(1-p)`` as its true positives), which is exactly the seed's
-    two-class softmax code; ``"binary"`` (default) scores the positive class only.
+    ``tn = sum w (1-y)(1-p)`` as its true positives), which is exactly a
+    two-class softmax formulation; ``"binary"`` (default) scores the positive class only.
 
     Calling the loss returns ``L`` (a mean-type quantity: it does not change when
     every row is duplicated). :meth:`grad_hess` returns the derivatives of ``W * L``,
@@ -101,16 +101,17 @@ class SoftF1Composite(BaseLoss):
     Parameters
     ----------
     alpha : float in [0, 1], default 0.5
-        Weight of the metric part (the seed: 0.5; its schedule 0.3 -> 0.5 -> 0.7).
+        Weight of the metric part (a schedule may move it, e.g. 0.3 -> 0.5 -> 0.7).
     beta : float in [0, 1], default 0.5
         Weight of the cross-entropy. ``alpha + beta`` must be > 0.
     g : float > 0, default 3
-        Weight of ``1 - P`` relative to ``1 - F1`` (the seed's precision-first 3:1).
+        Weight of ``1 - P`` relative to ``1 - F1`` (precision first: 3 to 1).
     pos_weight : float > 0, default 1
         Class weight of the positives in the cross-entropy relative to the negatives
-        (the seed tried 1.2, 1.382 and 1.6; see :func:`balanced_pos_weight`).
+        (values between 1.2 and 1.6 are typical for 15% positives; see
+        :func:`czar_gbdt.balanced_pos_weight`).
     epsilon : float > 0, default 1e-7
-        Added to every denominator (the seed's value); counts are sums of weights.
+        Added to every denominator; counts are sums of weights.
     average : {"binary", "macro"}, default "binary"
     derivatives : {"reference", "exact"}, default "reference"
     min_hessian : float or None, default 1e-16
@@ -212,13 +213,7 @@ class SoftF1Composite(BaseLoss):
         args = self._prepare(y_true, y_pred, None, None, weight)
         y, x, _, _, w = args
         n = y.shape[0]
-        if out is None:
-            dt = out_dtype(dtype)
-            grad, hess = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
-        else:
-            grad, hess = out
-            if grad.shape != (n,) or hess.shape != (n,):
-                raise ValueError(f"out arrays must have shape ({n},); got {grad.shape} and {hess.shape}.")
+        grad, hess = output_pair(n, dtype, out)
         if n == 0:
             return grad, hess
         tp, fp, fn, tn, wsum, csum, _ = self._sums(args)

@@ -7,15 +7,14 @@ import math
 import numpy as np
 
 from .._kernels import czar as _czar
-from .._kernels import squared_error as _se
-from .._kernels import zptae as _zptae
+from .._kernels.loops import RowFunctions
 from .._validation import as_aligned, as_rows, check_number, first_bad
-from .base import BaseLoss
+from .base import ElementwiseLoss
 
 __all__ = ["CZAR", "ZPTAE", "HalfSquaredError"]
 
 
-class CZAR(BaseLoss):
+class CZAR(ElementwiseLoss):
     """Composite Zero-Agnostic Return loss (the successor of ZPTAE for returns).
 
     Domain: y_true, y_pred real; std > 0.
@@ -33,7 +32,7 @@ class CZAR(BaseLoss):
     plus, when ``epsilon > 0``, a softening term ``N(z_t) * L0`` that depends on ``z_t``
     only (it moves the loss value, not its derivatives): ``L0`` is the unsoftened loss
     at ``z_t = 0, z_p = eps_eff`` and ``N`` a hinge (``tau <= 0``) or softplus-smoothed
-    (``tau > 0``) normalisation; see LOSSES.md in the docs for the exact formulas.
+    (``tau > 0``) normalisation; see docs/losses.md for the exact formulas.
 
     Parameters
     ----------
@@ -61,6 +60,8 @@ class CZAR(BaseLoss):
 
     name = "czar"
     requires_std = True
+    rows = RowFunctions(label="czar", kind="regression", module="czar_gbdt._kernels.czar", loss="loss_row",
+                        grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")), n_args=8)
     param_defaults = {"alpha": 1.0, "epsilon": 1.0, "tau": 0.05}
 
     def __init__(self, alpha: float = 1.0, epsilon: float = 1.0, tau: float = 0.05, *,
@@ -93,7 +94,8 @@ class CZAR(BaseLoss):
             else:
                 eps_eff = 2.0 * A / (1.0 + math.sqrt(1.0 + 4.0 * b * A))
         self._eps_eff = eps_eff
-        self._soft0 = float(_czar._region_loss1(0.0, eps_eff, delta, D, self._h1))
+        # L0: the unsoftened loss at z_t = 0, z_p = eps_eff (soft0 = 0 switches the softening off)
+        self._soft0 = float(_czar.loss_row(0.0, eps_eff, delta, D, self._h1, math.atan(delta), 0.0, 1.0, 0.0, 1.0))
         self._denom = eps_eff + delta / D * eps_eff**2
         if self.tau > 0:
             n_inf = 1.0 - D * (0.5 * math.pi - math.atan(delta)) / self._denom
@@ -102,16 +104,13 @@ class CZAR(BaseLoss):
                 x = 1.0 / self._tau_eff
                 self._softplus_one = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
-    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
-        return _czar.loss(y_true, y_pred, std, mean, weight, self._delta, self._D, self._h1,
-                          self._soft0, self._denom, self._tau_eff, self._softplus_one, out)
-
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
-        return _czar.grad_hess(y_true, y_pred, std, mean, weight, exact, self._delta, self._D,
-                               self._h1, floor, grad, hess)
+    def kernel_args(self) -> tuple[float, ...]:
+        """``(delta, D, h1, atan(delta), L0, denom, tau_eff, softplus(1/tau_eff))`` (see ``_kernels/czar.py``)."""
+        return (self._delta, self._D, self._h1, math.atan(self._delta), self._soft0, self._denom,
+                self._tau_eff, self._softplus_one)
 
 
-class ZPTAE(BaseLoss):
+class ZPTAE(ElementwiseLoss):
     """Z-score Power-Tanh Absolute Error, the loss CZAR replaced.
 
     Domain: y_true, y_pred real; std > 0.
@@ -157,6 +156,9 @@ class ZPTAE(BaseLoss):
 
     name = "zptae"
     requires_std = True
+    rows = RowFunctions(label="zptae", kind="regression", module="czar_gbdt._kernels.zptae", loss="loss_row",
+                        grad_hess=(("irls", "grad_hess_irls"), ("constant", "grad_hess_constant"),
+                                   ("exact", "grad_hess_exact")), n_args=5)
     param_defaults = {"alpha": 0.25, "beta": 2.0, "gamma": 4.0, "penalty_norm": 0.01,
                       "hessian": "constant", "eta": 0.1}
     _HESSIANS = ("irls", "constant")
@@ -174,17 +176,17 @@ class ZPTAE(BaseLoss):
         self.hessian = hessian
         self.eta = check_number("eta", eta, low=0.0, low_open=True)
 
-    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
-        return _zptae.loss(y_true, y_pred, std, mean, weight, self.alpha, self.beta, self.gamma,
-                           self.penalty_norm, out)
+    def kernel_args(self) -> tuple[float, ...]:
+        """``(alpha, beta, gamma, penalty_norm, eta)``."""
+        return (self.alpha, self.beta, self.gamma, self.penalty_norm, self.eta)
 
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
-        mode = 2 if exact else self._HESSIANS.index(self.hessian)
-        return _zptae.grad_hess(y_true, y_pred, std, mean, weight, mode, self.alpha, self.beta,
-                                self.gamma, self.penalty_norm, self.eta, floor, grad, hess)
+    @property
+    def derivative_mode(self) -> str:
+        """``"exact"``, or the boosting hessian of the absolute part (``"constant"``, ``"irls"``)."""
+        return "exact" if self.derivatives == "exact" else self.hessian
 
 
-class HalfSquaredError(BaseLoss):
+class HalfSquaredError(ElementwiseLoss):
     """Half squared error in z-space, ``L = (z_p - z_t)**2 / 2``.
 
     Domain: y_true, y_pred real; std > 0.
@@ -197,6 +199,8 @@ class HalfSquaredError(BaseLoss):
     """
 
     name = "mse"
+    rows = RowFunctions(label="mse", kind="regression", module="czar_gbdt._kernels.squared_error", loss="loss_row",
+                        grad_hess=(("reference", "grad_hess"), ("exact", "grad_hess")), n_args=0)
 
     def __init__(self, *, derivatives: str = "reference", min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
@@ -219,8 +223,3 @@ class HalfSquaredError(BaseLoss):
             raise ValueError(f"weight must have a positive sum; got {float(w.sum())!r}.")
         return float(np.average(y_true, weights=w / std**2))
 
-    def _loss_kernel(self, y_true, y_pred, std, mean, weight, out):
-        return _se.loss(y_true, y_pred, std, mean, weight, out)
-
-    def _grad_hess_kernel(self, y_true, y_pred, std, mean, weight, exact, floor, grad, hess):
-        return _se.grad_hess(y_true, y_pred, std, mean, weight, floor, grad, hess)

@@ -45,7 +45,7 @@ class piecewise_linear(_Schedule):
 
     Examples
     --------
-    Seed 000's ``LossWeightScheduler`` (0 -> 0.1 over 10 rounds, then -> 1 over 20):
+    A warm-up of the second loss (0 -> 0.1 over 10 rounds, then -> 1 over 20):
 
     >>> s = piecewise_linear([(0, 0.0), (10, 0.1), (30, 1.0)])
     >>> s(5), s(20), s(100)
@@ -120,7 +120,7 @@ class steps(_Schedule):
 
     Examples
     --------
-    The seed 001 schedule over 100 rounds (metric weight 0.3, then 0.5 from round 30,
+    A step schedule over 100 rounds (metric weight 0.3, then 0.5 from round 30,
     0.7 from round 80):
 
     >>> s = steps([30, 80], [0.3, 0.5, 0.7])
@@ -158,23 +158,18 @@ def _part(name: str, loss: Any) -> BaseLoss:
     return loss
 
 
-class MixedLoss(BaseLoss):
-    """``(1 - weight) * first + weight * second`` with a fixed weight (a schedule at one round).
+class _TwoParts(BaseLoss):
+    """Two losses of the same kind and a third setting (a weight or a schedule): shared plumbing."""
 
-    Values, gradients and hessians are the mixes of the parts' own (each part applies
-    its own hessian floor and row weights). Element-wise when both parts are.
-    """
+    _third: str  # the name of the third constructor argument
 
-    def __init__(self, first: Any, second: Any, weight: float):
-        super().__init__()
+    def _set_parts(self, first: Any, second: Any) -> None:
         self.first, self.second = _part("first", first), _part("second", second)
         if self.first.kind != self.second.kind:
             raise ValueError(f"first and second must be the same kind of loss; got {self.first.kind} "
                              f"{self.first!r} and {self.second.kind} {self.second!r}.")
-        self.weight = check_number("weight", weight, low=0.0, high=1.0)
         self.kind = self.first.kind
         self.elementwise = self.first.elementwise and self.second.elementwise
-        self.name = f"mix({self.first.name},{self.second.name})"
 
     @property
     def requires_std(self) -> bool:
@@ -183,20 +178,36 @@ class MixedLoss(BaseLoss):
 
     @property
     def params(self) -> dict[str, Any]:
-        return {"first": self.first, "second": self.second, "weight": self.weight}
+        return {"first": self.first, "second": self.second, self._third: getattr(self, self._third)}
 
     def get_params(self) -> dict[str, Any]:
         return dict(self.params)
 
-    def with_params(self, **changes: Any) -> "MixedLoss":
-        own = {k: changes.pop(k) for k in list(changes) if k in ("first", "second", "weight")}
+    def with_params(self, **changes: Any) -> "_TwoParts":
+        own = {k: changes.pop(k) for k in list(changes) if k in ("first", "second", self._third)}
         first, second = own.get("first", self.first), own.get("second", self.second)
         if changes:  # derivatives / min_hessian / shared parameters go to both parts
             first, second = first.with_params(**changes), second.with_params(**changes)
-        return MixedLoss(first, second, own.get("weight", self.weight))
+        return type(self)(first, second, own.get(self._third, getattr(self, self._third)))
 
     def __repr__(self) -> str:
-        return f"MixedLoss({self.first!r}, {self.second!r}, weight={self.weight!r})"
+        return f"{type(self).__name__}({self.first!r}, {self.second!r}, {self._third}={getattr(self, self._third)!r})"
+
+
+class MixedLoss(_TwoParts):
+    """``(1 - weight) * first + weight * second`` with a fixed weight (a schedule at one round).
+
+    Values, gradients and hessians are the mixes of the parts' own (each part applies
+    its own hessian floor and row weights). Element-wise when both parts are.
+    """
+
+    _third = "weight"
+
+    def __init__(self, first: Any, second: Any, weight: float):
+        super().__init__()
+        self._set_parts(first, second)
+        self.weight = check_number("weight", weight, low=0.0, high=1.0)
+        self.name = f"mix({self.first.name},{self.second.name})"
 
     def _parts(self):
         return [(1.0 - self.weight, self.first), (self.weight, self.second)]
@@ -230,13 +241,13 @@ class MixedLoss(BaseLoss):
         return out
 
 
-class ScheduledLoss(BaseLoss):
+class ScheduledLoss(_TwoParts):
     """Two losses mixed with a weight that changes with the boosting round.
 
     At round ``t`` (0 for the first tree; with continued training, the number of
     rounds already in the model) the objective is
     ``(1 - w(t)) * first + w(t) * second``, ``w = schedule``. For example
-    cross-entropy first, then the soft-F1 composite (seeds 000 and 001), or MSE first,
+    cross-entropy first, then the soft-F1 composite, or MSE first,
     then CZAR. Training starts from the constant minimiser of the round-0 mix.
 
     The losses are plain functions of ``(y, pred)``: the round comes from the backend.
@@ -266,39 +277,14 @@ class ScheduledLoss(BaseLoss):
     name = "scheduled"
     scheduled = True
 
+    _third = "schedule"
+
     def __init__(self, first: Any, second: Any, schedule: Callable[[int], float]):
         super().__init__()
-        self.first, self.second = _part("first", first), _part("second", second)
-        if self.first.kind != self.second.kind:
-            raise ValueError(f"first and second must be the same kind of loss; got {self.first.kind} "
-                             f"{self.first!r} and {self.second.kind} {self.second!r}.")
+        self._set_parts(first, second)
         if not callable(schedule):
             raise ValueError(f"schedule must be a function of the round (e.g. linear_warmup(50)); got {schedule!r}.")
         self.schedule = schedule
-        self.kind = self.first.kind
-        self.elementwise = self.first.elementwise and self.second.elementwise
-
-    @property
-    def requires_std(self) -> bool:
-        """Whether a part needs a per-row ``std``."""
-        return self.first.requires_std or self.second.requires_std
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"first": self.first, "second": self.second, "schedule": self.schedule}
-
-    def get_params(self) -> dict[str, Any]:
-        return dict(self.params)
-
-    def with_params(self, **changes: Any) -> "ScheduledLoss":
-        own = {k: changes.pop(k) for k in list(changes) if k in ("first", "second", "schedule")}
-        first, second = own.get("first", self.first), own.get("second", self.second)
-        if changes:
-            first, second = first.with_params(**changes), second.with_params(**changes)
-        return ScheduledLoss(first, second, own.get("schedule", self.schedule))
-
-    def __repr__(self) -> str:
-        return f"ScheduledLoss({self.first!r}, {self.second!r}, schedule={self.schedule!r})"
 
     def weight(self, round: int) -> float:
         """The weight of ``second`` at ``round`` (checked to be in [0, 1])."""
