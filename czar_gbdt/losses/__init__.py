@@ -7,6 +7,7 @@
 * :mod:`.composite`: :class:`SoftF1Composite` (whole-dataset soft counts).
 * :mod:`.schedules`: :class:`MixedLoss`, :class:`ScheduledLoss` and the schedules of the round.
 * :mod:`.registry`: :data:`LOSSES` and :func:`get_loss`.
+* :mod:`.user`: :func:`define_loss`, your own loss from its formula (derivatives and kernels made for you).
 """
 
 from .base import BaseLoss, BinaryLoss, ElementwiseLoss
@@ -15,6 +16,7 @@ from .composite import SoftF1Composite
 from .registry import LOSSES, get_loss
 from .regression import CZAR, ZPTAE, HalfSquaredError
 from .schedules import MixedLoss, ScheduledLoss, linear_warmup, piecewise_linear, steps
+from .user import UserLoss, define_loss, where
 
 __all__ = [
     "BaseLoss",
@@ -34,4 +36,7 @@ __all__ = [
     "steps",
     "LOSSES",
     "get_loss",
+    "define_loss",
+    "where",
+    "UserLoss",
 ]
