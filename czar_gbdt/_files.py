@@ -1,14 +1,13 @@
 """JSON output shared by the tuner, the reports and ``compare``: one fallback, one atomic writer.
 
-Results hold numpy scalars, timestamps and the odd non-finite float; :func:`plain` is the
-``default=`` of :func:`json.dumps` that turns them into plain JSON, and :func:`write_json`
-writes a file so that a reader never sees half of it.
+Results hold numpy scalars and timestamps; :func:`plain` is the ``default=`` of
+:func:`json.dumps` that turns them into plain JSON, and :func:`write_json` writes a file
+so that a reader never sees half of it.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,12 @@ __all__ = ["plain", "dumps", "write_json"]
 
 
 def plain(obj: Any) -> Any:
-    """JSON fallback: numpy scalars become Python numbers, a non-finite float ``None``, anything else its ``str``."""
+    """JSON fallback: numpy scalars become Python numbers, anything else its ``str`` (timestamps ...).
+
+    ``json`` writes floats itself (numpy's float64 is a float), so this is never called for one.
+    """
     if hasattr(obj, "item"):
         return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
     return str(obj)
 
 
