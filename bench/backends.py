@@ -29,13 +29,14 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import warnings
 from datetime import date
 
 import numpy as np
+
+from _common import cpu_model
 
 
 def make_data(rows: int, features: int, seed: int = 0):
@@ -161,17 +162,6 @@ def bench_catboost(X, y, std, rounds, threads, repeats, plain_repeats=1):
 
 
 TARGETS = {"xgboost": 1.10, "lightgbm": 1.15, "catboost": 1.5}
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except Exception:  # noqa: BLE001
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> int:

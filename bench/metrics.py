@@ -27,7 +27,6 @@ import argparse
 import datetime as _dt
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,8 @@ from pathlib import Path
 import numba
 import numpy as np
 import pandas as pd
+
+from _common import cpu_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -77,17 +78,6 @@ def timeit(func, repeats: int) -> tuple[float, list[float]]:
         func()
         times.append(time.perf_counter() - t0)
     return float(np.median(times)), times
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

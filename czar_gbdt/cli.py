@@ -36,26 +36,37 @@ _REPORT_OUT = """  <runs_dir>/<study>/best_params.json, folds.csv   best trial's
        study and kept in the study; later reports print the stored result)"""
 
 
+def _command(sub, name: str, *, help: str, description: str, outputs: str,
+             config: str) -> argparse.ArgumentParser:
+    """A subcommand with its help, exit codes and outputs, and its required ``--config``."""
+    parser = sub.add_parser(name, help=help, description=description, epilog=_epilog(outputs),
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help=config)
+    return parser
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="czar-gbdt",
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
                     "them against walk-forward rank IC.",
         epilog=_epilog(_TUNE_OUT + "\n" + _REPORT_OUT.split("\n", 1)[1]
                        + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"),
-        formatter_class=raw,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    tune = sub.add_parser(
-        "tune", help="run or resume an optuna study described by a TOML config",
+    tune = _command(
+        sub, "tune", help="run or resume an optuna study described by a TOML config",
         description="Run (or resume) the study of a config: search loss and booster parameters against "
                     "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
                     "never lost or repeated. Writes best params and the per-fold table next to the study.",
-        epilog=_epilog(_TUNE_OUT), formatter_class=raw)
-    tune.add_argument("--config", required=True, help="TOML configuration (see configs/README.md)")
+        outputs=_TUNE_OUT, config="TOML configuration (see configs/README.md)")
     tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
                                         "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
                                         "refused (no heartbeats)")
@@ -63,42 +74,40 @@ def build_parser() -> argparse.ArgumentParser:
                       help="worker processes sharing the study (needs PostgreSQL/MySQL storage when > 1)")
     tune.add_argument("--trials", type=int, help="total finished trials the study should hold (study.n_trials)")
     tune.add_argument("--no-progress", action="store_true", help="no progress bar")
-    tune.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
+    _add_format(tune)
 
-    report = sub.add_parser(
-        "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
+    report = _command(
+        sub, "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
         description="Print and save the best trial's parameters and per-fold table, then train it on every date "
                     "before the holdout and score the holdout period, which no trial has seen. The holdout is "
                     "scored once per study: the result is stored in the study and later reports print it "
                     "(naming the trial it belongs to) instead of scoring again. Loads the study, never creates "
                     "one.",
-        epilog=_epilog(_REPORT_OUT), formatter_class=raw)
-    report.add_argument("--config", required=True, help="TOML configuration of the study")
+        outputs=_REPORT_OUT, config="TOML configuration of the study")
     report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
-    report.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
-    ev = sub.add_parser(
-        "evaluate", help="walk-forward scores of fixed parameters for one or more losses",
+    _add_format(report)
+
+    ev = _command(
+        sub, "evaluate", help="walk-forward scores of fixed parameters for one or more losses",
         description="Train the config's booster with fixed parameters (a range is refused) on the walk-forward "
                     "folds, once per loss, and print mean rank IC, ICIR and t-stat per loss. 'builtin' is the "
-                    "backend's own squared error.",
-        epilog=_epilog("  <runs_dir>/<study>/evaluate.csv"), formatter_class=raw)
-    ev.add_argument("--config", required=True, help="TOML configuration (fixed booster parameters)")
+                    "backend's own squared error, 'ranking' its learning-to-rank objective.",
+        outputs="  <runs_dir>/<study>/evaluate.csv", config="TOML configuration (fixed booster parameters)")
     ev.add_argument("--loss", action="append", metavar="NAME[:k=v,...]",
-                    help="loss to evaluate, repeatable: builtin, mse, czar, czar:alpha=0.5, zptae ... "
+                    help="loss to evaluate, repeatable: builtin, mse, czar, czar:alpha=0.5, zptae, ranking ... "
                          "(default: the config's loss)")
-    ev.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
+    _add_format(ev)
 
-    cmp = sub.add_parser(
-        "compare", help="ZPTAE vs CZAR vs built-ins: one booster, the same folds, a table and figures per loss",
+    cmp = _command(
+        sub, "compare", help="ZPTAE vs CZAR vs built-ins: one booster, the same folds, a table and figures per loss",
         description="Train the config's booster (fixed parameters) on the walk-forward folds once per loss of "
                     "[compare] losses (built-in squared error, ZPTAE, CZAR variants, the backend's ranking "
                     "objective with one query group per date, the best CZAR of a tuning study) plus their "
                     "rank-average ensemble. Prints and writes (CSV + PNG) mean Rank IC, ICIR, t-stat, per-fold "
                     "spread, directional accuracy, top-k long-short after costs and the test-fold CZAR/ZPTAE "
                     "losses, and says whether CZAR beats the ranking objective.",
-        epilog=_epilog("  <runs_dir>/<study>/   the comparison table (CSV) and figures (PNG)"), formatter_class=raw)
-    cmp.add_argument("--config", required=True, help="TOML configuration with fixed booster parameters "
-                                                     "(e.g. configs/compare_ff49.toml)")
+        outputs="  <runs_dir>/<study>/   the comparison table (CSV) and figures (PNG)",
+        config="TOML configuration with fixed booster parameters (e.g. configs/compare_ff49.toml)")
     cmp.add_argument("--data", metavar="PATH", help="a long panel (CSV/Parquet) replacing data.source; column "
                                                    "names from [data.panel]")
     cmp.add_argument("--study", metavar="FILE", help="best_params.json or a study's TOML config: add its best "
@@ -107,14 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replace compare.losses, repeatable: builtin, ranking, ranking:bins=10, zptae, czar, "
                           "czar:alpha=0.5 ...")
     cmp.add_argument("--no-progress", action="store_true", help="no progress line per model on stderr")
-    cmp.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
+    _add_format(cmp)
     return parser
-
-
-def _parse_loss_spec(spec: str) -> tuple[str, dict]:
-    from .config import parse_loss_spec
-
-    return parse_loss_spec(spec, "--loss")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -142,11 +145,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from . import reporting
-    from .config import load_config
+    from .config import load_config, parse_loss_spec
 
     cfg = load_config(args.config)
-    specs = [_parse_loss_spec(s) for s in (args.loss or [])]
-    table = reporting.evaluate_losses(cfg, specs)
+    specs = [parse_loss_spec(s, "--loss") for s in (args.loss or [])]
+    table = reporting.evaluate(cfg, specs)
     reporting.print_table(table, fmt=args.format)
     return 0
 

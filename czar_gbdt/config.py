@@ -14,25 +14,30 @@ and ``[loss.<name>]`` (and ``loss.name``, ``model.backend``, ``model.num_boost_r
     name = { choices = ["czar", "mse"] }                 # categorical
 
 An unknown key, a wrong type or a value out of range raises :class:`ConfigError`
-naming the dotted key (``loss.czar.alpha``) before any data is loaded.
-See ``configs/README.md`` for the full reference.
+naming the dotted key (``loss.czar.alpha``) before any data is loaded; the model specs of
+``compare.losses`` are checked by :mod:`czar_gbdt.specs`. :func:`fixed_model` and
+:func:`fixed_loss` read the fixed values that ``evaluate`` and ``compare`` need, refusing a
+search space. See ``configs/README.md`` for the full reference.
 """
 
 from __future__ import annotations
 
 import copy
+import contextlib
 import dataclasses
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import specs
 from .losses import LOSSES, get_loss
+from .specs import did_you_mean
 
 __all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS",
-           "BOOSTER_BOUNDS", "parse_loss_spec", "COMPARE_EXTRA", "check_storage_url"]
+           "BOOSTER_BOUNDS", "parse_loss_spec", "check_compare_spec", "check_storage_url", "fixed_model",
+           "fixed_loss"]
 
 
 class ConfigError(ValueError):
@@ -124,10 +129,6 @@ DEFAULTS: dict[str, Any] = {
         "eval_alpha": 0.0,  # CZAR alpha of the test-fold loss column
     },
 }
-
-#: ``compare.losses`` names besides the losses: the backend's built-in squared error and
-#: its learning-to-rank objective (parameters ``bins`` and ``objective``).
-COMPARE_EXTRA = {"builtin": frozenset(), "ranking": frozenset({"bins", "objective"})}
 
 _CHOICES = {
     "study.sampler": ("tpe", "random"),
@@ -313,11 +314,6 @@ def _check_space(key: str, bound: _Bound, space: Any, where: str = "") -> Any:
     return space
 
 
-def _suggest(key: str, value: str, options) -> str:
-    close = difflib.get_close_matches(value, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _parse_space(key: str, value: Any) -> Any:
     """A fixed value stays as it is; a ``{low, high[, log, step]}`` or ``{choices}`` table
     becomes a :class:`Range` or :class:`Choices`."""
@@ -373,7 +369,7 @@ def _merge(key: str, defaults: dict, given: dict, free: set[str]) -> dict:
             continue
         if name not in defaults:
             raise ConfigError(
-                f"unknown key {dotted!r}{_suggest(dotted, name, defaults)}; "
+                f"unknown key {dotted!r}{did_you_mean(name, defaults)}; "
                 f"known keys{' in [' + key + ']' if key else ''}: {', '.join(sorted(defaults))}.")
         if isinstance(defaults[name], dict) and defaults[name]:
             out[name] = _merge(dotted, defaults[name], value, free)
@@ -438,7 +434,7 @@ def validate_config(raw: dict) -> dict:
             cfg[section][name] = value
         for v in _space_values(value):
             if v not in options:
-                raise ConfigError(f"{key} must be one of {options}; got {v!r}{_suggest(key, str(v), options)}.")
+                raise ConfigError(f"{key} must be one of {options}; got {v!r}{did_you_mean(str(v), options)}.")
     source = cfg["data"]["source"]
     if source != "ff49" and not Path(source).is_file():
         where = "" if Path(source).is_absolute() else f", relative to the current directory {str(Path.cwd())!r}"
@@ -468,7 +464,7 @@ def validate_config(raw: dict) -> dict:
         for backend in backends:
             known = BOOSTER_PARAMS[backend]
             if name not in known:
-                raise ConfigError(f"unknown {backend} parameter {key!r}{_suggest(key, name, known)}; "
+                raise ConfigError(f"unknown {backend} parameter {key!r}{did_you_mean(name, known)}; "
                                   f"known: {', '.join(sorted(known))}.")
         space = _parse_space(key, value)
         for backend in backends:
@@ -482,18 +478,18 @@ def validate_config(raw: dict) -> dict:
     for name in names:
         if name not in LOSSES:
             raise ConfigError(f"loss.name must be one of {sorted(LOSSES)}; got {name!r}"
-                              f"{_suggest('loss.name', str(name), LOSSES)}.")
+                              f"{did_you_mean(str(name), LOSSES)}.")
     for key in loss_tables:
         name = key.split(".")[1]
         table = loss_cfg.get(name, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{key} must be a table; got {table!r}.")
-        known = set(LOSSES[name].param_defaults) | {"derivatives", "min_hessian"}
+        known = specs.loss_parameters(name)
         parsed = {}
         for pname, value in table.items():
             pkey = f"{key}.{pname}"
             if pname not in known:
-                raise ConfigError(f"unknown parameter {pkey!r}{_suggest(pkey, pname, known)}; "
+                raise ConfigError(f"unknown parameter {pkey!r}{did_you_mean(pname, known)}; "
                                   f"{name} takes: {', '.join(sorted(known))}.")
             parsed[pname] = _parse_space(pkey, value)
             if isinstance(parsed[pname], Range):
@@ -536,63 +532,27 @@ def check_storage_url(url: str, key: str = "study.storage") -> None:
                           f"postgresql://user@host/db; got {url!r}.") from None
 
 
-def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
-    """``"czar:alpha=0.5,epsilon=1"`` -> ``("czar", {"alpha": 0.5, "epsilon": 1.0})``.
+@contextlib.contextmanager
+def _spec_errors():
+    """Report a bad model spec as a configuration error (exit code 2 on the command line)."""
+    try:
+        yield
+    except specs.SpecError as exc:
+        raise ConfigError(str(exc)) from None
 
-    Values that parse as numbers become floats, others stay strings. ``key`` names the
-    option or config key in the error.
-    """
-    if not isinstance(spec, str) or not spec.strip():
-        raise ConfigError(f"{key}: a loss spec is a string NAME[:key=value,...]; got {spec!r}.")
-    name, _, rest = spec.strip().partition(":")
-    params: dict[str, Any] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        pname, eq, value = item.partition("=")
-        if not eq or not pname:
-            raise ConfigError(f"{key} {spec!r}: parameters are written key=value; got {item!r}.")
-        try:
-            params[pname.strip()] = float(value)
-        except ValueError:
-            params[pname.strip()] = value.strip()
-    return name.strip(), params
+
+def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
+    """``"czar:alpha=0.5,epsilon=1"`` -> ``("czar", {"alpha": 0.5, "epsilon": 1.0})``
+    (:func:`czar_gbdt.specs.parse_spec`); ``key`` names the option or config key in the error."""
+    with _spec_errors():
+        return specs.parse_spec(spec, key)
 
 
 def check_compare_spec(name: str, params: dict, key: str, backends: list | None = None) -> None:
-    """Refuse an unknown name or parameter, or a value the loss refuses, naming ``key``."""
-    from .evaluation import RankObjective
-
-    known_names = sorted(set(LOSSES) | set(COMPARE_EXTRA))
-    if name not in known_names:
-        raise ConfigError(f"{key}: unknown loss {name!r}{_suggest(key, name, known_names)}; "
-                          f"known: {', '.join(known_names)}.")
-    if name == "builtin":
-        if params:
-            raise ConfigError(f"{key}: 'builtin' (the backend's squared error) takes no parameters; "
-                              f"got {sorted(params)}.")
-        return
-    if name == "ranking":
-        extra = set(params) - COMPARE_EXTRA["ranking"]
-        if extra:
-            raise ConfigError(f"{key}: unknown parameter(s) {sorted(extra)} of 'ranking'; it takes bins, objective.")
-        bins = params.get("bins", 5)
-        if not (isinstance(bins, (int, float)) and not isinstance(bins, bool) and float(bins).is_integer()):
-            raise ConfigError(f"{key}: ranking bins must be an integer >= 2; got {bins!r}.")
-        try:
-            rank = RankObjective(str(params.get("objective", "")), int(bins))
-            for backend in backends or []:
-                rank.resolve(backend)
-        except ValueError as exc:
-            raise ConfigError(f"{key}: {exc}") from None
-        return
-    known = set(LOSSES[name].param_defaults) | {"derivatives", "min_hessian"}
-    for pname in params:
-        if pname not in known:
-            raise ConfigError(f"{key}: unknown parameter {pname!r}{_suggest(key, pname, known)} of {name}; "
-                              f"{name} takes: {', '.join(sorted(known))}.")
-    try:
-        get_loss(name, **params)
-    except ValueError as exc:
-        raise ConfigError(f"{key}: {exc}") from None
+    """Refuse an unknown name or parameter, or a value the model refuses, naming ``key``
+    (:func:`czar_gbdt.specs.check_spec`)."""
+    with _spec_errors():
+        specs.check_spec(name, params, key, backends or ())
 
 
 def _validate_compare(cmp: dict, backends: list) -> None:
@@ -636,3 +596,31 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     cfg = validate_config(raw)
     cfg["_path"] = str(path)
     return cfg
+
+
+def _fixed(key: str, value: Any) -> Any:
+    if isinstance(value, (Range, Choices)):
+        raise ConfigError(f"{key} is a search space; `evaluate` needs fixed values (use `tune` to search).")
+    return value
+
+
+def fixed_model(cfg: dict) -> tuple[str, dict]:
+    """The config's backend and booster parameters, refusing search spaces.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key (``model.params.learning_rate``, ``model.num_boost_round``) that
+        holds a range or choices.
+    """
+    backend = _fixed("model.backend", cfg["model"]["backend"])
+    booster = {k: _fixed(f"model.params.{k}", v) for k, v in cfg["model"]["params"].items()}
+    for name in ("num_boost_round", "early_stopping_rounds"):
+        _fixed(f"model.{name}", cfg["model"][name])
+    return backend, booster
+
+
+def fixed_loss(cfg: dict) -> tuple[str, dict]:
+    """The config's loss name and parameters, refusing search spaces (as :func:`fixed_model`)."""
+    name = _fixed("loss.name", cfg["loss"]["name"])
+    return name, {k: _fixed(f"loss.{name}.{k}", v) for k, v in cfg["loss"].get(name, {}).items()}

@@ -109,6 +109,57 @@ class Panel:
         """Feature column names."""
         return [str(c) for c in self.X.columns]
 
+    @classmethod
+    def from_arrays(
+        cls,
+        X: pd.DataFrame,
+        y: Any,
+        dates: Any,
+        assets: Any,
+        *,
+        std: Any = None,
+        mean: Any = None,
+        weight: Any = None,
+        info: dict | None = None,
+    ) -> Panel:
+        """Build a panel from row-aligned columns, indexing ``X`` by ``(date, asset)``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n_samples, n_features)
+            Features; its index is replaced (the data is not copied).
+        y : array-like of shape (n_samples,)
+            Target.
+        dates, assets : array-like of shape (n_samples,)
+            Date (parsed as datetimes) and asset of each row.
+        std, mean, weight : array-like of shape (n_samples,), default=None
+            Optional per-row columns, stored as float64.
+        info : dict, default=None
+            How the panel was made.
+
+        Returns
+        -------
+        Panel
+        """
+        dates = pd.DatetimeIndex(dates, name="date")
+        assets = pd.Index(assets, name="asset")
+        X = X.copy(deep=False)
+        X.index = pd.MultiIndex.from_arrays([dates, assets], names=["date", "asset"])
+
+        def arr(v: Any) -> np.ndarray | None:
+            return None if v is None else np.ascontiguousarray(v, dtype=np.float64)
+
+        return cls(
+            X=X,
+            y=arr(y),
+            dates=dates,
+            assets=assets,
+            std=arr(std),
+            mean=arr(mean),
+            weight=arr(weight),
+            info=dict(info or {}),
+        )
+
     def subset(self, rows: Any) -> Panel:
         """Return the panel restricted to some rows (e.g. one fold's indices).
 
@@ -172,37 +223,6 @@ class Panel:
             if v is not None:
                 df[name] = v
         return df
-
-
-def _make_panel(
-    X: pd.DataFrame,
-    y: np.ndarray,
-    dates: Any,
-    assets: Any,
-    *,
-    std: np.ndarray | None = None,
-    mean: np.ndarray | None = None,
-    weight: np.ndarray | None = None,
-    info: dict | None = None,
-) -> Panel:
-    dates = pd.DatetimeIndex(dates, name="date")
-    assets = pd.Index(assets, name="asset")
-    X = X.copy(deep=False)
-    X.index = pd.MultiIndex.from_arrays([dates, assets], names=["date", "asset"])
-
-    def arr(v: Any) -> np.ndarray | None:
-        return None if v is None else np.ascontiguousarray(v, dtype=np.float64)
-
-    return Panel(
-        X=X,
-        y=arr(y),
-        dates=dates,
-        assets=assets,
-        std=arr(std),
-        mean=arr(mean),
-        weight=arr(weight),
-        info=dict(info or {}),
-    )
 
 
 # --------------------------------------------------------------------------
@@ -513,7 +533,7 @@ def load_panel(
 
     X = df[feature_cols].reset_index(drop=True)
     info = {"source": where if where != "the DataFrame" else "DataFrame", "target_col": target_col}
-    return _make_panel(X, y, dates, df[asset_col].to_numpy(), info=info, **extra)
+    return Panel.from_arrays(X, y, dates, df[asset_col].to_numpy(), info=info, **extra)
 
 
 # --------------------------------------------------------------------------
@@ -653,4 +673,4 @@ def make_synthetic_panel(
         "signal_ic": float(signal_ic),
         "seed": seed,
     }
-    return _make_panel(feats, y, dates, assets, std=std, info=info)
+    return Panel.from_arrays(feats, y, dates, assets, std=std, info=info)

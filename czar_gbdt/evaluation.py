@@ -9,14 +9,19 @@ with per-date rank IC, IC, directional accuracy and the top-k long-short spread.
 
 Besides the losses of :mod:`czar_gbdt.losses` and the backends' built-in squared error
 (``loss=None``), :func:`fit_predict` trains the backends' learning-to-rank objectives
-(:class:`RankObjective`): each date is one query group and the labels are the target's
-quantile grades within the date (:func:`rank_labels`).
+(:class:`~czar_gbdt.ranking.RankObjective`): each date is one query group and the labels
+are the target's quantile grades within the date (:func:`~czar_gbdt.ranking.rank_labels`).
+
+Configuration glue: :func:`run_walk_forward` runs :func:`walk_forward` with a
+configuration's fixed model, :func:`evaluate_losses` does so for several model specs
+(``czar-gbdt evaluate``), and :func:`evaluate_holdout` trains a trial's parameters on
+every date before the final holdout and scores the holdout once (``czar-gbdt report``).
+See ``docs/evaluation.md``.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -24,13 +29,16 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
+from .config import check_compare_spec, fixed_loss, fixed_model
 from .datasets import Panel, load_ff49, load_panel, transform_target
 from .features import build_features
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
+from .ranking import RankObjective, query_sizes, rank_labels
+from .specs import build_model, model_label
 
-__all__ = ["load_data", "make_splitter", "fit_predict", "walk_forward", "WalkForwardResult", "make_objective",
-           "score_predictions", "RankObjective", "RANK_OBJECTIVES", "rank_labels", "query_sizes", "label_target"]
+__all__ = ["load_data", "make_splitter", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
+           "label_target", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
 
 #: Seeded, deterministic, quiet defaults per backend (a config's parameters override them).
 BACKEND_DEFAULTS = {
@@ -113,117 +121,6 @@ def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, n
     if loss.name == "mse":
         return y, None
     return y, std
-
-
-#: Learning-to-rank objectives per backend; the first is the default.
-RANK_OBJECTIVES = {
-    "lightgbm": ("lambdarank", "rank_xendcg"),
-    "xgboost": ("rank:pairwise", "rank:ndcg"),
-    "catboost": ("YetiRank", "PairLogit"),
-}
-
-
-@dataclass(frozen=True)
-class RankObjective:
-    """A backend's own learning-to-rank objective, each date one query group.
-
-    The training labels are the target's quantile grades within each date
-    (:func:`rank_labels`), so the model learns only the cross-sectional order, which is
-    what rank IC scores. Its predictions are scores, not return forecasts.
-
-    Parameters
-    ----------
-    objective : str, default=""
-        One of :data:`RANK_OBJECTIVES` for the backend; "" is the backend's first
-        (lightgbm ``lambdarank``, xgboost ``rank:pairwise``, catboost ``YetiRank``).
-    n_bins : int, default=5
-        Relevance grades per date, >= 2.
-
-    Notes
-    -----
-    Defaults that make the listwise objectives score the whole cross-section rather than
-    its top: lightgbm ``lambdarank_truncation_level`` = the largest date and linear
-    ``label_gain``; xgboost pairs sampled over the whole list
-    (``lambdarank_pair_method="mean"``, 8 pairs per row). A booster parameter of the
-    same name overrides them. Sample weights are not used (the backends weight whole
-    query groups, not rows).
-    """
-
-    objective: str = ""
-    n_bins: int = 5
-
-    def __post_init__(self) -> None:
-        if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, (int, np.integer)) or self.n_bins < 2:
-            raise ValueError(f"n_bins must be an integer >= 2; got {self.n_bins!r}.")
-        known = {o for objs in RANK_OBJECTIVES.values() for o in objs}
-        if self.objective and self.objective not in known:
-            raise ValueError(f"objective must be one of {sorted(known)} (or '' for the backend's default); "
-                             f"got {self.objective!r}.")
-
-    name = "ranking"
-    kind = "ranking"
-
-    def resolve(self, backend: str) -> str:
-        """The objective used on ``backend`` (the default when none is set)."""
-        if backend not in RANK_OBJECTIVES:
-            raise ValueError(f"backend must be one of {sorted(RANK_OBJECTIVES)}; got {backend!r}.")
-        objective = self.objective or RANK_OBJECTIVES[backend][0]
-        if objective not in RANK_OBJECTIVES[backend]:
-            raise ValueError(f"objective {objective!r} is not a {backend} ranking objective; "
-                             f"{backend} has {list(RANK_OBJECTIVES[backend])}.")
-        return objective
-
-    def label(self, backend: str) -> str:
-        """A display name such as ``lightgbm lambdarank (5 grades per date)``."""
-        return f"{backend} {self.resolve(backend)} ({self.n_bins} grades per date)"
-
-
-def rank_labels(y: Any, dates: Any, n_bins: int) -> np.ndarray:
-    """Quantile grades 0 .. n_bins-1 of ``y`` within each date.
-
-    A row's grade is ``floor(n_bins * (r - 0.5) / n)`` where ``r`` is its rank in its date
-    (1 = lowest, ties averaged) and ``n`` the number of rows that date: each date's rows
-    are spread evenly and symmetrically over the grades (the lowest row gets 0, the
-    highest ``n_bins - 1``) whatever the scale of that date's returns.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-        Target, finite.
-    dates : array-like of shape (n_samples,)
-        Date of each row.
-    n_bins : int
-        Number of grades, >= 2.
-
-    Returns
-    -------
-    ndarray of int32, shape (n_samples,)
-    """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-        raise ValueError(f"n_bins must be an integer >= 2; got {n_bins!r}.")
-    yv = np.asarray(y, dtype=np.float64)
-    if len(dates) != len(yv):
-        raise ValueError(f"dates has length {len(dates)} but y has length {len(yv)}.")
-    if not np.isfinite(yv).all():
-        raise ValueError(f"y has {int((~np.isfinite(yv)).sum())} non-finite values; grades need finite labels.")
-    groups = pd.Series(yv).groupby(np.asarray(dates))
-    rank = groups.rank(method="average").to_numpy()
-    n = groups.transform("size").to_numpy(dtype=np.float64)
-    return np.clip(np.floor(n_bins * (rank - 0.5) / n), 0, n_bins - 1).astype(np.int32)
-
-
-def query_sizes(dates: Any) -> np.ndarray:
-    """Rows per query group, one group per date, for date-sorted rows (lightgbm's ``group``).
-
-    Raises
-    ------
-    ValueError
-        If the rows are not sorted by date (a date would be split into several groups).
-    """
-    codes, uniques = pd.factorize(np.asarray(dates))
-    if len(codes) and (np.diff(codes) < 0).any():
-        raise ValueError("dates must be sorted (each date's rows contiguous) to form one query group per date.")
-    return np.bincount(codes, minlength=len(uniques)).astype(np.int64)
 
 
 def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
@@ -363,7 +260,8 @@ def _fit_predict_rank(backend: str, booster_params: dict, rank: RankObjective, t
     raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
 
 
-def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0) -> dict:
+def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5,
+                      cost: float = 0.0) -> tuple[dict, pd.Series]:
     """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window.
 
     Returns the scores (a dict) and the per-date rank IC series.
@@ -400,11 +298,11 @@ class WalkForwardResult:
 
     @property
     def icir(self) -> float:
-        return _icir(self.per_date)
+        return metrics.icir(self.per_date)
 
     @property
     def t_stat(self) -> float:
-        return self.icir * math.sqrt(self.per_date.notna().sum())
+        return metrics.t_stat(self.per_date)
 
     def summary(self) -> dict:
         return {"mean_rank_ic": self.mean_rank_ic, "icir": self.icir, "t_stat": self.t_stat,
@@ -464,49 +362,98 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
                              [p.to_numpy() for p in preds])
 
 
-def _icir(per_date: pd.Series) -> float:
-    """Mean / std (ddof=1) of the per-date series; NaN with fewer than 2 dates or no spread."""
-    s = per_date.dropna()
-    sd = s.std(ddof=1) if len(s) > 1 else 0.0
-    return float(s.mean() / sd) if sd > 0 else math.nan
+def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
+                     **kwargs: Any) -> WalkForwardResult:
+    """:func:`walk_forward` with the config's fixed model and settings.
 
+    ``loss`` is a loss, a :class:`~czar_gbdt.ranking.RankObjective` or None (the
+    backend's built-in squared error); ``kwargs`` go to ``walk_forward`` (``top_k``,
+    ``cost``, ``predict``, ``score_extra`` ...).
 
-def objective_value(per_date: pd.Series, kind: str) -> float:
-    """The tuner's objective on the per-date rank IC so far (0 where it is undefined)."""
-    value = _icir(per_date) if kind == "icir" else float(per_date.mean())
-    return value if math.isfinite(value) else 0.0
-
-
-def make_objective(cfg: dict) -> Callable:
-    """The optuna objective of a configuration: walk-forward rank IC (or ICIR) over the folds.
-
-    After each fold the running value is reported as one step and ``should_prune()``
-    checked; per-fold figures are stored as user attributes. The holdout is never used.
+    Raises
+    ------
+    ConfigError
+        When the config's model holds a search space (:func:`czar_gbdt.config.fixed_model`).
     """
-    import optuna
+    backend, booster = fixed_model(cfg)
+    return walk_forward(panel, splitter, backend=backend, booster_params=booster, loss=loss,
+                        num_boost_round=cfg["model"]["num_boost_round"],
+                        early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
+                        target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"], **kwargs)
 
-    from .tuning import suggest_params
 
-    def objective(trial: optuna.Trial) -> float:
-        params = suggest_params(trial, cfg)
-        panel = load_data(cfg)
-        loss = get_loss(params["loss"], **params["loss_params"])
+def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
+    """Walk-forward summary per model spec with the config's fixed booster parameters.
 
-        def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
-            trial.set_user_attr(f"fold_{i}", {k: (str(v.date()) if isinstance(v, pd.Timestamp) else v)
-                                              for k, v in row.items()})
-            trial.report(objective_value(per_date, cfg["study"]["objective"]), i)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {i}")
+    Parameters
+    ----------
+    cfg : dict
+        A validated configuration with a fixed model (a search space is refused).
+    specs : list of (name, params)
+        Parsed model specs (:func:`czar_gbdt.specs.parse_spec`): a loss, ``"builtin"`` (the
+        backend's own squared error) or ``"ranking"``. Empty: the config's own loss.
 
-        result = walk_forward(panel, make_splitter(cfg), backend=params["backend"],
-                              booster_params=params["booster"], loss=loss,
-                              num_boost_round=cfg["model"]["num_boost_round"],
-                              early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
-                              target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                              on_fold=on_fold)
-        for k, v in result.summary().items():
-            trial.set_user_attr(k, v)
-        return objective_value(result.per_date, cfg["study"]["objective"])
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spec: ``loss`` (its label), the :meth:`WalkForwardResult.summary`
+        figures and the mean ``directional_accuracy`` of the folds.
 
-    return objective
+    Raises
+    ------
+    ConfigError
+        For a search space in the model or the loss, or a spec naming an unknown model or
+        parameter (the key is ``--loss NAME``).
+    """
+    backend, _ = fixed_model(cfg)
+    for name, params in specs:
+        check_compare_spec(name, params, f"--loss {name}", [backend])
+    specs = list(specs) or [fixed_loss(cfg)]
+    panel = load_data(cfg)
+    splitter = make_splitter(cfg)
+    rows = []
+    for name, params in specs:
+        model = build_model(name, params)
+        result = run_walk_forward(cfg, panel, splitter, model)
+        rows.append({"loss": model_label(model, backend), **result.summary(),
+                     "directional_accuracy": float(result.folds["directional_accuracy"].mean())})
+    return pd.DataFrame(rows)
+
+
+def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
+    """Train a trial's parameters on every date before the final holdout and score the holdout.
+
+    The training window follows the walk-forward rules (:meth:`WalkForward.final_fold`:
+    the gap before the holdout, the last ``valid_size`` dates for early stopping when
+    configured). Call it once per study: scoring several candidates on the holdout would
+    choose on it.
+
+    Parameters
+    ----------
+    cfg : dict
+        The study's validated configuration.
+    params : dict
+        The trial's parameters as :func:`czar_gbdt.tuning.suggest_params` returns them
+        (``backend``, ``booster``, ``loss``, ``loss_params``, ``num_boost_round``,
+        ``early_stopping_rounds``).
+
+    Returns
+    -------
+    scores : dict
+        ``start`` and ``end`` of the holdout (ISO dates), ``rounds`` kept, and the
+        :func:`score_predictions` figures.
+    per_date : pandas.Series
+        Rank IC per holdout date.
+    """
+    panel = load_data(cfg)
+    final = make_splitter(cfg).final_fold(groups=panel.dates)
+    train, test = panel.subset(final.train), panel.subset(final.test)
+    valid = panel.subset(final.valid) if len(final.valid) else None
+    loss = get_loss(params["loss"], **params["loss_params"])
+    (pred,), rounds = fit_predict(params["backend"], params["booster"], loss, train, [test], valid=valid,
+                                  num_boost_round=params["num_boost_round"],
+                                  early_stopping_rounds=params["early_stopping_rounds"],
+                                  target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
+    scores, per_date = score_predictions(test, pred)
+    return {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": rounds,
+            **scores}, per_date

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .datasets import TARGET_TRANSFORMS, Panel, _make_panel, transform_target
+from .datasets import TARGET_TRANSFORMS, Panel, transform_target
 
 __all__ = ["TARGET_TRANSFORMS", "build_features", "transform_target"]
 
@@ -202,4 +202,4 @@ def build_features(
         info["n_rows_dropped"] = int(n_total - keep.sum())
     else:
         info["n_rows_dropped"] = 0
-    return _make_panel(pd.DataFrame(X, columns=names), y, dates, assets, std=s, info=info)
+    return Panel.from_arrays(pd.DataFrame(X, columns=names), y, dates, assets, std=s, info=info)

@@ -3,7 +3,10 @@
 Per-date information coefficients (IC: Pearson, Rank IC: Spearman), their
 summary (mean, ICIR, t-stat, dates used and skipped), directional accuracy and
 a top-k long-short backtest, following the project's evaluation conventions
-(Qlib / alphalens definitions, so the numbers are comparable).
+(Qlib / alphalens definitions, so the numbers are comparable). The significance
+of any per-date series (:func:`icir`, :func:`t_stat`, :func:`newey_west_t` for
+overlapping labels) is computed here only: the walk-forward results, the tuner's
+objective and ``compare`` all use these functions.
 
 Reusing the date grouping
 -------------------------
@@ -48,6 +51,9 @@ __all__ = [
     "rank_ic",
     "mean_ic",
     "mean_rank_ic",
+    "icir",
+    "t_stat",
+    "newey_west_t",
     "directional_accuracy",
     "top_k_long_short",
 ]
@@ -69,6 +75,18 @@ _DOC_DATES = """dates : array-like of shape (n_samples,), DateGroups or None, de
         :func:`group_dates` skips the grouping step. ``None`` treats the rows
         as one series (single asset): the result has one "date" labelled
         ``"all"``."""
+
+_DOC_PARAMS = """Parameters
+    ----------
+    {y}
+    {dates}"""
+
+_DOC_MEAN = """{params}
+
+    Returns
+    -------
+    float
+        The per-date correlations averaged over the dates used (``ICResult.mean``)."""
 
 
 # --------------------------------------------------------------------------
@@ -287,10 +305,6 @@ def _summarise(corr: np.ndarray, groups: DateGroups, method: str, name: str) -> 
     used = ~np.isnan(corr)
     n_used = int(used.sum())
     vals = corr[used]
-    mean = float(vals.mean()) if n_used else math.nan
-    std = float(vals.std(ddof=1)) if n_used >= 2 else math.nan
-    icir = mean / std if std > 0 else math.nan
-    t_stat = icir * math.sqrt(n_used) if n_used else math.nan
     if n_used == 0:
         warnings.warn(
             f"{name}: none of the {len(corr)} dates has 2 or more rows with finite y_true and y_pred "
@@ -300,15 +314,96 @@ def _summarise(corr: np.ndarray, groups: DateGroups, method: str, name: str) -> 
         )
     per_date = pd.Series(corr, index=groups.dates, name=name)
     return ICResult(
-        mean=mean,
-        std=std,
-        icir=icir,
-        t_stat=t_stat,
+        mean=float(vals.mean()) if n_used else math.nan,
+        std=float(vals.std(ddof=1)) if n_used >= 2 else math.nan,
+        icir=icir(vals),
+        t_stat=t_stat(vals),
         n_dates=n_used,
         n_skipped=len(corr) - n_used,
         per_date=per_date,
         method=method,
     )
+
+
+# --------------------------------------------------------------------------
+# significance of a per-date series
+# --------------------------------------------------------------------------
+
+
+def _finite(values: Any) -> np.ndarray:
+    x = np.asarray(values, dtype=np.float64).ravel()
+    return x[np.isfinite(x)]
+
+
+def icir(values: Any) -> float:
+    """Information ratio of a per-date series: mean / standard deviation (``ddof=1``), not annualised.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_dates,)
+        Per-date scores such as ``ICResult.per_date``; non-finite values (skipped dates) are dropped.
+
+    Returns
+    -------
+    float
+        NaN with fewer than 2 finite values or no spread.
+    """
+    x = _finite(values)
+    sd = float(x.std(ddof=1)) if len(x) > 1 else 0.0
+    return float(x.mean()) / sd if sd > 0 else math.nan
+
+
+def t_stat(values: Any) -> float:
+    """t-statistic of the mean of a per-date series: ``icir(values) * sqrt(n)``, ``n`` its finite values.
+
+    It treats the dates as independent; with overlapping multi-period labels use
+    :func:`newey_west_t`.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_dates,)
+        Per-date scores; non-finite values are dropped.
+
+    Returns
+    -------
+    float
+        NaN with fewer than 2 finite values or no spread.
+    """
+    x = _finite(values)
+    return icir(x) * math.sqrt(len(x))
+
+
+def newey_west_t(values: Any, lags: int) -> float:
+    """t-statistic of the mean of a series with Newey-West (Bartlett) standard errors.
+
+    Per-date rank ICs of an h-day label are autocorrelated (consecutive dates share h-1
+    of their return days), so :func:`t_stat` overstates the evidence; ``lags = h - 1``
+    accounts for the overlap. ``lags = 0`` gives the plain t-stat (with the population
+    variance).
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        The series (non-finite values are dropped).
+    lags : int
+        Autocovariance lags, >= 0.
+
+    Returns
+    -------
+    float
+        NaN with fewer than 2 finite values or no variance.
+    """
+    if isinstance(lags, bool) or not isinstance(lags, (int, np.integer)) or lags < 0:
+        raise ValueError(f"lags must be an integer >= 0; got {lags!r}.")
+    x = _finite(values)
+    n = len(x)
+    if n < 2:
+        return math.nan
+    u = x - x.mean()
+    var = u @ u / n
+    for lag in range(1, min(lags, n - 1) + 1):
+        var += 2.0 * (1.0 - lag / (lags + 1.0)) * (u[lag:] @ u[:-lag]) / n
+    return float(x.mean() / math.sqrt(var / n)) if var > 0 else math.nan
 
 
 def _scratch(n_keys: int, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -367,10 +462,7 @@ def rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
     does (pairwise deletion of NaN rows). A date with fewer than 2 valid rows or
     with a constant side gives NaN and is skipped in the summary.
 
-    Parameters
-    ----------
-    {y}
-    {dates}
+    {params}
 
     Returns
     -------
@@ -410,10 +502,7 @@ def ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
     NaN and skipped for dates with fewer than 2 valid rows or a constant side),
     with Pearson instead of Spearman correlation.
 
-    Parameters
-    ----------
-    {y}
-    {dates}
+    {params}
 
     Returns
     -------
@@ -433,15 +522,7 @@ def ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
 def mean_rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
     """Mean Rank IC over dates, ``rank_ic(...).mean`` (higher is better).
 
-    Parameters
-    ----------
-    {y}
-    {dates}
-
-    Returns
-    -------
-    float
-        Mean per-date Spearman correlation.
+    {mean}
     """
     return rank_ic(y_true, y_pred, dates=dates).mean
 
@@ -449,15 +530,7 @@ def mean_rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
 def mean_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
     """Mean IC over dates, ``ic(...).mean`` (higher is better).
 
-    Parameters
-    ----------
-    {y}
-    {dates}
-
-    Returns
-    -------
-    float
-        Mean per-date Pearson correlation.
+    {mean}
     """
     return ic(y_true, y_pred, dates=dates).mean
 
@@ -465,7 +538,8 @@ def mean_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
 def _fill_doc(func: Callable[..., Any]) -> None:
     # shared parameter text; docstrings are absent under ``python -OO``
     if func.__doc__:
-        func.__doc__ = func.__doc__.replace("{y}", _DOC_Y).replace("{dates}", _DOC_DATES)
+        func.__doc__ = (func.__doc__.replace("{mean}", _DOC_MEAN).replace("{params}", _DOC_PARAMS)
+                        .replace("{y}", _DOC_Y).replace("{dates}", _DOC_DATES))
 
 
 for _f in (rank_ic, ic, mean_rank_ic, mean_ic):

@@ -282,8 +282,9 @@ class WalkForward:
     # ---------------------------------------------------------------- indices
 
     @staticmethod
-    def _codes(dates: Any) -> tuple[np.ndarray, pd.Index]:
-        codes, uniques = pd.factorize(dates, sort=True)
+    def _codes(X: Any, groups: Any) -> tuple[np.ndarray, pd.Index]:
+        """Date code of each row (0 = the first date) and the sorted distinct dates."""
+        codes, uniques = pd.factorize(_dates_of(X, groups), sort=True)
         if codes.size and codes.min() < 0:
             bad = np.flatnonzero(codes < 0)
             raise ValueError(f"groups (the dates) has {bad.size} missing values; the first at row {bad[0]}.")
@@ -317,7 +318,7 @@ class WalkForward:
         ValueError
             If no dates can be found or not even one fold fits.
         """
-        codes, uniques = self._codes(_dates_of(X, groups))
+        codes, uniques = self._codes(X, groups)
         for f in self.fold_positions(len(uniques)):
             yield Fold(
                 train=self._rows(codes, f.train_start, f.train_end),
@@ -367,23 +368,20 @@ class WalkForward:
         int
             Number of folds.
         """
-        _, uniques = self._codes(_dates_of(X, groups))
+        _, uniques = self._codes(X, groups)
         return len(self.fold_positions(len(uniques)))
 
     def holdout_indices(self, X: Any = None, y: Any = None, groups: Any = None) -> np.ndarray:
         """Rows of the final ``holdout`` dates, which no fold touches.
 
-        Parameters
-        ----------
-        X, y, groups
-            As for :meth:`split`.
+        {rows_params}
 
         Returns
         -------
         ndarray of shape (n_holdout_rows,)
             Ascending row positions (empty when ``holdout == 0``).
         """
-        codes, uniques = self._codes(_dates_of(X, groups))
+        codes, uniques = self._codes(X, groups)
         n = len(uniques)
         if self.holdout == 0:
             return np.empty(0, np.int64)
@@ -398,10 +396,7 @@ class WalkForward:
         expanding train, ``gap`` before validation and before the holdout).
         Only the final report should call this.
 
-        Parameters
-        ----------
-        X, y, groups
-            As for :meth:`split`.
+        {rows_params}
 
         Returns
         -------
@@ -416,7 +411,7 @@ class WalkForward:
         """
         if self.holdout == 0:
             raise ValueError("final_fold needs holdout > 0; got holdout=0.")
-        codes, uniques = self._codes(_dates_of(X, groups))
+        codes, uniques = self._codes(X, groups)
         n = len(uniques)
         start = n - self.holdout
         train_start, train_end, valid_start, valid_end, n_train = self._windows_before(start)
@@ -434,10 +429,7 @@ class WalkForward:
     def fold_table(self, X: Any = None, y: Any = None, groups: Any = None) -> pd.DataFrame:
         """First and last date and row count of every window, one row per fold.
 
-        Parameters
-        ----------
-        X, y, groups
-            As for :meth:`split`.
+        {rows_params}
 
         Returns
         -------
@@ -445,7 +437,7 @@ class WalkForward:
             Columns ``{train,valid,test}_{first,last,rows}``, one row per fold
             in time order (validation columns are NaN/0 without validation).
         """
-        codes, uniques = self._codes(_dates_of(X, groups))
+        codes, uniques = self._codes(X, groups)
         counts = np.bincount(codes, minlength=len(uniques))
         rows = []
         for f in self.fold_positions(len(uniques)):
@@ -460,3 +452,13 @@ class WalkForward:
                 rec[f"{name}_rows"] = int(counts[a:b].sum())
             rows.append(rec)
         return pd.DataFrame(rows)
+
+
+_ROWS_PARAMS = """Parameters
+        ----------
+        X, y, groups
+            As for :meth:`split`: the rows and the date of each row."""
+
+for _method in (WalkForward.holdout_indices, WalkForward.final_fold, WalkForward.fold_table):
+    if _method.__doc__:  # docstrings are absent under ``python -OO``
+        _method.__doc__ = _method.__doc__.replace("{rows_params}", _ROWS_PARAMS)

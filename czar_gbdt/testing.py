@@ -2,11 +2,16 @@
 
 They are the test oracles of the numba kernels and the numpy baseline of
 ``bench/kernels.py``. The CZAR functions are the authors' published reference code
-(Allora research forum), vectorised over rows and otherwise unchanged; the others
+(Allora research forum), vectorised over rows; the set-up the loss and its derivatives
+share (z-scores, signs, the shifted arguments and the curvatures ``h1``, ``h3``) is
+computed once by ``_czar_terms``, and every formula is otherwise unchanged. The others
 transcribe the formulas of ``czar_gbdt.losses`` docstrings as directly as numpy allows.
+This module holds nothing else: test helpers live under ``tests/``.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -57,20 +62,36 @@ def _norm_smooth(z_true, eps, delta, tau):
     return _softplus(norm_min / tau_eff) / _softplus(1 / tau_eff)
 
 
-def czar_loss(y_true, y_pred, std, mean=0.0, alpha=1.0, epsilon=1.0, tau=0.05):
-    """CZAR loss per row (the authors' reference code)."""
+class _CZARTerms(NamedTuple):
+    z_true: np.ndarray
+    z_pred: np.ndarray
+    s: np.ndarray
+    a: np.ndarray
+    u: np.ndarray
+    delta: float
+    d2p1: float
+    d_true: np.ndarray
+    d_pred: np.ndarray
+    h1: float
+    h3: np.ndarray
+
+
+def _czar_terms(y_true, y_pred, std, mean, alpha) -> _CZARTerms:
+    """What the CZAR loss and its derivatives both compute first (the authors' code, once)."""
     z_true = (np.asarray(y_true, dtype=float) - mean) / std
     z_pred = (np.asarray(y_pred, dtype=float) - mean) / std
-    s = np.where(z_true == 0, 1, np.sign(z_true))
-    s_pred = np.where(z_pred == 0, 1, np.sign(z_pred))
-    a = np.abs(z_true)
-    u = s * z_pred
+    s = np.where(z_true == 0, 1.0, np.sign(z_true))
+    s_pred = np.where(z_pred == 0, 1.0, np.sign(z_pred))
     delta = alpha / np.sqrt(3)
     d2p1 = delta**2 + 1
     d_true = z_true + s * delta
-    d_pred = z_pred + s_pred * delta
-    h1 = d2p1 * _f2(delta)
-    h3 = d2p1 * _f2(d_true)
+    return _CZARTerms(z_true=z_true, z_pred=z_pred, s=s, a=np.abs(z_true), u=s * z_pred, delta=delta, d2p1=d2p1,
+                      d_true=d_true, d_pred=z_pred + s_pred * delta, h1=d2p1 * _f2(delta), h3=d2p1 * _f2(d_true))
+
+
+def czar_loss(y_true, y_pred, std, mean=0.0, alpha=1.0, epsilon=1.0, tau=0.05):
+    """CZAR loss per row (the authors' reference code)."""
+    z_true, z_pred, s, a, u, delta, d2p1, d_true, d_pred, h1, h3 = _czar_terms(y_true, y_pred, std, mean, alpha)
     C = s * d2p1 * (np.arctan(d_true) - np.arctan(s * delta))
     L1 = 0.5 * h1 * z_pred**2 - s * z_pred + C
     L2 = s * d2p1 * (np.arctan(d_true) - np.arctan(d_pred))
@@ -87,18 +108,7 @@ def czar_loss(y_true, y_pred, std, mean=0.0, alpha=1.0, epsilon=1.0, tau=0.05):
 
 def czar_grad_hess(y_true, y_pred, std, mean=0.0, alpha=1.0, exact=False):
     """CZAR gradient and hessian w.r.t. ``y_pred`` (reference pseudo-derivatives or exact)."""
-    z_true = (np.asarray(y_true, dtype=float) - mean) / std
-    z_pred = (np.asarray(y_pred, dtype=float) - mean) / std
-    s = np.where(z_true == 0, 1.0, np.sign(z_true))
-    s_pred = np.where(z_pred == 0, 1.0, np.sign(z_pred))
-    a = np.abs(z_true)
-    u = s * z_pred
-    delta = alpha / np.sqrt(3)
-    d2p1 = delta**2 + 1
-    d_true = z_true + s * delta
-    d_pred = z_pred + s_pred * delta
-    h1 = d2p1 * _f2(delta)
-    h3 = d2p1 * _f2(d_true)
+    z_true, z_pred, s, a, u, delta, d2p1, d_true, d_pred, h1, h3 = _czar_terms(y_true, y_pred, std, mean, alpha)
     r1 = u <= 0
     r2 = ~r1 & (u <= a)
     if exact:
@@ -223,32 +233,3 @@ def squared_error_grad_hess(y_true, y_pred, std=1.0):
     r = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
     v = 1.0 / np.broadcast_to(np.asarray(std, dtype=float), r.shape) ** 2
     return r * v, v.copy()
-
-
-def toy_objective_factory(cfg: dict):
-    """A cheap, deterministic tuning objective for tests of storage, workers and resume.
-
-    It suggests the configuration's parameters like the real objective, reports one
-    intermediate value per "fold", optionally sleeps ``cfg["_toy"]["sleep"]`` seconds per
-    fold (so that a test can kill a worker mid-trial) and returns a smooth function of
-    the numeric parameters. Module-level so that spawned worker processes can import it.
-    """
-    import time
-
-    from .tuning import suggest_params
-
-    toy = cfg.get("_toy", {})
-    sleep, folds = toy.get("sleep", 0.0), toy.get("folds", 3)
-
-    def objective(trial):
-        params = suggest_params(trial, cfg)
-        numbers = [v for v in (*params["booster"].values(), *params["loss_params"].values())
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        value = -sum((v - 0.5) ** 2 for v in numbers)
-        for fold in range(folds):
-            trial.report(value, fold)
-            time.sleep(sleep)
-        trial.set_user_attr("pid", __import__("os").getpid())
-        return value
-
-    return objective

@@ -19,8 +19,14 @@ on one process or several worker processes sharing one storage:
   (a step reported twice is ignored by optuna, so per-iteration pruning callbacks would
   not work across folds) and ``trial.should_prune()`` is checked; per-fold figures are
   kept as trial user attributes.
-- the final holdout period is never seen by any trial; :func:`report` evaluates the best
-  trial on it once.
+- the final holdout period is never seen by any trial; ``czar-gbdt report``
+  (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once.
+
+The objective (:func:`make_objective`) draws a trial's parameters with
+:func:`suggest_params` and scores them with the walk-forward evaluation of
+:mod:`czar_gbdt.evaluation`. Study access for the layers above lives here too:
+:func:`load_study`, :func:`best_trial`, :func:`trial_folds`, :func:`fixed_params` and
+:func:`best_czar_params`. See ``docs/tuning.md``.
 """
 
 from __future__ import annotations
@@ -37,13 +43,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 import optuna
+import pandas as pd
 from optuna.trial import TrialState
 
+from . import metrics
 from ._jit import share_threads
 from .config import Choices, ConfigError, Range, check_storage_url, load_config
+from .evaluation import load_data, make_splitter, walk_forward
+from .losses import get_loss
 
-__all__ = ["tune", "storage_url", "make_storage", "open_study", "load_study", "suggest_params", "count_trials",
-           "StudyError"]
+__all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
+           "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
+           "objective_value", "run_worker", "StudyError"]
 
 
 class StudyError(ConfigError):
@@ -98,6 +109,11 @@ def storage_url(cfg: dict, *, create: bool = True) -> str:
     if create:
         runs.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{runs / (cfg['study']['name'] + '.db')}"
+
+
+def output_dir(cfg: dict) -> Path:
+    """The folder of the study's output files: ``<study.runs_dir>/<study.name>/``."""
+    return Path(cfg["study"]["runs_dir"]) / cfg["study"]["name"]
 
 
 def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
@@ -171,7 +187,34 @@ def open_study(cfg: dict, storage: optuna.storages.BaseStorage | None = None, *,
 
 
 def count_trials(study: optuna.Study, states=FINISHED) -> int:
+    """Trials of ``study`` in ``states`` (default: the finished ones, which count towards ``n_trials``)."""
     return len(study.get_trials(deepcopy=False, states=states))
+
+
+def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    """The best completed trial.
+
+    Raises
+    ------
+    StudyError
+        When the study has no completed trial yet (the message counts its trials by state).
+    """
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        states = {}
+        for t in study.get_trials(deepcopy=False):
+            states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
+        held = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no trials"
+        raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): nothing to report; "
+                         f"run or resume `czar-gbdt tune` with this config.")
+    return study.best_trial
+
+
+def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
+    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...)."""
+    rows = [trial.user_attrs[k] for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")),
+                                                 key=lambda k: int(k.split("_")[1]))]
+    return pd.DataFrame(rows)
 
 
 def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
@@ -210,6 +253,112 @@ def fixed_params(trial: optuna.trial.FrozenTrial, cfg: dict) -> dict:
     return suggest_params(fixed, cfg)
 
 
+def best_czar_params(ref: str | Path, key: str = "compare.study") -> tuple[dict, str]:
+    """The CZAR parameters of the best CZAR trial of a tuning study.
+
+    Parameters
+    ----------
+    ref : str or Path
+        ``best_params.json`` written by ``czar-gbdt tune`` (its best trial must be a
+        CZAR trial), or the study's TOML config: then the study is opened read-only from
+        its storage and the best *completed CZAR* trial is taken (a study that also
+        searched other losses may have a better non-CZAR trial).
+    key : str
+        The option or config key named in errors.
+
+    Returns
+    -------
+    params : dict
+        CZAR parameters (``alpha``, ``epsilon``, ``tau`` as tuned or fixed in the study).
+    source : str
+        ``"study <name>, trial <n>"``.
+
+    Raises
+    ------
+    ConfigError
+        If the file or the study does not exist, or holds no completed CZAR trial.
+    """
+    path = Path(ref)
+    if not path.is_file():
+        raise ConfigError(f"{key}: {str(ref)!r} is not a file (give best_params.json or the study's TOML config).")
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text())
+            best = data["best_params"]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{key}: {str(ref)!r} is not a best_params.json written by `czar-gbdt tune`.") from None
+        if best.get("loss") != "czar":
+            raise ConfigError(f"{key}: the best trial in {str(ref)!r} used loss {best.get('loss')!r}, not czar; "
+                              "give the study's TOML config to take its best CZAR trial.")
+        return dict(best.get("loss_params", {})), f"study {data.get('study', path.stem)}, trial {data.get('best_trial')}"
+    if path.suffix == ".toml":
+        return _best_czar_trial(path, key)
+    raise ConfigError(f"{key}: {str(ref)!r} must be a .json (best_params.json) or a .toml study config.")
+
+
+def _best_czar_trial(path: Path, key: str) -> tuple[dict, str]:
+    """The best completed CZAR trial of the study a TOML config describes (read-only: creates nothing)."""
+    study_cfg = load_config(path)
+    url = storage_url(study_cfg, create=False)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        raise ConfigError(f"{key}: the study of {str(path)!r} has no storage yet ({url}): run "
+                          f"`czar-gbdt tune --config {path}` first.")
+    name = study_cfg["study"]["name"]
+    try:
+        study = optuna.load_study(study_name=name, storage=url)
+    except KeyError:
+        raise ConfigError(f"{key}: no study named {name!r} in {url}: run `czar-gbdt tune --config {path}` "
+                          "first.") from None
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    for trial in sorted(done, key=lambda t: t.value, reverse=True):
+        params = fixed_params(trial, study_cfg)
+        if params["loss"] == "czar":
+            return dict(params["loss_params"]), f"study {name}, trial {trial.number}"
+    raise ConfigError(f"{key}: study {name!r} has no completed CZAR trial.")
+
+
+def objective_value(per_date: pd.Series, kind: str) -> float:
+    """The tuner's objective on the per-date rank IC so far: its mean, or its ICIR for ``kind = "icir"``
+    (0 where it is undefined)."""
+    value = metrics.icir(per_date) if kind == "icir" else float(per_date.mean())
+    return value if math.isfinite(value) else 0.0
+
+
+def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
+    """The optuna objective of a configuration: walk-forward rank IC (or ICIR) over the folds.
+
+    Each trial draws its parameters with :func:`suggest_params`, the boosting and early
+    stopping rounds included (fixed or searched: one source). After each fold the running
+    value is reported as one step and ``should_prune()`` checked; per-fold figures are
+    stored as user attributes (read back by :func:`trial_folds`). The holdout is never used.
+    """
+    kind = cfg["study"]["objective"]
+
+    def objective(trial: optuna.Trial) -> float:
+        params = suggest_params(trial, cfg)
+        panel = load_data(cfg)
+        loss = get_loss(params["loss"], **params["loss_params"])
+
+        def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
+            trial.set_user_attr(f"fold_{i}", {k: (str(v.date()) if isinstance(v, pd.Timestamp) else v)
+                                              for k, v in row.items()})
+            trial.report(objective_value(per_date, kind), i)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {i}")
+
+        result = walk_forward(panel, make_splitter(cfg), backend=params["backend"],
+                              booster_params=params["booster"], loss=loss,
+                              num_boost_round=params["num_boost_round"],
+                              early_stopping_rounds=params["early_stopping_rounds"],
+                              target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                              on_fold=on_fold)
+        for k, v in result.summary().items():
+            trial.set_user_attr(k, v)
+        return objective_value(result.per_date, kind)
+
+    return objective
+
+
 def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna.Trial], float],
                  worker: int = 0) -> None:
     """Run trials until the study holds ``n_trials`` finished ones."""
@@ -245,42 +394,20 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
         study.optimize(guarded, n_trials=1, catch=(SurplusTrial,), gc_after_trial=False)
 
 
-def _worker_main(cfg: dict, url: str, n_trials: int, objective_factory: Callable | None,
-                 worker: int = 0, n_workers: int = 1) -> None:
-    """Entry point of a worker process (spawned, so module state starts fresh).
+def run_worker(cfg: dict, url: str, n_trials: int, objective_factory: Callable | None = None,
+               worker: int = 0, n_workers: int = 1) -> None:
+    """Entry point of a worker process (spawned, so module state starts fresh): run trials of
+    the study at ``url`` until it holds ``n_trials`` finished ones.
 
     The numba kernels' threads are shared out between the workers on this machine
     (``cpu_count // n_workers``, at least 1): N workers each running numba's default of
-    one thread per core oversubscribe the cores, and measured 0.7x the throughput of a
-    single worker (bench/tuning.py).
+    one thread per core oversubscribe the cores and run slower than a single worker
+    (``bench/tuning.py``; figures in ``bench/RESULTS.md``).
     """
     share_threads(n_workers)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    objective = (objective_factory or default_objective_factory)(cfg)
+    objective = (objective_factory or make_objective)(cfg)
     _worker_loop(cfg, url, n_trials, objective, worker)
-
-
-def default_objective_factory(cfg: dict) -> Callable[[optuna.Trial], float]:
-    """The walk-forward rank IC objective of :mod:`czar_gbdt.evaluation` for this config.
-
-    When ``model.num_boost_round`` or ``model.early_stopping_rounds`` is searched, each trial
-    draws them first and runs the objective of the config with those values fixed (its
-    other parameters are then drawn once, as without the rounds).
-    """
-    from .evaluation import make_objective
-
-    searched = [name for name in ("num_boost_round", "early_stopping_rounds")
-                if isinstance(cfg["model"][name], (Range, Choices))]
-    if not searched:
-        return make_objective(cfg)
-
-    def objective(trial: optuna.Trial) -> float:
-        model = dict(cfg["model"])
-        for name in searched:
-            model[name] = _suggest_value(trial, f"model.{name}", cfg["model"][name])
-        return make_objective({**cfg, "model": model})(trial)
-
-    return objective
 
 
 def _progress(study_getter: Callable[[], int], total: int, stop: threading.Event, enabled: bool) -> None:
@@ -318,8 +445,9 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     show_progress : bool, default True
         A progress bar of finished trials on stderr.
     objective_factory : callable, optional
-        ``factory(cfg) -> objective(trial)``; the default is the walk-forward rank IC
-        objective. Must be picklable (a module-level function) when ``workers > 1``.
+        ``factory(cfg) -> objective(trial)``; the default is :func:`make_objective`, the
+        walk-forward rank IC objective. Must be picklable (a module-level function) when
+        ``workers > 1``.
 
     Returns
     -------
@@ -346,11 +474,11 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     bar.start()
     try:
         if workers == 1:
-            objective = (objective_factory or default_objective_factory)(cfg)
+            objective = (objective_factory or make_objective)(cfg)
             _worker_loop(cfg, url, total, objective)
         else:
             ctx = multiprocessing.get_context("spawn")
-            procs = [ctx.Process(target=_worker_main, args=(cfg, url, total, objective_factory, i, workers),
+            procs = [ctx.Process(target=run_worker, args=(cfg, url, total, objective_factory, i, workers),
                                  name=f"czar-gbdt-worker-{i}") for i in range(workers)]
             try:
                 for p in procs:
@@ -370,18 +498,3 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
         stop.set()
         bar.join()
     return study
-
-
-def save_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
-    tmp.replace(path)
-
-
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "item"):
-        return o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    return str(o)

@@ -6,19 +6,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from czar_gbdt import reporting, tuning
+from czar_gbdt import evaluation, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
+from study_helpers import study_table
 
-TINY = """
-[study]
-name = "tiny"
-runs_dir = "{runs}"
-n_trials = 2
-seed = 3
-sampler = "random"
-pruner = "none"
-
+TINY = "\n" + study_table("tiny") + """
 [data]
 source = "ff49"
 start = "2017-01-01"
@@ -167,7 +160,7 @@ def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_conf
     def no_training(*args, **kwargs):
         raise AssertionError("report trained a model on the holdout a second time")
 
-    monkeypatch.setattr(reporting, "fit_predict", no_training)
+    monkeypatch.setattr(evaluation, "fit_predict", no_training)
     assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
     second = json.loads(capsys.readouterr().out)
     assert second["holdout_status"] == "stored" and second["holdout"] == first["holdout"]

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from czar_gbdt import compare, evaluation, metrics
+from czar_gbdt import compare, evaluation, metrics, ranking, tuning
 from czar_gbdt.cli import main
+from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, validate_config
 from czar_gbdt.datasets import make_synthetic_panel
+from study_helpers import study_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +94,7 @@ def test_table_columns_and_values(result):
         "lightgbm lambdarank (5 grades per date)", "rank-average ensemble of the 5 models above"]
     assert (table["n_folds"] == 2).all() and (table["n_dates"] == 120).all()
     for _, row in table.iterrows():
-        assert row["t_stat_nw"] == pytest.approx(compare.newey_west_t(res.per_date[row["loss"]], 4), rel=1e-12)
+        assert row["t_stat_nw"] == pytest.approx(metrics.newey_west_t(res.per_date[row["loss"]], 4), rel=1e-12)
         assert abs(row["t_stat_nw"]) < abs(row["t_stat"]) * 1.2
     # the planted signal is found by every model
     assert (table["mean_rank_ic"] > 0.05).all(), table[["loss", "mean_rank_ic"]]
@@ -114,8 +116,8 @@ def test_table_columns_and_values(result):
     for _, row in table.drop(index=4).iterrows():
         d = res.per_date[row["loss"]] - ranking
         assert row["diff_vs_ranking"] == pytest.approx(d.mean(), abs=1e-12)
-        assert row["t_vs_ranking"] == pytest.approx(compare.newey_west_t(d, 4), rel=1e-12)
-        assert row["vs_ranking"] == compare._word(d.mean(), row["t_vs_ranking"])
+        assert row["t_vs_ranking"] == pytest.approx(metrics.newey_west_t(d, 4), rel=1e-12)
+        assert row["vs_ranking"] == stats.verdict_word(d.mean(), row["t_vs_ranking"])
 
 
 def test_test_losses_are_the_mean_czar_and_zptae_losses(result):
@@ -174,10 +176,10 @@ def test_files_are_written(result):
 
 def test_verdict_words_and_sentences(result):
     res, _, _ = result
-    assert compare._word(0.01, 2.5) == "beats it"
-    assert compare._word(0.01, 1.0).startswith("higher, not significant")
-    assert compare._word(-0.01, -0.5) == "does NOT beat it"
-    assert compare._word(-0.01, -3.0) == "does NOT beat it (significantly lower)"
+    assert stats.verdict_word(0.01, 2.5) == "beats it"
+    assert stats.verdict_word(0.01, 1.0).startswith("higher, not significant")
+    assert stats.verdict_word(-0.01, -0.5) == "does NOT beat it"
+    assert stats.verdict_word(-0.01, -3.0) == "does NOT beat it (significantly lower)"
     # one sentence per CZAR model and reference (ranking, built-in), consistent with the table
     assert len(res.verdicts) == 4
     table = res.table.set_index("loss")
@@ -185,42 +187,6 @@ def test_verdict_words_and_sentences(result):
         label = v.split(" vs ")[0]
         if "lambdarank" in v:
             assert v.endswith(table.loc[label, "vs_ranking"] + ".")
-
-
-def test_newey_west_t():
-    x = np.array([0.3, -0.1, 0.4, 0.2, 0.0, 0.5])
-    plain = x.mean() / (x.std(ddof=0) / np.sqrt(len(x)))
-    assert compare.newey_west_t(x, 0) == pytest.approx(plain, rel=1e-12)
-    u = x - x.mean()
-    var = (u @ u + 2 * 0.5 * (u[1:] @ u[:-1])) / len(x)
-    assert compare.newey_west_t(x, 1) == pytest.approx(x.mean() / np.sqrt(var / len(x)), rel=1e-12)
-    # overlapping sums of white noise: the plain t-stat overstates, Newey-West corrects most of it
-    rng = np.random.default_rng(0)
-    ts = []
-    for _ in range(200):
-        e = rng.standard_normal(505)
-        ts.append((compare.newey_west_t(np.convolve(e, np.ones(5), "valid"), 0),
-                   compare.newey_west_t(np.convolve(e, np.ones(5), "valid"), 4)))
-    ts = np.array(ts)
-    assert ts[:, 0].std() > 2.0 and 0.9 < ts[:, 1].std() < 1.4
-    with pytest.raises(ValueError, match="lags must be an integer >= 0; got -1"):
-        compare.newey_west_t(x, -1)
-
-
-def test_rank_labels_and_query_groups():
-    dates = np.array(["a"] * 5 + ["b"] * 4)
-    y = np.array([0.5, -1.0, 2.0, 0.0, 1.0, 3.0, 1.0, 2.0, 0.0])
-    np.testing.assert_array_equal(evaluation.rank_labels(y, dates, 5), [2, 0, 4, 1, 3, 4, 1, 3, 0])
-    np.testing.assert_array_equal(evaluation.rank_labels(y, dates, 2), [1, 0, 1, 0, 1, 1, 0, 1, 0])
-    np.testing.assert_array_equal(evaluation.query_sizes(dates), [5, 4])
-    with pytest.raises(ValueError, match="dates must be sorted"):
-        evaluation.query_sizes(np.array(["a", "b", "a"]))
-    with pytest.raises(ValueError, match="n_bins must be an integer >= 2; got 1"):
-        evaluation.rank_labels(y, dates, 1)
-    with pytest.raises(ValueError, match="objective must be one of"):
-        evaluation.RankObjective("lambdarnk")
-    with pytest.raises(ValueError, match="'rank:pairwise' is not a lightgbm ranking objective"):
-        evaluation.RankObjective("rank:pairwise").resolve("lightgbm")
 
 
 @pytest.mark.parametrize("backend, module, attr, key, threads", [
@@ -243,7 +209,7 @@ def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, m
     monkeypatch.setattr(lib, attr, Recording)
     panel = make_synthetic_panel(n_dates=100, n_assets=15, n_features=4, signal_ic=0.3, seed=3)
     train, test = panel.subset(np.arange(40 * 15)), panel.subset(np.arange(40 * 15, 100 * 15))
-    (pred,), _ = evaluation.fit_predict(backend, threads, evaluation.RankObjective(n_bins=5), train, [test],
+    (pred,), _ = evaluation.fit_predict(backend, threads, ranking.RankObjective(n_bins=5), train, [test],
                                         num_boost_round=20)
     assert len(seen) == 1
     labels, groups = seen[0]
@@ -260,7 +226,7 @@ def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, m
 def test_catboost_ranking_runs():
     panel = make_synthetic_panel(n_dates=50, n_assets=12, n_features=4, signal_ic=0.3, seed=4)
     train, test = panel.subset(np.arange(35 * 12)), panel.subset(np.arange(35 * 12, 50 * 12))
-    (pred,), rounds = evaluation.fit_predict("catboost", {"depth": 3, "thread_count": 1}, evaluation.RankObjective(), train, [test],
+    (pred,), rounds = evaluation.fit_predict("catboost", {"depth": 3, "thread_count": 1}, ranking.RankObjective(), train, [test],
                                              num_boost_round=30)
     assert rounds == 30 and pred.shape == (len(test),)
     assert metrics.rank_ic(test.y, pred, dates=test.dates).mean > 0.1
@@ -298,25 +264,17 @@ def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
     best.write_text(json.dumps({"study": "s", "best_trial": 3,
                                 "best_params": {"loss": "mse", "loss_params": {}}}))
     with pytest.raises(ConfigError, match="used loss 'mse', not czar"):
-        compare.best_czar_params(best)
+        tuning.best_czar_params(best)
     best.write_text(json.dumps({"study": "s", "best_trial": 3,
                                 "best_params": {"loss": "czar", "loss_params": {"alpha": 0.3, "epsilon": 0.5}}}))
-    assert compare.best_czar_params(best) == ({"alpha": 0.3, "epsilon": 0.5}, "study s, trial 3")
+    assert tuning.best_czar_params(best) == ({"alpha": 0.3, "epsilon": 0.5}, "study s, trial 3")
     toml = tmp_path / "study.toml"
     toml.write_text(f'[study]\nname = "nothing"\nruns_dir = "{tmp_path / "runs"}"\n')
     with pytest.raises(ConfigError, match="has no storage yet"):
-        compare.best_czar_params(toml)
+        tuning.best_czar_params(toml)
 
 
-STUDY = """
-[study]
-name = "tiny_study"
-runs_dir = "{runs}"
-n_trials = 2
-seed = 3
-sampler = "random"
-pruner = "none"
-
+STUDY = "\n" + study_table("tiny_study") + """
 [data]
 source = "{data}"
 horizon = 5
@@ -352,7 +310,6 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
     """`compare.study` / `--study` with a study's TOML: the best *CZAR* trial, not the best trial."""
     import optuna
 
-    from czar_gbdt import tuning
     from czar_gbdt.config import load_config
 
     path = tmp_path / "study.toml"
@@ -378,13 +335,13 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
     assert study.best_trial.params["loss.name"] == "mse"
     czar_numbers = [t.number for t in study.trials if t.params["loss.name"] == "czar"]
     assert len(czar_numbers) == 3 and best.number not in (czar_numbers[0], czar_numbers[-1])
-    params, source = compare.best_czar_params(path)
+    params, source = tuning.best_czar_params(path)
     assert params == {"alpha": best.params["czar.alpha"], "epsilon": 0.5}
     assert params["alpha"] in (0.1, 0.9)
     assert source == f"study tiny_study, trial {best.number}"
     # the --study route of compare adds it as the last model, labelled with its source
     cfg = load_config(_config(tmp_path, panel_csv))
-    specs = compare._specs(cfg, ["builtin"], str(path))
+    specs = compare.model_specs(cfg, ["builtin"], str(path))
     assert specs[-1] == ("study", "czar", params,
                          f"CZAR(alpha={params['alpha']:.3g}, epsilon=0.5, tau=0.05), tuned ({source})")
     # a study with no completed CZAR trial is refused
@@ -394,7 +351,7 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
     mse_study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 5, "loss.name": "mse"}, value=0.1,
                                                   distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")}))
     with pytest.raises(ConfigError, match="study 'mse_only' has no completed CZAR trial"):
-        compare.best_czar_params(other)
+        tuning.best_czar_params(other)
 
 
 def test_cli_compare_on_a_user_panel_with_a_tuned_study(tmp_path, panel_csv, capsys):

@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 
 from czar_gbdt import tuning
 from czar_gbdt.config import ConfigError, validate_config
-from czar_gbdt.testing import toy_objective_factory
+from study_helpers import toy_objective_factory
 
 PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
 needs_pg = pytest.mark.skipif(
@@ -47,7 +47,7 @@ def spawn():
     started = []
 
     def start(cfg, n_trials, worker=0):
-        proc = ctx.Process(target=tuning._worker_main,
+        proc = ctx.Process(target=tuning.run_worker,
                            args=(cfg, tuning.storage_url(cfg), n_trials, toy_objective_factory, worker))
         proc.start()
         started.append(proc)

@@ -1,0 +1,47 @@
+"""ZPTAE vs CZAR: the same booster on the same walk-forward folds, once per loss.
+
+:func:`compare_losses` trains the config's booster (fixed parameters) once per entry of
+``compare.losses``, on the folds of ``[splits]``:
+
+- ``builtin``: the backend's own squared error (the baseline every custom loss must beat);
+- any loss of :mod:`czar_gbdt.losses` with parameters, ``"czar:alpha=0.5"``;
+- ``ranking``: the backend's learning-to-rank objective with each date as a query group
+  and the target binned into quantile grades per date (``ranking:bins=10,objective=...``),
+  the strongest built-in competitor when rank IC is the target;
+- with ``compare.study`` (or ``study=``), CZAR with the best parameters of a tuning study;
+- with ``compare.ensemble``, the rank-average of all the models above: per date, each
+  model's predictions are ranked (percentiles) and the ranks averaged.
+
+Each row of the table scores the concatenated test windows: mean Rank IC, ICIR and
+t-stat (per date, as :mod:`czar_gbdt.metrics`), the same t-stat with Newey-West errors
+(``horizon - 1`` lags: consecutive dates' h-day labels overlap), the per-fold spread, directional
+accuracy, the top-k long-short spread before and after costs, and the mean CZAR (with
+``compare.eval_alpha``, near 0 as the CZAR authors recommend for evaluation) and ZPTAE
+losses. Directional accuracy and the losses compare each forecast with the test target
+transformed like the training labels (``data.target_transform``): that is what the
+models forecast. The ranking objective and the ensemble output scores, not return
+forecasts: those three columns are NaN for them.
+
+When a ranking objective is compared, every other row also gets its mean per-date Rank IC
+difference to it, the Newey-West t-stat of that paired difference and a verdict
+(``vs_ranking``: "beats it" only with t >= 2; "does NOT beat it" when the difference is
+not positive), and :attr:`ComparisonResult.verdicts` spells out each CZAR model against
+the ranking objective and the built-in squared error.
+
+:func:`write_outputs` saves ``compare.csv``, ``compare_folds.csv``,
+``compare_rank_ic.csv`` and three figures next to the study (``<runs_dir>/<name>/``).
+
+The package, bottom to top: :mod:`~czar_gbdt.compare.result` (the result types),
+:mod:`~czar_gbdt.compare.stats` (table and verdicts), :mod:`~czar_gbdt.compare.plots`
+(figures), :mod:`~czar_gbdt.compare.files` (CSV/PNG files and the printed table) and
+:mod:`~czar_gbdt.compare.run` (training the models).
+"""
+
+from .files import print_comparison, write_outputs
+from .plots import plot_cumulative_rank_ic, plot_fold_rank_ic, plot_table
+from .result import ComparisonResult, Member
+from .run import compare_losses, model_specs, rank_average
+from .stats import TABLE_COLUMNS
+
+__all__ = ["Member", "ComparisonResult", "compare_losses", "model_specs", "rank_average", "write_outputs",
+           "print_comparison", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table", "TABLE_COLUMNS"]

@@ -1,0 +1,188 @@
+"""Running a comparison: the models of ``compare.losses``, trained on the same folds, and their ensemble."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..config import ConfigError, check_compare_spec, fixed_model, parse_loss_spec
+from ..datasets import Panel
+from ..evaluation import label_target, load_data, make_splitter, run_walk_forward
+from ..losses import BaseLoss, get_loss
+from ..specs import build_model, model_label
+from ..tuning import best_czar_params, output_dir
+from .files import write_outputs
+from .result import ComparisonResult, Member
+from .stats import comparison_table, fold_table, per_date_table, verdicts
+
+__all__ = ["compare_losses", "model_specs", "rank_average"]
+
+
+def model_specs(cfg: dict, specs: list[str] | None, study: str | None) -> list[tuple[str, str, dict, str]]:
+    """The models a comparison trains: ``(key, name, params, label)`` per model, the tuned CZAR last.
+
+    ``specs`` replaces ``compare.losses`` and ``study`` replaces ``compare.study`` when
+    given (as ``--loss`` and ``--study`` do); errors name the key or option.
+    """
+    backend, _ = fixed_model(cfg)
+    given = specs if specs is not None else cfg["compare"]["losses"]
+    if not given:
+        raise ConfigError("compare.losses: nothing to compare; give at least one loss spec.")
+    out = []
+    for i, spec in enumerate(given):
+        key = f"compare.losses[{i}]" if specs is None else f"--loss {spec!r}"
+        name, params = parse_loss_spec(spec, key)
+        check_compare_spec(name, params, key, [backend])
+        out.append((spec, name, params, model_label(build_model(name, params), backend)))
+    ref = cfg["compare"]["study"] if study is None else study
+    if ref:
+        key = "compare.study" if study is None else "--study"
+        params, source = best_czar_params(ref, key)
+        check_compare_spec("czar", params, key)
+        out.append(("study", "czar", params, f"{model_label(build_model('czar', params), backend)}, tuned ({source})"))
+    labels = [o[3] for o in out]
+    dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
+    if dup:
+        raise ConfigError(f"compare.losses: the same model is listed twice: {dup}.")
+    return out
+
+
+def rank_average(predictions: list[np.ndarray], dates: Any) -> np.ndarray:
+    """Per date, rank each model's predictions (percentiles, ties averaged) and average them.
+
+    Parameters
+    ----------
+    predictions : list of ndarray of shape (n_samples,)
+        Predictions of several models on the same rows.
+    dates : array-like of shape (n_samples,)
+        Date of each row.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The mean percentile rank, in (0, 1].
+    """
+    if not predictions:
+        raise ValueError("predictions is empty: nothing to average.")
+    dates = np.asarray(dates)
+    ranks = []
+    for i, p in enumerate(predictions):
+        p = np.asarray(p, dtype=np.float64)
+        if p.shape != dates.shape:
+            raise ValueError(f"predictions[{i}] has shape {p.shape} but dates has shape {dates.shape}.")
+        ranks.append(pd.Series(p).groupby(dates).rank(method="average", pct=True).to_numpy())
+    return np.mean(ranks, axis=0)
+
+
+def _output_kind(model: Any) -> str:
+    """``"score"`` for a ranking objective, ``"binary"`` for a binary loss, else ``"forecast"``."""
+    if model is None:
+        return "forecast"
+    return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
+
+
+def _forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, kind: str) -> Callable:
+    """``score_extra`` of :func:`walk_forward`: losses and directional accuracy in label space."""
+
+    def score(test: Panel, pred: np.ndarray) -> dict:
+        nan = math.nan
+        if kind == "score":
+            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan, "label_direction": nan}
+        y, std = label_target(test, transform)
+        if kind == "binary":  # logits: the sign is a forecast of the direction, the scale is not a return
+            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan,
+                    "label_direction": metrics.directional_accuracy(y, pred)}
+        return {"n_rows": len(test),
+                "test_czar_loss": czar_eval(y, pred, std=std),
+                "test_zptae_loss": zptae_eval(y, pred, std=std),
+                "label_direction": metrics.directional_accuracy(y, pred)}
+
+    return score
+
+
+def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | None = None, write: bool = True,
+                   progress: Callable[[str], None] | None = None) -> ComparisonResult:
+    """Train the config's booster once per loss on the same walk-forward folds and compare.
+
+    Parameters
+    ----------
+    cfg : dict
+        A validated configuration (:func:`czar_gbdt.config.load_config`) with fixed
+        ``model.backend`` and ``model.params``; ``[compare]`` lists the losses.
+    specs : list of str, optional
+        Loss specs replacing ``compare.losses`` (``"czar:alpha=0.5"``, ``"builtin"``,
+        ``"ranking:bins=10"`` ...).
+    study : str, optional
+        Replaces ``compare.study``: ``best_params.json`` or a study's TOML config whose
+        best CZAR parameters are added as one more model.
+    write : bool, default=True
+        Write the CSV files and PNG figures next to the study (:func:`write_outputs`).
+    progress : callable, optional
+        Called with one line per trained model (the CLI prints it to stderr).
+
+    Returns
+    -------
+    ComparisonResult
+
+    Raises
+    ------
+    ConfigError
+        For a search space where a fixed value is needed, a bad loss spec or study.
+    """
+    backend, booster = fixed_model(cfg)
+    models = model_specs(cfg, specs, study)
+    c = cfg["compare"]
+    czar_eval, zptae_eval = get_loss("czar", alpha=float(c["eval_alpha"])), get_loss("zptae")
+    panel = load_data(cfg)
+    splitter = make_splitter(cfg)
+    transform = cfg["data"]["target_transform"]
+    members: list[Member] = []
+    n_total = len(models) + (1 if c["ensemble"] and len(models) > 1 else 0)
+    for i, (key, name, params, label) in enumerate(models):
+        model = build_model(name, params)
+        kind = _output_kind(model)
+        start = time.perf_counter()
+        result = run_walk_forward(cfg, panel, splitter, model, top_k=c["top_k"], cost=c["cost"],
+                                  score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, kind))
+        members.append(Member(key, label, kind, result, time.perf_counter() - start))
+        if progress is not None:
+            progress(f"[{i + 1}/{n_total}] {label}: mean Rank IC {result.mean_rank_ic:.4f} "
+                     f"({members[-1].seconds:.0f} s)")
+    if n_total > len(models):
+        members.append(_ensemble(cfg, panel, splitter, members, czar_eval, zptae_eval))
+        if progress is not None:
+            progress(f"[{n_total}/{n_total}] {members[-1].label}: mean Rank IC "
+                     f"{members[-1].result.mean_rank_ic:.4f}")
+    lags = cfg["data"]["horizon"] - 1  # overlapping h-day labels
+    result = ComparisonResult(
+        table=comparison_table(members, lags), folds=fold_table(members), per_date=per_date_table(members),
+        verdicts=verdicts(members, lags), members=members,
+        settings={"backend": backend, "booster": booster, "num_boost_round": cfg["model"]["num_boost_round"],
+                  "target_transform": transform, "top_k": c["top_k"], "cost": c["cost"],
+                  "czar_eval": repr(czar_eval), "zptae_eval": repr(zptae_eval),
+                  "data": cfg["data"]["source"], "horizon": cfg["data"]["horizon"], "newey_west_lags": lags})
+    if write:
+        write_outputs(result, output_dir(cfg))
+    return result
+
+
+def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss,
+              zptae_eval: BaseLoss) -> Member:
+    """The rank average of the members' test predictions, scored fold by fold like a model."""
+    start = time.perf_counter()
+
+    def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
+        return rank_average([m.result.fold_predictions[i] for m in members], test.dates), 0
+
+    transform = cfg["data"]["target_transform"]
+    c = cfg["compare"]
+    result = run_walk_forward(cfg, panel, splitter, None, top_k=c["top_k"], cost=c["cost"], predict=predict,
+                              score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, "score"))
+    return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
+                  time.perf_counter() - start)

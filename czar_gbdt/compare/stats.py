@@ -1,0 +1,131 @@
+"""The statistics of a comparison: one table row per model, paired differences and verdicts.
+
+Every t-statistic comes from :mod:`czar_gbdt.metrics` (:func:`~czar_gbdt.metrics.t_stat`,
+:func:`~czar_gbdt.metrics.newey_west_t`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from .result import Member
+
+__all__ = ["TABLE_COLUMNS", "T_THRESHOLD", "comparison_table", "verdicts", "versus", "verdict_word",
+           "fold_table", "per_date_table"]
+
+#: Columns of :attr:`ComparisonResult.table`, in order (``vs_ranking`` and friends only
+#: when a ranking objective is compared).
+TABLE_COLUMNS = ("loss", "mean_rank_ic", "icir", "t_stat", "t_stat_nw", "fold_rank_ic_std", "positive_folds", "fold_t",
+                 "directional_accuracy", "top_k_spread", "top_k_net_spread", "top_k_turnover", "test_czar_loss",
+                 "test_zptae_loss", "diff_vs_ranking", "t_vs_ranking", "folds_above_ranking", "vs_ranking",
+                 "n_dates", "n_folds", "seconds")
+
+#: Significance threshold of the verdicts (|t| of the paired per-date difference, Newey-West).
+T_THRESHOLD = 2.0
+
+
+def _weighted(folds: pd.DataFrame, col: str, weight: str) -> float:
+    if col not in folds:
+        return math.nan
+    v, w = folds[col].to_numpy(dtype=np.float64), folds[weight].to_numpy(dtype=np.float64)
+    ok = np.isfinite(v)
+    return float(np.average(v[ok], weights=w[ok])) if ok.any() and w[ok].sum() > 0 else math.nan
+
+
+def _row(member: Member, lags: int) -> dict:
+    r, f = member.result, member.result.folds
+    fold_ic = f["rank_ic"].to_numpy(dtype=np.float64)
+    top_w = "top_k_dates" if "top_k_dates" in f else "n_dates"
+    return {
+        "loss": member.label,
+        "mean_rank_ic": r.mean_rank_ic, "icir": r.icir, "t_stat": r.t_stat,
+        "t_stat_nw": metrics.newey_west_t(r.per_date.to_numpy(), lags),
+        "fold_rank_ic_std": float(np.nanstd(fold_ic, ddof=1)) if len(fold_ic) > 1 else math.nan,
+        "positive_folds": int((fold_ic > 0).sum()), "fold_t": metrics.t_stat(fold_ic),
+        "directional_accuracy": _weighted(f, "label_direction", "n_rows"),
+        "top_k_spread": _weighted(f, "top_k_spread", top_w),
+        "top_k_net_spread": _weighted(f, "top_k_net_spread", top_w),
+        "top_k_turnover": _weighted(f, "top_k_turnover", top_w),
+        "test_czar_loss": _weighted(f, "test_czar_loss", "n_rows"),
+        "test_zptae_loss": _weighted(f, "test_zptae_loss", "n_rows"),
+        "n_dates": int(r.per_date.notna().sum()), "n_folds": len(f), "seconds": member.seconds,
+    }
+
+
+def versus(member: Member, other: Member, lags: int) -> tuple[float, float, int]:
+    """Mean per-date rank IC difference, its Newey-West t-stat, and the folds where ``member`` is higher."""
+    a, b = member.result.per_date, other.result.per_date
+    if not a.index.equals(b.index):
+        raise ValueError("the two models were scored on different test dates; they cannot be paired.")
+    d = a.to_numpy(dtype=np.float64) - b.to_numpy(dtype=np.float64)
+    higher = int((member.result.folds["rank_ic"].to_numpy() > other.result.folds["rank_ic"].to_numpy()).sum())
+    return float(np.nanmean(d)), metrics.newey_west_t(d, lags), higher
+
+
+def verdict_word(diff: float, t: float) -> str:
+    """The verdict on a mean difference ``diff`` with paired t-stat ``t``: "beats it" only with t >= 2."""
+    if not math.isfinite(diff):
+        return "n/a"
+    if diff > 0 and t >= T_THRESHOLD:
+        return "beats it"
+    if diff > 0:
+        return f"higher, not significant (|t| < {T_THRESHOLD:g})"
+    if t <= -T_THRESHOLD:
+        return "does NOT beat it (significantly lower)"
+    return "does NOT beat it"
+
+
+def verdicts(members: list[Member], lags: int) -> list[str]:
+    """One sentence per CZAR model against the ranking objective and the built-in squared error."""
+    refs = [m for m in members if m.key.startswith("ranking")] + [m for m in members if m.key == "builtin"]
+    out = []
+    for m in members:
+        if not (m.key == "study" or m.key.split(":")[0] == "czar"):
+            continue
+        for ref in refs:
+            diff, t, higher = versus(m, ref, lags)
+            out.append(f"{m.label} vs {ref.label}: mean Rank IC {m.result.mean_rank_ic:.4f} vs "
+                       f"{ref.result.mean_rank_ic:.4f}, difference {diff:+.4f} (paired t {t:+.2f}, Newey-West "
+                       f"{lags} lags; "
+                       f"higher in {higher} of {len(m.result.folds)} folds): {verdict_word(diff, t)}.")
+    return out
+
+
+def comparison_table(members: list[Member], lags: int) -> pd.DataFrame:
+    """One row per model, columns :data:`TABLE_COLUMNS` (the ranking columns when one is compared)."""
+    rows = [_row(m, lags) for m in members]
+    ranking = next((m for m in members if m.key.startswith("ranking")), None)
+    for m, row in zip(members, rows):
+        if ranking is None:
+            continue
+        if m is ranking:
+            row.update(diff_vs_ranking=0.0, t_vs_ranking=math.nan, folds_above_ranking=0,
+                       vs_ranking="(reference)")
+            continue
+        diff, t, higher = versus(m, ranking, lags)
+        row.update(diff_vs_ranking=diff, t_vs_ranking=t, folds_above_ranking=higher,
+                   vs_ranking=verdict_word(diff, t))
+    table = pd.DataFrame(rows)
+    return table[[c for c in TABLE_COLUMNS if c in table]]
+
+
+def fold_table(members: list[Member]) -> pd.DataFrame:
+    """The members' per-fold tables, one below the other, with a ``loss`` column first."""
+    frames = []
+    for m in members:
+        f = m.result.folds.copy()
+        f.insert(0, "loss", m.label)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def per_date_table(members: list[Member]) -> pd.DataFrame:
+    """Per-date rank IC per model; a date in two overlapping test windows keeps its mean."""
+    cols = {m.label: m.result.per_date.groupby(level=0).mean() for m in members}
+    frame = pd.DataFrame(cols)
+    frame.index.name = "date"
+    return frame

@@ -1,0 +1,45 @@
+"""Helpers shared by the tuner and command-line tests: a toy objective and a small [study] table.
+
+A module (not a conftest) so that worker processes spawned by the tuner can import
+:func:`toy_objective_factory` by name: a spawned process gets the parent's ``sys.path``,
+which holds this folder while pytest runs.
+"""
+
+import os
+import time
+
+from czar_gbdt.tuning import suggest_params
+
+
+def toy_objective_factory(cfg: dict):
+    """A cheap, deterministic tuning objective for tests of storage, workers and resume.
+
+    It suggests the configuration's parameters like the real objective, reports one
+    intermediate value per "fold", optionally sleeps ``cfg["_toy"]["sleep"]`` seconds per
+    fold (so that a test can kill a worker mid-trial) and returns a smooth function of
+    the numeric parameters.
+    """
+    toy = cfg.get("_toy", {})
+    sleep, folds = toy.get("sleep", 0.0), toy.get("folds", 3)
+
+    def objective(trial):
+        params = suggest_params(trial, cfg)
+        numbers = [v for v in (*params["booster"].values(), *params["loss_params"].values())
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        value = -sum((v - 0.5) ** 2 for v in numbers)
+        for fold in range(folds):
+            trial.report(value, fold)
+            time.sleep(sleep)
+        trial.set_user_attr("pid", os.getpid())
+        return value
+
+    return objective
+
+
+def study_table(name: str) -> str:
+    """The ``[study]`` table of the small test studies: 2 trials, random sampler, no pruner, seed 3.
+
+    ``runs_dir`` is left as the ``{runs}`` placeholder for ``str.format``.
+    """
+    return (f'[study]\nname = "{name}"\nruns_dir = "{{runs}}"\nn_trials = 2\nseed = 3\nsampler = "random"\n'
+            f'pruner = "none"\n')
