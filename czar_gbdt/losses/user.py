@@ -53,17 +53,20 @@ Boosting hessians (``hessian=``; ``derivatives="exact"`` always gives the true o
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
 import math
+import os
 import numbers
 import re
 import textwrap
 import types
+from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from .._kernels.loops import RowFunctions
+from .._kernels.loops import RowFunctions, kernel_dir
 from .._validation import check_number
 from .base import ElementwiseLoss
 
@@ -337,7 +340,7 @@ def _function_source(name: str, arguments: list[str], outputs: list, sp) -> str:
     """A numba scalar function computing ``outputs`` (sympy expressions) of ``arguments``."""
     printer = _printer(sp)
     fresh_cse = sp.numbered_symbols("c_")
-    replacements, reduced = sp.cse(outputs, symbols=fresh_cse, optimizations="basic")
+    replacements, reduced = sp.cse(outputs, symbols=fresh_cse)
     fresh = sp.numbered_symbols("b_")
     lines = []
 
@@ -424,7 +427,7 @@ def _rebuild(definition: dict, params: dict) -> UserLoss:
 
     cls = LOSSES.get(definition["name"])
     if cls is None or getattr(cls, "definition", None) != definition:
-        cls = _make_class(**definition)
+        cls = _class_for(definition)
     return cls(**params)
 
 
@@ -510,23 +513,23 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
                       defaults=tuple(defaults.values()), domains=tuple(sorted(domains.items())),
                       hessian=hessian, requires_std=(kind == "regression") if requires_std is None else bool(requires_std),
                       row_names=(t_name, p_name))
-    cls = _make_class(**definition)
-    instance = cls()
-    if check:
-        _finite_difference_check(instance, sp)
+    cls = _class_for(definition, check=check)
     LOSSES[name] = cls
-    return instance
+    return cls()
 
 
-def _make_class(*, name, kind, expression, param_names, defaults, domains, hessian, requires_std, row_names):
+def _derive(definition: dict) -> tuple[str, tuple]:
+    """The row functions' source of a definition, and the branch conditions of the loss and its
+    derivatives (for the finite-difference check)."""
     sp = _sympy()
-    t, p = sp.Symbol("t_", real=True), sp.Symbol("p_", real=True)
-    param_syms = [sp.Symbol(f"a{i}_", real=True) for i in range(len(param_names))]
     from sympy.codegen.cfunctions import log1p
     from sympy.functions.elementary.piecewise import ExprCondPair
 
+    name, hessian = definition["name"], definition["hessian"]
+    p = sp.Symbol("p_", real=True)
+    n_params = len(definition["param_names"])
     # srepr -> expression (sympy's own constructors only)
-    expr = sp.sympify(eval(expression, {**vars(sp), "log1p": log1p, "ExprCondPair": ExprCondPair}))
+    expr = sp.sympify(eval(definition["expression"], {**vars(sp), "log1p": log1p, "ExprCondPair": ExprCondPair}))
     L = _to_piecewise(expr, sp)
     G = sp.diff(L, p)
     H = sp.diff(G, p)
@@ -545,8 +548,9 @@ def _make_class(*, name, kind, expression, param_names, defaults, domains, hessi
         H_ref = sp.Piecewise((H, H >= 0), (-H, True))
     else:
         H_ref = sp.Float(hessian)
-    args = ["t_", "p_"] + [str(s) for s in param_syms]
+    args = ["t_", "p_"] + [f"a{i}_" for i in range(n_params)]
     source = "\n".join([
+        f"# row functions of the user-defined loss {name!r}, derived by czar_gbdt.losses.user",
         "import math",
         "",
         "from czar_gbdt._jit import scalar",
@@ -562,25 +566,61 @@ def _make_class(*, name, kind, expression, param_names, defaults, domains, hessi
         compile(source, f"<loss {name}>", "exec")
     except SyntaxError as exc:  # pragma: no cover - a printer gap
         raise ValueError(f"loss {name!r} could not be compiled: {exc}") from None
+    return source, tuple(_conditions(L, sp) + _conditions(G, sp) + _conditions(H, sp))
+
+
+def _cache_path(definition: dict) -> Path:
+    """Where the derived source of a definition is kept (derivation takes seconds for large formulas)."""
+    sp = _sympy()
+    h = hashlib.sha256()
+    h.update(repr(sorted(definition.items())).encode())
+    h.update(Path(__file__).read_bytes())
+    h.update(sp.__version__.encode())
+    return kernel_dir() / "derived" / f"{definition['name']}_{h.hexdigest()[:20]}.py"
+
+
+def _class_for(definition: dict, *, check: bool = False) -> type:
+    """The loss class of a definition: its source derived (and checked when ``check``), or read
+    from the cache of derived sources, where it was written after its check passed."""
+    path = _cache_path(definition)
+    conditions = None
+    try:
+        source = path.read_text()
+    except OSError:
+        source, conditions = _derive(definition)
+    cls = _make_class(definition, source)
+    if conditions is not None:
+        if check:
+            _finite_difference_check(cls(), conditions)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache: derive again next time
+            pass
+    return cls
+
+
+def _make_class(definition: dict, source: str) -> type:
+    name, kind = definition["name"], definition["kind"]
     rows = RowFunctions(label=f"user_{name}", kind=kind, loss="loss_row",
                         grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")),
-                        n_args=len(param_names), source=source)
-    definition = dict(name=name, kind=kind, expression=expression, param_names=param_names, defaults=defaults,
-                      domains=domains, hessian=hessian, requires_std=requires_std, row_names=row_names)
+                        n_args=len(definition["param_names"]), source=source)
     attrs = {
-        "__doc__": f"User-defined loss {name!r} (kind {kind!r}, boosting hessian {hessian!r}): ``{expr}``.",
+        "__doc__": f"User-defined loss {name!r} (kind {kind!r}, boosting hessian {definition['hessian']!r}), "
+                   f"made by czar_gbdt.define_loss.",
         "__module__": __name__,
-        "name": name, "kind": kind, "rows": rows, "requires_std": requires_std,
-        "param_defaults": dict(zip(param_names, defaults)), "param_domains": dict(domains),
-        "hessian": hessian, "expression": expression, "definition": definition,
+        "name": name, "kind": kind, "rows": rows, "requires_std": definition["requires_std"],
+        "param_defaults": dict(zip(definition["param_names"], definition["defaults"])),
+        "param_domains": dict(definition["domains"]),
+        "hessian": definition["hessian"], "expression": definition["expression"], "definition": definition,
         "default_min_hessian": 1e-6 if kind == "regression" else 1e-16,
-        "_conditions": tuple(_conditions(L, sp) + _conditions(G, sp) + _conditions(H, sp)),
-        "_symbols": (t, p, tuple(param_syms)),
     }
     return type(f"UserLoss_{name}", (UserLoss,), attrs)
 
 
-def _finite_difference_check(loss: UserLoss, sp) -> None:
+def _finite_difference_check(loss: UserLoss, conditions: tuple) -> None:
     """Compiled gradient vs central differences of the compiled loss, compiled exact hessian vs
     central differences of the compiled gradient, at points away from every branch boundary."""
     rng = np.random.default_rng(12345)
@@ -598,9 +638,10 @@ def _finite_difference_check(loss: UserLoss, sp) -> None:
     keep = np.isfinite(values[1]) & np.isfinite(g) & np.isfinite(h)
     if not keep.any():
         raise ValueError(f"loss {loss.name!r} is not finite at its defaults for any tested row.")
-    tsym, psym, params = loss._symbols
-    subs = dict(zip(params, loss.kernel_args()))
-    for cond in loss._conditions:
+    sp = _sympy()
+    tsym, psym = sp.Symbol("t_", real=True), sp.Symbol("p_", real=True)
+    subs = {sp.Symbol(f"a{i}_", real=True): v for i, v in enumerate(loss.kernel_args())}
+    for cond in conditions:
         c = cond.subs(subs)
         if c in (sp.true, sp.false):
             continue
