@@ -12,6 +12,8 @@ import pytest
 
 import czar_gbdt as cg
 from czar_gbdt import _adapters as ad
+from czar_gbdt._adapters import core as ad_core
+from czar_gbdt._adapters import side as ad_side
 from czar_gbdt._jit import numba_threads
 
 LOSS_INSTANCES = [
@@ -83,7 +85,7 @@ def test_registry_is_weak_and_per_object():
     assert ad.side_of(b) is None
     key = id(a)
     del a
-    assert key not in ad._REGISTRY
+    assert key not in ad_side._REGISTRY
 
 
 def test_hessian_scale_auto_is_weighted_harmonic_std2():
@@ -134,7 +136,7 @@ def test_metric_core_rank_ic_needs_dates_and_is_maximised():
                          ids=lambda loss: loss.name)
 def test_constant_minimiser_on_large_data_matches_init_score(loss, monkeypatch):
     """Beyond INIT_EXACT_ROWS rows: subsample + root of the exact gradient == loss.init_score."""
-    monkeypatch.setattr(ad, "INIT_EXACT_ROWS", 500)
+    monkeypatch.setattr(ad_core, "INIT_EXACT_ROWS", 500)
     y, _, std, mean, w = payload(loss, n=20_000, seed=3)
     fast = ad.constant_minimiser(loss, y, std=std, mean=mean, weight=w)
     exact = loss.init_score(y, std=std, mean=mean, weight=w)

@@ -10,6 +10,7 @@ pytest.importorskip("sklearn")
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import lightgbm as clx  # noqa: E402
+from backend_training import KINDS, check_same_as_fit_predict  # noqa: E402
 
 REGRESSION = ["czar", "zptae", "mse"]
 BINARY = ["focal", "asymmetric"]
@@ -97,7 +98,7 @@ def test_weight_two_equals_duplicated_row_in_the_gradients(name):
     init_d = clx.objective(loss).init_score(clx.Dataset(X[dup], y[dup], **kw_d))
     assert init_w == pytest.approx(init_d, rel=1e-7, abs=1e-12)  # Brent's tolerance
     for obj, data in ((obj_w, clx.Dataset(X, y, weight=w, **kw)), (obj_d, clx.Dataset(X[dup], y[dup], **kw_d))):
-        data.set_init_score(np.full(data.num_data() if data._handle else len(data.label), init_w))
+        data.set_init_score(np.full(len(data.get_label()), init_w))
         lgb.train({**params, "objective": obj}, data, 1)
     (gw, hw), (gd, hd) = calls_w[0], calls_d[0]
     n = len(y)
@@ -270,3 +271,9 @@ def test_hessians_on_return_scales_still_split():
                         objective=clx.objective("czar", hessian_scale=None))
         assert _n_splits(auto) > 0
         assert (_n_splits(raw) > 0) is raw_splits
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_interface_gives_the_evaluations_models(kind):
+    """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
+    check_same_as_fit_predict(clx, kind)

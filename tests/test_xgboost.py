@@ -8,6 +8,7 @@ pytest.importorskip("sklearn")
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import xgboost as cx  # noqa: E402
+from backend_training import KINDS, check_same_as_fit_predict  # noqa: E402
 
 REGRESSION = ["czar", "zptae", "mse"]
 BINARY = ["focal", "asymmetric"]
@@ -271,3 +272,9 @@ def test_hessians_on_return_scales_still_split():
         default_raw = cx.train({}, d, 3, objective=cx.objective("czar", hessian_scale=None))
         assert _n_splits(default_auto) > 0
         assert (_n_splits(default_raw) > 0) is (scale <= 1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_interface_gives_the_evaluations_models(kind):
+    """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
+    check_same_as_fit_predict(cx, kind)
