@@ -9,7 +9,7 @@ cb = pytest.importorskip("catboost")
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import catboost as ccb  # noqa: E402
-from backend_training import KINDS, check_same_as_fit_predict  # noqa: E402
+from backend_helpers import KINDS, check_same_as_fit_predict  # noqa: E402
 
 REGRESSION = ["czar", "zptae", "mse"]
 BINARY = ["focal", "asymmetric"]

@@ -4,7 +4,7 @@
   how to read a dataset's rows, labels and weights, its hints, its round callback).
 * :class:`Objective` and :class:`Metric`: the bases of ``XGBObjective``/``LGBObjective``
   and ``XGBMetric``/``LGBMetric``; the subclasses keep only the backend's call
-  signatures, return conventions and advice.
+  signatures and return conventions.
 * :class:`RoundCallback`: the base of the callbacks that tell a scheduled loss the round.
 * Helpers of the modules' ``train()``/``fit()``: :func:`as_metrics`,
   :func:`metrics_and_callbacks`, :func:`model_objective`.
@@ -122,7 +122,6 @@ class Backend:
         return self.labels_weights(data)
 
 
-
 class RoundCallback:
     """Base of the backends' round callbacks: holds the core of one objective.
 
@@ -153,11 +152,11 @@ class Objective(Wrapper):
     """A loss as a backend objective: the shared body of ``XGBObjective`` and ``LGBObjective``.
 
     A subclass sets :attr:`backend` and writes ``__init__`` (with its default
-    ``n_threads``) and ``__call__`` (with the parameters the backend inspects). Called with the backend's dataset second (native API), the
-    objective reads labels and weights from the dataset and ``std``/``mean`` from its side
-    data or from the bound arrays; called with labels first (scikit-learn API), it uses
-    the bound arrays. Gradients and hessians are float32 arrays with the weights
-    multiplied in, once.
+    ``n_threads``) and ``__call__`` (with the parameters the backend inspects). Called
+    with the backend's dataset second (native API), the objective reads labels and
+    weights from the dataset and ``std``/``mean`` from its side data or from the bound
+    arrays; called with labels first (scikit-learn API), it uses the bound arrays.
+    Gradients and hessians are float32 arrays with the weights multiplied in, once.
     """
 
     def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = _AUTO,
