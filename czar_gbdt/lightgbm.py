@@ -39,6 +39,8 @@ the objective's :meth:`LGBObjective.callback`; with ``lgb.train``, ``lgb.cv`` or
 The walk-forward evaluation trains through :func:`train_builtin` (LightGBM's squared
 error), :func:`train_ranking` (``lambdarank``/``rank_xendcg``) and :func:`train_loss`,
 starting from :data:`DEFAULTS`; the xgboost and catboost modules have the same functions.
+The ranking objectives get ``lambdarank_truncation_level`` = the largest date and a
+linear ``label_gain``, so that they score the whole cross-section rather than its top.
 
 .. note::
    LightGBM's scikit-learn wrapper chooses between ``f(y, p)``, ``f(y, p, weight)``
@@ -288,7 +290,8 @@ def _set_init(dataset: "lgb.Dataset", value: float) -> None:
     side.extra[_INIT_KEY] = value
 
 
-@_ad.fill_doc(**_DOC, watched="validation sets", kept="the booster keeps ``best_iteration``, which ``predict`` uses by default")
+@_ad.fill_doc(**_DOC, watched="validation sets",
+              kept="the booster keeps ``best_iteration``, which ``predict`` uses by default")
 def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_round: int = 100, *,
           objective: Any, valid_sets: Sequence["lgb.Dataset"] = (), valid_names: Sequence[str] | None = None,
           metric: Any = None, early_stopping_rounds: int | None = None, callbacks: Sequence[Any] | None = None,

@@ -38,7 +38,9 @@ estimator of your own pass ``callbacks=[obj.callback()]``.
 :func:`train_builtin`, :func:`train_ranking` and :func:`train_loss` (with
 :data:`DEFAULTS`) train one model the way the walk-forward evaluation does: XGBoost's
 own squared error, its learning-to-rank objective, or a loss; the lightgbm and
-catboost modules have the same functions.
+catboost modules have the same functions. The ranking objectives sample their pairs
+over the whole list (``lambdarank_pair_method="mean"``, 8 pairs per row), so that they
+score the whole cross-section rather than its top.
 
 .. note::
    XGBoost never applies sample weights to a custom objective's gradients

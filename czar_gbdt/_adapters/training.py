@@ -98,6 +98,9 @@ class Training:
     seed_key = "seed"
     rounds_key: str | None = None
 
+    def __repr__(self) -> str:
+        return f"<training of czar_gbdt.{self.name}>"
+
     # -- what a backend module writes
     def ranking_params(self, group_sizes: np.ndarray, n_grades: int) -> dict:
         """Parameters of the ranking objectives (after the defaults, before ``params``)."""
@@ -151,9 +154,10 @@ class Training:
                       seed: int = 0) -> TrainedModel:
         """Train the backend's learning-to-rank objective, one query group per date.
 
-        The backend module's ``ranking_params`` make the listwise objectives score the whole
-        cross-section rather than its top (see the module); sample weights are not used
-        (the backends weight whole query groups, not rows). Predictions are scores.
+        The xgboost and lightgbm modules add parameters that make the listwise objectives
+        score the whole cross-section rather than its top (see their module docstrings);
+        ``params`` of the same name override them. Sample weights are not used (the
+        backends weight whole query groups, not rows). Predictions are scores.
 
         Parameters
         ----------
