@@ -4,7 +4,7 @@ A backend module guards its import and checks it on the first line of every publ
 factory, so that ``import czar_gbdt.xgboost`` never fails and a missing or broken
 backend only affects the functions that need it::
 
-    with try_import("xgboost", min_version="3.0") as _imports:
+    with try_import("xgboost", min_version="3.1") as _imports:
         import xgboost as xgb
 
     def objective(loss, ...):

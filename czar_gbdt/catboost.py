@@ -39,12 +39,16 @@ cross-row coupling cannot be expressed (CatBoost evaluates row subsets) and are
 refused; per-date metrics (``"rank_ic"``) are bound to one eval pool and verified
 against its labels, and run in Python (CatBoost calls them once per dataset).
 
+The walk-forward evaluation trains through :func:`train_builtin` (RMSE),
+:func:`train_ranking` (``YetiRank``/``PairLogit``) and :func:`train_loss`, starting from
+:data:`DEFAULTS`; the xgboost and lightgbm modules have the same functions.
+
 .. note::
    CatBoost wants the derivatives of the quantity it maximises: ``(-grad, -hess)``
    per row. It requires an ``eval_metric`` whenever the objective is user-defined.
-   The starting score is not a Pool baseline: CatBoost ingests baselines at about a
-   microsecond per row (1.6 s to set and reset one on 1M rows), and a model with a
-   bias would add both when predicting on that Pool.
+   The starting score is not a Pool baseline: CatBoost ingests baselines slowly (see
+   bench/RESULTS.md), and a model with a bias would add both when predicting on that
+   Pool. See docs/backends.md.
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ import numpy as np
 from . import _adapters as _ad
 from ._imports import try_import
 from ._kernels import catboost_jit as _cbk
+from .losses import LOSSES, BaseLoss
 
-with try_import("catboost", min_version="1.2.7") as _imports:
+with try_import("catboost", min_version="1.2.8") as _imports:
     import catboost as cb
 
 __all__ = [
@@ -73,6 +78,12 @@ __all__ = [
     "predict",
     "CatBoostObjective",
     "CatBoostMetric",
+    "DEFAULTS",
+    "RANKING_OBJECTIVES",
+    "TrainedModel",
+    "train_builtin",
+    "train_ranking",
+    "train_loss",
 ]
 
 
@@ -101,12 +112,11 @@ def Pool(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dat
         The original labels, ``std``, ``mean`` and ``dates`` stay attached to it.
     """
     _imports.check()
-    if label is None:
-        raise ValueError("label is required: objectives and metrics need the targets of every dataset.")
+    _ad.require_label(label)
     if "baseline" in kwargs:
         raise ValueError("baseline is not supported: czar_gbdt.catboost.fit() starts from the loss's "
                          "constant minimiser.")
-    y = _ad._labels(label, "label")
+    y = _ad.as_labels(label, "label")
     side = _ad.make_side(y.shape[0], std=std, mean=mean, dates=dates, where="the labels have")
     z = y
     if side is not None and (side.std is not None or side.mean is not None):
@@ -142,7 +152,7 @@ def attach(pool: "cb.Pool", *, dates: Any = None) -> "cb.Pool":
         side = new if new is not None else _ad.SideData(n, None, None, None)
         _ad.attach(pool, side)
     elif new is not None:
-        side.dates, side._groups = new.dates, new._groups
+        side.copy_dates(new)
     return pool
 
 
@@ -313,7 +323,7 @@ def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
     metric object for ``eval_metric=``
     """
     _imports.check()
-    if isinstance(what, _ad.BaseLoss) or (isinstance(what, str) and what in _ad.LOSSES):
+    if isinstance(what, BaseLoss) or (isinstance(what, str) and what in LOSSES):
         if pool is not None:
             raise ValueError("loss metrics need no pool: each dataset carries its own standardised labels.")
         loss = _ad.as_loss(what)
@@ -444,9 +454,7 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
     the fitted model
     """
     _imports.check()
-    obj = model.get_params().get("loss_function")
-    if not isinstance(obj, CatBoostObjective):
-        raise ValueError(f"model's loss_function must be a czar_gbdt.catboost objective; got {obj!r}.")
+    obj = _ad.model_objective(model, "loss_function", CatBoostObjective, "catboost", where="model's loss_function")
     if "init_model" in fit_kwargs or "baseline" in fit_kwargs:
         raise ValueError("fit() sets the starting score itself; init_model and baseline are not supported.")
     loss = obj.loss
@@ -469,8 +477,8 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
         eval_metric = metric(loss)
         if not evals and "metric_period" not in params:
             # CatBoost needs an eval metric and scores the training set with it every
-            # iteration: a full pass of the loss (~50 ms per million rows for CZAR) that
-            # nobody asked for. Score it at the end only.
+            # iteration: a full pass of the loss that nobody asked for. Score it at the
+            # end only.
             model.set_params(metric_period=int(params.get("iterations") or 1000))
     elif isinstance(eval_metric, _PooledMetric):
         try:
@@ -551,7 +559,7 @@ def train(params: dict[str, Any] | None, pool: Any, *, objective: Any, eval_set:
     obj = objective if isinstance(objective, CatBoostObjective) else _make_objective(objective)
     params = dict(params or {})
     params["loss_function"] = obj
-    if isinstance(metric, (str, _ad.BaseLoss)):
+    if isinstance(metric, (str, BaseLoss)):
         metric = _make_metric(metric)
     if metric is not None:
         params["eval_metric"] = metric  # otherwise fit() chooses the loss
@@ -593,3 +601,60 @@ def predict(model: Any, data: Any, *, std: Any = None, mean: Any = None, **kwarg
         return raw
     out = raw if bound.std is None else raw * bound.std
     return out if bound.mean is None else out + bound.mean
+
+
+_predict = predict
+
+
+# --------------------------------------------------------------------------- training for the evaluation
+#: Seeded, deterministic, quiet parameters of :func:`train_builtin`, :func:`train_ranking`
+#: and :func:`train_loss` (their ``params`` override them).
+DEFAULTS = {"verbose": False, "allow_writing_files": False, "thread_count": 2}
+
+#: CatBoost's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
+RANKING_OBJECTIVES = ("YetiRank", "PairLogit")
+
+
+class TrainedModel(_ad.TrainedModel):
+    """A ``catboost.CatBoost`` model (``model``) and its ``rounds``.
+
+    A loss trained on z-space labels (:func:`train_loss` with ``std``) predicts ``z``:
+    ``predict(X, std)`` maps it back to the units of ``y`` with the rows' own ``std``.
+    The other models ignore ``std``.
+    """
+
+    def predict(self, X: Any, std: Any = None) -> np.ndarray:
+        """Predictions on ``X``: ``std * z`` for a z-space loss, else raw scores (logits, ranking scores)."""
+        z_space = self.options.get("z_space")
+        if z_space is None:  # a built-in objective
+            return self.model.predict(_ad.features(X))
+        return _predict(self.model, _ad.features(X), std=std if z_space else None)
+
+
+class _Training(_ad.Training):
+    """CatBoost's part of the evaluation's training (see :class:`czar_gbdt._adapters.Training`)."""
+
+    imports, name, defaults, ranking_objectives = _imports, "catboost", DEFAULTS, RANKING_OBJECTIVES
+    builtin_objective, objective_key, seed_key, rounds_key = "RMSE", "loss_function", "random_seed", "iterations"
+
+    def fit(self, params, X, labels, *, weight, group_sizes, num_boost_round) -> TrainedModel:
+        if group_sizes is None:
+            model = cb.CatBoostRegressor(**params).fit(X, labels, sample_weight=weight)
+        else:
+            model = cb.CatBoost(params).fit(cb.Pool(X, labels, group_id=_ad.query_ids(group_sizes)))
+        return TrainedModel(model, num_boost_round)
+
+    def fit_loss(self, loss, params, X, y, *, std, weight, valid, stop, num_boost_round) -> TrainedModel:
+        pool, fit_kwargs = Pool(X, y, std=std, weight=weight), {}
+        if valid is not None:
+            vpool = Pool(valid.X, valid.y, std=valid.std, dates=valid.dates)
+            fit_kwargs = {"eval_set": vpool, "metric": metric("rank_ic", pool=vpool), "early_stopping_rounds": stop}
+        model = train(params, pool, objective=loss, **fit_kwargs)
+        best = model.get_best_iteration() if stop else model.tree_count_
+        return TrainedModel(model, int(best or model.tree_count_), z_space=std is not None)
+
+
+_TRAINING = _Training()
+train_builtin = _TRAINING.train_builtin
+train_ranking = _TRAINING.train_ranking
+train_loss = _TRAINING.train_loss

@@ -36,12 +36,18 @@ round, which LightGBM does not pass to objectives: :func:`train` and :func:`fit`
 the objective's :meth:`LGBObjective.callback`; with ``lgb.train``, ``lgb.cv`` or a bare
 ``model.fit`` pass ``callbacks=[obj.callback()]``.
 
+The walk-forward evaluation trains through :func:`train_builtin` (LightGBM's squared
+error), :func:`train_ranking` (``lambdarank``/``rank_xendcg``) and :func:`train_loss`,
+starting from :data:`DEFAULTS`; the xgboost and catboost modules have the same functions.
+The ranking objectives get ``lambdarank_truncation_level`` = the largest date and a
+linear ``label_gain``, so that they score the whole cross-section rather than its top.
+
 .. note::
    LightGBM's scikit-learn wrapper chooses between ``f(y, p)``, ``f(y, p, weight)``
    and ``f(y, p, weight, group)`` by counting parameters: the objects here take
    exactly ``(y_true, y_pred, weight)`` so weights are never dropped. Set
    ``metric="None"`` or LightGBM puts ``l2`` ahead of the custom metric and early
-   stopping with ``first_metric_only`` watches it.
+   stopping with ``first_metric_only`` watches it. See docs/backends.md.
 """
 
 from __future__ import annotations
@@ -53,96 +59,105 @@ import numpy as np
 from . import _adapters as _ad
 from ._imports import try_import
 
-with try_import("lightgbm", min_version="4.0", below_version="5") as _imports:
+with try_import("lightgbm", min_version="4.7", below_version="5") as _imports:
     import lightgbm as lgb
 
-__all__ = [
-    "Dataset",
-    "attach",
-    "objective",
-    "metric",
-    "train",
-    "fit",
-    "early_stopping",
-    "bake_init_score",
-    "LGBObjective",
-    "LGBMetric",
-]
+__all__ = ["Dataset", "attach", "objective", "metric", "train", "fit", "early_stopping", "bake_init_score",
+           "LGBObjective", "LGBMetric", "DEFAULTS", "RANKING_OBJECTIVES", "TrainedModel", "train_builtin",
+           "train_ranking", "train_loss"]
 
-_HINT = ("build it with czar_gbdt.lightgbm.Dataset(X, y, std=...) or attach(dataset, std=...), "
-         "or bind it with std= (objective() for the training set, metric() for one eval set)")
-_SK_HINT = ("the scikit-learn API passes labels without their Dataset: bind the eval set's own "
-            "std with metric(loss, std=std_valid)")
 _INIT_KEY = "lightgbm_init_score"
-_ROUND_HINT = ("pass callbacks=[objective.callback()] to lgb.train/lgb.cv or to model.fit, "
-               "or use czar_gbdt.lightgbm.train()/fit()")
+_DOC = {"package": "lightgbm", "dataset": "Dataset", "argument": "dataset", "name": "LightGBM",
+        "objective_class": "LGBObjective", "metric_class": "LGBMetric", "threads": "None",
+        "hessian_params": "``min_sum_hessian_in_leaf`` and ``lambda_l2``",
+        "start": "LightGBM starts custom objectives at 0"}
+
+
+# --------------------------------------------------------------------------- backend
+class _RoundCallback(_ad.RoundCallback):
+    """Sets the boosting round of one objective before every iteration (see LGBObjective.callback).
+
+    The round is ``env.iteration``, which counts the rounds of an ``init_model``.
+    LightGBM has no end-of-training hook: a round left behind by a finished training is
+    recognised as stale by the objective (the model has grown since).
+    """
+
+    order = 0
+    before_iteration = True
+
+    def __call__(self, env: Any) -> None:
+        self.core.set_round(env.model, env.iteration, _model_size)
+
+
+def _model_size(model: Any) -> int:
+    # CVBooster returns one size per fold: the smallest stays at the round's size until
+    # the last fold has been updated
+    size = model.current_iteration()
+    return min(size) if isinstance(size, list) else size
+
+
+class _LightGBM(_ad.Backend):
+    """What the shared objective and metric need to know about LightGBM."""
+
+    name, dataset, argument, alias = "lightgbm", "Dataset", "dataset", "lgb"
+    callback_type, sklearn_fit = _RoundCallback, "model.fit"
+    metric_threads = None
+    native_advice = ("set the training and validation Datasets' init_score to {init!r} "
+                     "(objective.init_score(train_set)) or use czar_gbdt.lightgbm.train()")
+    sklearn_advice = ("pass init_score=np.full(len(y), {init!r}) (objective.init_score(y_train)) and "
+                      "eval_init_score to fit(), or use czar_gbdt.lightgbm.fit()")
+
+    def rows(self, dataset: "lgb.Dataset") -> int:
+        if dataset.label is not None:
+            return int(np.shape(dataset.label)[0])
+        if _constructed(dataset):  # label freed from Python
+            return int(dataset.num_data())
+        raise ValueError("the Dataset has no labels (label=None): build it with labels.")
+
+    def labels_weights(self, dataset: "lgb.Dataset") -> tuple[np.ndarray, np.ndarray | None]:
+        if _constructed(dataset):
+            label, weight = dataset.get_label(), dataset.get_weight()
+        else:  # not constructed yet: the raw inputs
+            label, weight = dataset.label, dataset.weight
+        if label is None or np.size(label) == 0:
+            raise ValueError("the Dataset has no labels (label=None): build it with labels.")
+        label = np.asarray(label, dtype=np.float64).reshape(-1)
+        weight = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
+        return label, weight
+
+
+def _constructed(dataset: "lgb.Dataset") -> bool:
+    """Whether LightGBM has built the Dataset (it then holds the labels; Python may have freed its copy)."""
+    try:
+        dataset.num_data()  # raises before the Dataset is constructed
+    except lgb.basic.LightGBMError:
+        return False
+    return True
+
+
+_BACKEND = _LightGBM(_imports, lgb.Dataset if _imports.is_successful() else None)
 
 
 # --------------------------------------------------------------------------- data
+@_ad.fill_doc("dataset", **_DOC, kwargs="``weight=``, ``reference=``, ``params=``, ...")
 def Dataset(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
             **kwargs: Any) -> "lgb.Dataset":
     """A ``lightgbm.Dataset`` with per-row ``std``, ``mean`` and ``dates`` attached.
 
-    Parameters
-    ----------
-    data, label
-        As for ``lightgbm.Dataset``; ``label`` is required.
-    std, mean : float or array-like of shape (n_samples,), optional
-        z-scoring scale (> 0) and centre of the regression losses.
-    dates : array-like of shape (n_samples,), optional
-        Date of each row, for per-date metrics such as ``"rank_ic"``.
-    **kwargs
-        Passed to ``lightgbm.Dataset`` (``weight=``, ``reference=``, ``params=``, ...).
-
-    Returns
-    -------
-    lightgbm.Dataset
+    LightGBM constructs it lazily; its labels, weights and init score are read from the
+    raw inputs until then.
     """
-    _imports.check()
-    if label is None:
-        raise ValueError("label is required: objectives and metrics need the targets of every dataset.")
-    dataset = lgb.Dataset(data, label=label, **kwargs)
-    return attach(dataset, std=std, mean=mean, dates=dates)
+    return _BACKEND.make_dataset(data, label, std=std, mean=mean, dates=dates, **kwargs)
 
 
-def _n_rows(dataset: "lgb.Dataset") -> int:
-    if dataset.label is not None:
-        return int(np.shape(dataset.label)[0])
-    if dataset._handle is not None:  # constructed, label freed from Python
-        return int(dataset.num_data())
-    raise ValueError("the Dataset has no labels (label=None): build it with labels.")
-
-
+@_ad.fill_doc("attach", **_DOC)
 def attach(dataset: "lgb.Dataset", *, std: Any = None, mean: Any = None, dates: Any = None) -> "lgb.Dataset":
-    """Attach per-row ``std``/``mean``/``dates`` to an existing ``lightgbm.Dataset``.
-
-    Returns
-    -------
-    lightgbm.Dataset
-        ``dataset`` itself (unchanged; the side data is held in a registry).
-    """
-    _imports.check()
-    if not isinstance(dataset, lgb.Dataset):
-        raise ValueError(f"dataset must be a lightgbm.Dataset; got {type(dataset).__name__}.")
-    side = _ad.make_side(_n_rows(dataset), std=std, mean=mean, dates=dates, where="the Dataset has")
-    _ad.attach(dataset, side)
-    return dataset
-
-
-def _label_weight(dataset: "lgb.Dataset") -> tuple[np.ndarray, np.ndarray | None]:
-    if dataset._handle is None:  # not constructed yet: the raw inputs
-        label, weight = dataset.label, dataset.weight
-    else:
-        label, weight = dataset.get_label(), dataset.get_weight()
-    if label is None or np.size(label) == 0:
-        raise ValueError("the Dataset has no labels (label=None): build it with labels.")
-    label = np.asarray(label, dtype=np.float64).reshape(-1)
-    weight = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
-    return label, weight
+    """Attach per-row ``std``/``mean``/``dates`` to an existing ``lightgbm.Dataset``."""
+    return _BACKEND.attach_side(dataset, std=std, mean=mean, dates=dates)
 
 
 # --------------------------------------------------------------------------- objective
-class LGBObjective:
+class LGBObjective(_ad.Objective):
     """A loss as a LightGBM objective, for ``params["objective"]`` and ``LGBMModel(objective=...)``.
 
     Called as ``obj(preds, train_data)`` (native) it reads labels and weights from
@@ -154,158 +169,32 @@ class LGBObjective:
     Use :func:`objective` to build one; see there for the parameters.
     """
 
+    backend = _BACKEND
+
     def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
                  check_start: bool = True, n_threads: int | None = None):
-        _imports.check()
-        self._core = _ad.ObjectiveCore(loss, std=std, mean=mean, hessian_scale=hessian_scale,
-                                       check_start=check_start, n_threads=n_threads)
-
-    def __deepcopy__(self, memo: dict) -> "LGBObjective":
-        # the configuration never changes after construction and the caches are keyed by
-        # dataset identity: a copy (LightGBM and scikit-learn deep-copy parameters) can be
-        # this very object, which keeps the starting score and per-dataset state computed once
-        return self
-
-    @property
-    def loss(self):
-        """The loss (a :class:`czar_gbdt.BaseLoss`)."""
-        return self._core.loss
-
-    def __repr__(self) -> str:
-        return f"LGBObjective({self.loss!r}, hessian_scale={self._core.hessian_scale!r})"
+        super().__init__(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
+                         n_threads=n_threads)
 
     def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """``(preds, train_data)`` (native API) or ``(y_true, y_pred, weight)`` (scikit-learn)."""
-        if isinstance(second, lgb.Dataset):
-            st = self._state(second)
-            return self._core.grad_hess(st, first, np.float32, fix=self._fix_native, round_hint=_ROUND_HINT)
-        st = self._core.state(first, weight, hint=_HINT)
-        return self._core.grad_hess(st, second, np.float32, fix=self._fix_sklearn, round_hint=_ROUND_HINT)
-
-    @property
-    def scheduled(self) -> bool:
-        """Whether the loss changes with the boosting round (it then needs :meth:`callback`)."""
-        return self._core.scheduled
-
-    def callback(self) -> "_RoundCallback":
-        """A LightGBM callback telling this objective the boosting round.
-
-        Needed by a :class:`czar_gbdt.ScheduledLoss` (harmless otherwise). It runs
-        before every iteration and records ``env.iteration`` (which counts the rounds
-        of an ``init_model``, so continued training continues the schedule). Works
-        with ``lgb.train``, ``lgb.cv`` and ``LGBMModel.fit(callbacks=...)``.
-        """
-        return _RoundCallback(self._core)
-
-    @staticmethod
-    def _fix_native(init: float) -> str:
-        return (f"set the training and validation Datasets' init_score to {init!r} "
-                "(objective.init_score(train_set)) or use czar_gbdt.lightgbm.train()")
-
-    @staticmethod
-    def _fix_sklearn(init: float) -> str:
-        return (f"pass init_score=np.full(len(y), {init!r}) (objective.init_score(y_train)) and "
-                "eval_init_score to fit(), or use czar_gbdt.lightgbm.fit()")
-
-    def _state(self, data: Any, sample_weight: Any = None):
-        if isinstance(data, lgb.Dataset):
-            if sample_weight is not None:
-                raise ValueError("sample_weight is read from the Dataset; do not pass it as well.")
-            st = self._core._state
-            if st.ref is not None and st.ref() is data:
-                return st
-            label, weight = _label_weight(data)
-            return self._core.state(label, weight, data, hint=_HINT)
-        return self._core.state(data, sample_weight, hint=_HINT)
-
-    def init_score(self, data: Any, *, sample_weight: Any = None) -> float:
-        """The loss's constant minimiser (a raw score) on the training set.
-
-        Parameters
-        ----------
-        data : lightgbm.Dataset or array-like of shape (n_samples,)
-            The training Dataset, or the training labels (scikit-learn API).
-        sample_weight : array-like of shape (n_samples,), optional
-            With labels only.
-
-        Returns
-        -------
-        float
-        """
-        return self._core.init_score(self._state(data, sample_weight))
+        return self.grad_hess(first, second, weight)
 
 
-class _RoundCallback:
-    """Sets the boosting round of one objective before every iteration (see LGBObjective.callback).
-
-    LightGBM has no end-of-training hook: a round left behind by a finished training is
-    recognised as stale by the objective (the model has grown since).
-    """
-
-    order = 0
-    before_iteration = True
-
-    def __init__(self, core: "_ad.ObjectiveCore"):
-        self._core = core
-
-    def __deepcopy__(self, memo: dict) -> "_RoundCallback":
-        return self  # it must keep talking to the objective's own core
-
-    def __call__(self, env: Any) -> None:
-        self._core.set_round(env.model, env.iteration, _model_size)
-
-
-def _model_size(model: Any) -> int:
-    # CVBooster returns one size per fold: the smallest stays at the round's size until
-    # the last fold has been updated
-    size = model.current_iteration()
-    return min(size) if isinstance(size, list) else size
-
-
-def _with_round_callback(obj: LGBObjective, callbacks: Sequence[Any] | None) -> list[Any]:
-    """``callbacks`` plus the objective's round callback when its loss is scheduled."""
-    callbacks = list(callbacks or [])
-    if obj.scheduled and not any(isinstance(c, _RoundCallback) and c._core is obj._core for c in callbacks):
-        callbacks.append(obj.callback())
-    return callbacks
-
-
+@_ad.fill_doc("objective", **_DOC)
 def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
               check_start: bool = True, n_threads: int | None = None) -> LGBObjective:
     """Wrap a loss as a LightGBM objective (native and scikit-learn APIs).
 
-    Parameters
-    ----------
-    loss : czar_gbdt.BaseLoss or str
-        A loss instance or registry name.
-    std, mean : float or array-like of shape (n_train,), optional
-        Training rows' side data bound by position (checked against the labels),
-        or attach it to the training Dataset instead (:func:`Dataset`); not both.
-    hessian_scale : "auto", float or None, default "auto"
-        Factor on gradients and hessians; ``"auto"`` = ``sum(w) / sum(w / std**2)``
-        puts the z-space hessians ``H / std**2`` back on the scale of ``std = 1`` so
-        that ``min_sum_hessian_in_leaf`` and ``lambda_l2`` keep their meaning
-        (see :func:`czar_gbdt.xgboost.objective`).
-    check_start : bool, default True
-        Raise on the first round when training starts from a constant other than
-        :meth:`LGBObjective.init_score` (LightGBM starts custom objectives at 0).
-    n_threads : int or None, default None
-        numba threads of the derivative kernels; None keeps numba's setting (all
-        cores). With LightGBM the parallel kernel is faster: in a 40-round A/B run on
-        2 cores, training took 1.15x the built-in objective's time with two threads
-        and 1.24x with one (a short run, not the benchmark of bench/RESULTS.md).
-        XGBoost, whose OpenMP threads keep spinning between rounds, is the opposite.
-
-    Returns
-    -------
-    LGBObjective
+    Use it with :func:`train`, or as ``objective=`` of an ``LGBMRegressor``/``LGBMClassifier``
+    fitted with :func:`fit`; both set the ``init_score`` LightGBM needs (it starts at 0).
     """
     return LGBObjective(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
                         n_threads=n_threads)
 
 
 # --------------------------------------------------------------------------- metric
-class LGBMetric:
+class LGBMetric(_ad.Metric):
     """A loss or a registered metric as a LightGBM eval metric (``feval`` / ``eval_metric``).
 
     Native: ``metric(preds, eval_data) -> (name, value, is_higher_better)`` with the
@@ -313,60 +202,28 @@ class LGBMetric:
     the bound side data. Predictions are raw scores and include the init score.
     """
 
-    def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-                 name: str | None = None):
-        _imports.check()
-        self._core = _ad.MetricCore(what, std=std, mean=mean, dates=dates, name=name, n_threads=None)
-        self.__name__ = self._core.name
-
-    def __deepcopy__(self, memo: dict) -> "LGBMetric":
-        # the configuration never changes after construction and the caches are keyed by
-        # dataset identity: a copy (LightGBM and scikit-learn deep-copy parameters) can be
-        # this very object, which keeps the starting score and per-dataset state computed once
-        return self
-
-    @property
-    def name(self) -> str:
-        """Display name."""
-        return self._core.name
-
-    @property
-    def is_higher_better(self) -> bool:
-        """Whether higher values are better (LightGBM's direction flag)."""
-        return self._core.higher_is_better
+    backend = _BACKEND
 
     def __repr__(self) -> str:
         return f"LGBMetric({self.name!r}, is_higher_better={self.is_higher_better})"
 
+    @property
+    def is_higher_better(self) -> bool:
+        """Whether higher values are better (LightGBM's direction flag)."""
+        return self.higher_is_better
+
     def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[str, float, bool]:
         """``(preds, eval_data)`` (native) or ``(y_true, y_pred, weight)`` (scikit-learn)."""
-        if isinstance(second, lgb.Dataset):
-            label, w = _label_weight(second)
-            side = self._core.side_for(label.shape[0], second, where="an eval Dataset", hint=_HINT)
-            return self.name, self._core.value(label, first, w, side), self.is_higher_better
-        y_true = np.asarray(first).reshape(-1)
-        side = self._core.side_for(y_true.shape[0], None, where="the eval set", hint=_SK_HINT)
-        return self.name, self._core.value(y_true, second, weight, side), self.is_higher_better
+        return self.name, self.evaluate(first, second, weight), self.is_higher_better
 
 
+@_ad.fill_doc("metric", **_DOC)
 def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
            name: str | None = None) -> LGBMetric:
     """Wrap a loss (lower is better) or a metric such as ``"rank_ic"`` (higher is better).
 
-    Parameters
-    ----------
-    what : czar_gbdt.BaseLoss, str or czar_gbdt.metrics.Metric
-        A loss or loss name, or a name of ``czar_gbdt.metrics.METRICS``.
-    std, mean, dates : array-like, optional
-        Side data of the one eval set this metric scores, bound by position (the
-        scikit-learn API needs it); with the native API prefer attaching side data
-        to each eval Dataset (:func:`Dataset`).
-    name : str, optional
-        Display name (default: the loss or metric name).
-
-    Returns
-    -------
-    LGBMetric
+    Give it as ``metric=`` to :func:`train` (or ``feval=`` to ``lgb.train``), or as
+    ``eval_metric=`` to :func:`fit`; LightGBM reads its direction from each result.
     """
     return LGBMetric(what, std=std, mean=mean, dates=dates, name=name)
 
@@ -382,13 +239,6 @@ def early_stopping(rounds: int, **kwargs: Any):
     kwargs.setdefault("first_metric_only", True)
     kwargs.setdefault("verbose", False)
     return lgb.early_stopping(int(rounds), **kwargs)
-
-
-def _as_metrics(metric: Any) -> list[LGBMetric]:
-    if metric is None:
-        return []
-    items = list(metric) if isinstance(metric, (list, tuple)) else [metric]
-    return [m if isinstance(m, LGBMetric) else LGBMetric(m) for m in items]
 
 
 # --------------------------------------------------------------------------- starting score
@@ -427,13 +277,12 @@ def bake_init_score(model: Any, init_score: float) -> Any:
 def _set_init(dataset: "lgb.Dataset", value: float) -> None:
     """Set a constant init_score on ``dataset`` (refusing to overwrite a user's own)."""
     side = _ad.side_of(dataset)
-    current = dataset.get_init_score() if (dataset.init_score is not None or dataset._handle is not None) \
-        else None
+    current = dataset.get_init_score() if (dataset.init_score is not None or _constructed(dataset)) else None
     ours = side is not None and _INIT_KEY in side.extra
     if current is not None and np.size(current) and not ours:
         raise ValueError("the Dataset already has an init_score; train() sets it from the loss. "
                          "Build the Dataset without init_score.")
-    n = _n_rows(dataset)
+    n = _BACKEND.rows(dataset)
     dataset.set_init_score(np.full(n, value))
     if side is None:
         side = _ad.SideData(n, None, None, None)
@@ -441,6 +290,8 @@ def _set_init(dataset: "lgb.Dataset", value: float) -> None:
     side.extra[_INIT_KEY] = value
 
 
+@_ad.fill_doc(**_DOC, watched="validation sets",
+              kept="the booster keeps ``best_iteration``, which ``predict`` uses by default")
 def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_round: int = 100, *,
           objective: Any, valid_sets: Sequence["lgb.Dataset"] = (), valid_names: Sequence[str] | None = None,
           metric: Any = None, early_stopping_rounds: int | None = None, callbacks: Sequence[Any] | None = None,
@@ -465,13 +316,8 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
         Their names in the evaluation results.
     metric : metric or list of metrics, optional
         Losses (minimised) or metric names such as ``"rank_ic"`` (maximised).
-        Early stopping watches the first; with early stopping and no metric, the
-        objective's loss.
-    early_stopping_rounds : int, optional
-        The booster keeps ``best_iteration``; ``predict`` uses it by default. A
-        scheduled loss without ``metric`` is watched through its ``second`` loss.
-    callbacks : list, optional
-        Further LightGBM callbacks (the round callback of a scheduled loss is added).
+        With early stopping and no metric, the objective's loss is watched.
+    {stopping}
     **kwargs
         Passed to ``lightgbm.train``. ``init_model`` continues from a model: the
         starting score then comes from that model.
@@ -494,14 +340,9 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
                          "baked into the first tree; use gbdt.")
     params["objective"] = obj
     params.setdefault("metric", "None")  # no l2 ahead of the metrics given here
-    metrics = _as_metrics(metric)
-    callbacks = _with_round_callback(obj, callbacks)
-    if early_stopping_rounds:
-        if not valid_sets:
-            raise ValueError("early_stopping_rounds needs at least one set in valid_sets.")
-        if not metrics:
-            metrics = [LGBMetric(obj.loss.second if obj.scheduled else obj.loss)]
-        callbacks.append(early_stopping(early_stopping_rounds))
+    metrics, callbacks = _ad.metrics_and_callbacks(
+        obj, metric, callbacks, LGBMetric, early_stopping_rounds=early_stopping_rounds, has_evals=bool(valid_sets),
+        evals="one set in valid_sets", stopper=lambda watched: early_stopping(early_stopping_rounds))
     fresh = kwargs.get("init_model") is None
     init = 0.0
     if fresh:
@@ -512,7 +353,7 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
         booster = lgb.train(params, train_set, num_boost_round, valid_sets=list(valid_sets),
                             valid_names=valid_names, feval=metrics or None, callbacks=callbacks, **kwargs)
     finally:
-        obj._core.clear_round()
+        obj.clear_round()
     if fresh:
         bake_init_score(booster, init)
     return booster
@@ -539,9 +380,7 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     the fitted model
     """
     _imports.check()
-    obj = model.get_params().get("objective")
-    if not isinstance(obj, LGBObjective):
-        raise ValueError(f"model.objective must be a czar_gbdt.lightgbm objective; got {obj!r}.")
+    obj = _ad.model_objective(model, "objective", LGBObjective, "lightgbm")
     if "init_score" in fit_kwargs or "eval_init_score" in fit_kwargs:
         raise ValueError("fit() sets init_score and eval_init_score from the loss; do not pass them.")
     if model.get_params().get("metric") is None:
@@ -559,10 +398,60 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     if eval_ys:
         fit_kwargs["eval_init_score"] = [np.full(np.shape(ys)[0], init) for ys in eval_ys]
     if obj.scheduled:
-        fit_kwargs["callbacks"] = _with_round_callback(obj, fit_kwargs.get("callbacks"))
+        fit_kwargs["callbacks"] = obj.with_round_callback(fit_kwargs.get("callbacks"))
     try:
         model.fit(X, y, sample_weight=sample_weight, init_score=np.full(np.shape(y)[0], init), **fit_kwargs)
     finally:
-        obj._core.clear_round()
+        obj.clear_round()
     bake_init_score(model, init)
     return model
+
+
+# --------------------------------------------------------------------------- training for the evaluation
+#: Seeded, deterministic, quiet booster parameters of :func:`train_builtin`, :func:`train_ranking`
+#: and :func:`train_loss` (their ``params`` override them).
+DEFAULTS = {"verbose": -1, "deterministic": True, "force_col_wise": True, "num_threads": 2}
+
+#: LightGBM's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
+RANKING_OBJECTIVES = ("lambdarank", "rank_xendcg")
+
+
+class TrainedModel(_ad.TrainedModel):
+    """A ``lightgbm.Booster`` (``model``) and the ``rounds`` its predictions use."""
+
+    def predict(self, X: Any, std: Any = None) -> np.ndarray:
+        """Predictions on ``X`` (a loss's raw scores, with its starting score); ``std`` is not used."""
+        return self.model.predict(_ad.features(X), **self.options)
+
+
+class _Training(_ad.Training):
+    """LightGBM's part of the evaluation's training (see :class:`czar_gbdt._adapters.Training`)."""
+
+    imports, name, defaults, ranking_objectives = _imports, "lightgbm", DEFAULTS, RANKING_OBJECTIVES
+    builtin_objective = "regression"
+
+    def ranking_params(self, group_sizes: np.ndarray, n_grades: int) -> dict:
+        # the listwise objectives score the whole date, with a linear gain per grade
+        return {"lambdarank_truncation_level": int(group_sizes.max()),
+                "label_gain": [float(g) for g in range(n_grades)]}
+
+    def fit(self, params, X, labels, *, weight, group_sizes, num_boost_round) -> TrainedModel:
+        model = lgb.train(params, lgb.Dataset(X, labels, weight=weight, group=group_sizes), num_boost_round)
+        return TrainedModel(model, num_boost_round)
+
+    def fit_loss(self, loss, params, X, y, *, std, weight, valid, stop, num_boost_round) -> TrainedModel:
+        train_set = Dataset(X, y, std=std, weight=weight, free_raw_data=False)
+        stopping = {}
+        if valid is not None:
+            valid_set = Dataset(valid.X, valid.y, std=valid.std, dates=valid.dates, reference=train_set)
+            stopping = {"valid_sets": [valid_set], "valid_names": ["valid"], "metric": "rank_ic",
+                        "early_stopping_rounds": stop}
+        model = train(params, train_set, num_boost_round, objective=loss, **stopping)
+        best = model.best_iteration or model.current_iteration()
+        return TrainedModel(model, best, num_iteration=best)
+
+
+_TRAINING = _Training()
+train_builtin = _TRAINING.train_builtin
+train_ranking = _TRAINING.train_ranking
+train_loss = _TRAINING.train_loss

@@ -35,11 +35,18 @@ round, which XGBoost does not pass to objectives: :func:`train` and :func:`fit` 
 the objective's :meth:`XGBObjective.callback`; with ``xgb.train``, ``xgb.cv`` or an
 estimator of your own pass ``callbacks=[obj.callback()]``.
 
+:func:`train_builtin`, :func:`train_ranking` and :func:`train_loss` (with
+:data:`DEFAULTS`) train one model the way the walk-forward evaluation does: XGBoost's
+own squared error, its learning-to-rank objective, or a loss; the lightgbm and
+catboost modules have the same functions. The ranking objectives sample their pairs
+over the whole list (``lambdarank_pair_method="mean"``, 8 pairs per row), so that they
+score the whole cross-section rather than its top.
+
 .. note::
    XGBoost never applies sample weights to a custom objective's gradients
    (the objective here multiplies them in, once), starts a custom objective from
    ``base_score = 0.5`` instead of estimating an intercept, and minimises a
-   callable metric unless ``maximize=True``. See BACKENDS.md in the project docs.
+   callable metric unless ``maximize=True``. See docs/backends.md.
 """
 
 from __future__ import annotations
@@ -51,207 +58,40 @@ import numpy as np
 from . import _adapters as _ad
 from ._imports import try_import
 
-with try_import("xgboost", min_version="3.0") as _imports:
+with try_import("xgboost", min_version="3.1") as _imports:
     import xgboost as xgb
 
-__all__ = [
-    "DMatrix",
-    "attach",
-    "objective",
-    "metric",
-    "train",
-    "fit",
-    "early_stopping",
-    "XGBObjective",
-    "XGBMetric",
-]
+__all__ = ["DMatrix", "attach", "objective", "metric", "train", "fit", "early_stopping", "XGBObjective", "XGBMetric",
+           "DEFAULTS", "RANKING_OBJECTIVES", "TrainedModel", "train_builtin", "train_ranking", "train_loss"]
 
-_HINT = ("build it with czar_gbdt.xgboost.DMatrix(X, y, std=...) or attach(dmatrix, std=...), "
-         "or bind it with std= (objective() for the training set, metric() for one eval set)")
-_SK_HINT = ("the scikit-learn API passes labels without their DMatrix: bind the eval set's own "
-            "std with metric(loss, std=std_valid)")
-_ROUND_HINT = ("pass callbacks=[objective.callback()] to xgb.train/xgb.cv or to the estimator, "
-               "or use czar_gbdt.xgboost.train()/fit()")
+_DOC = {"package": "xgboost", "dataset": "DMatrix", "argument": "dmatrix", "name": "XGBoost",
+        "objective_class": "XGBObjective", "metric_class": "XGBMetric", "threads": "1",
+        "hessian_params": "``min_child_weight`` and ``lambda``", "start": "a forgotten ``base_score``"}
 
 
-# --------------------------------------------------------------------------- data
-def DMatrix(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
-            **kwargs: Any) -> "xgb.DMatrix":
-    """An ``xgboost.DMatrix`` with per-row ``std``, ``mean`` and ``dates`` attached.
+# --------------------------------------------------------------------------- backend
+class _RoundCallback(_ad.RoundCallback, xgb.callback.TrainingCallback if _imports.is_successful() else object):
+    """Sets the boosting round of one objective before every iteration (see XGBObjective.callback).
 
-    Parameters
-    ----------
-    data, label
-        As for ``xgboost.DMatrix``; ``label`` is required.
-    std, mean : float or array-like of shape (n_samples,), optional
-        z-scoring scale (> 0) and centre of the regression losses.
-    dates : array-like of shape (n_samples,), optional
-        Date of each row, for per-date metrics such as ``"rank_ic"``.
-    **kwargs
-        Passed to ``xgboost.DMatrix`` (``weight=``, ``nthread=``, ...).
-
-    Returns
-    -------
-    xgboost.DMatrix
-        A plain DMatrix; objectives and metrics of this module find its side data.
+    The round is the model's size, ``num_boosted_rounds()``; it is forgotten after each
+    iteration and after training. Works with ``xgb.train``, ``xgb.cv`` and the estimators.
     """
-    _imports.check()
-    if label is None:
-        raise ValueError("label is required: objectives and metrics need the targets of every dataset.")
-    dmatrix = xgb.DMatrix(data, label=label, **kwargs)
-    return attach(dmatrix, std=std, mean=mean, dates=dates)
-
-
-def attach(dmatrix: "xgb.DMatrix", *, std: Any = None, mean: Any = None, dates: Any = None) -> "xgb.DMatrix":
-    """Attach per-row ``std``/``mean``/``dates`` to an existing DMatrix (or QuantileDMatrix).
-
-    Returns
-    -------
-    xgboost.DMatrix
-        ``dmatrix`` itself (unchanged; the side data is held in a registry).
-    """
-    _imports.check()
-    if not isinstance(dmatrix, xgb.DMatrix):
-        raise ValueError(f"dmatrix must be an xgboost.DMatrix; got {type(dmatrix).__name__}.")
-    side = _ad.make_side(dmatrix.num_row(), std=std, mean=mean, dates=dates, where="the DMatrix has")
-    _ad.attach(dmatrix, side)
-    return dmatrix
-
-
-# --------------------------------------------------------------------------- objective
-class XGBObjective:
-    """A loss as an XGBoost objective, for ``xgb.train(obj=...)`` and ``XGBModel(objective=...)``.
-
-    Called as ``obj(predt, dtrain)`` (native) it reads labels and weights from the
-    DMatrix and ``std``/``mean`` from the DMatrix's side data or from the bound
-    arrays; called as ``obj(y_true, y_pred, sample_weight=None)`` (scikit-learn) it
-    uses the bound arrays. Gradients and hessians are returned as float32 arrays
-    with the weights multiplied in (XGBoost does not apply them to custom objectives).
-
-    Use :func:`objective` to build one; see there for the parameters.
-    """
-
-    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
-                 check_start: bool = True, n_threads: int | None = 1):
-        _imports.check()
-        self._core = _ad.ObjectiveCore(loss, std=std, mean=mean, hessian_scale=hessian_scale,
-                                       check_start=check_start, n_threads=n_threads)
-
-    def __deepcopy__(self, memo: dict) -> "XGBObjective":
-        # the configuration never changes after construction and the caches are keyed by
-        # dataset identity: a copy (LightGBM and scikit-learn deep-copy parameters) can be
-        # this very object, which keeps the starting score and per-dataset state computed once
-        return self
-
-    @property
-    def loss(self):
-        """The loss (a :class:`czar_gbdt.BaseLoss`)."""
-        return self._core.loss
-
-    def __repr__(self) -> str:
-        return f"XGBObjective({self.loss!r}, hessian_scale={self._core.hessian_scale!r})"
-
-    def __call__(self, first: Any, second: Any, *, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """``(predt, dtrain)`` (native API) or ``(y_true, y_pred, sample_weight=)`` (scikit-learn)."""
-        if isinstance(second, xgb.DMatrix):
-            st = self._state(second)
-            return self._core.grad_hess(st, first, np.float32, fix=self._fix_native, round_hint=_ROUND_HINT)
-        st = self._core.state(first, sample_weight, hint=_HINT)
-        return self._core.grad_hess(st, second, np.float32, fix=self._fix_sklearn, round_hint=_ROUND_HINT)
-
-    @property
-    def scheduled(self) -> bool:
-        """Whether the loss changes with the boosting round (it then needs :meth:`callback`)."""
-        return self._core.scheduled
-
-    def callback(self) -> "xgb.callback.TrainingCallback":
-        """A training callback telling this objective the boosting round.
-
-        Needed by a :class:`czar_gbdt.ScheduledLoss` (harmless otherwise). Before each
-        iteration it records the round, ``model.num_boosted_rounds()`` (so continued
-        training continues the schedule); after each iteration and after training it
-        forgets it. Works with ``xgb.train``, ``xgb.cv`` (every fold gets the round)
-        and the scikit-learn estimators (``callbacks=[obj.callback()]``).
-        """
-        return _RoundCallback(self._core)
-
-    def _fix_native(self, init: float) -> str:
-        return (f"set params['base_score'] = {self._base_from_init(init)!r} (objective.base_score(dtrain)) "
-                "or use czar_gbdt.xgboost.train()")
-
-    def _fix_sklearn(self, init: float) -> str:
-        return (f"pass base_score={self._base_from_init(init)!r} (objective.base_score(y_train)) to the "
-                "estimator or use czar_gbdt.xgboost.fit()")
-
-    def _state(self, data: Any, sample_weight: Any = None):
-        if isinstance(data, xgb.DMatrix):
-            if sample_weight is not None:
-                raise ValueError("sample_weight is read from the DMatrix; do not pass it as well.")
-            st = self._core._state
-            if st.ref is not None and st.ref() is data:
-                return st  # labels and weights of a DMatrix do not change between rounds
-            weight = data.get_weight()
-            return self._core.state(data.get_label(), weight if weight.size else None, data, hint=_HINT)
-        return self._core.state(data, sample_weight, hint=_HINT)
-
-    def init_score(self, data: Any, *, sample_weight: Any = None) -> float:
-        """The loss's constant minimiser (a margin) on the training set.
-
-        Parameters
-        ----------
-        data : xgboost.DMatrix or array-like of shape (n_samples,)
-            The training DMatrix, or the training labels (scikit-learn API).
-        sample_weight : array-like of shape (n_samples,), optional
-            With labels only; a DMatrix brings its own weights.
-
-        Returns
-        -------
-        float
-        """
-        return self._core.init_score(self._state(data, sample_weight))
-
-    def _base_from_init(self, init: float) -> float:
-        return _ad._sigmoid(init) if self.loss.kind == "binary" else init
-
-    def base_score(self, data: Any, *, sample_weight: Any = None) -> float:
-        """The ``base_score`` parameter that starts training at :meth:`init_score`.
-
-        For regression losses (objective ``"reg:squarederror"``) it is the margin
-        itself; for binary losses (``XGBClassifier``, objective ``"binary:logistic"``)
-        XGBoost reads ``base_score`` as a probability, so it is ``sigmoid(init)``.
-        """
-        return self._base_from_init(self.init_score(data, sample_weight=sample_weight))
-
-    @property
-    def xgb_objective(self) -> str:
-        """The built-in objective whose link XGBoost should use with this loss."""
-        return "binary:logistic" if self.loss.kind == "binary" else "reg:squarederror"
-
-
-class _RoundCallback(xgb.callback.TrainingCallback if _imports.is_successful() else object):
-    """Sets the boosting round of one objective before every iteration (see XGBObjective.callback)."""
-
-    def __init__(self, core: "_ad.ObjectiveCore"):
-        self._core = core
-
-    def __deepcopy__(self, memo: dict) -> "_RoundCallback":
-        return self  # it must keep talking to the objective's own core
 
     def before_training(self, model):
-        self._core.clear_round()
+        self.core.clear_round()
         return model
 
     def before_iteration(self, model, epoch: int, evals_log) -> bool:
         # the round is the model's size: epoch counts from 0 even when training continues a model
-        self._core.set_round(model, _num_rounds(model), _num_rounds)
+        self.core.set_round(model, _num_rounds(model), _num_rounds)
         return False
 
     def after_iteration(self, model, epoch: int, evals_log) -> bool:
-        self._core.clear_round()
+        self.core.clear_round()
         return False
 
     def after_training(self, model):
-        self._core.clear_round()
+        self.core.clear_round()
         return model
 
 
@@ -264,57 +104,105 @@ def _num_rounds(model) -> int:
     return model.num_boosted_rounds()
 
 
-def _with_round_callback(obj: XGBObjective, callbacks: Sequence[Any] | None) -> list[Any]:
-    """``callbacks`` plus the objective's round callback when its loss is scheduled."""
-    callbacks = list(callbacks or [])
-    if obj.scheduled and not any(isinstance(c, _RoundCallback) and c._core is obj._core for c in callbacks):
-        callbacks.append(obj.callback())
-    return callbacks
+class _XGBoost(_ad.Backend):
+    """What the shared objective and metric need to know about XGBoost."""
+
+    name, dataset, argument, article, alias = "xgboost", "DMatrix", "dmatrix", "an", "xgb"
+    callback_type, sklearn_fit = _RoundCallback, "the estimator"
+    native_advice = ("set params['base_score'] = {setting!r} (objective.base_score(dtrain)) "
+                     "or use czar_gbdt.xgboost.train()")
+    sklearn_advice = ("pass base_score={setting!r} (objective.base_score(y_train)) to the estimator "
+                      "or use czar_gbdt.xgboost.fit()")
+
+    def rows(self, dmatrix: "xgb.DMatrix") -> int:
+        return dmatrix.num_row()
+
+    def labels_weights(self, dmatrix: "xgb.DMatrix") -> tuple[np.ndarray, np.ndarray | None]:
+        weight = dmatrix.get_weight()
+        return dmatrix.get_label(), (weight if weight.size else None)
+
+    def eval_labels_weights(self, dmatrix: "xgb.DMatrix", metric_name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        if dmatrix.get_label().size == 0 and dmatrix.num_row() > 0:
+            raise ValueError(f"metric {metric_name!r}: an eval DMatrix ({dmatrix.num_row()} rows) has no labels "
+                             "(label=None): build it with labels (czar_gbdt.xgboost.DMatrix(X, y, ...)).")
+        return self.labels_weights(dmatrix)
 
 
+_BACKEND = _XGBoost(_imports, xgb.DMatrix if _imports.is_successful() else None)
+
+
+# --------------------------------------------------------------------------- data
+@_ad.fill_doc("dataset", **_DOC, kwargs="``weight=``, ``nthread=``, ...")
+def DMatrix(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
+            **kwargs: Any) -> "xgb.DMatrix":
+    """An ``xgboost.DMatrix`` with per-row ``std``, ``mean`` and ``dates`` attached."""
+    return _BACKEND.make_dataset(data, label, std=std, mean=mean, dates=dates, **kwargs)
+
+
+@_ad.fill_doc("attach", **_DOC)
+def attach(dmatrix: "xgb.DMatrix", *, std: Any = None, mean: Any = None, dates: Any = None) -> "xgb.DMatrix":
+    """Attach per-row ``std``/``mean``/``dates`` to an existing DMatrix (or QuantileDMatrix)."""
+    return _BACKEND.attach_side(dmatrix, std=std, mean=mean, dates=dates)
+
+
+# --------------------------------------------------------------------------- objective
+class XGBObjective(_ad.Objective):
+    """A loss as an XGBoost objective, for ``xgb.train(obj=...)`` and ``XGBModel(objective=...)``.
+
+    Called as ``obj(predt, dtrain)`` (native) it reads labels and weights from the
+    DMatrix and ``std``/``mean`` from the DMatrix's side data or from the bound
+    arrays; called as ``obj(y_true, y_pred, sample_weight=None)`` (scikit-learn) it
+    uses the bound arrays. Gradients and hessians are returned as float32 arrays
+    with the weights multiplied in (XGBoost does not apply them to custom objectives).
+
+    Use :func:`objective` to build one; see there for the parameters.
+    """
+
+    backend = _BACKEND
+
+    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
+                 check_start: bool = True, n_threads: int | None = 1):
+        super().__init__(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
+                         n_threads=n_threads)
+
+    def __call__(self, first: Any, second: Any, *, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(predt, dtrain)`` (native API) or ``(y_true, y_pred, sample_weight=)`` (scikit-learn)."""
+        return self.grad_hess(first, second, sample_weight)
+
+    def start_setting(self, init: float) -> float:
+        """The ``base_score`` of the starting margin ``init``: a probability for binary losses."""
+        return _ad.sigmoid(init) if self.loss.kind == "binary" else init
+
+    def base_score(self, data: Any, *, sample_weight: Any = None) -> float:
+        """The ``base_score`` parameter that starts training at :meth:`init_score`.
+
+        For regression losses (objective ``"reg:squarederror"``) it is the margin
+        itself; for binary losses (``XGBClassifier``, objective ``"binary:logistic"``)
+        XGBoost reads ``base_score`` as a probability, so it is ``sigmoid(init)``.
+        """
+        return self.start_setting(self.init_score(data, sample_weight=sample_weight))
+
+    @property
+    def xgb_objective(self) -> str:
+        """The built-in objective whose link XGBoost should use with this loss."""
+        return "binary:logistic" if self.loss.kind == "binary" else "reg:squarederror"
+
+
+@_ad.fill_doc("objective", **_DOC)
 def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
               check_start: bool = True, n_threads: int | None = 1) -> XGBObjective:
     """Wrap a loss as an XGBoost objective (native and scikit-learn APIs).
 
-    Parameters
-    ----------
-    loss : czar_gbdt.BaseLoss or str
-        A loss instance or registry name.
-    std, mean : float or array-like of shape (n_train,), optional
-        ``std``/``mean`` of the training rows, bound by position (checked against
-        the number of labels). Alternatively attach them to the training DMatrix
-        (:func:`DMatrix`); not both. CZAR and ZPTAE require ``std``.
-    hessian_scale : "auto", float or None, default "auto"
-        Factor applied to gradients and hessians. ``"auto"`` uses
-        ``sum(w) / sum(w / std**2)``: z-space losses have hessians ``H / std**2``,
-        which for returns (std ~ 0.01) are ~1e4 and for large-scale targets tiny;
-        the factor brings them back to the scale of ``std = 1`` so that
-        ``min_child_weight`` and ``lambda`` keep their usual meaning. Newton leaf
-        values do not depend on it, up to ``lambda`` and to the loss's
-        ``min_hessian`` floor, which applies to the unscaled hessians ``H / std**2``
-        (default 1e-6; the z-space hessians ``H`` of CZAR and ZPTAE are about 1, so
-        it binds only when ``std`` is about 1000 or more). It is 1 without ``std``
-        and for binary losses, so ``"mse"`` without std is exactly
-        ``reg:squarederror``.
-    check_start : bool, default True
-        Raise on the first round if training starts from a constant other than
-        :meth:`XGBObjective.init_score` (a forgotten ``base_score``).
-    n_threads : int or None, default 1
-        numba threads of the derivative kernels. The objective runs between the
-        backend's OpenMP parallel regions, whose threads keep spinning; a second
-        thread team on the same cores slows the next round by more than it saves
-        (25% of a round measured with 2 cores). None keeps numba's own setting.
-
-    Returns
-    -------
-    XGBObjective
+    Pass it as ``obj=`` to ``xgb.train`` with ``base_score=obj.base_score(dtrain)`` (or use
+    :func:`train`), or as ``objective=`` to an ``XGBRegressor``/``XGBClassifier`` fitted
+    with :func:`fit`.
     """
     return XGBObjective(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
                         n_threads=n_threads)
 
 
 # --------------------------------------------------------------------------- metric
-class XGBMetric:
+class XGBMetric(_ad.Metric):
     """A loss or a registered metric as an XGBoost eval metric.
 
     Native: ``metric(predt, dmatrix) -> (name, value)`` with the eval DMatrix's own
@@ -331,65 +219,29 @@ class XGBMetric:
         :func:`early_stopping`.
     """
 
-    def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-                 name: str | None = None):
-        _imports.check()
-        self._core = _ad.MetricCore(what, std=std, mean=mean, dates=dates, name=name)
-        self.__name__ = self._core.name
-
-    def __deepcopy__(self, memo: dict) -> "XGBMetric":
-        # the configuration never changes after construction and the caches are keyed by
-        # dataset identity: a copy (LightGBM and scikit-learn deep-copy parameters) can be
-        # this very object, which keeps the starting score and per-dataset state computed once
-        return self
-
-    @property
-    def name(self) -> str:
-        """Display name."""
-        return self._core.name
+    backend = _BACKEND
 
     @property
     def maximize(self) -> bool:
         """Whether higher values are better."""
-        return self._core.higher_is_better
+        return self.higher_is_better
 
     def __repr__(self) -> str:
         return f"XGBMetric({self.name!r}, maximize={self.maximize})"
 
     def __call__(self, first: Any, second: Any, *, sample_weight: Any = None):
         """``(predt, dmatrix) -> (name, value)`` or ``(y_true, y_score[, sample_weight]) -> value``."""
-        if isinstance(second, xgb.DMatrix):
-            label = second.get_label()
-            if label.size == 0 and second.num_row() > 0:
-                raise ValueError(f"metric {self.name!r}: an eval DMatrix ({second.num_row()} rows) has no labels "
-                                 "(label=None): build it with labels (czar_gbdt.xgboost.DMatrix(X, y, ...)).")
-            side = self._core.side_for(second.num_row(), second, where="an eval DMatrix", hint=_HINT)
-            weight = second.get_weight()
-            return self.name, self._core.value(label, first, weight if weight.size else None, side)
-        y_true = np.asarray(first).reshape(-1)
-        side = self._core.side_for(y_true.shape[0], None, where="the eval set", hint=_SK_HINT)
-        return self._core.value(y_true, second, sample_weight, side)
+        value = self.evaluate(first, second, sample_weight)
+        return (self.name, value) if self.backend.is_dataset(second) else value
 
 
+@_ad.fill_doc("metric", **_DOC)
 def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
            name: str | None = None) -> XGBMetric:
     """Wrap a loss (lower is better) or a metric such as ``"rank_ic"`` (higher is better).
 
-    Parameters
-    ----------
-    what : czar_gbdt.BaseLoss, str or czar_gbdt.metrics.Metric
-        A loss or loss name, or a name of ``czar_gbdt.metrics.METRICS``.
-    std, mean, dates : array-like, optional
-        Side data of the one eval set this metric scores, bound by position (the
-        scikit-learn API needs it). With the native API prefer attaching side data
-        to each eval DMatrix (:func:`DMatrix`), which scores every eval set with
-        its own ``std``.
-    name : str, optional
-        Display name (default: the loss or metric name).
-
-    Returns
-    -------
-    XGBMetric
+    Pass it as ``custom_metric=`` to ``xgb.train`` with ``maximize=metric.maximize`` (or
+    use :func:`train`), or as an estimator's ``eval_metric=`` with :func:`early_stopping`.
     """
     return XGBMetric(what, std=std, mean=mean, dates=dates, name=name)
 
@@ -408,14 +260,8 @@ def early_stopping(metric: XGBMetric, rounds: int, *, data_name: str | None = No
                                       maximize=metric.maximize, save_best=save_best, min_delta=min_delta)
 
 
-def _as_metrics(metric: Any) -> list[XGBMetric]:
-    if metric is None:
-        return []
-    items = list(metric) if isinstance(metric, (list, tuple)) else [metric]
-    return [m if isinstance(m, XGBMetric) else XGBMetric(m) for m in items]
-
-
 # --------------------------------------------------------------------------- training helpers
+@_ad.fill_doc(**_DOC, watched="last eval set", kept="the returned booster is truncated to the best round")
 def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round: int = 10, *,
           objective: Any, evals: Sequence[tuple["xgb.DMatrix", str]] = (), metric: Any = None,
           early_stopping_rounds: int | None = None, callbacks: Sequence[Any] | None = None,
@@ -438,15 +284,9 @@ def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round:
         Eval sets, each with its own side data attached (:func:`DMatrix`).
     metric : metric or list of metrics, optional
         Losses/loss names (minimised) or metric names such as ``"rank_ic"``
-        (maximised). Default metrics are switched off when given. Early stopping
-        watches the first one on the last eval set; with early stopping and no
-        metric, the objective's loss is used.
-    early_stopping_rounds : int, optional
-        Stop after this many rounds without improvement; the returned booster is
-        truncated to the best round. A scheduled loss without ``metric`` is watched
-        through its ``second`` loss.
-    callbacks : list, optional
-        Further XGBoost callbacks (the round callback of a scheduled loss is added).
+        (maximised). Default metrics are switched off when given. With early
+        stopping and no metric, the objective's loss is watched.
+    {stopping}
     **kwargs
         Passed to ``xgboost.train`` (``evals_result=``, ``verbose_eval=``, ...).
 
@@ -468,14 +308,10 @@ def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round:
         raise ValueError(f"params['base_score'] = {params['base_score']!r} differs from the loss's starting "
                          f"score {base!r}; remove it (train() sets it).")
     params["base_score"] = base
-    metrics = _as_metrics(metric)
-    callbacks = _with_round_callback(obj, callbacks)
-    if early_stopping_rounds:
-        if not evals:
-            raise ValueError("early_stopping_rounds needs at least one eval set in evals.")
-        if not metrics:
-            metrics = [XGBMetric(obj.loss.second if obj.scheduled else obj.loss)]
-        callbacks.append(early_stopping(metrics[0], early_stopping_rounds, data_name=evals[-1][1]))
+    metrics, callbacks = _ad.metrics_and_callbacks(
+        obj, metric, callbacks, XGBMetric, early_stopping_rounds=early_stopping_rounds, has_evals=bool(evals),
+        evals="one eval set in evals",
+        stopper=lambda watched: early_stopping(watched, early_stopping_rounds, data_name=evals[-1][1]))
     custom = None
     for i, (dmatrix, name) in enumerate(evals):
         if metrics and dmatrix.num_row() > 0 and dmatrix.get_label().size == 0:
@@ -521,13 +357,11 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     the fitted model
     """
     _imports.check()
+    obj = _ad.model_objective(model, "objective", XGBObjective, "xgboost")
     params = model.get_params()
-    obj = params.get("objective")
-    if not isinstance(obj, XGBObjective):
-        raise ValueError(f"model.objective must be a czar_gbdt.xgboost objective; got {obj!r}.")
     model.set_params(base_score=obj.base_score(y, sample_weight=sample_weight))
     if obj.scheduled:
-        model.set_params(callbacks=_with_round_callback(obj, params.get("callbacks")))
+        model.set_params(callbacks=obj.with_round_callback(params.get("callbacks")))
     watched = _early_stopping_metric(params.get("eval_metric"))
     rounds = params.get("early_stopping_rounds")
     if not (rounds and watched is not None):
@@ -552,3 +386,52 @@ def _early_stopping_metric(eval_metric: Any) -> "XGBMetric | None":
         found = [m for m in eval_metric if isinstance(m, XGBMetric)]
         return found[0] if len(found) == 1 else None
     return None
+
+
+# --------------------------------------------------------------------------- training for the evaluation
+#: Seeded, deterministic, quiet booster parameters of :func:`train_builtin`, :func:`train_ranking`
+#: and :func:`train_loss` (their ``params`` override them).
+DEFAULTS = {"tree_method": "hist", "nthread": 2, "verbosity": 0}
+
+#: XGBoost's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
+RANKING_OBJECTIVES = ("rank:pairwise", "rank:ndcg")
+
+
+class TrainedModel(_ad.TrainedModel):
+    """An ``xgboost.Booster`` (``model``) and its ``rounds``, returned by the ``train_*`` functions."""
+
+    def predict(self, X: Any, std: Any = None) -> np.ndarray:
+        """Predictions on ``X`` (a loss's margins: logits for binary losses); ``std`` is not used."""
+        return self.model.predict(xgb.DMatrix(_ad.features(X)), **self.options)
+
+
+class _Training(_ad.Training):
+    """XGBoost's part of the evaluation's training (see :class:`czar_gbdt._adapters.Training`)."""
+
+    imports, name, defaults, ranking_objectives = _imports, "xgboost", DEFAULTS, RANKING_OBJECTIVES
+    builtin_objective = "reg:squarederror"
+
+    def ranking_params(self, group_sizes: np.ndarray, n_grades: int) -> dict:
+        # pairs sampled over the whole list, not only its top
+        return {"lambdarank_pair_method": "mean", "lambdarank_num_pair_per_sample": 8}
+
+    def fit(self, params, X, labels, *, weight, group_sizes, num_boost_round) -> TrainedModel:
+        qid = None if group_sizes is None else _ad.query_ids(group_sizes)
+        model = xgb.train(params, xgb.DMatrix(X, labels, weight=weight, qid=qid), num_boost_round)
+        return TrainedModel(model, num_boost_round)
+
+    def fit_loss(self, loss, params, X, y, *, std, weight, valid, stop, num_boost_round) -> TrainedModel:
+        dtrain, evals = DMatrix(X, y, std=std, weight=weight), {}
+        if valid is not None:
+            dvalid = DMatrix(valid.X, valid.y, std=valid.std, dates=valid.dates)
+            evals = {"evals": [(dvalid, "valid")], "metric": "rank_ic", "early_stopping_rounds": stop,
+                     "verbose_eval": False}
+        model = train(params, dtrain, num_boost_round, objective=loss, **evals)
+        # train() truncates the booster to its best round
+        return TrainedModel(model, model.num_boosted_rounds(), output_margin=True)
+
+
+_TRAINING = _Training()
+train_builtin = _TRAINING.train_builtin
+train_ranking = _TRAINING.train_ranking
+train_loss = _TRAINING.train_loss

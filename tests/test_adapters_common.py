@@ -12,6 +12,8 @@ import pytest
 
 import czar_gbdt as cg
 from czar_gbdt import _adapters as ad
+from czar_gbdt._adapters import core as ad_core
+from czar_gbdt._adapters import side as ad_side
 from czar_gbdt._jit import numba_threads
 
 LOSS_INSTANCES = [
@@ -52,6 +54,13 @@ def expected_scale(loss, std, w):
     return float(w.sum() / np.sum(w / std**2))
 
 
+def assert_loss_derivatives(grad, hess, loss, y, pred, **side):
+    """``grad`` and ``hess`` are the loss layer's, to float32 precision."""
+    eg, eh = loss.grad_hess(y, pred, **side)
+    np.testing.assert_allclose(grad, eg, rtol=2e-6, atol=1e-30)
+    np.testing.assert_allclose(hess, eh, rtol=2e-6, atol=1e-30)
+
+
 # --------------------------------------------------------------------------- side data
 def test_side_data_messages_name_the_argument():
     with pytest.raises(ValueError, match="std has 90 values but the training labels have 100 rows"):
@@ -83,7 +92,7 @@ def test_registry_is_weak_and_per_object():
     assert ad.side_of(b) is None
     key = id(a)
     del a
-    assert key not in ad._REGISTRY
+    assert key not in ad_side._REGISTRY
 
 
 def test_hessian_scale_auto_is_weighted_harmonic_std2():
@@ -134,7 +143,7 @@ def test_metric_core_rank_ic_needs_dates_and_is_maximised():
                          ids=lambda loss: loss.name)
 def test_constant_minimiser_on_large_data_matches_init_score(loss, monkeypatch):
     """Beyond INIT_EXACT_ROWS rows: subsample + root of the exact gradient == loss.init_score."""
-    monkeypatch.setattr(ad, "INIT_EXACT_ROWS", 500)
+    monkeypatch.setattr(ad_core, "INIT_EXACT_ROWS", 500)
     y, _, std, mean, w = payload(loss, n=20_000, seed=3)
     fast = ad.constant_minimiser(loss, y, std=std, mean=mean, weight=w)
     exact = loss.init_score(y, std=std, mean=mean, weight=w)
@@ -157,27 +166,28 @@ def test_n_threads_is_validated_and_restored():
 
 
 # --------------------------------------------------------------------------- fake payloads
+def fake_training_set(name, loss):
+    """Backend module ``name``, its dataset of the payload of ``loss`` (one zero feature), and the payload."""
+    mod = _backend(name)
+    y, pred, std, mean, w = payload(loss)
+    make = mod.DMatrix if name == "xgboost" else mod.Dataset
+    return mod, make(np.zeros((len(y), 1)), y, std=std, mean=mean, weight=w), (y, pred, std, mean, w)
+
+
 @pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=IDS)
 def test_xgboost_objective_payload(loss):
     xgb = pytest.importorskip("xgboost")
-    from czar_gbdt import xgboost as cx
-
-    y, pred, std, mean, w = payload(loss)
-    dtrain = cx.DMatrix(np.zeros((len(y), 1)), y, std=std, mean=mean, weight=w)
+    cx, dtrain, (y, pred, std, mean, w) = fake_training_set("xgboost", loss)
     obj = cx.objective(loss, check_start=False)
     grad, hess = obj(pred.astype(np.float32), dtrain)
     assert grad.dtype == np.float32 and grad.flags.c_contiguous and grad.shape == y.shape
     y32 = dtrain.get_label().astype(np.float64)  # the DMatrix stores float32 labels
     c = expected_scale(loss, std, w)
-    eg, eh = loss.grad_hess(y32, pred.astype(np.float32), std=std, mean=mean, weight=w * c)
-    np.testing.assert_allclose(grad, eg, rtol=2e-6, atol=1e-30)
-    np.testing.assert_allclose(hess, eh, rtol=2e-6, atol=1e-30)
+    assert_loss_derivatives(grad, hess, loss, y32, pred.astype(np.float32), std=std, mean=mean, weight=w * c)
     # scikit-learn protocol: labels first, weights by keyword, std bound by position
     obj_sk = cx.objective(loss, std=std, mean=mean, check_start=False)
     g2, h2 = obj_sk(y, pred, sample_weight=w)
-    eg, eh = loss.grad_hess(y, pred, std=std, mean=mean, weight=w * c)
-    np.testing.assert_allclose(g2, eg, rtol=2e-6, atol=1e-30)
-    np.testing.assert_allclose(h2, eh, rtol=2e-6, atol=1e-30)
+    assert_loss_derivatives(g2, h2, loss, y, pred, std=std, mean=mean, weight=w * c)
     # the metric is the weighted mean loss of the eval set (its own side data)
     name, value = cx.metric(loss)(pred.astype(np.float32), dtrain)
     assert name == loss.name
@@ -188,18 +198,12 @@ def test_xgboost_objective_payload(loss):
 @pytest.mark.parametrize("loss", LOSS_INSTANCES, ids=IDS)
 def test_lightgbm_objective_payload(loss):
     lgb = pytest.importorskip("lightgbm")
-    from czar_gbdt import lightgbm as clx
-
-    y, pred, std, mean, w = payload(loss)
-    train = clx.Dataset(np.zeros((len(y), 1)), y, std=std, mean=mean, weight=w)
+    clx, train, (y, pred, std, mean, w) = fake_training_set("lightgbm", loss)
     obj = clx.objective(loss, check_start=False)
     grad, hess = obj(pred, train)
     assert grad.dtype == np.float32 and hess.dtype == np.float32
     assert grad.flags.c_contiguous and hess.flags.c_contiguous
-    c = expected_scale(loss, std, w)
-    eg, eh = loss.grad_hess(y, pred, std=std, mean=mean, weight=w * c)
-    np.testing.assert_allclose(grad, eg, rtol=2e-6, atol=1e-30)
-    np.testing.assert_allclose(hess, eh, rtol=2e-6, atol=1e-30)
+    assert_loss_derivatives(grad, hess, loss, y, pred, std=std, mean=mean, weight=w * expected_scale(loss, std, w))
     # scikit-learn protocol: exactly (y_true, y_pred, weight), so LightGBM passes the weights
     import inspect
 

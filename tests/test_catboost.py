@@ -9,6 +9,7 @@ cb = pytest.importorskip("catboost")
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import catboost as ccb  # noqa: E402
+from backend_helpers import KINDS, check_same_as_fit_predict  # noqa: E402
 
 REGRESSION = ["czar", "zptae", "mse"]
 BINARY = ["focal", "asymmetric"]
@@ -363,3 +364,9 @@ def test_fits_sharing_an_eval_metric_run_one_at_a_time():
     thread.join(120)
     assert done.is_set()
     assert type(obj)._cell[0] == 0.0 and type(met)._cell[0] == 0.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_interface_gives_the_evaluations_models(kind):
+    """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
+    check_same_as_fit_predict(ccb, kind)

@@ -10,29 +10,15 @@ pytest.importorskip("sklearn")
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import lightgbm as clx  # noqa: E402
+from backend_helpers import (BINARY, KINDS, REGRESSION, check_hessian_scale, check_same_as_fit_predict,  # noqa: E402
+                             make_data, rank_ic_data, train_and_valid, weighted_and_duplicated)
 
-REGRESSION = ["czar", "zptae", "mse"]
-BINARY = ["focal", "asymmetric"]
 QUIET = {"verbose": -1, "num_threads": 2}
-
-
-def make_data(n=400, seed=0, binary=False, std_scale=0.01):
-    """Features, labels and a per-row std (returns-like scale); binary: 0/1 labels, no std."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    signal = 0.5 * X[:, 0] - 0.3 * X[:, 1] * X[:, 2]
-    if binary:
-        return X, (signal + rng.normal(size=n) > 0.3).astype(np.float64), None
-    std = std_scale * np.exp(0.3 * rng.normal(size=n))
-    return X, std * (signal + rng.standard_t(5, size=n)), std
 
 
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
 def test_every_loss_native_api(name):
-    loss = cg.get_loss(name)
-    binary = loss.kind == "binary"
-    X, y, std = make_data(binary=binary)
-    Xv, yv, stdv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    loss, binary, (X, y, std), (Xv, yv, stdv) = train_and_valid(name)
     train = clx.Dataset(X, y, std=std)
     valid = clx.Dataset(Xv, yv, std=stdv, reference=train)
     res = {}
@@ -49,10 +35,7 @@ def test_every_loss_native_api(name):
 
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
 def test_every_loss_sklearn_api(name):
-    loss = cg.get_loss(name)
-    binary = loss.kind == "binary"
-    X, y, std = make_data(binary=binary)
-    Xv, yv, stdv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    loss, binary, (X, y, std), (Xv, yv, stdv) = train_and_valid(name)
     Model = lgb.LGBMClassifier if binary else lgb.LGBMRegressor
     model = Model(objective=clx.objective(loss, std=std), n_estimators=8, num_leaves=7, learning_rate=0.2, **QUIET)
     clx.fit(model, X, y, eval_X=Xv, eval_y=yv, eval_metric=clx.metric(loss, std=stdv))
@@ -83,13 +66,7 @@ def test_weight_two_equals_duplicated_row_in_the_gradients(name):
     (Models are compared below with bins and counts that cannot differ: LightGBM estimates leaf
     row counts from hessian sums, so varying hessians make min_data_in_leaf see weighted and
     duplicated data differently.)"""
-    loss = cg.get_loss(name)
-    X, y, std = make_data(300, seed=3, binary=loss.kind == "binary")
-    w = np.ones(len(y))
-    w[:25] = 2.0
-    dup = np.r_[np.arange(len(y)), np.arange(25)]
-    kw = {} if std is None else {"std": std}
-    kw_d = {} if std is None else {"std": std[dup]}
+    loss, X, y, w, dup, kw, kw_d = weighted_and_duplicated(name)
     obj_w, calls_w = _recorded(clx.objective(loss))
     obj_d, calls_d = _recorded(clx.objective(loss))
     params = {"num_leaves": 7, **QUIET}
@@ -97,7 +74,7 @@ def test_weight_two_equals_duplicated_row_in_the_gradients(name):
     init_d = clx.objective(loss).init_score(clx.Dataset(X[dup], y[dup], **kw_d))
     assert init_w == pytest.approx(init_d, rel=1e-7, abs=1e-12)  # Brent's tolerance
     for obj, data in ((obj_w, clx.Dataset(X, y, weight=w, **kw)), (obj_d, clx.Dataset(X[dup], y[dup], **kw_d))):
-        data.set_init_score(np.full(data.num_data() if data._handle else len(data.label), init_w))
+        data.set_init_score(np.full(len(data.get_label()), init_w))
         lgb.train({**params, "objective": obj}, data, 1)
     (gw, hw), (gd, hd) = calls_w[0], calls_d[0]
     n = len(y)
@@ -185,16 +162,6 @@ def test_focal_gamma0_alpha_half_equals_logistic():
     np.testing.assert_allclose(ours.predict(X), builtin.predict(X, raw_score=True), atol=1e-5)
 
 
-def rank_ic_data(seed=11):
-    rng = np.random.default_rng(seed)
-    n_dates, n_assets = 60, 20
-    dates = np.repeat(np.arange(n_dates), n_assets)
-    X = rng.normal(size=(n_dates * n_assets, 6))
-    std = 0.01 * np.exp(0.3 * rng.normal(size=len(dates)))
-    y = std * (0.5 * np.tanh(X[:, 0]) + 0.3 * X[:, 1] * X[:, 2] + rng.normal(size=len(dates)))
-    return X, y, std, dates
-
-
 def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     pytest.importorskip("czar_gbdt.metrics")
     assert clx.metric("rank_ic").is_higher_better and not clx.metric("czar").is_higher_better
@@ -257,16 +224,16 @@ def test_hessians_on_return_scales_still_split():
         raw = clx.train(guard, clx.Dataset(X, y1 * scale, std=std1 * scale), 3,
                         objective=clx.objective("czar", hessian_scale=None))
         z = auto.predict(X) / scale
-        ref = z if ref is None else ref
-        np.testing.assert_allclose(z, ref, rtol=1e-6, atol=1e-9)
-        assert _n_splits(auto) > 0 and _min_leaf_rows(auto, X) >= 10
-        if scale < 1:
-            assert _min_leaf_rows(raw, X) == 1
-        if scale > 1:
-            assert _n_splits(raw) == 0
+        ref = check_hessian_scale(scale, z, ref, auto, raw, X, _n_splits, _min_leaf_rows)
     for scale, raw_splits in ((2.0**-7, True), (2.0**10, False)):
         auto = clx.train(QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective="czar")
         raw = clx.train(QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3,
                         objective=clx.objective("czar", hessian_scale=None))
         assert _n_splits(auto) > 0
         assert (_n_splits(raw) > 0) is raw_splits
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_interface_gives_the_evaluations_models(kind):
+    """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
+    check_same_as_fit_predict(clx, kind)

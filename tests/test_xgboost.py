@@ -8,20 +8,8 @@ pytest.importorskip("sklearn")
 
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import xgboost as cx  # noqa: E402
-
-REGRESSION = ["czar", "zptae", "mse"]
-BINARY = ["focal", "asymmetric"]
-
-
-def make_data(n=400, seed=0, binary=False, std_scale=0.01):
-    """Features, labels and a per-row std (returns-like scale); binary: 0/1 labels, no std."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    signal = 0.5 * X[:, 0] - 0.3 * X[:, 1] * X[:, 2]
-    if binary:
-        return X, (signal + rng.normal(size=n) > 0.3).astype(np.float64), None
-    std = std_scale * np.exp(0.3 * rng.normal(size=n))
-    return X, std * (signal + rng.standard_t(5, size=n)), std
+from backend_helpers import (BINARY, KINDS, REGRESSION, check_hessian_scale, check_same_as_fit_predict,  # noqa: E402
+                             make_data, rank_ic_data, train_and_valid, weighted_and_duplicated)
 
 
 def margins(booster, dmatrix):
@@ -30,10 +18,7 @@ def margins(booster, dmatrix):
 
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
 def test_every_loss_native_api(name):
-    loss = cg.get_loss(name)
-    binary = loss.kind == "binary"
-    X, y, std = make_data(binary=binary)
-    Xv, yv, stdv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    loss, binary, (X, y, std), (Xv, yv, stdv) = train_and_valid(name)
     dtrain = cx.DMatrix(X, y, std=std)
     dvalid = cx.DMatrix(Xv, yv, std=stdv)
     res = {}
@@ -55,10 +40,7 @@ def test_every_loss_native_api(name):
 
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
 def test_every_loss_sklearn_api(name):
-    loss = cg.get_loss(name)
-    binary = loss.kind == "binary"
-    X, y, std = make_data(binary=binary)
-    Xv, yv, stdv = make_data(200, seed=1, binary=binary, std_scale=0.03)
+    loss, binary, (X, y, std), (Xv, yv, stdv) = train_and_valid(name)
     obj = cx.objective(loss, std=std)
     met = cx.metric(loss, std=stdv)  # the eval set's own std, bound by position
     Model = xgb.XGBClassifier if binary else xgb.XGBRegressor
@@ -76,13 +58,7 @@ def test_every_loss_sklearn_api(name):
 @pytest.mark.parametrize("name", REGRESSION + BINARY)
 def test_weight_two_equals_duplicated_row(name, api):
     """Weights are applied once: weight 2 on rows == those rows duplicated (exact tree method)."""
-    loss = cg.get_loss(name)
-    X, y, std = make_data(300, seed=3, binary=loss.kind == "binary")
-    w = np.ones(len(y))
-    w[:25] = 2.0
-    dup = np.r_[np.arange(len(y)), np.arange(25)]
-    kw = {} if std is None else {"std": std}
-    kw_d = {} if std is None else {"std": std[dup]}
+    loss, X, y, w, dup, kw, kw_d = weighted_and_duplicated(name)
     sk = {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "tree_method": "exact"}
     Model = xgb.XGBClassifier if loss.kind == "binary" else xgb.XGBRegressor
     if api == "native":
@@ -160,17 +136,6 @@ def test_metric_directions():
     assert cx.metric("czar").maximize is False
     es = cx.early_stopping(cx.metric("rank_ic"), 5)
     assert es.maximize is True and es.metric_name == "rank_ic"
-
-
-def rank_ic_data(seed=11):
-    """A panel (dates x assets) with a weak signal, so the validation rank IC peaks and then decays."""
-    rng = np.random.default_rng(seed)
-    n_dates, n_assets = 60, 20
-    dates = np.repeat(np.arange(n_dates), n_assets)
-    X = rng.normal(size=(n_dates * n_assets, 6))
-    std = 0.01 * np.exp(0.3 * rng.normal(size=len(dates)))
-    y = std * (0.5 * np.tanh(X[:, 0]) + 0.3 * X[:, 1] * X[:, 2] + rng.normal(size=len(dates)))
-    return X, y, std, dates
 
 
 def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
@@ -260,14 +225,14 @@ def test_hessians_on_return_scales_still_split():
         auto = cx.train({"min_child_weight": 20}, d, 3, objective="czar")
         raw = cx.train({"min_child_weight": 20}, d, 3, objective=cx.objective("czar", hessian_scale=None))
         z = margins(auto, xgb.DMatrix(X)) / scale
-        ref = z if ref is None else ref
-        np.testing.assert_allclose(z, ref, rtol=1e-6, atol=1e-9)
-        assert _n_splits(auto) > 0 and _min_leaf_rows(auto, X) >= 10
-        if scale < 1:
-            assert _min_leaf_rows(raw, X) == 1
-        if scale > 1:
-            assert _n_splits(raw) == 0
+        ref = check_hessian_scale(scale, z, ref, auto, raw, X, _n_splits, _min_leaf_rows)
         default_auto = cx.train({}, d, 3, objective="czar")
         default_raw = cx.train({}, d, 3, objective=cx.objective("czar", hessian_scale=None))
         assert _n_splits(default_auto) > 0
         assert (_n_splits(default_raw) > 0) is (scale <= 1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_interface_gives_the_evaluations_models(kind):
+    """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
+    check_same_as_fit_predict(cx, kind)

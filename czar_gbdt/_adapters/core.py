@@ -1,22 +1,11 @@
-"""Backend-neutral parts of the xgboost, lightgbm and catboost adapters.
+"""The backend-neutral objective and metric: a loss (or metric) applied to one dataset.
 
-An adapter translates a backend's call protocol into calls of a loss (or of a
-metric from :mod:`czar_gbdt.metrics`); everything that does not depend on the
-backend lives here:
-
-* :class:`SideData`: the per-row ``std``, ``mean`` and ``dates`` of one dataset,
-  validated once (length, ``std > 0`` and finite).
-* A registry that attaches side data to a backend dataset object
-  (``xgboost.DMatrix``, ``lightgbm.Dataset``, ``catboost.Pool``) without
-  modifying it: objectives and metrics look the side data up from the dataset
-  they are handed, so each eval set is scored with its own ``std``.
-* :class:`ObjectiveCore`: labels, weights, the hessian scale and the starting
-  score of one training set, cached across boosting rounds.
-* :class:`MetricCore`: a loss or a registered metric evaluated on one dataset.
-
-Side data reaches a computation from exactly one place: either it is attached to
-the dataset, or it is bound to the objective/metric by position (``std=``), in
-which case its length must match the rows it is used with. Giving both is an error.
+* :class:`ObjectiveCore`: labels, weights, the hessian scale and the starting score of
+  one training set, cached across boosting rounds (:class:`TrainState`), and the
+  boosting round a scheduled loss needs.
+* :class:`MetricCore`: a loss or a registered metric of :mod:`czar_gbdt.metrics`
+  evaluated on one dataset.
+* :func:`constant_minimiser`: the starting score (the loss's best constant).
 """
 
 from __future__ import annotations
@@ -27,20 +16,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._jit import numba_threads
-from ._validation import check_threads, first_bad
-from .losses import LOSSES, BaseLoss, get_loss
+from .._jit import numba_threads
+from .._validation import check_threads, first_bad
+from ..losses import LOSSES, BaseLoss, get_loss
+from .side import SideData, as_labels, check_side_rows, make_side, merge_sides, required_error, side_of
 
-__all__ = [
-    "SideData",
-    "make_side",
-    "attach",
-    "side_of",
-    "as_loss",
-    "constant_minimiser",
-    "ObjectiveCore",
-    "MetricCore",
-]
+__all__ = ["as_loss", "INIT_EXACT_ROWS", "constant_minimiser", "sigmoid", "TrainState", "ObjectiveCore",
+           "MetricCore"]
 
 _AUTO = "auto"
 
@@ -55,169 +37,6 @@ def as_loss(loss: Any) -> BaseLoss:
     raise ValueError(f"loss must be a czar_gbdt loss or one of {sorted(LOSSES)}; got {loss!r}.")
 
 
-# --------------------------------------------------------------------------- side data
-class SideData:
-    """Per-row ``std``, ``mean`` and ``dates`` of one dataset (validated).
-
-    ``std`` and ``mean`` are float64 arrays of length ``n``, 0-d arrays (scalars) or None.
-    ``extra`` holds backend bookkeeping (for example the init score an adapter set).
-    """
-
-    __slots__ = ("n", "std", "mean", "dates", "extra", "_groups", "__weakref__")
-
-    def __init__(self, n: int, std: np.ndarray | None, mean: np.ndarray | None, dates: Any):
-        self.n = n
-        self.std = std
-        self.mean = mean
-        self.dates = dates
-        self.extra: dict[str, Any] = {}
-        self._groups = None
-
-    @property
-    def groups(self):
-        """The rows grouped by date (``czar_gbdt.metrics.group_dates``), built once."""
-        if self._groups is None:
-            from .metrics import group_dates
-
-            self._groups = group_dates(self.dates)
-        return self._groups
-
-    def __repr__(self) -> str:
-        parts = [f"n={self.n}"]
-        for name in ("std", "mean", "dates"):
-            if getattr(self, name) is not None:
-                parts.append(name)
-        return f"SideData({', '.join(parts)})"
-
-
-def _float_rows(name: str, values: Any, n: int | None, where: str) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.")
-    arr = arr.astype(np.float64, copy=False)
-    if arr.ndim == 0:
-        return arr.copy()  # a scalar stays 0-d: the loss layer broadcasts it
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a scalar or 1-dimensional; got shape {arr.shape}.")
-    if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} values but {where} {n} rows.")
-    return np.ascontiguousarray(arr)
-
-
-def make_side(n: int | None, *, std: Any = None, mean: Any = None, dates: Any = None,
-              where: str = "the training labels have", prefix: str = "") -> SideData | None:
-    """Validate side data for ``n`` rows (``n=None``: lengths checked later).
-
-    Scalars ``std``/``mean`` are kept as 0-d arrays.
-
-    Returns None when nothing is given. ``prefix`` is put before the argument
-    names in messages (``"eval_std"``-style names of the sklearn helpers).
-    """
-    if std is None and mean is None and dates is None:
-        return None
-    std_a = mean_a = dates_a = None
-    if std is not None:
-        std_a = _float_rows(prefix + "std", std, n, where)
-        first_bad(prefix + "std", std_a, np.isfinite(std_a) & (std_a > 0), "finite and > 0")
-    if mean is not None:
-        mean_a = _float_rows(prefix + "mean", mean, n, where)
-        first_bad(prefix + "mean", mean_a, np.isfinite(mean_a), "finite")
-    if dates is not None:
-        if hasattr(dates, "offsets") and hasattr(dates, "n_samples"):  # a metrics.DateGroups
-            m = dates.n_samples
-        else:
-            dates = np.asarray(dates)
-            if dates.ndim != 1:
-                raise ValueError(f"{prefix}dates must be 1-dimensional; got shape {dates.shape}.")
-            m = dates.shape[0]
-        if n is not None and m != n:
-            raise ValueError(f"{prefix}dates has {m} values but {where} {n} rows.")
-        dates_a = dates
-    rows = n
-    if rows is None:
-        lengths = [a.shape[0] for a in (std_a, mean_a) if a is not None and a.ndim == 1]
-        if dates_a is not None:
-            lengths.append(m)
-        if len(set(lengths)) > 1:
-            raise ValueError(f"{prefix}std, {prefix}mean and {prefix}dates must have the same length; got {lengths}.")
-        rows = lengths[0] if lengths else None
-    side = SideData(rows, std_a, mean_a, dates_a)
-    if dates_a is not None and hasattr(dates_a, "offsets"):
-        side._groups = dates_a
-    return side
-
-
-def _check_side_rows(side: SideData, n: int, where: str, prefix: str = "") -> None:
-    """Raise unless the per-row arrays of ``side`` (bound without a length) fit ``n`` rows."""
-    for name in ("std", "mean"):
-        arr = getattr(side, name)
-        if arr is not None and arr.ndim == 1 and arr.shape[0] != n:
-            raise ValueError(f"{prefix}{name} has {arr.shape[0]} values but {where} {n} rows.")
-    if side.dates is not None:
-        m = side.dates.n_samples if hasattr(side.dates, "offsets") else len(side.dates)
-        if m != n:
-            raise ValueError(f"{prefix}dates has {m} values but {where} {n} rows.")
-
-
-# id(dataset) -> (weak reference to it, its side data)
-_REGISTRY: dict[int, tuple[weakref.ref, SideData]] = {}
-
-
-def _forget(key: int, ref: weakref.ref) -> None:
-    entry = _REGISTRY.get(key)
-    if entry is not None and entry[0] is ref:
-        del _REGISTRY[key]
-
-
-def attach(data: Any, side: SideData | None) -> None:
-    """Attach ``side`` to the dataset object ``data`` (replacing earlier side data).
-
-    The dataset is not modified and is held weakly: the entry disappears with it.
-    """
-    key = id(data)
-    if side is None:
-        _REGISTRY.pop(key, None)
-        return
-    ref = weakref.ref(data, lambda r, key=key: _forget(key, r))
-    _REGISTRY[key] = (ref, side)
-
-
-def side_of(data: Any) -> SideData | None:
-    """The side data attached to ``data``, or None."""
-    entry = _REGISTRY.get(id(data))
-    if entry is None or entry[0]() is not data:
-        return None
-    return entry[1]
-
-
-_FIELDS = ("std", "mean", "dates")
-
-
-def _merge(attached: SideData | None, bound: SideData | None, bound_to: str, attached_to: str) -> SideData | None:
-    """Side data from the dataset and from the bound arrays; each field from one place only."""
-    if bound is None:
-        return attached
-    if attached is None or all(getattr(attached, f) is None for f in _FIELDS):
-        return bound
-    clash = [f for f in _FIELDS if getattr(attached, f) is not None and getattr(bound, f) is not None]
-    if clash:
-        raise ValueError(f"{'/'.join(clash)} were given both to {bound_to} and attached to {attached_to}; "
-                         "give them in one place.")
-    key = ("merged", id(bound))
-    merged = attached.extra.get(key)
-    if merged is None or merged[0] is not bound:
-        side = SideData(attached.n, *(getattr(attached, f) if getattr(attached, f) is not None
-                                      else getattr(bound, f) for f in _FIELDS))
-        merged = (bound, side)
-        attached.extra[key] = merged
-    return merged[1]
-
-
-def _need(what: str, name: str, hint: str) -> ValueError:
-    return ValueError(f"{name} is required by {what} but {hint}.")
-
 
 # --------------------------------------------------------------------------- starting score
 #: Up to this many rows the starting score is ``loss.init_score`` on all of them.
@@ -229,9 +48,9 @@ def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: 
     """The constant prediction minimising the (weighted) mean loss: the starting score.
 
     Up to :data:`INIT_EXACT_ROWS` rows this is ``loss.init_score`` (bounded Brent over
-    all rows). Beyond, Brent's ~50 full passes of the loss would cost as much as tens of
-    boosting rounds, so ``loss.init_score`` runs on an evenly strided subsample of that
-    many rows and the result is refined on all rows: the root of the summed exact
+    all rows). Beyond, Brent's search over all rows (tens of full passes of the loss) is
+    too slow (see bench/RESULTS.md), so ``loss.init_score`` runs on an evenly strided
+    subsample of that many rows and the result is refined on all rows: the root of the summed exact
     gradient is bracketed around it and found by Brent's root finder (one gradient pass
     per step; the gradients of CZAR/ZPTAE jump at ``z_p = z_t``, so Newton steps would
     overshoot), and kept if its loss is not higher than the subsample's answer.
@@ -283,8 +102,14 @@ def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: 
 
 
 # --------------------------------------------------------------------------- objectives
-class _TrainState:
-    """What an objective caches about its training set across boosting rounds."""
+class TrainState:
+    """What an objective caches about its training set across boosting rounds.
+
+    ``ref`` (a weak reference to the backend dataset, or None for labels passed as
+    arrays), ``n``, ``y``, ``weight``, ``side`` (:class:`SideData`), ``scale`` (the
+    hessian scale), ``w_eff`` (the weights times the scale) and ``init`` (the
+    starting score, once computed).
+    """
 
     __slots__ = ("ref", "fingerprint", "n", "y", "weight", "side", "scale", "w_eff", "init")
 
@@ -301,7 +126,8 @@ def _fingerprint(y: np.ndarray, weight: np.ndarray | None) -> tuple:
     return (n, float(y[0]), float(y[-1]), float(y.sum()), None if weight is None else float(weight.sum()))
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
+    """The logistic function of one float, without overflow."""
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
@@ -349,14 +175,14 @@ class ObjectiveCore:
         self.hessian_scale = hessian_scale
         self.check_start = bool(check_start)
         self.bound = make_side(None, std=std, mean=mean)
-        self._state = _TrainState()
+        self._state = TrainState()
         self.scheduled = self.loss.scheduled
         self._round: tuple | None = None  # (weak ref to the model, its size then, size getter, round)
 
     # -- pickling: caches hold weak references
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_state"] = _TrainState()
+        state["_state"] = TrainState()
         state["_round"] = None
         return state
 
@@ -391,11 +217,11 @@ class ObjectiveCore:
     def side_for(self, n: int, data: Any = None, *, hint: str) -> SideData:
         """The side data of the ``n`` training rows: attached to ``data`` or bound."""
         attached = side_of(data) if data is not None else None
-        side = _merge(attached, self.bound, "the objective", "the training data")
+        side = merge_sides(attached, self.bound, "the objective", "the training data")
         if side is not None:
-            _check_side_rows(side, n, "the training labels have")
+            check_side_rows(side, n, "the training labels have")
         if self.loss.requires_std and (side is None or side.std is None):
-            raise _need(repr(self.loss), "std", f"the training set has none: {hint}")
+            raise required_error(repr(self.loss), "std", f"the training set has none: {hint}")
         return side if side is not None else SideData(n, None, None, None)
 
     def _scale(self, weight: np.ndarray | None, side: SideData) -> float:
@@ -413,12 +239,25 @@ class ObjectiveCore:
         total = float(np.dot(weight, inv))
         return float(weight.sum() / total) if total > 0 else 1.0
 
-    def state(self, y: Any, weight: Any, data: Any = None, *, hint: str, labels_name: str = "label") -> _TrainState:
+    def dataset_state(self, data: Any, read: Callable[[Any], tuple], *, hint: str) -> TrainState:
+        """The cached state of the backend dataset ``data`` as training set.
+
+        ``read(data) -> (labels, weights or None)`` is called only when ``data`` is not
+        the dataset of the cached state (labels and weights of a dataset do not change
+        between rounds, and reading them copies).
+        """
+        st = self._state
+        if st.ref is not None and st.ref() is data:
+            return st
+        labels, weights = read(data)
+        return self.state(labels, weights, data, hint=hint)
+
+    def state(self, y: Any, weight: Any, data: Any = None, *, hint: str, labels_name: str = "label") -> TrainState:
         """The cached state of the training set (rebuilt when the set changes)."""
         st = self._state
         if data is not None and st.ref is not None and st.ref() is data:
             return st
-        y = _labels(y, labels_name)
+        y = as_labels(y, labels_name)
         n = y.shape[0]
         weight = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
         if weight is not None and weight.shape[0] == 0:
@@ -433,7 +272,7 @@ class ObjectiveCore:
             if weight is not None:
                 st.w_eff = weight * st.scale if st.scale != 1.0 else weight
             return st
-        st = _TrainState()
+        st = TrainState()
         st.ref = weakref.ref(data) if data is not None else None
         st.fingerprint = fp
         st.n, st.y, st.weight = n, y, weight
@@ -442,15 +281,15 @@ class ObjectiveCore:
         if weight is not None:
             st.w_eff = weight * st.scale if st.scale != 1.0 else weight
         elif st.scale != 1.0:
-            # built once per training set and cached across rounds; the kernel reading it
-            # costs ~0.03 ms per round on 1M rows (min of 30 calls, 2.35 vs 2.32 ms for CZAR)
+            # built once per training set and cached across rounds: the kernels take the
+            # scale as weights, so there is one kernel for weighted and scaled rows
             st.w_eff = np.full(n, st.scale)
         else:
             st.w_eff = None
         self._state = st
         return st
 
-    def init_score(self, st: _TrainState) -> float:
+    def init_score(self, st: TrainState) -> float:
         """The loss's constant minimiser on the training set (cached)."""
         if st.init is None:
             side = st.side
@@ -458,7 +297,7 @@ class ObjectiveCore:
             st.init = constant_minimiser(loss, st.y, std=side.std, mean=side.mean, weight=st.weight)
         return st.init
 
-    def grad_hess(self, st: _TrainState, pred: Any, dtype=np.float64, *,
+    def grad_hess(self, st: TrainState, pred: Any, dtype=np.float64, *,
                   fix: Callable[[float], str] = str, round_hint: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Gradient and hessian of the (scaled, weighted) loss at ``pred``.
 
@@ -478,7 +317,7 @@ class ObjectiveCore:
         with numba_threads(self.n_threads):
             return loss.grad_hess(st.y, pred, std=side.std, mean=side.mean, weight=st.w_eff, dtype=dtype)
 
-    def _check_start(self, st: _TrainState, pred: np.ndarray, fix: Callable[[float], str]) -> None:
+    def _check_start(self, st: TrainState, pred: np.ndarray, fix: Callable[[float], str]) -> None:
         if not self.check_start:
             return
         p0 = float(pred[0])
@@ -486,7 +325,7 @@ class ObjectiveCore:
             return  # per-row start (base margin, continued training): not ours to judge
         init = self.init_score(st)
         if self.loss.kind == "binary":
-            ok = abs(_sigmoid(p0) - _sigmoid(init)) <= 1e-6
+            ok = abs(sigmoid(p0) - sigmoid(init)) <= 1e-6
         else:
             spread = float(np.std(st.y)) if st.side.std is None else float(np.mean(st.side.std))
             ok = abs(p0 - init) <= 1e-4 * spread + 1e-6 * abs(init) + 1e-300
@@ -494,21 +333,6 @@ class ObjectiveCore:
             raise ValueError(
                 f"training starts from the constant {p0:.9g}, not from the loss's constant minimiser "
                 f"{init:.9g}: {fix(init)} (or pass check_start=False to the objective to start elsewhere on purpose).")
-
-
-def _labels(y: Any, name: str = "label") -> np.ndarray:
-    if y is None:
-        raise ValueError(f"the training data has no labels ({name}=None): build it with labels.")
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr.reshape(-1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional (one target); got shape {arr.shape}.")
-    if arr.shape[0] == 0:
-        raise ValueError(f"the training data has no labels ({name} is empty).")
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}.")
-    return np.ascontiguousarray(arr, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -562,13 +386,13 @@ class MetricCore:
     def side_for(self, n: int, data: Any = None, *, where: str, hint: str) -> SideData:
         """Side data of an eval set of ``n`` rows: attached to ``data`` or bound."""
         attached = side_of(data) if data is not None else None
-        side = _merge(attached, self.bound, f"metric {self.name!r}", where)
+        side = merge_sides(attached, self.bound, f"metric {self.name!r}", where)
         if side is not None:
-            _check_side_rows(side, n, f"{where} has")
+            check_side_rows(side, n, f"{where} has")
         if self.needs_std and (side is None or side.std is None):
-            raise _need(f"metric {self.name!r}", "std", f"{where} has none: {hint}")
+            raise required_error(f"metric {self.name!r}", "std", f"{where} has none: {hint}")
         if self.needs_dates and (side is None or side.dates is None):
-            raise _need(f"metric {self.name!r}", "dates", f"{where} has none: {hint}")
+            raise required_error(f"metric {self.name!r}", "dates", f"{where} has none: {hint}")
         return side if side is not None else SideData(n, None, None, None)
 
     def value(self, y: Any, pred: Any, weight: Any, side: SideData) -> float:
@@ -593,7 +417,7 @@ class MetricCore:
 def _registered_metric(what: Any):
     if isinstance(what, str):
         try:
-            from .metrics import METRICS
+            from ..metrics import METRICS
         except ImportError as exc:  # pragma: no cover - the metrics module is part of the package
             raise ValueError(f"metric {what!r} needs czar_gbdt.metrics, which failed to import: {exc}") from exc
         if what not in METRICS:
