@@ -15,11 +15,16 @@ from collections.abc import Iterator
 import numba
 from numba import njit
 
-__all__ = ["scalar", "parallel_loop", "serial_loop", "numba_threads", "threads_for_rows", "share_threads",
+__all__ = ["scalar", "inlined", "parallel_loop", "serial_loop", "numba_threads", "threads_for_rows", "share_threads",
            "SERIAL_ROWS"]
 
 #: Scalar kernels: one row in, numbers out. Small enough for LLVM to inline.
 scalar = njit(cache=True, error_model="numpy", nogil=True)
+
+#: Scalar kernels inlined into their callers by numba itself, before LLVM sees them: for
+#: generated row functions, which can be too large for LLVM's inliner; a call left in a
+#: loop keeps the loop from being vectorised.
+inlined = njit(cache=True, error_model="numpy", nogil=True, inline="always")
 
 #: Array loops that run ``prange`` over rows (both cores on the target machine).
 parallel_loop = njit(cache=True, error_model="numpy", nogil=True, parallel=True)

@@ -306,6 +306,19 @@ def _printer(sp):
         def _print_BooleanFalse(self, expr):
             return "False"
 
+        def _print_Function(self, expr):
+            if expr.func.__name__ == "recip":
+                return f"(1.0 / ({self._print(expr.args[0])}))"
+            return super()._print_Function(expr)
+
+        def _print_sign(self, expr):
+            x = self._print(expr.args[0])
+            return f"(1.0 if ({x}) > 0.0 else (-1.0 if ({x}) < 0.0 else 0.0))"
+
+        def _print_Heaviside(self, expr):
+            x = self._print(expr.args[0])
+            return f"(1.0 if ({x}) > 0.0 else (0.0 if ({x}) < 0.0 else 0.5))"
+
         def _print_ITE(self, expr):
             a, b, c = (self._print(x) for x in expr.args)
             return f"(({b}) if ({a}) else ({c}))"
@@ -340,6 +353,10 @@ def _function_source(name: str, arguments: list[str], outputs: list, sp) -> str:
     """A numba scalar function computing ``outputs`` (sympy expressions) of ``arguments``."""
     printer = _printer(sp)
     fresh_cse = sp.numbered_symbols("c_")
+    # x**-k as recip(x)**k: one division per denominator, shared by every power of it
+    recip = sp.Function("recip")
+    outputs = [sp.sympify(o).replace(lambda e: e.is_Pow and e.exp.is_Integer and e.exp < 0,
+                                     lambda e: recip(e.base) ** (-e.exp)) for o in outputs]
     replacements, reduced = sp.cse(outputs, symbols=fresh_cse)
     fresh = sp.numbered_symbols("b_")
     lines = []
@@ -365,30 +382,27 @@ def _function_source(name: str, arguments: list[str], outputs: list, sp) -> str:
         emit(f"out_{i}", expr)
         results.append(f"out_{i}")
     body = "\n".join(lines)
-    return (f"@scalar\ndef {name}({', '.join(arguments)}):\n{body}\n"
+    return (f"@inlined\ndef {name}({', '.join(arguments)}):\n{body}\n"
             f"    return {', '.join(results)}\n")
 
 
-def _to_piecewise(expr, sp):
-    """``abs``, ``min``/``max`` and ``sign`` as explicit branches, differentiable branch by branch.
-
-    The branches stay nested where they are (no ``piecewise_fold``: folding distributes
-    every product over every branch and grows the expression exponentially)."""
-    expr = expr.replace(sp.Abs, lambda x: sp.Piecewise((x, x >= 0), (-x, True)))
-    expr = expr.replace(sp.Min, lambda *a: _fold_minmax(sp, a, lambda x, y: x <= y))
-    expr = expr.replace(sp.Max, lambda *a: _fold_minmax(sp, a, lambda x, y: x >= y))
-    return expr.replace(sp.sign, lambda x: sp.Piecewise((1, x > 0), (-1, x < 0), (0, True)))
-
-
-def _fold_minmax(sp, args, keep_first):
-    out = args[0]
-    for a in args[1:]:
-        out = sp.Piecewise((out, keep_first(out, a)), (a, True))
-    return out
+def _kink_free(expr, sp):
+    """Terms that vanish away from the kinks of ``abs``, ``min``/``max`` and ``sign`` (the
+    Dirac deltas of their second derivatives) dropped: the derivatives are those of the
+    smooth pieces."""
+    return expr.replace(sp.DiracDelta, lambda *args: sp.Integer(0))
 
 
 def _conditions(expr, sp) -> list:
-    return [c for pw in expr.atoms(sp.Piecewise) for _, c in pw.args if c is not sp.true]
+    """The conditions that change at the formula's kinks and branch boundaries: those of its
+    ``where`` branches, and ``x >= 0`` for every ``abs(x)``, ``sign(x)``, ``Heaviside(x)``,
+    ``a <= b`` for every ``min``/``max`` of two terms."""
+    out = [c for pw in expr.atoms(sp.Piecewise) for _, c in pw.args if c is not sp.true]
+    out += [f.args[0] >= 0 for f in expr.atoms(sp.Abs, sp.sign, sp.Heaviside)]
+    for f in expr.atoms(sp.Min, sp.Max):
+        args = f.args
+        out += [args[i] <= args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
+    return out
 
 
 # --------------------------------------------------------------------------- the loss class
@@ -530,9 +544,11 @@ def _derive(definition: dict) -> tuple[str, tuple]:
     n_params = len(definition["param_names"])
     # srepr -> expression (sympy's own constructors only)
     expr = sp.sympify(eval(definition["expression"], {**vars(sp), "log1p": log1p, "ExprCondPair": ExprCondPair}))
-    L = _to_piecewise(expr, sp)
-    G = sp.diff(L, p)
-    H = sp.diff(G, p)
+    # whole floats (1.0 in where(zt >= 0, 1.0, -1.0)) as integers: no 1.0*x left in the code
+    expr = expr.xreplace({f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()})
+    L = expr
+    G = _kink_free(sp.diff(L, p), sp)
+    H = _kink_free(sp.diff(G, p), sp)
     for what, e in (("gradient", G), ("hessian", H)):
         bad = e.atoms(sp.Derivative, sp.DiracDelta, sp.Subs)
         if bad:
@@ -545,7 +561,7 @@ def _derive(definition: dict) -> tuple[str, tuple]:
     elif hessian == "constant":
         H_ref = sp.Integer(1)
     elif hessian == "abs":
-        H_ref = sp.Piecewise((H, H >= 0), (-H, True))
+        H_ref = sp.Abs(H)
     else:
         H_ref = sp.Float(hessian)
     args = ["t_", "p_"] + [f"a{i}_" for i in range(n_params)]
@@ -553,7 +569,7 @@ def _derive(definition: dict) -> tuple[str, tuple]:
         f"# row functions of the user-defined loss {name!r}, derived by czar_gbdt.losses.user",
         "import math",
         "",
-        "from czar_gbdt._jit import scalar",
+        "from czar_gbdt._jit import inlined",
         "",
         "",
         _function_source("loss_row", args, [L], sp),
