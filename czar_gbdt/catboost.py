@@ -62,6 +62,7 @@ import numpy as np
 
 from . import _adapters as _ad
 from ._imports import try_import
+from .ranking import RANK_OBJECTIVES
 from ._kernels import catboost_jit as _cbk
 from .losses import LOSSES, BaseLoss
 
@@ -612,7 +613,7 @@ _predict = predict
 DEFAULTS = {"verbose": False, "allow_writing_files": False, "thread_count": 2}
 
 #: CatBoost's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
-RANKING_OBJECTIVES = ("YetiRank", "PairLogit")
+RANKING_OBJECTIVES = RANK_OBJECTIVES["catboost"]
 
 
 class TrainedModel(_ad.TrainedModel):

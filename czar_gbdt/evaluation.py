@@ -22,6 +22,7 @@ See ``docs/evaluation.md``.
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -37,15 +38,20 @@ from .model_selection import WalkForward
 from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
-__all__ = ["load_data", "make_splitter", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
+__all__ = ["load_data", "make_splitter", "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "label_target", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
 
-#: Seeded, deterministic, quiet defaults per backend (a config's parameters override them).
-BACKEND_DEFAULTS = {
-    "lightgbm": {"verbose": -1, "deterministic": True, "force_col_wise": True, "num_threads": 2},
-    "xgboost": {"tree_method": "hist", "nthread": 2, "verbosity": 0},
-    "catboost": {"verbose": False, "allow_writing_files": False, "thread_count": 2},
-}
+#: The backend modules, by the name a configuration gives (imported on first use).
+BACKENDS = {"lightgbm": "czar_gbdt.lightgbm", "xgboost": "czar_gbdt.xgboost", "catboost": "czar_gbdt.catboost"}
+
+
+def backend_module(backend: str):
+    """The adapter module of ``backend`` (``"lightgbm"``, ``"xgboost"``, ``"catboost"``): it owns
+    how that backend trains the built-in objective, its ranking objective and a loss."""
+    try:
+        return importlib.import_module(BACKENDS[backend])
+    except KeyError:
+        raise ValueError(f"backend must be one of {sorted(BACKENDS)}; got {backend!r}.") from None
 
 
 @functools.lru_cache(maxsize=4)
@@ -112,13 +118,13 @@ def label_target(panel: Panel, transform: str) -> tuple[np.ndarray, np.ndarray |
 def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Training labels and the z-scoring std the loss sees.
 
-    As :func:`label_target`; binary losses train on the sign of the (transformed) target
-    and the half squared error on the plain labels.
+    As :func:`label_target`; binary losses train on the sign of the (transformed) target,
+    and a loss that does not need a per-row std (the half squared error) gets none.
     """
     y, std = label_target(panel, transform)
     if loss.kind == "binary":
         return (y > 0).astype(np.float64), None
-    if loss.name == "mse":
+    if not loss.requires_std:
         return y, None
     return y, std
 
@@ -131,133 +137,30 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
 
     ``loss=None`` trains with the backend's built-in squared error instead, a
     :class:`RankObjective` with the backend's ranking objective (both without early
-    stopping: they train ``num_boost_round`` rounds).
-    Returns the predictions (raw margins: logits for binary losses, scores for ranking)
-    and the number of boosting rounds kept (the best round with early stopping on
-    validation rank IC).
+    stopping: they train ``num_boost_round`` rounds). The backend module
+    (:func:`backend_module`) does the training. Returns the predictions (raw margins:
+    logits for binary losses, scores for ranking) and the number of boosting rounds kept
+    (the best round with early stopping on validation rank IC).
     """
+    module = backend_module(backend)
+    X = train.X.to_numpy(dtype=np.float64)
+    common = dict(params=booster_params, num_boost_round=num_boost_round, seed=seed)
     if loss is None:
-        return _fit_predict_builtin(backend, booster_params, train, predict_on, num_boost_round,
-                                    target_transform, seed)
-    if isinstance(loss, RankObjective):
-        return _fit_predict_rank(backend, booster_params, loss, train, predict_on, num_boost_round, seed)
-    y, std = _labels(train, loss, target_transform)
-    X = train.X.to_numpy(dtype=np.float64)
-    stop = early_stopping_rounds if (valid is not None and len(valid) and early_stopping_rounds) else 0
-    if valid is not None and len(valid):
-        yv, stdv = _labels(valid, loss, target_transform)
-        Xv = valid.X.to_numpy(dtype=np.float64)
-    params = {**BACKEND_DEFAULTS[backend], **booster_params}
-    if backend == "lightgbm":
-        from . import lightgbm as clx
-
-        params["seed"] = seed
-        dtrain = clx.Dataset(X, y, std=std, weight=train.weight, free_raw_data=False)
-        kw = {}
-        if stop:
-            dvalid = clx.Dataset(Xv, yv, std=stdv, dates=valid.dates, reference=dtrain)
-            kw = dict(valid_sets=[dvalid], valid_names=["valid"], metric="rank_ic", early_stopping_rounds=stop)
-        model = clx.train(params, dtrain, num_boost_round, objective=loss, **kw)
-        best = model.best_iteration or model.current_iteration()
-        return [model.predict(p.X.to_numpy(dtype=np.float64), num_iteration=best) for p in predict_on], best
-    if backend == "xgboost":
-        import xgboost as xgb
-
-        from . import xgboost as cx
-
-        params["seed"] = seed
-        dtrain = cx.DMatrix(X, y, std=std, weight=train.weight)
-        kw = {}
-        if stop:
-            dvalid = cx.DMatrix(Xv, yv, std=stdv, dates=valid.dates)
-            kw = dict(evals=[(dvalid, "valid")], metric="rank_ic", early_stopping_rounds=stop, verbose_eval=False)
-        model = cx.train(params, dtrain, num_boost_round, objective=loss, **kw)
-        best = model.num_boosted_rounds()
-        return [model.predict(xgb.DMatrix(p.X.to_numpy(dtype=np.float64)), output_margin=True)
-                for p in predict_on], best
-    if backend == "catboost":
-        from . import catboost as ccb
-
-        params["random_seed"] = seed
-        params["iterations"] = num_boost_round
-        pool = ccb.Pool(X, y, std=std, weight=train.weight)
-        kw = {}
-        if stop:
-            vpool = ccb.Pool(Xv, yv, std=stdv, dates=valid.dates)
-            kw = dict(eval_set=vpool, metric=ccb.metric("rank_ic", pool=vpool), early_stopping_rounds=stop)
-        model = ccb.train(params, pool, objective=loss, **kw)
-        best = model.get_best_iteration() if stop else model.tree_count_
-        preds = []
-        for p in predict_on:
-            z_std = None if std is None else p.std
-            preds.append(ccb.predict(model, p.X.to_numpy(dtype=np.float64), std=z_std))
-        return preds, int(best or model.tree_count_)
-    raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
-
-
-def _fit_predict_builtin(backend: str, booster_params: dict, train: Panel, predict_on: list[Panel],
-                         num_boost_round: int, target_transform: str, seed: int) -> tuple[list[np.ndarray], int]:
-    """The backend's own squared-error objective (the baseline every custom loss must beat)."""
-    y = transform_target(train.y, train.dates, target_transform)
-    X = train.X.to_numpy(dtype=np.float64)
-    params = {**BACKEND_DEFAULTS[backend], **booster_params}
-    Xs = [p.X.to_numpy(dtype=np.float64) for p in predict_on]
-    if backend == "lightgbm":
-        import lightgbm as lgb
-
-        params.update(objective="regression", seed=seed)
-        model = lgb.train(params, lgb.Dataset(X, y, weight=train.weight), num_boost_round)
-        return [model.predict(x) for x in Xs], num_boost_round
-    if backend == "xgboost":
-        import xgboost as xgb
-
-        params.update(objective="reg:squarederror", seed=seed)
-        model = xgb.train(params, xgb.DMatrix(X, y, weight=train.weight), num_boost_round)
-        return [model.predict(xgb.DMatrix(x)) for x in Xs], num_boost_round
-    if backend == "catboost":
-        import catboost as cb
-
-        params.update(loss_function="RMSE", random_seed=seed, iterations=num_boost_round)
-        model = cb.CatBoostRegressor(**params).fit(X, y, sample_weight=train.weight)
-        return [model.predict(x) for x in Xs], num_boost_round
-    raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
-
-
-def _fit_predict_rank(backend: str, booster_params: dict, rank: RankObjective, train: Panel,
-                      predict_on: list[Panel], num_boost_round: int, seed: int) -> tuple[list[np.ndarray], int]:
-    """The backend's learning-to-rank objective with one query group per date."""
-    objective = rank.resolve(backend)
-    grades = rank_labels(train.y, train.dates, rank.n_bins)
-    sizes = query_sizes(train.dates)
-    X = train.X.to_numpy(dtype=np.float64)
-    Xs = [p.X.to_numpy(dtype=np.float64) for p in predict_on]
-    params = dict(BACKEND_DEFAULTS[backend])
-    if backend == "lightgbm":
-        import lightgbm as lgb
-
-        params.update(objective=objective, seed=seed, lambdarank_truncation_level=int(sizes.max()),
-                      label_gain=[float(g) for g in range(rank.n_bins)])
-        params.update(booster_params)
-        model = lgb.train(params, lgb.Dataset(X, grades, group=sizes),
-                          num_boost_round)
-        return [model.predict(x) for x in Xs], num_boost_round
-    qid = np.repeat(np.arange(len(sizes)), sizes)
-    if backend == "xgboost":
-        import xgboost as xgb
-
-        params.update(objective=objective, seed=seed, lambdarank_pair_method="mean",
-                      lambdarank_num_pair_per_sample=8)
-        params.update(booster_params)
-        model = xgb.train(params, xgb.DMatrix(X, grades, qid=qid), num_boost_round)
-        return [model.predict(xgb.DMatrix(x)) for x in Xs], num_boost_round
-    if backend == "catboost":
-        import catboost as cb
-
-        params.update(loss_function=objective, random_seed=seed, iterations=num_boost_round)
-        params.update(booster_params)
-        model = cb.CatBoost(params).fit(cb.Pool(X, grades, group_id=qid))
-        return [model.predict(x) for x in Xs], num_boost_round
-    raise ValueError(f"backend must be one of {sorted(BACKEND_DEFAULTS)}; got {backend!r}.")
+        model = module.train_builtin(X, transform_target(train.y, train.dates, target_transform),
+                                     weight=train.weight, **common)
+    elif isinstance(loss, RankObjective):
+        model = module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
+                                     objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
+    else:
+        y, std = _labels(train, loss, target_transform)
+        eval_rows = {}
+        if valid is not None and len(valid):
+            yv, stdv = _labels(valid, loss, target_transform)
+            eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
+                             valid_dates=valid.dates)
+        model = module.train_loss(loss, X, y, std=std, weight=train.weight,
+                                  early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+    return [model.predict(p.X.to_numpy(dtype=np.float64), std=p.std) for p in predict_on], model.rounds
 
 
 def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5,

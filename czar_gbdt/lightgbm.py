@@ -58,6 +58,7 @@ import numpy as np
 
 from . import _adapters as _ad
 from ._imports import try_import
+from .ranking import RANK_OBJECTIVES
 
 with try_import("lightgbm", min_version="4.7", below_version="5") as _imports:
     import lightgbm as lgb
@@ -413,7 +414,7 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
 DEFAULTS = {"verbose": -1, "deterministic": True, "force_col_wise": True, "num_threads": 2}
 
 #: LightGBM's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
-RANKING_OBJECTIVES = ("lambdarank", "rank_xendcg")
+RANKING_OBJECTIVES = RANK_OBJECTIVES["lightgbm"]
 
 
 class TrainedModel(_ad.TrainedModel):

@@ -57,6 +57,7 @@ import numpy as np
 
 from . import _adapters as _ad
 from ._imports import try_import
+from .ranking import RANK_OBJECTIVES
 
 with try_import("xgboost", min_version="3.1") as _imports:
     import xgboost as xgb
@@ -394,7 +395,7 @@ def _early_stopping_metric(eval_metric: Any) -> "XGBMetric | None":
 DEFAULTS = {"tree_method": "hist", "nthread": 2, "verbosity": 0}
 
 #: XGBoost's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
-RANKING_OBJECTIVES = ("rank:pairwise", "rank:ndcg")
+RANKING_OBJECTIVES = RANK_OBJECTIVES["xgboost"]
 
 
 class TrainedModel(_ad.TrainedModel):

@@ -204,8 +204,6 @@ def _symbolic_copy(fn: Callable) -> Callable:
     refers to replaced by their symbolic versions."""
     funcs = _symbolic_functions()
     glb = dict(fn.__globals__)
-    import czar_gbdt
-
     real_functions = {}
     for name in ALLOWED_FUNCTIONS:
         for module in (math, np):
@@ -214,7 +212,7 @@ def _symbolic_copy(fn: Callable) -> Callable:
                 real_functions[id(obj)] = funcs[name]
     real_functions[id(where)] = where
     for key, value in list(glb.items()):
-        if value is math or value is np or value is czar_gbdt:
+        if value is math or value is np or (isinstance(value, types.ModuleType) and value.__name__ == "czar_gbdt"):
             glb[key] = _Namespace(key, funcs, value)
         elif id(value) in real_functions and callable(value):
             glb[key] = real_functions[id(value)]
