@@ -168,8 +168,30 @@ def loss_{variant}(y_true, y_pred, std, mean, weight, args, out):
     ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
     bad = 0
     for i in {range}(n):
-{read}        out[i] = w * loss_row(t, p{args})
+{read_loss}        value = loss_row(t, p{args})
+        if nw != 0:
+            w = weight[i]
+            if not (np.isfinite(w) and w >= 0.0):
+                bad += 1
+            value *= w
+        out[i] = value
     return bad
+'''
+# the loss loops call transcendental functions that LLVM does not vectorise: a branch on
+# the rare bad row costs less there than computing the flags of every row
+_READ_Z_LOSS = '''\
+        sd = std[i] if ns != 1 else std[0]
+        mu = mean[i] if nm != 1 else mean[0]
+        t = (y_true[i] - mu) / sd
+        p = (y_pred[i] - mu) / sd
+        if not (np.isfinite(t) and np.isfinite(p) and 0.0 < sd < np.inf):
+            bad += 1
+'''
+_READ_LOGIT_LOSS = '''\
+        t = y_true[i]
+        p = y_pred[i]
+        if not ((t == 0.0 or t == 1.0) and np.isfinite(p)):
+            bad += 1
 '''
 
 _GRAD_HESS = '''
@@ -247,9 +269,10 @@ def _render(rows: RowFunctions, key: str) -> str:
         aliases = [f"loss_row = {rows.loss}"] + [f"grad_hess_row_{mode} = {name}" for mode, name in rows.grad_hess]
         row_code = rows.source.rstrip() + "\n\n" + "\n".join(aliases)
     read, store = (_READ_Z, _STORE_Z) if rows.kind == "regression" else (_READ_LOGIT, _STORE_LOGIT)
+    read_loss = _READ_Z_LOSS if rows.kind == "regression" else _READ_LOGIT_LOSS
     parts = [_HEADER.format(label=rows.label, key=key, rows=row_code)]
     for variant, decorator, rng in (("parallel", "parallel_loop", "prange"), ("serial", "serial_loop", "range")):
-        parts.append(_LOSS.format(decorator=decorator, variant=variant, range=rng, read=read, args=args))
+        parts.append(_LOSS.format(decorator=decorator, variant=variant, range=rng, read_loss=read_loss, args=args))
         for mode, _ in rows.grad_hess:
             parts.append(_GRAD_HESS.format(decorator=decorator, variant=variant, range=rng, read=read,
                                            args=args, mode=mode, store=store))
