@@ -26,13 +26,14 @@ import copy
 import contextlib
 import dataclasses
 import math
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import specs
-from .losses import LOSSES, get_loss
+from .losses import LOSSES, get_loss, loss_class, loss_name
 from .specs import did_you_mean
 
 __all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS",
@@ -401,6 +402,7 @@ def validate_config(raw: dict) -> dict:
     Returns the complete configuration (plain dicts; search spaces as :class:`Range` /
     :class:`Choices`). Raises :class:`ConfigError` naming the first bad key.
     """
+    _register_user_losses(raw)
     loss_tables = {f"loss.{name}" for name in LOSSES}
     rounds = {f"model.{name}" for name in ROUND_BOUNDS}
     free = {"model.params", "loss.name", "model.backend"} | loss_tables | rounds
@@ -476,9 +478,9 @@ def validate_config(raw: dict) -> dict:
     loss_cfg["name"] = _parse_space("loss.name", loss_cfg["name"])
     names = _space_values(loss_cfg["name"])
     for name in names:
-        if name not in LOSSES:
-            raise ConfigError(f"loss.name must be one of {sorted(LOSSES)}; got {name!r}"
-                              f"{did_you_mean(str(name), LOSSES)}.")
+        if not (isinstance(name, str) and (name in LOSSES or ":" in name)):
+            raise ConfigError(f"loss.name must be one of {sorted(LOSSES)} or a loss of your own by import path "
+                              f"('package.module:name'); got {name!r}{did_you_mean(str(name), LOSSES)}.")
     for key in loss_tables:
         name = key.split(".")[1]
         table = loss_cfg.get(name, {})
@@ -502,6 +504,20 @@ def validate_config(raw: dict) -> dict:
         loss_cfg[name] = parsed
     _validate_compare(cfg["compare"], backends)
     return cfg
+
+
+def _register_user_losses(raw: dict) -> None:
+    """Import the losses ``loss.name`` gives by import path (``"package.module:name"``), so that
+    their ``[loss.<name>]`` tables are known; the error names ``loss.name``."""
+    loss = raw.get("loss", {})
+    given = loss.get("name") if isinstance(loss, dict) else None
+    values = given.get("choices", []) if isinstance(given, dict) else [given]
+    for value in values:
+        if isinstance(value, str) and ":" in value:
+            try:
+                loss_class(value)
+            except ValueError as exc:
+                raise ConfigError(f"loss.name: {exc}") from None
 
 
 def check_storage_url(url: str, key: str = "study.storage") -> None:
@@ -593,6 +609,11 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {exc}.") from None
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
+    # a loss of your own (loss.name = "my_losses:huber") may live next to the config or in the
+    # current directory: both are searched after the installed packages
+    for folder in (str(path.resolve().parent), str(Path.cwd())):
+        if folder not in sys.path:
+            sys.path.append(folder)
     cfg = validate_config(raw)
     cfg["_path"] = str(path)
     return cfg
@@ -623,4 +644,5 @@ def fixed_model(cfg: dict) -> tuple[str, dict]:
 def fixed_loss(cfg: dict) -> tuple[str, dict]:
     """The config's loss name and parameters, refusing search spaces (as :func:`fixed_model`)."""
     name = _fixed("loss.name", cfg["loss"]["name"])
-    return name, {k: _fixed(f"loss.{name}.{k}", v) for k, v in cfg["loss"].get(name, {}).items()}
+    table = loss_name(name)
+    return name, {k: _fixed(f"loss.{table}.{k}", v) for k, v in cfg["loss"].get(table, {}).items()}

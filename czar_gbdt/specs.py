@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from .losses import LOSSES, BaseLoss, get_loss
+from .losses import LOSSES, BaseLoss, get_loss, loss_class
 from .ranking import RankObjective
 
 __all__ = ["BUILTIN", "RANKING", "EXTRA", "SpecError", "parse_spec", "check_spec", "build_model", "model_label",
@@ -43,8 +43,8 @@ def did_you_mean(value: str, options: Any) -> str:
 
 
 def loss_parameters(name: str) -> frozenset[str]:
-    """The parameters loss ``name`` takes: its own and the derivative options every loss has."""
-    return frozenset(LOSSES[name].param_defaults) | {"derivatives", "min_hessian"}
+    """The parameters loss ``name`` (or import path) takes: its own and the derivative options every loss has."""
+    return frozenset(loss_class(name).param_defaults) | {"derivatives", "min_hessian"}
 
 
 def parse_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
@@ -56,6 +56,10 @@ def parse_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
     if not isinstance(spec, str) or not spec.strip():
         raise SpecError(f"{key}: a loss spec is a string NAME[:key=value,...]; got {spec!r}.")
     name, _, rest = spec.strip().partition(":")
+    if name not in LOSSES and name not in EXTRA and rest and "=" not in rest.split(":", 1)[0]:
+        # a loss of your own by import path: "package.module:name[:key=value,...]"
+        attr, _, rest = rest.partition(":")
+        name = f"{name}:{attr}"
     params: dict[str, Any] = {}
     for item in filter(None, (part.strip() for part in rest.split(","))):
         pname, eq, value = item.partition("=")
@@ -74,9 +78,15 @@ def check_spec(name: str, params: dict, key: str, backends: Any = ()) -> None:
     A ranking objective is also checked against each of ``backends``.
     """
     known_names = sorted(set(LOSSES) | set(EXTRA))
-    if name not in known_names:
+    if ":" in name:
+        try:
+            loss_class(name)
+        except ValueError as exc:
+            raise SpecError(f"{key}: {exc}") from None
+    elif name not in known_names:
         raise SpecError(f"{key}: unknown loss {name!r}{did_you_mean(name, known_names)}; "
-                        f"known: {', '.join(known_names)}.")
+                        f"known: {', '.join(known_names)}, or a loss of your own by import path "
+                        f"('package.module:name').")
     if name == BUILTIN:
         if params:
             raise SpecError(f"{key}: 'builtin' (the backend's squared error) takes no parameters; "

@@ -50,7 +50,7 @@ from . import metrics
 from ._jit import share_threads
 from .config import Choices, ConfigError, Range, check_storage_url, load_config
 from .evaluation import load_data, make_splitter, walk_forward
-from .losses import get_loss
+from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
            "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
@@ -241,10 +241,11 @@ def suggest_params(trial: optuna.Trial, cfg: dict) -> dict:
     backend = _suggest_value(trial, "model.backend", cfg["model"]["backend"])
     booster = {name: _suggest_value(trial, f"model.{name}", space)
                for name, space in cfg["model"]["params"].items()}
-    loss_name = _suggest_value(trial, "loss.name", cfg["loss"]["name"])
-    loss_params = {name: _suggest_value(trial, f"{loss_name}.{name}", space)
-                   for name, space in cfg["loss"].get(loss_name, {}).items()}
-    return {"backend": backend, "booster": booster, "loss": loss_name, "loss_params": loss_params, **rounds}
+    loss = _suggest_value(trial, "loss.name", cfg["loss"]["name"])  # a name or an import path
+    table = loss_name(loss)  # the parameter table: [loss.<registered name>]
+    loss_params = {name: _suggest_value(trial, f"{table}.{name}", space)
+                   for name, space in cfg["loss"].get(table, {}).items()}
+    return {"backend": backend, "booster": booster, "loss": loss, "loss_params": loss_params, **rounds}
 
 
 def fixed_params(trial: optuna.trial.FrozenTrial, cfg: dict) -> dict:

@@ -248,3 +248,85 @@ def test_derived_sources_are_cached_so_a_second_process_skips_derivation(tmp_pat
 def test_where_is_numpy_where_on_numbers():
     np.testing.assert_array_equal(cg.where(np.array([True, False]), 1.0, 2.0), [1.0, 2.0])
     assert math.isclose(float(cg.where(3 > 2, 1.5, 0.0)), 1.5)
+
+
+USER_MODULE = '''
+import czar_gbdt as cg
+
+
+def _huber(zt, zp, delta=1.0):
+    r = zp - zt
+    return cg.where(abs(r) <= delta, 0.5 * r**2, delta * (abs(r) - 0.5 * delta))
+
+
+huber = cg.define_loss("huber_cfg", _huber, params={"delta": (0.05, 10.0)}, hessian="gauss_newton")
+'''
+
+
+def test_a_config_naming_a_user_loss_by_import_path_tunes_its_parameters(tmp_path, monkeypatch, capsys):
+    import optuna
+
+    from czar_gbdt.cli import main
+    from czar_gbdt.config import ConfigError, load_config
+    from study_helpers import study_table
+
+    (tmp_path / "my_losses.py").write_text(USER_MODULE)
+    config = tmp_path / "user.toml"
+    config.write_text("\n" + study_table("user").format(runs=tmp_path / "runs") + """
+[data]
+source = "ff49"
+start = "2018-01-01"
+horizon = 5
+
+[splits]
+test_size = 120
+min_train_size = 300
+holdout = 60
+max_splits = 1
+
+[model]
+backend = "lightgbm"
+num_boost_round = 10
+
+[model.params]
+num_leaves = 4
+num_threads = 2
+
+[loss]
+name = "my_losses:huber"
+
+[loss.huber_cfg]
+delta = { low = 0.1, high = 3.0 }
+""")
+    monkeypatch.chdir(tmp_path)  # the module sits next to the config
+    assert main(["tune", "--config", str(config), "--no-progress", "--format", "json", "--trials", "2"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_trials"] == 2
+    assert result["best_params"]["loss"] == "my_losses:huber"
+    assert 0.1 <= result["best_params"]["loss_params"]["delta"] <= 3.0
+    study = optuna.load_study(study_name="user", storage=f"sqlite:///{tmp_path / 'runs' / 'user.db'}")
+    assert {"huber_cfg.delta"} <= set(study.best_trial.params)
+    # a range outside the loss's domain is refused when the config is loaded
+    config.write_text(config.read_text().replace("delta = { low = 0.1, high = 3.0 }", "delta = { low = 0.01, high = 3.0 }"))
+    with pytest.raises(ConfigError, match=r"loss.huber_cfg.delta: delta must be in \[0.05, 10\]; got 0.01"):
+        load_config(config)
+    config.write_text(config.read_text().replace("my_losses:huber", "my_losses:hubert"))
+    with pytest.raises(ConfigError, match="loss.name: loss 'my_losses:hubert': module 'my_losses' has no attribute"):
+        load_config(config)
+
+
+def test_loss_specs_take_import_paths(tmp_path, monkeypatch):
+    from czar_gbdt import specs
+
+    (tmp_path / "my_spec_losses.py").write_text(USER_MODULE.replace("huber_cfg", "huber_spec"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert specs.parse_spec("my_spec_losses:huber:delta=0.5") == ("my_spec_losses:huber", {"delta": 0.5})
+    assert specs.parse_spec("my_spec_losses:huber") == ("my_spec_losses:huber", {})
+    assert specs.parse_spec("czar:alpha=0.5") == ("czar", {"alpha": 0.5})
+    specs.check_spec("my_spec_losses:huber", {"delta": 0.5}, "--loss")
+    model = specs.build_model("my_spec_losses:huber", {"delta": 0.5})
+    assert model.name == "huber_spec" and model.delta == 0.5
+    with pytest.raises(specs.SpecError, match="--loss: unknown parameter 'gamma'"):
+        specs.check_spec("my_spec_losses:huber", {"gamma": 1.0}, "--loss")
+    with pytest.raises(specs.SpecError, match="cannot import module 'no_such_module'"):
+        specs.check_spec("no_such_module:huber", {}, "--loss")

@@ -13,7 +13,7 @@
 from .base import BaseLoss, BinaryLoss, ElementwiseLoss
 from .binary import AsymmetricLoss, FocalLoss, LogisticLoss
 from .composite import SoftF1Composite
-from .registry import LOSSES, get_loss
+from .registry import LOSSES, get_loss, loss_class, loss_name
 from .regression import CZAR, ZPTAE, HalfSquaredError
 from .schedules import MixedLoss, ScheduledLoss, linear_warmup, piecewise_linear, steps
 from .user import UserLoss, define_loss, where
@@ -36,6 +36,8 @@ __all__ = [
     "steps",
     "LOSSES",
     "get_loss",
+    "loss_class",
+    "loss_name",
     "define_loss",
     "where",
     "UserLoss",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .base import BaseLoss
@@ -9,7 +10,7 @@ from .binary import AsymmetricLoss, FocalLoss, LogisticLoss
 from .composite import SoftF1Composite
 from .regression import CZAR, ZPTAE, HalfSquaredError
 
-__all__ = ["LOSSES", "get_loss"]
+__all__ = ["LOSSES", "get_loss", "loss_class", "loss_name"]
 
 #: Registry of loss names (configs, the CLI, :func:`get_loss`).
 LOSSES: dict[str, type[BaseLoss]] = {
@@ -18,14 +19,59 @@ LOSSES: dict[str, type[BaseLoss]] = {
 }
 
 
+def _import_loss(path: str) -> type[BaseLoss]:
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"loss {path!r}: cannot import module {module_name!r} ({exc}); the module must be "
+                         "importable: installed, on PYTHONPATH, or next to the config.") from None
+    try:
+        obj = getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"loss {path!r}: module {module_name!r} has no attribute {attr!r}.") from None
+    cls = type(obj) if isinstance(obj, BaseLoss) else obj
+    if not (isinstance(cls, type) and issubclass(cls, BaseLoss)):
+        raise ValueError(f"loss {path!r} is {obj!r}, not a loss: define it with czar_gbdt.define_loss(...).")
+    registered = LOSSES.get(cls.name)
+    if registered is not None and registered is not cls and not getattr(registered, "definition", None):
+        raise ValueError(f"loss {path!r} is named {cls.name!r}, the name of a built-in loss.")
+    LOSSES[cls.name] = cls
+    return cls
+
+
+def loss_class(name: str) -> type[BaseLoss]:
+    """The class of a registered loss name, or of a loss given by import path ``"package.module:attr"``
+    (the module is imported and the loss registered under its own name).
+
+    Raises
+    ------
+    ValueError
+        Naming the loss, for an unknown name or a path that does not lead to a loss.
+    """
+    if isinstance(name, str) and ":" in name:
+        return _import_loss(name)
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(sorted(LOSSES))} (or a loss of "
+                         "your own by import path, 'package.module:name').") from None
+
+
+def loss_name(name: str) -> str:
+    """The registered name of ``name`` (itself, or the name of the loss an import path leads to)."""
+    return loss_class(name).name
+
+
 def get_loss(name: str, **params: Any) -> BaseLoss:
     """Build a loss from its registry name and parameters.
 
     Parameters
     ----------
     name : str
-        One of ``LOSSES`` ("czar", "zptae", "mse", "focal", "asymmetric", and from
-        :mod:`czar_gbdt.classification` "logistic", "soft_f1").
+        One of ``LOSSES`` ("czar", "zptae", "mse", "focal", "asymmetric", "logistic",
+        "soft_f1", and the losses defined with :func:`czar_gbdt.define_loss`), or a loss of
+        your own by import path, ``"package.module:name"`` (see :func:`loss_class`).
     **params
         Constructor arguments of that loss, e.g. ``alpha=1.0`` or ``derivatives="exact"``.
 
@@ -36,10 +82,7 @@ def get_loss(name: str, **params: Any) -> BaseLoss:
     """
     if isinstance(name, BaseLoss):
         return name.with_params(**params) if params else name
-    try:
-        cls = LOSSES[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(sorted(LOSSES))}.") from None
+    cls = loss_class(name)
     try:
         return cls(**params)
     except TypeError as exc:
