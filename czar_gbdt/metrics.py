@@ -60,6 +60,8 @@ __all__ = [
 
 # fewer value bits than this in a packed key: use the per-date argsort kernel
 _MIN_VALUE_BITS = 20
+# dates per parallel chunk of the radix kernel: enough chunks to balance the threads
+_RADIX_CHUNKS = 64
 # scratch vectors up to this many rows are kept per thread and reused (see _scratch)
 _KEEP_BUFFER_ROWS = 1 << 21
 _workspace = threading.local()
@@ -443,6 +445,9 @@ def _grouped_spearman(yt: np.ndarray, yp: np.ndarray, groups: DateGroups) -> np.
         yt = yt[order]
         yp = yp[order]
         order = order[:0]
+    if groups.max_group_size <= 1 << _k.RADIX_POS_BITS:
+        # 32-bit keys radix-sorted date by date; chunks of dates share their scratch
+        return _k.grouped_spearman_radix(yt, yp, offsets, min(n_groups, _RADIX_CHUNKS))
     n_valid = _k.count_valid(yt, yp, order, offsets)
     off_c = np.zeros(n_groups + 1, np.int64)
     np.cumsum(n_valid, out=off_c[1:])
@@ -478,9 +483,9 @@ def rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> ICResult:
     Notes
     -----
     Infinite values are treated like NaN (dropped), where pandas would rank
-    them. The work runs in numba over all dates at once: packed (date, value,
-    position) keys per side, sorted date by date in parallel, then ranks and
-    correlations per date; there is no Python loop per date.
+    them. The work runs in numba over all dates at once: packed (value,
+    position) keys per side, radix-sorted date by date in parallel, then ranks
+    and correlations per date; there is no Python loop per date.
 
     Examples
     --------

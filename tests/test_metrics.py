@@ -487,3 +487,27 @@ def test_icir_and_t_stat_of_a_series_are_those_of_ic_result():
     assert metrics.t_stat(x) == pytest.approx(metrics.icir(x) * np.sqrt(3), rel=1e-15)
     for degenerate in ([0.2], [0.1, 0.1, np.nan], []):  # fewer than 2 values, or no spread
         assert math.isnan(metrics.icir(degenerate)) and math.isnan(metrics.t_stat(degenerate))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_radix_kernel_equals_direct_kernel_on_ties_extremes_and_date_sizes(seed):
+    # dates of 1 to 4,096 rows (the radix kernel's limit: 8 to 12 position bits), heavy
+    # ties, signed zeros, values spanning 600 binades next to values 1 ulp apart
+    rng = np.random.default_rng(seed)
+    sizes = np.array([1, 2, 3, 17, 255, 256, 257, 1000, 4096])
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    n = codes.size
+    y = rng.normal(size=n) * 10.0 ** rng.integers(-300, 300, size=n)
+    y[rng.random(n) < 0.2] = 0.0
+    y[rng.random(n) < 0.1] = -0.0
+    y[rng.random(n) < 0.05] = np.inf
+    p = 1.0 + rng.integers(0, 40, size=n) * np.finfo(float).eps
+    p[rng.random(n) < 0.05] = np.nan
+    groups = metrics.group_dates(codes)
+    assert groups.max_group_size == 1 << kernels.RADIX_POS_BITS
+    radix = kernels.grouped_spearman_radix(y, p, groups.offsets, 4)
+    direct, _ = kernels.grouped_spearman_direct(y, p, groups.order, groups.offsets)
+    np.testing.assert_allclose(radix, direct, rtol=0, atol=1e-13)
+    assert np.isnan(radix[0]) and np.isfinite(radix[-1])
+    assert_matches(metrics.rank_ic(y, p, dates=codes).per_date, pandas_reference(codes, np.where(np.isinf(y), np.nan, y), p,
+                                                                                  "spearman"))

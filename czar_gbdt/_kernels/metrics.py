@@ -9,17 +9,24 @@ numba: there is no Python loop per date.
 
 Spearman without a comparison sort per date
 -------------------------------------------
-Each valid row becomes one uint64 key::
+Ranking is sorting, and sorting is the cost. Each valid row of a date becomes
+one small integer key per side::
 
-    [ date code | leading bits of an order-preserving image of the value | position in its date ]
+    [ leading bits of an order-preserving image of the value | position in its date ]
 
-and a single ``np.sort`` of the keys (vectorised in numpy >= 2.0, and it
-releases the GIL so the two sides sort on two threads) orders every date by
-value at once. Keys whose date and value bits agree are then resolved from
-the exact float values, so the ranks are exact whatever the truncation, and
-ties get their average rank as in ``scipy.stats.rankdata``.
-:func:`grouped_spearman_direct` is the plain per-date argsort version, used
-when the bit budget is too small and as a cross-check in the tests.
+:func:`grouped_spearman_radix` (dates of up to 4,096 rows) builds 32-bit keys
+whose value bits cover only the range of the date's own values (the image
+minus the date's smallest image, shifted so that the largest fits 20-24 bits:
+nearly all of the resolution goes to the values the date actually holds), and
+sorts them with a three-pass LSD radix sort (8-bit digits, stable, no
+comparisons or branches), date by date in one ``prange`` with scratch reused
+per chunk of dates. Larger dates take :func:`pack_rank_keys` (uint64 keys with
+the date code in the leading bits) and :func:`sort_group_keys`. Either way,
+keys whose value bits agree are then resolved from the exact float values, so
+the ranks are exact whatever the truncation, and ties get their average rank
+as in ``scipy.stats.rankdata``. :func:`grouped_spearman_direct` is the plain
+per-date argsort version, used when the bit budget is too small and as a
+cross-check in the tests.
 
 Kernels never raise and never validate: a date that cannot be scored gets NaN.
 """
@@ -413,6 +420,177 @@ def spearman_from_keys(y_true, y_pred, order, offsets, off_c, key_x, key_y, pos_
             p = np.int64(key_x[q] & mask)  # the valid positions of the group
             sxx, syy, sxy = _add_centred(sxx, syy, sxy, rx[p], ry[p], mu)
         corr[g] = _corr(sxx, syy, sxy)
+    return corr
+
+
+# --------------------------------------------------------------------------
+# Spearman: range-scaled 32-bit keys, radix-sorted date by date
+# --------------------------------------------------------------------------
+
+#: Dates of up to ``1 << RADIX_POS_BITS`` rows take :func:`grouped_spearman_radix`
+#: (at least 20 value bits in a 32-bit key).
+RADIX_POS_BITS = 12
+_RADIX_PASSES = 3  # 8-bit digits over (at most) 24 value bits
+
+
+@serial_loop
+def _bit_length(x):
+    n = 0
+    while x:
+        x >>= _U1
+        n += 1
+    return n
+
+
+@serial_loop
+def _radix_sort(keys, tmp, count, m, pos_bits):
+    """Stable LSD radix sort of ``keys[:m]`` (uint32) on the 24 bits above ``pos_bits``.
+
+    Three passes of 8-bit digits; ``tmp`` (m values) and ``count`` (3 x 257) are scratch.
+    The position bits are not sorted on: keys arrive in position order, and a stable
+    sort keeps equal values in that order.
+    """
+    count[:, :] = 0
+    c0 = count[0]
+    c1 = count[1]
+    c2 = count[2]
+    pb = np.uint32(pos_bits)
+    d8 = np.uint32(255)
+    for i in range(m):
+        k = keys[i] >> pb
+        c0[(k & d8) + 1] += 1
+        c1[((k >> np.uint32(8)) & d8) + 1] += 1
+        c2[((k >> np.uint32(16)) & d8) + 1] += 1
+    src = keys
+    dst = tmp
+    for p in range(_RADIX_PASSES):
+        c = count[p]
+        for b in range(256):
+            c[b + 1] += c[b]
+        shift = np.uint32(pos_bits + 8 * p)
+        for i in range(m):
+            d = (src[i] >> shift) & d8
+            dst[c[d]] = src[i]
+            c[d] += 1
+        src, dst = dst, src
+    # an odd number of passes leaves the result in tmp
+    for i in range(m):
+        keys[i] = src[i]
+
+
+@serial_loop
+def _ranks_from_small_keys(keys, m, pos_bits, vals, rows, out):
+    """Average ranks from sorted uint32 keys: ``out[pos]`` is the rank of valid row ``pos``.
+
+    ``vals[rows[pos]]`` is that row's exact value (for keys whose value bits collide).
+    """
+    pb = np.uint32(pos_bits)
+    mask = np.uint32((1 << pos_bits) - 1)
+    i = 0
+    while i < m:
+        head = keys[i] >> pb
+        j = i + 1
+        while j < m and (keys[j] >> pb) == head:
+            j += 1
+        if j - i == 1:
+            out[keys[i] & mask] = i + 1.0
+        else:
+            cnt = j - i
+            loc = np.empty(cnt, np.int64)
+            tmp = np.empty(cnt, np.float64)
+            for q in range(cnt):
+                loc[q] = np.int64(keys[i + q] & mask)
+                tmp[q] = vals[rows[loc[q]]]
+            idx = np.argsort(tmp)
+            a = 0
+            while a < cnt:
+                b = a + 1
+                while b < cnt and tmp[idx[b]] == tmp[idx[a]]:
+                    b += 1
+                r = 0.5 * ((i + a) + (i + b) + 1)
+                for q in range(a, b):
+                    out[loc[idx[q]]] = r
+                a = b
+        i = j
+
+
+@serial_loop
+def _spearman_one_date(y_true, y_pred, bits_x, bits_y, start, stop, rows, img_x, img_y, key_x, key_y, tmp, count,
+                       rank_x, rank_y):
+    """Spearman correlation of the rows ``start:stop`` (one date, rows stored in date order)."""
+    m = 0
+    lo_x = ~_U0
+    hi_x = _U0
+    lo_y = ~_U0
+    hi_y = _U0
+    for i in range(start, stop):
+        a = y_true[i]
+        b = y_pred[i]
+        if np.isfinite(a) and np.isfinite(b):
+            ka = _order_key(a, bits_x[i])
+            kb = _order_key(b, bits_y[i])
+            img_x[m] = ka
+            img_y[m] = kb
+            rows[m] = i
+            lo_x = min(lo_x, ka)
+            hi_x = max(hi_x, ka)
+            lo_y = min(lo_y, kb)
+            hi_y = max(hi_y, kb)
+            m += 1
+    if m < 2:
+        return np.nan
+    pos_bits = max(1, _bit_length(np.uint64(m - 1)))
+    val_bits = min(8 * _RADIX_PASSES, 32 - pos_bits)
+    # keep the leading val_bits of each side's range of images
+    sx = np.uint64(max(0, _bit_length(hi_x - lo_x) - val_bits))
+    sy = np.uint64(max(0, _bit_length(hi_y - lo_y) - val_bits))
+    pb = np.uint64(pos_bits)
+    for q in range(m):
+        key_x[q] = np.uint32((((img_x[q] - lo_x) >> sx) << pb) | np.uint64(q))
+        key_y[q] = np.uint32((((img_y[q] - lo_y) >> sy) << pb) | np.uint64(q))
+    _radix_sort(key_x, tmp, count, m, pos_bits)
+    _radix_sort(key_y, tmp, count, m, pos_bits)
+    _ranks_from_small_keys(key_x, m, pos_bits, y_true, rows, rank_x)
+    _ranks_from_small_keys(key_y, m, pos_bits, y_pred, rows, rank_y)
+    # the mean rank is exactly (m + 1) / 2 and ranks are half-integers,
+    # so a constant side gives exactly zero variance
+    mu = 0.5 * (m + 1)
+    sxx = 0.0
+    syy = 0.0
+    sxy = 0.0
+    for q in range(m):
+        sxx, syy, sxy = _add_centred(sxx, syy, sxy, rank_x[q], rank_y[q], mu)
+    return _corr(sxx, syy, sxy)
+
+
+@parallel_loop
+def grouped_spearman_radix(y_true, y_pred, offsets, n_chunks):
+    """Per-group Spearman correlation of rows stored group by group (no ``order``).
+
+    Groups must have at most ``1 << RADIX_POS_BITS`` rows. The groups are cut into
+    ``n_chunks`` contiguous chunks run in parallel, each with its scratch vectors
+    allocated once. A group with fewer than 2 valid rows or a constant side gets NaN.
+    """
+    n_groups = offsets.shape[0] - 1
+    corr = np.empty(n_groups, np.float64)
+    size = 1
+    for g in range(n_groups):
+        size = max(size, offsets[g + 1] - offsets[g])
+    bits_x = y_true.view(np.uint64)
+    bits_y = y_pred.view(np.uint64)
+    for c in prange(n_chunks):
+        rows = np.empty(size, np.int64)
+        img_x = np.empty(size, np.uint64)
+        img_y = np.empty(size, np.uint64)
+        key_x = np.empty(size, np.uint32)
+        key_y = np.empty(size, np.uint32)
+        tmp = np.empty(size, np.uint32)
+        count = np.empty((_RADIX_PASSES, 257), np.int64)
+        rank_x = np.empty(size, np.float64)
+        rank_y = np.empty(size, np.float64)
+        for g in range(c * n_groups // n_chunks, (c + 1) * n_groups // n_chunks):
+            corr[g] = _spearman_one_date(y_true, y_pred, bits_x, bits_y, offsets[g], offsets[g + 1], rows, img_x,
+                                         img_y, key_x, key_y, tmp, count, rank_x, rank_y)
     return corr
 
 
