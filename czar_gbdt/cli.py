@@ -128,10 +128,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .config import load_config
     from .evaluation import load_data
 
-    if args.data is not None and not Path(args.data).is_file():
+    if args.data is not None and not (Path(args.data).is_file() or Path(args.data).is_dir()):
         raise CLIUsageError(f"--data: no such file: {args.data!r}.")
     overrides = {"data": {"source": args.data}} if args.data else None
     cfg = load_config(args.config, overrides)
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the panel lives on the cluster
+        from .cluster import load_data
     if args.data:
         try:
             load_data(cfg)  # cached: compare reuses it

@@ -37,8 +37,8 @@ from .losses import LOSSES, get_loss, loss_class, loss_name
 from .specs import did_you_mean
 
 __all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS",
-           "BOOSTER_BOUNDS", "parse_loss_spec", "check_compare_spec", "check_storage_url", "fixed_model",
-           "fixed_loss"]
+           "BOOSTER_BOUNDS", "parse_loss_spec", "check_compare_spec", "check_storage_url", "check_cluster",
+           "fixed_model", "fixed_loss"]
 
 
 class ConfigError(ValueError):
@@ -128,6 +128,15 @@ DEFAULTS: dict[str, Any] = {
         "top_k": 5,
         "cost": 0.0005,  # per unit of turnover, in target units
         "eval_alpha": 0.0,  # CZAR alpha of the test-fold loss column
+    },
+    "cluster": {
+        # "local": train in this process; "dask": read data.source (Parquet) lazily and train each
+        # walk-forward fold on a Dask cluster (czar_gbdt.cluster; docs/cluster.md)
+        "engine": "local",
+        "scheduler": "",  # "tcp://host:8786"; "": start a LocalCluster with the settings below
+        "n_workers": 2,
+        "threads_per_worker": 1,
+        "memory_limit": "auto",  # per worker: "auto", "4GiB", "0" (no limit)
     },
 }
 
@@ -410,7 +419,7 @@ def validate_config(raw: dict) -> dict:
     for name, bound in ROUND_BOUNDS.items():  # fixed or searched, e.g. { low = 100, high = 400, step = 50 }
         cfg["model"][name] = _check_space(f"model.{name}", bound, _parse_space(f"model.{name}", cfg["model"][name]))
 
-    for section in ("study", "data", "splits", "model", "compare"):
+    for section in ("study", "data", "splits", "model", "compare", "cluster"):
         for name, default in DEFAULTS[section].items():
             key = f"{section}.{name}"
             if key in free or isinstance(default, dict):
@@ -438,7 +447,8 @@ def validate_config(raw: dict) -> dict:
             if v not in options:
                 raise ConfigError(f"{key} must be one of {options}; got {v!r}{did_you_mean(str(v), options)}.")
     source = cfg["data"]["source"]
-    if source != "ff49" and not Path(source).is_file():
+    if source != "ff49" and not Path(source).is_file() and not (cfg["cluster"]["engine"] == "dask"
+                                                               and Path(source).is_dir()):
         where = "" if Path(source).is_absolute() else f", relative to the current directory {str(Path.cwd())!r}"
         raise ConfigError(f"data.source: no such file {source!r}{where}; give the path of a long panel "
                           f"(CSV or Parquet) or \"ff49\" for the bundled data.")
@@ -503,7 +513,63 @@ def validate_config(raw: dict) -> dict:
                     raise ConfigError(f"{pkey}: {exc}") from None
         loss_cfg[name] = parsed
     _validate_compare(cfg["compare"], backends)
+    check_cluster(cfg)
     return cfg
+
+
+_SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://", "ws://", "wss://")
+
+
+def check_cluster(cfg: dict) -> None:
+    """The ``[cluster]`` table, and what ``engine = "dask"`` asks of the other sections.
+
+    On a Dask cluster the data is a Parquet file or a folder of them (read lazily), the
+    backend has a Dask interface (xgboost, lightgbm), LightGBM trains without early
+    stopping (its Dask interface has none), and the loss is element-wise and not scheduled
+    (each worker sees only its rows, and no round). Errors name the key.
+    """
+    c = cfg["cluster"]
+    if c["engine"] not in ("local", "dask"):
+        raise ConfigError(f"cluster.engine must be one of ('local', 'dask'); got {c['engine']!r}"
+                          f"{did_you_mean(str(c['engine']), ('local', 'dask'))}.")
+    scheduler = c["scheduler"]
+    if scheduler and (not scheduler.startswith(_SCHEDULER_SCHEMES) or scheduler.endswith("://")):
+        raise ConfigError(f"cluster.scheduler must be a Dask scheduler address such as 'tcp://host:8786' (or \"\" to "
+                          f"start a LocalCluster); got {scheduler!r}.")
+    for key in ("n_workers", "threads_per_worker"):
+        if c[key] < 1:
+            raise ConfigError(f"cluster.{key} must be >= 1; got {c[key]!r}.")
+    limit = c["memory_limit"].strip()
+    if limit != "auto":
+        try:
+            from dask.utils import parse_bytes
+
+            ok = parse_bytes(limit) >= 0
+        except (ImportError, ValueError, TypeError):
+            ok = bool(limit) and limit.replace(".", "", 1).isdigit()
+        if not ok:
+            raise ConfigError(f"cluster.memory_limit must be 'auto', a size such as '4GiB' or '500MB', or '0' (no "
+                              f"limit); got {c['memory_limit']!r}.")
+    if c["engine"] != "dask":
+        return
+    source = cfg["data"]["source"]
+    if source == "ff49" or not (Path(source).is_dir() or source.lower().endswith((".parquet", ".pq", ".parq"))):
+        raise ConfigError(f"data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet (a file or a "
+                          f"folder of Parquet files); got {source!r}.")
+    for backend in _space_values(cfg["model"]["backend"]):
+        if backend not in ("xgboost", "lightgbm"):
+            raise ConfigError(f"model.backend: {backend!r} has no Dask interface; on a cluster use 'xgboost' or "
+                              "'lightgbm'.")
+        if backend == "lightgbm" and any(_space_values(cfg["model"]["early_stopping_rounds"])):
+            raise ConfigError("model.early_stopping_rounds: LightGBM's Dask interface has no early stopping "
+                              "(https://github.com/microsoft/LightGBM/issues/3712); set it to 0 or use backend "
+                              "'xgboost', which stops on the validation rank IC summed over the workers.")
+    for name in _space_values(cfg["loss"]["name"]):
+        loss = get_loss(name)
+        if not loss.elementwise or loss.scheduled:
+            raise ConfigError(f"loss.name: {name!r} cannot train on a Dask cluster: "
+                              + ("its gradients need whole-dataset counts and each worker sees only its own rows."
+                                 if not loss.elementwise else "it changes with the boosting round."))
 
 
 def _register_user_losses(raw: dict) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
 __all__ = ["load_data", "make_splitter", "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
-           "label_target", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
+           "label_target", "training_labels", "score_folds", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
 
 #: The backend modules, by the name a configuration gives (imported on first use).
 BACKENDS = {"lightgbm": "czar_gbdt.lightgbm", "xgboost": "czar_gbdt.xgboost", "catboost": "czar_gbdt.catboost"}
@@ -115,7 +115,7 @@ def label_target(panel: Panel, transform: str) -> tuple[np.ndarray, np.ndarray |
     return y, panel.std
 
 
-def _labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
+def training_labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Training labels and the z-scoring std the loss sees.
 
     As :func:`label_target`; binary losses train on the sign of the (transformed) target,
@@ -152,10 +152,10 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
         model = module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
                                      objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
     else:
-        y, std = _labels(train, loss, target_transform)
+        y, std = training_labels(train, loss, target_transform)
         eval_rows = {}
         if valid is not None and len(valid):
-            yv, stdv = _labels(valid, loss, target_transform)
+            yv, stdv = training_labels(valid, loss, target_transform)
             eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
                              valid_dates=valid.dates)
         model = module.train_loss(loss, X, y, std=std, weight=train.weight,
@@ -238,16 +238,31 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
                                           target_transform=target_transform, seed=seed)
             return pred, rounds
 
+    folds = ((panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid) if len(fold.valid) else None)
+             for fold in splitter.split_with_validation(groups=panel.dates))
+    return score_folds(folds, predict, top_k=top_k, cost=cost, on_fold=on_fold, score_extra=score_extra,
+                       model=f"{loss!r}, {backend}")
+
+
+def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor, *, top_k: int = 5, cost: float = 0.0,
+                on_fold: Callable[[int, dict, pd.Series], None] | None = None,
+                score_extra: Callable[[Panel, np.ndarray], dict] | None = None, model: str = "") -> WalkForwardResult:
+    """The loop of :func:`walk_forward`: predict each fold's test rows and score them.
+
+    ``folds`` yields ``(train, test, valid)``: ``test`` a :class:`Panel` (only its
+    target, dates, assets and side columns are read), ``train`` anything with the
+    window's ``dates`` (a Panel, or the lazy window of the cluster evaluation,
+    :mod:`czar_gbdt.cluster`), ``valid`` the same or None. ``predict``, ``on_fold`` and
+    ``score_extra`` are those of :func:`walk_forward`; ``model`` names the model in errors.
+    """
     rows, per_date, preds = [], [], []
-    for i, fold in enumerate(splitter.split_with_validation(groups=panel.dates)):
-        train, test = panel.subset(fold.train), panel.subset(fold.test)
-        valid = panel.subset(fold.valid) if len(fold.valid) else None
+    for i, (train, test, valid) in enumerate(folds):
         pred, rounds = predict(i, train, test, valid)
         pred = np.asarray(pred, dtype=np.float64)
         if pred.shape != (len(test),):
             raise ValueError(f"fold {i}: predict returned shape {pred.shape} for {len(test)} test rows.")
         if not np.isfinite(pred).all():
-            raise FloatingPointError(f"fold {i}: the model predicted non-finite values ({loss!r}, {backend}).")
+            raise FloatingPointError(f"fold {i}: the model predicted non-finite values ({model}).")
         scores, fold_per_date = score_predictions(test, pred, top_k=top_k, cost=cost)
         row = {"fold": i, "train_start": train.dates[0], "train_end": train.dates[-1],
                "test_start": test.dates[0], "test_end": test.dates[-1], "rounds": rounds, **scores}
@@ -265,13 +280,14 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
                              [p.to_numpy() for p in preds])
 
 
-def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
-                     **kwargs: Any) -> WalkForwardResult:
+def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None, *,
+                     walk: Callable[..., WalkForwardResult] = walk_forward, **kwargs: Any) -> WalkForwardResult:
     """:func:`walk_forward` with the config's fixed model and settings.
 
     ``loss`` is a loss, a :class:`~czar_gbdt.ranking.RankObjective` or None (the
     backend's built-in squared error); ``kwargs`` go to ``walk_forward`` (``top_k``,
-    ``cost``, ``predict``, ``score_extra`` ...).
+    ``cost``, ``predict``, ``score_extra`` ...). ``walk`` runs the folds (default
+    :func:`walk_forward`; :func:`czar_gbdt.cluster.run_walk_forward` passes the cluster's).
 
     Raises
     ------
@@ -279,13 +295,14 @@ def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseL
         When the config's model holds a search space (:func:`czar_gbdt.config.fixed_model`).
     """
     backend, booster = fixed_model(cfg)
-    return walk_forward(panel, splitter, backend=backend, booster_params=booster, loss=loss,
+    return walk(panel, splitter, backend=backend, booster_params=booster, loss=loss,
                         num_boost_round=cfg["model"]["num_boost_round"],
                         early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
                         target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"], **kwargs)
 
 
-def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
+def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *, load: Callable[[dict], Any] = load_data,
+                    run: Callable[..., WalkForwardResult] = run_walk_forward) -> pd.DataFrame:
     """Walk-forward summary per model spec with the config's fixed booster parameters.
 
     Parameters
@@ -307,17 +324,20 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     ConfigError
         For a search space in the model or the loss, or a spec naming an unknown model or
         parameter (the key is ``--loss NAME``).
+
+    ``load`` and ``run`` load the data and run one model's walk-forward (default: in
+    memory; :func:`czar_gbdt.cluster.evaluate_losses` passes the cluster's).
     """
     backend, _ = fixed_model(cfg)
     for name, params in specs:
         check_compare_spec(name, params, f"--loss {name}", [backend])
     specs = list(specs) or [fixed_loss(cfg)]
-    panel = load_data(cfg)
+    panel = load(cfg)
     splitter = make_splitter(cfg)
     rows = []
     for name, params in specs:
         model = build_model(name, params)
-        result = run_walk_forward(cfg, panel, splitter, model)
+        result = run(cfg, panel, splitter, model)
         rows.append({"loss": model_label(model, backend), **result.summary(),
                      "directional_accuracy": float(result.folds["directional_accuracy"].mean())})
     return pd.DataFrame(rows)

@@ -47,6 +47,7 @@ __all__ = [
     "Metric",
     "METRICS",
     "group_dates",
+    "ic_result",
     "ic",
     "rank_ic",
     "mean_ic",
@@ -304,6 +305,37 @@ class ICResult:
 
 
 def _summarise(corr: np.ndarray, groups: DateGroups, method: str, name: str) -> ICResult:
+    return _result(pd.Series(corr, index=groups.dates, name=name), method, stacklevel=4)
+
+
+def ic_result(per_date: pd.Series, method: str = "spearman") -> ICResult:
+    """The :class:`ICResult` of per-date correlations computed elsewhere (NaN: a skipped date).
+
+    :func:`rank_ic` and :func:`ic` summarise their per-date values with it; so does the
+    rank IC of predictions spread over a cluster (:mod:`czar_gbdt.dask`), whose per-date
+    values come from this module's kernels partition by partition.
+
+    Parameters
+    ----------
+    per_date : pandas.Series of shape (n_dates,)
+        Correlation per date, indexed by date.
+    method : {"spearman", "pearson"}, default="spearman"
+        Rank IC or IC; names the series ``"rank_ic"`` or ``"ic"``.
+
+    Returns
+    -------
+    ICResult
+    """
+    if method not in ("spearman", "pearson"):
+        raise ValueError(f"method must be 'spearman' or 'pearson'; got {method!r}.")
+    name = "rank_ic" if method == "spearman" else "ic"
+    values = pd.Series(np.asarray(per_date, dtype=np.float64), index=per_date.index, name=name)
+    return _result(values, method, stacklevel=3)
+
+
+def _result(per_date: pd.Series, method: str, stacklevel: int) -> ICResult:
+    corr = per_date.to_numpy()
+    name = per_date.name
     used = ~np.isnan(corr)
     n_used = int(used.sum())
     vals = corr[used]
@@ -312,9 +344,8 @@ def _summarise(corr: np.ndarray, groups: DateGroups, method: str, name: str) -> 
             f"{name}: none of the {len(corr)} dates has 2 or more rows with finite y_true and y_pred "
             "and non-constant values on both sides; mean is NaN.",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
-    per_date = pd.Series(corr, index=groups.dates, name=name)
     return ICResult(
         mean=float(vals.mean()) if n_used else math.nan,
         std=float(vals.std(ddof=1)) if n_used >= 2 else math.nan,

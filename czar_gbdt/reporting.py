@@ -92,7 +92,12 @@ def report(cfg: dict, *, storage: str | None = None) -> dict:
         summary["files"] += [str(out / "holdout.json")]
         return summary
 
-    holdout, per_date = evaluation.evaluate_holdout(cfg, summary["best_params"])
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the holdout model trains on the cluster
+        from . import cluster
+
+        holdout, per_date = cluster.evaluate_holdout(cfg, summary["best_params"])
+    else:
+        holdout, per_date = evaluation.evaluate_holdout(cfg, summary["best_params"])
     holdout = json.loads(dumps(holdout))  # what the storage keeps (JSON)
     study.set_user_attr(HOLDOUT_ATTR, {"trial": summary["best_trial"], "result": holdout,
                                        "evaluated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")})
@@ -108,7 +113,12 @@ def report(cfg: dict, *, storage: str | None = None) -> dict:
 
 def evaluate(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses`, saved as ``evaluate.csv`` next to the study."""
-    table = evaluation.evaluate_losses(cfg, specs)
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the folds train on a Dask cluster
+        from . import cluster
+
+        table = cluster.evaluate_losses(cfg, specs)
+    else:
+        table = evaluation.evaluate_losses(cfg, specs)
     out = output_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "evaluate.csv", index=False)

@@ -70,6 +70,10 @@ class SurplusTrial(Exception):
     """Raised inside a trial that two racing workers started for the last free slot."""
 
 
+class RetryTrial(Exception):
+    """Raised inside a trial that failed for a reason outside it (a Dask worker lost): failed, then queued again."""
+
+
 class _HeartbeatStorage(optuna.storages.RDBStorage):
     """RDBStorage that also fails trials whose worker died before its first heartbeat.
 
@@ -337,7 +341,12 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
-        panel = load_data(cfg)
+        load, walk = load_data, walk_forward
+        if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the folds train on a Dask cluster
+            from . import cluster
+
+            load, walk = cluster.load_data, cluster.walk_forward
+        panel = load(cfg)
         loss = get_loss(params["loss"], **params["loss_params"])
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
@@ -347,12 +356,21 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {i}")
 
-        result = walk_forward(panel, make_splitter(cfg), backend=params["backend"],
-                              booster_params=params["booster"], loss=loss,
-                              num_boost_round=params["num_boost_round"],
-                              early_stopping_rounds=params["early_stopping_rounds"],
-                              target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                              on_fold=on_fold)
+        try:
+            result = walk(panel, make_splitter(cfg), backend=params["backend"], booster_params=params["booster"],
+                          loss=loss, num_boost_round=params["num_boost_round"],
+                          early_stopping_rounds=params["early_stopping_rounds"],
+                          target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                          on_fold=on_fold)
+        except Exception as exc:
+            if cfg["cluster"]["engine"] != "dask":
+                raise
+            from .dask import WorkerLostError  # [cluster] hook: a lost worker fails the trial, which is retried
+
+            if not isinstance(exc, WorkerLostError):
+                raise
+            trial.set_user_attr("retry_reason", str(exc))
+            raise RetryTrial(str(exc)) from exc
         for k, v in result.summary().items():
             trial.set_user_attr(k, v)
         return objective_value(result.per_date, kind)
@@ -392,7 +410,20 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
             # ``optimize`` pops and runs it, so counting it as live would wait for ever.
             time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
             continue
-        study.optimize(guarded, n_trials=1, catch=(SurplusTrial,), gc_after_trial=False)
+        study.optimize(guarded, n_trials=1, catch=(SurplusTrial, RetryTrial), gc_after_trial=False,
+                       callbacks=[_retry(cfg)])
+
+
+def _retry(cfg: dict) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
+    """After a trial that raised :class:`RetryTrial` (and was failed): queue its parameters again,
+    at most ``study.max_retry`` times, as for a trial whose worker died."""
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state == TrialState.FAIL and "retry_reason" in trial.user_attrs:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=cfg["study"]["max_retry"])(study, trial)
+
+    return callback
 
 
 def run_worker(cfg: dict, url: str, n_trials: int, objective_factory: Callable | None = None,

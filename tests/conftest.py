@@ -9,3 +9,20 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=150)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real ``distributed`` cluster for the Dask tests: 2 worker processes, 1 thread and 1 GiB each.
+
+    Started once per session (a few seconds) and shared by tests/test_dask.py and
+    tests/test_cluster.py; tests that kill a worker start a cluster of their own.
+    """
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        client.wait_for_workers(2)
+        yield client

@@ -139,7 +139,12 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
     models = model_specs(cfg, specs, study)
     c = cfg["compare"]
     czar_eval, zptae_eval = get_loss("czar", alpha=float(c["eval_alpha"])), get_loss("zptae")
-    panel = load_data(cfg)
+    load, run = load_data, run_walk_forward
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data and the folds on a Dask cluster
+        from .. import cluster
+
+        load, run = cluster.load_data, cluster.run_walk_forward
+    panel = load(cfg)
     splitter = make_splitter(cfg)
     transform = cfg["data"]["target_transform"]
     members: list[Member] = []
@@ -148,14 +153,14 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
         model = build_model(name, params)
         kind = _output_kind(model)
         start = time.perf_counter()
-        result = run_walk_forward(cfg, panel, splitter, model, top_k=c["top_k"], cost=c["cost"],
-                                  score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, kind))
+        result = run(cfg, panel, splitter, model, top_k=c["top_k"], cost=c["cost"],
+                     score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, kind))
         members.append(Member(key, label, kind, result, time.perf_counter() - start))
         if progress is not None:
             progress(f"[{i + 1}/{n_total}] {label}: mean Rank IC {result.mean_rank_ic:.4f} "
                      f"({members[-1].seconds:.0f} s)")
     if n_total > len(models):
-        members.append(_ensemble(cfg, panel, splitter, members, czar_eval, zptae_eval))
+        members.append(_ensemble(cfg, panel, splitter, members, czar_eval, zptae_eval, run))
         if progress is not None:
             progress(f"[{n_total}/{n_total}] {members[-1].label}: mean Rank IC "
                      f"{members[-1].result.mean_rank_ic:.4f}")
@@ -173,7 +178,7 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
 
 
 def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss,
-              zptae_eval: BaseLoss) -> Member:
+              zptae_eval: BaseLoss, run: Callable = run_walk_forward) -> Member:
     """The rank average of the members' test predictions, scored fold by fold like a model."""
     start = time.perf_counter()
 
@@ -182,7 +187,7 @@ def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eva
 
     transform = cfg["data"]["target_transform"]
     c = cfg["compare"]
-    result = run_walk_forward(cfg, panel, splitter, None, top_k=c["top_k"], cost=c["cost"], predict=predict,
-                              score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, "score"))
+    result = run(cfg, panel, splitter, None, top_k=c["top_k"], cost=c["cost"], predict=predict,
+                 score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, "score"))
     return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
                   time.perf_counter() - start)

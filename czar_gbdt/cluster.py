@@ -1,0 +1,437 @@
+"""The walk-forward evaluation on a Dask cluster: what ``[cluster] engine = "dask"`` runs.
+
+With ``engine = "dask"``, ``czar-gbdt evaluate``, ``compare`` and ``tune`` read the long
+panel of ``data.source`` lazily from Parquet and train every walk-forward fold on a Dask
+cluster; nothing but one number per date, and each test window's target, dates and
+assets, comes back to this process. The pieces:
+
+* :func:`client_for`: the config's cluster, one client per process: the scheduler of
+  ``cluster.scheduler``, or a ``LocalCluster`` of ``n_workers`` worker processes with
+  ``threads_per_worker`` threads and ``memory_limit`` each.
+* :func:`load_data`: a :class:`LazyPanel`. One pass over the date column groups the rows
+  by date and checks their order; the frame is indexed by date and repartitioned at date
+  boundaries, so that every date lies inside one partition (per-date labels, rank IC and
+  early stopping are then exact partition by partition); a second pass over the asset,
+  target and side columns checks their values (errors name the date and asset).
+* :func:`walk_forward`: the folds cut by date positions
+  (:meth:`~czar_gbdt.model_selection.WalkForward.fold_positions`). Each fold's training
+  window is labelled per date on the workers and trained by :mod:`czar_gbdt.dask`; the
+  test window is predicted on the workers, and its target, dates, assets and side
+  columns (no features) are collected and scored by the in-memory functions
+  (:func:`czar_gbdt.evaluation.score_folds`): every figure equals the in-memory one on the
+  same predictions. A worker lost during training raises
+  :class:`czar_gbdt.dask.WorkerLostError` (the tuner retries the trial).
+* :func:`run_walk_forward`, :func:`evaluate_losses`: the configuration glue of
+  :mod:`czar_gbdt.evaluation`, with the two functions above.
+
+See docs/cluster.md ("When your panel outgrows one machine").
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import evaluation
+from .datasets import Panel, transform_target
+from .evaluation import WalkForwardResult, make_splitter, score_folds, score_predictions, training_labels
+from .losses import BaseLoss, get_loss
+from .model_selection import WalkForward
+from .ranking import RankObjective
+
+__all__ = ["LazyPanel", "Window", "client_for", "load_data", "walk_forward", "run_walk_forward", "evaluate_losses",
+           "evaluate_holdout", "partition_rows"]
+
+_CLIENTS: dict[tuple, Any] = {}
+
+
+# --------------------------------------------------------------------------- the cluster
+def client_for(cfg: dict) -> Any:
+    """The Dask client of ``cfg["cluster"]`` (created once per process, closed at exit).
+
+    ``cluster.scheduler`` connects to a running scheduler; empty, a ``LocalCluster`` of
+    worker processes is started with ``n_workers``, ``threads_per_worker`` and
+    ``memory_limit``.
+    """
+    from . import dask as cdask
+
+    cdask.check_imports()
+    import distributed
+
+    c = cfg["cluster"]
+    key = (c["scheduler"], c["n_workers"], c["threads_per_worker"], c["memory_limit"])
+    client = _CLIENTS.get(key)
+    if client is not None and client.status == "running":
+        return client
+    if c["scheduler"]:
+        try:
+            client = distributed.Client(c["scheduler"], timeout="30s")
+        except OSError as exc:
+            raise OSError(f"cluster.scheduler: cannot reach the Dask scheduler at {c['scheduler']!r} ({exc}).") from None
+    else:
+        local = distributed.LocalCluster(n_workers=c["n_workers"], threads_per_worker=c["threads_per_worker"],
+                                         memory_limit=c["memory_limit"], processes=True, dashboard_address=None)
+        client = distributed.Client(local)
+    _CLIENTS[key] = client
+    atexit.register(_close, client)
+    return client
+
+
+def _close(client: Any) -> None:
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+# --------------------------------------------------------------------------- the panel
+@dataclass
+class Window:
+    """The rows of consecutive dates of a :class:`LazyPanel`: a lazy frame and its dates."""
+
+    frame: Any
+    dates: pd.DatetimeIndex
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+@dataclass
+class LazyPanel:
+    """A long (date, asset) panel on a Dask cluster: read lazily, never collected.
+
+    Attributes
+    ----------
+    frame : dask.dataframe.DataFrame
+        Indexed by date (sorted, divisions at date boundaries: every date inside one
+        partition); columns: the asset, the target, the features, optional std/mean/weight.
+    dates : pandas.DatetimeIndex
+        The distinct dates, sorted.
+    counts : ndarray of shape (n_dates,)
+        Rows per date.
+    columns : dict
+        The column of each role: ``asset``, ``target``, ``std``, ``mean``, ``weight``
+        (None when absent).
+    features : list of str
+        The feature columns.
+    client : distributed.Client
+        The cluster the panel lives on.
+    info : dict
+        Where it came from.
+    """
+
+    frame: Any
+    dates: pd.DatetimeIndex
+    counts: np.ndarray
+    columns: dict
+    features: list
+    client: Any
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.counts.sum())
+
+    def __repr__(self) -> str:
+        extra = [k for k in ("std", "mean", "weight") if self.columns.get(k)]
+        return (f"LazyPanel({len(self)} rows, {len(self.dates)} dates, {len(self.features)} features, "
+                f"{self.frame.npartitions} partitions" + (", with " + "/".join(extra) if extra else "") + ")")
+
+    def window(self, start: int, end: int) -> Window | None:
+        """The rows of the dates at positions ``[start, end)`` (None when empty)."""
+        if end <= start:
+            return None
+        dates = self.dates[start:end]
+        return Window(self.frame.loc[dates[0]:dates[-1]], dates, int(self.counts[start:end].sum()))
+
+    def narrow(self) -> list:
+        """The columns of a window that are collected for scoring: everything but the features."""
+        return [c for c in (self.columns[k] for k in ("asset", "target", "std", "mean", "weight")) if c]
+
+    def collect(self, window: Window) -> Panel:
+        """The window's target, dates, assets and side columns as an in-memory :class:`Panel` without features."""
+        part = self.client.compute(window.frame[self.narrow()], sync=True)
+        cols = self.columns
+
+        def get(role: str) -> Any:
+            return part[cols[role]].to_numpy(np.float64) if cols[role] else None
+
+        return Panel.from_arrays(pd.DataFrame(index=pd.RangeIndex(len(part))), part[cols["target"]].to_numpy(np.float64),
+                                 part.index, part[cols["asset"]].to_numpy(), std=get("std"), mean=get("mean"),
+                                 weight=get("weight"), info=self.info)
+
+
+def partition_rows(total_rows: int, n_workers: int) -> int:
+    """Rows per partition: about four partitions per worker, between 2,000 and 2,000,000 rows.
+
+    A fold's training window (part of the dates) then still spreads over every worker.
+    """
+    return int(min(2_000_000, max(2_000, total_rows // max(1, 4 * n_workers))))
+
+
+def _parse_dates(col: pd.Series, name: str) -> pd.Series:
+    if col.dtype.kind == "M":
+        return col
+    try:
+        if col.dtype.kind in "iu":
+            return pd.to_datetime(col.astype(str), format="%Y%m%d")
+        return pd.to_datetime(col)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"data.source: column {name!r} could not be parsed as dates ({exc}); use ISO dates, "
+                         "datetimes or YYYYMMDD integers.") from None
+
+
+def _date_pass(i: int, dates: pd.Series, name: str) -> dict:
+    """Per-date row counts of one partition of the raw table, and whether its dates are sorted."""
+    d = pd.DatetimeIndex(_parse_dates(dates, name))
+    out = {"counts": pd.Series(dtype=np.int64), "bad": None, "first": None, "last": None}
+    if len(d) == 0:
+        return out
+    if d.isna().any():
+        j = int(np.flatnonzero(d.isna())[0])
+        out["bad"] = f"{int(d.isna().sum())} missing dates in {name!r} in part {i}, the first at its row {j}"
+        return out
+    down = np.flatnonzero(d.asi8[1:] < d.asi8[:-1])
+    if down.size:
+        j = int(down[0]) + 1
+        out["bad"] = (f"dates in {name!r} must be sorted ascending; part {i} of the table has {d[j].date()} after "
+                      f"{d[j - 1].date()} at its row {j}")
+        return out
+    out["counts"] = pd.Series(d).value_counts(sort=False).sort_index()
+    out["first"], out["last"] = d[0], d[-1]
+    return out
+
+
+def _value_pass(part: pd.DataFrame, cols: dict) -> dict:
+    """The first invalid value of one partition (indexed by date), with its date and asset."""
+    asset = part[cols["asset"]]
+
+    def where(mask: np.ndarray) -> str:
+        j = int(np.flatnonzero(mask)[0])
+        return f"(date {part.index[j].date()}, asset {asset.iloc[j]})"
+
+    if asset.isna().any():
+        mask = asset.isna().to_numpy()
+        return {"error": f"{int(mask.sum())} missing assets in {cols['asset']!r}, the first at {where(mask)}"}
+    rules = [("target", lambda v: np.isfinite(v), "finite (drop unlabeled rows, e.g. the last horizon dates)"),
+             ("std", lambda v: np.isfinite(v) & (v > 0), "finite and > 0"),
+             ("mean", np.isfinite, "finite"),
+             ("weight", lambda v: np.isfinite(v) & (v >= 0), "finite and >= 0")]
+    for role, ok, rule in rules:
+        if not cols[role]:
+            continue
+        try:
+            v = part[cols[role]].to_numpy(np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            return {"error": f"{role} column {cols[role]!r} must be numeric; it has dtype {part[cols[role]].dtype}"}
+        bad = ~ok(v)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            return {"error": f"{role} column {cols[role]!r} must be {rule}; {int(bad.sum())} rows of a partition "
+                             f"are not, the first at {where(bad)} (value {v[j]!r})"}
+    dup = pd.DataFrame({"d": part.index.asi8, "a": asset.to_numpy()}).duplicated(keep=False).to_numpy()
+    if dup.any():
+        return {"error": f"{int(dup.sum())} rows share a (date, asset) pair with another row, the first at {where(dup)}; "
+                         "each (date, asset) must appear once"}
+    return {"error": None}
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_panel(source: str, start: str, end: str, columns: tuple, cluster: tuple) -> LazyPanel:
+    import dask
+    import dask.dataframe as dd
+
+    cfg = {"cluster": dict(zip(("engine", "scheduler", "n_workers", "threads_per_worker", "memory_limit"), cluster))}
+    client = client_for(cfg)
+    p = dict(columns)
+    raw = dd.read_parquet(source)
+    roles = {"asset": p["asset_col"], "target": p["target_col"], "std": p["std_col"] or None,
+             "mean": p["mean_col"] or None, "weight": p["weight_col"] or None}
+    date_col = p["date_col"]
+    wanted = [date_col] + [c for c in roles.values() if c]
+    features = list(p["feature_cols"] or [])
+    missing = [c for c in dict.fromkeys(wanted + features) if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {missing}; available columns: {list(raw.columns)}.")
+    if not features:
+        features = [c for c in raw.columns if c not in set(wanted)]
+    if not features:
+        raise ValueError(f"{source}: no feature columns (every column is date/asset/target/std/mean/weight).")
+    clash = [c for c in features if c in set(wanted)]
+    if clash:
+        raise ValueError(f"{source}: feature_cols {clash} are also used as date/asset/target/std/mean/weight.")
+    non_numeric = [f"{c!r} ({raw[c].dtype})" for c in features
+                   if not (pd.api.types.is_numeric_dtype(raw[c].dtype) or pd.api.types.is_bool_dtype(raw[c].dtype))]
+    if non_numeric:
+        raise ValueError(f"{source}: feature columns must be numeric on a Dask cluster; not numeric: "
+                         f"{', '.join(non_numeric)}.")
+    raw = raw[list(dict.fromkeys(wanted + features))]
+    # pass 1: the date column alone: order and rows per date
+    found = client.compute([dask.delayed(_date_pass)(i, part, date_col)
+                            for i, part in enumerate(raw[date_col].to_delayed())], sync=True)
+    bad = [f["bad"] for f in found if f["bad"]]
+    if bad:
+        raise ValueError(f"{source}: {bad[0]}. Sort the table by date.")
+    spans = [(f["first"], f["last"]) for f in found if f["first"] is not None]
+    for (_, last), (first, _) in zip(spans, spans[1:]):
+        if first < last:
+            raise ValueError(f"{source}: dates in {date_col!r} must be sorted ascending across the files/row groups; "
+                             f"a part starting on {first.date()} follows one ending on {last.date()}. Sort the table "
+                             "by date.")
+    if not spans:
+        raise ValueError(f"{source}: the table has no rows.")
+    counts = pd.concat([f["counts"] for f in found if len(f["counts"])]).groupby(level=0).sum().sort_index()
+    if start:
+        counts = counts[counts.index >= pd.Timestamp(start)]
+    if end:
+        counts = counts[counts.index <= pd.Timestamp(end)]
+    if counts.empty:
+        raise ValueError(f"no rows between data.start={start!r} and data.end={end!r}.")
+    dates = pd.DatetimeIndex(counts.index, name="date")
+    n = counts.to_numpy(np.int64)
+    # index by date, then cut the partitions at date boundaries
+    frame = raw.assign(**{date_col: raw[date_col].map_partitions(_parse_dates, date_col,
+                                                                 meta=(date_col, "datetime64[ns]"))})
+    frame = frame.set_index(date_col, sorted=True).loc[dates[0]:dates[-1]]
+    target = partition_rows(int(n.sum()), len(client.scheduler_info(n_workers=-1)["workers"]))
+    cuts, acc = [0], 0
+    for i, c in enumerate(n):
+        if acc >= target:
+            cuts.append(i)
+            acc = 0
+        acc += c
+    divisions = [dates[i] for i in cuts] + [dates[-1]]
+    frame = frame.repartition(divisions=divisions)
+    # pass 2: values of the asset, target and side columns, every date now inside one partition
+    narrow = [c for c in roles.values() if c]
+    checks = client.compute([dask.delayed(_value_pass)(part, roles) for part in frame[narrow].to_delayed()], sync=True)
+    errors = [c["error"] for c in checks if c["error"]]
+    if errors:
+        raise ValueError(f"{source}: {errors[0]}.")
+    info = {"source": source, "engine": "dask", "partitions": frame.npartitions}
+    return LazyPanel(frame, dates, n, roles, features, client, info)
+
+
+def load_data(cfg: dict) -> LazyPanel:
+    """The panel of ``cfg["data"]`` on the config's cluster (cached per process: trials reuse it)."""
+    d = cfg["data"]
+    cols = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["panel"].items()))
+    c = cfg["cluster"]
+    cluster = (c["engine"], c["scheduler"], c["n_workers"], c["threads_per_worker"], c["memory_limit"])
+    return _cached_panel(d["source"], d["start"], d["end"], cols, cluster)
+
+
+# --------------------------------------------------------------------------- training a fold
+def _labels_part(part: pd.DataFrame, cols: dict, loss: BaseLoss | None, transform: str) -> pd.DataFrame:
+    """Training labels (and the std the loss sees) of one partition: per date, as in memory."""
+    std = part[cols["std"]].to_numpy(np.float64) if cols["std"] else None
+    panel = Panel.from_arrays(pd.DataFrame(index=pd.RangeIndex(len(part))), part[cols["target"]].to_numpy(np.float64),
+                              part.index, part[cols["asset"]].to_numpy(), std=std)
+    if loss is None:
+        y, s = transform_target(panel.y, panel.dates, transform), None
+    else:
+        y, s = training_labels(panel, loss, transform)
+    return pd.DataFrame({"y": y, "std": np.nan if s is None else s}, index=part.index)
+
+
+def _date_codes_part(part: pd.DataFrame, dates: np.ndarray) -> pd.Series:
+    return pd.Series(np.searchsorted(dates, part.index.to_numpy()).astype(np.float64), index=part.index)
+
+
+def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend: str, booster_params: dict,
+              loss: BaseLoss | RankObjective | None, num_boost_round: int, early_stopping_rounds: int,
+              target_transform: str, seed: int) -> Any:
+    """Train one fold's model on the cluster (:mod:`czar_gbdt.dask`)."""
+    from . import dask as cdask
+
+    if isinstance(loss, RankObjective):
+        raise ValueError(f"{loss!r}: the backends' ranking objectives are not trained on a Dask cluster (their query "
+                         "groups would have to follow the workers' rows); remove 'ranking' from the specs, or use "
+                         "cluster.engine = 'local'.")
+    cols = panel.columns
+    meta = pd.DataFrame({"y": pd.Series(dtype=np.float64), "std": pd.Series(dtype=np.float64)})
+
+    def labels(window: Window) -> Any:
+        return window.frame.map_partitions(_labels_part, cols, loss, target_transform, meta=meta)
+
+    common = dict(backend=backend, params=booster_params, num_boost_round=num_boost_round, seed=seed,
+                  client=panel.client)
+    X = train.frame[panel.features]
+    lab = labels(train)
+    weight = train.frame[cols["weight"]] if cols["weight"] else None
+    if loss is None:
+        return cdask.train_builtin(X, lab["y"], weight=weight, **common)
+    cdask.check_loss(loss, backend)
+    needs_std = loss.requires_std and cols["std"] and target_transform != "zscore"
+    eval_rows: dict[str, Any] = {}
+    if valid is not None and len(valid) and early_stopping_rounds:
+        vlab = labels(valid)
+        codes = valid.frame.map_partitions(_date_codes_part, panel.dates.to_numpy(),
+                                           meta=pd.Series(dtype=np.float64))
+        eval_rows = dict(valid_X=valid.frame[panel.features], valid_y=vlab["y"],
+                         valid_std=vlab["std"] if needs_std else None, valid_dates=codes)
+    return cdask.train_loss(loss, X, lab["y"], std=lab["std"] if needs_std else None, weight=weight,
+                            early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+
+
+def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, booster_params: dict,
+                 loss: BaseLoss | RankObjective | None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
+                 target_transform: str = "raw", seed: int = 0, top_k: int = 5, cost: float = 0.0,
+                 on_fold: Callable[[int, dict, pd.Series], None] | None = None, predict: Callable | None = None,
+                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None) -> WalkForwardResult:
+    """:func:`czar_gbdt.evaluation.walk_forward` on a :class:`LazyPanel`: every fold trained on the cluster.
+
+    The folds are the splitter's positions on the panel's distinct dates. ``predict``
+    (``compare``'s ensemble) receives the fold's lazy train and valid :class:`Window` and
+    the test window collected without its features.
+    """
+    positions = splitter.fold_positions(len(panel.dates))
+    windows = [(panel.window(f.train_start, f.train_end), panel.window(f.test_start, f.test_end),
+                panel.window(f.valid_start, f.valid_end)) for f in positions]
+    if predict is None:
+        def predict(i: int, train: Window, test: Panel, valid: Window | None) -> tuple[np.ndarray, int]:
+            model = _fit_fold(panel, train, valid, backend=backend, booster_params=booster_params, loss=loss,
+                              num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds,
+                              target_transform=target_transform, seed=seed)
+            pred = panel.client.compute(model.predict(windows[i][1].frame[panel.features]), sync=True)
+            return pred.to_numpy(np.float64), model.rounds
+
+    folds = ((train, panel.collect(test), valid) for train, test, valid in windows)
+    return score_folds(folds, predict, top_k=top_k, cost=cost, on_fold=on_fold, score_extra=score_extra,
+                       model=f"{loss!r}, {backend} on a Dask cluster")
+
+
+def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
+                     **kwargs: Any) -> WalkForwardResult:
+    """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings)."""
+    return evaluation.run_walk_forward(cfg, panel, splitter, loss, walk=walk_forward, **kwargs)
+
+
+def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
+    """:func:`czar_gbdt.evaluation.evaluate_losses` with the data and the folds on the cluster."""
+    return evaluation.evaluate_losses(cfg, specs, load=load_data, run=run_walk_forward)
+
+
+def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
+    """:func:`czar_gbdt.evaluation.evaluate_holdout` on the cluster: the final fold trained there, the holdout scored once."""
+    panel = load_data(cfg)
+    final = make_splitter(cfg).final_fold(groups=panel.dates)  # one "row" per date: the positions of the windows
+
+    def window(pos: np.ndarray) -> Window | None:
+        return panel.window(int(pos[0]), int(pos[-1]) + 1) if len(pos) else None
+
+    test = window(final.test)
+    model = _fit_fold(panel, window(final.train), window(final.valid), backend=params["backend"],
+                      booster_params=params["booster"], loss=get_loss(params["loss"], **params["loss_params"]),
+                      num_boost_round=params["num_boost_round"], early_stopping_rounds=params["early_stopping_rounds"],
+                      target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
+    pred = panel.client.compute(model.predict(test.frame[panel.features]), sync=True).to_numpy(np.float64)
+    scored = panel.collect(test)
+    scores, per_date = score_predictions(scored, pred)
+    return {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": model.rounds,
+            **scores}, per_date
