@@ -38,14 +38,16 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation
+from .config import ConfigError
 from .datasets import Panel, transform_target
 from .evaluation import WalkForwardResult, make_splitter, score_folds, score_predictions, training_labels
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 from .ranking import RankObjective
+from .specs import build_model
 
 __all__ = ["LazyPanel", "Window", "client_for", "load_data", "walk_forward", "run_walk_forward", "evaluate_losses",
-           "evaluate_holdout", "partition_rows"]
+           "evaluate_holdout", "check_models", "partition_rows"]
 
 _CLIENTS: dict[tuple, Any] = {}
 
@@ -233,7 +235,7 @@ def _value_pass(part: pd.DataFrame, cols: dict) -> dict:
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
             return {"error": f"{role} column {cols[role]!r} must be {rule}; {int(bad.sum())} rows of a partition "
-                             f"are not, the first at {where(bad)} (value {v[j]!r})"}
+                             f"are not, the first at {where(bad)} (value {float(v[j])!r})"}
     dup = pd.DataFrame({"d": part.index.asi8, "a": asset.to_numpy()}).duplicated(keep=False).to_numpy()
     if dup.any():
         return {"error": f"{int(dup.sum())} rows share a (date, asset) pair with another row, the first at {where(dup)}; "
@@ -349,10 +351,6 @@ def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend:
     """Train one fold's model on the cluster (:mod:`czar_gbdt.dask`)."""
     from . import dask as cdask
 
-    if isinstance(loss, RankObjective):
-        raise ValueError(f"{loss!r}: the backends' ranking objectives are not trained on a Dask cluster (their query "
-                         "groups would have to follow the workers' rows); remove 'ranking' from the specs, or use "
-                         "cluster.engine = 'local'.")
     cols = panel.columns
     meta = pd.DataFrame({"y": pd.Series(dtype=np.float64), "std": pd.Series(dtype=np.float64)})
 
@@ -408,12 +406,34 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, boost
 
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
                      **kwargs: Any) -> WalkForwardResult:
-    """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings)."""
+    """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings).
+
+    Raises
+    ------
+    ConfigError
+        For a ranking objective (``"ranking"``): the backends' query groups would have to
+        follow the workers' rows, which this module does not arrange.
+    """
+    check_models([loss])
     return evaluation.run_walk_forward(cfg, panel, splitter, loss, walk=walk_forward, **kwargs)
+
+
+def check_models(models: list) -> None:
+    """Refuse, before any work, a model the cluster does not train: the backends' ranking objectives.
+
+    Their query groups (one per date) would have to follow the workers' rows, which this
+    module does not arrange. Raises :class:`~czar_gbdt.config.ConfigError` naming the model.
+    """
+    for model in models:
+        if isinstance(model, RankObjective):
+            raise ConfigError(f"{model!r}: the backends' ranking objectives are not trained on a Dask cluster (their "
+                              "query groups would have to follow the workers' rows); remove 'ranking' from the loss "
+                              "specs (compare.losses, --loss), or set cluster.engine = 'local'.")
 
 
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses` with the data and the folds on the cluster."""
+    check_models([build_model(name, params) for name, params in specs])
     return evaluation.evaluate_losses(cfg, specs, load=load_data, run=run_walk_forward)
 
 

@@ -447,7 +447,7 @@ def validate_config(raw: dict) -> dict:
             if v not in options:
                 raise ConfigError(f"{key} must be one of {options}; got {v!r}{did_you_mean(str(v), options)}.")
     source = cfg["data"]["source"]
-    if source != "ff49" and not Path(source).is_file() and not (cfg["cluster"]["engine"] == "dask"
+    if source != "ff49" and not Path(source).is_file() and not (cfg["cluster"]["engine"] != "local"
                                                                and Path(source).is_dir()):
         where = "" if Path(source).is_absolute() else f", relative to the current directory {str(Path.cwd())!r}"
         raise ConfigError(f"data.source: no such file {source!r}{where}; give the path of a long panel "

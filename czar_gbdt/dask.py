@@ -55,7 +55,9 @@ czar_gbdt.metrics.rank_ic : the in-memory reference of :func:`rank_ic`.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 import threading
 import time
 import warnings
@@ -828,6 +830,16 @@ class DaskTrainedModel:
                                 meta=pd.Series([], dtype=np.float64))
 
 
+def _quiet(call: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` with standard output sent to standard error.
+
+    LightGBM's Dask interface prints its progress ("Finding random open ports for
+    workers") with ``print``; a command's standard output is its result (JSON).
+    """
+    with contextlib.redirect_stdout(sys.stderr):
+        return call(*args, **kwargs)
+
+
 def _cluster_params(params: dict | None, backend: str, seed: int) -> dict:
     """Booster parameters for a Dask backend: the module's defaults without thread counts (the workers set them)."""
     defaults = cx.DEFAULTS if backend == "xgboost" else clx.DEFAULTS
@@ -939,8 +951,8 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
     if side_mean is not None:
         features = features.assign(**{MEAN_COLUMN: side_mean})
     model = DaskLGBMRegressor(client=client, objective=obj, n_estimators=num_boost_round, **booster_params)
-    run_guarded(client, lambda: model.fit(features, y, sample_weight=weight), what=f"training {loss!r} on lightgbm",
-                grace=grace)
+    run_guarded(client, lambda: _quiet(model.fit, features, y, sample_weight=weight),
+                what=f"training {loss!r} on lightgbm", grace=grace)
     return DaskTrainedModel("lightgbm", model.booster_, num_boost_round, columns, init_score=init,
                             hessian_scale=scale, raw_score=True)
 
@@ -968,6 +980,6 @@ def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost
         return DaskTrainedModel("xgboost", out["booster"], num_boost_round, columns)
     model = lgb.DaskLGBMRegressor(client=client, objective="regression", n_estimators=num_boost_round,
                                   **booster_params)
-    run_guarded(client, lambda: model.fit(X, y, sample_weight=weight),
+    run_guarded(client, lambda: _quiet(model.fit, X, y, sample_weight=weight),
                 what="training the built-in squared error on lightgbm", grace=grace)
     return DaskTrainedModel("lightgbm", model.booster_, num_boost_round, columns)

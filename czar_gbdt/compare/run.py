@@ -144,6 +144,7 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
         from .. import cluster
 
         load, run = cluster.load_data, cluster.run_walk_forward
+        cluster.check_models([build_model(name, params) for _, name, params, _ in models])
     panel = load(cfg)
     splitter = make_splitter(cfg)
     transform = cfg["data"]["target_transform"]

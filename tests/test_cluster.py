@@ -1,0 +1,228 @@
+"""[cluster] engine = "dask": config checks, the lazy panel, the CLI's evaluate/compare/tune/report on a cluster."""
+
+import json
+import os
+import threading
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+pytest.importorskip("distributed")
+
+from czar_gbdt import cluster, tuning  # noqa: E402
+from czar_gbdt.cli import main  # noqa: E402
+from czar_gbdt.config import ConfigError, validate_config  # noqa: E402
+
+from dask_helpers import FEATURES, is_training_task, kill_worker_when, panel_frame, write_parquet_folder  # noqa: E402
+
+PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
+
+
+def config_text(source, runs, *, scheduler="", backend="xgboost", extra="", name="cl"):
+    params = ('max_depth = 3\nlearning_rate = 0.1\nmin_child_weight = 20' if backend == "xgboost"
+              else 'num_leaves = 7\nlearning_rate = 0.1\nmin_data_in_leaf = 50')
+    return f"""
+[study]
+name = "{name}"
+runs_dir = "{runs}"
+n_trials = 2
+sampler = "random"
+pruner = "none"
+{extra}
+[data]
+source = "{source}"
+horizon = 1
+target_transform = "demean"
+[data.panel]
+std_col = "std"
+weight_col = "weight"
+[splits]
+min_train_size = 60
+test_size = 20
+holdout = 20
+max_splits = 2
+[model]
+backend = "{backend}"
+num_boost_round = 15
+[model.params]
+{params}
+[loss]
+name = "czar"
+[cluster]
+engine = "dask"
+scheduler = "{scheduler}"
+n_workers = 2
+memory_limit = "1GiB"
+"""
+
+
+@pytest.fixture(scope="module")
+def parquet_panel(tmp_path_factory):
+    """One panel written twice: a folder of 3 files cut at row counts (dates straddle files) and one file."""
+    root = tmp_path_factory.mktemp("panel")
+    frame = panel_frame(n_dates=130, n_assets=40, seed=5)
+    write_parquet_folder(frame, root / "folder", n_files=3)
+    frame.to_parquet(root / "single.parquet", index=False)
+    return frame, root / "folder", root / "single.parquet"
+
+
+# --------------------------------------------------------------------------- config
+def _raw(source, **cluster):
+    return {"data": {"source": str(source)}, "model": {"backend": "xgboost"},
+            "cluster": {"engine": "dask", **cluster}}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"cluster": {"engine": "spark"}}, r"cluster.engine must be one of \('local', 'dask'\); got 'spark'"),
+    ({"cluster": {"scheduler": "host:8786"}}, "cluster.scheduler must be a Dask scheduler address"),
+    ({"cluster": {"n_workers": 0}}, "cluster.n_workers must be >= 1; got 0"),
+    ({"cluster": {"memory_limit": "lots"}}, "cluster.memory_limit must be 'auto', a size"),
+    ({"data": {"source": "ff49"}}, "data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet"),
+    ({"model": {"backend": "catboost"}}, "model.backend: 'catboost' has no Dask interface"),
+    ({"model": {"backend": "lightgbm", "early_stopping_rounds": 5}, "splits": {"valid_size": 10}},
+     "model.early_stopping_rounds: LightGBM's Dask interface has no early stopping"),
+    ({"loss": {"name": "soft_f1"}}, "loss.name: 'soft_f1' cannot train on a Dask cluster: its gradients need"),
+])
+def test_cluster_config_errors_name_the_key(parquet_panel, change, message):
+    _, folder, _ = parquet_panel
+    raw = _raw(folder)
+    for section, values in change.items():
+        raw.setdefault(section, {}).update(values)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(raw)
+
+
+def test_a_folder_is_a_source_on_a_cluster_only(parquet_panel):
+    _, folder, _ = parquet_panel
+    assert validate_config(_raw(folder))["cluster"]["engine"] == "dask"
+    with pytest.raises(ConfigError, match="data.source: no such file"):
+        validate_config({"data": {"source": str(folder)}})
+    assert validate_config({})["cluster"] == {"engine": "local", "scheduler": "", "n_workers": 2,
+                                              "threads_per_worker": 1, "memory_limit": "auto"}
+
+
+# --------------------------------------------------------------------------- the lazy panel
+def test_lazy_panel_puts_every_date_inside_one_partition(dask_client, parquet_panel, tmp_path):
+    frame, folder, _ = parquet_panel
+    cfg = validate_config({**_raw(folder, scheduler=dask_client.scheduler.address),
+                           "data": {"source": str(folder), "panel": {"std_col": "std", "weight_col": "weight"},
+                                    "start": "2015-01-05"}})
+    panel = cluster.load_data(cfg)
+    assert panel.features == FEATURES and len(panel.dates) == 128 and len(panel) == 128 * 40  # from Monday 5th
+    assert panel.frame.npartitions > 2
+    seen = []
+    for i in range(panel.frame.npartitions):
+        seen.append(panel.frame.partitions[i].index.unique().compute())
+    dates = pd.DatetimeIndex(np.concatenate(seen))
+    assert dates.is_unique and dates.equals(panel.dates)  # no date in two partitions, none lost
+    window = panel.window(10, 30)
+    scored = panel.collect(window)
+    want = frame[frame["date"].isin(panel.dates[10:30])]
+    np.testing.assert_array_equal(scored.y, want["target"].to_numpy())
+    np.testing.assert_array_equal(scored.assets, want["asset"].to_numpy())
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    ("unsorted", r"dates in 'date' must be sorted ascending"),
+    ("nan_target", r"target column 'target' must be finite .*; 1 rows of a partition are not, the first at "
+                   r"\(date 2015-02-02, asset a003\)"),
+    ("bad_std", r"std column 'std' must be finite and > 0; .*\(date 2015-01-08, asset a001\) \(value 0.0\)"),
+    ("duplicate", r"rows share a \(date, asset\) pair with another row, the first at \(date 2015-01-02, asset a000\)"),
+])
+def test_lazy_panel_errors_name_date_and_asset(dask_client, tmp_path, damage, message):
+    frame = panel_frame(n_dates=30, n_assets=8)
+    if damage == "unsorted":
+        frame = pd.concat([frame.iloc[80:], frame.iloc[:80]])
+    elif damage == "nan_target":
+        frame.loc[(frame["date"] == "2015-02-02") & (frame["asset"] == "a003"), "target"] = np.nan
+    elif damage == "bad_std":
+        frame.loc[(frame["date"] == "2015-01-08") & (frame["asset"] == "a001"), "std"] = 0.0
+    else:
+        frame.loc[frame.index[9], "asset"] = "a000"
+    write_parquet_folder(frame, tmp_path / "p", n_files=2)
+    cfg = validate_config({**_raw(tmp_path / "p", scheduler=dask_client.scheduler.address),
+                           "data": {"source": str(tmp_path / "p"), "panel": {"std_col": "std"}}})
+    with pytest.raises(ValueError, match=message):
+        cluster.load_data(cfg)
+
+
+# --------------------------------------------------------------------------- the commands
+def test_evaluate_on_a_cluster_equals_the_in_memory_evaluation(parquet_panel, tmp_path, capsys):
+    """czar-gbdt evaluate, [cluster] engine = "dask" with a LocalCluster of 2 workers started from the config."""
+    _, folder, single = parquet_panel
+    path = tmp_path / "cluster.toml"
+    path.write_text(config_text(folder, tmp_path / "runs"))
+    assert main(["evaluate", "--config", str(path), "--loss", "czar", "--loss", "builtin", "--format", "json"]) == 0
+    on_cluster = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert (tmp_path / "runs" / "cl" / "evaluate.csv").is_file()
+    local = tmp_path / "local.toml"
+    local.write_text(config_text(single, tmp_path / "runs_local").replace('engine = "dask"', 'engine = "local"'))
+    assert main(["evaluate", "--config", str(local), "--loss", "czar", "--loss", "builtin", "--format", "json"]) == 0
+    in_memory = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert list(on_cluster["loss"]) == list(in_memory["loss"])
+    assert (on_cluster["n_dates"] == 40).all() and (on_cluster["n_folds"] == 2).all()
+    for column in ("mean_rank_ic", "icir", "t_stat", "directional_accuracy"):
+        np.testing.assert_allclose(on_cluster[column], in_memory[column], rtol=0, atol=1e-6, err_msg=column)
+
+
+def test_compare_tune_and_report_on_a_cluster(dask_client, parquet_panel, tmp_path, capsys):
+    _, folder, _ = parquet_panel
+    path = tmp_path / "cluster.toml"
+    path.write_text(config_text(folder, tmp_path / "runs", scheduler=dask_client.scheduler.address, backend="lightgbm",
+                                name=f"cmp_{uuid.uuid4().hex[:6]}"))
+    assert main(["compare", "--config", str(path), "--loss", "builtin", "--loss", "czar", "--loss", "mse",
+                 "--no-progress", "--format", "json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert len(table["table"] if isinstance(table, dict) else table) == 4  # three models and their ensemble
+    assert main(["tune", "--config", str(path), "--no-progress", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_trials"] == 2
+    assert main(["report", "--config", str(path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["holdout_status"] == "evaluated" and report["holdout"]["n_dates"] == 20
+    assert main(["compare", "--config", str(path), "--loss", "ranking", "--no-progress"]) == 2
+    assert "ranking objectives are not trained on a Dask cluster" in capsys.readouterr().err
+
+
+def test_tuner_retries_a_trial_whose_cluster_lost_a_worker(parquet_panel, tmp_path):
+    """A real SIGKILL of a worker process during a trial's training: the trial is failed and retried
+    with the same parameters, and the study ends with every trial it asked for."""
+    distributed = pytest.importorskip("distributed")
+    _, folder, _ = parquet_panel
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True,
+                                  dashboard_address=None) as local, distributed.Client(local) as client:
+        client.wait_for_workers(2)
+        path = tmp_path / "cluster.toml"
+        path.write_text(config_text(folder, tmp_path / "runs", scheduler=local.scheduler_address,
+                                    name=f"kill_{uuid.uuid4().hex[:6]}")
+                        .replace("num_boost_round = 15", "num_boost_round = 800")
+                        .replace("min_child_weight = 20", "min_child_weight = 0").replace("max_depth = 3", "max_depth = 8"))
+        box = {}
+        killer = threading.Thread(target=lambda: box.update(kill=kill_worker_when(client, is_training_task, 0.5)),
+                                  daemon=True)
+        killer.start()
+        study = tuning.tune(str(path), show_progress=False)
+        killer.join(5)
+        assert "kill" in box
+        failed = study.get_trials(states=(TrialState.FAIL,))
+        assert len(failed) == 1 and "left the cluster" in failed[0].user_attrs["retry_reason"]
+        done = study.get_trials(states=(TrialState.COMPLETE,))
+        assert len(done) == 2
+        (retry,) = [t for t in done if t.system_attrs.get("failed_trial") == failed[0].number]
+        assert retry.params == failed[0].params
+        assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="set CZAR_GBDT_PG_URL for the PostgreSQL tests")
+def test_two_tuner_processes_share_one_cluster_through_postgres(dask_client, parquet_panel, tmp_path):
+    _, folder, _ = parquet_panel
+    path = tmp_path / "cluster.toml"
+    path.write_text(config_text(folder, tmp_path / "runs", scheduler=dask_client.scheduler.address,
+                                name=f"pg_{uuid.uuid4().hex[:6]}", extra=f'storage = "{PG_URL}"')
+                    .replace("n_trials = 2", "n_trials = 4"))
+    study = tuning.tune(str(path), workers=2, show_progress=False)
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(done) == 4 and len({t.user_attrs["worker_pid"] for t in done}) == 2
