@@ -70,25 +70,34 @@ def client_for(cfg: dict) -> Any:
     client = _CLIENTS.get(key)
     if client is not None and client.status == "running":
         return client
+    if client is not None:  # its scheduler went away: start afresh
+        _close(client)
+    # not the default client: every computation here names its client, and a caller's own
+    # default client (or a later one) stays theirs
     if c["scheduler"]:
         try:
-            client = distributed.Client(c["scheduler"], timeout="30s")
+            client = distributed.Client(c["scheduler"], timeout="30s", set_as_default=False)
         except OSError as exc:
             raise OSError(f"cluster.scheduler: cannot reach the Dask scheduler at {c['scheduler']!r} ({exc}).") from None
     else:
         local = distributed.LocalCluster(n_workers=c["n_workers"], threads_per_worker=c["threads_per_worker"],
                                          memory_limit=c["memory_limit"], processes=True, dashboard_address=None)
-        client = distributed.Client(local)
+        client = distributed.Client(local, set_as_default=False)
     _CLIENTS[key] = client
     atexit.register(_close, client)
     return client
 
 
 def _close(client: Any) -> None:
+    """Close a client (and the LocalCluster it started) without waiting long for a scheduler that is gone."""
     cluster = getattr(client, "cluster", None)
-    client.close()
-    if cluster is not None:
-        cluster.close()
+    for closing in (client, cluster):
+        if closing is None:
+            continue
+        try:
+            closing.close(timeout=5)
+        except Exception:  # noqa: BLE001 - closing at exit or after the scheduler went away
+            pass
 
 
 # --------------------------------------------------------------------------- the panel
@@ -245,12 +254,16 @@ def _value_pass(part: pd.DataFrame, cols: dict) -> dict:
 
 @functools.lru_cache(maxsize=4)
 def _cached_panel(source: str, start: str, end: str, columns: tuple, cluster: tuple) -> LazyPanel:
+    cfg = {"cluster": dict(zip(("engine", "scheduler", "n_workers", "threads_per_worker", "memory_limit"), cluster))}
+    client = client_for(cfg)
+    with client.as_current():  # what dask computes by itself (the divisions of set_index) runs on the cluster
+        return _read_panel(source, start, end, dict(columns), client)
+
+
+def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> LazyPanel:
     import dask
     import dask.dataframe as dd
 
-    cfg = {"cluster": dict(zip(("engine", "scheduler", "n_workers", "threads_per_worker", "memory_limit"), cluster))}
-    client = client_for(cfg)
-    p = dict(columns)
     raw = dd.read_parquet(source)
     roles = {"asset": p["asset_col"], "target": p["target_col"], "std": p["std_col"] or None,
              "mean": p["mean_col"] or None, "weight": p["weight_col"] or None}

@@ -74,7 +74,7 @@ from ._imports import try_import
 from ._jit import numba_threads
 from .losses import BaseLoss
 
-with try_import("dask", min_version="2024.12") as _imports:
+with try_import("dask", min_version="2026.8") as _imports:
     import dask
     import dask.dataframe as dd
     import distributed
@@ -720,7 +720,8 @@ def run_guarded(client: Any, call: Callable[[], Any], *, what: str = "training",
 
     def target() -> None:
         try:
-            box["value"] = call()
+            with client.as_current():  # the backends' Dask code waits on futures through the current client
+                box["value"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             box["error"] = exc
         finally:
@@ -776,12 +777,10 @@ def _predict_part(part: pd.DataFrame, model: Any, backend: str, columns: list, o
     X = part[columns]
     if len(X) == 0:
         return pd.Series([], dtype=np.float64, index=part.index)
-    with numba_threads(1):
-        if backend == "xgboost":
-            model.set_param({"nthread": _worker_threads()})
-            pred = model.inplace_predict(X.to_numpy(np.float32), **options)
-        else:
-            pred = model.predict(X, num_threads=_worker_threads(), **options)
+    if backend == "xgboost":
+        pred = model.inplace_predict(X.to_numpy(np.float32), **options)  # the columns are in training order
+    else:
+        pred = model.predict(X, num_threads=_worker_threads(), **options)
     return pd.Series(np.asarray(pred, dtype=np.float64).reshape(-1), index=part.index)
 
 
