@@ -310,8 +310,9 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
     dates = pd.DatetimeIndex(counts.index, name="date")
     n = counts.to_numpy(np.int64)
     # index by date, then cut the partitions at date boundaries
-    frame = raw.assign(**{date_col: raw[date_col].map_partitions(_parse_dates, date_col,
-                                                                 meta=(date_col, "datetime64[ns]"))})
+    kind = raw[date_col].dtype
+    frame = raw.assign(**{date_col: raw[date_col].map_partitions(
+        _parse_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]"))})
     frame = frame.set_index(date_col, sorted=True).loc[dates[0]:dates[-1]]
     target = partition_rows(int(n.sum()), len(client.scheduler_info(n_workers=-1)["workers"]))
     cuts, acc = [0], 0
