@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run (or resume) the study of a config: search loss and booster parameters against "
                     "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
                     "never lost or repeated. Writes best params and the per-fold table next to the study.",
-        outputs=_TUNE_OUT, config="TOML configuration (see configs/README.md)")
+        outputs=_TUNE_OUT, config="TOML configuration (see docs/tuning.md)")
     tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
                                         "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
                                         "refused (no heartbeats)")

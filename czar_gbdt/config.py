@@ -17,7 +17,7 @@ An unknown key, a wrong type or a value out of range raises :class:`ConfigError`
 naming the dotted key (``loss.czar.alpha``) before any data is loaded; the model specs of
 ``compare.losses`` are checked by :mod:`czar_gbdt.specs`. :func:`fixed_model` and
 :func:`fixed_loss` read the fixed values that ``evaluate`` and ``compare`` need, refusing a
-search space. See ``configs/README.md`` for the full reference.
+search space. See ``docs/tuning.md`` for the full reference.
 """
 
 from __future__ import annotations
