@@ -430,6 +430,9 @@ class UserLoss(ElementwiseLoss):
     def kernel_args(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, p)) for p in self.param_defaults)
 
+    def __repr__(self) -> str:
+        return super().__repr__().replace(type(self).__name__, self.name, 1)
+
     def __reduce__(self):
         return (_rebuild, (self.definition, self.get_params()))
 
