@@ -9,3 +9,18 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=150)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_loss_registry():
+    """Losses a test (or a docs page) defines with define_loss stay in that test: the registry of
+    loss names is restored after each one, so later tests see the built-in names only."""
+    from czar_gbdt.losses import LOSSES
+
+    saved = dict(LOSSES)
+    yield
+    LOSSES.clear()
+    LOSSES.update(saved)

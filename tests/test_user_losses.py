@@ -1,5 +1,6 @@
 """Your own loss: define_loss derives, compiles and checks; the result is a loss like the built-ins."""
 
+import copy
 import json
 import math
 import pickle
@@ -182,6 +183,10 @@ def test_user_losses_pickle_and_rebuild_in_a_fresh_process(tmp_path):
     loss = extra.huber_z.with_params(delta=0.7)
     blob = pickle.dumps(loss)
     assert pickle.loads(blob) == loss
+    # a copy keeps its class even when the name is no longer registered (CatBoost deep-copies its
+    # objective, whose compiled class and starting-score cell belong to the loss's class)
+    cg.LOSSES.pop("huber_z", None)
+    assert type(copy.deepcopy(loss)) is type(loss) and type(pickle.loads(blob)) is type(loss)
     path = tmp_path / "loss.pkl"
     path.write_bytes(blob)
     code = textwrap.dedent(f"""
