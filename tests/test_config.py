@@ -15,7 +15,7 @@ def test_defaults_are_valid_and_complete():
     ({"stduy": {}}, r"unknown key 'stduy' \(did you mean 'study'\?\)"),
     ({"study": {"n_trails": 3}}, r"unknown key 'study.n_trails' \(did you mean 'n_trials'\?\)"),
     ({"study": {"n_trials": 0}}, r"study.n_trials must be > 0; got 0"),
-    ({"study": {"n_trials": "10"}}, r"study.n_trials must be a int; got '10'"),
+    ({"study": {"n_trials": "10"}}, r"study.n_trials must be an integer; got '10'"),
     ({"study": {"sampler": "tpee"}}, r"study.sampler must be one of \('tpe', 'random'\); got 'tpee'"),
     ({"data": {"target_transform": "demaen"}}, r"data.target_transform must be one of .*did you mean 'demean'"),
     ({"data": {"horizon": 5}, "splits": {"gap": 2}}, r"splits.gap must be >= data.horizon \(5\).*leak"),
