@@ -55,6 +55,7 @@ __all__ = [
     "load_panel",
     "load_wide",
     "make_synthetic_panel",
+    "make_synthetic_returns",
     "read_table",
     "source_digest",
     "to_returns",
@@ -1073,3 +1074,67 @@ def make_synthetic_panel(
         "seed": seed,
     }
     return Panel.from_arrays(feats, y, dates, assets, std=std, info=info)
+
+
+def make_synthetic_returns(
+    n_dates: int = 500,
+    n_assets: int = 20,
+    *,
+    momentum: float = 0.1,
+    vol: float = 0.015,
+    late_listing: int = 0,
+    delisting: int = 0,
+    start: str = "2015-01-02",
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """A wide table of daily simple returns with a little momentum, for examples and tests.
+
+    Each asset's return is ``beta * market + vol_i * noise``, plus ``momentum`` times its
+    own standardised return over the previous 5 days (a signal the features of
+    :func:`czar_gbdt.features.build_features` can find). Optionally the first
+    ``late_listing`` assets list a third of the way through (NaN before) and the last
+    ``delisting`` assets delist two thirds of the way through (NaN after).
+
+    Parameters
+    ----------
+    n_dates, n_assets : int
+        Business days from ``start``, and assets (``A00``, ``A01`` ...).
+    momentum : float, default=0.1
+        Strength of the planted signal.
+    vol : float, default=0.015
+        Typical daily volatility.
+    late_listing, delisting : int, default=0
+        Assets that list late and that delist early.
+    start : str, default="2015-01-02"
+        First date.
+    seed : int or None, default=0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_dates, n_assets)
+        Decimal returns, a DatetimeIndex named ``"date"``, columns named ``"asset"``.
+    """
+    for name, v, lo in (("n_dates", n_dates, 10), ("n_assets", n_assets, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}; got {v!r}.")
+    if not 0 <= late_listing + delisting <= n_assets:
+        raise ValueError(f"late_listing + delisting must be in [0, n_assets={n_assets}]; got "
+                         f"{late_listing} + {delisting}.")
+    rng = np.random.default_rng(seed)
+    market = rng.normal(0.0003, 0.6 * vol, n_dates)
+    beta = rng.uniform(0.5, 1.5, n_assets)
+    scale = vol * rng.uniform(0.6, 1.6, n_assets)
+    noise = rng.standard_normal((n_dates, n_assets))
+    r = np.empty((n_dates, n_assets))
+    for t in range(n_dates):
+        past = noise[max(0, t - 5):t].sum(axis=0) / math.sqrt(5) if t else 0.0
+        r[t] = beta * market[t] + scale * (noise[t] + momentum * past)
+    r = np.maximum(r, -0.5)
+    if late_listing:
+        r[: n_dates // 3, :late_listing] = np.nan
+    if delisting:
+        r[2 * n_dates // 3:, n_assets - delisting:] = np.nan
+    return pd.DataFrame(r, index=pd.bdate_range(start, periods=n_dates, name="date"),
+                        columns=pd.Index([f"A{i:02d}" for i in range(n_assets)], name="asset"))
+

@@ -528,7 +528,7 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
 
 
 def warm_up(losses: list, backends: Any = ("lightgbm",), *, early_stopping: bool = False,
-            on_slow: Callable[[str], None] | None = None, after: float = 1.0) -> float:
+            on_slow: Callable[[str], None] | None = None, after: float = 3.0) -> float:
     """Compile (or load from numba's cache) the kernels a run needs before it starts timing trials.
 
     The first run on a machine compiles the losses' loops, the backend adapters' code and
