@@ -480,11 +480,11 @@ def detect_layout(source: Any, *, asset_col: str = "asset", target_col: str = "t
 
             columns = list(pq.read_schema(path).names)
         else:
-            columns = list(read_table_header(path))
+            columns = list(_read_header(path))
     return "long" if asset_col in columns or target_col in columns else "wide"
 
 
-def read_table_header(path: str) -> list[str]:
+def _read_header(path: str) -> list[str]:
     """The column names of a CSV/TSV file (its first line)."""
     sep = "\t" if path.lower().endswith(".tsv") else ","
     try:

@@ -21,6 +21,13 @@ on one process or several worker processes sharing one storage:
   kept as trial user attributes.
 - the final holdout period is never seen by any trial; ``czar-gbdt report``
   (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once.
+- before the storage is touched, the data is loaded and checked
+  (:func:`czar_gbdt.evaluation.prepare_data`): bad data creates no study.
+- a study records what its scores depend on (:mod:`czar_gbdt.fingerprint`, user attribute
+  ``fingerprint``); :func:`check_fingerprint` refuses to resume it, report it or take its
+  parameters with a configuration that differs, naming the keys.
+- a trial that raises is failed with its error and traceback as user attributes; an error
+  that would repeat in every trial stops the study (:class:`StudyStopped`).
 
 The objective (:func:`make_objective`) draws a trial's parameters with
 :func:`suggest_params` and scores them with the walk-forward evaluation of
@@ -461,10 +468,10 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
     stored as user attributes (read back by :func:`trial_folds`). The holdout is never used.
     """
     kind = cfg["study"]["objective"]
+    panel = load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
-        panel = load_data(cfg)
         loss = get_loss(params["loss"], **params["loss_params"])
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:

@@ -264,20 +264,6 @@ WIDE_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(WIDE_CASES))
-def test_bad_wide_table_exits_2_before_any_work(case, tmp_path, tables, capsys):
-    paths, _ = tables
-    change, expected = WIDE_CASES[case]
-    bad = tmp_path / "bad.csv"
-    change(_wide(paths)).to_csv(bad, index=False)
-    assert main(["tune", "--config", str(config(tmp_path, bad)), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and err.count("error:") == 1
-    for fragment in expected:
-        assert fragment in err, (fragment, err)
-    assert no_study(tmp_path)
-
-
 LONG_CASES = {
     "NaN target": (lambda f: _set(f, 500, "target", np.nan),
                    ["target 'target' has 1 NaN/infinite values, the first at row 500 (date "]),
@@ -299,12 +285,12 @@ LONG_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(LONG_CASES))
-def test_bad_long_panel_exits_2_before_any_work(case, tmp_path, tables, capsys):
+@pytest.mark.parametrize("layout, case", [("wide", c) for c in WIDE_CASES] + [("long", c) for c in LONG_CASES])
+def test_bad_data_exits_2_before_any_work(layout, case, tmp_path, tables, capsys):
     paths, _ = tables
-    change, expected = LONG_CASES[case]
+    change, expected = (WIDE_CASES if layout == "wide" else LONG_CASES)[case]
     bad = tmp_path / "bad.csv"
-    change(_long(paths, tmp_path)).to_csv(bad, index=False)
+    change(_wide(paths) if layout == "wide" else _long(paths, tmp_path)).to_csv(bad, index=False)
     assert main(["tune", "--config", str(config(tmp_path, bad)), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error:") == 1
