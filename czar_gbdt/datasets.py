@@ -57,6 +57,7 @@ __all__ = [
     "make_synthetic_panel",
     "make_synthetic_returns",
     "read_table",
+    "resolve_layout",
     "source_digest",
     "to_returns",
     "transform_target",
@@ -482,6 +483,18 @@ def detect_layout(source: Any, *, asset_col: str = "asset", target_col: str = "t
         else:
             columns = list(_read_header(path))
     return "long" if asset_col in columns or target_col in columns else "wide"
+
+
+def resolve_layout(source: Any, layout: str = "auto", *, asset_col: str = "asset", target_col: str = "target") -> str:
+    """``"wide"`` or ``"long"``: ``layout`` unless it is ``"auto"``; ``"ff49"`` (the bundled data) is
+    wide; otherwise what :func:`detect_layout` reads from the file's header."""
+    if source == "ff49":
+        return "wide"
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}; got {layout!r}.")
+    if layout != "auto":
+        return layout
+    return detect_layout(source, asset_col=asset_col, target_col=target_col)
 
 
 def _read_header(path: str) -> list[str]:

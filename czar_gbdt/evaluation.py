@@ -35,7 +35,8 @@ import pandas as pd
 from . import metrics
 from .config import check_compare_spec, fixed_loss, fixed_model
 from ._validation import first_true
-from .datasets import AUTO, DataError, Panel, detect_layout, load_ff49, load_panel, load_wide, transform_target
+from .datasets import (AUTO, DataError, Panel, load_ff49, load_panel, load_wide, resolve_layout,
+                       transform_target)
 from .features import build_features
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
@@ -72,11 +73,8 @@ def data_layout(cfg: dict) -> str:
     """``"wide"`` or ``"long"``: ``data.layout``, or for ``"auto"`` what the file's header says
     (:func:`czar_gbdt.datasets.detect_layout`; the bundled FF49 data is a wide table)."""
     d = cfg["data"]
-    if d["source"] == "ff49":
-        return "wide"
-    if d["layout"] != "auto":
-        return d["layout"]
-    return detect_layout(d["source"], asset_col=d["panel"]["asset_col"], target_col=d["panel"]["target_col"])
+    return resolve_layout(d["source"], d["layout"], asset_col=d["panel"]["asset_col"],
+                          target_col=d["panel"]["target_col"])
 
 
 def _stamp(source: str) -> tuple:

@@ -7,9 +7,9 @@ fingerprint is a flat dict of dotted configuration keys and their values:
 
 - the data: ``data.content_sha256`` (the bytes of the file, see
   :func:`czar_gbdt.datasets.source_digest`; moving or renaming the file is fine,
-  changing its content is not), ``data.layout``, ``data.wide.*``, ``data.panel.*``, the
-  date range ``data.start`` / ``data.end``, ``data.horizon``, ``data.target_transform``,
-  ``data.features.*``;
+  changing its content is not), ``data.layout`` (as read), for a wide table
+  ``data.wide.*`` and ``data.features.*``, for a long panel ``data.panel.*``, the date
+  range ``data.start`` / ``data.end``, ``data.horizon``, ``data.target_transform``;
 - ``splits.*``;
 - the search space: ``model.backend``, ``model.num_boost_round``,
   ``model.early_stopping_rounds``, every ``model.params.*``, ``loss.name`` and the
@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 from ._version import __version__
 from .config import Choices, Range
-from .datasets import source_digest
+from .datasets import resolve_layout, source_digest
 from .losses import loss_name
 
 __all__ = ["ATTR", "VERSION", "make", "record", "differences", "describe", "space_value"]
@@ -76,9 +76,14 @@ def make(cfg: dict, keys: Iterable[str] | None = None) -> dict:
     ``keys`` keeps only those keys (a record tied to part of the configuration).
     """
     out: dict[str, Any] = {}
+    data = cfg["data"]
+    layout = resolve_layout(data["source"], data["layout"], asset_col=data["panel"]["asset_col"],
+                            target_col=data["panel"]["target_col"])
+    unused = {"long": ("wide", "features"), "wide": ("panel",)}[layout]  # tables that do not apply
     for section in _SECTIONS:
-        _flatten(section, cfg[section], out)
-    out["data.content_sha256"] = source_digest(cfg["data"]["source"])
+        _flatten(section, {k: v for k, v in cfg[section].items() if section != "data" or k not in unused}, out)
+    out["data.layout"] = layout  # as read: "auto" resolved
+    out["data.content_sha256"] = source_digest(data["source"])
     model = cfg["model"]
     for name in ("backend", "num_boost_round", "early_stopping_rounds"):
         out[f"model.{name}"] = space_value(model[name])

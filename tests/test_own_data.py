@@ -523,9 +523,11 @@ def test_ctrl_c_prints_one_line(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline:  # wait until trials are running
         time.sleep(0.5)
-        if (tmp_path / "ctrl_c.db").exists() and tuning.count_trials(tuning.load_study(study_cfg),
-                                                                      states=None) >= 2:
-            break
+        try:
+            if tuning.count_trials(tuning.load_study(study_cfg), states=None) >= 2:
+                break
+        except tuning.StudyError:  # not created yet
+            continue
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
