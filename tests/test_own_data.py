@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -516,20 +517,23 @@ def test_ctrl_c_prints_one_line(tmp_path):
                     f'holdout = 120\nmax_splits = 2\n[model]\nnum_boost_round = 20\n[model.params]\n'
                     f'num_threads = 1\n')
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "czar_gbdt.cli", "tune", "--config", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "czar_gbdt.cli", "tune", "--config", str(path), "--no-progress"],
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
     study_cfg = load_config(path)
     deadline = time.time() + 120
-    while time.time() < deadline:  # wait until trials are running
-        time.sleep(0.5)
-        try:
-            if tuning.count_trials(tuning.load_study(study_cfg), states=None) >= 2:
-                break
-        except tuning.StudyError:  # not created yet
-            continue
+    # the storage exists once tune names it (polling before would race its creation)
+    while time.time() < deadline and not any(line.startswith("study 'ctrl_c' in") for line in list(lines)):
+        time.sleep(0.2)
+    while time.time() < deadline and tuning.count_trials(tuning.load_study(study_cfg), states=None) < 2:
+        time.sleep(0.2)  # trials are running
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.count("interrupted") == 1 and "re-run the same command to resume" in err
