@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
-           "first_bad", "first_true", "out_dtype", "output_pair", "EMPTY"]
+           "first_bad", "first_true", "out_dtype", "output_pair", "check_unweighted", "EMPTY"]
 
 #: An empty float64 array: "no weights" for the kernels.
 EMPTY = np.empty(0, dtype=np.float64)
@@ -139,3 +139,23 @@ def out_dtype(dtype: Any) -> np.dtype:
     if dt not in (np.float32, np.float64):
         raise ValueError(f"dtype must be np.float32 or np.float64; got {dt}.")
     return dt
+
+
+def check_unweighted(metric: str, sample_weight: Any, n: int) -> None:
+    """Refuse row weights for an unweighted metric, unless they are all equal (or absent).
+
+    The backend eval wrappers pass an eval set's weights to every metric that takes
+    ``sample_weight``; equal weights change nothing and are accepted.
+    """
+    if sample_weight is None:
+        return
+    w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if w.shape[0] == 0:
+        return
+    if w.shape[0] != n:
+        raise ValueError(f"sample_weight has {w.shape[0]} values but y_true has {n} rows.")
+    first_bad("sample_weight", w, np.isfinite(w) & (w > 0), "finite and > 0")
+    if (w != w[0]).any():
+        i = first_true(w != w[0])
+        raise ValueError(f"{metric} is unweighted, but sample_weight varies ({w[0].item()!r} at row 0, {w[i].item()!r} at row "
+                         f"{i}); score this eval set without weights, or use a metric that takes them.")

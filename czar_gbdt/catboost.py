@@ -82,6 +82,7 @@ __all__ = [
     "DEFAULTS",
     "RANKING_OBJECTIVES",
     "TrainedModel",
+    "UNCHECKED_FIT",
     "train_builtin",
     "train_ranking",
     "train_loss",
@@ -229,17 +230,32 @@ def _rebuild_metric(loss: Any, name: str | None) -> "CatBoostMetric":
     return metric(loss, name=name)
 
 
+#: Why a loss that needs ``std`` refuses to train outside :func:`fit` / :func:`train` (raised by
+#: the compiled objective on CatBoost's first call, which CatBoost reports as a CatBoostError).
+UNCHECKED_FIT = ("this czar_gbdt.catboost objective needs labels z-scored with a per-row std, which a bare "
+                 "model.fit() does not check (it would train with std = 1): train with "
+                 "czar_gbdt.catboost.fit(model, czar_gbdt.catboost.Pool(X, y, std=...)) or czar_gbdt.catboost.train()")
+
+
 def _objective_class(loss: Any, mode: str, args: tuple, floor: float) -> type:
     # The method below is compiled by CatBoost with numba.njit: its body may only use
     # the closure constants and the loss's generated kernels, never the instance. The
-    # starting score is read at call time from ``cell`` (its address is the constant).
+    # starting score is read at call time from ``cell[0]`` (its address is the constant);
+    # ``cell[1]`` is 1 while fit() runs, after it checked that the pools carry the std the
+    # loss needs: compiled by CatBoost, a loss with ``requires_std`` refuses to train
+    # without it (a call from Python, outside any training, is not refused).
     ders = loss.loops.catboost_ders[mode]
-    read_cell = _cbk.read_cell
-    cell = np.zeros(1)
+    read_cell, compiled = _cbk.read_cell, _cbk.compiled
+    cell = np.zeros(2)
     address = cell.ctypes.data
+    checked = address + cell.itemsize
+    guard = bool(loss.requires_std)
+    message = UNCHECKED_FIT
 
     class _Objective(CatBoostObjective):
         def calc_ders_range(self, approxes, targets, weights):
+            if guard and compiled() and read_cell(checked) == 0.0:  # CatBoost runs it, fit() did not check
+                raise ValueError(message)
             return ders(approxes, targets, weights, args, floor, read_cell(address))
 
     _Objective._cell = cell
@@ -273,17 +289,38 @@ _OBJECTIVES: dict[Any, CatBoostObjective] = {}
 _METRICS: dict[Any, CatBoostMetric] = {}
 
 
-def objective(loss: Any) -> CatBoostObjective:
+def _refuse_side(where: str, given: dict) -> None:
+    """Side data passed to an objective or metric factory: say where it goes instead."""
+    side = sorted(set(given) & {"std", "mean", "dates", "weight", "sample_weight"})
+    if side:
+        raise ValueError(
+            f"{where} takes no {'/'.join(side)}: CatBoost calls objectives and metrics on blocks of rows without "
+            f"saying which rows, so per-row data bound here would be misaligned. Give it to the data: "
+            f"czar_gbdt.catboost.Pool(X, y, {', '.join(f'{k}=...' for k in side)}), then train with "
+            f"czar_gbdt.catboost.fit() or train().")
+    if given:
+        raise TypeError(f"{where} got unexpected keyword argument(s) {sorted(given)}.")
+
+
+def objective(loss: Any, **side: Any) -> CatBoostObjective:
     """A CatBoost objective (``loss_function=``) for ``loss``, compiled by CatBoost with numba.
 
     Regression losses are evaluated in z-space: train on pools built with
     :func:`Pool` ``(..., std=..., mean=...)`` (and see :func:`predict`). Binary
     losses take 0/1 labels (``CatBoostClassifier``) and return logits.
 
+    A loss that needs a per-row ``std`` (CZAR, ZPTAE) trains only through :func:`fit`
+    or :func:`train`, which check that the pools carry it: with a bare
+    ``model.fit(X, y)`` the compiled objective raises on CatBoost's first call
+    (:data:`UNCHECKED_FIT`) instead of training silently with ``std = 1``.
+
     Parameters
     ----------
     loss : czar_gbdt.BaseLoss or str
         An element-wise loss (losses coupling rows are refused).
+    **side
+        Refused: ``std``, ``mean`` and ``dates`` belong to the :func:`Pool` (the error
+        says so).
 
     Returns
     -------
@@ -291,6 +328,7 @@ def objective(loss: Any) -> CatBoostObjective:
         The same instance for equal losses, so CatBoost compiles it once per process.
     """
     _imports.check()
+    _refuse_side("czar_gbdt.catboost.objective()", side)
     loss = _ad.as_loss(loss)
     spec = _kernel_spec(loss)
     key = (type(loss), spec)
@@ -302,7 +340,7 @@ def objective(loss: Any) -> CatBoostObjective:
     return _OBJECTIVES[key]
 
 
-def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
+def metric(what: Any, *, pool: Any = None, name: str | None = None, **side: Any) -> Any:
     """A CatBoost eval metric: a loss (compiled, lower is better) or a per-date metric.
 
     Parameters
@@ -318,12 +356,15 @@ def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
         training pool when it has what the metric needs; other datasets score 0.
     name : str, optional
         Display name of a per-date metric (CatBoost reports the class name).
+    **side
+        Refused: ``std``, ``mean`` and ``dates`` belong to the :func:`Pool`.
 
     Returns
     -------
     metric object for ``eval_metric=``
     """
     _imports.check()
+    _refuse_side("czar_gbdt.catboost.metric()", side)
     if isinstance(what, BaseLoss) or (isinstance(what, str) and what in LOSSES):
         if pool is not None:
             raise ValueError("loss metrics need no pool: each dataset carries its own standardised labels.")
@@ -343,7 +384,7 @@ def metric(what: Any, *, pool: Any = None, name: str | None = None) -> Any:
                          "(CatBoost passes no row ids to metrics).")
     side = _pool_side(pool)
     core.side_for(side.n, pool, where="the eval Pool",
-                  hint="build it with czar_gbdt.catboost.Pool(X, y, std=..., dates=...)")
+                  hint="build it with czar_gbdt.catboost.Pool(X, y, {name}=...)")
     # a class per metric object: CatBoost reports the class name, and the class holds the
     # lock fit() takes while the offset is set (a lock on the instance would not deep-copy)
     cls = type(core.name, (_PooledMetric,), {"_lock": threading.Lock()})
@@ -377,7 +418,7 @@ class _PooledMetric:
         """Also score ``pool`` (its side data must have what the metric needs)."""
         side = _pool_side(pool)
         self._core.side_for(side.n, pool, where="the Pool",
-                            hint="build it with czar_gbdt.catboost.Pool(X, y, std=..., dates=...)")
+                            hint="build it with czar_gbdt.catboost.Pool(X, y, {name}=...)")
         self._add(side)
 
     def __repr__(self) -> str:
@@ -509,10 +550,12 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
         try:
             for cell in cells:
                 cell[0] = init
+            type(obj)._cell[1] = 1.0  # the pools were checked above: the objective may run
             if isinstance(eval_metric, _PooledMetric):
                 eval_metric._offset = init
             model.fit(pool, eval_set=evals or None, **fit_kwargs)
         finally:
+            type(obj)._cell[1] = 0.0
             for cell in cells:
                 cell[0] = 0.0
             if isinstance(eval_metric, _PooledMetric):

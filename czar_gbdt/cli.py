@@ -1,6 +1,6 @@
 """Command line: ``czar-gbdt``. Parses arguments and calls one public function per subcommand.
 
-Exit codes: 0 success, 2 usage or configuration error, 1 any other failure.
+Exit codes: 0 success, 2 usage, configuration or data error, 1 any other failure, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ class CLIUsageError(Exception):
 
 EXIT_CODES = """exit codes:
   0    success
-  2    usage or configuration error (bad option, unknown config key, value out of range,
-       missing data file, unusable storage, no such study / no completed trial)
-  1    any other failure
+  2    usage or configuration error, or bad data (bad option, unknown config key, value out of
+       range, missing or bad data file, unusable storage, no such study / no completed trial, a
+       study made with another configuration), reported before any work
+  1    any other failure (trials that fail for a reason that repeats stop the study)
   130  interrupted (Ctrl-C); a study is kept and the same command resumes it"""
 
 
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run (or resume) the study of a config: search loss and booster parameters against "
                     "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
                     "never lost or repeated. Writes best params and the per-fold table next to the study.",
-        outputs=_TUNE_OUT, config="TOML configuration (see configs/README.md)")
+        outputs=_TUNE_OUT, config="TOML configuration (see docs/tuning.md)")
     tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
                                         "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
                                         "refused (no heartbeats)")
@@ -108,10 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "losses, and says whether CZAR beats the ranking objective.",
         outputs="  <runs_dir>/<study>/   the comparison table (CSV) and figures (PNG)",
         config="TOML configuration with fixed booster parameters (e.g. configs/compare_ff49.toml)")
-    cmp.add_argument("--data", metavar="PATH", help="a long panel (CSV/Parquet) replacing data.source; column "
-                                                   "names from [data.panel]")
-    cmp.add_argument("--study", metavar="FILE", help="best_params.json or a study's TOML config: add its best "
-                                                     "CZAR parameters (replaces compare.study)")
+    cmp.add_argument("--data", metavar="PATH", help="a wide table of returns or a long panel (CSV/Parquet) "
+                                                   "replacing data.source; read as [data] layout, [data.wide] and "
+                                                   "[data.panel] say")
+    cmp.add_argument("--study", metavar="FILE", help="best_params.json or a study's TOML config: add a row with "
+                                                     "its best CZAR parameters, trained with model.params like "
+                                                     "every row (replaces compare.study)")
     cmp.add_argument("--loss", action="append", metavar="NAME[:k=v,...]",
                      help="replace compare.losses, repeatable: builtin, ranking, ranking:bins=10, zptae, czar, "
                           "czar:alpha=0.5 ...")
@@ -120,26 +123,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _load_and_describe(cfg: dict) -> None:
+    """Load the config's data (cached: the command reuses it) and say on stderr what it is."""
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the panel lives on a Dask cluster
+        from . import cluster
+
+        _err(cluster.describe_data(cfg, cluster.load_data(cfg)))
+        return
+    from .evaluation import describe_data, load_data
+
+    _err(describe_data(cfg, load_data(cfg)))
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # PNG files only, no display
     from . import compare
     from .config import load_config
-    from .evaluation import load_data
 
     if args.data is not None and not (Path(args.data).is_file() or Path(args.data).is_dir()):
         raise CLIUsageError(f"--data: no such file: {args.data!r}.")
     overrides = {"data": {"source": args.data}} if args.data else None
     cfg = load_config(args.config, overrides)
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the panel lives on the cluster
-        from .cluster import load_data
-    if args.data:
-        try:
-            load_data(cfg)  # cached: compare reuses it
-        except ValueError as exc:
-            raise CLIUsageError(f"--data {args.data!r}: {exc}") from None
-    progress = None if args.no_progress else (lambda line: print(line, file=sys.stderr, flush=True))
+    compare.model_specs(cfg, args.loss, args.study)  # configuration errors before the data is read
+    _load_and_describe(cfg)
+    progress = None if args.no_progress else _err
     result = compare.compare_losses(cfg, args.loss, study=args.study, progress=progress)
     compare.print_comparison(result, fmt=args.format)
     return 0
@@ -147,10 +160,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from . import reporting
-    from .config import load_config, parse_loss_spec
+    from .config import fixed_model, load_config, parse_loss_spec
 
     cfg = load_config(args.config)
     specs = [parse_loss_spec(s, "--loss") for s in (args.loss or [])]
+    fixed_model(cfg, "evaluate")  # configuration errors before the data is read
+    _load_and_describe(cfg)
     table = reporting.evaluate(cfg, specs)
     reporting.print_table(table, fmt=args.format)
     return 0
@@ -177,8 +192,9 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it
+    _load_and_describe(cfg)
     study = tuning.tune(cfg, storage=args.storage, workers=args.workers, n_trials=args.trials,
-                        show_progress=not args.no_progress)
+                        show_progress=not args.no_progress, echo=_err)
     summary = reporting.study_summary(study, cfg, storage=args.storage)
     reporting.print_summary(summary, fmt=args.format)
     return 0
@@ -201,6 +217,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``czar-gbdt`` console script; returns the exit code."""
     from .config import ConfigError
+    from .datasets import DataError
 
     parser = build_parser()
     try:
@@ -213,12 +230,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"tune": _cmd_tune, "report": _cmd_report, "evaluate": _cmd_evaluate,
                 "compare": _cmd_compare}[args.command](args)
-    except (CLIUsageError, ConfigError) as exc:
+    except (CLIUsageError, ConfigError, DataError) as exc:
         print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the study is saved; re-run the same command to resume.", file=sys.stderr)
+        what = ("the study is kept (its completed trials are saved); re-run the same command to resume"
+                if args.command == "tune" else "nothing was saved")
+        print(f"czar-gbdt {args.command}: interrupted: {what}.", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - one place decides how a failure is shown
+        from .tuning import StudyStopped
+
+        if not isinstance(exc, StudyStopped):
+            raise
+        print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
+        return 2 if exc.usage else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,15 +39,14 @@ import pandas as pd
 
 from . import evaluation
 from .config import ConfigError
-from .datasets import Panel, transform_target
-from .evaluation import WalkForwardResult, make_splitter, score_folds, score_predictions, training_labels
+from .datasets import SIDE_COLUMNS, Panel, transform_target
+from .evaluation import WalkForwardResult, book, make_splitter, score_folds, score_predictions, training_labels
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 from .ranking import RankObjective
-from .specs import build_model
 
-__all__ = ["LazyPanel", "Window", "client_for", "load_data", "walk_forward", "run_walk_forward", "evaluate_losses",
-           "evaluate_holdout", "check_models", "partition_rows"]
+__all__ = ["LazyPanel", "Window", "client_for", "load_data", "prepare_data", "describe_data", "walk_forward",
+           "run_walk_forward", "evaluate_losses", "evaluate_holdout", "check_models", "partition_rows"]
 
 _CLIENTS: dict[tuple, Any] = {}
 
@@ -265,11 +264,14 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
     import dask.dataframe as dd
 
     raw = dd.read_parquet(source)
-    roles = {"asset": p["asset_col"], "target": p["target_col"], "std": p["std_col"] or None,
-             "mean": p["mean_col"] or None, "weight": p["weight_col"] or None}
+    features = list(p["feature_cols"] or [])
+    roles = {"asset": p["asset_col"], "target": p["target_col"]}
+    for role in ("std", "mean", "weight"):  # "": the column of that name, when the table has one (as in memory)
+        given = p[f"{role}_col"]
+        default = SIDE_COLUMNS[role]
+        roles[role] = given or (default if default in raw.columns and default not in features else None)
     date_col = p["date_col"]
     wanted = [date_col] + [c for c in roles.values() if c]
-    features = list(p["feature_cols"] or [])
     missing = [c for c in dict.fromkeys(wanted + features) if c not in raw.columns]
     if missing:
         raise ValueError(f"{source}: missing column(s) {missing}; available columns: {list(raw.columns)}.")
@@ -419,7 +421,7 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, boost
 
 
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
-                     **kwargs: Any) -> WalkForwardResult:
+                     command: str = "evaluate", **kwargs: Any) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings).
 
     Raises
@@ -429,7 +431,7 @@ def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: B
         follow the workers' rows, which this module does not arrange.
     """
     check_models([loss])
-    return evaluation.run_walk_forward(cfg, panel, splitter, loss, walk=walk_forward, **kwargs)
+    return evaluation.run_walk_forward(cfg, panel, splitter, loss, command, walk=walk_forward, **kwargs)
 
 
 def check_models(models: list) -> None:
@@ -445,10 +447,23 @@ def check_models(models: list) -> None:
                               "specs (compare.losses, --loss), or set cluster.engine = 'local'.")
 
 
+def prepare_data(cfg: dict, models: list = ()) -> LazyPanel:
+    """:func:`czar_gbdt.evaluation.prepare_data` on the cluster: the models checked, the panel loaded and checked."""
+    check_models(models)
+    return load_data(cfg)
+
+
+def describe_data(cfg: dict, panel: LazyPanel) -> str:
+    """One line on what was loaded, as :func:`czar_gbdt.evaluation.describe_data` says it in memory."""
+    side = ", ".join(f"{k} from column {v!r}" for k, v in panel.columns.items() if k in ("std", "mean", "weight") and v)
+    return (f"data: {cfg['data']['source']}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
+            f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
+            f"{panel.dates[-1].date()}, {len(panel.features)} features; side data: {side or 'none'}.")
+
+
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses` with the data and the folds on the cluster."""
-    check_models([build_model(name, params) for name, params in specs])
-    return evaluation.evaluate_losses(cfg, specs, load=load_data, run=run_walk_forward)
+    return evaluation.evaluate_losses(cfg, specs, prepare=prepare_data, run=run_walk_forward)
 
 
 def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
@@ -466,6 +481,6 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
                       target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
     pred = panel.client.compute(model.predict(test.frame[panel.features]), sync=True).to_numpy(np.float64)
     scored = panel.collect(test)
-    scores, per_date = score_predictions(scored, pred)
+    scores, per_date = score_predictions(scored, pred, **book(cfg))
     return {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": model.rounds,
             **scores}, per_date

@@ -17,7 +17,7 @@ An unknown key, a wrong type or a value out of range raises :class:`ConfigError`
 naming the dotted key (``loss.czar.alpha``) before any data is loaded; the model specs of
 ``compare.losses`` are checked by :mod:`czar_gbdt.specs`. :func:`fixed_model` and
 :func:`fixed_loss` read the fixed values that ``evaluate`` and ``compare`` need, refusing a
-search space. See ``configs/README.md`` for the full reference.
+search space. See ``docs/tuning.md`` for the full reference.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import contextlib
 import dataclasses
+import datetime
 import math
 import sys
 import tomllib
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import specs
+from .datasets import LAYOUTS, WIDE_VALUES
 from .losses import LOSSES, get_loss, loss_class, loss_name
 from .specs import did_you_mean
 
@@ -92,15 +94,18 @@ DEFAULTS: dict[str, Any] = {
         "n_startup_trials": 5,
     },
     "data": {
-        "source": "ff49",  # "ff49" or a path to a long panel (CSV or Parquet)
+        "source": "ff49",  # "ff49" or a path to a wide table or a long panel (CSV or Parquet)
+        "layout": "auto",  # "wide", "long" or "auto" (long if it has the asset or target column)
         "start": "",
         "end": "",
         "horizon": 5,
         "target_transform": "demean",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
+        "wide": {"values": "returns", "date_col": ""},  # "" -> the first column
         "panel": {
             "date_col": "date", "asset_col": "asset", "target_col": "target",
-            "feature_cols": [], "std_col": "", "mean_col": "", "weight_col": "",
+            # "" -> the column named std / mean / weight, when the table has one
+            "feature_cols": [], "std_col": "", "mean_col": "", "weight_col": "", "sort": False,
         },
     },
     "splits": {
@@ -144,7 +149,9 @@ _CHOICES = {
     "study.sampler": ("tpe", "random"),
     "study.pruner": ("median", "none"),
     "study.objective": ("rank_ic", "icir"),
+    "data.layout": LAYOUTS,
     "data.target_transform": ("raw", "demean", "zscore"),
+    "data.wide.values": WIDE_VALUES,
     "model.backend": ("lightgbm", "xgboost", "catboost"),
 }
 _POSITIVE_INT = {
@@ -378,9 +385,12 @@ def _merge(key: str, defaults: dict, given: dict, free: set[str]) -> dict:
             out[name] = value
             continue
         if name not in defaults:
+            tables = sorted(f.rsplit(".", 1)[1] for f in free if key and f.startswith(key + ".")
+                            and f.rsplit(".", 1)[1] not in defaults)
+            known = sorted(defaults) + [f"[{key}.{t}]" for t in tables]
             raise ConfigError(
-                f"unknown key {dotted!r}{did_you_mean(name, defaults)}; "
-                f"known keys{' in [' + key + ']' if key else ''}: {', '.join(sorted(defaults))}.")
+                f"unknown key {dotted!r}{did_you_mean(name, list(defaults) + tables)}; "
+                f"known keys{' in [' + key + ']' if key else ''}: {', '.join(known)}.")
         if isinstance(defaults[name], dict) and defaults[name]:
             out[name] = _merge(dotted, defaults[name], value, free)
         else:
@@ -402,7 +412,12 @@ def _check_type(key: str, value: Any, default: Any) -> None:
     else:
         ok = True
     if not ok:
-        raise ConfigError(f"{key} must be a {type(default).__name__}; got {value!r}.")
+        raise ConfigError(f"{key} must be {_TYPE_NAMES.get(type(default), type(default).__name__)}; got {value!r}.")
+
+
+#: How a type error names the expected type.
+_TYPE_NAMES = {bool: "a bool", int: "an integer", float: "a number", str: "a string",
+               list: "a list"}
 
 
 def validate_config(raw: dict) -> dict:
@@ -425,7 +440,7 @@ def validate_config(raw: dict) -> dict:
             if key in free or isinstance(default, dict):
                 continue
             _check_type(key, cfg[section][name], default)
-    for name in ("features", "panel"):
+    for name in ("features", "wide", "panel"):
         for sub, default in DEFAULTS["data"][name].items():
             _check_type(f"data.{name}.{sub}", cfg["data"][name][sub], default)
     for key in _POSITIVE_INT | _NON_NEGATIVE_INT:
@@ -438,11 +453,14 @@ def validate_config(raw: dict) -> dict:
         if key in _NON_NEGATIVE_INT and value < 0:
             raise ConfigError(f"{key} must be >= 0; got {value!r}.")
     for key, options in _CHOICES.items():
-        section, name = key.split(".")
-        value = cfg[section][name]
+        *path, name = key.split(".")
+        table = cfg
+        for part in path:
+            table = table[part]
+        value = table[name]
         if key in _SEARCHABLE:
             value = _parse_space(key, value)
-            cfg[section][name] = value
+            table[name] = value
         for v in _space_values(value):
             if v not in options:
                 raise ConfigError(f"{key} must be one of {options}; got {v!r}{did_you_mean(str(v), options)}.")
@@ -450,8 +468,28 @@ def validate_config(raw: dict) -> dict:
     if source != "ff49" and not Path(source).is_file() and not (cfg["cluster"]["engine"] != "local"
                                                                and Path(source).is_dir()):
         where = "" if Path(source).is_absolute() else f", relative to the current directory {str(Path.cwd())!r}"
-        raise ConfigError(f"data.source: no such file {source!r}{where}; give the path of a long panel "
-                          f"(CSV or Parquet) or \"ff49\" for the bundled data.")
+        raise ConfigError(f"data.source: no such file {source!r}{where}; give the path of a CSV or Parquet file "
+                          f"(a wide table of returns or prices, or a long panel) or \"ff49\" for the bundled "
+                          f"data.")
+    if source == "ff49" and cfg["data"]["layout"] == "long":
+        raise ConfigError("data.layout = \"long\" does not fit data.source = \"ff49\", a wide table of returns; "
+                          "leave data.layout out (\"auto\") or set it to \"wide\".")
+    panel_cols = cfg["data"]["panel"]
+    for name in ("date_col", "asset_col", "target_col"):
+        if not panel_cols[name]:
+            raise ConfigError(f"data.panel.{name} must name a column; got an empty string.")
+    if any(not isinstance(c, str) or not c for c in panel_cols["feature_cols"]):
+        raise ConfigError(f"data.panel.feature_cols must be a list of column names; got "
+                          f"{panel_cols['feature_cols']!r}.")
+    for name in ("start", "end"):
+        value = cfg["data"][name]
+        if value:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise ConfigError(f"data.{name} must be a date written YYYY-MM-DD (or empty); got {value!r}.") from None
+    if cfg["data"]["start"] and cfg["data"]["end"] and cfg["data"]["start"] > cfg["data"]["end"]:
+        raise ConfigError(f"data.start ({cfg['data']['start']}) is after data.end ({cfg['data']['end']}).")
     if cfg["study"]["storage"]:
         check_storage_url(cfg["study"]["storage"], "study.storage")
     windows = cfg["data"]["features"]["windows"]
@@ -556,6 +594,9 @@ def check_cluster(cfg: dict) -> None:
     if source == "ff49" or not (Path(source).is_dir() or source.lower().endswith((".parquet", ".pq", ".parq"))):
         raise ConfigError(f"data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet (a file or a "
                           f"folder of Parquet files); got {source!r}.")
+    if cfg["data"].get("layout") == "wide":
+        raise ConfigError("data.layout: cluster.engine = 'dask' reads a long panel (one row per date and asset); a "
+                          "wide table's features are built in memory.")
     for backend in _space_values(cfg["model"]["backend"]):
         if backend not in ("xgboost", "lightgbm"):
             raise ConfigError(f"model.backend: {backend!r} has no Dask interface; on a cluster use 'xgboost' or "
@@ -685,14 +726,16 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     return cfg
 
 
-def _fixed(key: str, value: Any) -> Any:
+def _fixed(key: str, value: Any, command: str) -> Any:
     if isinstance(value, (Range, Choices)):
-        raise ConfigError(f"{key} is a search space; `evaluate` needs fixed values (use `tune` to search).")
+        raise ConfigError(f"{key} is a search space; `{command}` needs fixed values (use `tune` to search).")
     return value
 
 
-def fixed_model(cfg: dict) -> tuple[str, dict]:
+def fixed_model(cfg: dict, command: str = "evaluate") -> tuple[str, dict]:
     """The config's backend and booster parameters, refusing search spaces.
+
+    ``command`` (``"evaluate"``, ``"compare"``) is the command the error names.
 
     Raises
     ------
@@ -700,15 +743,15 @@ def fixed_model(cfg: dict) -> tuple[str, dict]:
         Naming the key (``model.params.learning_rate``, ``model.num_boost_round``) that
         holds a range or choices.
     """
-    backend = _fixed("model.backend", cfg["model"]["backend"])
-    booster = {k: _fixed(f"model.params.{k}", v) for k, v in cfg["model"]["params"].items()}
+    backend = _fixed("model.backend", cfg["model"]["backend"], command)
+    booster = {k: _fixed(f"model.params.{k}", v, command) for k, v in cfg["model"]["params"].items()}
     for name in ("num_boost_round", "early_stopping_rounds"):
-        _fixed(f"model.{name}", cfg["model"][name])
+        _fixed(f"model.{name}", cfg["model"][name], command)
     return backend, booster
 
 
-def fixed_loss(cfg: dict) -> tuple[str, dict]:
+def fixed_loss(cfg: dict, command: str = "evaluate") -> tuple[str, dict]:
     """The config's loss name and parameters, refusing search spaces (as :func:`fixed_model`)."""
-    name = _fixed("loss.name", cfg["loss"]["name"])
+    name = _fixed("loss.name", cfg["loss"]["name"], command)
     table = loss_name(name)
-    return name, {k: _fixed(f"loss.{table}.{k}", v) for k, v in cfg["loss"].get(table, {}).items()}
+    return name, {k: _fixed(f"loss.{table}.{k}", v, command) for k, v in cfg["loss"].get(table, {}).items()}

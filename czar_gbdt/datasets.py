@@ -1,9 +1,20 @@
-"""Data: the bundled FF49 industry returns, users' own panels, a synthetic panel.
+"""Data: the bundled FF49 industry returns, users' wide tables and long panels, a synthetic panel.
 
 Everything that feeds a model arrives as a :class:`Panel`: one row per
 (date, asset), sorted by date, with the features, the realised target and the
 optional per-row ``std`` / ``mean`` (for z-scored losses such as CZAR and
 ZPTAE) and ``weight``.
+
+Two shapes of users' data are read, with every check done when the data is loaded
+(:class:`DataError` names the file, column, row, date and asset):
+
+- a *wide* table of returns, log returns or prices (one row per date, one column per
+  asset): :func:`load_wide` returns simple returns, the input of
+  :func:`czar_gbdt.features.build_features`, which builds the same features, target
+  and ``std`` as for the bundled FF49 table (itself a wide table, :func:`load_ff49`);
+- a *long* panel that already holds features and a target: :func:`load_panel`.
+
+:func:`detect_layout` tells them apart. See ``docs/own-data.md``.
 
 Data source
 -----------
@@ -16,9 +27,11 @@ as published). https://mba.tuck.dartmouth.edu/pages/faculty/ken.french/data_libr
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -29,12 +42,24 @@ import pandas as pd
 from ._validation import first_true
 
 __all__ = [
+    "AUTO",
+    "DataError",
+    "LAYOUTS",
     "Panel",
+    "SIDE_COLUMNS",
     "TARGET_TRANSFORMS",
+    "WIDE_VALUES",
+    "detect_layout",
     "expected_rank_ic",
     "load_ff49",
     "load_panel",
+    "load_wide",
     "make_synthetic_panel",
+    "make_synthetic_returns",
+    "read_table",
+    "resolve_layout",
+    "source_digest",
+    "to_returns",
     "transform_target",
 ]
 
@@ -332,11 +357,79 @@ def load_ff49() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------
-# users' panels
+# users' data: long panels and wide tables
 # --------------------------------------------------------------------------
 
 
-def _read_table(source: Any) -> tuple[pd.DataFrame, str]:
+class DataError(ValueError):
+    """A problem with the data, reported before any training.
+
+    The message names the file (or ``"the DataFrame"``), the column and, where it applies,
+    the first offending row with its date and asset, and says which argument (or, when a
+    configuration loads the data, which configuration key) changes the outcome. The
+    command line exits with code 2 on it. Rows are 0-based positions in the table: the
+    line after a CSV header is row 0.
+    """
+
+
+#: Values of ``layout``: ``"long"`` (one row per date and asset), ``"wide"`` (one row per date,
+#: one column per asset) or ``"auto"`` (:func:`detect_layout`).
+LAYOUTS = ("auto", "wide", "long")
+
+#: What the cells of a wide table hold (``values`` of :func:`load_wide` and :func:`to_returns`).
+WIDE_VALUES = ("returns", "log_returns", "prices")
+
+#: Use a side column (``std``, ``mean``, ``weight``) when the table has one of that name:
+#: the value of ``std_col``/``mean_col``/``weight_col`` that recognises it by default.
+AUTO = "auto"
+
+#: The default names of the side columns, recognised by ``std_col="auto"`` (and friends).
+SIDE_COLUMNS = {"std": "std", "mean": "mean", "weight": "weight"}
+
+# Names that look like side data without being exactly a side column's name: with
+# ``feature_cols`` unset they would silently become features, so they are refused instead.
+_LOOKALIKES = {
+    "std": {"std", "sigma", "stdev", "stddev", "std_dev", "vol_std", "scale"},
+    "mean": {"mean", "mu"},
+    "weight": {"weight", "weights", "sample_weight", "sample_weights"},
+}
+
+#: A column of a wide table whose median absolute value exceeds this is not a table of
+#: per-period simple returns (a 50% median move per period): prices or percent.
+RETURN_SCALE_LIMIT = 0.5
+
+
+def _arg(names: Mapping[str, str] | None, arg: str) -> str:
+    """How a message names argument ``arg``: itself, or the configuration key it came from."""
+    return (names or {}).get(arg, arg)
+
+
+def _setting(names: Mapping[str, str] | None, arg: str, value: Any) -> str:
+    """How a message tells the user to give ``arg`` the value ``value``: ``pass sort=True`` from
+    Python, ``set data.panel.sort = true`` when a configuration loads the data."""
+    key = (names or {}).get(arg)
+    if key is None:
+        return f"pass {arg}={value!r}"
+    text = "true" if value is True else "false" if value is False else (
+        f'"{value}"' if isinstance(value, str) else repr(value))
+    return f"set {key} = {text}"
+
+
+def read_table(source: Any) -> tuple[pd.DataFrame, str]:
+    """Read a CSV/TSV or Parquet file (or take a DataFrame): the table and how messages name it.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or pandas.DataFrame
+        ``.csv`` (optionally ``.gz``/``.bz2``/``.zip``/``.xz``), ``.tsv``, ``.txt`` or
+        ``.parquet`` file (Parquet needs the ``parquet`` extra), or a DataFrame.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    where : str
+        The path, or ``"the DataFrame"``.
+    """
     if isinstance(source, pd.DataFrame):
         return source, "the DataFrame"
     if not isinstance(source, (str, os.PathLike)):
@@ -345,29 +438,308 @@ def _read_table(source: Any) -> tuple[pd.DataFrame, str]:
     if not os.path.exists(path):
         raise ValueError(f"source {path!r} does not exist.")
     low = path.lower()
-    if low.endswith((".parquet", ".pq", ".parq")):
-        return pd.read_parquet(path), path
-    if low.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")):
-        sep = "\t" if low.endswith(".tsv") else ","
-        return pd.read_csv(path, sep=sep), path
+    try:
+        if low.endswith((".parquet", ".pq", ".parq")):
+            return pd.read_parquet(path), path
+        if low.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")):
+            sep = "\t" if low.endswith(".tsv") else ","
+            return pd.read_csv(path, sep=sep), path
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"{path}: could not be read as a table ({type(exc).__name__}: {exc}).") from None
     raise ValueError(
         f"source {path!r}: unknown file type; use .csv (optionally compressed: .csv.gz ...), .tsv or .parquet."
     )
 
 
-def _parse_dates(col: pd.Series, name: str, where: str) -> pd.DatetimeIndex:
+def source_digest(source: Any) -> str:
+    """SHA-256 (hex) of the bytes of a data file; ``"ff49"`` is the bundled file.
+
+    What a tuning study records as the content of its data: a study whose file changed
+    is not resumed (see :mod:`czar_gbdt.fingerprint`).
+    """
+    if source == "ff49":
+        with resources.files(__package__).joinpath("data").joinpath(_FF49_FILE).open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    path = os.fspath(source)
+    if os.path.isdir(path):  # a folder of Parquet files (a Dask cluster's panel): names and bytes, in order
+        digest = hashlib.sha256()
+        for name in _parquet_files(path):
+            digest.update(os.path.relpath(name, path).encode() + b"\0")
+            with open(name, "rb") as fh:
+                digest.update(hashlib.file_digest(fh, "sha256").digest())
+        return digest.hexdigest()
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _parquet_files(folder: str) -> list[str]:
+    """The Parquet files under ``folder`` (as ``dask.dataframe.read_parquet`` reads a folder), sorted."""
+    found = [os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
+             if f.lower().endswith((".parquet", ".pq", ".parq")) and not f.startswith((".", "_"))]
+    return sorted(found)
+
+
+def detect_layout(source: Any, *, asset_col: str = "asset", target_col: str = "target") -> str:
+    """``"long"`` when the table has the asset or the target column of a long panel, else ``"wide"``.
+
+    Only the header is read (the first line of a CSV, the schema of a Parquet file). A
+    table detected as wide whose other columns are not numeric is refused by
+    :func:`load_wide`, which then says how to declare a long panel.
+    """
+    if isinstance(source, pd.DataFrame):
+        columns = list(source.columns)
+    else:
+        path = os.fspath(source)
+        if os.path.isdir(path):  # a folder of Parquet files: the schema of the first one
+            files = _parquet_files(path)
+            path = files[0] if files else path
+        low = path.lower()
+        if low.endswith((".parquet", ".pq", ".parq")):
+            import pyarrow.parquet as pq
+
+            columns = list(pq.read_schema(path).names)
+        else:
+            columns = list(_read_header(path))
+    return "long" if asset_col in columns or target_col in columns else "wide"
+
+
+def resolve_layout(source: Any, layout: str = "auto", *, asset_col: str = "asset", target_col: str = "target") -> str:
+    """``"wide"`` or ``"long"``: ``layout`` unless it is ``"auto"``; ``"ff49"`` (the bundled data) is
+    wide; otherwise what :func:`detect_layout` reads from the file's header."""
+    if source == "ff49":
+        return "wide"
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}; got {layout!r}.")
+    if layout != "auto":
+        return layout
+    return detect_layout(source, asset_col=asset_col, target_col=target_col)
+
+
+def _read_header(path: str) -> list[str]:
+    """The column names of a CSV/TSV file (its first line)."""
+    sep = "\t" if path.lower().endswith(".tsv") else ","
+    try:
+        return [str(c) for c in pd.read_csv(path, sep=sep, nrows=0).columns]
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"{path}: could not be read as a table ({type(exc).__name__}: {exc}).") from None
+
+
+def _parse_dates(col: pd.Series, name: str, where: str, hint: str = "") -> pd.DatetimeIndex:
+    """The dates of ``col`` (ISO strings, datetimes or YYYYMMDD integers); the error names the first
+    value that is not a date, and its row."""
     if isinstance(col.dtype, pd.DatetimeTZDtype) or col.dtype.kind == "M":
         return pd.DatetimeIndex(col)
+    ints = col.dtype.kind in "iu"
+    text = col.astype(str) if ints else col
+    kwargs = {"format": "%Y%m%d"} if ints else {}
     try:
-        if col.dtype.kind in "iu":
-            # integers such as 20211231
-            return pd.DatetimeIndex(pd.to_datetime(col.astype(str), format="%Y%m%d"))
-        return pd.DatetimeIndex(pd.to_datetime(col))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"{where}: column {name!r} could not be parsed as dates ({exc}); use ISO dates (YYYY-MM-DD), "
-            "datetimes, or YYYYMMDD integers."
-        ) from None
+        return pd.DatetimeIndex(pd.to_datetime(text, **kwargs))
+    except (ValueError, TypeError, OverflowError):
+        pass
+    try:
+        coerced = pd.to_datetime(text, errors="coerce", **kwargs)
+        bad = np.asarray(coerced.isna()) & np.asarray(col.notna())
+    except (ValueError, TypeError, OverflowError):
+        bad = np.ones(len(col), dtype=bool)
+    i = first_true(bad) if bad.any() else 0
+    value = _value(col.iloc[i])
+    raise DataError(
+        f"{where}: column {name!r} could not be parsed as dates: row {i} has {value!r}"
+        f"{f' ({int(bad.sum())} such rows)' if bad.sum() > 1 else ''}; use ISO dates (YYYY-MM-DD), datetimes, or "
+        f"YYYYMMDD integers, one format throughout." + hint) from None
+
+
+def _value(v: Any) -> Any:
+    """A cell for a message: numpy scalars as Python values (``0``, not ``np.int64(0)``)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _first_non_numeric(col: pd.Series) -> int | None:
+    """Position of the first value of ``col`` that is present but not a number (None if all are)."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    coerced = pd.to_numeric(col, errors="coerce")
+    bad = np.asarray(col.notna()) & np.asarray(coerced.isna())
+    return first_true(bad) if bad.any() else None
+
+
+def _check_dates(dates: pd.DatetimeIndex, name: str, where: str, names: Mapping[str, str] | None,
+                 *, wide: bool) -> None:
+    """Refuse missing dates, and unsorted dates in a wide table (a long panel may sort them)."""
+    nat = np.asarray(dates.isna())
+    if nat.any():
+        raise DataError(f"{where}: {int(nat.sum())} missing dates in {name!r}; the first at row {first_true(nat)}.")
+    if wide:
+        d = dates.asi8
+        down = d[1:] <= d[:-1]
+        if down.any():
+            i = first_true(down) + 1
+            what = "repeats" if d[i] == d[i - 1] else "comes after"
+            raise DataError(
+                f"{where}: the dates in {name!r} must be unique and sorted ascending (one row per date); row {i} "
+                f"has {dates[i].date()}, which {what} {dates[i - 1].date()} at row {i - 1}. Sort the file by date "
+                "(dates that go backwards may also be a misread format: day/month against month/day).")
+
+
+def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "returns",
+               names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Simple returns (as decimals) of a wide table of returns, log returns or prices, checked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame of shape (n_dates, n_assets)
+        One row per date (the index), one column per asset. NaN marks a missing value (an
+        asset not yet listed, or delisted); missing values are never filled.
+    values : {"returns", "log_returns", "prices"}, default="returns"
+        What the cells hold: simple returns as decimals (> -1), log returns, or prices
+        (> 0). The simple return at t of prices is ``p_t / p_{t-1} - 1``: NaN where
+        either price is missing, and on the first date.
+    where : str
+        How messages name the table (a path).
+    names : mapping, optional
+        How messages name the arguments (``values``) when a configuration loads the data:
+        ``{"values": "data.wide.values"}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Simple returns, float64, same index and columns.
+
+    Raises
+    ------
+    DataError
+        For a non-numeric or infinite value, a return <= -1, a price <= 0 (each with its
+        row, date and asset), and a column whose median absolute return exceeds
+        :data:`RETURN_SCALE_LIMIT` (prices or percent given as returns).
+    """
+    if values not in WIDE_VALUES:
+        raise ValueError(f"{_arg(names, 'values')} must be one of {WIDE_VALUES}; got {values!r}.")
+    index = table.index
+
+    def at(r: int, c: int) -> str:
+        date = index[r]
+        date = date.date() if isinstance(date, pd.Timestamp) else date
+        return f"row {r} (date {date}, asset {table.columns[c]!r})"
+
+    for c, name in enumerate(table.columns):
+        r = _first_non_numeric(table[name])
+        if r is not None:
+            raise DataError(
+                f"{where}: {values} must be numeric; column {name!r} has {_value(table[name].iloc[r])!r} at {at(r, c)}"
+                + (f". {_LAYOUT_HINT.format(layout=_setting(names, 'layout', 'long'))}" if "layout" in (names or {})
+                   else ".") )
+    try:
+        v = table.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: {values} must be numeric (simple returns as decimals).") from None
+    inf = np.isinf(v)
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        raise DataError(f"{where}: {values} has infinite values ({int(inf.sum())}), the first {v[r, c]} at "
+                        f"{at(r, c)}; use NaN (an empty cell) for a missing value.")
+    if values == "returns":
+        _check_scale(v, table.columns, values, where, names)
+        low = v <= -1
+        if low.any():
+            r, c = np.argwhere(low)[0]
+            raise DataError(
+                f"{where}: returns must be simple returns as decimals, > -1; got {v[r, c]} at {at(r, c)}"
+                f"{' (percent instead of decimals?)' if v[r, c] <= -100 else ''}."
+                + ("" if v[r, c] <= -100 else f" Log returns? {_setting(names, 'values', 'log_returns')}."))
+        simple = v
+    elif values == "log_returns":
+        simple = np.expm1(v)
+    else:
+        low = v <= 0
+        if low.any():
+            r, c = np.argwhere(low)[0]
+            raise DataError(f"{where}: prices must be > 0; got {v[r, c]} at {at(r, c)}. Returns? "
+                            f"{_setting(names, 'values', 'returns')}.")
+        simple = np.full_like(v, np.nan)
+        simple[1:] = v[1:] / v[:-1] - 1.0  # NaN where either price is missing: nothing is filled
+    _check_scale(simple, table.columns, values, where, names)
+    return pd.DataFrame(simple, index=index, columns=table.columns)
+
+
+def _check_scale(simple: np.ndarray, columns: pd.Index, values: str, where: str,
+                 names: Mapping[str, str] | None) -> None:
+    """Refuse a column whose median absolute simple return exceeds :data:`RETURN_SCALE_LIMIT`."""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(simple)
+        counts = finite.sum(axis=0)
+        med = np.array([np.median(np.abs(simple[finite[:, c], c])) if counts[c] >= 5 else 0.0
+                        for c in range(simple.shape[1])])
+    big = med > RETURN_SCALE_LIMIT
+    if big.any():
+        c = first_true(big)
+        hint = (f"Prices? {_setting(names, 'values', 'prices')}. Percent returns? Divide them by 100"
+                if values != "prices" else "Check the values")
+        raise DataError(
+            f"{where}: column {columns[c]!r} does not look like {values}: the median absolute simple return is "
+            f"{med[c]:.3g} per period ({med[c]:.0%}). {hint}. An index or date column must not be an asset column.")
+
+
+_LAYOUT_HINT = ("If the file is a long panel (one row per date and asset) with its own column names, {layout} "
+                "and name its columns in [data.panel]")
+
+
+def load_wide(source: Any, *, values: str = "returns", date_col: str | None = None,
+              names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a wide table (one row per date, one column per asset) as simple returns, checked.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or pandas.DataFrame
+        CSV or Parquet file (see :func:`read_table`), or a DataFrame.
+    values : {"returns", "log_returns", "prices"}, default="returns"
+        What the cells hold (see :func:`to_returns`).
+    date_col : str, optional
+        The date column; ``None`` (or ``""``): a DataFrame's DatetimeIndex, else the first
+        column. Dates may be ISO strings, datetimes or YYYYMMDD integers; they must be
+        unique and ascending.
+    names : mapping, optional
+        How messages name the arguments (``values``, ``date_col``) when a configuration
+        loads the data.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_dates, n_assets)
+        Simple returns as decimals, a DatetimeIndex named ``"date"``, columns named
+        ``"asset"``: what :func:`czar_gbdt.features.build_features` takes. Missing
+        values stay NaN.
+
+    Raises
+    ------
+    DataError
+        Naming the column, row, date and asset of the first bad value (see
+        :func:`to_returns`), unparsable, missing, repeated or unsorted dates, and a table
+        without an asset column. A single asset is accepted.
+    """
+    df, where = read_table(source)
+    if date_col:
+        if date_col not in df.columns:
+            raise DataError(f"{where}: {_arg(names, 'date_col')} {date_col!r} is not a column; columns: "
+                            f"{list(df.columns)[:20]}.")
+        raw, name, table = df[date_col], date_col, df.drop(columns=date_col)
+    elif isinstance(df.index, pd.DatetimeIndex):
+        raw, name, table = df.index.to_series(index=np.arange(len(df))), df.index.name or "index", df
+    else:
+        if df.shape[1] == 0:
+            raise DataError(f"{where}: the table has no columns.")
+        name = df.columns[0]
+        raw, table = df[name], df.drop(columns=name)
+    if table.shape[1] == 0:
+        raise DataError(f"{where}: a wide table needs a date column and at least one asset column; it has only "
+                        f"{name!r}.")
+    if len(df) == 0:
+        raise DataError(f"{where}: the table has no rows.")
+    hint = "" if date_col else (f" The first column is read as the dates: if the dates are in another column, "
+                                f"{_setting(names, 'date_col', 'date')} (its name).")
+    dates = _parse_dates(pd.Series(np.asarray(raw)), str(name), where, hint)
+    _check_dates(dates, str(name), where, names, wide=True)
+    table = table.set_axis(pd.DatetimeIndex(dates, name="date"), axis=0)
+    table.columns = pd.Index([str(c) for c in table.columns], name="asset")
+    return to_returns(table, values, where=where, names=names)
 
 
 def load_panel(
@@ -381,6 +753,7 @@ def load_panel(
     mean_col: str | None = None,
     weight_col: str | None = None,
     sort: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> Panel:
     """Load a user's long panel (CSV or Parquet) with clear errors.
 
@@ -401,9 +774,17 @@ def load_panel(
         contain NaN (the backends handle missing values).
     std_col, mean_col, weight_col : str, default=None
         Optional columns: ``std`` finite and > 0, ``mean`` finite, ``weight``
-        finite and >= 0.
+        finite and >= 0. ``"auto"`` (:data:`AUTO`): the column named ``std``
+        (``mean``, ``weight``) when the table has one, and then a column whose name
+        merely looks like one (``sigma``, ``sample_weight``, ``Std`` ...) is refused
+        unless ``feature_cols`` lists the features. ``None``: no such column; a column
+        named ``std``/``mean``/``weight`` then becomes a feature, with a warning
+        unless ``feature_cols`` lists it.
     sort : bool, default=False
         Sort rows by (date, asset) instead of raising on unsorted dates.
+    names : mapping, optional
+        How messages name the arguments when a configuration loads the data
+        (``{"sort": "data.panel.sort", "std_col": "data.panel.std_col", ...}``).
 
     Returns
     -------
@@ -412,60 +793,75 @@ def load_panel(
 
     Raises
     ------
-    ValueError
-        Listing missing columns, non-numeric features, unparsable or missing
-        dates, unsorted dates (with the first offending row), duplicate
-        (date, asset) pairs (with examples), and NaN targets or invalid
-        std/mean/weight values (with their count and first row). Row numbers
-        are 0-based positions in the table (the line after the CSV header is
-        row 0).
+    DataError
+        Listing missing columns, non-numeric features (with the first bad value, its
+        row, date and asset), unparsable or missing dates, unsorted dates (with the first
+        offending row), duplicate (date, asset) pairs (with examples), and NaN targets or
+        invalid std/mean/weight values (with their count and first row). Row numbers
+        are 0-based positions in the table (the line after the CSV header is row 0).
     """
-    df, where = _read_table(source)
-    optional = {"std_col": std_col, "mean_col": mean_col, "weight_col": weight_col}
-    required = [date_col, asset_col, target_col]
-    wanted = required + [c for c in optional.values() if c is not None]
-    if feature_cols is not None:
+    df, where = read_table(source)
+    given = {"std": std_col, "mean": mean_col, "weight": weight_col}
+    explicit_features = feature_cols is not None
+    if explicit_features:
         if isinstance(feature_cols, str):
-            raise ValueError(f"feature_cols must be a list of column names; got the string {feature_cols!r}.")
+            raise ValueError(f"{_arg(names, 'feature_cols')} must be a list of column names; got the string "
+                             f"{feature_cols!r}.")
         feature_cols = list(feature_cols)
+    listed = set(feature_cols or ())
+    side: dict[str, str | None] = {}
+    for role, col in given.items():
+        if col == AUTO:
+            default = SIDE_COLUMNS[role]
+            col = default if default in df.columns and default not in listed else None
+        side[role] = col
+    required = [date_col, asset_col, target_col]
+    wanted = required + [c for c in side.values() if c is not None]
+    if explicit_features:
         wanted += feature_cols
     missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {missing}; available columns: {list(df.columns)}.")
-    if feature_cols is None:
-        used = set(c for c in wanted)
+        raise DataError(f"{where}: missing column(s) {missing}; available columns: {list(df.columns)}."
+                        + _missing_hint(missing, names, date_col, asset_col, target_col, side))
+    if not explicit_features:
+        used = set(wanted)
         feature_cols = [c for c in df.columns if c not in used]
+        _refuse_lookalikes(feature_cols, given, side, where, names)
     if not feature_cols:
-        raise ValueError(f"{where}: no feature columns (every column is date/asset/target/std/mean/weight).")
-    clash = [c for c in feature_cols if c in set(required) | {c2 for c2 in optional.values() if c2}]
+        raise DataError(f"{where}: no feature columns: every column is the date, asset, target or a side column "
+                        f"({', '.join(repr(c) for c in dict.fromkeys(wanted))}); add feature columns, or list them "
+                        f"in {_arg(names, 'feature_cols')}.")
+    clash = [c for c in feature_cols if c in set(required) | {c2 for c2 in side.values() if c2}]
     if clash:
-        raise ValueError(f"{where}: feature_cols {clash} are also used as date/asset/target/std/mean/weight.")
-    non_numeric = [
-        f"{c!r} ({df[c].dtype})"
-        for c in feature_cols
-        if not (
-            pd.api.types.is_numeric_dtype(df[c])
-            or pd.api.types.is_bool_dtype(df[c])
-            or isinstance(df[c].dtype, pd.CategoricalDtype)
+        raise DataError(f"{where}: {_arg(names, 'feature_cols')} {clash} are also used as "
+                        "date/asset/target/std/mean/weight.")
+
+    dates = _parse_dates(df[date_col], date_col, where)
+    _check_dates(dates, date_col, where, names, wide=False)
+    asset_na = np.asarray(df[asset_col].isna())
+    if asset_na.any():
+        raise DataError(
+            f"{where}: {int(asset_na.sum())} missing assets in {asset_col!r}; the first at row {first_true(asset_na)}."
         )
-    ]
+
+    def describe_row(i: int) -> str:
+        return f"row {i} (date {dates[i].date()}, asset {df[asset_col].iloc[i]})"
+
+    non_numeric = []
+    for c in feature_cols:
+        col = df[c]
+        if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+                or isinstance(col.dtype, pd.CategoricalDtype)):
+            continue
+        r = _first_non_numeric(col)
+        first = (f"; the first non-numeric value is {_value(col.iloc[r])!r} at {describe_row(r)}"
+                 if r is not None else "")
+        non_numeric.append(f"{c!r} ({col.dtype}{first})")
     if non_numeric:
-        raise ValueError(
+        raise DataError(
             f"{where}: feature columns must be numeric (or bool / pandas 'category'); not numeric: "
             + ", ".join(non_numeric)
             + "."
-        )
-
-    dates = _parse_dates(df[date_col], date_col, where)
-    nat = np.asarray(dates.isna())
-    if nat.any():
-        raise ValueError(
-            f"{where}: {int(nat.sum())} missing dates in {date_col!r}; the first at row {first_true(nat)}."
-        )
-    asset_na = np.asarray(df[asset_col].isna())
-    if asset_na.any():
-        raise ValueError(
-            f"{where}: {int(asset_na.sum())} missing assets in {asset_col!r}; the first at row {first_true(asset_na)}."
         )
 
     if sort:
@@ -477,9 +873,9 @@ def load_panel(
         down = d[1:] < d[:-1]
         if down.any():
             i = first_true(down) + 1
-            raise ValueError(
+            raise DataError(
                 f"{where}: dates in {date_col!r} must be sorted ascending; row {i} has {dates[i].date()} after "
-                f"{dates[i - 1].date()} at row {i - 1}. Sort the table by date (or pass sort=True)."
+                f"{dates[i - 1].date()} at row {i - 1}. Sort the table by date (or {_setting(names, 'sort', True)})."
             )
 
     key = pd.DataFrame({"date": dates, "asset": df[asset_col].to_numpy()})
@@ -487,27 +883,28 @@ def load_panel(
     if dup.any():
         examples = key[dup].drop_duplicates().head(5)
         shown = ", ".join(f"({r.date.date()}, {r.asset})" for r in examples.itertuples())
-        raise ValueError(
+        raise DataError(
             f"{where}: {int(dup.sum())} rows share a (date, asset) pair with another row, e.g. {shown}; "
             "each (date, asset) must appear once. The first duplicated row is row "
             f"{first_true(dup)}."
         )
 
     def numeric(col: str, label: str) -> np.ndarray:
+        r = _first_non_numeric(df[col])
+        if r is not None:
+            raise DataError(f"{where}: {label} column {col!r} must be numeric; it has {_value(df[col].iloc[r])!r} at "
+                            f"{describe_row(r)}.")
         try:
-            return df[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            return pd.to_numeric(df[col]).to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):
-            raise ValueError(
+            raise DataError(
                 f"{where}: {label} column {col!r} must be numeric; it has dtype {df[col].dtype}."
             ) from None
-
-    def describe_row(i: int) -> str:
-        return f"row {i} (date {dates[i].date()}, asset {df[asset_col].iloc[i]})"
 
     y = numeric(target_col, "target")
     bad = ~np.isfinite(y)
     if bad.any():
-        raise ValueError(
+        raise DataError(
             f"{where}: target {target_col!r} has {int(bad.sum())} NaN/infinite values, the first at "
             f"{describe_row(first_true(bad))}; drop unlabeled rows (e.g. the last horizon dates) before training."
         )
@@ -517,7 +914,7 @@ def load_panel(
         "mean": (np.isfinite, "finite"),
         "weight": (lambda v: np.isfinite(v) & (v >= 0), "finite and >= 0"),
     }
-    for name, col in (("std", std_col), ("mean", mean_col), ("weight", weight_col)):
+    for name, col in side.items():
         if col is None:
             continue
         v = numeric(col, name)
@@ -525,15 +922,49 @@ def load_panel(
         bad = ~ok_fn(v)
         if bad.any():
             i = first_true(bad)
-            raise ValueError(
+            raise DataError(
                 f"{where}: {name} column {col!r} must be {rule}; {int(bad.sum())} rows are not, the first at "
                 f"{describe_row(i)} (value {v[i]})."
             )
         extra[name] = v
 
     X = df[feature_cols].reset_index(drop=True)
-    info = {"source": where if where != "the DataFrame" else "DataFrame", "target_col": target_col}
+    info = {"source": where if where != "the DataFrame" else "DataFrame", "target_col": target_col,
+            "side_columns": {k: v for k, v in side.items() if v is not None}}
     return Panel.from_arrays(X, y, dates, df[asset_col].to_numpy(), info=info, **extra)
+
+
+def _missing_hint(missing: list, names: Mapping[str, str] | None, date_col: str, asset_col: str,
+                  target_col: str, side: dict) -> str:
+    """Which argument (or config key) names each missing column."""
+    roles = {date_col: "date_col", asset_col: "asset_col", target_col: "target_col",
+             **{c: f"{r}_col" for r, c in side.items() if c}}
+    named = [f"{_arg(names, roles[c])} = \"{c}\"" for c in missing if c in roles]
+    if not named or not names:
+        return ""
+    return (f" {', '.join(named)} {'names a column' if len(named) == 1 else 'name columns'} the file does not have: "
+            f"set {'it' if len(named) == 1 else 'them'} to the file's own column names.")
+
+
+def _refuse_lookalikes(features: list, given: dict, side: dict, where: str,
+                       names: Mapping[str, str] | None) -> None:
+    """Refuse (``"auto"``) or warn about (``None``) side data about to become a feature."""
+    for c in features:
+        low = str(c).lower()
+        for role, aliases in _LOOKALIKES.items():
+            if low not in aliases:
+                continue
+            if given[role] == AUTO and side[role] is None:
+                raise DataError(
+                    f"{where}: column {c!r} looks like a per-row {role} but would become a feature: "
+                    f"{_setting(names, f'{role}_col', str(c))} to use it as the {role}, or list the feature "
+                    f"columns in {_arg(names, 'feature_cols')} to keep it a feature.")
+            if given[role] is None and c == SIDE_COLUMNS[role]:
+                warnings.warn(
+                    f"{where}: column {c!r} is used as a feature because {_arg(names, f'{role}_col')} is None; "
+                    f"{_setting(names, f'{role}_col', str(c))} (or {AUTO!r}) to use it as the {role}, or list the "
+                    f"features in {_arg(names, 'feature_cols')} to keep it a feature and silence this warning.",
+                    UserWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------
@@ -674,3 +1105,67 @@ def make_synthetic_panel(
         "seed": seed,
     }
     return Panel.from_arrays(feats, y, dates, assets, std=std, info=info)
+
+
+def make_synthetic_returns(
+    n_dates: int = 500,
+    n_assets: int = 20,
+    *,
+    momentum: float = 0.1,
+    vol: float = 0.015,
+    late_listing: int = 0,
+    delisting: int = 0,
+    start: str = "2015-01-02",
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """A wide table of daily simple returns with a little momentum, for examples and tests.
+
+    Each asset's return is ``beta * market + vol_i * noise``, plus ``momentum`` times its
+    own standardised return over the previous 5 days (a signal the features of
+    :func:`czar_gbdt.features.build_features` can find). Optionally the first
+    ``late_listing`` assets list a third of the way through (NaN before) and the last
+    ``delisting`` assets delist two thirds of the way through (NaN after).
+
+    Parameters
+    ----------
+    n_dates, n_assets : int
+        Business days from ``start``, and assets (``A00``, ``A01`` ...).
+    momentum : float, default=0.1
+        Strength of the planted signal.
+    vol : float, default=0.015
+        Typical daily volatility.
+    late_listing, delisting : int, default=0
+        Assets that list late and that delist early.
+    start : str, default="2015-01-02"
+        First date.
+    seed : int or None, default=0
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_dates, n_assets)
+        Decimal returns, a DatetimeIndex named ``"date"``, columns named ``"asset"``.
+    """
+    for name, v, lo in (("n_dates", n_dates, 10), ("n_assets", n_assets, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}; got {v!r}.")
+    if not 0 <= late_listing + delisting <= n_assets:
+        raise ValueError(f"late_listing + delisting must be in [0, n_assets={n_assets}]; got "
+                         f"{late_listing} + {delisting}.")
+    rng = np.random.default_rng(seed)
+    market = rng.normal(0.0003, 0.6 * vol, n_dates)
+    beta = rng.uniform(0.5, 1.5, n_assets)
+    scale = vol * rng.uniform(0.6, 1.6, n_assets)
+    noise = rng.standard_normal((n_dates, n_assets))
+    r = np.empty((n_dates, n_assets))
+    for t in range(n_dates):
+        past = noise[max(0, t - 5):t].sum(axis=0) / math.sqrt(5) if t else 0.0
+        r[t] = beta * market[t] + scale * (noise[t] + momentum * past)
+    r = np.maximum(r, -0.5)
+    if late_listing:
+        r[: n_dates // 3, :late_listing] = np.nan
+    if delisting:
+        r[2 * n_dates // 3:, n_assets - delisting:] = np.nan
+    return pd.DataFrame(r, index=pd.bdate_range(start, periods=n_dates, name="date"),
+                        columns=pd.Index([f"A{i:02d}" for i in range(n_assets)], name="asset"))
+

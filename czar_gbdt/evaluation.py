@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -31,15 +34,19 @@ import pandas as pd
 
 from . import metrics
 from .config import check_compare_spec, fixed_loss, fixed_model
-from .datasets import Panel, load_ff49, load_panel, transform_target
+from ._validation import first_true
+from .datasets import (AUTO, DataError, Panel, load_ff49, load_panel, load_wide, resolve_layout,
+                       transform_target)
 from .features import build_features
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
-__all__ = ["load_data", "make_splitter", "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
-           "label_target", "training_labels", "score_folds", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
+__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_layout", "DATA_KEYS",
+           "CROSS_SECTIONAL_OBJECTIVES", "make_splitter", "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
+           "label_target", "training_labels", "score_folds", "book", "run_walk_forward", "evaluate_losses",
+           "evaluate_holdout", "warm_up"]
 
 #: The backend modules, by the name a configuration gives (imported on first use).
 BACKENDS = {"lightgbm": "czar_gbdt.lightgbm", "xgboost": "czar_gbdt.xgboost", "catboost": "czar_gbdt.catboost"}
@@ -54,32 +61,173 @@ def backend_module(backend: str):
         raise ValueError(f"backend must be one of {sorted(BACKENDS)}; got {backend!r}.") from None
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_data(source: str, start: str, end: str, horizon: int, windows: tuple, vol_window: int,
-                 panel_cols: tuple) -> Panel:
+#: How a data error names the arguments of the loaders: the configuration keys they come from.
+DATA_KEYS = {
+    "values": "data.wide.values", "layout": "data.layout",
+    "asset_col": "data.panel.asset_col", "target_col": "data.panel.target_col",
+    "feature_cols": "data.panel.feature_cols", "std_col": "data.panel.std_col", "mean_col": "data.panel.mean_col",
+    "weight_col": "data.panel.weight_col", "sort": "data.panel.sort",
+}
+
+
+def data_layout(cfg: dict) -> str:
+    """``"wide"`` or ``"long"``: ``data.layout``, or for ``"auto"`` what the file's header says
+    (:func:`czar_gbdt.datasets.detect_layout`; the bundled FF49 data is a wide table)."""
+    d = cfg["data"]
+    return resolve_layout(d["source"], d["layout"], asset_col=d["panel"]["asset_col"],
+                          target_col=d["panel"]["target_col"])
+
+
+def _stamp(source: str) -> tuple:
+    """What tells a data file's versions apart in the cache (a file rewritten under the same name)."""
     if source == "ff49":
-        returns = load_ff49()
-        # features need their warm-up before `start`: cut the panel, not the returns
+        return ()
+    st = os.stat(source)
+    return (st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: str, end: str, horizon: int,
+                 windows: tuple, vol_window: int, wide: tuple, panel_cols: tuple) -> Panel:
+    if layout == "wide":
+        # FF49 and a user's wide table: one code path, the features of czar_gbdt.features;
+        # they need their warm-up before `start`: cut the panel, not the returns
+        wide_opts = dict(wide)
+        keys = {**DATA_KEYS, "date_col": "data.wide.date_col"}
+        if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
+            del keys["layout"]
+        returns = load_ff49() if source == "ff49" else load_wide(
+            source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None, names=keys)
         panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
+        where = "the bundled FF49 data" if source == "ff49" else source
     else:
-        cols = {k: (list(v) if isinstance(v, tuple) else v) or None for k, v in panel_cols}
-        panel = load_panel(source, **cols)
+        cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
+        for role in ("std", "mean", "weight"):
+            cols[f"{role}_col"] = cols[f"{role}_col"] or AUTO  # "": the column named std/mean/weight, if any
+        cols["feature_cols"] = cols["feature_cols"] or None
+        panel = load_panel(source, **cols, names={**DATA_KEYS, "date_col": "data.panel.date_col"})
+        where = source
     keep = np.ones(len(panel), dtype=bool)
     if start:
         keep &= panel.dates >= pd.Timestamp(start)
     if end:
         keep &= panel.dates <= pd.Timestamp(end)
     if not keep.any():
-        raise ValueError(f"no rows between data.start={start!r} and data.end={end!r}.")
+        span = f"{panel.dates.min().date()} to {panel.dates.max().date()}" if len(panel) else "no dates at all"
+        raise DataError(f"{where}: no rows between data.start={start!r} and data.end={end!r}; the data (after the "
+                        f"feature warm-up and the last data.horizon dates) runs from {span}.")
     return panel if keep.all() else panel.subset(np.flatnonzero(keep))
 
 
 def load_data(cfg: dict) -> Panel:
-    """The panel of ``cfg["data"]`` (cached per process: trials reuse it)."""
+    """The panel of ``cfg["data"]`` (cached per process and per version of the file: trials reuse it).
+
+    A wide table (``"ff49"``, or a file detected or declared as wide) goes through
+    :func:`czar_gbdt.features.build_features`; a long panel through
+    :func:`czar_gbdt.datasets.load_panel`, whose ``std``/``mean``/``weight`` columns are
+    recognised by name unless ``[data.panel]`` names them. Data errors
+    (:class:`~czar_gbdt.datasets.DataError`) name the configuration keys to change.
+    """
     d = cfg["data"]
+    layout = data_layout(cfg)
     cols = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["panel"].items()))
-    return _cached_data(d["source"], d["start"], d["end"], d["horizon"], tuple(d["features"]["windows"]),
-                        d["features"]["vol_window"], cols)
+    wide = tuple(sorted(d["wide"].items()))
+    detected = d["layout"] == "auto" and d["source"] != "ff49"
+    return _cached_data(d["source"], _stamp(d["source"]), layout, detected, d["start"], d["end"], d["horizon"],
+                        tuple(d["features"]["windows"]), d["features"]["vol_window"], wide, cols)
+
+
+#: The study objectives (``study.objective``) scored per date across assets: they need at least
+#: two assets on every scored date.
+CROSS_SECTIONAL_OBJECTIVES = frozenset({"rank_ic", "icir"})
+
+
+def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
+    """Refuse data the configuration cannot be run on, before any training.
+
+    Checks that the walk-forward splits fit in the panel's dates, that every date the
+    folds and the holdout score has at least two assets (when the objective is the
+    cross-sectional rank IC), and that each of ``models`` (losses, ranking objectives or
+    None) that needs a per-row ``std`` gets one.
+
+    Raises
+    ------
+    DataError
+        Naming the configuration keys to change, the dates and the assets concerned.
+    """
+    d = cfg["data"]
+    where = "the bundled FF49 data" if d["source"] == "ff49" else d["source"]
+    splitter = make_splitter(cfg)
+    codes, uniques = pd.factorize(panel.dates, sort=True)
+    n = len(uniques)
+    span = f"{uniques[0].date()} to {uniques[-1].date()}" if n else "none"
+    try:
+        folds = splitter.fold_positions(n)
+    except ValueError:
+        s = cfg["splits"]
+        parts = (f"splits.min_train_size {s['min_train_size']} + splits.gap {splitter.gap} + splits.test_size "
+                 f"{s['test_size']}"
+                 + (f" + splits.valid_size {s['valid_size']} + splits.gap {splitter.gap}" if s["valid_size"] else "")
+                 + (f" + splits.gap {splitter.gap} + splits.holdout {s['holdout']}" if s["holdout"] else ""))
+        raise DataError(
+            f"{where}: too few dates for the configured splits: {n} dates ({span}, after data.start/data.end, the "
+            f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
+            f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
+    if cfg["study"]["objective"] in CROSS_SECTIONAL_OBJECTIVES:
+        counts = np.bincount(codes, minlength=n)
+        scored = np.zeros(n, dtype=bool)
+        for f in folds:
+            scored[f.test_start:f.test_end] = True
+        if splitter.holdout:
+            scored[n - splitter.holdout:] = True
+        thin = scored & (counts < 2)
+        if thin.any():
+            assets = panel.assets.unique()
+            if len(assets) == 1:
+                raise DataError(
+                    f"{where}: the data has a single asset ({assets[0]!r}); study.objective = "
+                    f"{cfg['study']['objective']!r} is the rank IC across assets on each date, which needs at least 2 "
+                    f"assets per date. Give a table with several assets.")
+            i = first_true(thin)
+            only = panel.assets[np.flatnonzero(codes == i)]
+            raise DataError(
+                f"{where}: {int(thin.sum())} of the dates the folds and the holdout score have fewer than 2 assets, "
+                f"the first {uniques[i].date()} (assets: {list(only)}); the rank IC across assets needs at least 2 "
+                f"per date. Move data.start past them, or give more assets on those dates.")
+    needs_std = [m for m in models if m is not None and getattr(m, "requires_std", False)]
+    if needs_std and panel.std is None and d["target_transform"] != "zscore":
+        raise DataError(
+            f"{where}: {needs_std[0]!r} needs a per-row std (the scale of its z-scores), and the panel has none: add "
+            f"a std column (named 'std', or name it in data.panel.std_col), use data.target_transform = \"zscore\" "
+            f"(labels in units of the cross-sectional std), or a loss without std (mse).")
+
+
+def prepare_data(cfg: dict, models: Any = ()) -> Panel:
+    """:func:`load_data` and :func:`check_data`: the panel, with every data error raised before any work."""
+    panel = load_data(cfg)
+    check_data(cfg, panel, models)
+    return panel
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def describe_data(cfg: dict, panel: Panel) -> str:
+    """One line on what was loaded: layout, dates, assets, features, side columns."""
+    d = cfg["data"]
+    where = "FF49 (bundled)" if d["source"] == "ff49" else d["source"]
+    layout = data_layout(cfg)
+    side = [name for name in ("std", "mean", "weight") if getattr(panel, name) is not None]
+    how = "features built from the returns (docs/own-data.md)" if layout == "wide" else "features from the file"
+    if layout == "wide" and d["source"] != "ff49":
+        how = f"{d['wide']['values']}; " + how
+    cols = panel.info.get("side_columns")
+    side_text = (", ".join(f"{k} from column {v!r}" for k, v in cols.items()) if cols else
+                 "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
+    return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
+            f"{panel.dates.min().date()} to {panel.dates.max().date()}, {_count(panel.assets.nunique(), 'asset')}, "
+            f"{len(panel.feature_names)} features; side data: {side_text}.")
 
 
 def make_splitter(cfg: dict) -> WalkForward:
@@ -106,12 +254,12 @@ def label_target(panel: Panel, transform: str) -> tuple[np.ndarray, np.ndarray |
     y : ndarray of shape (n_samples,)
         The transformed target.
     std : ndarray of shape (n_samples,) or None
-        ``panel.std``; None (meaning 1) for ``zscore`` labels, which are already in units
-        of the cross-sectional std, and for panels without a std.
+        ``panel.std``; ones for ``zscore`` labels, which are already in units of the
+        cross-sectional std; None for other labels of a panel without a std.
     """
     y = transform_target(panel.y, panel.dates, transform)
-    if transform == "zscore" or panel.std is None:
-        return y, None
+    if transform == "zscore":
+        return y, np.ones_like(y)
     return y, panel.std
 
 
@@ -160,7 +308,10 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
                              valid_dates=valid.dates)
         model = module.train_loss(loss, X, y, std=std, weight=train.weight,
                                   early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
-    return [model.predict(p.X.to_numpy(dtype=np.float64), std=p.std) for p in predict_on], model.rounds
+    # a z-space model (CatBoost) maps its predictions back with the std its labels were scaled by
+    return [model.predict(p.X.to_numpy(dtype=np.float64),
+                          std=np.ones(len(p)) if target_transform == "zscore" else p.std)
+            for p in predict_on], model.rounds
 
 
 def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5,
@@ -280,13 +431,22 @@ def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor,
                              [p.to_numpy() for p in preds])
 
 
-def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None, *,
-                     walk: Callable[..., WalkForwardResult] = walk_forward, **kwargs: Any) -> WalkForwardResult:
+def book(cfg: dict) -> dict:
+    """The top-k long-short book every command scores: ``top_k`` and ``cost`` (per unit of
+    turnover) from ``compare.top_k`` and ``compare.cost``, the one setting of tune, report,
+    evaluate and compare."""
+    return {"top_k": cfg["compare"]["top_k"], "cost": cfg["compare"]["cost"]}
+
+
+def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
+                     command: str = "evaluate", *, walk: Callable[..., WalkForwardResult] = walk_forward,
+                     **kwargs: Any) -> WalkForwardResult:
     """:func:`walk_forward` with the config's fixed model and settings.
 
     ``loss`` is a loss, a :class:`~czar_gbdt.ranking.RankObjective` or None (the
-    backend's built-in squared error); ``kwargs`` go to ``walk_forward`` (``top_k``,
-    ``cost``, ``predict``, ``score_extra`` ...). ``walk`` runs the folds (default
+    backend's built-in squared error); ``command`` names the command in the error about a
+    search space; ``kwargs`` go to ``walk_forward`` (``predict``, ``score_extra`` ...;
+    ``top_k`` and ``cost`` default to :func:`book`). ``walk`` runs the folds (default
     :func:`walk_forward`; :func:`czar_gbdt.cluster.run_walk_forward` passes the cluster's).
 
     Raises
@@ -294,15 +454,17 @@ def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseL
     ConfigError
         When the config's model holds a search space (:func:`czar_gbdt.config.fixed_model`).
     """
-    backend, booster = fixed_model(cfg)
+    backend, booster = fixed_model(cfg, command)
     return walk(panel, splitter, backend=backend, booster_params=booster, loss=loss,
                         num_boost_round=cfg["model"]["num_boost_round"],
                         early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
-                        target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"], **kwargs)
+                        target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                        **{**book(cfg), **kwargs})
 
 
-def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *, load: Callable[[dict], Any] = load_data,
-                    run: Callable[..., WalkForwardResult] = run_walk_forward) -> pd.DataFrame:
+def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
+                    prepare: Callable[[dict, list], Any] | None = None,
+                    run: Callable[..., WalkForwardResult] | None = None) -> pd.DataFrame:
     """Walk-forward summary per model spec with the config's fixed booster parameters.
 
     Parameters
@@ -325,21 +487,26 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *, load: Callable[
         For a search space in the model or the loss, or a spec naming an unknown model or
         parameter (the key is ``--loss NAME``).
 
-    ``load`` and ``run`` load the data and run one model's walk-forward (default: in
-    memory; :func:`czar_gbdt.cluster.evaluate_losses` passes the cluster's).
+    ``prepare(cfg, models)`` and ``run`` load and check the data and run one model's
+    walk-forward (default: :func:`prepare_data` and :func:`run_walk_forward`, in memory;
+    :func:`czar_gbdt.cluster.evaluate_losses` passes the cluster's).
     """
     backend, _ = fixed_model(cfg)
     for name, params in specs:
         check_compare_spec(name, params, f"--loss {name}", [backend])
     specs = list(specs) or [fixed_loss(cfg)]
-    panel = load(cfg)
+    models = [build_model(name, params) for name, params in specs]
+    panel = (prepare or prepare_data)(cfg, models)
     splitter = make_splitter(cfg)
     rows = []
-    for name, params in specs:
-        model = build_model(name, params)
-        result = run(cfg, panel, splitter, model)
+    for model in models:
+        result = (run or run_walk_forward)(cfg, panel, splitter, model)
+        folds = result.folds
+        net = (float(np.average(folds["top_k_net_spread"], weights=folds["top_k_dates"]))
+               if "top_k_net_spread" in folds else np.nan)
         rows.append({"loss": model_label(model, backend), **result.summary(),
-                     "directional_accuracy": float(result.folds["directional_accuracy"].mean())})
+                     "directional_accuracy": float(folds["directional_accuracy"].mean()),
+                     "top_k_net_spread": net})
     return pd.DataFrame(rows)
 
 
@@ -368,15 +535,52 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
     per_date : pandas.Series
         Rank IC per holdout date.
     """
-    panel = load_data(cfg)
+    loss = get_loss(params["loss"], **params["loss_params"])
+    panel = prepare_data(cfg, [loss])
     final = make_splitter(cfg).final_fold(groups=panel.dates)
     train, test = panel.subset(final.train), panel.subset(final.test)
     valid = panel.subset(final.valid) if len(final.valid) else None
-    loss = get_loss(params["loss"], **params["loss_params"])
     (pred,), rounds = fit_predict(params["backend"], params["booster"], loss, train, [test], valid=valid,
                                   num_boost_round=params["num_boost_round"],
                                   early_stopping_rounds=params["early_stopping_rounds"],
                                   target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
-    scores, per_date = score_predictions(test, pred)
+    scores, per_date = score_predictions(test, pred, **book(cfg))
     return {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": rounds,
             **scores}, per_date
+
+
+def warm_up(losses: list, backends: Any = ("lightgbm",), *, early_stopping: bool = False,
+            on_slow: Callable[[str], None] | None = None, after: float = 3.0) -> float:
+    """Compile (or load from numba's cache) the kernels a run needs before it starts timing trials.
+
+    The first run on a machine compiles the losses' loops, the backend adapters' code and
+    the metric kernels, which takes several seconds; later runs load them from the cache.
+    This trains each loss for two rounds on each backend on a tiny synthetic panel and
+    scores it as a fold is scored. ``on_slow`` is called with one line when that takes
+    longer than ``after`` seconds, so that a progress bar does not sit at 0 unexplained.
+    Returns the seconds it took.
+    """
+    from .datasets import make_synthetic_panel
+
+    done = threading.Event()
+
+    def tell() -> None:
+        if not done.wait(after) and on_slow is not None:
+            on_slow("compiling the numba kernels of the losses, backends and metrics (first run only; later runs "
+                    "load them from the cache) ...")
+
+    start = time.perf_counter()
+    thread = threading.Thread(target=tell, daemon=True)
+    thread.start()
+    try:
+        tiny = make_synthetic_panel(n_dates=12, n_assets=12, n_features=3, signal_ic=0.3, seed=0)
+        for backend in backends:
+            for loss in losses:
+                (pred,), _ = fit_predict(backend, {}, loss, tiny, [tiny], valid=tiny if early_stopping else None,
+                                         num_boost_round=2, early_stopping_rounds=1 if early_stopping else 0,
+                                         target_transform="demean")
+                score_predictions(tiny, pred, top_k=2, cost=0.0005)
+    finally:
+        done.set()
+        thread.join()
+    return time.perf_counter() - start

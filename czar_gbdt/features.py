@@ -1,26 +1,17 @@
-"""Causal features and forward-return targets from a wide panel of returns.
+"""Causal features and forward-return targets from a wide table of returns.
 
-:func:`build_features` turns a wide table of simple returns (dates x assets,
-such as :func:`czar_gbdt.datasets.load_ff49`) into a long
-:class:`~czar_gbdt.datasets.Panel` for a forecast made at the close of each
-date t:
+:func:`build_features` turns a wide table of simple returns (dates x assets: the
+bundled FF49 table of :func:`czar_gbdt.datasets.load_ff49`, or a user's table read
+by :func:`czar_gbdt.datasets.load_wide`, which also converts log returns and prices)
+into a long :class:`~czar_gbdt.datasets.Panel` for a forecast made at the close of
+each date t: past returns over several windows, trailing volatility, their
+market-relative and cross-sectional rank versions, the forward target over
+t+1..t+h and the causal ``std`` of the z-scored losses. Every configuration that
+names a wide table (FF49 included) goes through this one function.
 
-========================  ==================================================
-column                    definition at date t (``l = log1p(return)``)
-========================  ==================================================
-``ret_{w}``               compounded past return over the w periods ending
-                          at t (t-w+1..t): ``expm1(sum l)``
-``vol_{v}``               standard deviation (ddof=1) of ``l`` over the v
-                          periods ending at t, per period
-``rel_ret_{w}``           ``ret_{w}`` minus its equal-weight mean over the
-                          assets available at t (market-relative return)
-``rank_ret_{w}``          cross-sectional percentile rank of ``ret_{w}`` at
-                          t, in (0, 1], average ranks for ties
-``rank_vol_{v}``          the same for ``vol_{v}``
-target ``y``              forward return over t+1..t+h: ``expm1(sum l)``
-``std``                   ``max(vol_{v} * sqrt(h), vol_floor)``: the causal,
-                          horizon-scaled, floored scale for z-scored losses
-========================  ==================================================
+The feature set, its exact definitions and the handling of missing values (assets
+that list late or delist: rows dropped per asset and date, never filled) are
+documented in one place, ``docs/own-data.md`` ("What is built for you").
 
 Every feature and ``std`` at t uses returns up to and including t only, so
 changing data after t leaves them unchanged (bit for bit; the tests check
@@ -39,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .datasets import TARGET_TRANSFORMS, Panel, transform_target
+from .datasets import TARGET_TRANSFORMS, DataError, Panel, to_returns, transform_target
 
 __all__ = ["TARGET_TRANSFORMS", "build_features", "transform_target"]
 
@@ -49,31 +40,27 @@ def _check_returns(returns: Any) -> pd.DataFrame:
         raise ValueError(f"returns must be a wide pandas DataFrame (dates x assets); got {type(returns).__name__}.")
     if returns.shape[0] == 0 or returns.shape[1] == 0:
         raise ValueError(f"returns is empty (shape {returns.shape}).")
-    try:
-        idx = pd.DatetimeIndex(returns.index)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"returns must have dates as its index; could not read them as dates ({exc}).") from None
+    idx = returns.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        if pd.api.types.is_numeric_dtype(idx.dtype):
+            # pd.DatetimeIndex would read 0, 1, 2 ... as nanoseconds after 1970-01-01
+            raise DataError(
+                f"returns must have dates as its index; it holds numbers ({', '.join(map(str, idx[:3]))} ...), not "
+                "dates. Read a CSV with index_col=0, parse_dates=True, or use czar_gbdt.datasets.load_wide(path).")
+        try:
+            idx = pd.DatetimeIndex(idx)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"returns must have dates as its index; could not read them as dates ({exc}).") from None
     if idx.hasnans:
-        raise ValueError("returns has missing dates (NaT) in its index.")
+        raise DataError("returns has missing dates (NaT) in its index.")
     if not idx.is_monotonic_increasing or not idx.is_unique:
-        raise ValueError("returns' dates must be unique and sorted ascending; use returns.sort_index().")
+        raise DataError("returns' dates must be unique and sorted ascending; use returns.sort_index().")
     if not returns.columns.is_unique:
         dup = returns.columns[returns.columns.duplicated()].unique().tolist()
-        raise ValueError(f"returns has duplicate asset columns: {dup[:5]}.")
-    try:
-        values = returns.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError("returns must be numeric (simple returns as decimals).") from None
-    if np.isinf(values).any():
-        raise ValueError("returns has infinite values; use NaN for missing returns.")
-    low = values <= -1
-    if low.any():
-        r, c = np.argwhere(low)[0]
-        raise ValueError(
-            f"returns must be simple returns as decimals, > -1; got {values[r, c]} at {idx[r].date()}, "
-            f"{returns.columns[c]!r}{' (percent instead of decimals?)' if values[r, c] <= -100 else ''}."
-        )
-    return pd.DataFrame(values, index=idx.rename("date"), columns=pd.Index(returns.columns, name="asset"))
+        raise DataError(f"returns has duplicate asset columns: {dup[:5]}.")
+    frame = returns.set_axis(idx.rename("date"), axis=0)
+    checked = to_returns(frame, "returns", where="returns")
+    return checked.set_axis(pd.Index(returns.columns, name="asset"), axis=1)
 
 
 def _check_windows(windows: Any) -> tuple[int, ...]:
@@ -102,7 +89,7 @@ def build_features(
 ) -> Panel:
     """Causal features, forward-return target and z-scoring ``std`` from wide returns.
 
-    See the module docstring for the exact definitions.
+    The definitions are in ``docs/own-data.md`` ("What is built for you").
 
     Parameters
     ----------

@@ -38,7 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import allora
 from ._kernels import metrics as _k
+from ._validation import check_unweighted
 
 __all__ = [
     "DateGroups",
@@ -52,6 +54,7 @@ __all__ = [
     "rank_ic",
     "mean_ic",
     "mean_rank_ic",
+    "ts_rank_ic",
     "icir",
     "t_stat",
     "newey_west_t",
@@ -571,6 +574,46 @@ def mean_ic(y_true: Any, y_pred: Any, *, dates: Any = None) -> float:
     return ic(y_true, y_pred, dates=dates).mean
 
 
+def ts_rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None, sample_weight: Any = None) -> float:
+    """Time-series rank IC of one series over a window: Spearman correlation of forecast and target.
+
+    The rank IC of a single asset: its rows (the window's dates) are ranked as one group,
+    with the conventions of :func:`rank_ic` (pairwise deletion of non-finite rows, average
+    ranks for ties), so one window gives one value. It is ``rank_ic(y_true, y_pred).mean``
+    with the rows taken as one "date"; the walk-forward objective of a single series
+    averages it over the test windows.
+
+    {y}
+    dates : array-like of shape (n_samples,) or DateGroups, optional
+        Date of each row, only checked: a date with more than one row means a cross-section
+        (use :func:`rank_ic`) and is refused.
+    sample_weight : None
+        Accepted for the backend eval wrappers; weights that are not all equal are refused.
+
+    Returns
+    -------
+    float
+        In [-1, 1]; NaN (with a RuntimeWarning) with fewer than 2 valid rows or a constant side.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not aligned, a date has several rows, or the weights vary.
+    """
+    yt, yp, groups = _prepare(y_true, y_pred, dates)
+    check_unweighted("ts_rank_ic", sample_weight, yt.shape[0])
+    if dates is not None and groups.max_group_size > 1:
+        sizes = np.diff(groups.offsets)
+        g = int(np.argmax(sizes))
+        raise ValueError(f"ts_rank_ic scores one series, one row per date; date {groups.dates[g]} has {sizes[g]} "
+                         "rows (a cross-section: use rank_ic, or pass one asset's rows).")
+    corr = _grouped_spearman(yt, yp, _single_series(yt.shape[0]))
+    if np.isnan(corr[0]):
+        warnings.warn("ts_rank_ic: fewer than 2 rows with finite y_true and y_pred, or a constant side; "
+                      "returning NaN.", RuntimeWarning, stacklevel=2)
+    return float(corr[0])
+
+
 def _fill_doc(func: Callable[..., Any]) -> None:
     # shared parameter text; docstrings are absent under ``python -OO``
     if func.__doc__:
@@ -578,7 +621,7 @@ def _fill_doc(func: Callable[..., Any]) -> None:
                         .replace("{y}", _DOC_Y).replace("{dates}", _DOC_DATES))
 
 
-for _f in (rank_ic, ic, mean_rank_ic, mean_ic):
+for _f in (rank_ic, ic, mean_rank_ic, mean_ic, ts_rank_ic):
     _fill_doc(_f)
 
 
@@ -870,4 +913,8 @@ METRICS: dict[str, Metric] = {
     "directional_accuracy": Metric(
         "directional_accuracy", directional_accuracy, higher_is_better=True, needs_dates=False
     ),
+    "ts_rank_ic": Metric("ts_rank_ic", ts_rank_ic, higher_is_better=True, needs_dates=False),
+    # Allora's scores that are higher-is-better (its two p-values are pass/fail tests, not targets)
+    **{t.name: Metric(t.name, allora.METRIC_FUNCTIONS[t.name], higher_is_better=True, needs_dates=False)
+       for t in allora.PRIMARY if t.higher_is_better},
 }

@@ -230,7 +230,9 @@ class WalkForward:
         train_start = 0 if self.train_size is None else max(0, train_end - self.train_size)
         return train_start, train_end, valid_start, valid_end, train_end - train_start
 
-    def _min_dates(self) -> int:
+    def min_dates(self) -> int:
+        """The fewest distinct dates one fold (and the holdout) fits in:
+        ``min_train_size + gap + test_size`` (``+ valid_size + gap``) (``+ gap + holdout``)."""
         n = self.min_train_size + self.gap + self.test_size
         if self.valid_size > 0:
             n += self.valid_size + self.gap
@@ -271,7 +273,7 @@ class WalkForward:
         if not folds:
             raise ValueError(
                 f"No walk-forward fold fits in {n_dates} distinct dates: {self!r} needs at least "
-                f"{self._min_dates()} (min_train_size + gap + test_size"
+                f"{self.min_dates()} (min_train_size + gap + test_size"
                 + (" + valid_size + gap" if self.valid_size > 0 else "")
                 + (" + gap + holdout" if self.holdout > 0 else "")
                 + ")."

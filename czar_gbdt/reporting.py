@@ -22,7 +22,9 @@ import pandas as pd
 
 from . import evaluation
 from ._files import dumps, write_json
-from .tuning import FINISHED, best_trial, fixed_params, load_study, output_dir, trial_folds
+from .losses import get_loss
+from .tuning import (FINISHED, best_trial, check_fingerprint, fixed_params, load_study, output_dir, search_losses,
+                     storage_url, trial_folds)
 
 __all__ = ["study_summary", "report", "evaluate", "print_summary", "print_table", "HOLDOUT_ATTR"]
 
@@ -36,16 +38,21 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
     params = fixed_params(best, cfg)
     folds = trial_folds(best)
     n_finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    if storage:
+        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
     summary = {
         "study": study.study_name,
+        "storage": storage_url(cfg, create=False),
         "n_trials": n_finished,
         "objective": cfg["study"]["objective"],
         "best_trial": best.number,
         "best_value": best.value,
         "best_params": params,
+        "searched": sorted(best.params),  # which parameters the study searched (compare --study reads it)
         "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
                                                                  "n_folds")},
         "folds": folds,
+        "book": evaluation.book(cfg),
     }
     out = output_dir(cfg)
     write_json(out / "best_params.json", {k: v for k, v in summary.items() if k != "folds"})
@@ -70,7 +77,16 @@ def report(cfg: dict, *, storage: str | None = None) -> dict:
     and says so explicitly when the best trial has changed since.
     """
     study = load_study(cfg, storage)
-    summary = study_summary(study, cfg)
+    url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
+                      create=False)
+    check_fingerprint(study, cfg, "report", url=url)
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data lives on a Dask cluster
+        from . import cluster
+
+        cluster.prepare_data(cfg, search_losses(cfg))
+    else:
+        evaluation.prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
+    summary = study_summary(study, cfg, storage=storage)
     if not cfg["splits"]["holdout"]:
         summary["holdout"] = None
         summary["holdout_status"] = None
@@ -138,9 +154,9 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         print(dumps(data))
         return
     p = summary["best_params"]
-    print(f"study {summary['study']}: {summary['n_trials']} finished trials; best trial #{summary['best_trial']} "
-          f"{summary['objective']} = {_fmt(summary['best_value'])}")
-    print(f"  backend {p['backend']}, loss {p['loss']} {p['loss_params']}")
+    print(f"study {summary['study']} ({summary['storage']}): {summary['n_trials']} finished trials; best trial "
+          f"#{summary['best_trial']} {summary['objective']} = {_fmt(summary['best_value'])}")
+    print(f"  backend {p['backend']}, loss {_loss_text(p['loss'], p['loss_params'])}")
     print(f"  booster {p['booster']}, num_boost_round {p.get('num_boost_round')}, "
           f"early_stopping_rounds {p.get('early_stopping_rounds')}")
     wf = summary["walk_forward"]
@@ -150,16 +166,31 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         cols = [c for c in ("fold", "test_start", "test_end", "rounds", "rank_ic", "rank_icir", "ic",
                             "directional_accuracy", "top_k_net_spread") if c in folds]
         print(folds[cols].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        if "top_k_net_spread" in cols and summary.get("book"):
+            b = summary["book"]
+            print(f"  top_k_net_spread: the top-{b['top_k']} long-short spread net of {b['cost']} per unit of "
+                  f"turnover (compare.top_k, compare.cost)")
     if summary.get("holdout"):
         h = summary["holdout"]
         when = "stored result" if summary.get("holdout_status") == "stored" else "evaluated once, now"
         print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
               f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, IC {_fmt(h['ic'])}, "
-              f"directional accuracy {_fmt(h['directional_accuracy'])}")
+              f"directional accuracy {_fmt(h['directional_accuracy'])}"
+              + (f", top-k net spread {_fmt(h['top_k_net_spread'])}" if "top_k_net_spread" in h else ""))
     if summary.get("note"):
         print(summary["note"])
     for f in summary.get("files", []):
         print(f"  wrote {f}")
+
+
+def _loss_text(name: str, params: dict) -> str:
+    """``czar (alpha=0.31, epsilon=1, tau=0.05)``: every parameter with its value, tuned or default."""
+    try:
+        values = get_loss(name, **params).params
+    except (ValueError, TypeError):
+        values = params
+    return f"{name} (" + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                   for k, v in values.items()) + ")"
 
 
 def print_table(table: pd.DataFrame, fmt: str = "table") -> None:

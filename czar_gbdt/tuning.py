@@ -21,6 +21,13 @@ on one process or several worker processes sharing one storage:
   kept as trial user attributes.
 - the final holdout period is never seen by any trial; ``czar-gbdt report``
   (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once.
+- before the storage is touched, the data is loaded and checked
+  (:func:`czar_gbdt.evaluation.prepare_data`): bad data creates no study.
+- a study records what its scores depend on (:mod:`czar_gbdt.fingerprint`, user attribute
+  ``fingerprint``); :func:`check_fingerprint` refuses to resume it, report it or take its
+  parameters with a configuration that differs, naming the keys.
+- a trial that raises is failed with its error and traceback as user attributes; an error
+  that would repeat in every trial stops the study (:class:`StudyStopped`).
 
 The objective (:func:`make_objective`) draws a trial's parameters with
 :func:`suggest_params` and scores them with the walk-forward evaluation of
@@ -31,13 +38,18 @@ The objective (:func:`make_objective`) draws a trial's parameters with
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import traceback
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -46,20 +58,46 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import metrics
+from . import fingerprint, metrics
 from ._jit import share_threads
 from .config import Choices, ConfigError, Range, check_storage_url, load_config
-from .evaluation import load_data, make_splitter, walk_forward
+from .datasets import DataError
+from .evaluation import book, load_data, make_splitter, prepare_data, walk_forward, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
            "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
-           "objective_value", "run_worker", "StudyError"]
+           "objective_value", "run_worker", "StudyError", "StudyStopped", "StudyCzar", "best_czar_trial", "check_fingerprint", "search_losses",
+           "REPEATING_ERRORS"]
 
 
 class StudyError(ConfigError):
-    """A study that cannot be used as asked (missing, or without a completed trial): a usage
-    error, exit code 2 from the command line."""
+    """A study that cannot be used as asked (missing, without a completed trial, or made with
+    another configuration): a usage error, exit code 2 from the command line."""
+
+
+class StudyStopped(RuntimeError):
+    """Trials failed for a reason that would repeat in every trial: the study was stopped.
+
+    ``usage`` is true when the reason is a configuration or data error (exit code 2 from
+    the command line, 1 otherwise). The failed trials keep the error and its traceback
+    as user attributes ``error`` and ``traceback``.
+    """
+
+    def __init__(self, message: str, usage: bool = False):
+        super().__init__(message)
+        self.usage = usage
+
+
+#: Errors raised inside a trial that do not depend on the trial's parameters (a bad
+#: configuration or data, a missing package, a programming error in a loss of your own):
+#: the first one stops the study. Any other error stops it when the next trial fails
+#: with the same message.
+REPEATING_ERRORS = (ConfigError, DataError, ImportError, TypeError, AttributeError, NameError,
+                    NotImplementedError, AssertionError)
+
+#: The study user attribute a worker sets when it stopped the study (read by the others).
+_STOPPED = "stopped"
 
 
 #: Trial states that count towards ``n_trials``.
@@ -141,6 +179,51 @@ def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
     except KeyError:
         raise StudyError(f"study.name {name!r}: no study of that name in {url}{source}; run `czar-gbdt tune` "
                          f"with this config first (or check study.name / --storage).") from None
+
+
+def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, url: str = "",
+                      record: dict | None = None) -> str | None:
+    """Refuse a configuration whose fingerprint (:mod:`czar_gbdt.fingerprint`) differs from the study's.
+
+    ``tune`` records the fingerprint in a study that has none (a new study, or one made
+    before fingerprints were recorded: then a note says so, returned). ``report`` and
+    ``compare`` (``command``) only compare.
+
+    Raises
+    ------
+    StudyError
+        Naming the differing keys, and how to start a new study or go back to the old
+        configuration.
+    """
+    record = record or fingerprint.record(cfg)
+    stored = study.user_attrs.get(fingerprint.ATTR)
+    if stored is None:
+        if command != "tune":
+            return None
+        study.set_user_attr(fingerprint.ATTR, record)
+        if count_trials(study, states=None):
+            return (f"study {study.study_name!r} was made before studies recorded their configuration: its "
+                    f"trials are assumed to come from this config, which is recorded now.")
+        return None
+    old, new = stored.get("keys", {}), record["keys"]
+    if stored.get("version") != record["version"]:  # compare what both versions record
+        common = set(old) & set(new)
+        old, new = {k: old[k] for k in common}, {k: new[k] for k in common}
+    diffs = fingerprint.differences(old, new)
+    if not diffs:
+        return None
+    n = count_trials(study, states=None)
+    source = f" ({cfg['_path']})" if cfg.get("_path") else ""
+    if command == "tune":
+        what = (f"its {n} trials were scored under another setting, and new trials would not be comparable "
+                f"with them")
+    else:
+        what = f"`{command}` would rebuild its trials with values they were not scored with"
+    raise StudyError(
+        f"study.name {study.study_name!r}: the study{' in ' + url if url else ''} "
+        f"was made with another configuration than this one{source}; {what}. Differing: "
+        f"{fingerprint.describe(diffs)}. To start a new study with this configuration, give it a new "
+        f"study.name; to use the old study, restore these values.")
 
 
 def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorage:
@@ -255,33 +338,69 @@ def suggest_params(trial: optuna.Trial, cfg: dict) -> dict:
 def fixed_params(trial: optuna.trial.FrozenTrial, cfg: dict) -> dict:
     """The parameters of a finished trial, rebuilt the way :func:`suggest_params` made them."""
     fixed = optuna.trial.FixedTrial(dict(trial.params))
-    return suggest_params(fixed, cfg)
+    try:
+        return suggest_params(fixed, cfg)
+    except ValueError as exc:  # a parameter the config searches that the trial does not hold
+        raise StudyError(f"trial {trial.number} cannot be rebuilt with this configuration ({exc}); it was made "
+                         f"with another search space: use the config the study was made with.") from None
+
+
+@dataclass(frozen=True)
+class StudyCzar:
+    """The best completed CZAR trial of a study, as ``compare --study`` uses it.
+
+    Attributes
+    ----------
+    params : dict
+        Its CZAR parameters (as tuned or fixed in the study).
+    source : str
+        ``"study <name>, trial <n>"``.
+    tuned : tuple of str or None
+        The CZAR parameters the study searched (None when unknown: a ``best_params.json``
+        written before it recorded them).
+    booster : dict
+        The trial's booster parameters, backend and boosting rounds (what ``compare``,
+        which trains every model with the same booster, does not take).
+    """
+
+    params: dict
+    source: str
+    tuned: tuple | None
+    booster: dict
 
 
 def best_czar_params(ref: str | Path, key: str = "compare.study") -> tuple[dict, str]:
-    """The CZAR parameters of the best CZAR trial of a tuning study.
+    """The CZAR parameters of the best CZAR trial of a tuning study: ``(params, source)``.
+
+    See :func:`best_czar_trial`, which also says which parameters were tuned.
+    """
+    best = best_czar_trial(ref, key)
+    return best.params, best.source
+
+
+def best_czar_trial(ref: str | Path, key: str = "compare.study") -> StudyCzar:
+    """The best CZAR trial of a tuning study: its CZAR parameters, which of them were tuned, its booster.
 
     Parameters
     ----------
     ref : str or Path
         ``best_params.json`` written by ``czar-gbdt tune`` (its best trial must be a
         CZAR trial), or the study's TOML config: then the study is opened read-only from
-        its storage and the best *completed CZAR* trial is taken (a study that also
-        searched other losses may have a better non-CZAR trial).
+        its storage (after checking that the config is the one the study was made with,
+        :func:`check_fingerprint`) and the best *completed CZAR* trial is taken (a study
+        that also searched other losses may have a better non-CZAR trial).
     key : str
         The option or config key named in errors.
 
     Returns
     -------
-    params : dict
-        CZAR parameters (``alpha``, ``epsilon``, ``tau`` as tuned or fixed in the study).
-    source : str
-        ``"study <name>, trial <n>"``.
+    StudyCzar
 
     Raises
     ------
     ConfigError
-        If the file or the study does not exist, or holds no completed CZAR trial.
+        If the file or the study does not exist, holds no completed CZAR trial, or was
+        made with another configuration than the TOML file (:class:`StudyError`).
     """
     path = Path(ref)
     if not path.is_file():
@@ -295,13 +414,22 @@ def best_czar_params(ref: str | Path, key: str = "compare.study") -> tuple[dict,
         if best.get("loss") != "czar":
             raise ConfigError(f"{key}: the best trial in {str(ref)!r} used loss {best.get('loss')!r}, not czar; "
                               "give the study's TOML config to take its best CZAR trial.")
-        return dict(best.get("loss_params", {})), f"study {data.get('study', path.stem)}, trial {data.get('best_trial')}"
+        searched = data.get("searched")
+        tuned = None if searched is None else tuple(k.split(".", 1)[1] for k in searched if k.startswith("czar."))
+        return StudyCzar(dict(best.get("loss_params", {})),
+                         f"study {data.get('study', path.stem)}, trial {data.get('best_trial')}", tuned,
+                         _booster_of(best))
     if path.suffix == ".toml":
         return _best_czar_trial(path, key)
     raise ConfigError(f"{key}: {str(ref)!r} must be a .json (best_params.json) or a .toml study config.")
 
 
-def _best_czar_trial(path: Path, key: str) -> tuple[dict, str]:
+def _booster_of(params: dict) -> dict:
+    """The booster part of a trial's parameters (:func:`suggest_params`)."""
+    return {k: params[k] for k in ("backend", "booster", "num_boost_round", "early_stopping_rounds") if k in params}
+
+
+def _best_czar_trial(path: Path, key: str) -> StudyCzar:
     """The best completed CZAR trial of the study a TOML config describes (read-only: creates nothing)."""
     study_cfg = load_config(path)
     url = storage_url(study_cfg, create=False)
@@ -314,11 +442,17 @@ def _best_czar_trial(path: Path, key: str) -> tuple[dict, str]:
     except KeyError:
         raise ConfigError(f"{key}: no study named {name!r} in {url}: run `czar-gbdt tune --config {path}` "
                           "first.") from None
+    try:
+        check_fingerprint(study, study_cfg, "compare --study", url=url)
+    except StudyError as exc:
+        raise StudyError(f"{key} {str(path)!r}: {exc}") from None
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     for trial in sorted(done, key=lambda t: t.value, reverse=True):
         params = fixed_params(trial, study_cfg)
         if params["loss"] == "czar":
-            return dict(params["loss_params"]), f"study {name}, trial {trial.number}"
+            tuned = tuple(k.split(".", 1)[1] for k in trial.params if k.startswith("czar."))
+            return StudyCzar(dict(params["loss_params"]), f"study {name}, trial {trial.number}", tuned,
+                             _booster_of(params))
     raise ConfigError(f"{key}: study {name!r} has no completed CZAR trial.")
 
 
@@ -338,15 +472,15 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
     stored as user attributes (read back by :func:`trial_folds`). The holdout is never used.
     """
     kind = cfg["study"]["objective"]
+    load, walk = load_data, walk_forward
+    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data and the folds on a Dask cluster
+        from . import cluster
+
+        load, walk = cluster.load_data, cluster.walk_forward
+    panel = load(cfg)  # once: every trial of this process scores the same data, even if the file changes
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
-        load, walk = load_data, walk_forward
-        if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the folds train on a Dask cluster
-            from . import cluster
-
-            load, walk = cluster.load_data, cluster.walk_forward
-        panel = load(cfg)
         loss = get_loss(params["loss"], **params["loss_params"])
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
@@ -361,7 +495,7 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
                           loss=loss, num_boost_round=params["num_boost_round"],
                           early_stopping_rounds=params["early_stopping_rounds"],
                           target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                          on_fold=on_fold)
+                          on_fold=on_fold, **book(cfg))
         except Exception as exc:
             if cfg["cluster"]["engine"] != "dask":
                 raise
@@ -378,11 +512,42 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
     return objective
 
 
+class _TrialFailed(Exception):
+    """A trial's error, recorded in the trial: optuna marks the trial failed and the study goes on."""
+
+
+class _QuietFailures(logging.Filter):
+    """Drop optuna's "Trial N failed ..." log records (with their traceback): the tuner reports a
+    failed trial in one line itself, and keeps the traceback in the trial."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not (msg.startswith("Trial ") and " failed " in msg)
+
+
+@contextlib.contextmanager
+def _quiet_failures():
+    log = logging.getLogger("optuna.study._optimize")  # the logger of optuna's failed-trial messages
+    quiet = _QuietFailures()
+    log.addFilter(quiet)
+    try:
+        yield
+    finally:
+        log.removeFilter(quiet)
+
+
 def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna.Trial], float],
-                 worker: int = 0) -> None:
-    """Run trials until the study holds ``n_trials`` finished ones."""
+                 worker: int = 0, echo: Callable[[str], None] | None = None) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones.
+
+    A trial that raises is marked failed, with the error and its traceback as user
+    attributes (``error``, ``traceback``), and reported in one line through ``echo``. An
+    error of :data:`REPEATING_ERRORS`, or the same error twice in a row, stops the study:
+    :class:`StudyStopped` (recorded in the study, so that the other workers stop too).
+    """
     storage = make_storage(cfg, url)
     study = open_study(cfg, storage, worker=worker)
+    last: list[str] = []
 
     def guarded(trial: optuna.Trial) -> float:
         # Two workers may both have seen one free slot: the trial numbers decide who runs.
@@ -394,24 +559,50 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
             trial.set_user_attr("surplus", True)
             raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
         trial.set_user_attr("worker_pid", os.getpid())  # which process runs it (heartbeats say whether it lives)
-        return objective(trial)
+        try:
+            return objective(trial)
+        except (optuna.TrialPruned, SurplusTrial, RetryTrial):
+            raise
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            trial.set_user_attr("error", error)
+            trial.set_user_attr("traceback", traceback.format_exc())
+            repeating = isinstance(exc, REPEATING_ERRORS)
+            if repeating or last == [error]:
+                why = ("it does not depend on the trial's parameters" if repeating else
+                       "the trial before failed with the same error")
+                message = (f"trial {trial.number} failed with {error}; {why}, so every trial would fail: the study "
+                           f"is stopped (its completed trials are kept). The traceback is in the trial's user "
+                           f"attribute 'traceback'.")
+                study.set_user_attr(_STOPPED, {"message": message,
+                                               "usage": isinstance(exc, (ConfigError, DataError))})
+                raise StudyStopped(message, usage=isinstance(exc, (ConfigError, DataError))) from None
+            last[:] = [error]
+            if echo is not None:
+                echo(f"trial {trial.number} failed: {error} (the study goes on; the traceback is in the trial's "
+                     f"user attribute 'traceback')")
+            raise _TrialFailed(error) from None
 
-    while True:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
-        finished = count_trials(study)
-        running = count_trials(study, (TrialState.RUNNING,))
-        if finished >= n_trials:
-            return
-        if finished + running >= n_trials:
-            # every remaining slot is taken by a running trial: wait, in case its worker dies.
-            # A WAITING trial (the retry of a dead worker's trial) takes no slot here: the next
-            # ``optimize`` pops and runs it, so counting it as live would wait for ever.
-            time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
-            continue
-        study.optimize(guarded, n_trials=1, catch=(SurplusTrial, RetryTrial), gc_after_trial=False,
-                       callbacks=[_retry(cfg)])
+    with _quiet_failures():
+        while True:
+            stopped = study.user_attrs.get(_STOPPED)
+            if stopped:  # another worker stopped the study
+                return
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+            finished = count_trials(study)
+            running = count_trials(study, (TrialState.RUNNING,))
+            if finished >= n_trials:
+                return
+            if finished + running >= n_trials:
+                # every remaining slot is taken by a running trial: wait, in case its worker dies.
+                # A WAITING trial (the retry of a dead worker's trial) takes no slot here: the next
+                # ``optimize`` pops and runs it, so counting it as live would wait for ever.
+                time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
+                continue
+            study.optimize(guarded, n_trials=1, catch=(SurplusTrial, _TrialFailed, RetryTrial), gc_after_trial=False,
+                           callbacks=[_retry(cfg)])
 
 
 def _retry(cfg: dict) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
@@ -438,8 +629,17 @@ def run_worker(cfg: dict, url: str, n_trials: int, objective_factory: Callable |
     """
     share_threads(n_workers)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    objective = (objective_factory or make_objective)(cfg)
-    _worker_loop(cfg, url, n_trials, objective, worker)
+    try:
+        objective = (objective_factory or make_objective)(cfg)
+        _worker_loop(cfg, url, n_trials, objective, worker, echo=_stderr)
+    except KeyboardInterrupt:  # Ctrl-C reaches every worker: the parent says it once
+        sys.exit(130)
+    except StudyStopped:  # recorded in the study: the parent reports it
+        sys.exit(3)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _progress(study_getter: Callable[[], int], total: int, stop: threading.Event, enabled: bool) -> None:
@@ -457,10 +657,24 @@ def _progress(study_getter: Callable[[], int], total: int, stop: threading.Event
             stop.wait(1.0)
 
 
+def search_losses(cfg: dict) -> list:
+    """Every loss the search may pick, with its default parameters (what the data check needs:
+    whether a loss needs a per-row ``std``, and its kernels to compile)."""
+    space = cfg["loss"]["name"]
+    names = space.choices if isinstance(space, Choices) else (space,)
+    return [get_loss(name) for name in names]
+
+
 def tune(config: dict | str | os.PathLike, *, storage: str | None = None, workers: int = 1,
          n_trials: int | None = None, show_progress: bool = True,
-         objective_factory: Callable[[dict], Callable[[optuna.Trial], float]] | None = None) -> optuna.Study:
+         objective_factory: Callable[[dict], Callable[[optuna.Trial], float]] | None = None,
+         echo: Callable[[str], None] | None = None) -> optuna.Study:
     """Run (or resume) the study described by ``config`` and return it.
+
+    Before anything is created in the storage, the data is loaded and checked
+    (:func:`czar_gbdt.evaluation.prepare_data`, with the default objective) and the
+    configuration's fingerprint is computed; an existing study is resumed only when its
+    fingerprint matches (:func:`check_fingerprint`).
 
     Parameters
     ----------
@@ -480,10 +694,22 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
         ``factory(cfg) -> objective(trial)``; the default is :func:`make_objective`, the
         walk-forward rank IC objective. Must be picklable (a module-level function) when
         ``workers > 1``.
+    echo : callable, optional
+        Called with one line per event worth telling (the storage, a note on resuming,
+        compiling the kernels, a failed trial); the command line prints them on stderr.
 
     Returns
     -------
     optuna.Study
+
+    Raises
+    ------
+    DataError
+        For data the configuration cannot run on (before the storage is touched).
+    StudyError
+        When the study exists with another configuration.
+    StudyStopped
+        When trials fail for a reason that would repeat in every trial.
     """
     cfg = load_config(config) if not isinstance(config, dict) else config
     if storage:
@@ -494,12 +720,43 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     total = n_trials if n_trials is not None else cfg["study"]["n_trials"]
     if total < 1:
         raise ConfigError(f"n_trials must be >= 1; got {total}.")
-    url = storage_url(cfg)
+    url = storage_url(cfg, create=False)
     if workers > 1 and url.startswith("sqlite"):
         raise ConfigError(
             f"workers={workers} needs a storage that serves concurrent writers (PostgreSQL or MySQL URL in "
             f"study.storage or --storage); SQLite ({url}) is not safe for parallel workers.")
+    say = echo or (lambda line: None)
+    losses = search_losses(cfg)
+    if objective_factory is None:
+        prepare = prepare_data
+        if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data lives on a Dask cluster
+            from . import cluster
+
+            prepare = cluster.prepare_data
+        prepare(cfg, losses)  # every data error before the storage is touched
+    record = fingerprint.record(cfg)
+    url = storage_url(cfg)
     study = open_study(cfg, make_storage(cfg, url))
+    note = check_fingerprint(study, cfg, "tune", url=url, record=record)
+    say(f"study {study.study_name!r} in {url}")
+    if note:
+        say(note)
+    if study.user_attrs.get(_STOPPED):
+        study.set_user_attr(_STOPPED, None)  # stopped by an earlier run: this run tries again
+    held = count_trials(study)
+    if held >= total:
+        say(f"the study already holds {held} finished trials, and {total} were asked for "
+            f"({'--trials' if n_trials is not None else 'study.n_trials'} is the total the study should hold, not a "
+            f"number to add): nothing to run.")
+    elif held:
+        say(f"resuming: the study holds {held} finished trials; running {total - held} more.")
+    if objective_factory is None and held < total:
+        backend = cfg["model"]["backend"]
+        stopping = cfg["model"]["early_stopping_rounds"]
+        warm_up(losses, backend.choices if isinstance(backend, Choices) else (backend,),
+                early_stopping=any(v > 0 for v in (stopping.choices if isinstance(stopping, Choices) else
+                                                   (stopping.high,) if isinstance(stopping, Range) else
+                                                   (stopping,))), on_slow=say)
     stop = threading.Event()
     bar = threading.Thread(target=_progress, args=(lambda: count_trials(study), total, stop, show_progress),
                            daemon=True)
@@ -507,7 +764,7 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     try:
         if workers == 1:
             objective = (objective_factory or make_objective)(cfg)
-            _worker_loop(cfg, url, total, objective)
+            _worker_loop(cfg, url, total, objective, echo=echo)
         else:
             ctx = multiprocessing.get_context("spawn")
             procs = [ctx.Process(target=run_worker, args=(cfg, url, total, objective_factory, i, workers),
@@ -522,6 +779,9 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
                     if p.is_alive():
                         p.terminate()
                         p.join()
+            stopped = study.user_attrs.get(_STOPPED)
+            if stopped:
+                raise StudyStopped(stopped["message"], usage=stopped["usage"])
             bad = [p.exitcode for p in procs if p.exitcode != 0]
             if bad:
                 raise RuntimeError(f"{len(bad)} worker(s) exited with codes {bad}; the study is kept and "

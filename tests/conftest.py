@@ -14,6 +14,18 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _restore_loss_registry():
+    """Losses a test (or a docs page) defines with define_loss stay in that test: the registry of
+    loss names is restored after each one, so later tests see the built-in names only."""
+    from czar_gbdt.losses import LOSSES
+
+    saved = dict(LOSSES)
+    yield
+    LOSSES.clear()
+    LOSSES.update(saved)
+
+
 @pytest.fixture(scope="session")
 def dask_client():
     """A real ``distributed`` cluster for the Dask tests: 2 worker processes, 1 thread and 1 GiB each.

@@ -43,3 +43,15 @@ def study_table(name: str) -> str:
     """
     return (f'[study]\nname = "{name}"\nruns_dir = "{{runs}}"\nn_trials = 2\nseed = 3\nsampler = "random"\n'
             f'pruner = "none"\n')
+
+
+def data_error_objective_factory(cfg: dict):
+    """An objective whose every trial fails with a data error (the kind that stops a study at once)."""
+    from czar_gbdt.datasets import DataError
+
+    def objective(trial):
+        suggest_params(trial, cfg)
+        time.sleep(cfg.get("_toy", {}).get("sleep", 0.0))
+        raise DataError("the data went bad")
+
+    return objective

@@ -370,3 +370,38 @@ def test_fits_sharing_an_eval_metric_run_one_at_a_time():
 def test_training_interface_gives_the_evaluations_models(kind):
     """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
     check_same_as_fit_predict(ccb, kind)
+
+
+def test_side_data_goes_to_the_pool_not_the_objective():
+    """ccb.objective(loss, std=...) and ccb.metric(loss, std=...) say where std goes."""
+    X, y, std, mean = make_data(100)
+    for factory, name in ((ccb.objective, "objective"), (ccb.metric, "metric")):
+        with pytest.raises(ValueError, match=rf"czar_gbdt.catboost.{name}\(\) takes no std: .*"
+                                             r"czar_gbdt.catboost.Pool\(X, y, std=...\)"):
+            factory(cg.CZAR(), std=std)
+        with pytest.raises(ValueError, match=r"takes no dates/mean"):
+            factory(cg.CZAR(), mean=mean, dates=np.arange(100))
+        with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['stdd'\]"):
+            factory(cg.CZAR(), stdd=std)
+
+
+@pytest.mark.parametrize("data", ["arrays", "pool"])
+def test_a_loss_that_needs_std_never_trains_with_a_bare_fit(data):
+    """CatBoost's own fit() (no check that the labels are z-scored) is refused on the first call of
+    the compiled objective, with the way to train instead; ccb.fit on the same pool trains. A loss
+    without std (mse) still trains with a bare fit."""
+    X, y, std, mean = make_data(300, seed=3)
+    loss = cg.CZAR(alpha=0.4141)  # a parameter set no other test compiles
+    train = (X, y) if data == "arrays" else (ccb.Pool(X, y, std=std, mean=mean),)
+    model = cb.CatBoostRegressor(loss_function=ccb.objective(loss), eval_metric="RMSE", iterations=3, **QUIET)
+    with pytest.raises(cb.CatBoostError, match=r"needs labels z-scored with a per-row std, which a bare model.fit\(\) "
+                                               r"does not check .*czar_gbdt.catboost.fit\(model, "):
+        model.fit(*train)
+    fitted = ccb.fit(cb.CatBoostRegressor(loss_function=ccb.objective(loss), iterations=3, **QUIET),
+                     ccb.Pool(X, y, std=std, mean=mean))
+    assert fitted.tree_count_ == 3
+    assert type(ccb.objective(loss))._cell[1] == 0.0  # disarmed after the fit
+    with pytest.raises(cb.CatBoostError, match="needs labels z-scored"):  # and a bare fit is refused again
+        cb.CatBoostRegressor(loss_function=ccb.objective(loss), eval_metric="RMSE", iterations=3, **QUIET).fit(X, y)
+    bare = cb.CatBoostRegressor(loss_function=ccb.objective("mse"), eval_metric="RMSE", iterations=3, **QUIET)
+    assert bare.fit(X, y).tree_count_ == 3

@@ -1,6 +1,6 @@
 """czar_gbdt.classification: PnL weights, logistic, the soft-F1 composite and loss schedules.
 
-Numbers are checked against independent numpy transcriptions (the seed's PyTorch code),
+Numbers are checked against independent numpy transcriptions (of the PyTorch code the loss was specified with),
 finite differences of the whole-dataset loss, and the backends themselves (weights vs
 duplicated rows, the mix the backend received at given rounds).
 """
@@ -50,10 +50,10 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def seed_composite(y, x, *, alpha=0.5, beta=0.5, g=3.0, class_weights=(1.0, 1.0), eps=1e-7, average="binary"):
-    """Seed 001's CompositeF1CrossEntropyLoss.forward in numpy (two-class softmax of logits [0, x]).
+def reference_composite(y, x, *, alpha=0.5, beta=0.5, g=3.0, class_weights=(1.0, 1.0), eps=1e-7, average="binary"):
+    """The reference CompositeF1CrossEntropyLoss.forward (PyTorch) in numpy (two-class softmax of logits [0, x]).
 
-    ``average="macro"`` is the seed's code as written (means over both classes);
+    ``average="macro"`` is that code as written (means over both classes);
     ``"binary"`` keeps the positive class only (the spec's soft counts).
     """
     p1 = sigmoid(x)
@@ -80,7 +80,7 @@ def test_pnl_weights_formula_normalisation_and_gate():
     np.testing.assert_array_equal(cg.pnl_weights(pnl, normalize=False), [1, 2, 1, 4])
     w = cg.pnl_weights(pnl)
     assert w.mean() == pytest.approx(1.0) and np.allclose(w, np.array([1, 2, 1, 4]) / 2)
-    # the seed normalises over all rows, then applies the gate
+    # the weights are normalised over all rows, then the gate applies
     np.testing.assert_allclose(cg.pnl_weights(pnl, gate=[1, 1, 0, 1]), [0.5, 1.0, 0.0, 2.0])
     np.testing.assert_allclose(cg.pnl_weights(pnl, gate=np.array([True, False, True, True])), [0.5, 0, 0.5, 2])
     np.testing.assert_allclose(cg.pnl_weights([0.01, -0.02], scale=100, normalize=False), [2.0, 1.0])
@@ -370,7 +370,7 @@ def test_select_threshold_bad_input_names_the_argument(kwargs, match):
 
 
 def test_select_threshold_on_a_validation_slice_keeps_the_composite_in_the_band():
-    """The seed-weight composite predicts few positives at 0.5 on a weak signal; the threshold chosen on
+    """The composite with pos_weight 1.382 predicts few positives at 0.5 on a weak signal; the threshold chosen on
     a validation slice (never the test rows) brings the test rate inside 10-30%."""
     rng = np.random.default_rng(30)
     X = rng.normal(size=(3000, 4))
@@ -393,7 +393,7 @@ def test_soft_f1_value_matches_the_seed_code(average):
     y, x, _ = payload(200, seed=4)
     for kw in [dict(), dict(alpha=0.3, beta=0.7, g=1.5), dict(alpha=1.0, beta=0.0, g=3.0)]:
         loss = cg.SoftF1Composite(pos_weight=1.382, average=average, **kw)
-        want = seed_composite(y, x, class_weights=(1.0, 1.382), average=average,
+        want = reference_composite(y, x, class_weights=(1.0, 1.382), average=average,
                               **{k: v for k, v in kw.items()})
         assert loss(y, x) == pytest.approx(want, rel=1e-12)
     parts = cg.SoftF1Composite(average=average).components(y, x)

@@ -451,3 +451,39 @@ def test_committed_notebook_has_full_run_outputs():
     # no placeholder left in the prose
     prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "PLACEHOLDER" not in prose
+
+
+def test_study_row_is_named_after_what_was_tuned_and_says_what_it_took():
+    from czar_gbdt.tuning import StudyCzar
+
+    rows = [("czar", "czar", {}, "CZAR(alpha=1, epsilon=1, tau=0.05)")]
+    tuned = StudyCzar({"alpha": 0.3}, "study s, trial 4", ("alpha",),
+                      {"backend": "lightgbm", "booster": {"num_leaves": 9}, "num_boost_round": 50})
+    row, note = compare.study_row(tuned, "lightgbm", rows)
+    assert row == ("study", "czar", {"alpha": 0.3}, "CZAR(alpha=0.3, epsilon=1, tau=0.05), tuned (study s, trial 4)")
+    assert "took its tuned CZAR parameters (alpha): alpha=0.3, epsilon=1, tau=0.05" in note["text"]
+    assert "Not taken: its booster (lightgbm: num_leaves=9, num_boost_round=50)" in note["text"]
+    booster_only = StudyCzar({"epsilon": 0.5}, "study s, trial 2", (), {"backend": "xgboost", "booster": {"max_depth": 3}})
+    row, note = compare.study_row(booster_only, "lightgbm", rows)
+    assert row[3] == "CZAR(alpha=1, epsilon=0.5, tau=0.05) of study s, trial 2 (CZAR parameters fixed there)"
+    assert "which the study kept fixed (it tuned only the booster)" in note["text"]
+    assert "xgboost (another backend): max_depth=3" in note["text"]
+    same = StudyCzar({}, "study s, trial 1", (), {"backend": "lightgbm", "booster": {"num_leaves": 5}})
+    row, note = compare.study_row(same, "lightgbm", rows)
+    assert row is None and note["label"] == rows[0][3]
+    assert "That is the model of the row 'CZAR(alpha=1, epsilon=1, tau=0.05)' ('czar'): no second row" in note["text"]
+
+
+def test_a_study_that_tuned_only_the_booster_adds_no_duplicate_row(tmp_path, panel_csv):
+    from czar_gbdt.config import load_config
+
+    best = tmp_path / "best_params.json"
+    best.write_text(json.dumps({"study": "b", "best_trial": 5, "searched": ["model.num_leaves"],
+                                "best_params": {"backend": "lightgbm", "booster": {"num_leaves": 12},
+                                                "loss": "czar", "loss_params": {}}}))
+    cfg = load_config(_config(tmp_path, panel_csv))
+    res = compare.compare_losses(cfg, ["builtin", "czar"], study=str(best), write=False)
+    assert list(res.table["loss"]) == ["lightgbm built-in squared error", "CZAR(alpha=1, epsilon=1, tau=0.05)",
+                                       "rank-average ensemble of the 2 models above"]
+    assert "num_leaves=12" in res.table["from_study"].iloc[1] and res.table["from_study"].iloc[0] == ""
+    assert res.settings["study"] == res.table["from_study"].iloc[1]

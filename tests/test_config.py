@@ -15,7 +15,7 @@ def test_defaults_are_valid_and_complete():
     ({"stduy": {}}, r"unknown key 'stduy' \(did you mean 'study'\?\)"),
     ({"study": {"n_trails": 3}}, r"unknown key 'study.n_trails' \(did you mean 'n_trials'\?\)"),
     ({"study": {"n_trials": 0}}, r"study.n_trials must be > 0; got 0"),
-    ({"study": {"n_trials": "10"}}, r"study.n_trials must be a int; got '10'"),
+    ({"study": {"n_trials": "10"}}, r"study.n_trials must be an integer; got '10'"),
     ({"study": {"sampler": "tpee"}}, r"study.sampler must be one of \('tpe', 'random'\); got 'tpee'"),
     ({"data": {"target_transform": "demaen"}}, r"data.target_transform must be one of .*did you mean 'demean'"),
     ({"data": {"horizon": 5}, "splits": {"gap": 2}}, r"splits.gap must be >= data.horizon \(5\).*leak"),
@@ -171,3 +171,33 @@ def test_boosting_rounds_may_be_searched():
     ]:
         with pytest.raises(ConfigError, match=message):
             validate_config({"model": raw})
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"loss": {"czr": {"alpha": 0.5}}}, r"unknown key 'loss.czr' \(did you mean 'czar'\?\); known keys in \[loss\]: "
+                                        r"name, \[loss.asymmetric\], \[loss.czar\], "),
+    ({"data": {"layout": "tall"}}, r"data.layout must be one of \('auto', 'wide', 'long'\); got 'tall'"),
+    ({"data": {"wide": {"values": "price"}}}, r"data.wide.values must be one of \('returns', 'log_returns', 'prices'\);"
+                                              r" got 'price' \(did you mean 'prices'\?\)"),
+    ({"data": {"wide": {"valuse": "prices"}}}, r"unknown key 'data.wide.valuse' \(did you mean 'values'\?\)"),
+    ({"data": {"panel": {"sort": "yes"}}}, r"data.panel.sort must be a bool; got 'yes'"),
+    ({"data": {"start": "2020-31-01"}}, r"data.start must be a date written YYYY-MM-DD \(or empty\); got '2020-31-01'"),
+    ({"data": {"start": "2021-01-01", "end": "2020-01-01"}}, r"data.start \(2021-01-01\) is after data.end"),
+    ({"data": {"layout": "long"}}, r'data.layout = "long" does not fit data.source = "ff49"'),
+    ({"data": {"panel": {"asset_col": ""}}}, r"data.panel.asset_col must name a column"),
+    ({"compare": {"top_k": 2.5}}, r"compare.top_k must be an integer; got 2.5"),
+    ({"compare": {"cost": "5bp"}}, r"compare.cost must be a number; got '5bp'"),
+])
+def test_data_keys_and_messages(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(raw)
+
+
+def test_fixed_values_name_the_command():
+    from czar_gbdt.config import fixed_model
+
+    cfg = validate_config({"model": {"params": {"num_leaves": {"low": 4, "high": 8}}}})
+    with pytest.raises(ConfigError, match=r"model.params.num_leaves is a search space; `compare` needs fixed values"):
+        fixed_model(cfg, "compare")
+    with pytest.raises(ConfigError, match=r"`evaluate` needs fixed values"):
+        fixed_model(cfg)

@@ -132,7 +132,7 @@ def test_panel_feeds_metrics_and_splitter():
 def test_ff49_sanity_check():
     """Next-day rank IC on FF49: 20-day momentum ~ +0.02 (t ~ +10); the 1-day IC is ~ 0.04 in size.
 
-    EVALUATION.md quotes the 1-day figure as a reversal (-0.04); on this file the
+    The 1-day figure is often quoted as a reversal (-0.04); on this file the
     cross-sectional next-day rank correlation of industry returns is +0.042
     (continuation, strongest before 1990), which a direct computation on the
     wide table confirms below.

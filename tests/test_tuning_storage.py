@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 
 from czar_gbdt import tuning
 from czar_gbdt.config import ConfigError, validate_config
-from study_helpers import toy_objective_factory
+from study_helpers import data_error_objective_factory, toy_objective_factory
 
 PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
 needs_pg = pytest.mark.skipif(
@@ -174,6 +174,20 @@ def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
     assert len({t.user_attrs["pid"] for t in done}) == 2  # both workers did work
     surplus = [t for t in study.get_trials() if t.user_attrs.get("surplus")]
     assert all(t.state == TrialState.FAIL for t in surplus)
+
+
+@needs_pg
+def test_postgres_an_error_that_repeats_stops_every_worker(tmp_path):
+    """A trial error that does not depend on the parameters, in one of two workers: the study is
+    stopped (recorded in it), the other worker stops too, and the parent raises it once."""
+    cfg = _pg_config(tmp_path, n_trials=20)
+    cfg["_toy"]["sleep"] = 0.2
+    with pytest.raises(tuning.StudyStopped, match="DataError: the data went bad; it does not depend on the trial's "
+                                                  "parameters") as info:
+        tuning.tune(cfg, workers=2, objective_factory=data_error_objective_factory, show_progress=False)
+    assert info.value.usage
+    study = tuning.load_study(cfg)
+    assert len(study.trials) <= 4 and all(t.state == TrialState.FAIL for t in study.trials)
 
 
 @needs_pg

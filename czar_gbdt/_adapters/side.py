@@ -187,8 +187,9 @@ def merge_sides(attached: SideData | None, bound: SideData | None, bound_to: str
 
 
 def required_error(what: str, name: str, hint: str) -> ValueError:
-    """The error for side data ``name`` that ``what`` needs and did not get (``hint``: where to give it)."""
-    return ValueError(f"{name} is required by {what} but {hint}.")
+    """The error for side data ``name`` that ``what`` needs and did not get (``hint``: where to give it;
+    ``{name}`` in it becomes ``name``, so that one hint serves ``std`` and ``dates``)."""
+    return ValueError(f"{name} is required by {what} but {hint.replace('{name}', name)}.")
 
 
 def as_labels(y: Any, name: str = "label") -> np.ndarray:

@@ -77,11 +77,12 @@ class Backend:
     def __init__(self, imports: Any, dataset_type: type | None):
         self.imports = imports
         self.dataset_type = dataset_type
-        self.hint = (f"build it with czar_gbdt.{self.name}.{self.dataset}(X, y, std=...) or "
-                     f"attach({self.argument}, std=...), or bind it with std= (objective() for the training "
-                     "set, metric() for one eval set)")
+        # templates: ``{name}`` is the missing side data ("std" or "dates"), filled by required_error
+        self.hint = (f"build it with czar_gbdt.{self.name}.{self.dataset}(X, y, {{name}}=...) or "
+                     f"attach({self.argument}, {{name}}=...), or bind it with {{name}}= (objective() for the "
+                     "training set, metric() for one eval set)")
         self.sklearn_hint = (f"the scikit-learn API passes labels without their {self.dataset}: bind the eval "
-                             "set's own std with metric(loss, std=std_valid)")
+                             "set's own {name} with metric(..., {name}={name}_valid)")
         self.round_hint = (f"pass callbacks=[objective.callback()] to {self.alias}.train/{self.alias}.cv or to "
                            f"{self.sklearn_fit}, or use czar_gbdt.{self.name}.train()/fit()")
 

@@ -8,7 +8,9 @@
 - ``ranking``: the backend's learning-to-rank objective with each date as a query group
   and the target binned into quantile grades per date (``ranking:bins=10,objective=...``),
   the strongest built-in competitor when rank IC is the target;
-- with ``compare.study`` (or ``study=``), CZAR with the best parameters of a tuning study;
+- with ``compare.study`` (or ``study=``), CZAR with the best CZAR parameters of a tuning
+  study, named after what the study tuned (:func:`~czar_gbdt.compare.run.study_row`: the
+  study's booster parameters are not taken, every row trains with ``model.params``);
 - with ``compare.ensemble``, the rank-average of all the models above: per date, each
   model's predictions are ranked (percentiles) and the ranks averaged.
 
@@ -40,8 +42,8 @@ The package, bottom to top: :mod:`~czar_gbdt.compare.result` (the result types),
 from .files import print_comparison, write_outputs
 from .plots import plot_cumulative_rank_ic, plot_fold_rank_ic, plot_table
 from .result import ComparisonResult, Member
-from .run import compare_losses, model_specs, rank_average
+from .run import compare_losses, model_specs, rank_average, study_row
 from .stats import TABLE_COLUMNS
 
-__all__ = ["Member", "ComparisonResult", "compare_losses", "model_specs", "rank_average", "write_outputs",
+__all__ = ["Member", "ComparisonResult", "compare_losses", "model_specs", "study_row", "rank_average", "write_outputs",
            "print_comparison", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table", "TABLE_COLUMNS"]

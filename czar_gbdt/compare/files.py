@@ -52,6 +52,8 @@ def print_comparison(result: ComparisonResult, fmt: str = "table") -> None:
           f"overlapping labels); 'vs ranking' from the paired per-date difference (NW t, |t| >= {T_THRESHOLD:g} "
           f"to count); dir. acc. and losses against the {s['target_transform']} target "
           f"({s['czar_eval']}, {s['zptae_eval']}); top-k: k = {s['top_k']}, cost {s['cost']} per unit turnover.")
+    if s.get("study"):
+        print(s["study"])
     for v in result.verdicts:
         print(v)
     for f in result.files:

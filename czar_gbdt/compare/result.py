@@ -13,7 +13,7 @@ __all__ = ["Member", "ComparisonResult"]
 
 @dataclass
 class Member:
-    """One compared model: its spec, display label and walk-forward result.
+    """One compared model: its spec, display label, walk-forward result and a note.
 
     ``kind`` is ``"forecast"`` (a return forecast: signs and losses are meaningful),
     ``"binary"`` (logits of a binary loss: signs only) or ``"score"`` (ranking objective,
@@ -25,6 +25,7 @@ class Member:
     kind: str
     result: WalkForwardResult
     seconds: float = 0.0
+    note: str = ""  # what the row took from a tuning study (``compare --study``), else ""
 
 
 @dataclass

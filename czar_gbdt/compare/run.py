@@ -13,24 +13,30 @@ import pandas as pd
 from .. import metrics
 from ..config import ConfigError, check_compare_spec, fixed_model, parse_loss_spec
 from ..datasets import Panel
-from ..evaluation import label_target, load_data, make_splitter, run_walk_forward
+from ..evaluation import label_target, make_splitter, prepare_data, run_walk_forward
 from ..losses import BaseLoss, get_loss
 from ..specs import build_model, model_label
-from ..tuning import best_czar_params, output_dir
+from ..tuning import StudyCzar, best_czar_trial, output_dir
 from .files import write_outputs
 from .result import ComparisonResult, Member
 from .stats import comparison_table, fold_table, per_date_table, verdicts
 
-__all__ = ["compare_losses", "model_specs", "rank_average"]
+__all__ = ["compare_losses", "model_specs", "study_row", "rank_average"]
 
 
 def model_specs(cfg: dict, specs: list[str] | None, study: str | None) -> list[tuple[str, str, dict, str]]:
     """The models a comparison trains: ``(key, name, params, label)`` per model, the tuned CZAR last.
 
     ``specs`` replaces ``compare.losses`` and ``study`` replaces ``compare.study`` when
-    given (as ``--loss`` and ``--study`` do); errors name the key or option.
+    given (as ``--loss`` and ``--study`` do); errors name the key or option. See
+    :func:`study_row` for the study's model (left out when it is one of ``specs``).
     """
-    backend, _ = fixed_model(cfg)
+    return _specs(cfg, specs, study)[0]
+
+
+def _specs(cfg: dict, specs: list[str] | None, study: str | None) -> tuple[list, dict | None]:
+    """:func:`model_specs` and what the comparison says about the study's model (None without one)."""
+    backend, _ = fixed_model(cfg, "compare")
     given = specs if specs is not None else cfg["compare"]["losses"]
     if not given:
         raise ConfigError("compare.losses: nothing to compare; give at least one loss spec.")
@@ -40,17 +46,57 @@ def model_specs(cfg: dict, specs: list[str] | None, study: str | None) -> list[t
         name, params = parse_loss_spec(spec, key)
         check_compare_spec(name, params, key, [backend])
         out.append((spec, name, params, model_label(build_model(name, params), backend)))
-    ref = cfg["compare"]["study"] if study is None else study
-    if ref:
-        key = "compare.study" if study is None else "--study"
-        params, source = best_czar_params(ref, key)
-        check_compare_spec("czar", params, key)
-        out.append(("study", "czar", params, f"{model_label(build_model('czar', params), backend)}, tuned ({source})"))
     labels = [o[3] for o in out]
     dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
     if dup:
         raise ConfigError(f"compare.losses: the same model is listed twice: {dup}.")
-    return out
+    ref = cfg["compare"]["study"] if study is None else study
+    note = None
+    if ref:
+        key = "compare.study" if study is None else "--study"
+        best = best_czar_trial(ref, key)
+        check_compare_spec("czar", best.params, key)
+        row, note = study_row(best, backend, out)
+        if row is not None:
+            out.append(row)
+    return out, note
+
+
+def study_row(best: StudyCzar, backend: str, rows: list) -> tuple[tuple | None, dict]:
+    """The comparison row of a study's best CZAR trial, and what the comparison says about it.
+
+    ``compare`` trains every model with the same booster (``model.params``): a loss
+    comparison like for like. It therefore takes the trial's CZAR parameters and not its
+    booster parameters, and says so (``note["text"]``, printed under the table and kept in
+    the ``from_study`` column). The row is named after what the study tuned: ``", tuned
+    (study s, trial n)"`` when it searched CZAR parameters; ``" of study s, trial n (CZAR
+    parameters fixed there)"`` when it searched only the booster. A row equal to one of
+    ``rows`` (the same CZAR parameters) is left out: the note names the row it equals.
+    """
+    model = build_model("czar", best.params)
+    label = model_label(model, backend)
+    booster = best.booster.get("booster") or {}
+    unused = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in booster.items())
+    rounds = {k: best.booster[k] for k in ("num_boost_round", "early_stopping_rounds") if k in best.booster}
+    if rounds:
+        unused += (", " if unused else "") + ", ".join(f"{k}={v}" for k, v in rounds.items())
+    other_backend = best.booster.get("backend") not in (None, backend)
+    taken = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in model.params.items())
+    if best.tuned is None or best.tuned:
+        what = f"its tuned CZAR parameters ({', '.join(best.tuned)})" if best.tuned else "its CZAR parameters"
+        row_label = f"{label}, tuned ({best.source})"
+    else:
+        what = "its CZAR parameters, which the study kept fixed (it tuned only the booster)"
+        row_label = f"{label} of {best.source} (CZAR parameters fixed there)"
+    text = (f"--study {best.source}: took {what}: {taken}. Not taken: its booster "
+            f"({best.booster.get('backend', '?')}{' (another backend)' if other_backend else ''}: "
+            f"{unused or 'no parameters'}); every row trains with model.params, so the table compares losses "
+            f"like for like.")
+    same = next((r for r in rows if r[1] == "czar" and build_model("czar", r[2]).params == model.params), None)
+    if same is not None:
+        text += f" That is the model of the row {same[3]!r} ({same[0]!r}): no second row."
+        return None, {"text": text, "label": same[3]}
+    return ("study", "czar", dict(best.params), row_label), {"text": text, "label": row_label}
 
 
 def rank_average(predictions: list[np.ndarray], dates: Any) -> np.ndarray:
@@ -95,6 +141,9 @@ def _forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, 
         if kind == "score":
             return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan, "label_direction": nan}
         y, std = label_target(test, transform)
+        if std is None:  # a panel without a std: the z-space losses cannot score it
+            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan,
+                    "label_direction": metrics.directional_accuracy(y, pred)}
         if kind == "binary":  # logits: the sign is a forecast of the direction, the scale is not a return
             return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan,
                     "label_direction": metrics.directional_accuracy(y, pred)}
@@ -135,17 +184,16 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
     ConfigError
         For a search space where a fixed value is needed, a bad loss spec or study.
     """
-    backend, booster = fixed_model(cfg)
-    models = model_specs(cfg, specs, study)
+    backend, booster = fixed_model(cfg, "compare")
+    models, study_note = _specs(cfg, specs, study)
     c = cfg["compare"]
     czar_eval, zptae_eval = get_loss("czar", alpha=float(c["eval_alpha"])), get_loss("zptae")
-    load, run = load_data, run_walk_forward
+    prepare, run = prepare_data, run_walk_forward
     if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data and the folds on a Dask cluster
         from .. import cluster
 
-        load, run = cluster.load_data, cluster.run_walk_forward
-        cluster.check_models([build_model(name, params) for _, name, params, _ in models])
-    panel = load(cfg)
+        prepare, run = cluster.prepare_data, cluster.run_walk_forward
+    panel = prepare(cfg, [build_model(name, params) for _, name, params, _ in models])
     splitter = make_splitter(cfg)
     transform = cfg["data"]["target_transform"]
     members: list[Member] = []
@@ -154,9 +202,10 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
         model = build_model(name, params)
         kind = _output_kind(model)
         start = time.perf_counter()
-        result = run(cfg, panel, splitter, model, top_k=c["top_k"], cost=c["cost"],
+        result = run(cfg, panel, splitter, model, "compare",
                      score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, kind))
-        members.append(Member(key, label, kind, result, time.perf_counter() - start))
+        members.append(Member(key, label, kind, result, time.perf_counter() - start,
+                              study_note["text"] if study_note and study_note["label"] == label else ""))
         if progress is not None:
             progress(f"[{i + 1}/{n_total}] {label}: mean Rank IC {result.mean_rank_ic:.4f} "
                      f"({members[-1].seconds:.0f} s)")
@@ -172,7 +221,8 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
         settings={"backend": backend, "booster": booster, "num_boost_round": cfg["model"]["num_boost_round"],
                   "target_transform": transform, "top_k": c["top_k"], "cost": c["cost"],
                   "czar_eval": repr(czar_eval), "zptae_eval": repr(zptae_eval),
-                  "data": cfg["data"]["source"], "horizon": cfg["data"]["horizon"], "newey_west_lags": lags})
+                  "data": cfg["data"]["source"], "horizon": cfg["data"]["horizon"], "newey_west_lags": lags,
+                  "study": study_note["text"] if study_note else None})
     if write:
         write_outputs(result, output_dir(cfg))
     return result
@@ -187,8 +237,7 @@ def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eva
         return rank_average([m.result.fold_predictions[i] for m in members], test.dates), 0
 
     transform = cfg["data"]["target_transform"]
-    c = cfg["compare"]
-    result = run(cfg, panel, splitter, None, top_k=c["top_k"], cost=c["cost"], predict=predict,
+    result = run(cfg, panel, splitter, None, "compare", predict=predict,
                  score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, "score"))
     return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
                   time.perf_counter() - start)

@@ -22,7 +22,7 @@ __all__ = ["TABLE_COLUMNS", "T_THRESHOLD", "comparison_table", "verdicts", "vers
 TABLE_COLUMNS = ("loss", "mean_rank_ic", "icir", "t_stat", "t_stat_nw", "fold_rank_ic_std", "positive_folds", "fold_t",
                  "directional_accuracy", "top_k_spread", "top_k_net_spread", "top_k_turnover", "test_czar_loss",
                  "test_zptae_loss", "diff_vs_ranking", "t_vs_ranking", "folds_above_ranking", "vs_ranking",
-                 "n_dates", "n_folds", "seconds")
+                 "n_dates", "n_folds", "seconds", "from_study")
 
 #: Significance threshold of the verdicts (|t| of the paired per-date difference, Newey-West).
 T_THRESHOLD = 2.0
@@ -53,6 +53,7 @@ def _row(member: Member, lags: int) -> dict:
         "test_czar_loss": _weighted(f, "test_czar_loss", "n_rows"),
         "test_zptae_loss": _weighted(f, "test_zptae_loss", "n_rows"),
         "n_dates": int(r.per_date.notna().sum()), "n_folds": len(f), "seconds": member.seconds,
+        "from_study": member.note,
     }
 
 

@@ -430,15 +430,26 @@ class UserLoss(ElementwiseLoss):
     def kernel_args(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, p)) for p in self.param_defaults)
 
+    def __repr__(self) -> str:
+        return super().__repr__().replace(type(self).__name__, self.name, 1)
+
     def __reduce__(self):
         return (_rebuild, (self.definition, self.get_params()))
 
 
-def _rebuild(definition: dict, params: dict) -> UserLoss:
-    from .registry import LOSSES
+#: The class of every definition made in this process: a copy or an unpickled loss gets the
+#: class its original had (CatBoost deep-copies its objective, whose generated class is keyed
+#: by the loss's class).
+_CLASSES: dict[str, type] = {}
 
-    cls = LOSSES.get(definition["name"])
-    if cls is None or getattr(cls, "definition", None) != definition:
+
+def _key(definition: dict) -> str:
+    return repr(sorted(definition.items()))
+
+
+def _rebuild(definition: dict, params: dict) -> UserLoss:
+    cls = _CLASSES.get(_key(definition))
+    if cls is None:
         cls = _class_for(definition)
     return cls(**params)
 
@@ -594,8 +605,13 @@ def _cache_path(definition: dict) -> Path:
 
 
 def _class_for(definition: dict, *, check: bool = False) -> type:
-    """The loss class of a definition: its source derived (and checked when ``check``), or read
-    from the cache of derived sources, where it was written after its check passed."""
+    """The loss class of a definition: made once per process; its source derived (and checked
+    when ``check``), or read from the cache of derived sources, where it was written after its
+    check passed."""
+    key = _key(definition)
+    cls = _CLASSES.get(key)
+    if cls is not None:
+        return cls
     path = _cache_path(definition)
     conditions = None
     try:
@@ -613,6 +629,7 @@ def _class_for(definition: dict, *, check: bool = False) -> type:
             os.replace(tmp, path)
         except OSError:  # a read-only cache: derive again next time
             pass
+    _CLASSES[key] = cls
     return cls
 
 

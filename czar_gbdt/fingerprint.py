@@ -1,0 +1,143 @@
+"""What a study's scores depend on, recorded so that a study never mixes trials of two setups.
+
+A tuning study holds trials scored on one data set, one target, one set of splits and one
+search space; a trial scored under another setting is not comparable with them, and
+optuna would happily append it (and then pick a "best" trial across the two). The
+fingerprint is a flat dict of dotted configuration keys and their values:
+
+- the data: ``data.content_sha256`` (the bytes of the file, see
+  :func:`czar_gbdt.datasets.source_digest`; moving or renaming the file is fine,
+  changing its content is not), ``data.layout`` (as read), for a wide table
+  ``data.wide.*`` and ``data.features.*``, for a long panel ``data.panel.*``, the date
+  range ``data.start`` / ``data.end``, ``data.horizon``, ``data.target_transform``;
+- ``splits.*``;
+- the search space: ``model.backend``, ``model.num_boost_round``,
+  ``model.early_stopping_rounds``, every ``model.params.*``, ``loss.name`` and the
+  ``loss.<name>.*`` tables of the losses it may pick (a range as ``{low, high, log, step,
+  int}``, choices as ``{choices}``);
+- ``study.objective`` and ``study.seed`` (the boosters' seed).
+
+:func:`make` builds it, :func:`differences` compares two, :func:`describe` words the
+differences for an error message. :mod:`czar_gbdt.tuning` stores it in the study (user
+attribute :data:`ATTR`) and refuses a configuration whose fingerprint differs; any other
+record that must stay tied to a configuration (a stored holdout evaluation, say) can use
+the same functions with its own ``keys``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from ._version import __version__
+from .config import Choices, Range
+from .datasets import resolve_layout, source_digest
+from .losses import loss_name
+
+__all__ = ["ATTR", "VERSION", "make", "record", "differences", "describe", "space_value"]
+
+#: The study user attribute that holds the fingerprint.
+ATTR = "fingerprint"
+
+#: Bumped when the keys or their encoding change (a stored fingerprint of another version is
+#: compared on the keys both hold).
+VERSION = 1
+
+#: Sections copied key by key (nested tables flattened).
+_SECTIONS = ("data", "splits")
+#: Keys of those sections that do not change a score.
+_IGNORED = {"data.source"}
+
+
+def space_value(space: Any) -> Any:
+    """A fixed value, a :class:`~czar_gbdt.config.Range` or :class:`~czar_gbdt.config.Choices`
+    as plain JSON data (what the fingerprint stores)."""
+    if isinstance(space, Range):
+        return {"low": space.low, "high": space.high, "log": space.log, "step": space.step, "int": space.is_int}
+    if isinstance(space, Choices):
+        return {"choices": list(space.choices)}
+    if isinstance(space, tuple):
+        return list(space)
+    return space
+
+
+def _flatten(prefix: str, table: dict, out: dict) -> None:
+    for name, value in table.items():
+        key = f"{prefix}.{name}"
+        if isinstance(value, dict) and not {"low", "high"} <= set(value) and "choices" not in value:
+            _flatten(key, value, out)
+        elif key not in _IGNORED:
+            out[key] = space_value(value)
+
+
+def make(cfg: dict, keys: Iterable[str] | None = None) -> dict:
+    """The fingerprint of a validated configuration: ``{dotted key: JSON value}``.
+
+    ``keys`` keeps only those keys (a record tied to part of the configuration).
+    """
+    out: dict[str, Any] = {}
+    data = cfg["data"]
+    layout = resolve_layout(data["source"], data["layout"], asset_col=data["panel"]["asset_col"],
+                            target_col=data["panel"]["target_col"])
+    unused = {"long": ("wide", "features"), "wide": ("panel",)}[layout]  # tables that do not apply
+    for section in _SECTIONS:
+        _flatten(section, {k: v for k, v in cfg[section].items() if section != "data" or k not in unused}, out)
+    out["data.layout"] = layout  # as read: "auto" resolved
+    out["data.content_sha256"] = source_digest(data["source"])
+    model = cfg["model"]
+    for name in ("backend", "num_boost_round", "early_stopping_rounds"):
+        out[f"model.{name}"] = space_value(model[name])
+    for name, space in sorted(model["params"].items()):
+        out[f"model.params.{name}"] = space_value(space)
+    loss = cfg["loss"]
+    out["loss.name"] = space_value(loss["name"])
+    names = loss["name"].choices if isinstance(loss["name"], Choices) else (loss["name"],)
+    for name in names:
+        table = loss_name(name)
+        for pname, space in sorted(loss.get(table, {}).items()):
+            out[f"loss.{table}.{pname}"] = space_value(space)
+    out["study.objective"] = cfg["study"]["objective"]
+    out["study.seed"] = cfg["study"]["seed"]
+    out = json.loads(json.dumps(out))  # exactly what a storage keeps (tuples as lists, ...)
+    if keys is not None:
+        wanted = set(keys)
+        out = {k: v for k, v in out.items() if k in wanted}
+    return out
+
+
+def record(cfg: dict) -> dict:
+    """What a study stores: the fingerprint, its version and what made it (not compared)."""
+    return {"version": VERSION, "keys": make(cfg),
+            "info": {"data.source": cfg["data"]["source"], "czar_gbdt": __version__}}
+
+
+def differences(stored: dict, current: dict) -> list[tuple[str, Any, Any]]:
+    """``(key, stored value, current value)`` for every key whose value differs; a key that
+    only one side holds counts as different (its missing value is ``None``)."""
+    out = []
+    for key in sorted(set(stored) | set(current)):
+        a, b = stored.get(key), current.get(key)
+        if a != b:
+            out.append((key, a, b))
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, dict) and {"low", "high"} <= set(value):
+        extra = ", log" if value.get("log") else ""
+        step = f", step {value['step']}" if value.get("step") else ""
+        return f"{value['low']}..{value['high']}{extra}{step}"
+    if isinstance(value, dict) and "choices" in value:
+        return f"one of {value['choices']}"
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value[:12] + "..."  # a content hash
+    return json.dumps(value)
+
+
+def describe(diffs: list[tuple[str, Any, Any]], limit: int = 8) -> str:
+    """``"model.params.num_leaves (study: 4..31; config: 4..63), ..."``: the differences in words."""
+    shown = [f"{key} (study: {_show(a)}; config: {_show(b)})" for key, a, b in diffs[:limit]]
+    more = f" and {len(diffs) - limit} more" if len(diffs) > limit else ""
+    return ", ".join(shown) + more
