@@ -33,8 +33,9 @@ def _epilog(outputs: str) -> str:
 _TUNE_OUT = """  <runs_dir>/<study>.db       the study (default SQLite storage)
   <runs_dir>/<study>/best_params.json, folds.csv   best trial's parameters and per-fold table"""
 _REPORT_OUT = """  <runs_dir>/<study>/best_params.json, folds.csv   best trial's parameters and per-fold table
-  <runs_dir>/<study>/holdout.json, holdout_rank_ic.csv   the holdout evaluation (scored once per
-       study and kept in the study; later reports print the stored result)"""
+  <runs_dir>/<study>/holdout.json, holdout_rank_ic.csv, holdout_cumulative_rank_ic.png
+       the holdout bake-off: the tuned model against [report] baselines (scored once per study
+       and kept in the study; later reports print the stored result)"""
 
 
 def _command(sub, name: str, *, help: str, description: str, outputs: str,
@@ -79,11 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = _command(
         sub, "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
-        description="Print and save the best trial's parameters and per-fold table, then train it on every date "
-                    "before the holdout and score the holdout period, which no trial has seen. The holdout is "
-                    "scored once per study: the result is stored in the study and later reports print it "
-                    "(naming the trial it belongs to) instead of scoring again. Loads the study, never creates "
-                    "one.",
+        description="Print and save the best trial's parameters and per-fold table, then train it and the "
+                    "baselines of [report] baselines (default: the backend's built-in squared error and its "
+                    "ranking objective) with the tuned booster on every date before the holdout, and score them "
+                    "on the holdout period, which no trial has seen: rank IC, ICIR, t (per date and Newey-West), "
+                    "directional accuracy, top-k net spread, Allora's grade, and the paired difference of the "
+                    "tuned model against each baseline with its verdict. The holdout is scored once per study: "
+                    "the result is stored in the study and later reports print it (naming the trial it belongs "
+                    "to) instead of scoring again. Loads the study, never creates one.",
         outputs=_REPORT_OUT, config="TOML configuration of the study")
     report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
     _add_format(report)
