@@ -57,7 +57,7 @@ __all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_lay
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
            "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "book", "run_walk_forward",
-           "evaluate_losses", "holdout_scores", "evaluate_holdout", "warm_up"]
+           "evaluate_losses", "holdout_scores", "iso_date", "evaluate_holdout", "warm_up"]
 
 #: The backend modules, by the name a configuration gives (imported on first use).
 BACKENDS = {"lightgbm": "czar_gbdt.lightgbm", "xgboost": "czar_gbdt.xgboost", "catboost": "czar_gbdt.catboost"}
@@ -717,6 +717,12 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
     return holdout_scores(result), result.per_date
 
 
+def iso_date(when: Any) -> str:
+    """A date as text: ``"2024-05-12"``, or ``"2024-05-12T16:00:00"`` when it has a time of day (intraday bars)."""
+    when = pd.Timestamp(when)
+    return str(when.date()) if when == when.normalize() else when.isoformat()
+
+
 #: The columns of a walk-forward fold row that say where the fold is (not scores).
 _FOLD_PLACE = ("fold", "train_start", "train_end", "test_start", "test_end")
 
@@ -725,7 +731,7 @@ def holdout_scores(result: WalkForwardResult) -> dict:
     """The one fold of a holdout evaluation (:class:`HoldoutSplit`) as a flat dict: ``start`` and
     ``end`` of the holdout (ISO dates), ``rounds`` and the fold's scores."""
     (row,) = result.folds.to_dict(orient="records")
-    return {"start": str(row["test_start"].date()), "end": str(row["test_end"].date()),
+    return {"start": iso_date(row["test_start"]), "end": iso_date(row["test_end"]),
             **{k: v for k, v in row.items() if k not in _FOLD_PLACE}}
 
 

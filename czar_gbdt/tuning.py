@@ -62,7 +62,7 @@ from . import fingerprint, metrics
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
-from .evaluation import book, load_data, make_splitter, prepare_data, scoring, walk_forward, warm_up
+from .evaluation import book, iso_date, load_data, make_splitter, prepare_data, scoring, walk_forward, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
@@ -486,7 +486,7 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
             rows.append(row)
-            trial.set_user_attr(f"fold_{i}", {k: (str(v.date()) if isinstance(v, pd.Timestamp) else v)
+            trial.set_user_attr(f"fold_{i}", {k: (iso_date(v) if isinstance(v, pd.Timestamp) else v)
                                               for k, v in row.items()})
             trial.report(objective_value(per_date, kind, rows), i)
             if trial.should_prune():

@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 
 from ..config import check_compare_spec, parse_loss_spec
-from ..evaluation import (HoldoutSplit, allora_of, book, holdout_scores, make_splitter, output_kind, prepare_data,
-                          scoring, walk_forward)
+from ..evaluation import (HoldoutSplit, allora_of, book, holdout_scores, iso_date, make_splitter, output_kind,
+                          prepare_data, scoring, walk_forward)
 from ..losses import get_loss
 from ..specs import build_model, model_label
 from .files import save_figure
@@ -172,7 +172,7 @@ def holdout_record(result: ComparisonResult) -> dict:
             "settings": {k: s[k] for k in ("backend", "booster", "num_boost_round", "early_stopping_rounds",
                                            "target_transform", "top_k", "cost", "czar_eval", "zptae_eval")},
             "models": models, "comparisons": comparisons,
-            "per_date": {"dates": [str(pd.Timestamp(d).date()) for d in per_date.index],
+            "per_date": {"dates": [iso_date(d) for d in per_date.index],
                          **{label: [_plain(v) for v in per_date[label]] for label in per_date}}}
 
 
@@ -188,7 +188,7 @@ def record_table(record: dict) -> pd.DataFrame:
 def per_date_frame(record: dict) -> pd.DataFrame:
     """The per-date rank IC of a :func:`holdout_record`, one column per model, indexed by date."""
     data = dict(record["per_date"])
-    dates = pd.DatetimeIndex(pd.to_datetime(data.pop("dates")), name="date")
+    dates = pd.DatetimeIndex(pd.to_datetime(data.pop("dates"), format="ISO8601"), name="date")
     return pd.DataFrame({k: [math.nan if v is None else v for v in values] for k, values in data.items()},
                         index=dates)
 
