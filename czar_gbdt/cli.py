@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune = _command(
         sub, "tune", help="run or resume an optuna study described by a TOML config",
         description="Run (or resume) the study of a config: search loss and booster parameters against "
-                    "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
+                    "walk-forward rank IC (across assets per date; for one series, over each test window's "
+                    "dates), its ICIR or one of Allora's scores (study.objective). Re-running the same command resumes the study; completed trials are "
                     "never lost or repeated. Writes best params and the per-fold table next to the study.",
         outputs=_TUNE_OUT, config="TOML configuration (see docs/tuning.md)")
     tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "

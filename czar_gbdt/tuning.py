@@ -1,5 +1,9 @@
 """Optuna tuner: search loss and booster parameters against walk-forward rank IC.
 
+The objective (``study.objective``) is the rank IC across assets per date, or for a single
+series the time-series rank IC of each test window (:func:`czar_gbdt.evaluation.scoring`),
+its ICIR, or one of Allora's scores averaged over the test windows.
+
 :func:`tune` runs a study described by a configuration (see :mod:`czar_gbdt.config`)
 on one process or several worker processes sharing one storage:
 
@@ -20,7 +24,8 @@ on one process or several worker processes sharing one storage:
   not work across folds) and ``trial.should_prune()`` is checked; per-fold figures are
   kept as trial user attributes.
 - the final holdout period is never seen by any trial; ``czar-gbdt report``
-  (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once.
+  (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once, against the
+  baselines of ``report.baselines``.
 - before the storage is touched, the data is loaded and checked
   (:func:`czar_gbdt.evaluation.prepare_data`): bad data creates no study.
 - a study records what its scores depend on (:mod:`czar_gbdt.fingerprint`, user attribute

@@ -292,3 +292,16 @@ def test_the_shipped_allora_config_tunes_one_ff49_industry():
     panel = evaluation.prepare_data(cfg, tuning.search_losses(cfg))
     how = evaluation.scoring(cfg, panel)
     assert how.single_series and cfg["study"]["objective"] == "allora_czar_improvement"
+
+
+def test_a_long_panel_with_one_asset_is_a_series_too(tmp_path, series_csv, capsys):
+    cfg = load_config(series_config(tmp_path, series_csv))
+    long = tmp_path / "long.csv"
+    evaluation.load_data(cfg).to_frame().to_csv(long, index=False)  # date, asset, features, target, std
+    path = series_config(tmp_path, long, name="long", **{"num_leaves = { low = 3, high = 6 }": "num_leaves = 4",
+                                                         "alpha = { low = 0.0, high = 1.0 }": "alpha = 0.5"})
+    assert main(["evaluate", "--config", str(path), "--loss", "czar", "--loss", "builtin", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "long (features from the file)" in captured.err and "1 asset" in captured.err
+    rows = json.loads(captured.out)
+    assert len(rows) == 2 and all(r["mean_rank_ic"] > 0 for r in rows)
