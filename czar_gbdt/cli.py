@@ -33,8 +33,9 @@ def _epilog(outputs: str) -> str:
 _TUNE_OUT = """  <runs_dir>/<study>.db       the study (default SQLite storage)
   <runs_dir>/<study>/best_params.json, folds.csv   best trial's parameters and per-fold table"""
 _REPORT_OUT = """  <runs_dir>/<study>/best_params.json, folds.csv   best trial's parameters and per-fold table
-  <runs_dir>/<study>/holdout.json, holdout_rank_ic.csv   the holdout evaluation (scored once per
-       study and kept in the study; later reports print the stored result)"""
+  <runs_dir>/<study>/holdout.json, holdout_rank_ic.csv, holdout_cumulative_rank_ic.png
+       the holdout bake-off: the tuned model against [report] baselines (scored once per study
+       and kept in the study; later reports print the stored result)"""
 
 
 def _command(sub, name: str, *, help: str, description: str, outputs: str,
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     tune = _command(
         sub, "tune", help="run or resume an optuna study described by a TOML config",
         description="Run (or resume) the study of a config: search loss and booster parameters against "
-                    "walk-forward rank IC. Re-running the same command resumes the study; completed trials are "
+                    "walk-forward rank IC (across assets per date; for one series, over each test window's "
+                    "dates), its ICIR or one of Allora's scores (study.objective). Re-running the same command resumes the study; completed trials are "
                     "never lost or repeated. Writes best params and the per-fold table next to the study.",
         outputs=_TUNE_OUT, config="TOML configuration (see docs/tuning.md)")
     tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
@@ -79,11 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = _command(
         sub, "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
-        description="Print and save the best trial's parameters and per-fold table, then train it on every date "
-                    "before the holdout and score the holdout period, which no trial has seen. The holdout is "
-                    "scored once per study: the result is stored in the study and later reports print it "
-                    "(naming the trial it belongs to) instead of scoring again. Loads the study, never creates "
-                    "one.",
+        description="Print and save the best trial's parameters and per-fold table, then train it and the "
+                    "baselines of [report] baselines (default: the backend's built-in squared error and its "
+                    "ranking objective) with the tuned booster on every date before the holdout, and score them "
+                    "on the holdout period, which no trial has seen: rank IC, ICIR, t (per date and Newey-West), "
+                    "directional accuracy, top-k net spread, Allora's grade, and the paired difference of the "
+                    "tuned model against each baseline with its verdict. The holdout is scored once per study: "
+                    "the result is stored in the study and later reports print it (naming the trial it belongs "
+                    "to) instead of scoring again. Loads the study, never creates one.",
         outputs=_REPORT_OUT, config="TOML configuration of the study")
     report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
     _add_format(report)
@@ -129,14 +134,10 @@ def _err(line: str) -> None:
 
 def _load_and_describe(cfg: dict) -> None:
     """Load the config's data (cached: the command reuses it) and say on stderr what it is."""
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the panel lives on a Dask cluster
-        from . import cluster
+    from .cluster import engine
 
-        _err(cluster.describe_data(cfg, cluster.load_data(cfg)))
-        return
-    from .evaluation import describe_data, load_data
-
-    _err(describe_data(cfg, load_data(cfg)))
+    run = engine(cfg)  # this process, or a Dask cluster ([cluster])
+    _err(run.describe_data(cfg, run.load_data(cfg)))
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import atexit
 import functools
+import sys
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable
 
 import numpy as np
@@ -40,15 +42,35 @@ import pandas as pd
 from . import evaluation
 from .config import ConfigError
 from .datasets import SIDE_COLUMNS, Panel, transform_target
-from .evaluation import WalkForwardResult, book, make_splitter, score_folds, score_predictions, training_labels
+from .evaluation import (HoldoutSplit, WalkForwardResult, book, holdout_scores, make_splitter, score_folds, scoring,
+                         training_labels)
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 from .ranking import RankObjective
 
-__all__ = ["LazyPanel", "Window", "client_for", "load_data", "prepare_data", "describe_data", "walk_forward",
+__all__ = ["engine", "worker_lost", "LazyPanel", "Window", "client_for", "close_clients", "load_data", "prepare_data", "describe_data", "walk_forward",
            "run_walk_forward", "evaluate_losses", "evaluate_holdout", "check_models", "partition_rows"]
 
 _CLIENTS: dict[tuple, Any] = {}
+
+
+# --------------------------------------------------------------------------- the engine
+def engine(cfg: dict) -> ModuleType:
+    """The module that loads ``cfg``'s data and runs its folds: :mod:`czar_gbdt.evaluation` (this
+    process) or, with ``cluster.engine = "dask"``, this module (a Dask cluster).
+
+    Both have ``load_data``, ``prepare_data``, ``describe_data``, ``walk_forward``,
+    ``run_walk_forward`` and ``evaluate_losses`` with the same signatures; ``tune``,
+    ``compare``, ``report`` and ``evaluate`` call them through this function.
+    """
+    return sys.modules[__name__] if cfg["cluster"]["engine"] == "dask" else evaluation
+
+
+def worker_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Dask worker lost during a training call (:class:`czar_gbdt.dask.WorkerLostError`):
+    the tuner fails such a trial and retries it."""
+    dask_module = sys.modules.get("czar_gbdt.dask")  # not imported: no Dask training ran, so no lost worker
+    return dask_module is not None and isinstance(exc, dask_module.WorkerLostError)
 
 
 # --------------------------------------------------------------------------- the cluster
@@ -85,6 +107,12 @@ def client_for(cfg: dict) -> Any:
     _CLIENTS[key] = client
     atexit.register(_close, client)
     return client
+
+
+def close_clients() -> None:
+    """Close the clients :func:`client_for` made in this process (and the LocalClusters they started)."""
+    while _CLIENTS:
+        _close(_CLIENTS.popitem()[1])
 
 
 def _close(client: Any) -> None:
@@ -132,6 +160,8 @@ class LazyPanel:
         The feature columns.
     client : distributed.Client
         The cluster the panel lives on.
+    assets : ndarray
+        The distinct assets (what :func:`czar_gbdt.evaluation.scoring` reads).
     info : dict
         Where it came from.
     """
@@ -142,6 +172,7 @@ class LazyPanel:
     columns: dict
     features: list
     client: Any
+    assets: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     info: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -248,7 +279,7 @@ def _value_pass(part: pd.DataFrame, cols: dict) -> dict:
     if dup.any():
         return {"error": f"{int(dup.sum())} rows share a (date, asset) pair with another row, the first at {where(dup)}; "
                          "each (date, asset) must appear once"}
-    return {"error": None}
+    return {"error": None, "assets": pd.unique(asset.to_numpy())}
 
 
 @functools.lru_cache(maxsize=4)
@@ -331,8 +362,13 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
     errors = [c["error"] for c in checks if c["error"]]
     if errors:
         raise ValueError(f"{source}: {errors[0]}.")
+    assets = pd.unique(np.concatenate([c["assets"] for c in checks]))
+    if len(assets) == 1:
+        raise ValueError(f"{source}: one asset ({assets[0]!r}): a single series is scored by its time-series rank IC "
+                         "in memory, where its early stopping watches that rank IC; set cluster.engine = 'local' (a "
+                         "series of even a million bars fits in one process).")
     info = {"source": source, "engine": "dask", "partitions": frame.npartitions}
-    return LazyPanel(frame, dates, n, roles, features, client, info)
+    return LazyPanel(frame, dates, n, roles, features, client, assets, info)
 
 
 def load_data(cfg: dict) -> LazyPanel:
@@ -397,10 +433,12 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, boost
                  loss: BaseLoss | RankObjective | None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
                  target_transform: str = "raw", seed: int = 0, top_k: int = 5, cost: float = 0.0,
                  on_fold: Callable[[int, dict, pd.Series], None] | None = None, predict: Callable | None = None,
-                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None) -> WalkForwardResult:
+                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None, time_series: bool = False,
+                 allora: bool = False) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.walk_forward` on a :class:`LazyPanel`: every fold trained on the cluster.
 
-    The folds are the splitter's positions on the panel's distinct dates. ``predict``
+    The folds are the splitter's positions on the panel's distinct dates (a
+    :class:`~czar_gbdt.evaluation.HoldoutSplit`: the holdout's). ``predict``
     (``compare``'s ensemble) receives the fold's lazy train and valid :class:`Window` and
     the test window collected without its features.
     """
@@ -417,7 +455,8 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, boost
 
     folds = ((train, panel.collect(test), valid) for train, test, valid in windows)
     return score_folds(folds, predict, top_k=top_k, cost=cost, on_fold=on_fold, score_extra=score_extra,
-                       model=f"{loss!r}, {backend} on a Dask cluster")
+                       model=f"{loss!r}, {backend} on a Dask cluster", time_series=time_series, allora=allora,
+                       target_transform=target_transform)
 
 
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
@@ -448,8 +487,12 @@ def check_models(models: list) -> None:
 
 
 def prepare_data(cfg: dict, models: list = ()) -> LazyPanel:
-    """:func:`czar_gbdt.evaluation.prepare_data` on the cluster: the models checked, the panel loaded and checked."""
-    check_models(models)
+    """:func:`czar_gbdt.evaluation.prepare_data` on the cluster: the panel loaded and checked.
+
+    ``models`` is accepted for the same signature; a ranking objective among them is left
+    out by the commands (:meth:`czar_gbdt.evaluation.Scoring.keeps`), and refused by
+    :func:`run_walk_forward`.
+    """
     return load_data(cfg)
 
 
@@ -468,19 +511,11 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
 
 def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
     """:func:`czar_gbdt.evaluation.evaluate_holdout` on the cluster: the final fold trained there, the holdout scored once."""
-    panel = load_data(cfg)
-    final = make_splitter(cfg).final_fold(groups=panel.dates)  # one "row" per date: the positions of the windows
-
-    def window(pos: np.ndarray) -> Window | None:
-        return panel.window(int(pos[0]), int(pos[-1]) + 1) if len(pos) else None
-
-    test = window(final.test)
-    model = _fit_fold(panel, window(final.train), window(final.valid), backend=params["backend"],
-                      booster_params=params["booster"], loss=get_loss(params["loss"], **params["loss_params"]),
-                      num_boost_round=params["num_boost_round"], early_stopping_rounds=params["early_stopping_rounds"],
-                      target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
-    pred = panel.client.compute(model.predict(test.frame[panel.features]), sync=True).to_numpy(np.float64)
-    scored = panel.collect(test)
-    scores, per_date = score_predictions(scored, pred, **book(cfg))
-    return {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": model.rounds,
-            **scores}, per_date
+    loss = get_loss(params["loss"], **params["loss_params"])
+    panel = prepare_data(cfg, [loss])
+    result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), backend=params["backend"],
+                          booster_params=params["booster"], loss=loss, num_boost_round=params["num_boost_round"],
+                          early_stopping_rounds=params["early_stopping_rounds"],
+                          target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                          time_series=scoring(cfg, panel).time_series, **book(cfg))
+    return holdout_scores(result), result.per_date

@@ -35,12 +35,13 @@ from typing import Any
 
 from . import specs
 from .datasets import LAYOUTS, WIDE_VALUES
+from .metrics import METRICS
 from .losses import LOSSES, get_loss, loss_class, loss_name
 from .specs import did_you_mean
 
-__all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "BOOSTER_PARAMS",
-           "BOOSTER_BOUNDS", "parse_loss_spec", "check_compare_spec", "check_storage_url", "check_cluster",
-           "fixed_model", "fixed_loss"]
+__all__ = ["ConfigError", "Range", "Choices", "load_config", "validate_config", "DEFAULTS", "OBJECTIVES",
+           "ALLORA_OBJECTIVES", "BOOSTER_PARAMS", "BOOSTER_BOUNDS", "parse_loss_spec", "check_compare_spec",
+           "check_storage_url", "check_cluster", "fixed_model", "fixed_loss"]
 
 
 class ConfigError(ValueError):
@@ -101,7 +102,8 @@ DEFAULTS: dict[str, Any] = {
         "horizon": 5,
         "target_transform": "demean",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
-        "wide": {"values": "returns", "date_col": ""},  # "" -> the first column
+        # date_col "": the first column; columns []: every asset column (["Softw"]: that one series)
+        "wide": {"values": "returns", "date_col": "", "columns": []},
         "panel": {
             "date_col": "date", "asset_col": "asset", "target_col": "target",
             # "" -> the column named std / mean / weight, when the table has one
@@ -134,6 +136,11 @@ DEFAULTS: dict[str, Any] = {
         "cost": 0.0005,  # per unit of turnover, in target units
         "eval_alpha": 0.0,  # CZAR alpha of the test-fold loss column
     },
+    "report": {
+        # what `czar-gbdt report` trains beside the tuned model on the holdout (loss specs as in
+        # compare.losses; "ranking" only when the data has a cross-section)
+        "baselines": ["builtin", "ranking"],
+    },
     "cluster": {
         # "local": train in this process; "dask": read data.source (Parquet) lazily and train each
         # walk-forward fold on a Dask cluster (czar_gbdt.cluster; docs/cluster.md)
@@ -145,10 +152,18 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
+#: Allora's scores a study may maximise (the higher-is-better ones registered in ``metrics.METRICS``;
+#: its two p-values are pass/fail tests, not targets).
+ALLORA_OBJECTIVES = tuple(name for name, m in METRICS.items() if name.startswith("allora_") and m.higher_is_better)
+#: ``study.objective``: the rank IC across assets per date (``rank_ic``, or the time-series rank IC
+#: of each test window when the data is one series), its ICIR, the time-series rank IC, or an
+#: Allora score (docs/tuning.md).
+OBJECTIVES = ("rank_ic", "icir", "ts_rank_ic", *ALLORA_OBJECTIVES)
+
 _CHOICES = {
     "study.sampler": ("tpe", "random"),
     "study.pruner": ("median", "none"),
-    "study.objective": ("rank_ic", "icir"),
+    "study.objective": OBJECTIVES,
     "data.layout": LAYOUTS,
     "data.target_transform": ("raw", "demean", "zscore"),
     "data.wide.values": WIDE_VALUES,
@@ -434,7 +449,7 @@ def validate_config(raw: dict) -> dict:
     for name, bound in ROUND_BOUNDS.items():  # fixed or searched, e.g. { low = 100, high = 400, step = 50 }
         cfg["model"][name] = _check_space(f"model.{name}", bound, _parse_space(f"model.{name}", cfg["model"][name]))
 
-    for section in ("study", "data", "splits", "model", "compare", "cluster"):
+    for section in ("study", "data", "splits", "model", "compare", "report", "cluster"):
         for name, default in DEFAULTS[section].items():
             key = f"{section}.{name}"
             if key in free or isinstance(default, dict):
@@ -551,6 +566,11 @@ def validate_config(raw: dict) -> dict:
                     raise ConfigError(f"{pkey}: {exc}") from None
         loss_cfg[name] = parsed
     _validate_compare(cfg["compare"], backends)
+    _validate_specs(cfg["report"]["baselines"], "report.baselines", backends, allow_empty=True)
+    columns = cfg["data"]["wide"]["columns"]
+    if any(not isinstance(c, str) or not c for c in columns) or len(set(columns)) < len(columns):
+        raise ConfigError(f"data.wide.columns must be a list of distinct column names (the assets to keep); got "
+                          f"{columns!r}.")
     check_cluster(cfg)
     return cfg
 
@@ -678,20 +698,24 @@ def check_compare_spec(name: str, params: dict, key: str, backends: list | None 
         specs.check_spec(name, params, key, backends or ())
 
 
-def _validate_compare(cmp: dict, backends: list) -> None:
-    """The ``[compare]`` table (types are checked with the other sections)."""
-    losses = cmp["losses"]
-    if not losses:
-        raise ConfigError(f"compare.losses must be a non-empty list of loss specs; got {losses!r}.")
+def _validate_specs(given: list, key: str, backends: list, allow_empty: bool = False) -> None:
+    """A list of model specs (``compare.losses``, ``report.baselines``): each checked, none twice."""
+    if not given and not allow_empty:
+        raise ConfigError(f"{key} must be a non-empty list of loss specs; got {given!r}.")
     seen = set()
-    for i, spec in enumerate(losses):
-        key = f"compare.losses[{i}]"
-        name, params = parse_loss_spec(spec, key)
-        check_compare_spec(name, params, key, backends)
+    for i, spec in enumerate(given):
+        item = f"{key}[{i}]"
+        name, params = parse_loss_spec(spec, item)
+        check_compare_spec(name, params, item, backends)
         canonical = (name, tuple(sorted(params.items())))
         if canonical in seen:
-            raise ConfigError(f"{key}: {spec!r} is listed twice.")
+            raise ConfigError(f"{item}: {spec!r} is listed twice.")
         seen.add(canonical)
+
+
+def _validate_compare(cmp: dict, backends: list) -> None:
+    """The ``[compare]`` table (types are checked with the other sections)."""
+    _validate_specs(cmp["losses"], "compare.losses", backends)
     for name in ("cost", "eval_alpha"):
         if not math.isfinite(cmp[name]):
             raise ConfigError(f"compare.{name} must be a finite number; got {cmp[name]!r}.")

@@ -12,17 +12,27 @@ Besides the losses of :mod:`czar_gbdt.losses` and the backends' built-in squared
 (:class:`~czar_gbdt.ranking.RankObjective`): each date is one query group and the labels
 are the target's quantile grades within the date (:func:`~czar_gbdt.ranking.rank_labels`).
 
+A single series (one asset) has no cross-section: :func:`scoring` says how a configuration's
+forecasts are scored on its data. With one asset, or with ``study.objective = "ts_rank_ic"``,
+the rank IC is the time-series rank IC of each test window
+(:func:`czar_gbdt.metrics.ts_rank_ic_by_date`: one term per date, whose mean over the
+window is the Spearman correlation over the window's dates), and the outputs that need
+several assets per date (the top-k spread, the ranking objective) are left out.
+:func:`allora_scores` grades forecasts with Allora's evaluation (one series, or each asset's
+own series averaged over the assets).
+
 Configuration glue: :func:`run_walk_forward` runs :func:`walk_forward` with a
 configuration's fixed model, :func:`evaluate_losses` does so for several model specs
-(``czar-gbdt evaluate``), and :func:`evaluate_holdout` trains a trial's parameters on
-every date before the final holdout and scores the holdout once (``czar-gbdt report``).
-See ``docs/evaluation.md``.
+(``czar-gbdt evaluate``), :class:`HoldoutSplit` turns the final fold (every date before
+the holdout, then the holdout) into a splitter of one fold, and :func:`evaluate_holdout`
+trains a trial's parameters on it and scores the holdout once. See ``docs/evaluation.md``.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import math
 import os
 import threading
 import time
@@ -32,8 +42,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from . import metrics
-from .config import check_compare_spec, fixed_loss, fixed_model
+from . import allora, metrics
+from .config import ALLORA_OBJECTIVES, ConfigError, check_compare_spec, fixed_loss, fixed_model
 from ._validation import first_true
 from .datasets import (AUTO, DataError, Panel, load_ff49, load_panel, load_wide, resolve_layout,
                        transform_target)
@@ -44,9 +54,10 @@ from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
 __all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_layout", "DATA_KEYS",
-           "CROSS_SECTIONAL_OBJECTIVES", "make_splitter", "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
-           "label_target", "training_labels", "score_folds", "book", "run_walk_forward", "evaluate_losses",
-           "evaluate_holdout", "warm_up"]
+           "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
+           "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
+           "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book",
+           "run_walk_forward", "evaluate_losses", "holdout_scores", "iso_date", "evaluate_holdout", "warm_up"]
 
 #: The backend modules, by the name a configuration gives (imported on first use).
 BACKENDS = {"lightgbm": "czar_gbdt.lightgbm", "xgboost": "czar_gbdt.xgboost", "catboost": "czar_gbdt.catboost"}
@@ -98,8 +109,15 @@ def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: 
             del keys["layout"]
         returns = load_ff49() if source == "ff49" else load_wide(
             source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None, names=keys)
-        panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
         where = "the bundled FF49 data" if source == "ff49" else source
+        columns = list(wide_opts["columns"])
+        if columns:  # the assets to keep: one column is a single series
+            missing = [c for c in columns if c not in returns.columns]
+            if missing:
+                raise DataError(f"{where}: data.wide.columns names {missing}, which the table does not have; its "
+                                f"asset columns are {list(map(str, returns.columns))}.")
+            returns = returns[columns]
+        panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
     else:
         cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
         for role in ("std", "mean", "weight"):
@@ -131,15 +149,95 @@ def load_data(cfg: dict) -> Panel:
     d = cfg["data"]
     layout = data_layout(cfg)
     cols = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["panel"].items()))
-    wide = tuple(sorted(d["wide"].items()))
+    wide = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["wide"].items()))
     detected = d["layout"] == "auto" and d["source"] != "ff49"
     return _cached_data(d["source"], _stamp(d["source"]), layout, detected, d["start"], d["end"], d["horizon"],
                         tuple(d["features"]["windows"]), d["features"]["vol_window"], wide, cols)
 
 
 #: The study objectives (``study.objective``) scored per date across assets: they need at least
-#: two assets on every scored date.
+#: two assets on every scored date (``"rank_ic"`` only on a panel: on one series it is the
+#: time-series rank IC, see :func:`scoring`).
 CROSS_SECTIONAL_OBJECTIVES = frozenset({"rank_ic", "icir"})
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How forecasts are scored on a configuration's data: which rank IC, and what needs a cross-section.
+
+    Attributes
+    ----------
+    objective : str
+        ``study.objective``.
+    time_series : bool
+        The rank IC is the time-series rank IC of each test window (one series, or
+        ``study.objective = "ts_rank_ic"``) instead of the rank IC across assets per date.
+    assets : tuple of str
+        The data's assets (one: a single series).
+    cluster : bool
+        The folds train on a Dask cluster (``cluster.engine = "dask"``), where the backends'
+        ranking objectives are not trained.
+    """
+
+    objective: str
+    time_series: bool
+    assets: tuple
+    cluster: bool = False
+
+    @property
+    def single_series(self) -> bool:
+        """One asset: no cross-section, so no top-k spread, ranking objective or rank-average ensemble."""
+        return len(self.assets) == 1
+
+    @property
+    def rank_ic(self) -> str:
+        """``"time-series"`` or ``"cross-sectional"``: the rank IC the outputs show."""
+        return "time-series" if self.time_series else "cross-sectional"
+
+    def keeps(self, model: Any) -> bool:
+        """Whether ``model`` (a loss, a :class:`~czar_gbdt.ranking.RankObjective` or None) can be scored:
+        a ranking objective needs several assets per date, and is not trained on a Dask cluster."""
+        return not ((self.single_series or self.cluster) and isinstance(model, RankObjective))
+
+    def describe(self) -> str:
+        """One line: which rank IC is used and, for one series, why the cross-sectional outputs are absent."""
+        if self.single_series:
+            text = (f"scoring: one series ({self.assets[0]!r}): the rank IC is the time-series rank IC of each test "
+                    f"window (the Spearman correlation of forecasts and targets over the window's dates); the "
+                    f"top-k spread, the ranking objective and the rank-average ensemble need several assets per "
+                    f"date and are left out.")
+        elif self.time_series:
+            text = (f"scoring: study.objective = \"ts_rank_ic\": the rank IC is each asset's time-series rank IC over "
+                    f"each test window (the Spearman correlation over the window's dates), averaged over the "
+                    f"{len(self.assets)} assets.")
+        else:
+            text = (f"scoring: the rank IC is cross-sectional: the Spearman correlation across the "
+                    f"{len(self.assets)} assets of each date, averaged over the dates.")
+        if self.objective in ALLORA_OBJECTIVES:
+            text += (f" The study maximises {self.objective}, Allora's score, averaged over the test windows"
+                     + ("." if self.single_series else " and over the assets, each scored on its own series."))
+        if self.cluster and not self.single_series:
+            text += (" The backends' ranking objectives are not trained on a Dask cluster (their query groups would "
+                     "have to follow the workers' rows) and are left out.")
+        return text
+
+
+def scoring(cfg: dict, panel: Panel) -> Scoring:
+    """How ``cfg``'s forecasts are scored on ``panel`` (:class:`Scoring`): the time-series rank IC for one
+    asset or ``study.objective = "ts_rank_ic"``, the rank IC across assets per date otherwise."""
+    assets = tuple(str(a) for a in pd.unique(panel.assets))
+    objective = cfg["study"]["objective"]
+    return Scoring(objective, len(assets) == 1 or objective == "ts_rank_ic", assets,
+                   cluster=cfg.get("cluster", {}).get("engine") == "dask")
+
+
+def output_kind(model: Any) -> str:
+    """What a model's predictions are: ``"forecast"`` (a return forecast: signs and sizes mean
+    something), ``"binary"`` (logits of a binary loss: signs only) or ``"score"`` (a ranking
+    objective: only the order within a date does)."""
+    if model is None:
+        return "forecast"
+    return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
 
 
 def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
@@ -147,8 +245,10 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
 
     Checks that the walk-forward splits fit in the panel's dates, that every date the
     folds and the holdout score has at least two assets (when the objective is the
-    cross-sectional rank IC), and that each of ``models`` (losses, ranking objectives or
-    None) that needs a per-row ``std`` gets one.
+    cross-sectional rank IC), that a single series is neither asked for the ICIR across
+    assets nor given labels transformed across assets (``demean``, ``zscore``: every label
+    would be 0), and that each of ``models`` (losses, ranking objectives or None) that
+    needs a per-row ``std`` gets one.
 
     Raises
     ------
@@ -173,7 +273,22 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"{where}: too few dates for the configured splits: {n} dates ({span}, after data.start/data.end, the "
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
             f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
-    if cfg["study"]["objective"] in CROSS_SECTIONAL_OBJECTIVES:
+    how = scoring(cfg, panel)
+    objective, transform = cfg["study"]["objective"], d["target_transform"]
+    if how.single_series and objective in CROSS_SECTIONAL_OBJECTIVES - {"rank_ic"}:
+        raise DataError(
+            f"{where}: the data has a single asset ({how.assets[0]!r}); study.objective = {objective!r} is the ICIR "
+            f"of the rank IC across assets on each date, which needs at least 2 assets per date. For one series use "
+            f"'rank_ic' or 'ts_rank_ic' (the time-series rank IC of each test window) or an Allora score "
+            f"({', '.join(ALLORA_OBJECTIVES)}).")
+    if how.single_series and transform != "raw":
+        what = "subtracts each date's mean" if transform == "demean" else "divides by each date's std"
+        raise DataError(
+            f"{where}: the data has a single asset ({how.assets[0]!r}), scored with study.objective = {objective!r} "
+            f"over time (the time-series rank IC of each test window for 'rank_ic'); but data.target_transform = "
+            f"{transform!r} {what} across the assets, which leaves a single series no label to learn: set "
+            f"data.target_transform = \"raw\".")
+    if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
         counts = np.bincount(codes, minlength=n)
         scored = np.zeros(n, dtype=bool)
         for f in folds:
@@ -182,12 +297,6 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             scored[n - splitter.holdout:] = True
         thin = scored & (counts < 2)
         if thin.any():
-            assets = panel.assets.unique()
-            if len(assets) == 1:
-                raise DataError(
-                    f"{where}: the data has a single asset ({assets[0]!r}); study.objective = "
-                    f"{cfg['study']['objective']!r} is the rank IC across assets on each date, which needs at least 2 "
-                    f"assets per date. Give a table with several assets.")
             i = first_true(thin)
             only = panel.assets[np.flatnonzero(codes == i)]
             raise DataError(
@@ -239,6 +348,27 @@ def make_splitter(cfg: dict) -> WalkForward:
         valid_size=s["valid_size"], holdout=s["holdout"], max_splits=s["max_splits"] or None)
 
 
+class HoldoutSplit:
+    """The final fold of a walk-forward splitter as a splitter of one fold, for :func:`walk_forward`.
+
+    Its one fold trains on every date before the holdout (less the gap; the last
+    ``valid_size`` of them for early stopping when configured) and tests on the holdout
+    (:meth:`~czar_gbdt.model_selection.WalkForward.final_fold`). Score it once per study:
+    scoring several candidates on the holdout would choose on it.
+    """
+
+    def __init__(self, splitter: WalkForward):
+        self.splitter = splitter
+
+    def split_with_validation(self, groups: Any):
+        """Yield the final fold."""
+        yield self.splitter.final_fold(groups=groups)
+
+    def fold_positions(self, n_dates: int) -> list:
+        """The final fold as positions on the sorted distinct dates (a lazy panel's folds)."""
+        return [self.splitter.final_fold_positions(n_dates)]
+
+
 def label_target(panel: Panel, transform: str) -> tuple[np.ndarray, np.ndarray | None]:
     """The target in the units a model is trained on, and the z-scoring std of a z-space loss.
 
@@ -288,7 +418,8 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
     stopping: they train ``num_boost_round`` rounds). The backend module
     (:func:`backend_module`) does the training. Returns the predictions (raw margins:
     logits for binary losses, scores for ranking) and the number of boosting rounds kept
-    (the best round with early stopping on validation rank IC).
+    (the best round with early stopping on validation rank IC: per date across assets, or
+    over the validation dates for a single series).
     """
     module = backend_module(backend)
     X = train.X.to_numpy(dtype=np.float64)
@@ -304,8 +435,11 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
         eval_rows = {}
         if valid is not None and len(valid):
             yv, stdv = training_labels(valid, loss, target_transform)
+            # early stopping watches the validation rank IC per date; the rows of a single series are
+            # one date group instead, so that it watches their time-series rank IC
+            dates = valid.dates if valid.assets.nunique() > 1 else np.zeros(len(valid), dtype=np.int64)
             eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
-                             valid_dates=valid.dates)
+                             valid_dates=dates)
         model = module.train_loss(loss, X, y, std=std, weight=train.weight,
                                   early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
     # a z-space model (CatBoost) maps its predictions back with the std its labels were scaled by
@@ -314,23 +448,81 @@ def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
             for p in predict_on], model.rounds
 
 
-def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5,
-                      cost: float = 0.0) -> tuple[dict, pd.Series]:
+def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0,
+                      time_series: bool = False) -> tuple[dict, pd.Series]:
     """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window.
+
+    With ``time_series``, the rank IC is the window's time-series rank IC, each asset's
+    series on its own and averaged over the assets (:func:`czar_gbdt.metrics.ts_rank_ic_by_date`:
+    the per-date series holds its terms, whose mean is the rank IC), and the IC the Pearson
+    correlation over the window per asset, averaged. The top-k spread needs ``2 * top_k``
+    assets.
 
     Returns the scores (a dict) and the per-date rank IC series.
     """
     groups = metrics.group_dates(panel.dates)
-    ric = metrics.rank_ic(panel.y, pred, dates=groups)
-    pic = metrics.ic(panel.y, pred, dates=groups)
-    out = {"rank_ic": ric.mean, "rank_icir": ric.icir, "rank_ic_t": ric.t_stat, "ic": pic.mean,
-           "n_dates": ric.n_dates, "directional_accuracy": metrics.directional_accuracy(panel.y, pred)}
+    if time_series:
+        single = panel.assets.nunique() == 1
+        per_date = metrics.ts_rank_ic_by_date(panel.y, pred, dates=groups, assets=None if single else panel.assets)
+        out = {"rank_ic": float(per_date.mean()), "rank_icir": metrics.icir(per_date),
+               "rank_ic_t": metrics.t_stat(per_date), "ic": metrics.ic(panel.y, pred, dates=panel.assets).mean,
+               "n_dates": int(per_date.notna().sum())}
+    else:
+        ric = metrics.rank_ic(panel.y, pred, dates=groups)
+        per_date = ric.per_date
+        out = {"rank_ic": ric.mean, "rank_icir": ric.icir, "rank_ic_t": ric.t_stat,
+               "ic": metrics.ic(panel.y, pred, dates=groups).mean, "n_dates": ric.n_dates}
+    out["directional_accuracy"] = metrics.directional_accuracy(panel.y, pred)
     n_assets = panel.assets.nunique()
     if n_assets >= 2 * top_k:
         tk = metrics.top_k_long_short(panel.y, pred, dates=panel.dates, assets=panel.assets, k=top_k, cost=cost)
         out.update(top_k_spread=tk.mean_spread, top_k_sharpe=tk.sharpe, top_k_turnover=tk.mean_turnover,
                    top_k_net_spread=tk.mean_net_spread, top_k_dates=tk.n_dates)
-    return out, ric.per_date
+    return out, per_date
+
+
+#: What :func:`allora_scores` returns: Allora's seven metrics, the points, the grade and its scope.
+ALLORA_COLUMNS = (*allora.METRIC_FUNCTIONS, "allora_points", "allora_grade", "allora_scope")
+
+
+def allora_scores(panel: Panel, pred: np.ndarray, transform: str = "raw") -> dict:
+    """Allora's evaluation of forecasts (docs/allora.md): its seven metrics, points and grade.
+
+    One asset: :func:`czar_gbdt.allora.allora_grade` of the series, in date order. A panel:
+    each asset's own series is graded (:func:`~czar_gbdt.allora.allora_grade_by_asset`;
+    assets with fewer than 2 rows left out) and the metrics and points are averaged over
+    the assets; the grade is that of the mean points, rounded, and ``allora_scope`` says
+    ``"mean of N assets"``. The forecasts are compared with the target transformed like
+    the training labels (``transform``): what the models forecast.
+    """
+    y = label_target(panel, transform)[0]
+    pred = np.asarray(pred, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(pred)
+    counts = pd.Series(ok).groupby(np.asarray(panel.assets)).transform("sum").to_numpy()
+    keep = ok & (counts >= 2)
+    nan = {name: math.nan for name in allora.METRIC_FUNCTIONS}
+    if panel.assets.nunique() == 1:
+        if keep.sum() < 2:
+            return {**nan, "allora_points": math.nan, "allora_grade": "n/a", "allora_scope": "series"}
+        g = allora.allora_grade(y[keep], pred[keep])
+        return {**{name: g[name] for name in allora.METRIC_FUNCTIONS}, "allora_points": g["allora_points"],
+                "allora_grade": g["allora_grade"], "allora_scope": "series"}
+    if not keep.any():
+        return {**nan, "allora_points": math.nan, "allora_grade": "n/a", "allora_scope": "mean of 0 assets"}
+    table = allora.allora_grade_by_asset(y[keep], pred[keep], assets=np.asarray(panel.assets)[keep],
+                                         dates=np.asarray(panel.dates)[keep])
+    points = float(table["allora_points"].mean())
+    return {**{name: float(table[name].mean()) for name in allora.METRIC_FUNCTIONS}, "allora_points": points,
+            "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
+            "allora_scope": f"mean of {len(table)} assets"}
+
+
+def allora_of(panel: Panel, result: "WalkForwardResult", transform: str = "raw") -> dict:
+    """:func:`allora_scores` of a walk-forward's test forecasts, every test window together: what
+    Allora would grade (a date tested twice, by overlapping windows, keeps its last forecast)."""
+    pred = result.predictions[~result.predictions.index.duplicated(keep="last")]
+    rows = np.sort(panel.X.index.get_indexer(pred.index))
+    return allora_scores(panel.subset(rows), pred.reindex(panel.X.index[rows]).to_numpy(), transform)
 
 
 @dataclass
@@ -372,14 +564,18 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
                  early_stopping_rounds: int = 0, target_transform: str = "raw", seed: int = 0, top_k: int = 5,
                  cost: float = 0.0, on_fold: Callable[[int, dict, pd.Series], None] | None = None,
                  predict: FoldPredictor | None = None,
-                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None) -> WalkForwardResult:
+                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None, time_series: bool = False,
+                 allora: bool = False) -> WalkForwardResult:
     """Train and score one model per fold.
 
     ``on_fold(i, row, per_date_so_far)`` is called after each fold (the tuner reports and
     prunes there; raising from it stops the loop). ``predict`` replaces the training of
     each fold (default: :func:`fit_predict` with ``loss``): ``compare`` scores its
     ensemble of already trained models with it. ``score_extra(test, pred)`` adds columns
-    to each fold's row.
+    to each fold's row. ``time_series`` scores the time-series rank IC of each window
+    (:func:`score_predictions`), ``allora`` adds Allora's scores of each window to its row
+    (:func:`allora_scores`). ``splitter`` is a :class:`~czar_gbdt.model_selection.WalkForward`,
+    or a :class:`HoldoutSplit` to score the holdout.
     """
     if predict is None:
         def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
@@ -392,19 +588,22 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
     folds = ((panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid) if len(fold.valid) else None)
              for fold in splitter.split_with_validation(groups=panel.dates))
     return score_folds(folds, predict, top_k=top_k, cost=cost, on_fold=on_fold, score_extra=score_extra,
-                       model=f"{loss!r}, {backend}")
+                       model=f"{loss!r}, {backend}", time_series=time_series, allora=allora,
+                       target_transform=target_transform)
 
 
 def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor, *, top_k: int = 5, cost: float = 0.0,
                 on_fold: Callable[[int, dict, pd.Series], None] | None = None,
-                score_extra: Callable[[Panel, np.ndarray], dict] | None = None, model: str = "") -> WalkForwardResult:
+                score_extra: Callable[[Panel, np.ndarray], dict] | None = None, model: str = "",
+                time_series: bool = False, allora: bool = False, target_transform: str = "raw") -> WalkForwardResult:
     """The loop of :func:`walk_forward`: predict each fold's test rows and score them.
 
     ``folds`` yields ``(train, test, valid)``: ``test`` a :class:`Panel` (only its
     target, dates, assets and side columns are read), ``train`` anything with the
     window's ``dates`` (a Panel, or the lazy window of the cluster evaluation,
-    :mod:`czar_gbdt.cluster`), ``valid`` the same or None. ``predict``, ``on_fold`` and
-    ``score_extra`` are those of :func:`walk_forward`; ``model`` names the model in errors.
+    :mod:`czar_gbdt.cluster`), ``valid`` the same or None. ``predict``, ``on_fold``,
+    ``score_extra``, ``time_series``, ``allora`` and ``target_transform`` are those of
+    :func:`walk_forward`; ``model`` names the model in errors.
     """
     rows, per_date, preds = [], [], []
     for i, (train, test, valid) in enumerate(folds):
@@ -414,9 +613,11 @@ def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor,
             raise ValueError(f"fold {i}: predict returned shape {pred.shape} for {len(test)} test rows.")
         if not np.isfinite(pred).all():
             raise FloatingPointError(f"fold {i}: the model predicted non-finite values ({model}).")
-        scores, fold_per_date = score_predictions(test, pred, top_k=top_k, cost=cost)
+        scores, fold_per_date = score_predictions(test, pred, top_k=top_k, cost=cost, time_series=time_series)
         row = {"fold": i, "train_start": train.dates[0], "train_end": train.dates[-1],
                "test_start": test.dates[0], "test_end": test.dates[-1], "rounds": rounds, **scores}
+        if allora:
+            row.update(allora_scores(test, pred, target_transform))
         if score_extra is not None:
             row.update(score_extra(test, pred))
         rows.append(row)
@@ -446,8 +647,9 @@ def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseL
     ``loss`` is a loss, a :class:`~czar_gbdt.ranking.RankObjective` or None (the
     backend's built-in squared error); ``command`` names the command in the error about a
     search space; ``kwargs`` go to ``walk_forward`` (``predict``, ``score_extra`` ...;
-    ``top_k`` and ``cost`` default to :func:`book`). ``walk`` runs the folds (default
-    :func:`walk_forward`; :func:`czar_gbdt.cluster.run_walk_forward` passes the cluster's).
+    ``top_k`` and ``cost`` default to :func:`book`, ``time_series`` to :func:`scoring`). ``walk``
+    runs the folds (default :func:`walk_forward`; :func:`czar_gbdt.cluster.run_walk_forward`
+    passes the cluster's).
 
     Raises
     ------
@@ -459,7 +661,7 @@ def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseL
                         num_boost_round=cfg["model"]["num_boost_round"],
                         early_stopping_rounds=cfg["model"]["early_stopping_rounds"],
                         target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                        **{**book(cfg), **kwargs})
+                        **{**book(cfg), "time_series": scoring(cfg, panel).time_series, **kwargs})
 
 
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
@@ -479,7 +681,9 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
     -------
     pandas.DataFrame
         One row per spec: ``loss`` (its label), the :meth:`WalkForwardResult.summary`
-        figures and the mean ``directional_accuracy`` of the folds.
+        figures and the mean ``directional_accuracy`` of the folds; ``attrs["scoring"]``
+        says which rank IC (:meth:`Scoring.describe`). On one series a ranking objective
+        is left out.
 
     Raises
     ------
@@ -497,9 +701,13 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
     specs = list(specs) or [fixed_loss(cfg)]
     models = [build_model(name, params) for name, params in specs]
     panel = (prepare or prepare_data)(cfg, models)
+    how = scoring(cfg, panel)
+    if not any(how.keeps(m) for m in models):
+        raise ConfigError(f"--loss: nothing to evaluate{' on one series' if how.single_series else ''}: "
+                          f"{how.describe()}")
     splitter = make_splitter(cfg)
     rows = []
-    for model in models:
+    for model in filter(how.keeps, models):
         result = (run or run_walk_forward)(cfg, panel, splitter, model)
         folds = result.folds
         net = (float(np.average(folds["top_k_net_spread"], weights=folds["top_k_dates"]))
@@ -507,7 +715,11 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
         rows.append({"loss": model_label(model, backend), **result.summary(),
                      "directional_accuracy": float(folds["directional_accuracy"].mean()),
                      "top_k_net_spread": net})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if how.single_series:  # no cross-section: the scoring line says why it is absent
+        table = table.drop(columns="top_k_net_spread")
+    table.attrs["scoring"] = how.describe()
+    return table
 
 
 def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
@@ -531,22 +743,36 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
     -------
     scores : dict
         ``start`` and ``end`` of the holdout (ISO dates), ``rounds`` kept, and the
-        :func:`score_predictions` figures.
+        :func:`score_predictions` figures (:func:`holdout_scores`).
     per_date : pandas.Series
-        Rank IC per holdout date.
+        Rank IC per holdout date (terms of the time-series rank IC for one series).
     """
     loss = get_loss(params["loss"], **params["loss_params"])
     panel = prepare_data(cfg, [loss])
-    final = make_splitter(cfg).final_fold(groups=panel.dates)
-    train, test = panel.subset(final.train), panel.subset(final.test)
-    valid = panel.subset(final.valid) if len(final.valid) else None
-    (pred,), rounds = fit_predict(params["backend"], params["booster"], loss, train, [test], valid=valid,
-                                  num_boost_round=params["num_boost_round"],
-                                  early_stopping_rounds=params["early_stopping_rounds"],
-                                  target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
-    scores, per_date = score_predictions(test, pred, **book(cfg))
-    return {"start": str(test.dates[0].date()), "end": str(test.dates[-1].date()), "rounds": rounds,
-            **scores}, per_date
+    result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), backend=params["backend"],
+                          booster_params=params["booster"], loss=loss, num_boost_round=params["num_boost_round"],
+                          early_stopping_rounds=params["early_stopping_rounds"],
+                          target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                          time_series=scoring(cfg, panel).time_series, **book(cfg))
+    return holdout_scores(result), result.per_date
+
+
+def iso_date(when: Any) -> str:
+    """A date as text: ``"2024-05-12"``, or ``"2024-05-12T16:00:00"`` when it has a time of day (intraday bars)."""
+    when = pd.Timestamp(when)
+    return str(when.date()) if when == when.normalize() else when.isoformat()
+
+
+#: The columns of a walk-forward fold row that say where the fold is (not scores).
+_FOLD_PLACE = ("fold", "train_start", "train_end", "test_start", "test_end")
+
+
+def holdout_scores(result: WalkForwardResult) -> dict:
+    """The one fold of a holdout evaluation (:class:`HoldoutSplit`) as a flat dict: ``start`` and
+    ``end`` of the holdout (ISO dates), ``rounds`` and the fold's scores."""
+    (row,) = result.folds.to_dict(orient="records")
+    return {"start": iso_date(row["test_start"]), "end": iso_date(row["test_end"]),
+            **{k: v for k, v in row.items() if k not in _FOLD_PLACE}}
 
 
 def warm_up(losses: list, backends: Any = ("lightgbm",), *, early_stopping: bool = False,

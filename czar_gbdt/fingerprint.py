@@ -17,11 +17,15 @@ fingerprint is a flat dict of dotted configuration keys and their values:
   int}``, choices as ``{choices}``);
 - ``study.objective`` and ``study.seed`` (the boosters' seed).
 
+Version 2 added ``data.wide.columns`` (the assets kept from a wide table); a study recorded
+with version 1 is compared on the keys both versions hold.
+
 :func:`make` builds it, :func:`differences` compares two, :func:`describe` words the
 differences for an error message. :mod:`czar_gbdt.tuning` stores it in the study (user
 attribute :data:`ATTR`) and refuses a configuration whose fingerprint differs; any other
 record that must stay tied to a configuration (a stored holdout evaluation, say) can use
-the same functions with its own ``keys``.
+the same functions with its own ``keys``, and add keys of its own with ``also``: the
+stored holdout bake-off of ``report`` adds :data:`HOLDOUT_KEYS`.
 """
 
 from __future__ import annotations
@@ -34,14 +38,19 @@ from .config import Choices, Range
 from .datasets import resolve_layout, source_digest
 from .losses import loss_name
 
-__all__ = ["ATTR", "VERSION", "make", "record", "differences", "describe", "space_value"]
+__all__ = ["ATTR", "VERSION", "HOLDOUT_KEYS", "make", "record", "differences", "record_differences", "describe",
+           "space_value"]
 
 #: The study user attribute that holds the fingerprint.
 ATTR = "fingerprint"
 
 #: Bumped when the keys or their encoding change (a stored fingerprint of another version is
 #: compared on the keys both hold).
-VERSION = 1
+VERSION = 2
+
+#: What the holdout bake-off of ``report`` depends on besides the study's keys: the baselines and the
+#: top-k book its rows are scored with.
+HOLDOUT_KEYS = ("report.baselines", "compare.top_k", "compare.cost")
 
 #: Sections copied key by key (nested tables flattened).
 _SECTIONS = ("data", "splits")
@@ -70,10 +79,11 @@ def _flatten(prefix: str, table: dict, out: dict) -> None:
             out[key] = space_value(value)
 
 
-def make(cfg: dict, keys: Iterable[str] | None = None) -> dict:
+def make(cfg: dict, keys: Iterable[str] | None = None, also: Iterable[str] = ()) -> dict:
     """The fingerprint of a validated configuration: ``{dotted key: JSON value}``.
 
-    ``keys`` keeps only those keys (a record tied to part of the configuration).
+    ``keys`` keeps only those keys (a record tied to part of the configuration); ``also``
+    adds other dotted keys of the configuration as they are (``"report.baselines"``).
     """
     out: dict[str, Any] = {}
     data = cfg["data"]
@@ -98,6 +108,11 @@ def make(cfg: dict, keys: Iterable[str] | None = None) -> dict:
             out[f"loss.{table}.{pname}"] = space_value(space)
     out["study.objective"] = cfg["study"]["objective"]
     out["study.seed"] = cfg["study"]["seed"]
+    for key in also:
+        value = cfg
+        for part in key.split("."):
+            value = value[part]
+        out[key] = space_value(value)
     out = json.loads(json.dumps(out))  # exactly what a storage keeps (tuples as lists, ...)
     if keys is not None:
         wanted = set(keys)
@@ -105,10 +120,21 @@ def make(cfg: dict, keys: Iterable[str] | None = None) -> dict:
     return out
 
 
-def record(cfg: dict) -> dict:
-    """What a study stores: the fingerprint, its version and what made it (not compared)."""
-    return {"version": VERSION, "keys": make(cfg),
+def record(cfg: dict, also: Iterable[str] = ()) -> dict:
+    """What a study stores: the fingerprint (with the keys ``also``), its version and what made it
+    (not compared)."""
+    return {"version": VERSION, "keys": make(cfg, also=also),
             "info": {"data.source": cfg["data"]["source"], "czar_gbdt": __version__}}
+
+
+def record_differences(stored: dict, current: dict) -> list[tuple[str, Any, Any]]:
+    """:func:`differences` of two :func:`record` results; records of two versions are compared
+    on the keys both hold."""
+    old, new = stored.get("keys", {}), current["keys"]
+    if stored.get("version") != current["version"]:
+        common = set(old) & set(new)
+        old, new = {k: old[k] for k in common}, {k: new[k] for k in common}
+    return differences(old, new)
 
 
 def differences(stored: dict, current: dict) -> list[tuple[str, Any, Any]]:

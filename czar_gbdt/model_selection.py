@@ -411,10 +411,36 @@ class WalkForward:
             If ``holdout == 0`` or the train window before it is shorter than
             ``min_train_size``.
         """
+        codes, uniques = self._codes(X, groups)
+        f = self.final_fold_positions(len(uniques))
+        return Fold(
+            train=self._rows(codes, f.train_start, f.train_end),
+            valid=self._rows(codes, f.valid_start, f.valid_end),
+            test=self._rows(codes, f.test_start, f.test_end),
+        )
+
+    def final_fold_positions(self, n_dates: int) -> FoldDates:
+        """The windows of :meth:`final_fold` as positions on the sorted distinct dates.
+
+        Parameters
+        ----------
+        n_dates : int
+            Number of distinct dates in the data.
+
+        Returns
+        -------
+        FoldDates
+            Half-open ``[start, end)`` positions; the test window is the holdout.
+
+        Raises
+        ------
+        ValueError
+            If ``holdout == 0`` or the train window before it is shorter than
+            ``min_train_size``.
+        """
         if self.holdout == 0:
             raise ValueError("final_fold needs holdout > 0; got holdout=0.")
-        codes, uniques = self._codes(X, groups)
-        n = len(uniques)
+        n = _check_int("n_dates", n_dates, 0)
         start = n - self.holdout
         train_start, train_end, valid_start, valid_end, n_train = self._windows_before(start)
         if start < 0 or valid_start < 0 or n_train < self.min_train_size:
@@ -422,11 +448,7 @@ class WalkForward:
                 f"The final train window before the holdout has {max(n_train, 0)} dates, fewer than "
                 f"min_train_size={self.min_train_size} ({n} distinct dates in the data)."
             )
-        return Fold(
-            train=self._rows(codes, train_start, train_end),
-            valid=self._rows(codes, valid_start, valid_end),
-            test=self._rows(codes, start, n),
-        )
+        return FoldDates(train_start, train_end, valid_start, valid_end, start, n)
 
     def fold_table(self, X: Any = None, y: Any = None, groups: Any = None) -> pd.DataFrame:
         """First and last date and row count of every window, one row per fold.

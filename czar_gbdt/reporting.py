@@ -1,14 +1,18 @@
-"""What ``tune``, ``report`` and ``evaluate`` print and save: best parameters, per-fold table, holdout result.
+"""What ``tune``, ``report`` and ``evaluate`` print and save: best parameters, per-fold table, holdout bake-off.
 
 Files are written next to the study, in ``<runs_dir>/<study name>/``: ``best_params.json``,
-``folds.csv`` (the best trial's walk-forward folds), after ``report`` ``holdout.json`` and
-``holdout_rank_ic.csv`` (the single evaluation on the final holdout period), and after
-``evaluate`` ``evaluate.csv``. The holdout evaluation is also kept in the study itself
-(study user attribute ``holdout``: the trial number and its result), so a later ``report``
-prints the stored result instead of scoring the holdout again.
+``folds.csv`` (the best trial's walk-forward folds), after ``report`` ``holdout.json``,
+``holdout_rank_ic.csv`` and ``holdout_cumulative_rank_ic.png`` (the single evaluation on
+the final holdout period: the tuned model against the baselines of ``report.baselines``,
+:func:`czar_gbdt.compare.holdout_bakeoff`), and after ``evaluate`` ``evaluate.csv``. The
+holdout evaluation is also kept in the study itself (study user attribute ``holdout``: the
+trial number, its result, the bake-off and the fingerprint of the configuration it was
+scored with), so a later ``report`` prints the stored result instead of scoring the holdout
+again, and says so when the configuration has changed since
+(:data:`czar_gbdt.fingerprint.HOLDOUT_KEYS`).
 
-Nothing is trained here: the holdout model and the ``evaluate`` table come from
-:mod:`czar_gbdt.evaluation`, the study from :mod:`czar_gbdt.tuning`.
+Nothing is trained here: the holdout models come from :mod:`czar_gbdt.compare`, the
+``evaluate`` table from :mod:`czar_gbdt.evaluation`, the study from :mod:`czar_gbdt.tuning`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from . import evaluation
+from . import cluster, compare, evaluation, fingerprint
 from ._files import dumps, write_json
 from .losses import get_loss
 from .tuning import (FINISHED, best_trial, check_fingerprint, fixed_params, load_study, output_dir, search_losses,
@@ -54,38 +58,46 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
         "folds": folds,
         "book": evaluation.book(cfg),
     }
+    how = evaluation.scoring(cfg, cluster.engine(cfg).load_data(cfg))  # cached: the data the command loaded
+    summary.update(rank_ic_kind=how.rank_ic, scoring=how.describe())
     out = output_dir(cfg)
-    write_json(out / "best_params.json", {k: v for k, v in summary.items() if k != "folds"})
+    write_json(out / "best_params.json", {k: v for k, v in summary.items() if k not in ("folds", "scoring")})
     if len(folds):
         folds.to_csv(out / "folds.csv", index=False)
     summary["files"] = [str(out / "best_params.json"), str(out / "folds.csv")]
     return summary
 
 
-def report(cfg: dict, *, storage: str | None = None) -> dict:
-    """Evaluate the best trial once on the final holdout period, which no trial has seen.
+def report(cfg: dict, *, storage: str | None = None, progress: Any = None) -> dict:
+    """Evaluate the best trial once on the final holdout period, which no trial has seen, against the baselines.
 
-    The model is trained with the best parameters on every date before the holdout
-    (less the gap; the last ``valid_size`` of them for early stopping when configured):
-    :func:`czar_gbdt.evaluation.evaluate_holdout`. The study is loaded, never created: a
+    The tuned model and each baseline of ``report.baselines`` are trained with the best
+    trial's booster parameters on every date before the holdout (less the gap; the last
+    ``valid_size`` of them for early stopping when configured) and scored on the holdout:
+    :func:`czar_gbdt.compare.holdout_bakeoff`. The study is loaded, never created: a
     missing study or one without a completed trial raises
     :class:`~czar_gbdt.tuning.StudyError`.
 
-    The evaluation is recorded in the study (user attribute ``holdout``: trial number,
-    result, time). A later call does not score the holdout again: it returns the stored
-    result with ``holdout_status = "stored"`` and a note naming the trial it belongs to,
-    and says so explicitly when the best trial has changed since.
+    The evaluation is recorded in the study (user attribute ``holdout``: trial number, the
+    tuned model's result, the bake-off, the fingerprint of the configuration, time). A
+    later call does not score the holdout again: it returns the stored result with
+    ``holdout_status = "stored"`` and a note naming the trial it belongs to, and says so
+    explicitly when the best trial has changed since or when the configuration differs in
+    what the bake-off depends on (:data:`czar_gbdt.fingerprint.HOLDOUT_KEYS`).
+
+    Returns
+    -------
+    dict
+        The :func:`study_summary`, and ``holdout`` (the tuned model's scores),
+        ``holdout_trial``, ``holdout_status`` (``"evaluated"`` or ``"stored"``), ``bakeoff``
+        (:func:`czar_gbdt.compare.holdout_record`, without its per-date series; None for a
+        holdout scored before bake-offs were), ``note`` and ``files``.
     """
     study = load_study(cfg, storage)
     url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
                       create=False)
     check_fingerprint(study, cfg, "report", url=url)
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data lives on a Dask cluster
-        from . import cluster
-
-        cluster.prepare_data(cfg, search_losses(cfg))
-    else:
-        evaluation.prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
+    cluster.engine(cfg).prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
     summary = study_summary(study, cfg, storage=storage)
     if not cfg["splits"]["holdout"]:
         summary["holdout"] = None
@@ -93,9 +105,10 @@ def report(cfg: dict, *, storage: str | None = None) -> dict:
         summary["note"] = "splits.holdout = 0: there is no holdout period to evaluate."
         return summary
     out = output_dir(cfg)
+    current = fingerprint.record(cfg, also=fingerprint.HOLDOUT_KEYS)
     stored = study.user_attrs.get(HOLDOUT_ATTR)
     if stored is not None:
-        holdout, trial = stored["result"], stored["trial"]
+        holdout, trial, record = stored["result"], stored["trial"], stored.get("bakeoff")
         summary.update(holdout=holdout, holdout_trial=trial, holdout_status="stored")
         note = (f"The holdout was already evaluated for trial #{trial} (on {stored.get('evaluated_at', '?')}); "
                 f"this is that stored result, not a new evaluation: the holdout is scored once per study.")
@@ -103,38 +116,40 @@ def report(cfg: dict, *, storage: str | None = None) -> dict:
             note += (f" The best trial has changed since: it is now #{summary['best_trial']}, not #{trial}, and "
                      f"the holdout result above is trial #{trial}'s. Scoring #{summary['best_trial']} on the same "
                      f"holdout would be choosing on it; keep it for a final check only.")
+        if record is None:
+            note += (" It was scored before `report` compared the tuned model with baselines, so this study has no "
+                     "holdout bake-off.")
+            summary["note"] = note
+            summary["bakeoff"] = None
+            write_json(out / "holdout.json", {"trial": trial, **holdout})
+            summary["files"] += [str(out / "holdout.json")]
+            return summary
+        diffs = fingerprint.record_differences(stored["fingerprint"], current)
+        if diffs:
+            note += (f" It was scored with another configuration than this one: {fingerprint.describe(diffs)}. It "
+                     f"is printed as it was scored, not scored again.")
         summary["note"] = note
-        write_json(out / "holdout.json", {"trial": trial, **holdout})
-        summary["files"] += [str(out / "holdout.json")]
-        return summary
-
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the holdout model trains on the cluster
-        from . import cluster
-
-        holdout, per_date = cluster.evaluate_holdout(cfg, summary["best_params"])
     else:
-        holdout, per_date = evaluation.evaluate_holdout(cfg, summary["best_params"])
-    holdout = json.loads(dumps(holdout))  # what the storage keeps (JSON)
-    study.set_user_attr(HOLDOUT_ATTR, {"trial": summary["best_trial"], "result": holdout,
-                                       "evaluated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")})
-    summary.update(holdout=holdout, holdout_trial=summary["best_trial"], holdout_status="evaluated")
-    summary["note"] = (f"The holdout period was evaluated once, now, with the parameters of best trial "
-                       f"#{summary['best_trial']}; no trial of the study has seen it. The result is stored in the "
-                       f"study: a later `report` prints it again instead of re-scoring.")
-    write_json(out / "holdout.json", {"trial": summary["best_trial"], **holdout})
-    per_date.rename("rank_ic").to_csv(out / "holdout_rank_ic.csv")
-    summary["files"] += [str(out / "holdout.json"), str(out / "holdout_rank_ic.csv")]
+        result = compare.holdout_bakeoff(cfg, summary["best_params"], trial=summary["best_trial"], progress=progress)
+        record = compare.holdout_record(result)
+        holdout = json.loads(dumps(evaluation.holdout_scores(result.members[0].result)))  # what the storage keeps
+        study.set_user_attr(HOLDOUT_ATTR, {
+            "trial": summary["best_trial"], "result": holdout,
+            "evaluated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
+            "fingerprint": current, "bakeoff": record})
+        summary.update(holdout=holdout, holdout_trial=summary["best_trial"], holdout_status="evaluated")
+        summary["note"] = (f"The holdout period was evaluated once, now, with the parameters of best trial "
+                           f"#{summary['best_trial']}; no trial of the study has seen it. The result is stored in the "
+                           f"study: a later `report` prints it again instead of re-scoring.")
+    summary["bakeoff"] = {k: v for k, v in record.items() if k != "per_date"}
+    write_json(out / "holdout.json", {"trial": summary["holdout_trial"], **summary["bakeoff"]})
+    summary["files"] += [str(out / "holdout.json"), *compare.write_holdout_files(record, out)]
     return summary
 
 
 def evaluate(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses`, saved as ``evaluate.csv`` next to the study."""
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the folds train on a Dask cluster
-        from . import cluster
-
-        table = cluster.evaluate_losses(cfg, specs)
-    else:
-        table = evaluation.evaluate_losses(cfg, specs)
+    table = cluster.engine(cfg).evaluate_losses(cfg, specs)  # in this process or on a Dask cluster
     out = output_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "evaluate.csv", index=False)
@@ -163,24 +178,50 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
     print("  walk-forward: " + ", ".join(f"{k} {_fmt(v)}" for k, v in wf.items() if v is not None))
     folds = summary["folds"]
     if len(folds):
-        cols = [c for c in ("fold", "test_start", "test_end", "rounds", "rank_ic", "rank_icir", "ic",
-                            "directional_accuracy", "top_k_net_spread") if c in folds]
+        cols = [c for c in dict.fromkeys(("fold", "test_start", "test_end", "rounds", "rank_ic", "rank_icir", "ic",
+                                          "directional_accuracy", "top_k_net_spread", summary["objective"]))
+                if c in folds]
         print(folds[cols].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
         if "top_k_net_spread" in cols and summary.get("book"):
             b = summary["book"]
             print(f"  top_k_net_spread: the top-{b['top_k']} long-short spread net of {b['cost']} per unit of "
                   f"turnover (compare.top_k, compare.cost)")
+    if summary.get("scoring"):
+        print(summary["scoring"])
     if summary.get("holdout"):
         h = summary["holdout"]
         when = "stored result" if summary.get("holdout_status") == "stored" else "evaluated once, now"
-        print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
-              f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, IC {_fmt(h['ic'])}, "
-              f"directional accuracy {_fmt(h['directional_accuracy'])}"
-              + (f", top-k net spread {_fmt(h['top_k_net_spread'])}" if "top_k_net_spread" in h else ""))
+        if summary.get("bakeoff"):
+            _print_bakeoff(summary["bakeoff"], summary.get("holdout_trial"), when)
+        else:
+            print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
+                  f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, "
+                  f"IC {_fmt(h['ic'])}, directional accuracy {_fmt(h['directional_accuracy'])}"
+                  + (f", top-k net spread {_fmt(h['top_k_net_spread'])}" if "top_k_net_spread" in h else ""))
     if summary.get("note"):
         print(summary["note"])
     for f in summary.get("files", []):
         print(f"  wrote {f}")
+
+
+def _print_bakeoff(bakeoff: dict, trial: Any, when: str) -> None:
+    """The holdout bake-off: one row per model, the paired verdicts against each baseline."""
+    s = bakeoff["settings"]
+    n = max((m.get("n_dates") or 0 for m in bakeoff["models"]), default=0)
+    print(f"holdout {bakeoff['start']} .. {bakeoff['end']} ({n} dates), trial #{trial} ({when}): every model trained "
+          f"with the tuned booster ({s['backend']}, {s['num_boost_round']} rounds) on the dates before it, scored "
+          f"once:")
+    table = compare.formatted_table(compare.record_table(bakeoff))
+    print(table.to_string(index=False))
+    for c in bakeoff["comparisons"]:
+        diff = "n/a" if c["diff"] is None else f"{c['diff']:+.4f}"
+        t = "n/a" if c["t_nw"] is None else f"{c['t_nw']:+.2f}"
+        print(f"  {c['model']} vs {c['baseline']}: rank IC difference {diff} (paired per date, Newey-West t {t}, "
+              f"{bakeoff['newey_west_lags']} lags): {c['verdict']}")
+    print(f"  {bakeoff['rank_ic_kind']} rank IC; t (NW) with Newey-West errors; 'beats it' only with t >= 2; dir. acc. "
+          f"against the {s['target_transform']} target; Allora: the grade of the holdout forecasts (docs/allora.md)"
+          + (f"; top-k net of {s['cost']} per unit of turnover, k = {s['top_k']}" if
+             any("top_k_net_spread" in m for m in bakeoff["models"]) else "") + ".")
 
 
 def _loss_text(name: str, params: dict) -> str:
@@ -199,3 +240,5 @@ def print_table(table: pd.DataFrame, fmt: str = "table") -> None:
         print(table.to_json(orient="records", indent=2))
     else:
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        if table.attrs.get("scoring"):
+            print(table.attrs["scoring"])

@@ -1,5 +1,9 @@
 """Optuna tuner: search loss and booster parameters against walk-forward rank IC.
 
+The objective (``study.objective``) is the rank IC across assets per date, or for a single
+series the time-series rank IC of each test window (:func:`czar_gbdt.evaluation.scoring`),
+its ICIR, or one of Allora's scores averaged over the test windows.
+
 :func:`tune` runs a study described by a configuration (see :mod:`czar_gbdt.config`)
 on one process or several worker processes sharing one storage:
 
@@ -20,7 +24,8 @@ on one process or several worker processes sharing one storage:
   not work across folds) and ``trial.should_prune()`` is checked; per-fold figures are
   kept as trial user attributes.
 - the final holdout period is never seen by any trial; ``czar-gbdt report``
-  (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once.
+  (:func:`czar_gbdt.reporting.report`) evaluates the best trial on it once, against the
+  baselines of ``report.baselines``.
 - before the storage is touched, the data is loaded and checked
   (:func:`czar_gbdt.evaluation.prepare_data`): bad data creates no study.
 - a study records what its scores depend on (:mod:`czar_gbdt.fingerprint`, user attribute
@@ -58,11 +63,11 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import fingerprint, metrics
+from . import cluster, fingerprint, metrics
 from ._jit import share_threads
-from .config import Choices, ConfigError, Range, check_storage_url, load_config
+from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
-from .evaluation import book, load_data, make_splitter, prepare_data, walk_forward, warm_up
+from .evaluation import book, iso_date, make_splitter, scoring, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
@@ -205,11 +210,7 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
             return (f"study {study.study_name!r} was made before studies recorded their configuration: its "
                     f"trials are assumed to come from this config, which is recorded now.")
         return None
-    old, new = stored.get("keys", {}), record["keys"]
-    if stored.get("version") != record["version"]:  # compare what both versions record
-        common = set(old) & set(new)
-        old, new = {k: old[k] for k in common}, {k: new[k] for k in common}
-    diffs = fingerprint.differences(old, new)
+    diffs = fingerprint.record_differences(stored, record)
     if not diffs:
         return None
     n = count_trials(study, states=None)
@@ -456,58 +457,67 @@ def _best_czar_trial(path: Path, key: str) -> StudyCzar:
     raise ConfigError(f"{key}: study {name!r} has no completed CZAR trial.")
 
 
-def objective_value(per_date: pd.Series, kind: str) -> float:
-    """The tuner's objective on the per-date rank IC so far: its mean, or its ICIR for ``kind = "icir"``
-    (0 where it is undefined)."""
-    value = metrics.icir(per_date) if kind == "icir" else float(per_date.mean())
+def objective_value(per_date: pd.Series, kind: str, folds: Any = None) -> float:
+    """The tuner's objective so far (0 where it is undefined).
+
+    ``rank_ic`` and ``ts_rank_ic``: the mean of the per-date rank IC (for the time-series rank
+    IC, of its per-date terms: the mean of the windows' rank ICs); ``icir``: its ICIR; an
+    Allora score (``allora_czar_improvement`` ...): its mean over the folds so far, read from
+    ``folds`` (the fold rows, a list of dicts or a DataFrame).
+    """
+    if kind in ALLORA_OBJECTIVES:
+        values = pd.DataFrame(list(folds) if not isinstance(folds, pd.DataFrame) else folds)[kind]
+        value = float(values.mean())
+    else:
+        value = metrics.icir(per_date) if kind == "icir" else float(per_date.mean())
     return value if math.isfinite(value) else 0.0
 
 
 def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
-    """The optuna objective of a configuration: walk-forward rank IC (or ICIR) over the folds.
+    """The optuna objective of a configuration: walk-forward rank IC (or ICIR, or an Allora score) over the folds.
 
     Each trial draws its parameters with :func:`suggest_params`, the boosting and early
-    stopping rounds included (fixed or searched: one source). After each fold the running
-    value is reported as one step and ``should_prune()`` checked; per-fold figures are
-    stored as user attributes (read back by :func:`trial_folds`). The holdout is never used.
+    stopping rounds included (fixed or searched: one source). The rank IC is the one
+    :func:`czar_gbdt.evaluation.scoring` picks: across assets per date, or the time-series
+    rank IC of each test window for one series (or ``study.objective = "ts_rank_ic"``).
+    After each fold the running value is reported as one step and ``should_prune()``
+    checked; per-fold figures are stored as user attributes (read back by
+    :func:`trial_folds`). The holdout is never used.
     """
     kind = cfg["study"]["objective"]
-    load, walk = load_data, walk_forward
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data and the folds on a Dask cluster
-        from . import cluster
-
-        load, walk = cluster.load_data, cluster.walk_forward
-    panel = load(cfg)  # once: every trial of this process scores the same data, even if the file changes
+    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
+    panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
+    how = scoring(cfg, panel)
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
         loss = get_loss(params["loss"], **params["loss_params"])
+        rows: list[dict] = []
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
-            trial.set_user_attr(f"fold_{i}", {k: (str(v.date()) if isinstance(v, pd.Timestamp) else v)
+            rows.append(row)
+            trial.set_user_attr(f"fold_{i}", {k: (iso_date(v) if isinstance(v, pd.Timestamp) else v)
                                               for k, v in row.items()})
-            trial.report(objective_value(per_date, kind), i)
+            trial.report(objective_value(per_date, kind, rows), i)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {i}")
 
         try:
-            result = walk(panel, make_splitter(cfg), backend=params["backend"], booster_params=params["booster"],
-                          loss=loss, num_boost_round=params["num_boost_round"],
-                          early_stopping_rounds=params["early_stopping_rounds"],
-                          target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                          on_fold=on_fold, **book(cfg))
+            result = engine.walk_forward(panel, make_splitter(cfg), backend=params["backend"],
+                                         booster_params=params["booster"], loss=loss,
+                                         num_boost_round=params["num_boost_round"],
+                                         early_stopping_rounds=params["early_stopping_rounds"],
+                                         target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
+                                         on_fold=on_fold, time_series=how.time_series,
+                                         allora=kind in ALLORA_OBJECTIVES, **book(cfg))
         except Exception as exc:
-            if cfg["cluster"]["engine"] != "dask":
+            if not cluster.worker_lost(exc):
                 raise
-            from .dask import WorkerLostError  # [cluster] hook: a lost worker fails the trial, which is retried
-
-            if not isinstance(exc, WorkerLostError):
-                raise
-            trial.set_user_attr("retry_reason", str(exc))
+            trial.set_user_attr("retry_reason", str(exc))  # a lost Dask worker fails the trial, which is retried
             raise RetryTrial(str(exc)) from exc
         for k, v in result.summary().items():
             trial.set_user_attr(k, v)
-        return objective_value(result.per_date, kind)
+        return objective_value(result.per_date, kind, result.folds)
 
     return objective
 
@@ -728,12 +738,7 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     say = echo or (lambda line: None)
     losses = search_losses(cfg)
     if objective_factory is None:
-        prepare = prepare_data
-        if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data lives on a Dask cluster
-            from . import cluster
-
-            prepare = cluster.prepare_data
-        prepare(cfg, losses)  # every data error before the storage is touched
+        cluster.engine(cfg).prepare_data(cfg, losses)  # every data error before the storage is touched
     record = fingerprint.record(cfg)
     url = storage_url(cfg)
     study = open_study(cfg, make_storage(cfg, url))

@@ -38,3 +38,6 @@ def dask_client():
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         client.wait_for_workers(2)
         yield client
+        from czar_gbdt.cluster import close_clients
+
+        close_clients()  # the commands' clients of this scheduler, before it goes

@@ -1,4 +1,4 @@
-"""Helpers shared by the tuner and command-line tests: a toy objective and a small [study] table.
+"""Helpers shared by the tuner and command-line tests: a toy objective, a small [study] table and a small FF49 search.
 
 A module (not a conftest) so that worker processes spawned by the tuner can import
 :func:`toy_objective_factory` by name: a spawned process gets the parent's ``sys.path``,
@@ -55,3 +55,34 @@ def data_error_objective_factory(cfg: dict):
         raise DataError("the data went bad")
 
     return objective
+
+
+#: After a :func:`study_table`: a small CZAR search on the bundled FF49 data (2 folds of 120 dates, a
+#: 120-date holdout, 20 rounds); braces doubled for ``str.format``.
+FF49_TINY = """
+[data]
+source = "ff49"
+start = "2017-01-01"
+horizon = 5
+
+[splits]
+test_size = 120
+min_train_size = 400
+holdout = 120
+max_splits = 2
+
+[model]
+backend = "lightgbm"
+num_boost_round = 20
+
+[model.params]
+learning_rate = {{ low = 0.05, high = 0.2 }}
+num_leaves = {{ low = 4, high = 8 }}
+num_threads = 2
+
+[loss]
+name = "czar"
+
+[loss.czar]
+alpha = {{ low = 0.0, high = 1.0 }}
+"""

@@ -9,35 +9,9 @@ from optuna.trial import TrialState
 from czar_gbdt import evaluation, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
-from study_helpers import study_table
+from study_helpers import FF49_TINY, study_table
 
-TINY = "\n" + study_table("tiny") + """
-[data]
-source = "ff49"
-start = "2017-01-01"
-horizon = 5
-
-[splits]
-test_size = 120
-min_train_size = 400
-holdout = 120
-max_splits = 2
-
-[model]
-backend = "lightgbm"
-num_boost_round = 20
-
-[model.params]
-learning_rate = {{ low = 0.05, high = 0.2 }}
-num_leaves = {{ low = 4, high = 8 }}
-num_threads = 2
-
-[loss]
-name = "czar"
-
-[loss.czar]
-alpha = {{ low = 0.0, high = 1.0 }}
-"""
+TINY = "\n" + study_table("tiny") + FF49_TINY
 
 
 @pytest.fixture

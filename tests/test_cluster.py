@@ -182,6 +182,10 @@ def test_compare_tune_and_report_on_a_cluster(dask_client, parquet_panel, tmp_pa
     assert main(["report", "--config", str(path), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["holdout_status"] == "evaluated" and report["holdout"]["n_dates"] == 20
+    # the bake-off trains the tuned model and the builtin baseline on the cluster; the ranking baseline is left out
+    bakeoff = report["bakeoff"]
+    assert len(bakeoff["models"]) == 2 and len(bakeoff["left_out"]) == 1
+    assert "not trained on a Dask cluster" in bakeoff["scoring"]
     assert main(["compare", "--config", str(path), "--loss", "ranking", "--no-progress"]) == 2
     assert "ranking objectives are not trained on a Dask cluster" in capsys.readouterr().err
 
@@ -213,6 +217,7 @@ def test_tuner_retries_a_trial_whose_cluster_lost_a_worker(parquet_panel, tmp_pa
         (retry,) = [t for t in done if t.system_attrs.get("failed_trial") == failed[0].number]
         assert retry.params == failed[0].params
         assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+        cluster.close_clients()  # the tuner's client of this scheduler, before it goes
 
 
 @pytest.mark.postgres

@@ -487,3 +487,26 @@ def test_a_study_that_tuned_only_the_booster_adds_no_duplicate_row(tmp_path, pan
                                        "rank-average ensemble of the 2 models above"]
     assert "num_leaves=12" in res.table["from_study"].iloc[1] and res.table["from_study"].iloc[0] == ""
     assert res.settings["study"] == res.table["from_study"].iloc[1]
+
+
+def test_allora_columns_grade_each_asset_and_average(result):
+    """On a panel, Allora's grade is each asset's own series graded over the test windows and averaged
+    (labelled so); scores (ranking, ensemble) are not graded."""
+    from czar_gbdt import allora
+
+    res, _, cfg = result
+    member = res.members[2]  # CZAR(alpha=1)
+    panel = evaluation.load_data(cfg)
+    test = panel.subset(np.sort(panel.X.index.get_indexer(member.result.predictions.index)))
+    pred = member.result.predictions.reindex(test.X.index).to_numpy()
+    per_asset = allora.allora_grade_by_asset(test.training_target("demean"), pred, assets=test.assets,
+                                             dates=test.dates)
+    row = res.table.iloc[2]
+    for name in allora.METRIC_FUNCTIONS:
+        assert row[name] == pytest.approx(per_asset[name].mean(), abs=1e-12)
+    assert row["allora_points"] == pytest.approx(per_asset["allora_points"].mean())
+    assert row["allora_scope"] == "mean of 20 assets"
+    assert row["allora_grade"] == allora.allora_grade_letter(int(np.floor(per_asset["allora_points"].mean() + 0.5)))
+    assert res.table["allora_grade"].iloc[4:].tolist() == ["n/a", "n/a"]
+    shown = compare.formatted_table(res.table)["Allora"]
+    assert shown.iloc[2].endswith("/8, mean of 20 assets)") and shown.iloc[4] == "n/a"

@@ -198,6 +198,12 @@ def test_final_fold_and_fold_table():
     assert table["test_rows"].sum() > 0
     with pytest.raises(ValueError, match="final_fold needs holdout > 0"):
         WalkForward(horizon=1, test_size=5).final_fold(groups=dates)
+    # the same windows as positions on the distinct dates (what a lazy panel on a cluster cuts by)
+    f = cv.final_fold_positions(len(udates))
+    assert (f.test_start, f.test_end) == (len(udates) - 12, len(udates))
+    for rows, start, end in [(final.train, f.train_start, f.train_end), (final.valid, f.valid_start, f.valid_end),
+                             (final.test, f.test_start, f.test_end)]:
+        np.testing.assert_array_equal(np.unique(code[rows]), np.arange(start, end))
 
 
 def test_repr_round_trips():

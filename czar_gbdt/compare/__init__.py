@@ -30,20 +30,33 @@ difference to it, the Newey-West t-stat of that paired difference and a verdict
 not positive), and :attr:`ComparisonResult.verdicts` spells out each CZAR model against
 the ranking objective and the built-in squared error.
 
+On a single series (one asset) the rank IC is the time-series rank IC of each test
+window, and the ranking objective and the ensemble, which rank forecasts within a date,
+are left out (:class:`czar_gbdt.evaluation.Scoring`); ``settings["scoring"]`` says so in
+one line. Every return forecast is also graded with Allora's evaluation (the ``allora_*``
+columns: all test windows as one series, or each asset's series averaged over the assets).
+
+:func:`holdout_bakeoff` (``czar-gbdt report``) runs the same statistics on the holdout: the
+tuned model of a study against the baselines of ``report.baselines``.
+
 :func:`write_outputs` saves ``compare.csv``, ``compare_folds.csv``,
 ``compare_rank_ic.csv`` and three figures next to the study (``<runs_dir>/<name>/``).
 
 The package, bottom to top: :mod:`~czar_gbdt.compare.result` (the result types),
 :mod:`~czar_gbdt.compare.stats` (table and verdicts), :mod:`~czar_gbdt.compare.plots`
 (figures), :mod:`~czar_gbdt.compare.files` (CSV/PNG files and the printed table) and
-:mod:`~czar_gbdt.compare.run` (training the models).
+:mod:`~czar_gbdt.compare.run` (training the models) and :mod:`~czar_gbdt.compare.holdout`
+(the holdout bake-off of ``report``).
 """
 
 from .files import print_comparison, write_outputs
-from .plots import plot_cumulative_rank_ic, plot_fold_rank_ic, plot_table
+from .holdout import holdout_bakeoff, holdout_record, record_table, write_holdout_files
+from .plots import allora_text, formatted_table, plot_cumulative_rank_ic, plot_fold_rank_ic, plot_table
 from .result import ComparisonResult, Member
 from .run import compare_losses, model_specs, rank_average, study_row
 from .stats import TABLE_COLUMNS
 
 __all__ = ["Member", "ComparisonResult", "compare_losses", "model_specs", "study_row", "rank_average", "write_outputs",
-           "print_comparison", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table", "TABLE_COLUMNS"]
+           "print_comparison", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table", "formatted_table",
+           "allora_text", "TABLE_COLUMNS", "holdout_bakeoff", "holdout_record", "record_table",
+           "write_holdout_files"]

@@ -6,18 +6,32 @@ in notebooks (pass ``ax=``) and on machines without a display.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from .result import ComparisonResult
 
-__all__ = ["SHOWN", "formatted_table", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table"]
+__all__ = ["SHOWN", "allora_text", "formatted_table", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table"]
 
 #: Columns shown in the printed table and the table figure, with their headers.
 SHOWN = {"loss": "loss", "mean_rank_ic": "Rank IC", "icir": "ICIR", "t_stat": "t", "t_stat_nw": "t (NW)",
          "fold_rank_ic_std": "fold sd",
          "positive_folds": "folds > 0", "directional_accuracy": "dir. acc.", "top_k_net_spread": "top-k net",
-         "test_czar_loss": "CZAR loss", "test_zptae_loss": "ZPTAE loss", "vs_ranking": "vs ranking"}
+         "test_czar_loss": "CZAR loss", "test_zptae_loss": "ZPTAE loss", "allora_grade": "Allora",
+         "vs_ranking": "vs ranking"}
+
+
+def allora_text(row: Any) -> str:
+    """A model's Allora grade for a table: ``"B (5/8)"`` for one series, ``"C (4.2/8, mean of 49
+    assets)"`` for a panel (each asset graded on its own series), ``"n/a"`` for scores."""
+    grade, points, scope = row.get("allora_grade"), row.get("allora_points"), row.get("allora_scope")
+    if not isinstance(grade, str) or grade == "n/a" or not np.isfinite(points):
+        return "n/a"
+    if scope == "series":
+        return f"{grade} ({int(points)}/8)"
+    return f"{grade} ({points:.1f}/8, {scope})"
 
 
 def _axes(ax, figsize: tuple[float, float]):
@@ -55,13 +69,19 @@ def plot_fold_rank_ic(result: ComparisonResult, ax=None):
     return fig
 
 
-def plot_cumulative_rank_ic(result: ComparisonResult, ax=None):
-    """Cumulative sum of the per-date Rank IC over the test dates, one line per model."""
+def plot_cumulative_rank_ic(result: ComparisonResult, ax=None, *,
+                            title: str = "Cumulative Rank IC over the test dates"):
+    """Cumulative sum of the per-date Rank IC over the test dates, one line per model.
+
+    For the time-series rank IC (``result.settings["rank_ic"]``), the per-date values are
+    the terms whose mean over a window is its rank IC (:func:`czar_gbdt.metrics.ts_rank_ic_by_date`).
+    """
     fig, ax = _axes(ax, (10, 5.5))
     for label in result.per_date:
         s = result.per_date[label].fillna(0.0).cumsum()
         ax.plot(s.index, s.to_numpy(), lw=1.2, label=label, ls=_line_style(label))
-    _finish(ax, "test date", "cumulative Rank IC", "Cumulative Rank IC over the test dates")
+    series = result.settings.get("rank_ic") == "time-series"
+    _finish(ax, "test date", "cumulative time-series Rank IC terms" if series else "cumulative Rank IC", title)
     return fig
 
 
@@ -70,6 +90,9 @@ def formatted_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table[[c for c in SHOWN if c in table]].copy()
     for col in out:
         if col in ("loss", "vs_ranking"):
+            continue
+        if col == "allora_grade":
+            out[col] = [allora_text(row) for _, row in table.iterrows()]
             continue
         if col == "positive_folds":
             out[col] = [f"{p}/{n}" for p, n in zip(table["positive_folds"], table["n_folds"])]

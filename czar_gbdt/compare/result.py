@@ -17,7 +17,8 @@ class Member:
 
     ``kind`` is ``"forecast"`` (a return forecast: signs and losses are meaningful),
     ``"binary"`` (logits of a binary loss: signs only) or ``"score"`` (ranking objective,
-    ensemble: only the order within a date is).
+    ensemble: only the order within a date is). ``allora`` holds Allora's grade of its test
+    forecasts (return forecasts only).
     """
 
     key: str
@@ -26,6 +27,8 @@ class Member:
     result: WalkForwardResult
     seconds: float = 0.0
     note: str = ""  # what the row took from a tuning study (``compare --study``), else ""
+    #: Allora's scores of its test forecasts (:func:`czar_gbdt.evaluation.allora_of`); empty for scores
+    allora: dict = field(default_factory=dict)
 
 
 @dataclass

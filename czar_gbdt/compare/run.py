@@ -10,18 +10,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import metrics
+from .. import cluster, metrics
 from ..config import ConfigError, check_compare_spec, fixed_model, parse_loss_spec
 from ..datasets import Panel
-from ..evaluation import label_target, make_splitter, prepare_data, run_walk_forward
+from ..evaluation import allora_of, label_target, make_splitter, output_kind, scoring
 from ..losses import BaseLoss, get_loss
 from ..specs import build_model, model_label
 from ..tuning import StudyCzar, best_czar_trial, output_dir
 from .files import write_outputs
 from .result import ComparisonResult, Member
-from .stats import comparison_table, fold_table, per_date_table, verdicts
+from .stats import CROSS_SECTION_COLUMNS, comparison_table, fold_table, per_date_table, verdicts
 
-__all__ = ["compare_losses", "model_specs", "study_row", "rank_average"]
+__all__ = ["compare_losses", "model_specs", "study_row", "rank_average", "forecast_scorer"]
 
 
 def model_specs(cfg: dict, specs: list[str] | None, study: str | None) -> list[tuple[str, str, dict, str]]:
@@ -126,15 +126,11 @@ def rank_average(predictions: list[np.ndarray], dates: Any) -> np.ndarray:
     return np.mean(ranks, axis=0)
 
 
-def _output_kind(model: Any) -> str:
-    """``"score"`` for a ranking objective, ``"binary"`` for a binary loss, else ``"forecast"``."""
-    if model is None:
-        return "forecast"
-    return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
-
-
-def _forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, kind: str) -> Callable:
-    """``score_extra`` of :func:`walk_forward`: losses and directional accuracy in label space."""
+def forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, kind: str) -> Callable:
+    """``score_extra`` of :func:`~czar_gbdt.evaluation.walk_forward` for a model whose predictions are
+    ``kind`` (:func:`~czar_gbdt.evaluation.output_kind`): the CZAR and ZPTAE losses ``czar_eval``
+    and ``zptae_eval`` and the directional accuracy, against the target transformed like the
+    training labels (``transform``)."""
 
     def score(test: Panel, pred: np.ndarray) -> dict:
         nan = math.nan
@@ -188,48 +184,55 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
     models, study_note = _specs(cfg, specs, study)
     c = cfg["compare"]
     czar_eval, zptae_eval = get_loss("czar", alpha=float(c["eval_alpha"])), get_loss("zptae")
-    prepare, run = prepare_data, run_walk_forward
-    if cfg["cluster"]["engine"] == "dask":  # [cluster] hook (issue 15): the data and the folds on a Dask cluster
-        from .. import cluster
-
-        prepare, run = cluster.prepare_data, cluster.run_walk_forward
-    panel = prepare(cfg, [build_model(name, params) for _, name, params, _ in models])
+    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
+    panel = engine.prepare_data(cfg, [build_model(name, params) for _, name, params, _ in models])
+    how = scoring(cfg, panel)
+    models = [m for m in models if how.keeps(build_model(m[1], m[2]))]  # one series, a cluster: no ranking objective
+    if not models:
+        raise ConfigError(f"compare.losses: nothing to compare{' on one series' if how.single_series else ''}: "
+                          f"{how.describe()}")
     splitter = make_splitter(cfg)
     transform = cfg["data"]["target_transform"]
     members: list[Member] = []
-    n_total = len(models) + (1 if c["ensemble"] and len(models) > 1 else 0)
+    ensemble = c["ensemble"] and len(models) > 1 and not how.single_series
+    n_total = len(models) + (1 if ensemble else 0)
     for i, (key, name, params, label) in enumerate(models):
         model = build_model(name, params)
-        kind = _output_kind(model)
+        kind = output_kind(model)
         start = time.perf_counter()
-        result = run(cfg, panel, splitter, model, "compare",
-                     score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, kind))
+        result = engine.run_walk_forward(cfg, panel, splitter, model, "compare",
+                                         score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind))
         members.append(Member(key, label, kind, result, time.perf_counter() - start,
-                              study_note["text"] if study_note and study_note["label"] == label else ""))
+                              study_note["text"] if study_note and study_note["label"] == label else "",
+                              allora_of(panel, result, transform) if kind == "forecast" and not how.cluster else {}))
         if progress is not None:
             progress(f"[{i + 1}/{n_total}] {label}: mean Rank IC {result.mean_rank_ic:.4f} "
                      f"({members[-1].seconds:.0f} s)")
     if n_total > len(models):
-        members.append(_ensemble(cfg, panel, splitter, members, czar_eval, zptae_eval, run))
+        members.append(_ensemble(cfg, panel, splitter, members, czar_eval, zptae_eval))
         if progress is not None:
             progress(f"[{n_total}/{n_total}] {members[-1].label}: mean Rank IC "
                      f"{members[-1].result.mean_rank_ic:.4f}")
     lags = cfg["data"]["horizon"] - 1  # overlapping h-day labels
+    table = comparison_table(members, lags)
+    if how.single_series:  # no cross-section: the scoring line says why these are absent
+        table = table.drop(columns=list(CROSS_SECTION_COLUMNS))
     result = ComparisonResult(
-        table=comparison_table(members, lags), folds=fold_table(members), per_date=per_date_table(members),
+        table=table, folds=fold_table(members), per_date=per_date_table(members),
         verdicts=verdicts(members, lags), members=members,
         settings={"backend": backend, "booster": booster, "num_boost_round": cfg["model"]["num_boost_round"],
                   "target_transform": transform, "top_k": c["top_k"], "cost": c["cost"],
                   "czar_eval": repr(czar_eval), "zptae_eval": repr(zptae_eval),
                   "data": cfg["data"]["source"], "horizon": cfg["data"]["horizon"], "newey_west_lags": lags,
-                  "study": study_note["text"] if study_note else None})
+                  "study": study_note["text"] if study_note else None, "rank_ic": how.rank_ic,
+                  "scoring": how.describe()})
     if write:
         write_outputs(result, output_dir(cfg))
     return result
 
 
 def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss,
-              zptae_eval: BaseLoss, run: Callable = run_walk_forward) -> Member:
+              zptae_eval: BaseLoss) -> Member:
     """The rank average of the members' test predictions, scored fold by fold like a model."""
     start = time.perf_counter()
 
@@ -237,7 +240,8 @@ def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eva
         return rank_average([m.result.fold_predictions[i] for m in members], test.dates), 0
 
     transform = cfg["data"]["target_transform"]
-    result = run(cfg, panel, splitter, None, "compare", predict=predict,
-                 score_extra=_forecast_scorer(transform, czar_eval, zptae_eval, "score"))
+    result = cluster.engine(cfg).run_walk_forward(
+        cfg, panel, splitter, None, "compare", predict=predict,
+        score_extra=forecast_scorer(transform, czar_eval, zptae_eval, "score"))
     return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
                   time.perf_counter() - start)

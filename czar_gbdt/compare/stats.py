@@ -12,17 +12,22 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
+from ..evaluation import ALLORA_COLUMNS
 from .result import Member
 
-__all__ = ["TABLE_COLUMNS", "T_THRESHOLD", "comparison_table", "verdicts", "versus", "verdict_word",
-           "fold_table", "per_date_table"]
+__all__ = ["TABLE_COLUMNS", "CROSS_SECTION_COLUMNS", "T_THRESHOLD", "comparison_table", "verdicts", "versus", "verdict_word",
+           "paired", "fold_table", "per_date_table"]
 
 #: Columns of :attr:`ComparisonResult.table`, in order (``vs_ranking`` and friends only
-#: when a ranking objective is compared).
+#: when a ranking objective is compared; the top-k columns only with a cross-section). The ``allora_*`` columns grade each model's test
+#: forecasts (NaN and ``"n/a"`` for scores: the ranking objective, the ensemble).
 TABLE_COLUMNS = ("loss", "mean_rank_ic", "icir", "t_stat", "t_stat_nw", "fold_rank_ic_std", "positive_folds", "fold_t",
                  "directional_accuracy", "top_k_spread", "top_k_net_spread", "top_k_turnover", "test_czar_loss",
-                 "test_zptae_loss", "diff_vs_ranking", "t_vs_ranking", "folds_above_ranking", "vs_ranking",
-                 "n_dates", "n_folds", "seconds", "from_study")
+                 "test_zptae_loss", *ALLORA_COLUMNS, "diff_vs_ranking", "t_vs_ranking", "folds_above_ranking",
+                 "vs_ranking", "n_dates", "n_folds", "seconds", "from_study")
+
+#: Columns that need several assets per date (left out of a single series' table).
+CROSS_SECTION_COLUMNS = ("top_k_spread", "top_k_net_spread", "top_k_turnover")
 
 #: Significance threshold of the verdicts (|t| of the paired per-date difference, Newey-West).
 T_THRESHOLD = 2.0
@@ -52,6 +57,8 @@ def _row(member: Member, lags: int) -> dict:
         "top_k_turnover": _weighted(f, "top_k_turnover", top_w),
         "test_czar_loss": _weighted(f, "test_czar_loss", "n_rows"),
         "test_zptae_loss": _weighted(f, "test_zptae_loss", "n_rows"),
+        **{k: member.allora.get(k, "n/a" if k in ("allora_grade", "allora_scope") else math.nan)
+           for k in ALLORA_COLUMNS},
         "n_dates": int(r.per_date.notna().sum()), "n_folds": len(f), "seconds": member.seconds,
         "from_study": member.note,
     }
@@ -78,6 +85,18 @@ def verdict_word(diff: float, t: float) -> str:
     if t <= -T_THRESHOLD:
         return "does NOT beat it (significantly lower)"
     return "does NOT beat it"
+
+
+def paired(member: Member, references: list[Member], lags: int) -> list[dict]:
+    """``member`` against each of ``references`` on the paired per-date rank IC difference: one dict per
+    reference with ``model``, ``baseline``, ``diff`` (mean difference), ``t_nw`` (its Newey-West
+    t-stat, ``lags`` lags) and ``verdict`` (:func:`verdict_word`: "beats it" only with t >= 2)."""
+    out = []
+    for ref in references:
+        diff, t, _ = versus(member, ref, lags)
+        out.append({"model": member.label, "baseline": ref.label, "diff": diff, "t_nw": t,
+                    "verdict": verdict_word(diff, t)})
+    return out
 
 
 def verdicts(members: list[Member], lags: int) -> list[str]:

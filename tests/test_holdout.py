@@ -1,0 +1,242 @@
+"""`czar-gbdt report`: the holdout bake-off of the tuned model against the baselines, scored once."""
+
+import json
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from czar_gbdt import evaluation, fingerprint, metrics, tuning
+from czar_gbdt.cli import main
+from czar_gbdt.compare import stats
+from czar_gbdt.config import ConfigError, load_config, validate_config
+from study_helpers import FF49_TINY, study_table
+
+QUICK_FF49 = "\n" + study_table("quick") + FF49_TINY
+
+def expected_verdict(diff, t):
+    """The verdict rule, written out: "beats it" only with a Newey-West t >= 2."""
+    if diff > 0:
+        return "beats it" if t >= 2 else "higher, not significant (|t| < 2)"
+    return "does NOT beat it (significantly lower)" if t <= -2 else "does NOT beat it"
+
+
+MODEL_KEYS = {"name", "role", "spec", "rank_ic", "icir", "t", "t_nw", "directional_accuracy", "top_k_spread",
+              "top_k_net_spread", "top_k_turnover", "test_czar_loss", "test_zptae_loss", "n_dates", "rounds"}
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """A quick FF49 study, tuned and reported once from the command line."""
+    tmp = tmp_path_factory.mktemp("bakeoff")
+    path = tmp / "quick.toml"
+    path.write_text(QUICK_FF49.format(runs=tmp / "runs"))
+    assert main(["tune", "--config", str(path), "--no-progress"]) == 0
+    capsys_free = main(["report", "--config", str(path), "--format", "json"])
+    assert capsys_free == 0
+    return path, tmp / "runs" / "quick"
+
+
+def test_report_writes_the_bakeoff_as_the_issue_names_it(reported):
+    path, out = reported
+    saved = json.loads((out / "holdout.json").read_text())
+    # the contract: {"models": [{"name", "rank_ic", "icir", "t", "t_nw", ...}], "comparisons": [{...}]}
+    assert [m["role"] for m in saved["models"]] == ["tuned", "baseline", "baseline"]
+    assert [m["spec"] for m in saved["models"]] == ["tuned", "builtin", "ranking"]  # [report] baselines default
+    names = [m["name"] for m in saved["models"]]
+    assert names[0].startswith("CZAR(") and names[0].endswith(f"tuned (trial #{saved['trial']})")
+    assert names[1:] == ["lightgbm built-in squared error", "lightgbm lambdarank (5 grades per date)"]
+    for m in saved["models"]:
+        assert MODEL_KEYS <= set(m), MODEL_KEYS - set(m)
+        assert -1 <= m["rank_ic"] <= 1 and m["n_dates"] == 120
+        assert m["t"] == pytest.approx(m["icir"] * np.sqrt(120))
+    # Allora: the forecasts are graded per asset and averaged, said so; the ranking scores are not graded
+    for m in saved["models"][:2]:
+        assert m["allora_scope"] == "mean of 49 assets" and m["allora_grade"] in ("A+", "A", "B+", "B", "C", "D", "F")
+        assert 0 <= m["allora_points"] <= 8
+    assert "allora_grade" not in saved["models"][2] and saved["models"][2]["directional_accuracy"] is None
+    assert [(c["model"], c["baseline"]) for c in saved["comparisons"]] == [(names[0], names[1]), (names[0], names[2])]
+    assert set(saved["comparisons"][0]) == {"model", "baseline", "diff", "t_nw", "verdict"}
+    assert saved["rank_ic_kind"] == "cross-sectional" and saved["newey_west_lags"] == 4
+    # every figure follows from the per-date rank IC of the same holdout dates
+    per_date = pd.read_csv(out / "holdout_rank_ic.csv", index_col="date", parse_dates=True)
+    assert list(per_date.columns) == names and len(per_date) == 120
+    assert per_date.index[0] == pd.Timestamp(saved["start"]) and per_date.index[-1] == pd.Timestamp(saved["end"])
+    for m in saved["models"]:
+        assert m["rank_ic"] == pytest.approx(per_date[m["name"]].mean(), abs=1e-12)
+        assert m["t_nw"] == pytest.approx(metrics.newey_west_t(per_date[m["name"]], 4), rel=1e-9)
+    for c in saved["comparisons"]:
+        d = per_date[c["model"]] - per_date[c["baseline"]]
+        assert c["diff"] == pytest.approx(d.mean(), abs=1e-12)
+        assert c["t_nw"] == pytest.approx(metrics.newey_west_t(d, 4), rel=1e-9)
+        assert c["verdict"] == stats.verdict_word(c["diff"], c["t_nw"]) == expected_verdict(c["diff"], c["t_nw"])
+    png = out / "holdout_cumulative_rank_ic.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the holdout follows every test window, and the stored result is what was written
+    folds = pd.read_csv(out / "folds.csv")
+    assert saved["start"] > folds["test_end"].max()
+    stored = tuning.load_study(load_config(path)).user_attrs["holdout"]
+    assert {k: v for k, v in stored["bakeoff"].items() if k != "per_date"} == {
+        k: v for k, v in saved.items() if k not in ("trial",)}
+    assert stored["result"]["rank_ic"] == pytest.approx(saved["models"][0]["rank_ic"], abs=1e-12)
+
+
+def test_the_bakeoff_is_stored_once_and_not_scored_again(reported, monkeypatch, capsys):
+    path, out = reported
+    before = json.loads((out / "holdout.json").read_text())
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("report trained a model on the holdout a second time")
+
+    monkeypatch.setattr(evaluation, "fit_predict", no_training)
+    (out / "holdout_cumulative_rank_ic.png").unlink()
+    assert main(["report", "--config", str(path), "--format", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["holdout_status"] == "stored" and "already evaluated" in again["note"]
+    assert again["bakeoff"]["models"] == before["models"] and again["bakeoff"]["comparisons"] == before["comparisons"]
+    assert json.loads((out / "holdout.json").read_text()) == before
+    assert (out / "holdout_cumulative_rank_ic.png").exists()  # rewritten from the stored per-date series
+    assert main(["report", "--config", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "(stored result)" in text and "lightgbm lambdarank (5 grades per date)" in text
+    assert text.count(" vs lightgbm ") == 2 and "paired per date, Newey-West t" in text
+    assert "scoring: the rank IC is cross-sectional" in text
+    # a configuration that changes what the bake-off depends on: said, naming the keys, and not scored again
+    edited = path.with_name("edited.toml")
+    edited.write_text(path.read_text() + '\n[report]\nbaselines = ["builtin", "zptae"]\n\n[compare]\ncost = 0.002\n')
+    assert main(["report", "--config", str(edited), "--format", "json"]) == 0
+    changed = json.loads(capsys.readouterr().out)
+    assert "It was scored with another configuration than this one" in changed["note"]
+    assert 'report.baselines (study: ["builtin", "ranking"]; config: ["builtin", "zptae"])' in changed["note"]
+    assert "compare.cost (study: 0.0005; config: 0.002)" in changed["note"]
+    assert changed["bakeoff"]["models"] == before["models"]
+
+
+def test_a_holdout_stored_before_bakeoffs_is_printed_as_it_was(tmp_path, capsys):
+    """A study whose holdout was scored by an older version (no bake-off, no fingerprint): printed, not re-scored."""
+    path = tmp_path / "old.toml"
+    path.write_text(QUICK_FF49.format(runs=tmp_path / "runs").replace("n_trials = 2", "n_trials = 1"))
+    assert main(["tune", "--config", str(path), "--no-progress"]) == 0
+    study = tuning.load_study(load_config(path))
+    old = {"start": "2021-07-07", "end": "2021-12-23", "rounds": 20, "rank_ic": 0.01, "rank_icir": 0.05,
+           "rank_ic_t": 0.5, "ic": 0.0, "n_dates": 120, "directional_accuracy": 0.5}
+    study.set_user_attr("holdout", {"trial": 0, "result": old, "evaluated_at": "2026-01-01 00:00 UTC"})
+    capsys.readouterr()
+    assert main(["report", "--config", str(path), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["holdout"] == old and summary["bakeoff"] is None
+    assert "no holdout bake-off" in summary["note"]
+
+
+# ------------------------------------------------------------------ the verdict on planted data
+
+PLANTED = "\n" + study_table("planted").replace("n_trials = 2", "n_trials = 1") + """
+[data]
+source = "{data}"
+horizon = 1
+
+[splits]
+test_size = 60
+min_train_size = 120
+holdout = 150
+max_splits = 1
+
+[model]
+num_boost_round = 40
+
+[model.params]
+learning_rate = 0.1
+num_leaves = 7
+min_child_samples = 20
+num_threads = 2
+
+[loss.czar]
+alpha = 1.0
+
+[report]
+baselines = ["builtin", "ranking", "czar:alpha=0.9"]
+"""
+
+
+def planted_panel(path, seed=0, n_dates=360, n_assets=30):
+    """A panel whose target has a signal and, on 3% of the rows, outliers 60 times the usual noise: squared
+    error chases them, CZAR (in units of std) and the ranking objective (grades within a date) do not."""
+    rng = np.random.default_rng(seed)
+    n = n_dates * n_assets
+    X = rng.normal(size=(n, 3))
+    std = 0.02 * np.exp(0.3 * rng.normal(size=n))
+    noise = rng.normal(size=n)
+    noise[rng.random(n) < 0.03] *= 60
+    pd.DataFrame({"date": np.repeat(pd.bdate_range("2020-01-01", periods=n_dates), n_assets),
+                  "asset": np.tile([f"A{i:02d}" for i in range(n_assets)], n_dates),
+                  "f0": X[:, 0], "f1": X[:, 1], "f2": X[:, 2], "target": std * (0.5 * X[:, 0] + noise),
+                  "std": std}).to_csv(path, index=False)
+    return path
+
+
+def test_verdicts_on_planted_data_say_beats_it_only_with_t_at_least_2(tmp_path, capsys):
+    data = planted_panel(tmp_path / "planted.csv")
+    path = tmp_path / "planted.toml"
+    path.write_text(PLANTED.format(runs=tmp_path / "runs", data=data))
+    assert main(["tune", "--config", str(path), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--config", str(path), "--format", "json"]) == 0
+    comparisons = {c["baseline"]: c for c in json.loads(capsys.readouterr().out)["bakeoff"]["comparisons"]}
+    builtin = comparisons["lightgbm built-in squared error"]
+    assert builtin["diff"] > 0.05 and builtin["t_nw"] >= 2 and builtin["verdict"] == "beats it"
+    rank = comparisons["lightgbm lambdarank (5 grades per date)"]
+    assert rank["t_nw"] <= -2 and rank["verdict"] == "does NOT beat it (significantly lower)"
+    close = comparisons["CZAR(alpha=0.9, epsilon=1, tau=0.05)"]  # nearly the same model: no verdict either way
+    assert abs(close["t_nw"]) < 2 and close["verdict"] != "beats it"
+    for c in comparisons.values():
+        assert c["verdict"] == expected_verdict(c["diff"], c["t_nw"])
+    assert main(["report", "--config", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "vs lightgbm built-in squared error: rank IC difference +" in text and "): beats it" in text
+
+
+# ------------------------------------------------------------------ configuration and fingerprints
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"report": {"baselines": ["builtin", "zptea"]}}, r"report.baselines\[1\]: unknown loss 'zptea' \(did you mean"),
+    ({"report": {"baselines": ["builtin", "builtin"]}}, r"report.baselines\[1\]: 'builtin' is listed twice"),
+    ({"report": {"baselines": ["ranking:bins=1.5"]}}, r"report.baselines\[0\]: ranking bins must be an integer"),
+    ({"report": {"baselines": "builtin"}}, r"report.baselines must be a list"),
+    ({"report": {"baseline": []}}, r"unknown key 'report.baseline' \(did you mean 'baselines'\?\)"),
+])
+def test_bad_baselines_name_the_key(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(raw)
+
+
+def test_no_baselines_is_a_bakeoff_of_one(tmp_path, capsys):
+    cfg = validate_config({"study": {"runs_dir": str(tmp_path)}, "report": {"baselines": []}})
+    assert cfg["report"]["baselines"] == []
+
+
+def test_a_version_1_fingerprint_is_compared_on_the_keys_both_versions_hold():
+    cfg = validate_config({})
+    new = fingerprint.record(cfg)
+    old = {"version": 1, "keys": {k: v for k, v in new["keys"].items() if k != "data.wide.columns"}}
+    assert "data.wide.columns" in new["keys"] and fingerprint.VERSION == 2
+    assert fingerprint.record_differences(old, new) == []
+    old["keys"]["data.horizon"] = 10
+    assert fingerprint.record_differences(old, new) == [("data.horizon", 10, 5)]
+    with_holdout = fingerprint.record(cfg, also=fingerprint.HOLDOUT_KEYS)
+    assert with_holdout["keys"]["report.baselines"] == ["builtin", "ranking"]
+    assert with_holdout["keys"]["compare.top_k"] == 5 and with_holdout["keys"]["compare.cost"] == 0.0005
+
+
+def test_a_study_that_changed_its_best_trial_keeps_the_bakeoff_of_the_old_one(reported, capsys):
+    path, _ = reported
+    study = tuning.load_study(load_config(path))
+    best = study.best_trial
+    held = study.user_attrs["holdout"]["trial"]
+    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
+                                              value=best.value + 1.0, user_attrs=best.user_attrs))
+    assert main(["report", "--config", str(path), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["holdout_trial"] == held and "best trial has changed" in out["note"]
+    assert out["bakeoff"]["models"][0]["name"].endswith(f"tuned (trial #{held})")
