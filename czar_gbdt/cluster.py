@@ -42,14 +42,13 @@ import pandas as pd
 from . import evaluation
 from .config import ConfigError
 from .datasets import SIDE_COLUMNS, Panel, transform_target
-from .evaluation import (HoldoutSplit, WalkForwardResult, book, holdout_scores, make_splitter, score_folds, scoring,
-                         training_labels)
-from .losses import BaseLoss, get_loss
+from .evaluation import WalkForwardResult, score_folds, training_labels
+from .losses import BaseLoss
 from .model_selection import WalkForward
 from .ranking import RankObjective
 
 __all__ = ["engine", "worker_lost", "LazyPanel", "Window", "client_for", "close_clients", "load_data", "prepare_data", "describe_data", "walk_forward",
-           "run_walk_forward", "evaluate_losses", "evaluate_holdout", "check_models", "partition_rows"]
+           "run_walk_forward", "evaluate_losses", "check_models", "partition_rows"]
 
 _CLIENTS: dict[tuple, Any] = {}
 
@@ -294,6 +293,8 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
     import dask
     import dask.dataframe as dd
 
+    from . import dask as cdask
+
     raw = dd.read_parquet(source)
     features = list(p["feature_cols"] or [])
     roles = {"asset": p["asset_col"], "target": p["target_col"]}
@@ -347,7 +348,7 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
     frame = raw.assign(**{date_col: raw[date_col].map_partitions(
         _parse_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]"))})
     frame = frame.set_index(date_col, sorted=True).loc[dates[0]:dates[-1]]
-    target = partition_rows(int(n.sum()), len(client.scheduler_info(n_workers=-1)["workers"]))
+    target = partition_rows(int(n.sum()), len(cdask.worker_addresses(client)))
     cuts, acc = [0], 0
     for i, c in enumerate(n):
         if acc >= target:
@@ -507,15 +508,3 @@ def describe_data(cfg: dict, panel: LazyPanel) -> str:
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses` with the data and the folds on the cluster."""
     return evaluation.evaluate_losses(cfg, specs, prepare=prepare_data, run=run_walk_forward)
-
-
-def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
-    """:func:`czar_gbdt.evaluation.evaluate_holdout` on the cluster: the final fold trained there, the holdout scored once."""
-    loss = get_loss(params["loss"], **params["loss_params"])
-    panel = prepare_data(cfg, [loss])
-    result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), backend=params["backend"],
-                          booster_params=params["booster"], loss=loss, num_boost_round=params["num_boost_round"],
-                          early_stopping_rounds=params["early_stopping_rounds"],
-                          target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                          time_series=scoring(cfg, panel).time_series, **book(cfg))
-    return holdout_scores(result), result.per_date

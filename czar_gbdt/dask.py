@@ -90,7 +90,8 @@ with try_import("lightgbm", min_version="4.7", below_version="5") as _lgb_import
 
 __all__ = ["BACKENDS", "STD_COLUMN", "MEAN_COLUMN", "WorkerLostError", "init_score", "hessian_scale", "rank_ic", "ic",
            "XGBDaskObjective", "XGBDaskMetric", "LGBDaskObjective", "DaskLGBMRegressor", "DaskDMatrix",
-           "DaskTrainedModel", "train_loss", "train_builtin", "run_guarded", "check_loss", "check_imports"]
+           "DaskTrainedModel", "train_loss", "train_builtin", "run_guarded", "worker_addresses", "check_loss",
+           "check_imports"]
 
 #: The backends with a Dask interface (CatBoost has none).
 BACKENDS = ("xgboost", "lightgbm")
@@ -693,8 +694,14 @@ class DaskLGBMRegressor(_LGB_DASK_BASE):  # type: ignore[misc, valid-type]
 
 
 # --------------------------------------------------------------------------- faults
-def _workers(client: Any) -> set[str]:
-    return set(client.scheduler_info(n_workers=-1)["workers"])
+def worker_addresses(client: Any) -> set[str]:
+    """The addresses of the cluster's workers, asked of the scheduler.
+
+    Not ``client.scheduler_info()["workers"]``: that returns the client's cached identity,
+    which the client's periodic update refreshes *without* the workers, so a read racing
+    the update finds none (a long training then saw every worker "leave").
+    """
+    return set(client.sync(client.scheduler.identity, n_workers=-1)["workers"])
 
 
 def run_guarded(client: Any, call: Callable[[], Any], *, what: str = "training", grace: float = 10.0,
@@ -713,7 +720,7 @@ def run_guarded(client: Any, call: Callable[[], Any], *, what: str = "training",
     -------
     whatever ``call()`` returns
     """
-    before = _workers(client)
+    before = worker_addresses(client)
     keys_before = set(client.futures)
     box: dict[str, Any] = {}
     done = threading.Event()
@@ -729,20 +736,22 @@ def run_guarded(client: Any, call: Callable[[], Any], *, what: str = "training",
 
     threading.Thread(target=target, name=f"czar-gbdt {what}", daemon=True).start()
     lost: set[str] = set()
-    lost_at = None
+    lost_at = unreachable_at = None
     while not done.wait(poll):
         if lost_at is None:
             try:
-                lost = before - _workers(client)
-            except Exception:  # noqa: BLE001 - the scheduler itself is unreachable
-                lost = set(before)
+                lost = before - worker_addresses(client)
+                unreachable_at = None
+            except Exception:  # noqa: BLE001 - the scheduler did not answer: every worker is lost only if it stays so
+                unreachable_at = unreachable_at or time.monotonic()
+                lost = set(before) if time.monotonic() - unreachable_at > grace else set()
             if lost:
                 lost_at = time.monotonic()
         elif time.monotonic() - lost_at > grace:
             break
     if not lost and done.is_set():
         try:
-            lost = before - _workers(client)
+            lost = before - worker_addresses(client)
         except Exception:  # noqa: BLE001
             lost = set()
     error = box.get("error")

@@ -82,6 +82,19 @@ def test_report_writes_the_bakeoff_as_the_issue_names_it(reported):
     assert stored["result"]["rank_ic"] == pytest.approx(saved["models"][0]["rank_ic"], abs=1e-12)
 
 
+def test_evaluate_holdout_scores_the_tuned_model_as_the_bakeoff_did(reported):
+    """The one-model function of the Python API gives the bake-off's figures for the tuned trial."""
+    path, out = reported
+    saved = json.loads((out / "holdout.json").read_text())
+    cfg = load_config(path)
+    params = tuning.fixed_params(tuning.load_study(cfg).trials[saved["trial"]], cfg)
+    scores, per_date = evaluation.evaluate_holdout(cfg, params)
+    tuned = saved["models"][0]
+    assert (scores["start"], scores["end"]) == (saved["start"], saved["end"]) and len(per_date) == tuned["n_dates"]
+    assert scores["rank_ic"] == pytest.approx(tuned["rank_ic"], abs=1e-12)
+    assert scores["rounds"] == tuned["rounds"]
+
+
 def test_the_bakeoff_is_stored_once_and_not_scored_again(reported, monkeypatch, capsys):
     path, out = reported
     before = json.loads((out / "holdout.json").read_text())

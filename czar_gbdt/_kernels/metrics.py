@@ -337,6 +337,26 @@ def sort_group_keys(key_x, key_y, off_c):
 
 
 @serial_loop
+def _tie_ranks(vals, loc, before, out):
+    """Average ranks of a run of sorted keys whose leading value bits collide, decided on the exact values.
+
+    ``vals[q]`` is the exact value of the run's ``q``-th row, ``loc[q]`` its position in
+    ``out``; ``before`` rows of the group rank below the run.
+    """
+    cnt = vals.shape[0]
+    idx = np.argsort(vals)
+    a = 0
+    while a < cnt:
+        b = a + 1
+        while b < cnt and vals[idx[b]] == vals[idx[a]]:
+            b += 1
+        r = 0.5 * ((before + a) + (before + b) + 1)
+        for q in range(a, b):
+            out[loc[idx[q]]] = r
+        a = b
+
+
+@serial_loop
 def _ranks_from_keys(keys, s, e, pos_bits, vals, order, start, out):
     """Average ranks of one group from its sorted keys ``keys[s:e]``.
 
@@ -372,16 +392,7 @@ def _ranks_from_keys(keys, s, e, pos_bits, vals, order, start, out):
                 for q in range(cnt):
                     loc[q] = np.int64(keys[i + q] & mask)
                     tmp[q] = vals[_row(order, start + loc[q])]
-                idx = np.argsort(tmp)
-                a = 0
-                while a < cnt:
-                    b = a + 1
-                    while b < cnt and tmp[idx[b]] == tmp[idx[a]]:
-                        b += 1
-                    r = 0.5 * ((i - s + a) + (i - s + b) + 1)
-                    for q in range(a, b):
-                        out[loc[idx[q]]] = r
-                    a = b
+                _tie_ranks(tmp, loc, i - s, out)
         i = j
 
 
@@ -501,16 +512,7 @@ def _ranks_from_small_keys(keys, m, pos_bits, vals, rows, out):
             for q in range(cnt):
                 loc[q] = np.int64(keys[i + q] & mask)
                 tmp[q] = vals[rows[loc[q]]]
-            idx = np.argsort(tmp)
-            a = 0
-            while a < cnt:
-                b = a + 1
-                while b < cnt and tmp[idx[b]] == tmp[idx[a]]:
-                    b += 1
-                r = 0.5 * ((i + a) + (i + b) + 1)
-                for q in range(a, b):
-                    out[loc[idx[q]]] = r
-                a = b
+            _tie_ranks(tmp, loc, i, out)
         i = j
 
 
