@@ -23,6 +23,10 @@ assets, comes back to this process. The pieces:
   :class:`czar_gbdt.dask.WorkerLostError` (the tuner retries the trial).
 * :func:`run_walk_forward`, :func:`evaluate_losses`: the configuration glue of
   :mod:`czar_gbdt.evaluation`, with the two functions above.
+* :func:`engine`: this module or :mod:`czar_gbdt.evaluation`, by ``cluster.engine``: the
+  commands call the functions above through it, so that ``report``'s holdout bake-off,
+  ``compare``, ``evaluate`` and the tuner's trials run on the cluster without code of
+  their own for it.
 
 See docs/cluster.md ("When your panel outgrows one machine").
 """

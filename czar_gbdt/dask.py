@@ -89,9 +89,9 @@ with try_import("lightgbm", min_version="4.7", below_version="5") as _lgb_import
     import lightgbm.dask  # noqa: F401 - lgb.DaskLGBMRegressor needs dask
 
 __all__ = ["BACKENDS", "STD_COLUMN", "MEAN_COLUMN", "WorkerLostError", "init_score", "hessian_scale", "rank_ic", "ic",
-           "XGBDaskObjective", "XGBDaskMetric", "LGBDaskObjective", "DaskLGBMRegressor", "DaskDMatrix",
-           "DaskTrainedModel", "train_loss", "train_builtin", "run_guarded", "worker_addresses", "check_loss",
-           "check_imports"]
+           "XGBDaskObjective", "XGBDaskMetric", "LGBDaskObjective", "DaskLGBMRegressor", "DaskXGBRegressor",
+           "DaskDMatrix", "DaskTrainedModel", "train_loss", "train_builtin", "run_guarded", "worker_addresses",
+           "check_loss", "check_imports"]
 
 #: The backends with a Dask interface (CatBoost has none).
 BACKENDS = ("xgboost", "lightgbm")
@@ -690,6 +690,44 @@ class DaskLGBMRegressor(_LGB_DASK_BASE):  # type: ignore[misc, valid-type]
                              "every round.")
         self._lgb_dask_fit(model_factory=_WorkerRegressor, X=X, y=y, sample_weight=sample_weight, **kwargs)
         clx.bake_init_score(self, spec.init_score)
+        return self
+
+
+_XGB_DASK_BASE = xgb.dask.DaskXGBRegressor if _xgb_imports.is_successful() else object
+
+
+class DaskXGBRegressor(_XGB_DASK_BASE):  # type: ignore[misc, valid-type]
+    """``xgboost.dask.DaskXGBRegressor`` that trains a czar_gbdt loss with per-row side data.
+
+    With a czar_gbdt loss as ``objective``, :meth:`fit` takes ``std`` and ``mean`` as dask
+    Series partitioned like ``y`` and trains through :func:`train_loss` (the side data in
+    the DaskDMatrix, the starting score by distributed reductions, one hessian scale for
+    all workers) with the estimator's parameters and ``n_estimators`` rounds; the booster
+    is kept, so ``predict`` and the rest of the estimator work as usual (raw margins:
+    logits for a binary loss). XGBoost's own ``fit`` builds its DaskDMatrix without the
+    per-row fields that carry ``std``, and hands a callable objective only the labels and
+    predictions, hence this class. Any other objective trains as ``DaskXGBRegressor`` does.
+    For early stopping on the validation rank IC use :func:`train_loss`.
+    """
+
+    def fit(self, X: Any, y: Any, *, std: Any = None, mean: Any = None, sample_weight: Any = None, **kwargs: Any):
+        """Fit on dask collections; see the class docstring for a czar_gbdt loss as ``objective``."""
+        check_imports("xgboost")
+        loss = self.objective
+        if not isinstance(loss, BaseLoss):
+            if std is not None or mean is not None:
+                raise ValueError(f"std and mean are the side data of a czar_gbdt loss; objective={loss!r} takes none.")
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        if kwargs or self.early_stopping_rounds:
+            raise ValueError(f"DaskXGBRegressor.fit with a czar_gbdt loss takes X, y, std, mean and sample_weight "
+                             f"(got {sorted(kwargs) or 'early_stopping_rounds'}); for early stopping on the validation "
+                             "rank IC use czar_gbdt.dask.train_loss.")
+        params = {k: v for k, v in self.get_xgb_params().items() if k != "objective" and v is not None}
+        trained = train_loss(loss, X, y, std=std, mean=mean, weight=sample_weight, backend="xgboost", params=params,
+                             num_boost_round=self.get_num_boosting_rounds(), seed=self.random_state or 0,
+                             client=self.client)
+        self._Booster = trained.model
+        self.init_score_ = trained.init_score
         return self
 
 

@@ -139,6 +139,24 @@ def test_training_matches_the_single_process_model(dask_client, panel, backend):
     assert model.rounds == 30
 
 
+def test_the_sklearn_estimator_of_xgboost_dask_trains_a_loss_with_std(dask_client, panel):
+    """cdask.DaskXGBRegressor: the estimator API of xgboost.dask, the model of train_loss."""
+    frame, ddf = panel
+    loss = cg.get_loss("czar")
+    est = cdask.DaskXGBRegressor(objective=loss, n_estimators=20, max_depth=3, learning_rate=0.1, min_child_weight=20)
+    est.fit(ddf[FEATURES], ddf["target"], std=ddf["std"], sample_weight=ddf["weight"])
+    pred = est.predict(ddf[FEATURES]).compute()
+    model = cdask.train_loss(loss, ddf[FEATURES], ddf["target"], std=ddf["std"], weight=ddf["weight"],
+                             backend="xgboost", params=PARAMS["xgboost"], num_boost_round=20)
+    np.testing.assert_allclose(pred, model.predict(ddf[FEATURES]).compute().to_numpy(), rtol=1e-6, atol=1e-9)
+    y, std, w = frame["target"].to_numpy(), frame["std"].to_numpy(), frame["weight"].to_numpy()
+    assert est.init_score_ == pytest.approx(loss.init_score(y, std=std, weight=w), rel=1e-8)
+    with pytest.raises(ValueError, match="for early stopping on the validation rank IC use czar_gbdt.dask.train_loss"):
+        est.fit(ddf[FEATURES], ddf["target"], std=ddf["std"], eval_set=[(ddf[FEATURES], ddf["target"])])
+    with pytest.raises(ValueError, match="std and mean are the side data of a czar_gbdt loss"):
+        cdask.DaskXGBRegressor(n_estimators=2).fit(ddf[FEATURES], ddf["target"], std=ddf["std"])
+
+
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
 @pytest.mark.parametrize("name", ["huber_z", "zptae"])
 def test_other_elementwise_losses_and_a_user_loss_train_on_the_cluster(dask_client, panel, backend, name):
@@ -206,6 +224,15 @@ def test_early_stopping_is_refused_on_lightgbm(dask_client, panel):
     with pytest.raises(ValueError, match="early_stopping_rounds is not supported on Dask LightGBM.*issues/3712"):
         cdask.train_loss("czar", ddf[FEATURES], ddf["target"], std=ddf["std"], valid_X=ddf[FEATURES],
                          valid_y=ddf["target"], valid_dates=ddf["f0"], early_stopping_rounds=5, backend="lightgbm")
+
+
+def test_the_watcher_asks_the_scheduler_for_the_workers_not_the_clients_cache(dask_client, monkeypatch):
+    """distributed's periodic update refreshes the client's cached identity without the workers: a
+    watcher reading that cache during a long training saw every worker "leave" (a 20M-row run)."""
+    monkeypatch.setattr(type(dask_client), "scheduler_info", lambda self, *a, **k: {"workers": {}})
+    assert len(cdask.worker_addresses(dask_client)) == 2
+    # a call longer than the grace period, every worker in place: its value, no WorkerLostError
+    assert cdask.run_guarded(dask_client, lambda: time.sleep(1.5) or 42, grace=0.5) == 42
 
 
 # --------------------------------------------------------------------------- faults
