@@ -420,24 +420,9 @@ class WalkForward:
         )
 
     def final_fold_positions(self, n_dates: int) -> FoldDates:
-        """The windows of :meth:`final_fold` as positions on the sorted distinct dates.
-
-        Parameters
-        ----------
-        n_dates : int
-            Number of distinct dates in the data.
-
-        Returns
-        -------
-        FoldDates
-            Half-open ``[start, end)`` positions; the test window is the holdout.
-
-        Raises
-        ------
-        ValueError
-            If ``holdout == 0`` or the train window before it is shorter than
-            ``min_train_size``.
-        """
+        """The windows of :meth:`final_fold` as half-open positions on the ``n_dates`` sorted
+        distinct dates (:class:`FoldDates`; the test window is the holdout). Raises
+        ``ValueError`` as :meth:`final_fold` does."""
         if self.holdout == 0:
             raise ValueError("final_fold needs holdout > 0; got holdout=0.")
         n = _check_int("n_dates", n_dates, 0)
