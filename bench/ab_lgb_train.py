@@ -9,10 +9,8 @@ import time
 side = sys.argv[1]
 if side == "old":
     sys.path.insert(0, "/tmp/ab/old")
-    import czar_gbdt_old as pkg
     from czar_gbdt_old import lightgbm as mod
 else:
-    import czar_gbdt as pkg
     from czar_gbdt import lightgbm as mod
 import lightgbm as lgb
 import numba
