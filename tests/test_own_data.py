@@ -20,20 +20,13 @@ from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import DataError, load_panel, make_synthetic_returns, to_returns
 from czar_gbdt.features import build_features
+from study_helpers import study_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # 330 business days; the features need 59 dates of warm-up and the last 5 have no target:
 # 266 labelled dates, of which the splits use 80 + 5 + 60 + 5 + 40 = 190 at the least.
-CONFIG = """
-[study]
-name = "mine"
-runs_dir = "{runs}"
-n_trials = 2
-seed = 3
-sampler = "random"
-pruner = "none"
-
+CONFIG = "\n" + study_table("mine") + """
 [data]
 source = "{data}"
 horizon = 5
