@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from _common import cpu_model
+from _common import cpu_model, emit_report
 
 # this file is bench/dask.py, and Python put its folder first on sys.path: move it last so that
 # ``import dask`` finds the library, not this script (the worker processes, which import this
@@ -282,10 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"| {machines} | {_fmt_rows(rows_w)} | {memory:.1f} GiB | {rate:.2f} |")
         lines += ["", "(Rounds per second assume the workers' histograms are summed as cheaply as on one machine; "
                       "across a network each round adds an allreduce of the histograms.)"]
-    text = "\n".join(lines)
-    print(text)
-    if args.output is not None:
-        args.output.write_text("# Dask benchmark (bench/dask.py)\n\n" + text + "\n")
+    emit_report(lines, "Dask benchmark (bench/dask.py)", args.output)
     return 0
 
 

@@ -35,7 +35,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from _common import cpu_model
+from _common import cpu_model, emit_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -147,10 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, t, t_min in rows:
         lines.append(f"| {name} | {t:.4f} | {t_min:.4f} | {t_pd / t:.1f}x | {t_vec / t:.1f}x |")
-    text = "\n".join(lines)
-    print(text)
-    if args.output is not None:
-        args.output.write_text("# Metrics benchmark (bench/metrics.py)\n\n" + text + "\n")
+    emit_report(lines, "Metrics benchmark (bench/metrics.py)", args.output)
     return 0
 
 
