@@ -316,7 +316,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     if out.name.lower().endswith(".csv"):
-        frame.to_csv(tmp, index=False, float_format="%.17g")
+        frame.to_csv(tmp, index=False)  # floats as their shortest exact text
     else:
         frame.to_parquet(tmp, index=False)
     tmp.replace(out)
