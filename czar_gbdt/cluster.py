@@ -479,6 +479,8 @@ def fit_panel(panel: LazyPanel, *, backend: str, booster_params: dict, loss: Bas
     options = {}
     if loss is not None:  # a loss's raw margins, as the in-memory models predict them
         options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
+    if backend == "xgboost":  # trained on named columns; the in-memory models predict on plain matrices
+        model.model.feature_names = None
     return evaluation.backend_module(backend).TrainedModel(model.model, model.rounds, **options)
 
 

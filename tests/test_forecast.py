@@ -291,3 +291,56 @@ def test_import_czar_gbdt_stays_light():
     """)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+# --------------------------------------------------------------------------- a Dask cluster
+def test_fit_on_a_cluster_saves_a_bundle_that_forecasts_as_the_in_memory_fit(dask_client, tmp_path):
+    """[cluster] engine = "dask": trained on the cluster, saved like any other; its forecasts match the
+    in-memory fit of the same configuration within the Dask tests' tolerance (tests/test_dask.py)."""
+    from scipy.stats import spearmanr
+
+    from dask_helpers import FEATURES, panel_frame, write_parquet_folder
+
+    frame = panel_frame(n_dates=100, n_assets=30, seed=7)
+    write_parquet_folder(frame, tmp_path / "folder", n_files=2)
+    frame.to_parquet(tmp_path / "single.parquet", index=False)
+    text = f"""
+[study]
+name = "cl"
+runs_dir = "{tmp_path / 'runs'}"
+[data]
+source = "{tmp_path / 'folder'}"
+horizon = 1
+target_transform = "demean"
+[data.panel]
+std_col = "std"
+weight_col = "weight"
+[splits]
+min_train_size = 40
+test_size = 20
+holdout = 20
+[model]
+backend = "xgboost"
+num_boost_round = 15
+[model.params]
+max_depth = 3
+learning_rate = 0.1
+min_child_weight = 20
+[loss]
+name = "czar"
+[cluster]
+engine = "dask"
+scheduler = "{dask_client.scheduler.address}"
+"""
+    (tmp_path / "cluster.toml").write_text(text)
+    (tmp_path / "local.toml").write_text(text.replace(str(tmp_path / "folder"), str(tmp_path / "single.parquet"))
+                                         .replace('engine = "dask"', 'engine = "local"'))
+    assert main(["fit", "--config", str(tmp_path / "cluster.toml"), "--out", str(tmp_path / "on_cluster")]) == 0
+    on_cluster = cg.load_model(tmp_path / "on_cluster")
+    assert on_cluster.card["training"]["engine"] == "dask" and on_cluster.card["features"]["feature_cols"] == FEATURES
+    in_memory = cg.fit_model(tmp_path / "local.toml")
+    data = str(tmp_path / "single.parquet")
+    got, want = on_cluster.predict(data, dates="all"), in_memory.predict(data, dates="all")
+    assert len(got) == len(frame) and (got[["date", "asset"]].to_numpy() == want[["date", "asset"]].to_numpy()).all()
+    assert spearmanr(got["forecast"], want["forecast"])[0] > 0.99
+    np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=1e-6, atol=1e-9)
