@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
                     "them against walk-forward rank IC.",
         epilog=_epilog(_TUNE_OUT + "\n" + _REPORT_OUT.split("\n", 1)[1]
-                       + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"),
+                       + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"
+                       + "\n  <runs_dir>/<study>/model/   `fit`: the model bundle that `predict --model` reads"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -269,7 +270,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     path = model.save(args.out or forecast.model_dir(cfg))
     card = model.card
     if args.format == "json":
-        print(dumps({"model": str(path), **card}))
+        print(dumps({"bundle": str(path), **card}))
         return 0
     chosen = card["chosen_by"] or {}
     t = card["training"]

@@ -188,6 +188,8 @@ def test_cli_tune_report_fit_predict_writes_one_forecast_per_industry(tmp_path, 
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["date", "asset", "forecast", "rank"]
     assert len(frame) == 49 and frame["asset"].is_unique and (frame["date"] == "2021-12-31").all()
+    assert main(["fit", "--config", str(config), "--trial", "99"]) == 2
+    assert "has no trial #99" in capsys.readouterr().err
     # another configuration than the study's is refused, as report refuses it
     config.write_text(config.read_text().replace('start = "2017-01-01"', 'start = "2017-02-01"'))
     assert main(["fit", "--config", str(config), "--trial", "0"]) == 2
@@ -344,3 +346,18 @@ scheduler = "{dask_client.scheduler.address}"
     assert len(got) == len(frame) and (got[["date", "asset"]].to_numpy() == want[["date", "asset"]].to_numpy()).all()
     assert spearmanr(got["forecast"], want["forecast"])[0] > 0.99
     np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(("backend", "spec"), [("lightgbm", "builtin"), ("xgboost", "ranking"),
+                                               ("catboost", "builtin"), ("catboost", "ranking:bins=3")])
+def test_builtin_and_ranking_models_are_saved_and_loaded(tmp_path, backend, spec):
+    """A config without search ranges and fit --loss: the backend's own squared error and its ranking objective."""
+    cfg = fixed_config(tmp_path, backend=backend, rounds=5)
+    assert main(["fit", "--config", str(cfg), "--loss", spec, "--out", str(tmp_path / "m")]) == 0
+    model = cg.load_model(tmp_path / "m")
+    assert model.card["model"]["spec"] == spec.split(":")[0]
+    assert model.card["model"]["output"] == ("score" if spec.startswith("ranking") else "forecast")
+    in_memory = cg.fit_model(cfg, loss=spec)
+    data = str(wide_csv(tmp_path))
+    np.testing.assert_allclose(model.predict(data, dates=10)["forecast"], in_memory.predict(data, dates=10)["forecast"],
+                               rtol=0, atol=1e-12)
