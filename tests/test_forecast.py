@@ -154,11 +154,19 @@ def test_one_series_gives_one_forecast_for_the_next_period(tmp_path):
 def test_early_stopping_trains_the_median_of_the_folds_rounds(tmp_path):
     assert chosen_rounds([10, 30, 20]) == 20 and chosen_rounds([10, 21]) == 16 and chosen_rounds([0]) == 1
     cfg = fixed_config(tmp_path, rounds=60, splits="valid_size = 30", model_extra="early_stopping_rounds = 3")
-    model = cg.fit_model(cfg)
+    model = cg.fit_model(cfg)  # a fixed configuration: its walk-forward runs to choose the rounds
     folds = model.card["chosen_by"]["folds"]
-    assert len(folds) == 2
+    assert len(folds) == 2 and model.card["chosen_by"]["study"] is None
     assert model.card["rounds"] == chosen_rounds([f["rounds"] for f in folds]) < 60
     assert "median" in model.card["rounds_rule"]
+    # a study: the rounds its trial's folds stopped at, as the study stored them
+    searched = cfg.read_text().replace("learning_rate = 0.1", "learning_rate = { low = 0.05, high = 0.3 }")
+    cfg.write_text(searched.replace('seed = 3', 'seed = 3\nn_trials = 1'))
+    assert main(["tune", "--config", str(cfg), "--no-progress"]) == 0
+    model = cg.fit_model(cfg)
+    folds = model.card["chosen_by"]["folds"]
+    assert model.card["chosen_by"]["study"] == "fx" and len(folds) == 2
+    assert model.card["rounds"] == chosen_rounds([f["rounds"] for f in folds])
 
 
 # --------------------------------------------------------------------------- the CLI chain
