@@ -1,8 +1,8 @@
 """A trained model on disk: the bundle ``czar-gbdt fit`` writes, and the forecasts it makes.
 
 A bundle is a folder with two files: the backend's native model (LightGBM text
-``model.txt``, XGBoost JSON ``model.json`` is taken by the card, so ``booster.json``,
-CatBoost ``model.cbm``) and ``model.json``, the card: what the model is (backend and
+``model.txt``, XGBoost JSON ``booster.json``, CatBoost ``model.cbm``) and
+``model.json``, the card: what the model is (backend and
 versions, the loss spec with its parameters, booster parameters and rounds), how its
 features are built from the data (a wide table's layout, values, windows, horizon and
 asset columns, or a long panel's feature columns), what prediction needs besides the
