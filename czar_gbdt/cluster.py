@@ -52,7 +52,7 @@ from .model_selection import WalkForward
 from .ranking import RankObjective
 
 __all__ = ["engine", "worker_lost", "LazyPanel", "Window", "client_for", "close_clients", "load_data", "prepare_data", "describe_data", "walk_forward",
-           "run_walk_forward", "evaluate_losses", "check_models", "partition_rows"]
+           "run_walk_forward", "evaluate_losses", "check_models", "partition_rows", "fit_panel"]
 
 _CLIENTS: dict[tuple, Any] = {}
 
@@ -462,6 +462,26 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, boost
     return score_folds(folds, predict, top_k=top_k, cost=cost, on_fold=on_fold, score_extra=score_extra,
                        model=f"{loss!r}, {backend} on a Dask cluster", time_series=time_series, allora=allora,
                        target_transform=target_transform)
+
+
+def fit_panel(panel: LazyPanel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
+              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0) -> Any:
+    """:func:`czar_gbdt.evaluation.fit_panel` on the cluster: one model trained on every row of ``panel``.
+
+    Returns the backend module's in-memory ``TrainedModel`` of the trained booster, which
+    predicts in this process as a model trained here does (a loss's margins, the starting
+    score included), so that ``czar-gbdt fit`` saves it like any other.
+    """
+    check_models([loss])
+    model = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend, booster_params=booster_params,
+                      loss=loss, num_boost_round=num_boost_round, early_stopping_rounds=0,
+                      target_transform=target_transform, seed=seed)
+    options = {}
+    if loss is not None:  # a loss's raw margins, as the in-memory models predict them
+        options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
+    if backend == "xgboost":  # trained on named columns; the in-memory models predict on plain matrices
+        model.model.feature_names = None
+    return evaluation.backend_module(backend).TrainedModel(model.model, model.rounds, **options)
 
 
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,

@@ -55,7 +55,7 @@ from .specs import build_model, model_label
 
 __all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_layout", "DATA_KEYS",
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
-           "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
+           "backend_module", "BACKENDS", "train_model", "fit_panel", "prediction_std", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book",
            "run_walk_forward", "evaluate_losses", "holdout_scores", "iso_date", "evaluate_holdout", "warm_up"]
 
@@ -407,44 +407,68 @@ def training_labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.nd
     return y, std
 
 
-def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
-                predict_on: list[Panel], *, valid: Panel | None = None, num_boost_round: int = 200,
-                early_stopping_rounds: int = 0, target_transform: str = "raw",
-                seed: int = 0) -> tuple[list[np.ndarray], int]:
-    """Train one model and predict on each panel of ``predict_on``.
+def train_model(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel, *,
+                valid: Panel | None = None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
+                target_transform: str = "raw", seed: int = 0):
+    """Train one model on ``train``: the backend module's ``TrainedModel`` (``predict(X, std)``, ``rounds``).
 
-    ``loss=None`` trains with the backend's built-in squared error instead, a
-    :class:`RankObjective` with the backend's ranking objective (both without early
-    stopping: they train ``num_boost_round`` rounds). The backend module
-    (:func:`backend_module`) does the training. Returns the predictions (raw margins:
-    logits for binary losses, scores for ranking) and the number of boosting rounds kept
-    (the best round with early stopping on validation rank IC: per date across assets, or
-    over the validation dates for a single series).
+    ``loss=None`` trains with the backend's built-in squared error, a :class:`RankObjective`
+    with the backend's ranking objective (both without early stopping: they train
+    ``num_boost_round`` rounds), a loss with the labels of :func:`training_labels` (early
+    stopping on the validation rank IC of ``valid``: per date across assets, or over the
+    validation dates for a single series). The backend module (:func:`backend_module`)
+    does the training; :func:`fit_predict` and :func:`czar_gbdt.forecast.fit_model` call it.
     """
     module = backend_module(backend)
     X = train.X.to_numpy(dtype=np.float64)
     common = dict(params=booster_params, num_boost_round=num_boost_round, seed=seed)
     if loss is None:
-        model = module.train_builtin(X, transform_target(train.y, train.dates, target_transform),
-                                     weight=train.weight, **common)
-    elif isinstance(loss, RankObjective):
-        model = module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
-                                     objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
-    else:
-        y, std = training_labels(train, loss, target_transform)
-        eval_rows = {}
-        if valid is not None and len(valid):
-            yv, stdv = training_labels(valid, loss, target_transform)
-            # early stopping watches the validation rank IC per date; the rows of a single series are
-            # one date group instead, so that it watches their time-series rank IC
-            dates = valid.dates if valid.assets.nunique() > 1 else np.zeros(len(valid), dtype=np.int64)
-            eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
-                             valid_dates=dates)
-        model = module.train_loss(loss, X, y, std=std, weight=train.weight,
-                                  early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+        return module.train_builtin(X, transform_target(train.y, train.dates, target_transform),
+                                    weight=train.weight, **common)
+    if isinstance(loss, RankObjective):
+        return module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
+                                    objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
+    y, std = training_labels(train, loss, target_transform)
+    eval_rows = {}
+    if valid is not None and len(valid):
+        yv, stdv = training_labels(valid, loss, target_transform)
+        # early stopping watches the validation rank IC per date; the rows of a single series are
+        # one date group instead, so that it watches their time-series rank IC
+        dates = valid.dates if valid.assets.nunique() > 1 else np.zeros(len(valid), dtype=np.int64)
+        eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
+                         valid_dates=dates)
+    return module.train_loss(loss, X, y, std=std, weight=train.weight,
+                             early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+
+
+def fit_panel(panel: Panel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
+              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0):
+    """One model trained on every row of ``panel`` for ``num_boost_round`` rounds (no early stopping):
+    what ``czar-gbdt fit`` trains (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel`
+    does the same on a Dask cluster."""
+    return train_model(backend, booster_params, loss, panel, num_boost_round=num_boost_round,
+                       target_transform=target_transform, seed=seed)
+
+
+def prediction_std(panel: Panel, target_transform: str) -> np.ndarray | None:
+    """The std a z-space model (CatBoost) maps its predictions on ``panel`` back with: the rows'
+    own ``std``, or ones for ``zscore`` labels (already in units of the cross-sectional std)."""
+    return np.ones(len(panel)) if target_transform == "zscore" else panel.std
+
+
+def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
+                predict_on: list[Panel], *, valid: Panel | None = None, num_boost_round: int = 200,
+                early_stopping_rounds: int = 0, target_transform: str = "raw",
+                seed: int = 0) -> tuple[list[np.ndarray], int]:
+    """Train one model (:func:`train_model`) and predict on each panel of ``predict_on``.
+
+    Returns the predictions (raw margins: logits for binary losses, scores for ranking)
+    and the number of boosting rounds kept (the best round with early stopping).
+    """
+    model = train_model(backend, booster_params, loss, train, valid=valid, num_boost_round=num_boost_round,
+                        early_stopping_rounds=early_stopping_rounds, target_transform=target_transform, seed=seed)
     # a z-space model (CatBoost) maps its predictions back with the std its labels were scaled by
-    return [model.predict(p.X.to_numpy(dtype=np.float64),
-                          std=np.ones(len(p)) if target_transform == "zscore" else p.std)
+    return [model.predict(p.X.to_numpy(dtype=np.float64), std=prediction_std(p, target_transform))
             for p in predict_on], model.rounds
 
 
