@@ -378,6 +378,9 @@ def _parse_space(key: str, value: Any) -> Any:
     step = value.get("step")
     if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
         raise ConfigError(f"{key}.step must be a positive number; got {step!r}.")
+    if log and step is not None:
+        raise ConfigError(f"{key}: log = true and step = {step!r} cannot be combined (optuna samples a log range "
+                          f"without steps); remove one of them.")
     return Range(low, high, log, step)
 
 

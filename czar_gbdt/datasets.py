@@ -438,17 +438,38 @@ def read_table(source: Any) -> tuple[pd.DataFrame, str]:
     if not os.path.exists(path):
         raise ValueError(f"source {path!r} does not exist.")
     low = path.lower()
+    _check_file(path)
     try:
-        if low.endswith((".parquet", ".pq", ".parq")):
+        if low.endswith(_PARQUET):
             return pd.read_parquet(path), path
-        if low.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")):
-            sep = "\t" if low.endswith(".tsv") else ","
-            return pd.read_csv(path, sep=sep), path
+        sep = "\t" if low.endswith(".tsv") else ","
+        return pd.read_csv(path, sep=sep), path
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{path}: could not be read as a table ({type(exc).__name__}: {exc}).") from None
-    raise ValueError(
-        f"source {path!r}: unknown file type; use .csv (optionally compressed: .csv.gz ...), .tsv or .parquet."
-    )
+        raise DataError(_unreadable(path, exc)) from None
+
+
+_PARQUET = (".parquet", ".pq", ".parq")
+_TEXT = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
+_SPREADSHEET = (".xlsx", ".xls", ".xlsm", ".ods")
+
+
+def _check_file(path: str) -> None:
+    """Refuse a file of a type no reader takes (a spreadsheet, ...) and an empty file, in one line."""
+    low = path.lower()
+    if not low.endswith(_PARQUET + _TEXT):
+        raise DataError(f"{path}: unknown file type {os.path.splitext(path)[1] or '(no suffix)'!r}; save the table "
+                        f"as .csv (optionally compressed: .csv.gz ...), .tsv or .parquet"
+                        + (" (a spreadsheet: File > Save As > CSV)." if low.endswith(_SPREADSHEET) else "."))
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes).")
+
+
+def _unreadable(path: str, exc: Exception) -> str:
+    """The one line that says a file could not be read, and for Parquet what it probably is."""
+    text = " ".join(str(exc).split())
+    hint = (" Is it a CSV (or another format) named .parquet? Give the file the suffix of its format."
+            if path.lower().endswith(_PARQUET) else "")
+    return f"{path}: could not be read as a table ({type(exc).__name__}: {text}).{hint}"
 
 
 def source_digest(source: Any) -> str:
@@ -494,10 +515,15 @@ def detect_layout(source: Any, *, asset_col: str = "asset", target_col: str = "t
             files = _parquet_files(path)
             path = files[0] if files else path
         low = path.lower()
-        if low.endswith((".parquet", ".pq", ".parq")):
+        if os.path.isfile(path):
+            _check_file(path)
+        if low.endswith(_PARQUET):
             import pyarrow.parquet as pq
 
-            columns = list(pq.read_schema(path).names)
+            try:
+                columns = list(pq.read_schema(path).names)
+            except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                raise DataError(_unreadable(path, exc)) from None
         else:
             columns = list(_read_header(path))
     return "long" if asset_col in columns or target_col in columns else "wide"
