@@ -132,12 +132,17 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _load_and_describe(cfg: dict) -> None:
-    """Load the config's data (cached: the command reuses it) and say on stderr what it is."""
+def _load_and_describe(cfg: dict, panel=None) -> None:
+    """Load the config's data (cached: the command reuses it) and say on stderr what it is, and
+    what in it is worth a look (one warning line each)."""
     from .cluster import engine
+    from .evaluation import data_warnings
 
     run = engine(cfg)  # this process, or a Dask cluster ([cluster])
-    _err(run.describe_data(cfg, run.load_data(cfg)))
+    panel = run.load_data(cfg) if panel is None else panel
+    _err(run.describe_data(cfg, panel))
+    for line in data_warnings(panel):
+        _err(f"czar-gbdt: warning: {line}")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -210,7 +215,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _check_storage_option(args.storage)
     cfg = load_config(args.config)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    result = reporting.report(cfg, storage=args.storage)
+    result = reporting.report(cfg, storage=args.storage, on_data=lambda panel: _load_and_describe(cfg, panel))
     reporting.print_summary(result, fmt=args.format)
     return 0
 
