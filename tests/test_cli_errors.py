@@ -5,14 +5,18 @@ other line allowed: storage problems are found after the data (every data error 
 before the storage is touched).
 """
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import optuna
 import pytest
 
+from czar_gbdt import tuning
 from czar_gbdt.cli import main
+from czar_gbdt.config import load_config
 from czar_gbdt.datasets import make_synthetic_returns
 from study_helpers import study_table
 
@@ -145,3 +149,18 @@ def test_log_with_step_is_refused_when_the_config_is_loaded(tmp_path, returns_cs
     line = one_error_line(capsys.readouterr().err)
     assert "model.params.learning_rate: log = true and step = 0.01 cannot be combined" in line
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(not os.environ.get("CZAR_GBDT_PG_URL"),
+                    reason='set CZAR_GBDT_PG_URL (eval "$(.ci/postgres.sh)") for the PostgreSQL tests')
+def test_a_postgresql_url_without_a_driver_uses_the_one_the_postgres_extra_installs(tmp_path, returns_csv):
+    """``postgresql://`` means psycopg 3 to SQLAlchemy 2.1; the ``postgres`` extra installs psycopg2."""
+    url = os.environ["CZAR_GBDT_PG_URL"].replace("postgresql+psycopg2://", "postgresql://")
+    cfg = load_config(write_config(tmp_path, returns_csv))
+    storage = tuning.make_storage(cfg, url)
+    name = f"plain-url-{os.getpid()}"
+    optuna.create_study(study_name=name, storage=storage)
+    try:
+        assert name in [s.study_name for s in optuna.get_all_study_summaries(storage)]
+    finally:
+        optuna.delete_study(study_name=name, storage=storage)
