@@ -70,10 +70,10 @@ from .datasets import DataError
 from .evaluation import book, iso_date, make_splitter, scoring, warm_up
 from .losses import get_loss, loss_name
 
-__all__ = ["tune", "storage_url", "output_dir", "make_runs_dir", "make_storage", "open_study", "load_study", "suggest_params",
+__all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
            "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
            "objective_value", "run_worker", "StudyError", "StudyStopped", "StudyCzar", "best_czar_trial", "check_fingerprint", "search_losses",
-           "REPEATING_ERRORS"]
+           "REPEATING_ERRORS", "make_runs_dir"]
 
 
 class StudyError(ConfigError):
