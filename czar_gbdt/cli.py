@@ -145,6 +145,14 @@ def _load_and_describe(cfg: dict, panel=None) -> None:
         _err(f"czar-gbdt: warning: {line}")
 
 
+def _outputs_writable(cfg: dict) -> None:
+    """Refuse (exit 2, one line) a ``study.runs_dir`` that cannot be created before any training,
+    rather than after it, when the outputs are written."""
+    from .tuning import make_runs_dir
+
+    make_runs_dir(cfg)
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     import matplotlib
 
@@ -158,6 +166,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     compare.model_specs(cfg, args.loss, args.study)  # configuration errors before the data is read
     _load_and_describe(cfg)
+    _outputs_writable(cfg)
     progress = None if args.no_progress else _err
     result = compare.compare_losses(cfg, args.loss, study=args.study, progress=progress)
     compare.print_comparison(result, fmt=args.format)
@@ -172,6 +181,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     specs = [parse_loss_spec(s, "--loss") for s in (args.loss or [])]
     fixed_model(cfg, "evaluate")  # configuration errors before the data is read
     _load_and_describe(cfg)
+    _outputs_writable(cfg)
     table = reporting.evaluate(cfg, specs)
     reporting.print_table(table, fmt=args.format)
     return 0

@@ -97,6 +97,12 @@ def test_storage_and_runs_folders_that_cannot_be_made(tmp_path, returns_csv, cap
     assert main(["tune", "--config", str(cfg), "--no-progress"]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert f"study.runs_dir '{tmp_path / 'somefile' / 'runs'}': the folder cannot be created" in line
+    cfg.write_text(cfg.read_text().replace("num_leaves = { low = 3, high = 6 }", "num_leaves = 4"))  # fixed
+    for argv in (["evaluate", "--config", str(cfg)], ["compare", "--config", str(cfg), "--loss", "builtin",
+                                                      "--no-progress"]):
+        assert main(argv) == 2  # refused before any training, not when the outputs are written
+        line = one_error_line(capsys.readouterr().err, argv[0])
+        assert f"study.runs_dir '{tmp_path / 'somefile' / 'runs'}': the folder cannot be created" in line
     assert no_db_under(tmp_path)
 
 
