@@ -1133,7 +1133,9 @@ def load_panel(
 
     X = df[feature_cols].reset_index(drop=True)
     info = {"source": where if where != "the DataFrame" else "DataFrame", "target_col": target_col,
-            "side_columns": {k: v for k, v in side.items() if v is not None}}
+            "side_columns": {k: v for k, v in side.items() if v is not None},
+            # kept (the boosters ignore them), but named on the data line: they carry nothing
+            "all_nan_features": [str(c) for c in feature_cols if X[c].isna().all()]}
     return Panel.from_arrays(X, y, dates, df[asset_col].to_numpy(), info=info, **extra)
 
 

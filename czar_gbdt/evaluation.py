@@ -357,7 +357,8 @@ def name_assets(assets: Any) -> str:
 
 def _dropped(info: dict) -> str:
     """What the data line says was dropped while the features were built: whole columns (all NaN,
-    or with too few returns for a single row) and rows (the warm-up, missing returns, no target)."""
+    or with too few returns for a single row) and rows (the warm-up, missing returns, no target);
+    and the features of a long panel that are all NaN (kept: the boosters ignore them)."""
     parts = []
     if info.get("all_nan_assets"):
         parts.append(f"columns {info['all_nan_assets']} (all NaN)")
@@ -368,7 +369,10 @@ def _dropped(info: dict) -> str:
         parts.append(f"{info['n_rows_dropped']:,} rows ({info['n_rows_without_features']:,} in the feature warm-up "
                      f"of {info['n_dates_warm_up']:,} dates or with a missing return in a window, "
                      f"{info['n_rows_without_target']:,} without a target on the last {info['horizon']} dates)")
-    return f"; dropped: {'; '.join(parts)}" if parts else ""
+    text = f"; dropped: {'; '.join(parts)}" if parts else ""
+    if info.get("all_nan_features"):
+        text += f"; all NaN, so without information: features {info['all_nan_features']}"
+    return text
 
 
 def data_warnings(panel: Any) -> list[str]:

@@ -191,6 +191,14 @@ def test_the_data_line_names_the_assets_and_what_was_dropped(tmp_path):
     assert info["n_dates_warm_up"] == 59 and info["n_rows_dropped"] == 13 * 200 - len(panel)
     assert f"dropped: columns ['short'] (too few returns for one row of features); {info['n_rows_dropped']:,} rows" \
         in line
+    frame = make_synthetic_panel(n_dates=300, n_assets=5, n_features=3, seed=0).to_frame().reset_index()
+    frame["empty"] = np.nan
+    long_path = tmp_path / "long.csv"
+    frame.to_csv(long_path, index=False)
+    cfg = load_config(write_config(tmp_path, long_path))
+    line = evaluation.describe_data(cfg, evaluation.load_data(cfg))
+    assert "5 assets (A0000, A0001, A0002, A0003, A0004)" in line and "dropped" not in line
+    assert line.endswith("; all NaN, so without information: features ['empty'].")
     assert evaluation.name_assets(["x", "y"]) == "2 assets (x, y)"
     assert evaluation.name_assets([f"a{i}" for i in range(10)]).endswith("a8, a9)")
 
