@@ -170,12 +170,25 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _load_and_describe(cfg: dict) -> None:
-    """Load the config's data (cached: the command reuses it) and say on stderr what it is."""
+def _load_and_describe(cfg: dict, panel=None) -> None:
+    """Load the config's data (cached: the command reuses it) and say on stderr what it is, and
+    what in it is worth a look (one warning line each)."""
     from .cluster import engine
+    from .evaluation import data_warnings
 
     run = engine(cfg)  # this process, or a Dask cluster ([cluster])
-    _err(run.describe_data(cfg, run.load_data(cfg)))
+    panel = run.load_data(cfg) if panel is None else panel
+    _err(run.describe_data(cfg, panel))
+    for line in data_warnings(panel):
+        _err(f"czar-gbdt: warning: {line}")
+
+
+def _outputs_writable(cfg: dict) -> None:
+    """Refuse (exit 2, one line) a ``study.runs_dir`` that cannot be created before any training,
+    rather than after it, when the outputs are written."""
+    from .tuning import make_runs_dir
+
+    make_runs_dir(cfg)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -191,6 +204,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     compare.model_specs(cfg, args.loss, args.study)  # configuration errors before the data is read
     _load_and_describe(cfg)
+    _outputs_writable(cfg)
     progress = None if args.no_progress else _err
     result = compare.compare_losses(cfg, args.loss, study=args.study, progress=progress)
     compare.print_comparison(result, fmt=args.format)
@@ -205,6 +219,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     specs = [parse_loss_spec(s, "--loss") for s in (args.loss or [])]
     fixed_model(cfg, "evaluate")  # configuration errors before the data is read
     _load_and_describe(cfg)
+    _outputs_writable(cfg)
     table = reporting.evaluate(cfg, specs)
     reporting.print_table(table, fmt=args.format)
     return 0
@@ -248,7 +263,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _check_storage_option(args.storage)
     cfg = load_config(args.config)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    result = reporting.report(cfg, storage=args.storage)
+    result = reporting.report(cfg, storage=args.storage, on_data=lambda panel: _load_and_describe(cfg, panel))
     reporting.print_summary(result, fmt=args.format)
     return 0
 

@@ -526,7 +526,8 @@ def describe_data(cfg: dict, panel: LazyPanel) -> str:
     side = ", ".join(f"{k} from column {v!r}" for k, v in panel.columns.items() if k in ("std", "mean", "weight") and v)
     return (f"data: {cfg['data']['source']}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
             f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
-            f"{panel.dates[-1].date()}, {len(panel.features)} features; side data: {side or 'none'}.")
+            f"{panel.dates[-1].date()}, {evaluation.name_assets(panel.assets)}, {len(panel.features)} features; side "
+            f"data: {side or 'none'}.")
 
 
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:

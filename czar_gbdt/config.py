@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import specs
-from .datasets import LAYOUTS, WIDE_VALUES
+from .datasets import LAYOUTS, WIDE_DATES, WIDE_VALUES
 from .metrics import METRICS
 from .losses import LOSSES, get_loss, loss_class, loss_name
 from .specs import did_you_mean
@@ -103,7 +103,8 @@ DEFAULTS: dict[str, Any] = {
         "target_transform": "demean",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
         # date_col "": the first column; columns []: every asset column (["Softw"]: that one series)
-        "wide": {"values": "returns", "date_col": "", "columns": []},
+        # dates "periods": the date column holds integer period numbers (a row index), not dates
+        "wide": {"values": "returns", "date_col": "", "columns": [], "dates": "calendar"},
         "panel": {
             "date_col": "date", "asset_col": "asset", "target_col": "target",
             # "" -> the column named std / mean / weight, when the table has one
@@ -167,6 +168,7 @@ _CHOICES = {
     "data.layout": LAYOUTS,
     "data.target_transform": ("raw", "demean", "zscore"),
     "data.wide.values": WIDE_VALUES,
+    "data.wide.dates": WIDE_DATES,
     "model.backend": ("lightgbm", "xgboost", "catboost"),
 }
 _POSITIVE_INT = {
@@ -378,6 +380,9 @@ def _parse_space(key: str, value: Any) -> Any:
     step = value.get("step")
     if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
         raise ConfigError(f"{key}.step must be a positive number; got {step!r}.")
+    if log and step is not None:
+        raise ConfigError(f"{key}: log = true and step = {step!r} cannot be combined (optuna samples a log range "
+                          f"without steps); remove one of them.")
     return Range(low, high, log, step)
 
 
@@ -571,6 +576,14 @@ def validate_config(raw: dict) -> dict:
     if any(not isinstance(c, str) or not c for c in columns) or len(set(columns)) < len(columns):
         raise ConfigError(f"data.wide.columns must be a list of distinct column names (the assets to keep); got "
                           f"{columns!r}.")
+    if cfg["data"]["wide"]["dates"] == "periods":
+        if cfg["data"]["source"] == "ff49":
+            raise ConfigError('data.wide.dates = "periods" reads the integer first column of a file as period numbers; '
+                              'the bundled FF49 data has calendar dates: remove the key.')
+        dated = [k for k in ("start", "end") if cfg["data"][k]]
+        if dated:
+            raise ConfigError(f"data.{dated[0]} is a calendar date, and data.wide.dates = \"periods\" reads the table's "
+                              f"dates as period numbers: remove data.{dated[0]} (cut the file instead).")
     check_cluster(cfg)
     return cfg
 

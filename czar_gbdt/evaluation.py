@@ -45,15 +45,16 @@ import pandas as pd
 from . import allora, metrics
 from .config import ALLORA_OBJECTIVES, ConfigError, check_compare_spec, fixed_loss, fixed_model
 from ._validation import first_true
-from .datasets import (AUTO, DataError, Panel, load_ff49, load_panel, load_wide, resolve_layout,
-                       transform_target)
+from .datasets import (AUTO, DataError, Panel, date_text, extreme_returns, load_ff49, load_panel, load_wide,
+                       resolve_layout, transform_target)
 from .features import build_features
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
-__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_layout", "DATA_KEYS",
+__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "name_assets", "data_warnings", "data_layout",
+           "DATA_KEYS",
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
            "backend_module", "BACKENDS", "train_model", "fit_panel", "prediction_std", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book",
@@ -104,20 +105,26 @@ def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: 
         # FF49 and a user's wide table: one code path, the features of czar_gbdt.features;
         # they need their warm-up before `start`: cut the panel, not the returns
         wide_opts = dict(wide)
-        keys = {**DATA_KEYS, "date_col": "data.wide.date_col"}
+        keys = {**DATA_KEYS, "date_col": "data.wide.date_col", "columns": "data.wide.columns",
+                "dates": "data.wide.dates"}
         if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
             del keys["layout"]
-        returns = load_ff49() if source == "ff49" else load_wide(
-            source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None, names=keys)
+        columns = list(wide_opts["columns"])  # the assets to keep: one column is a single series
         where = "the bundled FF49 data" if source == "ff49" else source
-        columns = list(wide_opts["columns"])
-        if columns:  # the assets to keep: one column is a single series
+        if source == "ff49":
+            returns = load_ff49()
             missing = [c for c in columns if c not in returns.columns]
             if missing:
                 raise DataError(f"{where}: data.wide.columns names {missing}, which the table does not have; its "
                                 f"asset columns are {list(map(str, returns.columns))}.")
-            returns = returns[columns]
+            returns = returns[columns] if columns else returns
+        else:
+            returns = load_wide(source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None,
+                                columns=columns or None, dates=wide_opts.get("dates", "calendar"), names=keys)
         panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
+        notes = extreme_returns(returns)
+        if notes:
+            panel.info["warnings"] = [notes]
     else:
         cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
         for role in ("std", "mean", "weight"):
@@ -131,7 +138,7 @@ def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: 
     if end:
         keep &= panel.dates <= pd.Timestamp(end)
     if not keep.any():
-        span = f"{panel.dates.min().date()} to {panel.dates.max().date()}" if len(panel) else "no dates at all"
+        span = f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}" if len(panel) else "no dates at all"
         raise DataError(f"{where}: no rows between data.start={start!r} and data.end={end!r}; the data (after the "
                         f"feature warm-up and the last data.horizon dates) runs from {span}.")
     return panel if keep.all() else panel.subset(np.flatnonzero(keep))
@@ -260,7 +267,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
     splitter = make_splitter(cfg)
     codes, uniques = pd.factorize(panel.dates, sort=True)
     n = len(uniques)
-    span = f"{uniques[0].date()} to {uniques[-1].date()}" if n else "none"
+    span = f"{iso_date(uniques[0])} to {iso_date(uniques[-1])}" if n else "none"
     try:
         folds = splitter.fold_positions(n)
     except ValueError:
@@ -301,7 +308,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             only = panel.assets[np.flatnonzero(codes == i)]
             raise DataError(
                 f"{where}: {int(thin.sum())} of the dates the folds and the holdout score have fewer than 2 assets, "
-                f"the first {uniques[i].date()} (assets: {list(only)}); the rank IC across assets needs at least 2 "
+                f"the first {iso_date(uniques[i])} (assets: {list(only)}); the rank IC across assets needs at least 2 "
                 f"per date. Move data.start past them, or give more assets on those dates.")
     needs_std = [m for m in models if m is not None and getattr(m, "requires_std", False)]
     if needs_std and panel.std is None and d["target_transform"] != "zscore":
@@ -331,12 +338,47 @@ def describe_data(cfg: dict, panel: Panel) -> str:
     how = "features built from the returns (docs/own-data.md)" if layout == "wide" else "features from the file"
     if layout == "wide" and d["source"] != "ff49":
         how = f"{d['wide']['values']}; " + how
+        if d["wide"].get("dates") == "periods":
+            how = "dates are period numbers; " + how
     cols = panel.info.get("side_columns")
     side_text = (", ".join(f"{k} from column {v!r}" for k, v in cols.items()) if cols else
                  "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
     return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
-            f"{panel.dates.min().date()} to {panel.dates.max().date()}, {_count(panel.assets.nunique(), 'asset')}, "
-            f"{len(panel.feature_names)} features; side data: {side_text}.")
+            f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}, {name_assets(panel.assets.unique())}, "
+            f"{len(panel.feature_names)} features; side data: {side_text}{_dropped(panel.info)}.")
+
+
+def name_assets(assets: Any) -> str:
+    """``"3 assets (A, B, C)"``: every name up to 10 assets, else the first five and the count."""
+    names = [str(a) for a in assets]
+    shown = names if len(names) <= 10 else names[:5] + [f"... {len(names):,} in all"]
+    return f"{_count(len(names), 'asset')} ({', '.join(shown)})"
+
+
+def _dropped(info: dict) -> str:
+    """What the data line says was dropped while the features were built: whole columns (all NaN,
+    or with too few returns for a single row) and rows (the warm-up, missing returns, no target);
+    and the features of a long panel that are all NaN (kept: the boosters ignore them)."""
+    parts = []
+    if info.get("all_nan_assets"):
+        parts.append(f"columns {info['all_nan_assets']} (all NaN)")
+    short = [a for a in info.get("assets_without_rows", ()) if a not in info.get("all_nan_assets", ())]
+    if short:
+        parts.append(f"columns {short} (too few returns for one row of features)")
+    if info.get("n_rows_dropped"):
+        parts.append(f"{info['n_rows_dropped']:,} rows ({info['n_rows_without_features']:,} in the feature warm-up "
+                     f"of {info['n_dates_warm_up']:,} dates or with a missing return in a window, "
+                     f"{info['n_rows_without_target']:,} without a target on the last {info['horizon']} dates)")
+    text = f"; dropped: {'; '.join(parts)}" if parts else ""
+    if info.get("all_nan_features"):
+        text += f"; all NaN, so without information: features {info['all_nan_features']}"
+    return text
+
+
+def data_warnings(panel: Any) -> list[str]:
+    """Lines worth a look in data that was accepted (a return above 1,000% ...), to print after
+    the data line."""
+    return list(getattr(panel, "info", {}).get("warnings", ()))
 
 
 def make_splitter(cfg: dict) -> WalkForward:
@@ -782,9 +824,10 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
 
 
 def iso_date(when: Any) -> str:
-    """A date as text: ``"2024-05-12"``, or ``"2024-05-12T16:00:00"`` when it has a time of day (intraday bars)."""
-    when = pd.Timestamp(when)
-    return str(when.date()) if when == when.normalize() else when.isoformat()
+    """A date as text: ``"2024-05-12"``, or ``"2024-05-12T16:00:00"`` when it has a time of day (intraday bars),
+    or the period number of a wide table read with ``data.wide.dates = "periods"``
+    (:func:`czar_gbdt.datasets.date_text`)."""
+    return date_text(pd.Timestamp(when))
 
 
 #: The columns of a walk-forward fold row that say where the fold is (not scores).

@@ -54,8 +54,9 @@ HOLDOUT_KEYS = ("report.baselines", "compare.top_k", "compare.cost")
 
 #: Sections copied key by key (nested tables flattened).
 _SECTIONS = ("data", "splits")
-#: Keys of those sections that do not change a score.
-_IGNORED = {"data.source"}
+#: Keys of those sections that do not change a score (period numbers are ordered as the
+#: dates would be: the splits, features and scores are the same).
+_IGNORED = {"data.source", "data.wide.dates"}
 
 
 def space_value(space: Any) -> Any:

@@ -22,6 +22,7 @@ IC (CSV) and its cumulative figure (PNG) from that record.
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,11 @@ def record_table(record: dict) -> pd.DataFrame:
 def per_date_frame(record: dict) -> pd.DataFrame:
     """The per-date rank IC of a :func:`holdout_record`, one column per model, indexed by date."""
     data = dict(record["per_date"])
-    dates = pd.DatetimeIndex(pd.to_datetime(data.pop("dates"), format="ISO8601"), name="date")
+    text = data.pop("dates")
+    if text and all(re.fullmatch(r"-?\d+", d) for d in text):  # period numbers (data.wide.dates = "periods")
+        dates = pd.Index([int(d) for d in text], name="period")
+    else:
+        dates = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"), name="date")
     return pd.DataFrame({k: [math.nan if v is None else v for v in values] for k, values in data.items()},
                         index=dates)
 

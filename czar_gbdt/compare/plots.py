@@ -63,7 +63,8 @@ def plot_fold_rank_ic(result: ComparisonResult, ax=None):
     """Mean Rank IC of each test fold, one line per model; returns the figure."""
     fig, ax = _axes(ax, (10, 5.5))
     for label, f in result.folds.groupby("loss", sort=False):
-        ax.plot(pd.to_datetime(f["test_start"]), f["rank_ic"], marker="o", lw=1.2, ms=4, label=label,
+        start = f["test_start"] if pd.api.types.is_numeric_dtype(f["test_start"]) else pd.to_datetime(f["test_start"])
+        ax.plot(start, f["rank_ic"], marker="o", lw=1.2, ms=4, label=label,
                 ls=_line_style(label))
     _finish(ax, "test window start", "mean Rank IC in the fold", "Rank IC per walk-forward fold")
     return fig
