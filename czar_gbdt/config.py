@@ -26,6 +26,7 @@ import copy
 import contextlib
 import dataclasses
 import datetime
+import importlib.util
 import math
 import sys
 import tomllib
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import specs
+from ._imports import install_hint
 from .datasets import LAYOUTS, WIDE_VALUES
 from .metrics import METRICS
 from .losses import LOSSES, get_loss, loss_class, loss_name
@@ -521,6 +523,8 @@ def validate_config(raw: dict) -> dict:
 
     # booster parameters, checked against every backend the search may pick
     backends = _space_values(cfg["model"]["backend"])
+    for backend in backends:
+        _check_installed(backend)
     params = cfg["model"]["params"]
     if not isinstance(params, dict):
         raise ConfigError(f"model.params must be a table; got {params!r}.")
@@ -689,6 +693,17 @@ def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
     (:func:`czar_gbdt.specs.parse_spec`); ``key`` names the option or config key in the error."""
     with _spec_errors():
         return specs.parse_spec(spec, key)
+
+
+#: The extra of ``pyproject.toml`` that installs each optional backend (LightGBM is a dependency).
+_BACKEND_EXTRAS = {"xgboost": "xgboost", "catboost": "catboost"}
+
+
+def _check_installed(backend: str) -> None:
+    """Refuse, before any work, a ``model.backend`` whose booster is not installed (an extra)."""
+    if backend in _BACKEND_EXTRAS and importlib.util.find_spec(backend) is None:
+        raise ConfigError(f"model.backend = {backend!r}, but {backend} is not installed (it is an extra of "
+                          f"czar-gbdt): install it with {install_hint(backend, _BACKEND_EXTRAS[backend])}.")
 
 
 def check_compare_spec(name: str, params: dict, key: str, backends: list | None = None) -> None:
