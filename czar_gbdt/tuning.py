@@ -63,7 +63,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import cluster, fingerprint, metrics
+from . import allora, cluster, fingerprint, metrics
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
@@ -299,10 +299,13 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
 
 
 def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
-    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...)."""
+    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...).
+
+    Allora grades stored with the former eight-point table are re-graded on the current one
+    (:func:`czar_gbdt.allora.allora_regrade`, which marks the rows it changed)."""
     rows = [trial.user_attrs[k] for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")),
                                                  key=lambda k: int(k.split("_")[1]))]
-    return pd.DataFrame(rows)
+    return pd.DataFrame([allora.allora_regrade(row) for row in rows])
 
 
 def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
