@@ -102,7 +102,8 @@ DEFAULTS: dict[str, Any] = {
         "start": "",
         "end": "",
         "horizon": 5,
-        "target_transform": "demean",
+        # "auto": "demean" for a cross-section, "raw" for one series (resolved on the data: evaluation.prepare_data)
+        "target_transform": "auto",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
         # date_col "": the first column; columns []: every asset column (["Softw"]: that one series)
         "wide": {"values": "returns", "date_col": "", "columns": []},
@@ -167,7 +168,7 @@ _CHOICES = {
     "study.pruner": ("median", "none"),
     "study.objective": OBJECTIVES,
     "data.layout": LAYOUTS,
-    "data.target_transform": ("raw", "demean", "zscore"),
+    "data.target_transform": ("auto", "raw", "demean", "zscore"),
     "data.wide.values": WIDE_VALUES,
     "model.backend": ("lightgbm", "xgboost", "catboost"),
 }

@@ -53,7 +53,8 @@ from .model_selection import WalkForward
 from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
-__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_layout", "DATA_KEYS",
+__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "describe_transform", "auto_transform",
+           "resolve_target_transform", "data_layout", "DATA_KEYS",
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
            "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book",
@@ -240,15 +241,36 @@ def output_kind(model: Any) -> str:
     return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
 
 
+def auto_transform(panel: Any) -> str:
+    """What ``data.target_transform = "auto"`` is on ``panel``: ``"raw"`` for one series, ``"demean"`` for a
+    cross-section (rank IC rewards relative forecasts; across a single asset every demeaned label is 0)."""
+    return "raw" if len(pd.unique(np.asarray(panel.assets))) == 1 else "demean"
+
+
+def resolve_target_transform(cfg: dict, panel: Any) -> str:
+    """``data.target_transform`` of ``cfg`` with ``"auto"`` resolved on ``panel`` (:func:`auto_transform`).
+
+    The resolved value is written back into ``cfg`` (the commands resolve it once, when the
+    data is loaded), so that the training labels, the printed settings and the study's
+    fingerprint name the transform actually used: a study tuned on a panel with the former
+    default ``"demean"`` keeps its fingerprint under ``"auto"``.
+    """
+    d = cfg["data"]
+    if d["target_transform"] == "auto":
+        d["target_transform"] = auto_transform(panel)
+    return d["target_transform"]
+
+
 def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
     """Refuse data the configuration cannot be run on, before any training.
 
     Checks that the walk-forward splits fit in the panel's dates, that every date the
     folds and the holdout score has at least two assets (when the objective is the
     cross-sectional rank IC), that a single series is neither asked for the ICIR across
-    assets nor given labels transformed across assets (``demean``, ``zscore``: every label
-    would be 0), and that each of ``models`` (losses, ranking objectives or None) that
-    needs a per-row ``std`` gets one.
+    assets nor given labels transformed across assets (an explicit ``demean`` or ``zscore``:
+    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`),
+    and that each of ``models`` (losses, ranking objectives or None) that needs a per-row
+    ``std`` gets one.
 
     Raises
     ------
@@ -274,7 +296,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
             f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
     how = scoring(cfg, panel)
-    objective, transform = cfg["study"]["objective"], d["target_transform"]
+    objective, transform = cfg["study"]["objective"], resolve_target_transform(cfg, panel)
     if how.single_series and objective in CROSS_SECTIONAL_OBJECTIVES - {"rank_ic"}:
         raise DataError(
             f"{where}: the data has a single asset ({how.assets[0]!r}); study.objective = {objective!r} is the ICIR "
@@ -287,7 +309,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"{where}: the data has a single asset ({how.assets[0]!r}), scored with study.objective = {objective!r} "
             f"over time (the time-series rank IC of each test window for 'rank_ic'); but data.target_transform = "
             f"{transform!r} {what} across the assets, which leaves a single series no label to learn: set "
-            f"data.target_transform = \"raw\".")
+            f"data.target_transform = \"raw\" (or \"auto\", the default: raw for one series).")
     if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
         counts = np.bincount(codes, minlength=n)
         scored = np.zeros(n, dtype=bool)
@@ -336,7 +358,17 @@ def describe_data(cfg: dict, panel: Panel) -> str:
                  "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
     return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
             f"{panel.dates.min().date()} to {panel.dates.max().date()}, {_count(panel.assets.nunique(), 'asset')}, "
-            f"{len(panel.feature_names)} features; side data: {side_text}.")
+            f"{len(panel.feature_names)} features; side data: {side_text}; {describe_transform(cfg, panel)}.")
+
+
+def describe_transform(cfg: dict, panel: Any) -> str:
+    """``labels demean (data.target_transform "auto": a cross-section)``: the training labels' transform, and
+    why when ``"auto"`` chose it (for the "data:" line)."""
+    given = cfg["data"]["target_transform"]
+    if given != "auto":
+        return f"labels {given} (data.target_transform)"
+    chosen = auto_transform(panel)
+    return f"labels {chosen} (data.target_transform \"auto\": {'one series' if chosen == 'raw' else 'a cross-section'})"
 
 
 def make_splitter(cfg: dict) -> WalkForward:
@@ -578,6 +610,8 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
     (:func:`allora_scores`). ``splitter`` is a :class:`~czar_gbdt.model_selection.WalkForward`,
     or a :class:`HoldoutSplit` to score the holdout.
     """
+    if target_transform == "auto":
+        target_transform = auto_transform(panel)
     if predict is None:
         def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
             (pred,), rounds = fit_predict(backend, booster_params, loss, train, [test], valid=valid,

@@ -67,7 +67,7 @@ from . import allora, cluster, fingerprint, metrics
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
-from .evaluation import book, iso_date, make_splitter, scoring, warm_up
+from .evaluation import book, iso_date, make_splitter, resolve_target_transform, scoring, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
@@ -192,7 +192,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
 
     ``tune`` records the fingerprint in a study that has none (a new study, or one made
     before fingerprints were recorded: then a note says so, returned). ``report`` and
-    ``compare`` (``command``) only compare.
+    ``compare`` (``command``) only compare. ``data.target_transform = "auto"`` is resolved
+    on the data first (:func:`czar_gbdt.evaluation.resolve_target_transform`).
 
     Raises
     ------
@@ -200,6 +201,10 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         Naming the differing keys, and how to start a new study or go back to the old
         configuration.
     """
+    if record is None and cfg["data"]["target_transform"] == "auto":
+        # the fingerprint names the transform used: a study tuned with "demean" on a panel matches "auto"
+        with contextlib.suppress(DataError):  # data that does not load: its own error follows (prepare_data)
+            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
     record = record or fingerprint.record(cfg)
     stored = study.user_attrs.get(fingerprint.ATTR)
     if stored is None:
@@ -211,6 +216,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
                     f"trials are assumed to come from this config, which is recorded now.")
         return None
     diffs = fingerprint.record_differences(stored, record)
+    if record["keys"].get("data.target_transform") == "auto":  # unresolved (the data did not load): not a reason
+        diffs = [d for d in diffs if d[0] != "data.target_transform"]
     if not diffs:
         return None
     n = count_trials(study, states=None)
@@ -490,6 +497,7 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
     kind = cfg["study"]["objective"]
     engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
     panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
+    resolve_target_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
     how = scoring(cfg, panel)
 
     def objective(trial: optuna.Trial) -> float:
