@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-__all__ = ["try_import", "install_hint"]
+__all__ = ["install_hint", "try_import"]
 
 
 def install_hint(package: str, extra: str | None = None) -> str:

@@ -99,7 +99,7 @@ def run_page(page: Path, where: Path, timeout: float = 280) -> str | None:
     script = where / "page.py"
     script.write_text(page_script(page), encoding="utf-8")
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, script.name], cwd=where, env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, script.name], cwd=where, env=env, capture_output=True, text=True, check=False,
                             timeout=timeout)
     if result.returncode == 0:
         return None

@@ -26,7 +26,7 @@ BLOCK = textwrap.dedent("""\
 
 
 def _run(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)], capture_output=True, text=True, check=False,
                           cwd=cwd, timeout=240)
 
 

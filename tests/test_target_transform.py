@@ -9,12 +9,12 @@ import json
 
 import numpy as np
 import pytest
+from study_helpers import FF49_TINY, study_table
 
 from czar_gbdt import evaluation, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import DataError, make_synthetic_returns
-from study_helpers import FF49_TINY, study_table
 
 SERIES = """
 [study]
