@@ -516,9 +516,12 @@ def prepare_data(cfg: dict, models: list = ()) -> LazyPanel:
 
     ``models`` is accepted for the same signature; a ranking objective among them is left
     out by the commands (:meth:`czar_gbdt.evaluation.Scoring.keeps`), and refused by
-    :func:`run_walk_forward`.
+    :func:`run_walk_forward`. ``data.target_transform = "auto"`` is resolved on it
+    (:func:`czar_gbdt.evaluation.resolve_target_transform`: a cluster's panel is a cross-section).
     """
-    return load_data(cfg)
+    panel = load_data(cfg)
+    evaluation.resolve_target_transform(cfg, panel)
+    return panel
 
 
 def describe_data(cfg: dict, panel: LazyPanel) -> str:
@@ -527,7 +530,7 @@ def describe_data(cfg: dict, panel: LazyPanel) -> str:
     return (f"data: {cfg['data']['source']}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
             f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
             f"{panel.dates[-1].date()}, {evaluation.name_assets(panel.assets)}, {len(panel.features)} features; side "
-            f"data: {side or 'none'}.")
+            f"data: {side or 'none'}; {evaluation.describe_transform(cfg, panel)}.")
 
 
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import copy
 import contextlib
 import dataclasses
 import datetime
+import importlib.util
 import math
 import sys
 import tomllib
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import specs
+from ._imports import install_hint
 from .datasets import LAYOUTS, WIDE_DATES, WIDE_VALUES
 from .metrics import METRICS
 from .losses import LOSSES, get_loss, loss_class, loss_name
@@ -100,7 +102,8 @@ DEFAULTS: dict[str, Any] = {
         "start": "",
         "end": "",
         "horizon": 5,
-        "target_transform": "demean",
+        # "auto": "demean" for a cross-section, "raw" for one series (resolved on the data: evaluation.prepare_data)
+        "target_transform": "auto",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
         # date_col "": the first column; columns []: every asset column (["Softw"]: that one series)
         # dates "periods": the date column holds integer period numbers (a row index), not dates
@@ -166,7 +169,7 @@ _CHOICES = {
     "study.pruner": ("median", "none"),
     "study.objective": OBJECTIVES,
     "data.layout": LAYOUTS,
-    "data.target_transform": ("raw", "demean", "zscore"),
+    "data.target_transform": ("auto", "raw", "demean", "zscore"),
     "data.wide.values": WIDE_VALUES,
     "data.wide.dates": WIDE_DATES,
     "model.backend": ("lightgbm", "xgboost", "catboost"),
@@ -526,6 +529,8 @@ def validate_config(raw: dict) -> dict:
 
     # booster parameters, checked against every backend the search may pick
     backends = _space_values(cfg["model"]["backend"])
+    for backend in backends:
+        _check_installed(backend)
     params = cfg["model"]["params"]
     if not isinstance(params, dict):
         raise ConfigError(f"model.params must be a table; got {params!r}.")
@@ -702,6 +707,17 @@ def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
     (:func:`czar_gbdt.specs.parse_spec`); ``key`` names the option or config key in the error."""
     with _spec_errors():
         return specs.parse_spec(spec, key)
+
+
+#: The extra of ``pyproject.toml`` that installs each optional backend (LightGBM is a dependency).
+_BACKEND_EXTRAS = {"xgboost": "xgboost", "catboost": "catboost"}
+
+
+def _check_installed(backend: str) -> None:
+    """Refuse, before any work, a ``model.backend`` whose booster is not installed (an extra)."""
+    if backend in _BACKEND_EXTRAS and importlib.util.find_spec(backend) is None:
+        raise ConfigError(f"model.backend = {backend!r}, but {backend} is not installed (it is an extra of "
+                          f"czar-gbdt): install it with {install_hint(backend, _BACKEND_EXTRAS[backend])}.")
 
 
 def check_compare_spec(name: str, params: dict, key: str, backends: list | None = None) -> None:

@@ -53,8 +53,8 @@ from .model_selection import WalkForward
 from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
-__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "name_assets", "data_warnings", "data_layout",
-           "DATA_KEYS",
+__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "describe_transform", "auto_transform",
+           "resolve_target_transform", "name_assets", "data_warnings", "data_layout", "DATA_KEYS",
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
            "backend_module", "BACKENDS", "train_model", "fit_panel", "prediction_std", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book",
@@ -247,15 +247,36 @@ def output_kind(model: Any) -> str:
     return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
 
 
+def auto_transform(panel: Any) -> str:
+    """What ``data.target_transform = "auto"`` is on ``panel``: ``"raw"`` for one series, ``"demean"`` for a
+    cross-section (rank IC rewards relative forecasts; across a single asset every demeaned label is 0)."""
+    return "raw" if len(pd.unique(np.asarray(panel.assets))) == 1 else "demean"
+
+
+def resolve_target_transform(cfg: dict, panel: Any) -> str:
+    """``data.target_transform`` of ``cfg`` with ``"auto"`` resolved on ``panel`` (:func:`auto_transform`).
+
+    The resolved value is written back into ``cfg`` (the commands resolve it once, when the
+    data is loaded), so that the training labels, the printed settings and the study's
+    fingerprint name the transform actually used: a study tuned on a panel with the former
+    default ``"demean"`` keeps its fingerprint under ``"auto"``.
+    """
+    d = cfg["data"]
+    if d["target_transform"] == "auto":
+        d["target_transform"] = auto_transform(panel)
+    return d["target_transform"]
+
+
 def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
     """Refuse data the configuration cannot be run on, before any training.
 
     Checks that the walk-forward splits fit in the panel's dates, that every date the
     folds and the holdout score has at least two assets (when the objective is the
     cross-sectional rank IC), that a single series is neither asked for the ICIR across
-    assets nor given labels transformed across assets (``demean``, ``zscore``: every label
-    would be 0), and that each of ``models`` (losses, ranking objectives or None) that
-    needs a per-row ``std`` gets one.
+    assets nor given labels transformed across assets (an explicit ``demean`` or ``zscore``:
+    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`),
+    and that each of ``models`` (losses, ranking objectives or None) that needs a per-row
+    ``std`` gets one.
 
     Raises
     ------
@@ -281,7 +302,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
             f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
     how = scoring(cfg, panel)
-    objective, transform = cfg["study"]["objective"], d["target_transform"]
+    objective, transform = cfg["study"]["objective"], resolve_target_transform(cfg, panel)
     if how.single_series and objective in CROSS_SECTIONAL_OBJECTIVES - {"rank_ic"}:
         raise DataError(
             f"{where}: the data has a single asset ({how.assets[0]!r}); study.objective = {objective!r} is the ICIR "
@@ -294,7 +315,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"{where}: the data has a single asset ({how.assets[0]!r}), scored with study.objective = {objective!r} "
             f"over time (the time-series rank IC of each test window for 'rank_ic'); but data.target_transform = "
             f"{transform!r} {what} across the assets, which leaves a single series no label to learn: set "
-            f"data.target_transform = \"raw\".")
+            f"data.target_transform = \"raw\" (or \"auto\", the default: raw for one series).")
     if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
         counts = np.bincount(codes, minlength=n)
         scored = np.zeros(n, dtype=bool)
@@ -345,7 +366,8 @@ def describe_data(cfg: dict, panel: Panel) -> str:
                  "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
     return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
             f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}, {name_assets(panel.assets.unique())}, "
-            f"{len(panel.feature_names)} features; side data: {side_text}{_dropped(panel.info)}.")
+            f"{len(panel.feature_names)} features; side data: {side_text}; {describe_transform(cfg, panel)}"
+            f"{_dropped(panel.info)}.")
 
 
 def name_assets(assets: Any) -> str:
@@ -379,6 +401,16 @@ def data_warnings(panel: Any) -> list[str]:
     """Lines worth a look in data that was accepted (a return above 1,000% ...), to print after
     the data line."""
     return list(getattr(panel, "info", {}).get("warnings", ()))
+
+
+def describe_transform(cfg: dict, panel: Any) -> str:
+    """``labels demean (data.target_transform "auto": a cross-section)``: the training labels' transform, and
+    why when ``"auto"`` chose it (for the "data:" line)."""
+    given = cfg["data"]["target_transform"]
+    if given != "auto":
+        return f"labels {given} (data.target_transform)"
+    chosen = auto_transform(panel)
+    return f"labels {chosen} (data.target_transform \"auto\": {'one series' if chosen == 'raw' else 'a cross-section'})"
 
 
 def make_splitter(cfg: dict) -> WalkForward:
@@ -548,11 +580,12 @@ def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: f
 
 
 #: What :func:`allora_scores` returns: Allora's seven metrics, the points, the grade and its scope.
-ALLORA_COLUMNS = (*allora.METRIC_FUNCTIONS, "allora_points", "allora_grade", "allora_scope")
+ALLORA_COLUMNS = (*allora.METRIC_FUNCTIONS, "allora_points", "allora_max_points", "allora_grade", "allora_scope")
 
 
 def allora_scores(panel: Panel, pred: np.ndarray, transform: str = "raw") -> dict:
-    """Allora's evaluation of forecasts (docs/allora.md): its seven metrics, points and grade.
+    """Allora's evaluation of forecasts (docs/allora.md): its seven metrics, points (out of
+    ``allora_max_points``, 7) and grade.
 
     One asset: :func:`czar_gbdt.allora.allora_grade` of the series, in date order. A panel:
     each asset's own series is graded (:func:`~czar_gbdt.allora.allora_grade_by_asset`;
@@ -569,17 +602,17 @@ def allora_scores(panel: Panel, pred: np.ndarray, transform: str = "raw") -> dic
     nan = {name: math.nan for name in allora.METRIC_FUNCTIONS}
     if panel.assets.nunique() == 1:
         if keep.sum() < 2:
-            return {**nan, "allora_points": math.nan, "allora_grade": "n/a", "allora_scope": "series"}
+            return {**nan, "allora_points": math.nan, "allora_max_points": allora.MAX_POINTS, "allora_grade": "n/a", "allora_scope": "series"}
         g = allora.allora_grade(y[keep], pred[keep])
         return {**{name: g[name] for name in allora.METRIC_FUNCTIONS}, "allora_points": g["allora_points"],
-                "allora_grade": g["allora_grade"], "allora_scope": "series"}
+                "allora_max_points": allora.MAX_POINTS, "allora_grade": g["allora_grade"], "allora_scope": "series"}
     if not keep.any():
-        return {**nan, "allora_points": math.nan, "allora_grade": "n/a", "allora_scope": "mean of 0 assets"}
+        return {**nan, "allora_points": math.nan, "allora_max_points": allora.MAX_POINTS, "allora_grade": "n/a", "allora_scope": "mean of 0 assets"}
     table = allora.allora_grade_by_asset(y[keep], pred[keep], assets=np.asarray(panel.assets)[keep],
                                          dates=np.asarray(panel.dates)[keep])
     points = float(table["allora_points"].mean())
     return {**{name: float(table[name].mean()) for name in allora.METRIC_FUNCTIONS}, "allora_points": points,
-            "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
+            "allora_max_points": allora.MAX_POINTS, "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
             "allora_scope": f"mean of {len(table)} assets"}
 
 
@@ -643,6 +676,8 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
     (:func:`allora_scores`). ``splitter`` is a :class:`~czar_gbdt.model_selection.WalkForward`,
     or a :class:`HoldoutSplit` to score the holdout.
     """
+    if target_transform == "auto":
+        target_transform = auto_transform(panel)
     if predict is None:
         def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
             (pred,), rounds = fit_predict(backend, booster_params, loss, train, [test], valid=valid,

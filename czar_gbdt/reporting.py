@@ -129,6 +129,9 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_da
             write_json(out / "holdout.json", {"trial": trial, **holdout})
             summary["files"] += [str(out / "holdout.json")]
             return summary
+        record, regraded = compare.regrade_record(record)
+        if regraded:
+            note += " " + regraded
         diffs = fingerprint.record_differences(stored["fingerprint"], current)
         if diffs:
             note += (f" It was scored with another configuration than this one: {fingerprint.describe(diffs)}. It "

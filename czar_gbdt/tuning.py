@@ -63,11 +63,11 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import cluster, fingerprint, metrics
+from . import allora, cluster, fingerprint, metrics
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
-from .evaluation import book, iso_date, make_splitter, scoring, warm_up
+from .evaluation import book, iso_date, make_splitter, resolve_target_transform, scoring, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
@@ -222,7 +222,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
 
     ``tune`` records the fingerprint in a study that has none (a new study, or one made
     before fingerprints were recorded: then a note says so, returned). ``report`` and
-    ``compare`` (``command``) only compare.
+    ``compare`` (``command``) only compare. ``data.target_transform = "auto"`` is resolved
+    on the data first (:func:`czar_gbdt.evaluation.resolve_target_transform`).
 
     Raises
     ------
@@ -230,6 +231,10 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         Naming the differing keys, and how to start a new study or go back to the old
         configuration.
     """
+    if record is None and cfg["data"]["target_transform"] == "auto":
+        # the fingerprint names the transform used: a study tuned with "demean" on a panel matches "auto"
+        with contextlib.suppress(DataError):  # data that does not load: its own error follows (prepare_data)
+            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
     record = record or fingerprint.record(cfg)
     stored = study.user_attrs.get(fingerprint.ATTR)
     if stored is None:
@@ -241,6 +246,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
                     f"trials are assumed to come from this config, which is recorded now.")
         return None
     diffs = fingerprint.record_differences(stored, record)
+    if record["keys"].get("data.target_transform") == "auto":  # unresolved (the data did not load): not a reason
+        diffs = [d for d in diffs if d[0] != "data.target_transform"]
     if not diffs:
         return None
     n = count_trials(study, states=None)
@@ -359,10 +366,13 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
 
 
 def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
-    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...)."""
+    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...).
+
+    Allora grades stored with the former eight-point table are re-graded on the current one
+    (:func:`czar_gbdt.allora.allora_regrade`, which marks the rows it changed)."""
     rows = [trial.user_attrs[k] for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")),
                                                  key=lambda k: int(k.split("_")[1]))]
-    return pd.DataFrame(rows)
+    return pd.DataFrame([allora.allora_regrade(row) for row in rows])
 
 
 def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
@@ -547,6 +557,7 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
     kind = cfg["study"]["objective"]
     engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
     panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
+    resolve_target_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
     how = scoring(cfg, panel)
 
     def objective(trial: optuna.Trial) -> float:

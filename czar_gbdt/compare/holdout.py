@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import cluster
+from .. import allora, cluster
 from ..config import check_compare_spec, parse_loss_spec
 from ..evaluation import HoldoutSplit, allora_of, book, holdout_scores, iso_date, make_splitter, output_kind, scoring
 from ..losses import get_loss
@@ -40,8 +40,8 @@ from .result import ComparisonResult, Member
 from .run import forecast_scorer
 from .stats import CROSS_SECTION_COLUMNS, comparison_table, fold_table, paired, per_date_table
 
-__all__ = ["holdout_bakeoff", "holdout_record", "record_table", "per_date_frame", "write_holdout_files",
-           "MODEL_KEYS"]
+__all__ = ["holdout_bakeoff", "holdout_record", "regrade_record", "record_table", "per_date_frame",
+           "write_holdout_files", "MODEL_KEYS"]
 
 #: The columns of the comparison table a model of ``holdout.json`` holds, and their names there.
 MODEL_KEYS = {"mean_rank_ic": "rank_ic", "icir": "icir", "t_stat": "t", "t_stat_nw": "t_nw",
@@ -177,6 +177,27 @@ def holdout_record(result: ComparisonResult) -> dict:
             "models": models, "comparisons": comparisons,
             "per_date": {"dates": [iso_date(d) for d in per_date.index],
                          **{label: [_plain(v) for v in per_date[label]] for label in per_date}}}
+
+
+def regrade_record(record: dict) -> tuple[dict, str | None]:
+    """A stored :func:`holdout_record` with its Allora grades on the current table, and what was done.
+
+    Returns
+    -------
+    (dict, str or None)
+        The record, its models re-graded by :func:`czar_gbdt.allora.allora_regrade` when they
+        were graded on the former eight-point table, and a sentence saying so (None when
+        nothing changed).
+    """
+    models = [allora.allora_regrade(m) for m in record["models"]]
+    if not any("allora_regraded_from" in m and "allora_regraded_from" not in old
+               for m, old in zip(models, record["models"])):
+        return record, None
+    return {**record, "models": models}, (
+        f"Its Allora grades were stored with the {allora.LEGACY_MAX_POINTS}-point table of builder kit "
+        f"{allora.LEGACY_GRADE_TABLE_COMMIT} and are re-graded on the current {allora.MAX_POINTS}-point table "
+        f"({allora.GRADE_TABLE_COMMIT}): the temporal-coverage point, which every stored grade had, is no longer a "
+        f"point (docs/allora.md).")
 
 
 def record_table(record: dict) -> pd.DataFrame:
