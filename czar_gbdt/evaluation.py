@@ -366,8 +366,8 @@ def describe_data(cfg: dict, panel: Panel) -> str:
                  "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
     return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
             f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}, {name_assets(panel.assets.unique())}, "
-            f"{len(panel.feature_names)} features; side data: {side_text}; {describe_transform(cfg, panel)}"
-            f"{_dropped(panel.info)}.")
+            f"{len(panel.feature_names)} features; side data: {side_text}"
+            f"{_dropped(panel.info)}; {describe_transform(cfg, panel)}.")
 
 
 def name_assets(assets: Any) -> str:

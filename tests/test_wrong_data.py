@@ -198,7 +198,7 @@ def test_the_data_line_names_the_assets_and_what_was_dropped(tmp_path):
     cfg = load_config(write_config(tmp_path, long_path))
     line = evaluation.describe_data(cfg, evaluation.load_data(cfg))
     assert "5 assets (A0000, A0001, A0002, A0003, A0004)" in line and "dropped" not in line
-    assert line.endswith("; all NaN, so without information: features ['empty'].")
+    assert "; all NaN, so without information: features ['empty']; labels demean" in line
     assert evaluation.name_assets(["x", "y"]) == "2 assets (x, y)"
     assert evaluation.name_assets([f"a{i}" for i in range(10)]).endswith("a8, a9)")
 
