@@ -63,7 +63,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import cluster, fingerprint, metrics
+from . import cluster, fingerprint, metrics, selection
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
@@ -71,7 +71,8 @@ from .evaluation import book, iso_date, make_splitter, scoring, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
-           "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
+           "fixed_params", "count_trials", "best_trial", "trial_folds", "trial_terms", "TERMS_ATTR", "best_czar_params",
+           "make_objective",
            "objective_value", "run_worker", "StudyError", "StudyStopped", "StudyCzar", "best_czar_trial", "check_fingerprint", "search_losses",
            "REPEATING_ERRORS"]
 
@@ -104,6 +105,10 @@ REPEATING_ERRORS = (ConfigError, DataError, ImportError, TypeError, AttributeErr
 #: The study user attribute a worker sets when it stopped the study (read by the others).
 _STOPPED = "stopped"
 
+
+#: The trial user attribute that holds a completed trial's per-date objective terms
+#: (:func:`czar_gbdt.selection.encode_terms`; read back by :func:`trial_terms`).
+TERMS_ATTR = "per_date_terms"
 
 #: Trial states that count towards ``n_trials``.
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -296,6 +301,29 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
         raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): nothing to report; "
                          f"run or resume `czar-gbdt tune` with this config.")
     return study.best_trial
+
+
+def trial_terms(study: optuna.Study, cfg: dict) -> tuple[pd.DataFrame | None, str]:
+    """The per-date objective terms of every completed trial: ``(table, "")``, or ``(None, why)``.
+
+    The table has one row per walk-forward date every completed trial holds and one column
+    per trial (headed by its number, in number order): the T x N matrix of
+    :mod:`czar_gbdt.selection`. ``why`` says in one sentence why there is none: an Allora
+    objective (scored per fold, not per date), a study whose trials were scored before the
+    terms were stored, fewer than two completed trials.
+    """
+    kind = cfg["study"]["objective"]
+    if kind in ALLORA_OBJECTIVES:
+        return None, (f"study.objective {kind!r} is scored per fold, not per date, so there are no per-date terms to "
+                      f"measure the selection bias with")
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    missing = [t.number for t in done if TERMS_ATTR not in t.user_attrs]
+    if missing:
+        return None, (f"{len(missing)} of the {len(done)} completed trials were scored before trials stored their "
+                      f"per-date terms (a study made by an older czar-gbdt)")
+    if len(done) < 2:
+        return None, f"the study holds {len(done)} completed trial; the selection bias needs at least 2"
+    return selection.terms_matrix({t.number: selection.decode_terms(t.user_attrs[TERMS_ATTR]) for t in done}), ""
 
 
 def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
@@ -517,6 +545,8 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
             raise RetryTrial(str(exc)) from exc
         for k, v in result.summary().items():
             trial.set_user_attr(k, v)
+        if kind not in ALLORA_OBJECTIVES:  # the per-date terms, for the study's selection bias (report)
+            trial.set_user_attr(TERMS_ATTR, selection.encode_terms(result.per_date))
         return objective_value(result.per_date, kind, result.folds)
 
     return objective
