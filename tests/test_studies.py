@@ -178,3 +178,35 @@ def test_editing_the_formula_of_a_loss_refuses_tune_report_and_compare(tmp_path)
         assert refused.returncode == 2, (command, refused.stderr)
         lines = refused.stderr.strip().splitlines()
         assert "Traceback" not in refused.stderr and "loss.definition (study:" in lines[-1], (command, lines)
+
+
+# ------------------------------------------------------------------ LightGBM on a Dask cluster
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
+def test_a_dask_cluster_gives_the_same_figures_run_after_run(tmp_path, backend):
+    """Continuous features (each worker's rows give its own histogram bins) on a running cluster of
+    3 workers, where the scheduler may put the partitions anywhere: three runs, one result."""
+    distributed = pytest.importorskip("distributed")
+    from czar_gbdt import cluster
+
+    panel = make_synthetic_panel(n_dates=300, n_assets=100, n_features=6, signal_ic=0.05, seed=4)
+    panel.to_frame().to_parquet(tmp_path / "panel.parquet", index=False)
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, memory_limit="1GiB",
+                                  dashboard_address=None) as local, distributed.Client(local) as client:
+        cfg = validate_config({
+            "study": {"runs_dir": str(tmp_path / "runs")},
+            "data": {"source": str(tmp_path / "panel.parquet"), "horizon": 1, "panel": {"std_col": "std"}},
+            "splits": {"min_train_size": 150, "test_size": 50, "holdout": 10, "max_splits": 1},
+            "model": {"backend": backend, "num_boost_round": 15,
+                      "params": {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20} if backend == "lightgbm"
+                      else {"max_depth": 3, "learning_rate": 0.1}},
+            "loss": {"name": "czar"},
+            "cluster": {"engine": "dask", "scheduler": client.scheduler.address},
+        })
+        runs = [cluster.evaluate_losses(cfg, [("builtin", {})]) for _ in range(3)]
+        cluster.close_clients()
+    for other in runs[1:]:
+        assert list(other["mean_rank_ic"]) == list(runs[0]["mean_rank_ic"])
+        assert list(other["directional_accuracy"]) == list(runs[0]["directional_accuracy"])
