@@ -898,8 +898,10 @@ def _cluster_params(params: dict | None, backend: str, seed: int) -> dict:
 
 
 def _place(client: Any, *collections: Any) -> list:
-    """Persist partition ``i`` of every collection on the same worker, the ``i % n``-th of the
-    cluster's ``n`` workers in address order (None stays None); wait for them.
+    """Compute partition ``i`` of every collection on the same worker, the ``i % n``-th of the
+    cluster's ``n`` workers in address order (None stays None), and wait for them. Returns the
+    placed collections and, last, their futures, which the caller holds while it trains (a
+    worker that dies lets the scheduler compute its partitions elsewhere).
 
     XGBoost and LightGBM train each worker on the partitions it happens to hold: its
     quantile sketch or histogram bins come from its own rows, and the workers add their
@@ -910,18 +912,17 @@ def _place(client: Any, *collections: Any) -> list:
     the same model run after run (docs/cluster.md).
     """
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
-    out = []
+    out, held = [], []
     for c in collections:
         if c is None:
             out.append(None)
             continue
-        parts = c.to_delayed()
-        placed = [client.persist(part, workers=[workers[i % len(workers)]], allow_other_workers=False)
-                  for i, part in enumerate(parts)]
-        out.append(dd.from_delayed(placed, meta=make_meta(c), divisions=c.divisions, verify_meta=False))
-    with client.as_current():
-        distributed.wait([c for c in out if c is not None])
-    return out
+        futures = [client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
+                   for i, part in enumerate(c.to_delayed())]
+        held += futures  # the caller keeps them until the training is over
+        out.append(dd.from_delayed(futures, meta=make_meta(c), divisions=c.divisions, verify_meta=False))
+    distributed.wait(held)
+    return [*out, held]
 
 
 class _RankedClient:
@@ -1007,7 +1008,7 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
         raise ValueError("early stopping on rank IC needs valid_y and valid_dates with valid_X.")
     side_std = std if loss.requires_std else None
     side_mean = mean if loss.requires_std else None
-    X, y, side_std, side_mean, weight = _place(client, X, y, side_std, side_mean, weight)
+    X, y, side_std, side_mean, weight, _held = _place(client, X, y, side_std, side_mean, weight)
     init = init_score(loss, y, std=side_std, mean=side_mean, weight=weight, client=client)
     scale = hessian_scale(loss, side_std, weight, client=client)
     booster_params = _cluster_params(params, backend, seed)
@@ -1039,7 +1040,7 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
         features = features.assign(**{STD_COLUMN: side_std})
     if side_mean is not None:
         features = features.assign(**{MEAN_COLUMN: side_mean})
-    (features,) = _place(client, features)  # the columns added above, placed like the rest
+    features, _held_features = _place(client, features)  # the columns added above, placed like the rest
     model = DaskLGBMRegressor(client=_RankedClient(client), objective=obj, n_estimators=num_boost_round,
                               **booster_params)
     run_guarded(client, lambda: _quiet(model.fit, features, y, sample_weight=weight),
@@ -1057,7 +1058,7 @@ def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost
     """
     check_imports(backend)
     client = _client(client)
-    X, y, weight = _place(client, X, y, weight)
+    X, y, weight, _held = _place(client, X, y, weight)
     booster_params = _cluster_params(params, backend, seed)
     columns = list(X.columns)
     if backend == "xgboost":

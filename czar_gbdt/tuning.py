@@ -33,6 +33,12 @@ on one process or several worker processes sharing one storage:
   parameters with a configuration that differs, naming the keys.
 - a trial that raises is failed with its error and traceback as user attributes; an error
   that would repeat in every trial stops the study (:class:`StudyStopped`).
+- no parameter set is drawn twice: each trial's sampler is seeded from ``study.seed`` and
+  the trial's number (:func:`trial_seed`), in whichever process runs it, and a drawn set
+  that the study already holds is skipped (:class:`DuplicateTrial`).
+- every completed trial keeps its per-date objective terms (user attribute
+  :data:`TERMS_ATTR`), from which ``report`` measures the study's selection bias
+  (:func:`trial_terms`, :mod:`czar_gbdt.selection`).
 
 The objective (:func:`make_objective`) draws a trial's parameters with
 :func:`suggest_params` and scores them with the walk-forward evaluation of
