@@ -921,7 +921,8 @@ def _place(client: Any, *collections: Any) -> list:
                    for i, part in enumerate(c.to_delayed())]
         held += futures  # the caller keeps them until the training is over
         out.append(dd.from_delayed(futures, meta=make_meta(c), divisions=c.divisions, verify_meta=False))
-    distributed.wait(held)
+    with client.as_current():  # wait() asks for the current client (a tuner worker has no default one)
+        distributed.wait(held)
     return [*out, held]
 
 
