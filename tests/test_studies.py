@@ -140,7 +140,7 @@ def _cli(tmp_path, *args):
                           cwd=tmp_path, timeout=300)
 
 
-def test_editing_the_formula_of_a_loss_refuses_tune_report_and_compare(tmp_path):
+def test_editing_the_formula_of_a_loss_refuses_tune_report_fit_and_compare(tmp_path):
     panel = make_synthetic_panel(n_dates=200, n_assets=20, n_features=4, signal_ic=0.1, seed=2)
     panel.to_frame().to_parquet(tmp_path / "panel.parquet")
     (tmp_path / "mylosses.py").write_text(FORMULA.format(over=3.0))
@@ -172,7 +172,7 @@ def test_editing_the_formula_of_a_loss_refuses_tune_report_and_compare(tmp_path)
     first = _cli(tmp_path, "tune", "--config", str(config), "--no-progress")
     assert first.returncode == 0, first.stderr
     (tmp_path / "mylosses.py").write_text(FORMULA.format(over=5.0))  # over-prediction now costs 5x, not 3x
-    for command, config_path in (("tune", config), ("report", config), ("compare", compare)):
+    for command, config_path in (("tune", config), ("report", config), ("fit", config), ("compare", compare)):
         refused = _cli(tmp_path, command, "--config", str(config_path), *(("--no-progress",) if command == "tune"
                                                                             else ()))
         assert refused.returncode == 2, (command, refused.stderr)
