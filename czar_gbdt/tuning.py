@@ -260,6 +260,15 @@ def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
                          f"with this config first (or check study.name / --storage).") from None
 
 
+def _resolve_transform(cfg: dict) -> None:
+    """``data.target_transform = "auto"`` resolved on the data, so that the fingerprint names the
+    transform used (a study tuned with "demean" on a panel matches "auto"); data that does not
+    load is left for its own error (prepare_data)."""
+    if cfg["data"]["target_transform"] == "auto":
+        with contextlib.suppress(DataError):
+            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
+
+
 def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, url: str = "",
                       record: dict | None = None) -> str | None:
     """Refuse a configuration whose fingerprint (:mod:`czar_gbdt.fingerprint`) differs from the study's.
@@ -275,10 +284,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         Naming the differing keys, and how to start a new study or go back to the old
         configuration.
     """
-    if record is None and cfg["data"]["target_transform"] == "auto":
-        # the fingerprint names the transform used: a study tuned with "demean" on a panel matches "auto"
-        with contextlib.suppress(DataError):  # data that does not load: its own error follows (prepare_data)
-            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
+    if record is None:
+        _resolve_transform(cfg)
     record = record or fingerprint.record(cfg)
     stored = study.user_attrs.get(fingerprint.ATTR)
     if stored is None:
@@ -937,6 +944,8 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     losses = search_losses(cfg)
     if objective_factory is None:
         cluster.engine(cfg).prepare_data(cfg, losses)  # every data error before the storage is touched
+    else:  # a given objective checks no data, but the study records the transform it would use
+        _resolve_transform(cfg)
     record = fingerprint.record(cfg)
     make_runs_dir(cfg)  # the outputs go there whatever the storage: refused before a study exists
     url = storage_url(cfg)
