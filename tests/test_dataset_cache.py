@@ -136,3 +136,20 @@ def test_the_cap_comes_from_the_environment(monkeypatch):
         ad.DatasetCache().max_bytes
     monkeypatch.delenv(ad.CACHE_ENV)
     assert ad.DatasetCache().max_bytes == ad.DEFAULT_CACHE_MB * 2**20
+
+
+def test_xgboost_dmatrices_are_reused_with_the_labels_of_each_training(cache):
+    from czar_gbdt import xgboost as cx
+
+    X, y, std = fold(4)
+    Xv, yv, stdv = fold(5, n=300)
+    dates = np.repeat(np.arange(30), 10)
+    kw = dict(valid_X=Xv, valid_y=yv, valid_std=stdv, valid_dates=dates, early_stopping_rounds=3,
+              params={"max_depth": 2, "learning_rate": 0.3}, num_boost_round=20)
+    cx.train_loss(cg.CZAR(alpha=0.9), X, y, std=std, **kw)
+    cached = cx.train_loss(cg.CZAR(alpha=0.2), X, y[::-1].copy(), std=std * 2, **{**kw, "params": {"max_bin": 31}})
+    assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
+    cache(False)
+    fresh = cx.train_loss(cg.CZAR(alpha=0.2), X, y[::-1].copy(), std=std * 2, **{**kw, "params": {"max_bin": 31}})
+    assert cached.rounds == fresh.rounds
+    np.testing.assert_array_equal(cached.predict(Xv), fresh.predict(Xv))
