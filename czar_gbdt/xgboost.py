@@ -422,11 +422,29 @@ class _Training(_ad.Training):
         return TrainedModel(model, num_boost_round)
 
     def fit_loss(self, loss, params, X, y, *, std, weight, valid, stop, num_boost_round) -> TrainedModel:
-        dtrain, evals = DMatrix(X, y, std=std, weight=weight), {}
-        if valid is not None:
-            dvalid = DMatrix(valid.X, valid.y, std=valid.std, dates=valid.dates)
-            evals = {"evals": [(dvalid, "valid")], "metric": "rank_ic", "early_stopping_rounds": stop,
-                     "verbose_eval": False}
+        # the DMatrices come from the dataset cache: one per fold and process. A DMatrix keeps the
+        # histogram index it builds on first use for each max_bin, so any parameters may share it.
+        key = ("xgboost", "train", _ad.digest(X, weight))
+        size = 9 * X.size + 16 * X.shape[0]  # float32 values and their column indices, one byte per bin
+        with _ad.DATASETS.lend(key, lambda: DMatrix(X, y, std=std, weight=weight), size) as lent:
+            dtrain = lent.dataset
+            if lent.reused:
+                dtrain.set_label(y)
+                attach(dtrain, std=std)
+            if valid is None:
+                return self._fit(loss, params, dtrain, num_boost_round, {})
+            vkey = (key, "valid", _ad.digest(valid.X)) if lent.cached else ("private",)
+            with _ad.DATASETS.lend(vkey, lambda: DMatrix(valid.X, valid.y, std=valid.std, dates=valid.dates),
+                                   9 * valid.X.size + 16 * valid.X.shape[0] if lent.cached else 0) as vlent:
+                dvalid = vlent.dataset
+                if vlent.reused:
+                    dvalid.set_label(valid.y)
+                    attach(dvalid, std=valid.std, dates=valid.dates)
+                evals = {"evals": [(dvalid, "valid")], "metric": "rank_ic", "early_stopping_rounds": stop,
+                         "verbose_eval": False}
+                return self._fit(loss, params, dtrain, num_boost_round, evals)
+
+    def _fit(self, loss, params, dtrain, num_boost_round, evals) -> TrainedModel:
         model = train(params, dtrain, num_boost_round, objective=loss, **evals)
         # train() truncates the booster to its best round
         return TrainedModel(model, model.num_boosted_rounds(), output_margin=True)

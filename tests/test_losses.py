@@ -349,6 +349,128 @@ def test_init_score_is_the_constant_minimiser(loss):
     assert c == pytest.approx(best.x, abs=1e-5)
 
 
+def brent_init_score(loss, y, std=None, mean=None, weight=None):
+    """The starting score as ``BaseLoss.init_score`` found it before issue 20: bounded Brent
+    minimisation of the mean loss over all rows, polished, then the two bounds tried."""
+    n = len(y)
+    lo, hi = (-30.0, 30.0) if loss.kind == "binary" else (float(np.min(y)), float(np.max(y)))
+    pred = np.empty(n)
+
+    def objective(c):
+        pred.fill(c)
+        return loss(y, pred, std=std, mean=mean, weight=weight)
+
+    scale = hi - lo
+    res = optimize.minimize_scalar(objective, bounds=(lo, hi), method="bounded",
+                                   options={"xatol": 1e-10 * scale, "maxiter": 500})
+    c0, half = float(res.x), 1e-6 * scale
+    res = optimize.minimize_scalar(lambda t: objective(c0 + t), bounds=(-half, half), method="bounded",
+                                   options={"xatol": 1e-14 * scale, "maxiter": 500})
+    best = c0 + float(res.x)
+    for edge in (lo, hi):
+        if objective(edge) < objective(best):
+            best = edge
+    return best, scale
+
+
+def start_payload(loss, n, seed, all_positive=False):
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(0.5, 2.0, n)
+    if loss.kind == "binary":
+        return (np.ones(n) if all_positive else (rng.random(n) < 0.3).astype(float)), dict(weight=w)
+    std = 0.01 * np.exp(rng.normal(size=n) * 0.3)
+    mean = 0.001 * rng.normal(size=n)
+    return mean + std * rng.standard_t(4, n), dict(std=std, mean=mean, weight=w)
+
+
+START_LOSSES = [*LOSS_INSTANCES, cg.ZPTAE(hessian="irls"), cg.LogisticLoss(pos_weight=2.0),
+                cg.MixedLoss(cg.CZAR(), cg.HalfSquaredError(), 0.3), cg.MixedLoss(cg.CZAR(), cg.ZPTAE(), 0.3),
+                cg.MixedLoss(cg.FocalLoss(), cg.AsymmetricLoss(), 0.5)]
+
+
+@pytest.mark.parametrize("loss", START_LOSSES, ids=repr)
+def test_init_score_equals_the_brent_minimiser_of_before(loss):
+    """Issue 20: the root of the summed gradient is today's Brent answer within 1e-9 (hi - lo),
+    with weights, std and mean, and its mean loss is not higher."""
+    for seed, n in ((0, 300), (1, 4000), (2, 4000)):
+        y, kw = start_payload(loss, n, seed)
+        c = loss.init_score(y, **kw)
+        expected, scale = brent_init_score(loss, y, **kw)
+        value, brent_value = (loss(y, np.full(n, v), **kw) for v in (c, expected))
+        assert value <= brent_value * (1 + 1e-15) + 1e-300, (seed, c, expected)
+        if abs(c - expected) > 1e-9 * scale:
+            # Brent cannot place a smooth minimum closer than where the mean loss stops changing
+            # in float (about 1e-9 of hi - lo here): equal loss, and the new answer is the root
+            assert abs(c - expected) <= 1e-8 * scale and value == brent_value, (seed, c, expected)
+            g, h = (v.sum() for v in exact(loss).grad_hess(y, np.full(n, c), **kw))
+            assert abs(g / h) <= 1e-12 * scale, (seed, c, g, h)
+
+
+@pytest.mark.parametrize("loss", [cg.FocalLoss(), cg.AsymmetricLoss(gamma_pos=1.0, gamma_neg=2.0, clip=0.05)], ids=repr)
+def test_init_score_at_a_bound(loss):
+    """Every label positive: the gradient keeps its sign up to logit 30, the answer (Brent's polish
+    steps up to 1e-6 (hi - lo) past the bound)."""
+    y, kw = start_payload(loss, 500, 0, all_positive=True)
+    assert loss.init_score(y, **kw) == 30.0
+    assert abs(brent_init_score(loss, y, **kw)[0] - 30.0) <= 1e-6 * 60
+
+
+def test_init_score_of_a_unimodal_loss_takes_no_loss_pass(monkeypatch):
+    """The unimodal losses find the starting score from derivative passes only (no Brent on the
+    loss), a handful of them; ZPTAE keeps Brent."""
+    calls = {"loss": 0, "grad_hess": 0}
+    for name in ("loss", "grad_hess"):
+        original = getattr(cg.BaseLoss, name)
+
+        def counted(self, *args, _original=original, _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cg.BaseLoss, name, counted)
+    y, kw = start_payload(cg.CZAR(), 60_000, 3)  # beyond SERIAL_ROWS: the parallel loops
+    for loss in (cg.CZAR(), cg.CZAR(alpha=0.0, epsilon=0.0), cg.CZAR(alpha=0.3, epsilon=1.7)):
+        calls.update(loss=0, grad_hess=0)
+        loss.init_score(y, **kw)
+        assert calls["loss"] == 0 and 0 < calls["grad_hess"] <= 30, (loss, calls)
+    yb, kwb = start_payload(cg.FocalLoss(), 60_000, 3)
+    calls.update(loss=0, grad_hess=0)
+    cg.FocalLoss(gamma=3.0).init_score(yb, **kwb)
+    assert calls["loss"] == 0 and 0 < calls["grad_hess"] <= 30, calls
+    calls.update(loss=0, grad_hess=0)
+    cg.ZPTAE().init_score(y[:2000], **{k: v[:2000] for k, v in kw.items()})
+    assert calls["loss"] > 10 and calls["grad_hess"] == 0
+
+
+def test_large_unimodal_start_equals_brent():
+    """60,000 rows (the parallel loops), CZAR at the main job's corners of its search space."""
+    y, kw = start_payload(cg.CZAR(), 60_000, 4)
+    for loss in (cg.CZAR(alpha=0.0, epsilon=0.25), cg.CZAR(alpha=1.0, epsilon=2.0)):
+        expected, scale = brent_init_score(loss, y, **kw)
+        assert abs(loss.init_score(y, **kw) - expected) <= 1e-9 * scale
+
+
+def test_binary_losses_are_unimodal():
+    """The claim behind ``unimodal = True`` on the binary losses: the summed gradient of a
+    constant logit changes sign at most once (never: the minimiser is a bound), for a grid of
+    parameters and class ratios."""
+    x = np.linspace(-30, 30, 6001)
+    losses = [cg.FocalLoss(gamma=g, alpha=a) for g in (0.0, 0.5, 2.0, 5.0, 10.0) for a in (0.01, 0.5, 0.99)]
+    losses += [cg.AsymmetricLoss(gamma_pos=gp, gamma_neg=gn, clip=c)
+               for gp in (0.0, 1.0, 4.0) for gn in (0.0, 2.0, 8.0) for c in (0.0, 0.05, 0.5)]
+    for loss in losses:
+        assert loss.unimodal
+        exact_loss = exact(loss)
+        g1 = exact_loss.grad_hess(np.ones(x.size), x)[0]
+        g0 = exact_loss.grad_hess(np.zeros(x.size), x)[0]
+        for ratio in np.logspace(-5, 5, 21):
+            signs = np.sign(g1 + ratio * g0)
+            signs = signs[signs != 0]
+            assert int(np.sum(signs[1:] != signs[:-1])) <= 1, (loss, ratio)
+    assert cg.CZAR().unimodal and not cg.ZPTAE().unimodal
+    assert cg.MixedLoss(cg.CZAR(), cg.HalfSquaredError(), 0.5).unimodal
+    assert not cg.MixedLoss(cg.CZAR(), cg.ZPTAE(), 0.5).unimodal
+
+
 def test_params_repr_and_registry():
     loss = cg.get_loss("czar", alpha=0.5)
     assert repr(loss) == "CZAR(alpha=0.5, epsilon=1.0, tau=0.05)"

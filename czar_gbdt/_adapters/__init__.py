@@ -12,7 +12,8 @@ in this private package, and each backend module (:mod:`czar_gbdt.xgboost`,
 * :mod:`.wrappers`: :class:`Backend` (the small description of one backend) and the bases
   :class:`Objective`, :class:`Metric` and :class:`RoundCallback` of the backend classes.
 * :mod:`.training`: :class:`Training` and :class:`TrainedModel`, the shared part of the
-  modules' ``train_builtin``, ``train_ranking`` and ``train_loss``.
+  modules' ``train_builtin``, ``train_ranking`` and ``train_loss``, and :data:`DATASETS`,
+  the binned datasets of ``train_loss`` reused across trials.
 * :mod:`.docs`: :func:`fill_doc`, the parameter text the modules' docstrings share.
 
 The backends' own behaviour (weights, starting scores, metric directions) is described
@@ -22,8 +23,8 @@ in docs/backends.md.
 from .core import INIT_EXACT_ROWS, MetricCore, ObjectiveCore, TrainState, as_loss, constant_minimiser, sigmoid
 from .docs import DOCS, fill_doc
 from .side import SideData, as_labels, attach, make_side, require_label, side_of
-from .training import (EvalRows, TrainedModel, Training, features, query_ids, ranking_objective,
-                       stopping_rounds)
+from .training import (CACHE_ENV, DATASETS, DEFAULT_CACHE_MB, DatasetCache, EvalRows, Lent, TrainedModel, Training,
+                       digest, features, query_ids, ranking_objective, stopping_rounds)
 from .wrappers import (Backend, Metric, Objective, RoundCallback, Wrapper, as_metrics, metrics_and_callbacks,
                        model_objective)
 
@@ -56,6 +57,12 @@ __all__ = [
     "query_ids",
     "ranking_objective",
     "features",
+    "DatasetCache",
+    "DATASETS",
+    "Lent",
+    "digest",
+    "CACHE_ENV",
+    "DEFAULT_CACHE_MB",
     "DOCS",
     "fill_doc",
 ]

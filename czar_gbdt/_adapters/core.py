@@ -47,9 +47,12 @@ def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: 
                        weight: Any = None) -> float:
     """The constant prediction minimising the (weighted) mean loss: the starting score.
 
-    Up to :data:`INIT_EXACT_ROWS` rows this is ``loss.init_score`` (bounded Brent over
-    all rows). Beyond, Brent's search over all rows (tens of full passes of the loss) is
-    too slow (see bench/RESULTS.md), so ``loss.init_score`` runs on an evenly strided
+    For a ``unimodal`` element-wise loss (CZAR, the binary losses) this is
+    ``loss.init_score`` on all rows, the root of the summed exact gradient in a few
+    derivative passes. For the others it is ``loss.init_score`` (bounded Brent over
+    all rows) up to :data:`INIT_EXACT_ROWS` rows. Beyond, Brent's search over all rows
+    (tens of full passes of the loss) is too slow (see bench/RESULTS.md), so
+    ``loss.init_score`` runs on an evenly strided
     subsample of that many rows and the result is refined on all rows: the root of the summed exact
     gradient is bracketed around it and found by Brent's root finder (one gradient pass
     per step; the gradients of CZAR/ZPTAE jump at ``z_p = z_t``, so Newton steps would
@@ -58,7 +61,7 @@ def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: 
     from scipy import optimize
 
     n = y.shape[0]
-    if n <= INIT_EXACT_ROWS:
+    if n <= INIT_EXACT_ROWS or (loss.unimodal and loss.elementwise):
         return float(loss.init_score(y, std=std, mean=mean, weight=weight))
     stride = -(-n // INIT_EXACT_ROWS)
 

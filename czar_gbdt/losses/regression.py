@@ -60,6 +60,7 @@ class CZAR(ElementwiseLoss):
 
     name = "czar"
     requires_std = True
+    unimodal = True
     rows = RowFunctions(label="czar", kind="regression", module="czar_gbdt._kernels.czar", loss="loss_row",
                         grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")), n_args=8)
     param_defaults = {"alpha": 1.0, "epsilon": 1.0, "tau": 0.05}
@@ -199,6 +200,7 @@ class HalfSquaredError(ElementwiseLoss):
     """
 
     name = "mse"
+    unimodal = True
     rows = RowFunctions(label="mse", kind="regression", module="czar_gbdt._kernels.squared_error", loss="loss_row",
                         grad_hess=(("reference", "grad_hess"), ("exact", "grad_hess")), n_args=0)
 

@@ -170,6 +170,8 @@ class _TwoParts(BaseLoss):
                              f"{self.first!r} and {self.second.kind} {self.second!r}.")
         self.kind = self.first.kind
         self.elementwise = self.first.elementwise and self.second.elementwise
+        # a mix of convex losses is convex; binary losses are unimodal for another reason (two labels)
+        self.unimodal = self.kind == "regression" and self.first.unimodal and self.second.unimodal
 
     @property
     def requires_std(self) -> bool:
