@@ -4,8 +4,11 @@ A backend module guards its import and checks it on the first line of every publ
 factory, so that ``import czar_gbdt.xgboost`` never fails and a missing or broken
 backend only affects the functions that need it::
 
-    with try_import("xgboost", min_version="3.1") as _imports:
+    with try_import("xgboost", min_version="3.1", extra="xgboost") as _imports:
         import xgboost as xgb
+
+XGBoost, CatBoost and Dask are extras of the package (``pyproject.toml``); the error of a
+missing one names the extra that installs it (:func:`install_hint`).
 
     def objective(loss, ...):
         _imports.check()
@@ -16,7 +19,14 @@ from __future__ import annotations
 
 from types import TracebackType
 
-__all__ = ["try_import"]
+__all__ = ["install_hint", "try_import"]
+
+
+def install_hint(package: str, extra: str | None = None) -> str:
+    """The command that installs ``package``: the package's extra when it is one, else pip's own."""
+    if extra is None:
+        return f"`pip install {package}`"
+    return f'`pip install -e ".[{extra}]"` in your clone of czar-gbdt (or `pip install {package}`)'
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -36,8 +46,11 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 class _DeferredImport:
     """Context manager that swallows an ImportError and re-raises it on :meth:`check`."""
 
-    def __init__(self, package: str, min_version: str | None, below_version: str | None):
+    def __init__(self, package: str, min_version: str | None, below_version: str | None,
+                 extra: str | None = None, module: str | None = None):
         self._package = package
+        self._extra = extra
+        self._module = module or f"czar_gbdt.{package}"
         self._min = min_version
         self._below = below_version
         self._error: tuple[BaseException, str] | None = None
@@ -52,7 +65,7 @@ class _DeferredImport:
             return None
         if isinstance(exc, (ImportError, SyntaxError)):
             self._error = (exc, f"{self._package} could not be imported ({exc}). Install it with "
-                                f"`pip install {self._package}` to use czar_gbdt.{self._package}.")
+                                f"{install_hint(self._package, self._extra)} to use {self._module}.")
             return True
         return None
 
@@ -82,8 +95,8 @@ class _DeferredImport:
             raise ImportError(message) from exc
 
 
-def try_import(package: str, *, min_version: str | None = None,
-               below_version: str | None = None) -> _DeferredImport:
+def try_import(package: str, *, min_version: str | None = None, below_version: str | None = None,
+               extra: str | None = None, module: str | None = None) -> _DeferredImport:
     """Guard the import of ``package``; failures surface on ``.check()``.
 
     Parameters
@@ -92,10 +105,14 @@ def try_import(package: str, *, min_version: str | None = None,
         Distribution name, used in messages and for the version gate.
     min_version, below_version : str, optional
         Supported range ``min_version <= version < below_version``.
+    extra : str, optional
+        The package's extra (``pyproject.toml``) that installs ``package``, named in the error.
+    module : str, optional
+        The czar_gbdt module that needs it, named in the error (default ``czar_gbdt.<package>``).
 
     Returns
     -------
     context manager
         Use it in a ``with`` block around the import; call ``.check()`` before use.
     """
-    return _DeferredImport(package, min_version, below_version)
+    return _DeferredImport(package, min_version, below_version, extra, module)

@@ -3,9 +3,11 @@
 This module reproduces the seven primary metrics, their thresholds and the grade of
 ``PerformanceEvaluator`` (the "v3.0 evaluation framework") of the Allora forge builder kit:
 repository ``allora-network/allora-forge-builder-kit``, file
-``allora_forge_builder_kit/evaluation.py``, commit
-``3fc8ea7b35b17119d4628e9e8d46062535f40653``. ``docs/allora.md`` lists the definitions and
-where this module differs from that code.
+``allora_forge_builder_kit/evaluation.py``. The metrics and thresholds are those of commit
+``3fc8ea7b35b17119d4628e9e8d46062535f40653``; the grade is that of commit ``e9bb684``
+(2026-04-27), which scores on seven points instead of eight. ``docs/allora.md`` lists the
+definitions, what changed between the two commits and where this module differs from the
+builder kit.
 
 The names start with ``allora_`` because the builder kit's "CZAR improvement" is an
 evaluation score and not the CZAR loss of :mod:`czar_gbdt.losses`. The seven metrics are:
@@ -28,8 +30,11 @@ name                            passes if   definition (builder kit)
 
 Each metric is computed with the builder kit's operations in its order, including its
 edge cases (zero returns, a constant series, an undefined correlation);
-``nan_policy="propagate"`` also reproduces its arithmetic on NaN inputs. The points are the metrics passed plus one point for temporal coverage, 8 at
-most, and they map to a grade through :data:`GRADES`.
+``nan_policy="propagate"`` also reproduces its arithmetic on NaN inputs. The points are the
+metrics passed, 7 at most, and they map to a grade through :data:`GRADES`; temporal coverage
+is reported beside them (None when no expected epoch count is given) and is never a point.
+Grades stored with the former eight-point table (:data:`LEGACY_GRADES`) are re-graded by
+:func:`allora_regrade`.
 
 Rows must be in time order: the effective sample size of the directional test comes from
 the lag-1 autocorrelation of the hit sequence.
@@ -42,6 +47,7 @@ czar_gbdt.metrics.ts_rank_ic : the time-series rank IC of a single series.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,10 +61,14 @@ from ._validation import as_rows, check_round, check_unweighted, first_bad
 
 __all__ = [
     "BUILDER_KIT_COMMIT",
+    "GRADE_TABLE_COMMIT",
+    "LEGACY_GRADE_TABLE_COMMIT",
     "Threshold",
     "PRIMARY",
     "GRADES",
     "MAX_POINTS",
+    "LEGACY_GRADES",
+    "LEGACY_MAX_POINTS",
     "TEMPORAL_COVERAGE_THRESHOLD",
     "NAN_POLICIES",
     "METRIC_FUNCTIONS",
@@ -73,10 +83,16 @@ __all__ = [
     "allora_grade_letter",
     "allora_grade",
     "allora_grade_by_asset",
+    "allora_regrade",
 ]
 
-#: The builder kit commit this module reproduces (``allora_forge_builder_kit/evaluation.py``).
+#: The builder kit commit whose metrics and thresholds this module reproduces
+#: (``allora_forge_builder_kit/evaluation.py``); the later commit below kept them.
 BUILDER_KIT_COMMIT = "3fc8ea7b35b17119d4628e9e8d46062535f40653"
+#: The builder kit commit (2026-04-27) whose grade table this module uses: points out of 7.
+GRADE_TABLE_COMMIT = "e9bb684"
+#: The commit of the former grade table (:data:`LEGACY_GRADES`): 7 metrics + temporal coverage.
+LEGACY_GRADE_TABLE_COMMIT = "3fc8ea7b"
 
 
 @dataclass(frozen=True)
@@ -113,10 +129,13 @@ PRIMARY: tuple[Threshold, ...] = (
     Threshold("allora_czar_improvement", 0.10, True),
 )
 
-#: Grade of each number of points (7 primary metrics + 1 for temporal coverage), the builder kit's ``GRADES``.
-GRADES: dict[int, str] = {8: "A+", 7: "A", 6: "B+", 5: "B", 4: "C", 3: "D", 2: "F", 1: "F", 0: "F"}
-MAX_POINTS = 8
-#: Share of the expected epochs that must have a forecast for the temporal-coverage point.
+#: Grade of each number of points (the primary metrics passed), the builder kit's ``GRADES`` of e9bb684.
+GRADES: dict[int, str] = {7: "A+", 6: "A", 5: "B+", 4: "B", 3: "C", 2: "D", 1: "F", 0: "F"}
+MAX_POINTS = 7
+#: The former table (3fc8ea7b): 7 primary metrics + 1 point for temporal coverage, 8 at most.
+LEGACY_GRADES: dict[int, str] = {8: "A+", 7: "A", 6: "B+", 5: "B", 4: "C", 3: "D", 2: "F", 1: "F", 0: "F"}
+LEGACY_MAX_POINTS = 8
+#: Share of the expected epochs that must have a forecast for temporal coverage to pass (reported, not a point).
 TEMPORAL_COVERAGE_THRESHOLD = 0.50
 #: What to do with rows where ``y_true`` or ``y_pred`` is not finite (see :func:`allora_grade`).
 NAN_POLICIES = ("omit", "raise", "propagate")
@@ -426,12 +445,12 @@ def allora_passed(values: Mapping[str, float]) -> dict[str, bool]:
 
 
 def allora_grade_letter(points: int) -> str:
-    """The grade of a number of points, 0 to 8 (:data:`GRADES`): 8 A+, 7 A, 6 B+, 5 B, 4 C, 3 D, <= 2 F.
+    """The grade of a number of points, 0 to 7 (:data:`GRADES`): 7 A+, 6 A, 5 B+, 4 B, 3 C, 2 D, <= 1 F.
 
     Parameters
     ----------
     points : int
-        Primary metrics passed plus the temporal-coverage point.
+        Primary metrics passed (temporal coverage is not a point).
 
     Returns
     -------
@@ -439,8 +458,43 @@ def allora_grade_letter(points: int) -> str:
     """
     points = check_round("points", points)
     if points > MAX_POINTS:
-        raise ValueError(f"points must be at most {MAX_POINTS} (7 metrics + temporal coverage); got {points}.")
+        raise ValueError(f"points must be at most {MAX_POINTS} (the primary metrics passed; temporal coverage "
+                         f"is not a point since builder kit {GRADE_TABLE_COMMIT}); got {points}.")
     return GRADES[points]
+
+
+def allora_regrade(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored grade (``allora_points``, ``allora_grade``) on the current table; a copy of ``record``.
+
+    A record made with the current table carries ``allora_max_points`` (7) and is returned
+    unchanged. One without it was graded on the former eight-point table (:data:`LEGACY_GRADES`):
+    every grade czar_gbdt stored earned the temporal-coverage point (it never passes an
+    expected epoch count), so the current points are the stored ones minus 1, exactly, for one
+    series and for a mean over assets alike. The grade is that of the points (rounded, for a
+    mean), and ``allora_regraded_from`` names the former table.
+
+    Parameters
+    ----------
+    record : mapping
+        A dict with ``allora_points`` and ``allora_grade`` (a model of ``holdout.json``, a fold
+        row); a record without them, or with no grade (``"n/a"``), is returned as it is.
+
+    Returns
+    -------
+    dict
+    """
+    out = dict(record)
+    points = out.get("allora_points")
+    if "allora_max_points" in out or not isinstance(points, numbers.Real) or isinstance(points, bool):
+        return out
+    if not np.isfinite(points) or out.get("allora_grade") in (None, "n/a"):
+        return out
+    new = max(points - 1, 0)
+    out["allora_points"] = new
+    out["allora_grade"] = allora_grade_letter(int(np.floor(new + 0.5)))
+    out["allora_max_points"] = MAX_POINTS
+    out["allora_regraded_from"] = f"{LEGACY_MAX_POINTS}-point table of builder kit {LEGACY_GRADE_TABLE_COMMIT}"
+    return out
 
 
 def allora_grade(y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = None,
@@ -454,9 +508,9 @@ def allora_grade(y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = No
     y_pred : array-like of shape (n_samples,)
         Forecast log returns, aligned with ``y_true``.
     n_expected_epochs : int or None, default=None
-        Epochs of the evaluation window. The temporal-coverage point is earned when the rows
-        scored cover at least :data:`TEMPORAL_COVERAGE_THRESHOLD` of them (never when it is 0);
-        ``None`` (the builder kit's default) always earns it.
+        Epochs of the evaluation window. Temporal coverage passes when the rows scored cover
+        at least :data:`TEMPORAL_COVERAGE_THRESHOLD` of them (never when it is 0); ``None``
+        (the builder kit's default) reports it as None. It is reported, never a point.
     nan_policy : {"omit", "raise", "propagate"}, default="omit"
         Rows where ``y_true`` or ``y_pred`` is NaN or infinite. ``"omit"`` leaves them out
         (as :func:`czar_gbdt.metrics.rank_ic` does; they count as uncovered epochs);
@@ -474,8 +528,11 @@ def allora_grade(y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = No
         ``allora_wrmse_model``, ``allora_wrmse_baseline``, ``allora_czar_model``,
         ``allora_czar_oracle``; then ``allora_n_rows`` (rows scored), ``allora_n_omitted``,
         ``allora_passed`` (metric name -> bool), ``allora_primary_passed`` (0-7),
-        ``allora_temporal_coverage_pass``, ``allora_points`` (0-8), ``allora_score``
-        (``points / 8``) and ``allora_grade``. Plain Python numbers, ready for JSON.
+        ``allora_points`` (the same count: the primary metrics passed), ``allora_max_points``
+        (7), ``allora_score`` (``points / 7``), ``allora_grade``, and beside them
+        ``allora_temporal_coverage`` (the share of the expected epochs scored) and
+        ``allora_temporal_coverage_pass``, both None without ``n_expected_epochs``. Plain
+        Python numbers, ready for JSON.
 
     Raises
     ------
@@ -489,17 +546,17 @@ def allora_grade(y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = No
     for part in (_directional, _pearson, _wrmse, _czar):
         out.update(part(yt, yp))
     passed = allora_passed(out)
-    if n_expected_epochs is None:
-        coverage = True
-    else:
+    coverage: float | None = None
+    coverage_pass: bool | None = None
+    if n_expected_epochs is not None:
         expected = check_round("n_expected_epochs", n_expected_epochs)
-        coverage = expected > 0 and yt.shape[0] / expected >= TEMPORAL_COVERAGE_THRESHOLD
-    primary = sum(passed.values())
-    points = primary + int(coverage)
+        coverage = yt.shape[0] / expected if expected > 0 else 0.0
+        coverage_pass = expected > 0 and coverage >= TEMPORAL_COVERAGE_THRESHOLD
+    points = int(sum(passed.values()))
     out.update({"allora_n_rows": int(yt.shape[0]), "allora_n_omitted": int(omitted), "allora_passed": passed,
-                "allora_primary_passed": int(primary), "allora_temporal_coverage_pass": bool(coverage),
-                "allora_points": int(points), "allora_score": points / MAX_POINTS,
-                "allora_grade": allora_grade_letter(points)})
+                "allora_primary_passed": points, "allora_points": points, "allora_max_points": MAX_POINTS,
+                "allora_score": points / MAX_POINTS, "allora_grade": allora_grade_letter(points),
+                "allora_temporal_coverage": coverage, "allora_temporal_coverage_pass": coverage_pass})
     return out
 
 

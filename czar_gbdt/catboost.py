@@ -66,7 +66,7 @@ from .ranking import RANK_OBJECTIVES
 from ._kernels import catboost_jit as _cbk
 from .losses import LOSSES, BaseLoss
 
-with try_import("catboost", min_version="1.2.8") as _imports:
+with try_import("catboost", min_version="1.2.8", extra="catboost") as _imports:
     import catboost as cb
 
 __all__ = [

@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
                     "them against walk-forward rank IC.",
         epilog=_epilog(_TUNE_OUT + "\n" + _REPORT_OUT.split("\n", 1)[1]
-                       + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"),
+                       + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"
+                       + "\n  <runs_dir>/<study>/model/   `fit`: the model bundle that `predict --model` reads"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -106,6 +107,43 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: the config's loss)")
     _add_format(ev)
 
+    fit = _command(
+        sub, "fit", help="train the study's best trial (or --trial N) on every labelled date and save the model",
+        description="Train one model on every date of the config's data that has a label, up to data.end, the "
+                    "holdout included (report has scored it once; the model card says the model saw it): the "
+                    "study's best trial by default, --trial N for another, or the fixed values of a config without "
+                    "search ranges (no study needed). With early stopping the model trains the median of the "
+                    "walk-forward folds' best rounds. A study made with another configuration is refused, as by "
+                    "report. Saves the bundle: the backend's native model file and model.json, the card "
+                    "(docs/forecast.md).",
+        outputs="  <runs_dir>/<study>/model/   model.json (the card) and the native model file (or --out DIR)",
+        config="TOML configuration of the study (or a config without search ranges)")
+    fit.add_argument("--trial", type=int, metavar="N", help="the study's trial to train (default: the best)")
+    fit.add_argument("--out", metavar="DIR", help="the bundle folder (default: <runs_dir>/<study>/model)")
+    fit.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
+    fit.add_argument("--loss", metavar="NAME[:k=v,...]",
+                     help="a config without search ranges only: the model to train instead of loss.name (builtin, "
+                          "ranking, czar:alpha=0.5, package.module:name ...)")
+    _add_format(fit)
+
+    pred = sub.add_parser(
+        "predict", help="forecasts of a saved model (czar-gbdt fit) from a data file",
+        description="Load a model bundle (no config or study needed), build its features from --data exactly as "
+                    "training did (a wide table of returns, log returns or prices, or a long panel; CSV or Parquet), "
+                    "and write date, asset, forecast (and rank, the cross-sectional percentile 0..1, when there are "
+                    "several assets) for the requested dates. Forecasts are causal: the forecast for a date does "
+                    "not change when later rows are appended.",
+        epilog=_epilog("  --out FILE   CSV (.csv) or Parquet (.parquet); without it the table is printed"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    pred.add_argument("--model", required=True, metavar="DIR", help="the bundle folder written by `czar-gbdt fit`")
+    pred.add_argument("--data", required=True, metavar="PATH",
+                      help="the data, as data.source was (wide table or long panel, CSV or Parquet); ff49: the "
+                           "bundled table")
+    pred.add_argument("--dates", default="last", metavar="last|all|N",
+                      help="the data's last date (default; it has features but no label yet), every date with "
+                           "features, or the last N dates")
+    pred.add_argument("--out", metavar="FILE", help="write CSV (.csv) or Parquet (.parquet) instead of printing")
+
     cmp = _command(
         sub, "compare", help="ZPTAE vs CZAR vs built-ins: one booster, the same folds, a table and figures per loss",
         description="Train the config's booster (fixed parameters) on the walk-forward folds once per loss of "
@@ -134,12 +172,25 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _load_and_describe(cfg: dict) -> None:
-    """Load the config's data (cached: the command reuses it) and say on stderr what it is."""
+def _load_and_describe(cfg: dict, panel=None) -> None:
+    """Load the config's data (cached: the command reuses it) and say on stderr what it is, and
+    what in it is worth a look (one warning line each)."""
     from .cluster import engine
+    from .evaluation import data_warnings
 
     run = engine(cfg)  # this process, or a Dask cluster ([cluster])
-    _err(run.describe_data(cfg, run.load_data(cfg)))
+    panel = run.load_data(cfg) if panel is None else panel
+    _err(run.describe_data(cfg, panel))
+    for line in data_warnings(panel):
+        _err(f"czar-gbdt: warning: {line}")
+
+
+def _outputs_writable(cfg: dict) -> None:
+    """Refuse (exit 2, one line) a ``study.runs_dir`` that cannot be created before any training,
+    rather than after it, when the outputs are written."""
+    from .tuning import make_runs_dir
+
+    make_runs_dir(cfg)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -155,6 +206,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     compare.model_specs(cfg, args.loss, args.study)  # configuration errors before the data is read
     _load_and_describe(cfg)
+    _outputs_writable(cfg)
     progress = None if args.no_progress else _err
     result = compare.compare_losses(cfg, args.loss, study=args.study, progress=progress)
     compare.print_comparison(result, fmt=args.format)
@@ -169,6 +221,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     specs = [parse_loss_spec(s, "--loss") for s in (args.loss or [])]
     fixed_model(cfg, "evaluate")  # configuration errors before the data is read
     _load_and_describe(cfg)
+    _outputs_writable(cfg)
     table = reporting.evaluate(cfg, specs)
     reporting.print_table(table, fmt=args.format)
     if args.format == "json":  # stdout holds the JSON alone
@@ -212,8 +265,82 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     _check_storage_option(args.storage)
     cfg = load_config(args.config)
-    result = reporting.report(cfg, storage=args.storage)
+    result = reporting.report(cfg, storage=args.storage, on_data=lambda panel: _load_and_describe(cfg, panel))
     reporting.print_summary(result, fmt=args.format)
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from . import forecast
+    from ._files import dumps
+    from .config import load_config
+
+    import optuna
+
+    _check_storage_option(args.storage)
+    if args.trial is not None and args.trial < 0:
+        raise CLIUsageError(f"--trial must be a trial number >= 0; got {args.trial}.")
+    cfg = load_config(args.config)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _load_and_describe(cfg)
+    model = forecast.fit_model(cfg, args.trial, loss=args.loss, storage=args.storage, echo=_err)
+    path = model.save(args.out or forecast.model_dir(cfg))
+    card = model.card
+    if args.format == "json":
+        print(dumps({"bundle": str(path), **card}))
+        return 0
+    chosen = card["chosen_by"] or {}
+    t = card["training"]
+    print(f"model {card['model']['label']} on {card['backend']}, {card['rounds']} rounds ({card['rounds_rule']})")
+    if chosen.get("study"):
+        wf = chosen["walk_forward"]
+        print(f"  chosen by study {chosen['study']!r}, trial #{chosen['trial']} (best: #{chosen['best_trial']}), "
+              f"{chosen['objective']} = {chosen['value']:.4f}; walk-forward mean rank IC "
+              f"{wf.get('mean_rank_ic') if wf.get('mean_rank_ic') is None else round(wf['mean_rank_ic'], 4)}")
+        h = chosen.get("holdout")
+        print(f"  holdout (scored once by report): rank IC {h['rank_ic']:.4f}, t {h['rank_ic_t']:.2f}" if h else
+              f"  holdout: {chosen.get('holdout_note')}")
+    print(f"  trained on {t['rows']:,} rows, {t['dates']:,} dates {t['start']} to {t['end']}"
+          + (f": the final model saw the holdout {t['holdout']['start']} .. {t['holdout']['end']}, which can no "
+             f"longer test it" if t["holdout_included"] else ""))
+    print(f"  wrote {path}/ ({card['native_file']}, model.json)")
+    return 0
+
+
+_OUT_TYPES = (".csv", ".parquet", ".pq")
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .bundle import load_model
+
+    dates = args.dates.strip()
+    if dates not in ("last", "all") and not (dates.isdigit() and int(dates) >= 1):
+        raise CLIUsageError(f"--dates must be 'last', 'all' or a number of dates >= 1; got {args.dates!r}.")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.name.lower().endswith(_OUT_TYPES):
+        raise CLIUsageError(f"--out must end in .csv or .parquet; got {args.out!r}.")
+    if args.data != "ff49" and not (Path(args.data).is_file() or Path(args.data).is_dir()):
+        raise CLIUsageError(f"--data: no such file: {args.data!r}.")
+    model = load_model(args.model)
+    frame = model.predict(args.data, dates=int(dates) if dates.isdigit() else dates)
+    left = frame.attrs.get("left_out") or []
+    if left:
+        shown = ", ".join(f"{a} ({d})" for d, a in left[:10])
+        _err(f"czar-gbdt predict: left out {len(left)} asset-date(s) without features (a return missing on that date "
+             f"or within the features' look-back): {shown}{' ...' if len(left) > 10 else ''}.")
+    if out is None:
+        print(frame.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if out.name.lower().endswith(".csv"):
+        frame.to_csv(tmp, index=False)  # floats as their shortest exact text
+    else:
+        frame.to_parquet(tmp, index=False)
+    tmp.replace(out)
+    dates_text = sorted({str(pd_date) for pd_date in frame["date"].astype(str)})
+    _err(f"czar-gbdt predict: wrote {len(frame):,} forecasts for {len(dates_text)} date(s) "
+         f"({dates_text[0]} .. {dates_text[-1]}) to {out}.")
     return 0
 
 
@@ -248,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _quiet_optuna():
             return {"tune": _cmd_tune, "report": _cmd_report, "evaluate": _cmd_evaluate,
-                    "compare": _cmd_compare}[args.command](args)
+                    "compare": _cmd_compare, "fit": _cmd_fit, "predict": _cmd_predict}[args.command](args)
     except (CLIUsageError, ConfigError, DataError) as exc:
         print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
         return 2

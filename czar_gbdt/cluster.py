@@ -52,7 +52,7 @@ from .model_selection import WalkForward
 from .ranking import RankObjective
 
 __all__ = ["engine", "worker_lost", "LazyPanel", "Window", "client_for", "close_clients", "load_data", "prepare_data", "describe_data", "walk_forward",
-           "run_walk_forward", "evaluate_losses", "check_models", "partition_rows"]
+           "run_walk_forward", "evaluate_losses", "check_models", "partition_rows", "fit_panel"]
 
 _CLIENTS: dict[tuple, Any] = {}
 
@@ -464,6 +464,26 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, boost
                        target_transform=target_transform)
 
 
+def fit_panel(panel: LazyPanel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
+              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0) -> Any:
+    """:func:`czar_gbdt.evaluation.fit_panel` on the cluster: one model trained on every row of ``panel``.
+
+    Returns the backend module's in-memory ``TrainedModel`` of the trained booster, which
+    predicts in this process as a model trained here does (a loss's margins, the starting
+    score included), so that ``czar-gbdt fit`` saves it like any other.
+    """
+    check_models([loss])
+    model = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend, booster_params=booster_params,
+                      loss=loss, num_boost_round=num_boost_round, early_stopping_rounds=0,
+                      target_transform=target_transform, seed=seed)
+    options = {}
+    if loss is not None:  # a loss's raw margins, as the in-memory models predict them
+        options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
+    if backend == "xgboost":  # trained on named columns; the in-memory models predict on plain matrices
+        model.model.feature_names = None
+    return evaluation.backend_module(backend).TrainedModel(model.model, model.rounds, **options)
+
+
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
                      command: str = "evaluate", **kwargs: Any) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings).
@@ -496,9 +516,12 @@ def prepare_data(cfg: dict, models: list = ()) -> LazyPanel:
 
     ``models`` is accepted for the same signature; a ranking objective among them is left
     out by the commands (:meth:`czar_gbdt.evaluation.Scoring.keeps`), and refused by
-    :func:`run_walk_forward`.
+    :func:`run_walk_forward`. ``data.target_transform = "auto"`` is resolved on it
+    (:func:`czar_gbdt.evaluation.resolve_target_transform`: a cluster's panel is a cross-section).
     """
-    return load_data(cfg)
+    panel = load_data(cfg)
+    evaluation.resolve_target_transform(cfg, panel)
+    return panel
 
 
 def describe_data(cfg: dict, panel: LazyPanel) -> str:
@@ -506,7 +529,8 @@ def describe_data(cfg: dict, panel: LazyPanel) -> str:
     side = ", ".join(f"{k} from column {v!r}" for k, v in panel.columns.items() if k in ("std", "mean", "weight") and v)
     return (f"data: {cfg['data']['source']}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
             f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
-            f"{panel.dates[-1].date()}, {len(panel.features)} features; side data: {side or 'none'}.")
+            f"{panel.dates[-1].date()}, {evaluation.name_assets(panel.assets)}, {len(panel.features)} features; side "
+            f"data: {side or 'none'}; {evaluation.describe_transform(cfg, panel)}.")
 
 
 def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:

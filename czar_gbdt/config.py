@@ -26,6 +26,7 @@ import copy
 import contextlib
 import dataclasses
 import datetime
+import importlib.util
 import math
 import sys
 import tomllib
@@ -34,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from . import specs
-from .datasets import LAYOUTS, WIDE_VALUES
+from ._imports import install_hint
+from .datasets import LAYOUTS, WIDE_DATES, WIDE_VALUES
 from .metrics import METRICS
 from .losses import LOSSES, get_loss, loss_class, loss_name
 from .specs import did_you_mean
@@ -100,10 +102,12 @@ DEFAULTS: dict[str, Any] = {
         "start": "",
         "end": "",
         "horizon": 5,
-        "target_transform": "demean",
+        # "auto": "demean" for a cross-section, "raw" for one series (resolved on the data: evaluation.prepare_data)
+        "target_transform": "auto",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
         # date_col "": the first column; columns []: every asset column (["Softw"]: that one series)
-        "wide": {"values": "returns", "date_col": "", "columns": []},
+        # dates "periods": the date column holds integer period numbers (a row index), not dates
+        "wide": {"values": "returns", "date_col": "", "columns": [], "dates": "calendar"},
         "panel": {
             "date_col": "date", "asset_col": "asset", "target_col": "target",
             # "" -> the column named std / mean / weight, when the table has one
@@ -165,8 +169,9 @@ _CHOICES = {
     "study.pruner": ("median", "none"),
     "study.objective": OBJECTIVES,
     "data.layout": LAYOUTS,
-    "data.target_transform": ("raw", "demean", "zscore"),
+    "data.target_transform": ("auto", "raw", "demean", "zscore"),
     "data.wide.values": WIDE_VALUES,
+    "data.wide.dates": WIDE_DATES,
     "model.backend": ("lightgbm", "xgboost", "catboost"),
 }
 _POSITIVE_INT = {
@@ -378,6 +383,9 @@ def _parse_space(key: str, value: Any) -> Any:
     step = value.get("step")
     if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
         raise ConfigError(f"{key}.step must be a positive number; got {step!r}.")
+    if log and step is not None:
+        raise ConfigError(f"{key}: log = true and step = {step!r} cannot be combined (optuna samples a log range "
+                          f"without steps); remove one of them.")
     return Range(low, high, log, step)
 
 
@@ -521,6 +529,8 @@ def validate_config(raw: dict) -> dict:
 
     # booster parameters, checked against every backend the search may pick
     backends = _space_values(cfg["model"]["backend"])
+    for backend in backends:
+        _check_installed(backend)
     params = cfg["model"]["params"]
     if not isinstance(params, dict):
         raise ConfigError(f"model.params must be a table; got {params!r}.")
@@ -571,6 +581,14 @@ def validate_config(raw: dict) -> dict:
     if any(not isinstance(c, str) or not c for c in columns) or len(set(columns)) < len(columns):
         raise ConfigError(f"data.wide.columns must be a list of distinct column names (the assets to keep); got "
                           f"{columns!r}.")
+    if cfg["data"]["wide"]["dates"] == "periods":
+        if cfg["data"]["source"] == "ff49":
+            raise ConfigError('data.wide.dates = "periods" reads the integer first column of a file as period numbers; '
+                              'the bundled FF49 data has calendar dates: remove the key.')
+        dated = [k for k in ("start", "end") if cfg["data"][k]]
+        if dated:
+            raise ConfigError(f"data.{dated[0]} is a calendar date, and data.wide.dates = \"periods\" reads the table's "
+                              f"dates as period numbers: remove data.{dated[0]} (cut the file instead).")
     check_cluster(cfg)
     return cfg
 
@@ -689,6 +707,17 @@ def parse_loss_spec(spec: str, key: str = "--loss") -> tuple[str, dict]:
     (:func:`czar_gbdt.specs.parse_spec`); ``key`` names the option or config key in the error."""
     with _spec_errors():
         return specs.parse_spec(spec, key)
+
+
+#: The extra of ``pyproject.toml`` that installs each optional backend (LightGBM is a dependency).
+_BACKEND_EXTRAS = {"xgboost": "xgboost", "catboost": "catboost"}
+
+
+def _check_installed(backend: str) -> None:
+    """Refuse, before any work, a ``model.backend`` whose booster is not installed (an extra)."""
+    if backend in _BACKEND_EXTRAS and importlib.util.find_spec(backend) is None:
+        raise ConfigError(f"model.backend = {backend!r}, but {backend} is not installed (it is an extra of "
+                          f"czar-gbdt): install it with {install_hint(backend, _BACKEND_EXTRAS[backend])}.")
 
 
 def check_compare_spec(name: str, params: dict, key: str, backends: list | None = None) -> None:

@@ -75,17 +75,17 @@ from ._imports import try_import
 from ._jit import numba_threads
 from .losses import BaseLoss
 
-with try_import("dask", min_version="2026.8") as _imports:
+with try_import("dask", min_version="2026.8", extra="dask", module="czar_gbdt.dask") as _imports:
     import dask
     import dask.dataframe as dd
     import distributed
 
-with try_import("xgboost", min_version="3.1") as _xgb_imports:
+with try_import("xgboost", min_version="3.1", extra="xgboost", module="czar_gbdt.dask") as _xgb_imports:
     import xgboost as xgb
     import xgboost.dask  # noqa: F401 - registers xgb.dask
     from xgboost import collective
 
-with try_import("lightgbm", min_version="4.7", below_version="5") as _lgb_imports:
+with try_import("lightgbm", min_version="4.7", below_version="5", module="czar_gbdt.dask") as _lgb_imports:
     import lightgbm as lgb
     import lightgbm.dask  # noqa: F401 - lgb.DaskLGBMRegressor needs dask
 

@@ -43,19 +43,27 @@ from ._validation import first_true
 
 __all__ = [
     "AUTO",
+    "BAR_COLUMNS",
     "DataError",
+    "EXTREME_RETURNS",
     "LAYOUTS",
     "Panel",
     "SIDE_COLUMNS",
     "TARGET_TRANSFORMS",
+    "WIDE_DATES",
     "WIDE_VALUES",
+    "date_text",
     "detect_layout",
     "expected_rank_ic",
+    "extreme_returns",
+    "is_period",
     "load_ff49",
     "load_panel",
     "load_wide",
     "make_synthetic_panel",
     "make_synthetic_returns",
+    "period_index",
+    "periods_shown",
     "read_table",
     "resolve_layout",
     "source_digest",
@@ -431,6 +439,7 @@ def read_table(source: Any) -> tuple[pd.DataFrame, str]:
         The path, or ``"the DataFrame"``.
     """
     if isinstance(source, pd.DataFrame):
+        _refuse_duplicate_names([str(c) for c in source.columns], "the DataFrame")
         return source, "the DataFrame"
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError(f"source must be a path (CSV or Parquet) or a DataFrame; got {type(source).__name__}.")
@@ -438,17 +447,56 @@ def read_table(source: Any) -> tuple[pd.DataFrame, str]:
     if not os.path.exists(path):
         raise ValueError(f"source {path!r} does not exist.")
     low = path.lower()
+    _check_file(path)
     try:
-        if low.endswith((".parquet", ".pq", ".parq")):
+        if low.endswith(_PARQUET):
+            import pyarrow.parquet as pq
+
+            _refuse_duplicate_names(list(pq.read_schema(path).names), path)
             return pd.read_parquet(path), path
-        if low.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")):
-            sep = "\t" if low.endswith(".tsv") else ","
-            return pd.read_csv(path, sep=sep), path
+        sep = "\t" if low.endswith(".tsv") else ","
+        table = pd.read_csv(path, sep=sep)
+        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{path}: could not be read as a table ({type(exc).__name__}: {exc}).") from None
-    raise ValueError(
-        f"source {path!r}: unknown file type; use .csv (optionally compressed: .csv.gz ...), .tsv or .parquet."
-    )
+        raise DataError(_unreadable(path, exc)) from None
+    _refuse_duplicate_names([c for c in header.iloc[0] if isinstance(c, str)] if len(header) else [], path)
+    return table, path
+
+
+def _refuse_duplicate_names(names: list, where: str) -> None:
+    """Refuse repeated column names: pandas would rename the repeats ``x.1``, ``x.2``, and a
+    repeated asset or feature would pass for another one."""
+    seen: dict = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    dup = [name for name, n in seen.items() if n > 1]
+    if dup:
+        raise DataError(f"{where}: duplicate column names in the header: {dup[:10]} (pandas would rename the repeats "
+                        f"{dup[0]!r} to {dup[0] + '.1'!r}, ...); give every column its own name.")
+
+
+_PARQUET = (".parquet", ".pq", ".parq")
+_TEXT = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
+_SPREADSHEET = (".xlsx", ".xls", ".xlsm", ".ods")
+
+
+def _check_file(path: str) -> None:
+    """Refuse a file of a type no reader takes (a spreadsheet, ...) and an empty file, in one line."""
+    low = path.lower()
+    if not low.endswith(_PARQUET + _TEXT):
+        raise DataError(f"{path}: unknown file type {os.path.splitext(path)[1] or '(no suffix)'!r}; save the table "
+                        f"as .csv (optionally compressed: .csv.gz ...), .tsv or .parquet"
+                        + (" (a spreadsheet: File > Save As > CSV)." if low.endswith(_SPREADSHEET) else "."))
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes).")
+
+
+def _unreadable(path: str, exc: Exception) -> str:
+    """The one line that says a file could not be read, and for Parquet what it probably is."""
+    text = " ".join(str(exc).split())
+    hint = (" Is it a CSV (or another format) named .parquet? Give the file the suffix of its format."
+            if path.lower().endswith(_PARQUET) else "")
+    return f"{path}: could not be read as a table ({type(exc).__name__}: {text}).{hint}"
 
 
 def source_digest(source: Any) -> str:
@@ -494,10 +542,15 @@ def detect_layout(source: Any, *, asset_col: str = "asset", target_col: str = "t
             files = _parquet_files(path)
             path = files[0] if files else path
         low = path.lower()
-        if low.endswith((".parquet", ".pq", ".parq")):
+        if os.path.isfile(path):
+            _check_file(path)
+        if low.endswith(_PARQUET):
             import pyarrow.parquet as pq
 
-            columns = list(pq.read_schema(path).names)
+            try:
+                columns = list(pq.read_schema(path).names)
+            except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                raise DataError(_unreadable(path, exc)) from None
         else:
             columns = list(_read_header(path))
     return "long" if asset_col in columns or target_col in columns else "wide"
@@ -617,9 +670,7 @@ def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "re
     index = table.index
 
     def at(r: int, c: int) -> str:
-        date = index[r]
-        date = date.date() if isinstance(date, pd.Timestamp) else date
-        return f"row {r} (date {date}, asset {table.columns[c]!r})"
+        return f"row {r} (date {date_text(index[r])}, asset {table.columns[c]!r})"
 
     for c, name in enumerate(table.columns):
         r = _first_non_numeric(table[name])
@@ -679,11 +730,125 @@ def _check_scale(simple: np.ndarray, columns: pd.Index, values: str, where: str,
             f"{med[c]:.3g} per period ({med[c]:.0%}). {hint}. An index or date column must not be an asset column.")
 
 
+#: A single-period simple return above the first or below the second bound is worth a look
+#: (a price error, an unadjusted split, percent read as decimals): a warning, not a refusal.
+EXTREME_RETURNS = (10.0, -0.95)
+
+
+def extreme_returns(returns: pd.DataFrame) -> str | None:
+    """One line naming the first date and asset of a simple return above 10 (1,000%) or below
+    -0.95 (:data:`EXTREME_RETURNS`) in a wide table of returns, and how many there are; None
+    when there is none."""
+    high, low = EXTREME_RETURNS
+    v = returns.to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = (v > high) | (v < low)
+    if not bad.any():
+        return None
+    r, c = np.argwhere(bad)[0]  # the earliest
+    date = date_text(returns.index[r])
+    n = int(bad.sum())
+    return (f"{n} single-period return{'s' if n > 1 else ''} above {high:,.0%} or below {low:.0%}, the first "
+            f"{v[r, c]:+.4g} ({v[r, c]:+,.0%}) on {date} for asset {str(returns.columns[c])!r}: check the data (a price "
+            f"error, an unadjusted split, percent read as decimals?).")
+
+
+#: How the first (date) column of a wide table is read (``dates`` of :func:`load_wide`).
+WIDE_DATES = ("calendar", "periods")
+
+# Period k is held as the stamp _PERIOD_ORIGIN + k nanoseconds: inside the first two seconds of
+# 1970-01-01, where no calendar data has its dates, so that every output can print the period
+# number back (date_text) while the splitter, the features and the scores see ordered stamps.
+_PERIOD_ORIGIN = 10**9
+#: Period numbers must be below this in absolute value.
+PERIOD_LIMIT = 10**9
+
+
+def period_index(periods: Any) -> pd.DatetimeIndex:
+    """Integer period numbers as the ordered stamps a panel's dates are (see :func:`date_text`)."""
+    k = np.asarray(periods, dtype=np.int64)
+    if k.size and np.abs(k).max() >= PERIOD_LIMIT:
+        raise ValueError(f"period numbers must be below {PERIOD_LIMIT:,} in absolute value.")
+    return pd.DatetimeIndex(k + _PERIOD_ORIGIN, name="date")
+
+
+def is_period(when: Any) -> bool:
+    """Whether a stamp is a period number held by :func:`period_index`."""
+    return isinstance(when, pd.Timestamp) and 0 < when.value < 2 * _PERIOD_ORIGIN
+
+
+def date_text(when: Any) -> str:
+    """How outputs print a date: ``2024-01-31`` (a day), the ISO time stamp, or the period number
+    of a table read with ``dates = "periods"``."""
+    if is_period(when):
+        return str(when.value - _PERIOD_ORIGIN)
+    if isinstance(when, pd.Timestamp):
+        return str(when.date()) if when == when.normalize() else when.isoformat()
+    return str(when)
+
+
+def periods_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its period stamps (the index, datetime columns) as the period numbers, for
+    the CSV files and figures of a table read with ``dates = "periods"``; calendar dates are
+    left as they are."""
+    out = frame
+    if isinstance(out.index, pd.DatetimeIndex) and len(out.index) and is_period(out.index[0]):
+        out = out.set_axis(pd.Index(out.index.asi8 - _PERIOD_ORIGIN, name="period"), axis=0)
+    for c in out.columns:
+        col = out[c]
+        if col.dtype.kind == "M" and col.notna().any() and is_period(col.dropna().iloc[0]):
+            out = out.assign(**{str(c): col.to_numpy().astype(np.int64) - _PERIOD_ORIGIN})
+    return out
+
+
+def _parse_periods(col: pd.Series, name: str, where: str, names: Mapping[str, str] | None) -> pd.DatetimeIndex:
+    """The period numbers of ``col`` (integers, unique and ascending), as :func:`period_index` stamps."""
+    key = _arg(names, "dates")
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values != np.round(values)) | (np.abs(values) >= PERIOD_LIMIT)
+    if bad.any():
+        i = first_true(bad)
+        raise DataError(f"{where}: {key} = \"periods\" reads column {name!r} as period numbers (integers); row {i} "
+                        f"has {_value(col.iloc[i])!r}.")
+    k = values.astype(np.int64)
+    down = k[1:] <= k[:-1]
+    if down.any():
+        i = first_true(down) + 1
+        what = "repeats" if k[i] == k[i - 1] else "comes after"
+        raise DataError(f"{where}: the periods in {name!r} must be unique and ascending (one row per period); row {i} "
+                        f"has {k[i]}, which {what} {k[i - 1]} at row {i - 1}.")
+    return period_index(k)
+
+
 _LAYOUT_HINT = ("If the file is a long panel (one row per date and asset) with its own column names, {layout} "
                 "and name its columns in [data.panel]")
 
 
+#: The column names of one instrument's bars (case-insensitive): a table with two or more of
+#: them is one asset's price file, not a table of assets.
+BAR_COLUMNS = ("open", "high", "low", "close", "adj close", "adj_close", "adjclose", "volume")
+
+
+def _refuse_bars(table: pd.DataFrame, where: str, values: str, names: Mapping[str, str] | None) -> None:
+    """Refuse the columns of one instrument's bars (Open, High, Low, Close, Adj Close, Volume) read
+    as assets: each would become an "asset" and the rank IC would compare a price with itself."""
+    bars = [str(c) for c in table.columns if str(c).strip().lower() in BAR_COLUMNS]
+    if len(bars) < 2:
+        return
+    adjusted = [c for c in bars if c.strip().lower().replace("_", " ") in ("adj close", "adjclose")]
+    close = [c for c in bars if c.strip().lower() == "close"]
+    picks = (adjusted + close)[:2] or bars[:1]
+    key = (names or {}).get("columns")
+    how = " (or ".join(f'set {key} = ["{c}"]' if key else f"pass columns=[{c!r}]" for c in picks)
+    how += ")" * (len(picks) - 1)
+    also = "" if values == "prices" else f", and {_setting(names, 'values', 'prices')}"
+    raise DataError(f"{where}: the columns {bars} are the bars of one instrument, not assets; to forecast that one "
+                    f"series, {how}{also}. A table of several assets has one column per asset.")
+
+
 def load_wide(source: Any, *, values: str = "returns", date_col: str | None = None,
+              columns: Sequence[str] | None = None, dates: str = "calendar",
               names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a wide table (one row per date, one column per asset) as simple returns, checked.
 
@@ -697,9 +862,20 @@ def load_wide(source: Any, *, values: str = "returns", date_col: str | None = No
         The date column; ``None`` (or ``""``): a DataFrame's DatetimeIndex, else the first
         column. Dates may be ISO strings, datetimes or YYYYMMDD integers; they must be
         unique and ascending.
+    columns : sequence of str, optional
+        The asset columns to keep (one: a single series), selected before the values are
+        checked; ``None`` keeps every column, and then a table whose columns are the bars of
+        one instrument (two or more of :data:`BAR_COLUMNS`: Open, High, Low, Close,
+        Adj Close, Volume) is refused, naming them.
+    dates : {"calendar", "periods"}, default "calendar"
+        ``"periods"`` reads the date column as integer period numbers (a row index, a month
+        count), unique and ascending, instead of calendar dates; they are held as
+        :func:`period_index` stamps and every output prints them as the period numbers
+        (:func:`date_text`). An integer column that is not YYYYMMDD is refused with
+        ``"calendar"``, and the message names this argument.
     names : mapping, optional
-        How messages name the arguments (``values``, ``date_col``) when a configuration
-        loads the data.
+        How messages name the arguments (``values``, ``date_col``, ``columns``, ``dates``)
+        when a configuration loads the data.
 
     Returns
     -------
@@ -733,12 +909,29 @@ def load_wide(source: Any, *, values: str = "returns", date_col: str | None = No
                         f"{name!r}.")
     if len(df) == 0:
         raise DataError(f"{where}: the table has no rows.")
-    hint = "" if date_col else (f" The first column is read as the dates: if the dates are in another column, "
-                                f"{_setting(names, 'date_col', 'date')} (its name).")
-    dates = _parse_dates(pd.Series(np.asarray(raw)), str(name), where, hint)
-    _check_dates(dates, str(name), where, names, wide=True)
-    table = table.set_axis(pd.DatetimeIndex(dates, name="date"), axis=0)
+    if dates not in WIDE_DATES:
+        raise ValueError(f"{_arg(names, 'dates')} must be one of {WIDE_DATES}; got {dates!r}.")
+    col = pd.Series(np.asarray(raw))
+    if dates == "periods":
+        index = _parse_periods(col, str(name), where, names)
+    else:
+        hint = "" if date_col else (f" The first column is read as the dates: if the dates are in another column, "
+                                    f"{_setting(names, 'date_col', 'date')} (its name).")
+        if col.dtype.kind in "iu":
+            hint += (f" If it holds period numbers (a row index, a period count), "
+                     f"{_setting(names, 'dates', 'periods')}.")
+        index = _parse_dates(col, str(name), where, hint)
+        _check_dates(index, str(name), where, names, wide=True)
+    table = table.set_axis(pd.DatetimeIndex(index, name="date"), axis=0)
     table.columns = pd.Index([str(c) for c in table.columns], name="asset")
+    if columns:
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise DataError(f"{where}: {_arg(names, 'columns')} names {missing}, which the table does not have; its "
+                            f"asset columns are {list(map(str, table.columns))}.")
+        table = table[list(columns)]
+    else:
+        _refuse_bars(table, where, values, names)
     return to_returns(table, values, where=where, names=names)
 
 
@@ -863,6 +1056,16 @@ def load_panel(
             + ", ".join(non_numeric)
             + "."
         )
+    for c in feature_cols:  # NaN is a missing value the boosters handle; an infinity is an error upstream
+        col = df[c]
+        if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col):
+            continue
+        inf = np.isinf(pd.to_numeric(col).to_numpy(dtype=np.float64, na_value=np.nan))
+        if inf.any():
+            r = first_true(inf)
+            raise DataError(f"{where}: feature {c!r} has {int(inf.sum())} infinite values, the first "
+                            f"{_value(col.iloc[r])} at {describe_row(r)}; use NaN (an empty cell) for a missing value, "
+                            f"which the boosters treat as missing.")
 
     if sort:
         order = np.lexsort((df[asset_col].astype(str).to_numpy(), dates.asi8))
@@ -930,7 +1133,9 @@ def load_panel(
 
     X = df[feature_cols].reset_index(drop=True)
     info = {"source": where if where != "the DataFrame" else "DataFrame", "target_col": target_col,
-            "side_columns": {k: v for k, v in side.items() if v is not None}}
+            "side_columns": {k: v for k, v in side.items() if v is not None},
+            # kept (the boosters ignore them), but named on the data line: they carry nothing
+            "all_nan_features": [str(c) for c in feature_cols if X[c].isna().all()]}
     return Panel.from_arrays(X, y, dates, df[asset_col].to_numpy(), info=info, **extra)
 
 

@@ -45,17 +45,18 @@ import pandas as pd
 from . import allora, metrics
 from .config import ALLORA_OBJECTIVES, ConfigError, check_compare_spec, fixed_loss, fixed_model
 from ._validation import first_true
-from .datasets import (AUTO, DataError, Panel, load_ff49, load_panel, load_wide, resolve_layout,
-                       transform_target)
+from .datasets import (AUTO, DataError, Panel, date_text, extreme_returns, load_ff49, load_panel, load_wide,
+                       resolve_layout, transform_target)
 from .features import build_features
 from .losses import BaseLoss, get_loss
 from .model_selection import WalkForward
 from .ranking import RankObjective, query_sizes, rank_labels
 from .specs import build_model, model_label
 
-__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "data_layout", "DATA_KEYS",
+__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "describe_transform", "auto_transform",
+           "resolve_target_transform", "name_assets", "data_warnings", "data_layout", "DATA_KEYS",
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
-           "backend_module", "BACKENDS", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
+           "backend_module", "BACKENDS", "train_model", "fit_panel", "prediction_std", "fit_predict", "walk_forward", "WalkForwardResult", "score_predictions",
            "allora_scores", "allora_of", "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book",
            "run_walk_forward", "evaluate_losses", "holdout_scores", "iso_date", "evaluate_holdout", "warm_up"]
 
@@ -104,20 +105,26 @@ def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: 
         # FF49 and a user's wide table: one code path, the features of czar_gbdt.features;
         # they need their warm-up before `start`: cut the panel, not the returns
         wide_opts = dict(wide)
-        keys = {**DATA_KEYS, "date_col": "data.wide.date_col"}
+        keys = {**DATA_KEYS, "date_col": "data.wide.date_col", "columns": "data.wide.columns",
+                "dates": "data.wide.dates"}
         if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
             del keys["layout"]
-        returns = load_ff49() if source == "ff49" else load_wide(
-            source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None, names=keys)
+        columns = list(wide_opts["columns"])  # the assets to keep: one column is a single series
         where = "the bundled FF49 data" if source == "ff49" else source
-        columns = list(wide_opts["columns"])
-        if columns:  # the assets to keep: one column is a single series
+        if source == "ff49":
+            returns = load_ff49()
             missing = [c for c in columns if c not in returns.columns]
             if missing:
                 raise DataError(f"{where}: data.wide.columns names {missing}, which the table does not have; its "
                                 f"asset columns are {list(map(str, returns.columns))}.")
-            returns = returns[columns]
+            returns = returns[columns] if columns else returns
+        else:
+            returns = load_wide(source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None,
+                                columns=columns or None, dates=wide_opts.get("dates", "calendar"), names=keys)
         panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
+        notes = extreme_returns(returns)
+        if notes:
+            panel.info["warnings"] = [notes]
     else:
         cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
         for role in ("std", "mean", "weight"):
@@ -131,7 +138,7 @@ def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: 
     if end:
         keep &= panel.dates <= pd.Timestamp(end)
     if not keep.any():
-        span = f"{panel.dates.min().date()} to {panel.dates.max().date()}" if len(panel) else "no dates at all"
+        span = f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}" if len(panel) else "no dates at all"
         raise DataError(f"{where}: no rows between data.start={start!r} and data.end={end!r}; the data (after the "
                         f"feature warm-up and the last data.horizon dates) runs from {span}.")
     return panel if keep.all() else panel.subset(np.flatnonzero(keep))
@@ -240,15 +247,36 @@ def output_kind(model: Any) -> str:
     return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
 
 
+def auto_transform(panel: Any) -> str:
+    """What ``data.target_transform = "auto"`` is on ``panel``: ``"raw"`` for one series, ``"demean"`` for a
+    cross-section (rank IC rewards relative forecasts; across a single asset every demeaned label is 0)."""
+    return "raw" if len(pd.unique(np.asarray(panel.assets))) == 1 else "demean"
+
+
+def resolve_target_transform(cfg: dict, panel: Any) -> str:
+    """``data.target_transform`` of ``cfg`` with ``"auto"`` resolved on ``panel`` (:func:`auto_transform`).
+
+    The resolved value is written back into ``cfg`` (the commands resolve it once, when the
+    data is loaded), so that the training labels, the printed settings and the study's
+    fingerprint name the transform actually used: a study tuned on a panel with the former
+    default ``"demean"`` keeps its fingerprint under ``"auto"``.
+    """
+    d = cfg["data"]
+    if d["target_transform"] == "auto":
+        d["target_transform"] = auto_transform(panel)
+    return d["target_transform"]
+
+
 def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
     """Refuse data the configuration cannot be run on, before any training.
 
     Checks that the walk-forward splits fit in the panel's dates, that every date the
     folds and the holdout score has at least two assets (when the objective is the
     cross-sectional rank IC), that a single series is neither asked for the ICIR across
-    assets nor given labels transformed across assets (``demean``, ``zscore``: every label
-    would be 0), and that each of ``models`` (losses, ranking objectives or None) that
-    needs a per-row ``std`` gets one.
+    assets nor given labels transformed across assets (an explicit ``demean`` or ``zscore``:
+    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`),
+    and that each of ``models`` (losses, ranking objectives or None) that needs a per-row
+    ``std`` gets one.
 
     Raises
     ------
@@ -260,7 +288,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
     splitter = make_splitter(cfg)
     codes, uniques = pd.factorize(panel.dates, sort=True)
     n = len(uniques)
-    span = f"{uniques[0].date()} to {uniques[-1].date()}" if n else "none"
+    span = f"{iso_date(uniques[0])} to {iso_date(uniques[-1])}" if n else "none"
     try:
         folds = splitter.fold_positions(n)
     except ValueError:
@@ -274,7 +302,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
             f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
     how = scoring(cfg, panel)
-    objective, transform = cfg["study"]["objective"], d["target_transform"]
+    objective, transform = cfg["study"]["objective"], resolve_target_transform(cfg, panel)
     if how.single_series and objective in CROSS_SECTIONAL_OBJECTIVES - {"rank_ic"}:
         raise DataError(
             f"{where}: the data has a single asset ({how.assets[0]!r}); study.objective = {objective!r} is the ICIR "
@@ -287,7 +315,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"{where}: the data has a single asset ({how.assets[0]!r}), scored with study.objective = {objective!r} "
             f"over time (the time-series rank IC of each test window for 'rank_ic'); but data.target_transform = "
             f"{transform!r} {what} across the assets, which leaves a single series no label to learn: set "
-            f"data.target_transform = \"raw\".")
+            f"data.target_transform = \"raw\" (or \"auto\", the default: raw for one series).")
     if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
         counts = np.bincount(codes, minlength=n)
         scored = np.zeros(n, dtype=bool)
@@ -301,7 +329,7 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             only = panel.assets[np.flatnonzero(codes == i)]
             raise DataError(
                 f"{where}: {int(thin.sum())} of the dates the folds and the holdout score have fewer than 2 assets, "
-                f"the first {uniques[i].date()} (assets: {list(only)}); the rank IC across assets needs at least 2 "
+                f"the first {iso_date(uniques[i])} (assets: {list(only)}); the rank IC across assets needs at least 2 "
                 f"per date. Move data.start past them, or give more assets on those dates.")
     needs_std = [m for m in models if m is not None and getattr(m, "requires_std", False)]
     if needs_std and panel.std is None and d["target_transform"] != "zscore":
@@ -331,12 +359,58 @@ def describe_data(cfg: dict, panel: Panel) -> str:
     how = "features built from the returns (docs/own-data.md)" if layout == "wide" else "features from the file"
     if layout == "wide" and d["source"] != "ff49":
         how = f"{d['wide']['values']}; " + how
+        if d["wide"].get("dates") == "periods":
+            how = "dates are period numbers; " + how
     cols = panel.info.get("side_columns")
     side_text = (", ".join(f"{k} from column {v!r}" for k, v in cols.items()) if cols else
                  "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
     return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
-            f"{panel.dates.min().date()} to {panel.dates.max().date()}, {_count(panel.assets.nunique(), 'asset')}, "
-            f"{len(panel.feature_names)} features; side data: {side_text}.")
+            f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}, {name_assets(panel.assets.unique())}, "
+            f"{len(panel.feature_names)} features; side data: {side_text}"
+            f"{_dropped(panel.info)}; {describe_transform(cfg, panel)}.")
+
+
+def name_assets(assets: Any) -> str:
+    """``"3 assets (A, B, C)"``: every name up to 10 assets, else the first five and the count."""
+    names = [str(a) for a in assets]
+    shown = names if len(names) <= 10 else names[:5] + [f"... {len(names):,} in all"]
+    return f"{_count(len(names), 'asset')} ({', '.join(shown)})"
+
+
+def _dropped(info: dict) -> str:
+    """What the data line says was dropped while the features were built: whole columns (all NaN,
+    or with too few returns for a single row) and rows (the warm-up, missing returns, no target);
+    and the features of a long panel that are all NaN (kept: the boosters ignore them)."""
+    parts = []
+    if info.get("all_nan_assets"):
+        parts.append(f"columns {info['all_nan_assets']} (all NaN)")
+    short = [a for a in info.get("assets_without_rows", ()) if a not in info.get("all_nan_assets", ())]
+    if short:
+        parts.append(f"columns {short} (too few returns for one row of features)")
+    if info.get("n_rows_dropped"):
+        parts.append(f"{info['n_rows_dropped']:,} rows ({info['n_rows_without_features']:,} in the feature warm-up "
+                     f"of {info['n_dates_warm_up']:,} dates or with a missing return in a window, "
+                     f"{info['n_rows_without_target']:,} without a target on the last {info['horizon']} dates)")
+    text = f"; dropped: {'; '.join(parts)}" if parts else ""
+    if info.get("all_nan_features"):
+        text += f"; all NaN, so without information: features {info['all_nan_features']}"
+    return text
+
+
+def data_warnings(panel: Any) -> list[str]:
+    """Lines worth a look in data that was accepted (a return above 1,000% ...), to print after
+    the data line."""
+    return list(getattr(panel, "info", {}).get("warnings", ()))
+
+
+def describe_transform(cfg: dict, panel: Any) -> str:
+    """``labels demean (data.target_transform "auto": a cross-section)``: the training labels' transform, and
+    why when ``"auto"`` chose it (for the "data:" line)."""
+    given = cfg["data"]["target_transform"]
+    if given != "auto":
+        return f"labels {given} (data.target_transform)"
+    chosen = auto_transform(panel)
+    return f"labels {chosen} (data.target_transform \"auto\": {'one series' if chosen == 'raw' else 'a cross-section'})"
 
 
 def make_splitter(cfg: dict) -> WalkForward:
@@ -407,44 +481,68 @@ def training_labels(panel: Panel, loss: BaseLoss, transform: str) -> tuple[np.nd
     return y, std
 
 
-def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
-                predict_on: list[Panel], *, valid: Panel | None = None, num_boost_round: int = 200,
-                early_stopping_rounds: int = 0, target_transform: str = "raw",
-                seed: int = 0) -> tuple[list[np.ndarray], int]:
-    """Train one model and predict on each panel of ``predict_on``.
+def train_model(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel, *,
+                valid: Panel | None = None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
+                target_transform: str = "raw", seed: int = 0):
+    """Train one model on ``train``: the backend module's ``TrainedModel`` (``predict(X, std)``, ``rounds``).
 
-    ``loss=None`` trains with the backend's built-in squared error instead, a
-    :class:`RankObjective` with the backend's ranking objective (both without early
-    stopping: they train ``num_boost_round`` rounds). The backend module
-    (:func:`backend_module`) does the training. Returns the predictions (raw margins:
-    logits for binary losses, scores for ranking) and the number of boosting rounds kept
-    (the best round with early stopping on validation rank IC: per date across assets, or
-    over the validation dates for a single series).
+    ``loss=None`` trains with the backend's built-in squared error, a :class:`RankObjective`
+    with the backend's ranking objective (both without early stopping: they train
+    ``num_boost_round`` rounds), a loss with the labels of :func:`training_labels` (early
+    stopping on the validation rank IC of ``valid``: per date across assets, or over the
+    validation dates for a single series). The backend module (:func:`backend_module`)
+    does the training; :func:`fit_predict` and :func:`czar_gbdt.forecast.fit_model` call it.
     """
     module = backend_module(backend)
     X = train.X.to_numpy(dtype=np.float64)
     common = dict(params=booster_params, num_boost_round=num_boost_round, seed=seed)
     if loss is None:
-        model = module.train_builtin(X, transform_target(train.y, train.dates, target_transform),
-                                     weight=train.weight, **common)
-    elif isinstance(loss, RankObjective):
-        model = module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
-                                     objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
-    else:
-        y, std = training_labels(train, loss, target_transform)
-        eval_rows = {}
-        if valid is not None and len(valid):
-            yv, stdv = training_labels(valid, loss, target_transform)
-            # early stopping watches the validation rank IC per date; the rows of a single series are
-            # one date group instead, so that it watches their time-series rank IC
-            dates = valid.dates if valid.assets.nunique() > 1 else np.zeros(len(valid), dtype=np.int64)
-            eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
-                             valid_dates=dates)
-        model = module.train_loss(loss, X, y, std=std, weight=train.weight,
-                                  early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+        return module.train_builtin(X, transform_target(train.y, train.dates, target_transform),
+                                    weight=train.weight, **common)
+    if isinstance(loss, RankObjective):
+        return module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
+                                    objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
+    y, std = training_labels(train, loss, target_transform)
+    eval_rows = {}
+    if valid is not None and len(valid):
+        yv, stdv = training_labels(valid, loss, target_transform)
+        # early stopping watches the validation rank IC per date; the rows of a single series are
+        # one date group instead, so that it watches their time-series rank IC
+        dates = valid.dates if valid.assets.nunique() > 1 else np.zeros(len(valid), dtype=np.int64)
+        eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
+                         valid_dates=dates)
+    return module.train_loss(loss, X, y, std=std, weight=train.weight,
+                             early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+
+
+def fit_panel(panel: Panel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
+              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0):
+    """One model trained on every row of ``panel`` for ``num_boost_round`` rounds (no early stopping):
+    what ``czar-gbdt fit`` trains (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel`
+    does the same on a Dask cluster."""
+    return train_model(backend, booster_params, loss, panel, num_boost_round=num_boost_round,
+                       target_transform=target_transform, seed=seed)
+
+
+def prediction_std(panel: Panel, target_transform: str) -> np.ndarray | None:
+    """The std a z-space model (CatBoost) maps its predictions on ``panel`` back with: the rows'
+    own ``std``, or ones for ``zscore`` labels (already in units of the cross-sectional std)."""
+    return np.ones(len(panel)) if target_transform == "zscore" else panel.std
+
+
+def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
+                predict_on: list[Panel], *, valid: Panel | None = None, num_boost_round: int = 200,
+                early_stopping_rounds: int = 0, target_transform: str = "raw",
+                seed: int = 0) -> tuple[list[np.ndarray], int]:
+    """Train one model (:func:`train_model`) and predict on each panel of ``predict_on``.
+
+    Returns the predictions (raw margins: logits for binary losses, scores for ranking)
+    and the number of boosting rounds kept (the best round with early stopping).
+    """
+    model = train_model(backend, booster_params, loss, train, valid=valid, num_boost_round=num_boost_round,
+                        early_stopping_rounds=early_stopping_rounds, target_transform=target_transform, seed=seed)
     # a z-space model (CatBoost) maps its predictions back with the std its labels were scaled by
-    return [model.predict(p.X.to_numpy(dtype=np.float64),
-                          std=np.ones(len(p)) if target_transform == "zscore" else p.std)
+    return [model.predict(p.X.to_numpy(dtype=np.float64), std=prediction_std(p, target_transform))
             for p in predict_on], model.rounds
 
 
@@ -482,11 +580,12 @@ def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: f
 
 
 #: What :func:`allora_scores` returns: Allora's seven metrics, the points, the grade and its scope.
-ALLORA_COLUMNS = (*allora.METRIC_FUNCTIONS, "allora_points", "allora_grade", "allora_scope")
+ALLORA_COLUMNS = (*allora.METRIC_FUNCTIONS, "allora_points", "allora_max_points", "allora_grade", "allora_scope")
 
 
 def allora_scores(panel: Panel, pred: np.ndarray, transform: str = "raw") -> dict:
-    """Allora's evaluation of forecasts (docs/allora.md): its seven metrics, points and grade.
+    """Allora's evaluation of forecasts (docs/allora.md): its seven metrics, points (out of
+    ``allora_max_points``, 7) and grade.
 
     One asset: :func:`czar_gbdt.allora.allora_grade` of the series, in date order. A panel:
     each asset's own series is graded (:func:`~czar_gbdt.allora.allora_grade_by_asset`;
@@ -503,17 +602,17 @@ def allora_scores(panel: Panel, pred: np.ndarray, transform: str = "raw") -> dic
     nan = {name: math.nan for name in allora.METRIC_FUNCTIONS}
     if panel.assets.nunique() == 1:
         if keep.sum() < 2:
-            return {**nan, "allora_points": math.nan, "allora_grade": "n/a", "allora_scope": "series"}
+            return {**nan, "allora_points": math.nan, "allora_max_points": allora.MAX_POINTS, "allora_grade": "n/a", "allora_scope": "series"}
         g = allora.allora_grade(y[keep], pred[keep])
         return {**{name: g[name] for name in allora.METRIC_FUNCTIONS}, "allora_points": g["allora_points"],
-                "allora_grade": g["allora_grade"], "allora_scope": "series"}
+                "allora_max_points": allora.MAX_POINTS, "allora_grade": g["allora_grade"], "allora_scope": "series"}
     if not keep.any():
-        return {**nan, "allora_points": math.nan, "allora_grade": "n/a", "allora_scope": "mean of 0 assets"}
+        return {**nan, "allora_points": math.nan, "allora_max_points": allora.MAX_POINTS, "allora_grade": "n/a", "allora_scope": "mean of 0 assets"}
     table = allora.allora_grade_by_asset(y[keep], pred[keep], assets=np.asarray(panel.assets)[keep],
                                          dates=np.asarray(panel.dates)[keep])
     points = float(table["allora_points"].mean())
     return {**{name: float(table[name].mean()) for name in allora.METRIC_FUNCTIONS}, "allora_points": points,
-            "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
+            "allora_max_points": allora.MAX_POINTS, "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
             "allora_scope": f"mean of {len(table)} assets"}
 
 
@@ -577,6 +676,8 @@ def walk_forward(panel: Panel, splitter: WalkForward, *, backend: str, booster_p
     (:func:`allora_scores`). ``splitter`` is a :class:`~czar_gbdt.model_selection.WalkForward`,
     or a :class:`HoldoutSplit` to score the holdout.
     """
+    if target_transform == "auto":
+        target_transform = auto_transform(panel)
     if predict is None:
         def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
             (pred,), rounds = fit_predict(backend, booster_params, loss, train, [test], valid=valid,
@@ -758,9 +859,10 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
 
 
 def iso_date(when: Any) -> str:
-    """A date as text: ``"2024-05-12"``, or ``"2024-05-12T16:00:00"`` when it has a time of day (intraday bars)."""
-    when = pd.Timestamp(when)
-    return str(when.date()) if when == when.normalize() else when.isoformat()
+    """A date as text: ``"2024-05-12"``, or ``"2024-05-12T16:00:00"`` when it has a time of day (intraday bars),
+    or the period number of a wide table read with ``data.wide.dates = "periods"``
+    (:func:`czar_gbdt.datasets.date_text`)."""
+    return date_text(pd.Timestamp(when))
 
 
 #: The columns of a walk-forward fold row that say where the fold is (not scores).

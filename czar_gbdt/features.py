@@ -182,11 +182,18 @@ def build_features(
         "n_rows_total": int(n_total),
         "n_rows_without_features": int((~has_features).sum()),
         "n_rows_without_target": int((~has_target).sum()),
+        # what the data line names (evaluation.describe_data): assets without a single return,
+        # and the dates before the first row with every feature (the warm-up)
+        "all_nan_assets": [str(c) for c in R.columns[R.isna().all(axis=0).to_numpy()]],
+        "n_dates_warm_up": int(np.argmax(has_features.reshape(n_dates, n_assets).any(axis=1)))
+        if has_features.any() else int(n_dates),
     }
     if dropna:
         keep = has_features & has_target
         X, y, s, dates, assets = X[keep], y[keep], s[keep], dates[keep], assets[keep]
         info["n_rows_dropped"] = int(n_total - keep.sum())
+        kept = set(assets.tolist())
+        info["assets_without_rows"] = [str(c) for c in R.columns if c not in kept]
     else:
         info["n_rows_dropped"] = 0
     return Panel.from_arrays(pd.DataFrame(X, columns=names), y, dates, assets, std=s, info=info)

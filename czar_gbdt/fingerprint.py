@@ -9,7 +9,9 @@ fingerprint is a flat dict of dotted configuration keys and their values:
   :func:`czar_gbdt.datasets.source_digest`; moving or renaming the file is fine,
   changing its content is not), ``data.layout`` (as read), for a wide table
   ``data.wide.*`` and ``data.features.*``, for a long panel ``data.panel.*``, the date
-  range ``data.start`` / ``data.end``, ``data.horizon``, ``data.target_transform``;
+  range ``data.start`` / ``data.end``, ``data.horizon``, ``data.target_transform`` (as
+  resolved on the data: ``"auto"`` is recorded as the ``"demean"`` or ``"raw"`` it chose, so
+  a study made with an explicit value stays resumable under ``"auto"`` when they agree);
 - ``splits.*``;
 - the search space: ``model.backend``, ``model.num_boost_round``,
   ``model.early_stopping_rounds``, every ``model.params.*``, ``loss.name`` and the
@@ -54,8 +56,9 @@ HOLDOUT_KEYS = ("report.baselines", "compare.top_k", "compare.cost")
 
 #: Sections copied key by key (nested tables flattened).
 _SECTIONS = ("data", "splits")
-#: Keys of those sections that do not change a score.
-_IGNORED = {"data.source"}
+#: Keys of those sections that do not change a score (period numbers are ordered as the
+#: dates would be: the splits, features and scores are the same).
+_IGNORED = {"data.source", "data.wide.dates"}
 
 
 def space_value(space: Any) -> Any:

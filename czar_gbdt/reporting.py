@@ -70,7 +70,7 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
     return summary
 
 
-def report(cfg: dict, *, storage: str | None = None, progress: Any = None) -> dict:
+def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_data: Any = None) -> dict:
     """Evaluate the best trial once on the final holdout period, which no trial has seen, against the baselines.
 
     The tuned model and each baseline of ``report.baselines`` are trained with the best
@@ -94,12 +94,17 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None) -> di
         ``holdout_trial``, ``holdout_status`` (``"evaluated"`` or ``"stored"``), ``bakeoff``
         (:func:`czar_gbdt.compare.holdout_record`, without its per-date series; None for a
         holdout scored before bake-offs were), ``note`` and ``files``.
+
+    ``on_data``, if given, is called with the panel once the study has been found and the
+    data loaded and checked (the command line prints the data line).
     """
     study = load_study(cfg, storage)
     url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
                       create=False)
     check_fingerprint(study, cfg, "report", url=url)
-    cluster.engine(cfg).prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
+    panel = cluster.engine(cfg).prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
+    if on_data is not None:  # the command line says what was loaded, as every command does
+        on_data(panel)
     summary = study_summary(study, cfg, storage=storage)
     if not cfg["splits"]["holdout"]:
         summary["holdout"] = None
@@ -126,6 +131,9 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None) -> di
             write_json(out / "holdout.json", {"trial": trial, **holdout})
             summary["files"] += [str(out / "holdout.json")]
             return summary
+        record, regraded = compare.regrade_record(record)
+        if regraded:
+            note += " " + regraded
         diffs = fingerprint.record_differences(stored["fingerprint"], current)
         if diffs:
             note += (f" It was scored with another configuration than this one: {fingerprint.describe(diffs)}. It "

@@ -63,17 +63,17 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import cluster, fingerprint, metrics
+from . import allora, cluster, fingerprint, metrics
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
-from .evaluation import book, iso_date, make_splitter, scoring, warm_up
+from .evaluation import book, iso_date, make_splitter, resolve_target_transform, scoring, warm_up
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
            "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
            "objective_value", "run_worker", "StudyError", "StudyStopped", "StudyCzar", "best_czar_trial", "check_fingerprint", "search_losses",
-           "REPEATING_ERRORS"]
+           "REPEATING_ERRORS", "make_runs_dir"]
 
 
 class StudyError(ConfigError):
@@ -151,11 +151,41 @@ def storage_url(cfg: dict, *, create: bool = True) -> str:
     (whose folder is created unless ``create`` is false)."""
     url = cfg["study"]["storage"]
     if url:
+        sqlite_file = _sqlite_file(url)
+        if create and sqlite_file is not None:  # optuna does not create the folder of a SQLite file
+            _make_folder(sqlite_file.parent, f"study.storage (or --storage) {url!r}: the folder of the SQLite file")
         return url
     runs = Path(cfg["study"]["runs_dir"])
     if create:
-        runs.mkdir(parents=True, exist_ok=True)
+        make_runs_dir(cfg)
     return f"sqlite:///{runs / (cfg['study']['name'] + '.db')}"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///relative.db``, ``sqlite:////absolute.db``), else None."""
+    if not url.lower().startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _make_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` (and its parents), or say in one line why it cannot be (exit code 2)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StudyError(f"{what} cannot be created: {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
+                         f"choose a folder that can be written.") from None
+    if not os.access(folder, os.W_OK):
+        raise StudyError(f"{what} cannot be written: {folder}; choose a folder that can be written.")
+
+
+def make_runs_dir(cfg: dict) -> Path:
+    """Create ``study.runs_dir`` (the default storage and every output file live there), or refuse
+    in one line naming the key; called before any study is created."""
+    runs = Path(cfg["study"]["runs_dir"])
+    _make_folder(runs, f"study.runs_dir {str(runs)!r}: the folder")
+    return runs
 
 
 def output_dir(cfg: dict) -> Path:
@@ -192,7 +222,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
 
     ``tune`` records the fingerprint in a study that has none (a new study, or one made
     before fingerprints were recorded: then a note says so, returned). ``report`` and
-    ``compare`` (``command``) only compare.
+    ``compare`` (``command``) only compare. ``data.target_transform = "auto"`` is resolved
+    on the data first (:func:`czar_gbdt.evaluation.resolve_target_transform`).
 
     Raises
     ------
@@ -200,6 +231,10 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         Naming the differing keys, and how to start a new study or go back to the old
         configuration.
     """
+    if record is None and cfg["data"]["target_transform"] == "auto":
+        # the fingerprint names the transform used: a study tuned with "demean" on a panel matches "auto"
+        with contextlib.suppress(DataError):  # data that does not load: its own error follows (prepare_data)
+            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
     record = record or fingerprint.record(cfg)
     stored = study.user_attrs.get(fingerprint.ATTR)
     if stored is None:
@@ -211,6 +246,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
                     f"trials are assumed to come from this config, which is recorded now.")
         return None
     diffs = fingerprint.record_differences(stored, record)
+    if record["keys"].get("data.target_transform") == "auto":  # unresolved (the data did not load): not a reason
+        diffs = [d for d in diffs if d[0] != "data.target_transform"]
     if not diffs:
         return None
     n = count_trials(study, states=None)
@@ -233,18 +270,48 @@ def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorag
     study = cfg["study"]
     engine_kwargs = {"pool_pre_ping": True} if not url.startswith("sqlite") else {
         "connect_args": {"timeout": 60}}
+    from sqlalchemy.exc import SQLAlchemyError
+
     # optuna marks heartbeats experimental; they are what makes a killed worker's trial
     # recoverable, so the warning is noise here
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _HeartbeatStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=study["heartbeat_interval"],
-            grace_period=study["grace_period"],
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=study["max_retry"]),
-        )
+        try:
+            return _HeartbeatStorage(
+                _with_driver(url),
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=study["heartbeat_interval"],
+                grace_period=study["grace_period"],
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=study["max_retry"]),
+            )
+        except ImportError as exc:  # the database driver is missing
+            cause = exc.__cause__ or exc
+            extra = (" PostgreSQL needs the psycopg2 driver: pip install 'czar-gbdt[postgres]' (the postgres extra)."
+                     if url.lower().startswith("postgres") else " Install the database driver this URL names.")
+            raise StudyError(f"storage {url!r} (study.storage or --storage) cannot be opened: its database driver "
+                             f"is not installed ({cause}).{extra}") from None
+        except SQLAlchemyError as exc:  # a file that is not a database, a server that refuses, ...
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split()).split(" [SQL:")[0]
+            damaged = ", or move the damaged file away" if url.lower().startswith("sqlite") else ""
+            raise StudyError(f"storage {url!r} cannot be opened as a study storage ({type(exc).__name__}: {reason}); "
+                             f"check study.storage (or --storage){damaged}.") from None
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` with the driver the ``postgres`` extra installs (psycopg2) when the URL
+    names none: SQLAlchemy 2.1 defaults to psycopg 3 instead, which the extra does not install."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() == "postgresql":
+        import importlib.util
+
+        try:
+            psycopg3 = importlib.util.find_spec("psycopg") is not None
+        except (ImportError, ValueError):
+            psycopg3 = False
+        if not psycopg3:
+            return f"postgresql+psycopg2://{rest}"
+    return url
 
 
 def open_study(cfg: dict, storage: optuna.storages.BaseStorage | None = None, *,
@@ -299,10 +366,13 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
 
 
 def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
-    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...)."""
+    """The per-fold table the objective stored in ``trial`` (user attributes ``fold_0``, ``fold_1`` ...).
+
+    Allora grades stored with the former eight-point table are re-graded on the current one
+    (:func:`czar_gbdt.allora.allora_regrade`, which marks the rows it changed)."""
     rows = [trial.user_attrs[k] for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")),
                                                  key=lambda k: int(k.split("_")[1]))]
-    return pd.DataFrame(rows)
+    return pd.DataFrame([allora.allora_regrade(row) for row in rows])
 
 
 def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
@@ -487,6 +557,7 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
     kind = cfg["study"]["objective"]
     engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
     panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
+    resolve_target_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
     how = scoring(cfg, panel)
 
     def objective(trial: optuna.Trial) -> float:
@@ -778,6 +849,7 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     if objective_factory is None:
         cluster.engine(cfg).prepare_data(cfg, losses)  # every data error before the storage is touched
     record = fingerprint.record(cfg)
+    make_runs_dir(cfg)  # the outputs go there whatever the storage: refused before a study exists
     url = storage_url(cfg)
     study = open_study(cfg, make_storage(cfg, url))
     note = check_fingerprint(study, cfg, "tune", url=url, record=record)

@@ -59,7 +59,7 @@ from . import _adapters as _ad
 from ._imports import try_import
 from .ranking import RANK_OBJECTIVES
 
-with try_import("xgboost", min_version="3.1") as _imports:
+with try_import("xgboost", min_version="3.1", extra="xgboost") as _imports:
     import xgboost as xgb
 
 __all__ = ["DMatrix", "attach", "objective", "metric", "train", "fit", "early_stopping", "XGBObjective", "XGBMetric",

@@ -73,8 +73,11 @@ def test_fixed_example_by_hand():
     assert g["allora_passed"]["allora_directional_accuracy"] and g["allora_passed"]["allora_czar_improvement"]
     assert not g["allora_passed"]["allora_da_ci_lower"] and not g["allora_passed"]["allora_da_p_value"]
     expected = sum(g["allora_passed"].values())
-    assert g["allora_primary_passed"] == expected and g["allora_points"] == expected + 1
-    assert g["allora_grade"] == allora.GRADES[expected + 1] and g["allora_score"] == (expected + 1) / 8
+    # points out of 7: the primary metrics passed, temporal coverage not among them (builder kit e9bb684)
+    assert g["allora_primary_passed"] == expected and g["allora_points"] == expected == 4
+    assert g["allora_grade"] == allora.GRADES[expected] == "B" and g["allora_score"] == expected / 7
+    assert g["allora_max_points"] == 7 and g["allora_temporal_coverage"] is None
+    assert g["allora_temporal_coverage_pass"] is None
     # each metric function gives the grade's value
     for name in NAMES:
         assert allora.METRIC_FUNCTIONS[name](Y, P) == g[name]
@@ -126,7 +129,7 @@ def test_ties_in_sign_and_zero_returns():
     assert g["allora_wrmse_improvement"] == 0.0 and g["allora_czar_improvement"] == 0.0
     assert g["allora_wrmse_model"] == g["allora_wrmse_baseline"] == 0.0
     assert (g["allora_pearson_r"], g["allora_pearson_p_value"]) == (0.0, 1.0)
-    assert g["allora_primary_passed"] == 0 and g["allora_points"] == 1 and g["allora_grade"] == "F"
+    assert g["allora_primary_passed"] == 0 and g["allora_points"] == 0 and g["allora_grade"] == "F"
 
 
 def test_constant_series():
@@ -216,9 +219,13 @@ def test_thresholds_and_grades_are_the_builder_kits():
         "allora_da_p_value": (0.05, False), "allora_pearson_r": (0.05, True),
         "allora_pearson_p_value": (0.05, False), "allora_wrmse_improvement": (0.05, True),
         "allora_czar_improvement": (0.10, True)}
-    # points = primary metrics passed + 1 for temporal coverage: 7 + 1 is A+, ..., 2 + 1 is D, <= 1 + 1 is F
-    assert [allora.allora_grade_letter(k) for k in range(9)] == ["F", "F", "F", "D", "C", "B", "B+", "A", "A+"]
-    for bad in (9, -1, 2.5, True):
+    # builder kit e9bb684 (2026-04-27): points = primary metrics passed, out of 7: 7 A+, 6 A, 5 B+, 4 B,
+    # 3 C, 2 D, 1 or 0 F; temporal coverage is no longer a point
+    assert allora.GRADE_TABLE_COMMIT == "e9bb684" and allora.MAX_POINTS == 7
+    assert [allora.allora_grade_letter(k) for k in range(8)] == ["F", "F", "D", "C", "B", "B+", "A", "A+"]
+    # the former table of 3fc8ea7b: 7 metrics + 1 for temporal coverage, out of 8
+    assert allora.LEGACY_GRADES == {8: "A+", 7: "A", 6: "B+", 5: "B", 4: "C", 3: "D", 2: "F", 1: "F", 0: "F"}
+    for bad in (8, -1, 2.5, True):
         with pytest.raises(ValueError, match="points must be"):
             allora.allora_grade_letter(bad)
     with pytest.raises(ValueError, match=r"values lacks the primary metrics \['allora_pearson_r'"):
@@ -229,12 +236,17 @@ def test_grade_end_to_end_and_temporal_coverage():
     rng = np.random.default_rng(3)
     y = 0.01 * rng.standard_t(4, size=400)
     perfect = allora.allora_grade(y, y)
-    assert all(perfect["allora_passed"].values()) and perfect["allora_points"] == 8 and perfect["allora_grade"] == "A+"
-    # coverage: 400 rows of 800 expected epochs is exactly one half (passes); of 801 it is not; 0 never
-    assert allora.allora_grade(y, y, n_expected_epochs=800)["allora_grade"] == "A+"
+    assert all(perfect["allora_passed"].values()) and perfect["allora_points"] == 7 and perfect["allora_grade"] == "A+"
+    assert perfect["allora_score"] == 1.0 and perfect["allora_temporal_coverage_pass"] is None
+    # coverage: 400 rows of 800 expected epochs is exactly one half (passes); of 801 it is not; 0 never.
+    # It is reported beside the grade and never changes it.
+    full = allora.allora_grade(y, y, n_expected_epochs=800)
+    assert full["allora_temporal_coverage_pass"] is True and full["allora_temporal_coverage"] == 0.5
+    assert full["allora_grade"] == "A+"
     late = allora.allora_grade(y, y, n_expected_epochs=801)
-    assert not late["allora_temporal_coverage_pass"] and late["allora_points"] == 7 and late["allora_grade"] == "A"
-    assert allora.allora_grade(y, y, n_expected_epochs=0)["allora_points"] == 7
+    assert late["allora_temporal_coverage_pass"] is False and late["allora_points"] == 7 and late["allora_grade"] == "A+"
+    none = allora.allora_grade(y, y, n_expected_epochs=0)
+    assert none["allora_temporal_coverage_pass"] is False and none["allora_points"] == 7
     with pytest.raises(ValueError, match="n_expected_epochs must be an integer >= 0; got -3"):
         allora.allora_grade(y, y, n_expected_epochs=-3)
     # omitted rows are uncovered epochs
@@ -242,13 +254,38 @@ def test_grade_end_to_end_and_temporal_coverage():
     y_gap[:2] = np.nan
     assert not allora.allora_grade(y_gap, y, n_expected_epochs=800)["allora_temporal_coverage_pass"]
     # the opposite forecast fails six of seven: its Pearson p-value is two-sided, and r = -1 is
-    # significant, so that test passes (r itself fails): 2 points, F
+    # significant, so that test passes (r itself fails): 1 point, F
     wrong = allora.allora_grade(y, -y)
     assert [n for n, ok in wrong["allora_passed"].items() if ok] == ["allora_pearson_p_value"]
     assert wrong["allora_pearson_r"] == pytest.approx(-1.0) and wrong["allora_grade"] == "F"
     assert wrong["allora_czar_improvement"] == pytest.approx(-1.0) and wrong["allora_directional_accuracy"] == 0.0
     # plain Python values (JSON-ready)
-    assert all(type(v) in (int, float, bool, str, dict) for v in perfect.values())
+    assert all(type(v) in (int, float, bool, str, dict, type(None)) for v in perfect.values())
+    assert all(type(v) in (int, float, bool, str, dict) for v in full.values())
+
+
+def test_regrade_of_a_grade_stored_with_the_eight_point_table():
+    """Grades czar_gbdt stored before e9bb684 earned the coverage point: the current points are one fewer."""
+    # one series: 5/8 (4 metrics + coverage) was B, is 4/7, B
+    old = {"allora_points": 5, "allora_grade": "B", "allora_scope": "series", "allora_pearson_r": 0.1}
+    new = allora.allora_regrade(old)
+    assert (new["allora_points"], new["allora_grade"], new["allora_max_points"]) == (4, "B", 7)
+    assert new["allora_regraded_from"] == "8-point table of builder kit 3fc8ea7b" and "allora_max_points" not in old
+    assert new["allora_pearson_r"] == 0.1
+    # every metric passed: A+ either way; 3/8 (D) is 2/7 (D); 2/8 (F) is 1/7 (F)
+    for points, before, after in ((8, "A+", "A+"), (7, "A", "A"), (6, "B+", "B+"), (4, "C", "C"), (3, "D", "D"),
+                                  (2, "F", "F"), (1, "F", "F")):
+        assert allora.LEGACY_GRADES[points] == before
+        assert allora.allora_regrade({"allora_points": points, "allora_grade": before})["allora_grade"] == after
+        assert allora.allora_grade_letter(points - 1) == after
+    # a mean over assets: 4.6/8 (rounded 5, B) is 3.6/7 (rounded 4, B); numpy numbers as pandas gives them
+    mean = allora.allora_regrade({"allora_points": np.float64(4.6), "allora_grade": "B", "allora_scope": "mean of 49 assets"})
+    assert mean["allora_points"] == pytest.approx(3.6) and mean["allora_grade"] == "B"
+    assert allora.allora_regrade({"allora_points": np.int64(6), "allora_grade": "B+"})["allora_points"] == 5
+    # current records, scores without a grade and rows without one are left as they are
+    current = {"allora_points": 4, "allora_max_points": 7, "allora_grade": "B"}
+    for record in (current, {"allora_points": math.nan, "allora_grade": "n/a"}, {"rank_ic": 0.1}):
+        assert allora.allora_regrade(record) == record
 
 
 def test_weights_must_be_equal():

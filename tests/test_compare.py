@@ -543,4 +543,4 @@ def test_allora_columns_grade_each_asset_and_average(result):
     assert row["allora_grade"] == allora.allora_grade_letter(int(np.floor(per_asset["allora_points"].mean() + 0.5)))
     assert res.table["allora_grade"].iloc[4:].tolist() == ["n/a", "n/a"]
     shown = compare.formatted_table(res.table)["Allora"]
-    assert shown.iloc[2].endswith("/8, mean of 20 assets)") and shown.iloc[4] == "n/a"
+    assert shown.iloc[2].endswith("/7, mean of 20 assets)") and shown.iloc[4] == "n/a"

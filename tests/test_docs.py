@@ -1,9 +1,13 @@
 """The documentation runs: every ```python block of README.md and docs/*.md is executed.
 
-Each page's Python blocks run in order in one fresh namespace (a page reads as one
-script; each page says so at its top), in a temporary working directory. A failing
-block is reported with its file and line: the traceback points at the Markdown line.
-Blocks that must not run use another fence language (``bash``, ``toml``, ``text``).
+Each page's Python blocks run as a user runs them: written in order into one script file,
+``page.py`` in a temporary directory, and run there by a fresh ``python page.py`` (a page
+reads as one script; each page says so at its top). A page that starts processes which
+re-import the script (Dask's worker processes, a spawned pool) therefore needs its
+``if __name__ == "__main__":`` guard, as it would for a reader. The script keeps every
+code line at its Markdown line number (the lines between blocks are blank), so a failure
+is reported with the page's file and line. Blocks that must not run use another fence
+language (``bash``, ``toml``, ``text``).
 
 Besides running the code, the checks here keep the pages honest in cheap ways: the
 README stays a front door (at most 250 lines), every fence names its language (so a
@@ -14,7 +18,10 @@ cannot see ("seed 000").
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,22 +80,66 @@ def _rel(path: Path) -> str:
 _RUNNABLE = [p for p in PAGES if any(b.lang == "python" for b in blocks(p))]
 
 
-@pytest.mark.parametrize("page", _RUNNABLE, ids=_rel)
-def test_python_blocks_run(page: Path, tmp_path, monkeypatch):
-    """Run the page's Python blocks in order, in one namespace, as a reader would."""
-    monkeypatch.chdir(tmp_path)  # a block that writes files writes them here
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    namespace: dict = {"__name__": "__docs__"}
+def page_script(page: Path) -> str:
+    """The page's Python blocks as one script, each code line at its line number in the page."""
+    lines = [""] * len(page.read_text(encoding="utf-8").splitlines())
     for block in blocks(page):
-        if block.lang != "python":
-            continue
-        # pad with blank lines so that tracebacks give the line numbers of the Markdown file
-        code = compile("\n" * (block.line - 1) + block.code, str(page), "exec")
-        try:
-            exec(code, namespace)
-        except Exception as exc:
-            raise AssertionError(f"the Python block at {_rel(page)}:{block.line} failed: "
-                                 f"{type(exc).__name__}: {exc}") from exc
+        if block.lang == "python":
+            for k, line in enumerate(block.code.splitlines()):
+                lines[block.line - 1 + k] = line
+    return "\n".join(lines) + "\n"
+
+
+_SCRIPT_LINE = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+)', re.M)
+
+
+def run_page(page: Path, where: Path, timeout: float = 280) -> str | None:
+    """``python page.py`` of :func:`page_script` in ``where``; None when it succeeds, else what failed, at
+    the page's file and line (the last line of the traceback in the script)."""
+    script = where / "page.py"
+    script.write_text(page_script(page), encoding="utf-8")
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, script.name], cwd=where, env=env, capture_output=True, text=True, check=False,
+                            timeout=timeout)
+    if result.returncode == 0:
+        return None
+    name = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
+    lines = [m["line"] for m in _SCRIPT_LINE.finditer(result.stderr) if Path(m["file"]).name == script.name]
+    at = f"{name}:{lines[-1]}" if lines else str(name)
+    last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit code {result.returncode}"
+    return (f"the page's Python blocks failed as a script (python page.py) at {at}: {last}\n"
+            f"--- stderr (script lines are {name}'s lines) ---\n{result.stderr[-4000:]}")
+
+
+@pytest.mark.parametrize("page", _RUNNABLE, ids=_rel)
+def test_python_blocks_run(page: Path, tmp_path):
+    """Run the page's Python blocks in order, as one script file in a fresh process, as a reader would."""
+    failure = run_page(page, tmp_path)  # a block that writes files writes them in tmp_path
+    assert failure is None, failure
+
+
+def test_a_page_runs_as_a_script_and_a_failure_names_its_line(tmp_path):
+    """The script runs as __main__ in its own process: a page that starts spawned processes without the
+    main guard fails (the children re-run the script), with the guard it runs; errors name the page's line."""
+    pool = ("import multiprocessing\n\n"
+            "def work():\n    pass\n\n")
+    start = ('child = multiprocessing.get_context("spawn").Process(target=work)\n'
+             'child.start()\n'
+             'child.join()\n'
+             'assert child.exitcode == 0, f"the child process failed: exit code {child.exitcode}"\n')
+    unguarded = tmp_path / "unguarded.md"
+    unguarded.write_text(f"# A page\n\nSome text.\n\n```python\n{pool}```\n\nMore text.\n\n```python\n{start}```\n")
+    failure = run_page(unguarded, tmp_path, timeout=60)
+    assert failure is not None and "bootstrapping phase" in failure, failure
+    guarded = tmp_path / "guarded.md"
+    indented = "".join("    " + line + "\n" for line in start.splitlines())
+    guarded.write_text(f"# A page\n\n```python\n{pool}if __name__ == \"__main__\":\n{indented}```\n")
+    assert run_page(guarded, tmp_path, timeout=60) is None
+    broken = tmp_path / "broken.md"
+    broken.write_text("# A page\n\n```python\nx = 1\n```\n\ntext\n\n```python\ny = x + 1\nassert y == 3, 'y is 2'\n```\n")
+    failure = run_page(broken, tmp_path, timeout=60)
+    assert failure.startswith(f"the page's Python blocks failed as a script (python page.py) at {broken}:11: "
+                              "AssertionError: y is 2"), failure
 
 
 _CONFIGS = [(p, b) for p in PAGES for b in blocks(p) if b.lang == "toml" and re.search(r"^\[study\]", b.code, re.M)]

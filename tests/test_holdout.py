@@ -57,7 +57,7 @@ def test_report_writes_the_bakeoff_as_the_issue_names_it(reported):
     # Allora: the forecasts are graded per asset and averaged, said so; the ranking scores are not graded
     for m in saved["models"][:2]:
         assert m["allora_scope"] == "mean of 49 assets" and m["allora_grade"] in ("A+", "A", "B+", "B", "C", "D", "F")
-        assert 0 <= m["allora_points"] <= 8
+        assert 0 <= m["allora_points"] <= 7
     assert "allora_grade" not in saved["models"][2] and saved["models"][2]["directional_accuracy"] is None
     assert [(c["model"], c["baseline"]) for c in saved["comparisons"]] == [(names[0], names[1]), (names[0], names[2])]
     assert set(saved["comparisons"][0]) == {"model", "baseline", "diff", "t_nw", "verdict"}
@@ -258,6 +258,52 @@ def test_a_study_that_changed_its_best_trial_keeps_the_bakeoff_of_the_old_one(re
     out = json.loads(capsys.readouterr().out)
     assert out["holdout_trial"] == held and "best trial has changed" in out["note"]
     assert out["bakeoff"]["models"][0]["name"].endswith(f"tuned (trial #{held})")
+
+
+def test_a_bakeoff_stored_with_the_eight_point_allora_table_is_regraded_and_says_so(reported, capsys):
+    """A holdout record stored before builder kit e9bb684 (points out of 8, the coverage point in
+    them, no ``allora_max_points``): report prints it on the current table, out of 7, and says so."""
+    path, out = reported
+    study = tuning.load_study(load_config(path))
+    current = study.user_attrs["holdout"]
+    legacy_models = []
+    for m in current["bakeoff"]["models"]:
+        m = dict(m)
+        if m.get("allora_grade") not in (None, "n/a"):
+            del m["allora_max_points"]
+            m["allora_points"] += 1                     # the coverage point every stored grade earned
+        legacy_models.append(m)
+    study.set_user_attr("holdout", {**current, "bakeoff": {**current["bakeoff"], "models": legacy_models}})
+    try:
+        assert main(["report", "--config", str(path), "--format", "json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert "re-graded on the current 7-point table (e9bb684)" in shown["note"]
+        assert "8-point table of builder kit 3fc8ea7b" in shown["note"]
+        for new, old in zip(shown["bakeoff"]["models"], current["bakeoff"]["models"]):
+            if old.get("allora_grade") in (None, "n/a"):
+                assert "allora_regraded_from" not in new
+                continue
+            assert new["allora_points"] == pytest.approx(old["allora_points"]) and new["allora_max_points"] == 7
+            assert new["allora_grade"] == old["allora_grade"]     # the grades moved down with the points
+            assert new["allora_regraded_from"] == "8-point table of builder kit 3fc8ea7b"
+        assert json.loads((out / "holdout.json").read_text())["models"] == shown["bakeoff"]["models"]
+        assert main(["report", "--config", str(path)]) == 0
+        text = capsys.readouterr().out
+        assert "/7, mean of 49 assets)" in text and "/8" not in text and "re-graded" in text
+    finally:
+        study.set_user_attr("holdout", current)
+
+
+def test_fold_rows_stored_with_the_eight_point_allora_table_are_regraded():
+    """The fold table of a trial tuned on an Allora objective before e9bb684 is shown out of 7."""
+    old = {"fold": 0, "rank_ic": 0.01, "allora_czar_improvement": 0.2, "allora_points": 6, "allora_grade": "B+",
+           "allora_scope": "series"}
+    new = {**old, "fold": 1, "allora_points": 5, "allora_max_points": 7}
+    trial = optuna.trial.create_trial(value=0.2, user_attrs={"fold_0": old, "fold_1": new})
+    folds = tuning.trial_folds(trial)
+    assert folds["allora_points"].tolist() == [5, 5] and folds["allora_grade"].tolist() == ["B+", "B+"]
+    assert folds["allora_regraded_from"].iloc[0] == "8-point table of builder kit 3fc8ea7b"
+    assert folds["allora_regraded_from"].isna().iloc[1]
 
 
 # ------------------------------------------------------------------ what the printed report says

@@ -254,8 +254,9 @@ WIDE_CASES = {
                                                  'data.wide.date_col = "date"']),
     "too few dates": (lambda f: f.iloc[:200], ["too few dates for the configured splits", "splits.min_train_size 80",
                                                "splits.holdout 40"]),
-    "single asset": (lambda f: f[["date", "A03"]], ["a single asset ('A03')", "study.objective = 'rank_ic'"]),
 }
+# (a single asset is a series: data.target_transform = "auto" trains it on the raw return; an explicit
+# "demean" or "zscore" on one is refused: tests/test_target_transform.py)
 
 
 LONG_CASES = {
@@ -426,7 +427,9 @@ def test_an_unchanged_rerun_resumes_and_a_moved_file_is_the_same_data(tuned, tmp
     err = capsys.readouterr().err
     assert "already holds 3 finished trials, and 2 were asked for (--trials is the total" in err
     stored = study.user_attrs[fingerprint.ATTR]
-    assert stored["keys"] == fingerprint.make(load_config(cfg_path))
+    cfg = load_config(cfg_path)
+    evaluation.prepare_data(cfg)  # resolves data.target_transform = "auto" as tune did
+    assert stored["keys"] == fingerprint.make(cfg)
     assert stored["keys"]["loss.czar.alpha"] == {"low": 0.0, "high": 1.0, "log": False, "step": None, "int": False}
 
 

@@ -157,7 +157,7 @@ def test_report_evaluate_and_compare_on_a_series(tuned, capsys):
     labels = [r["loss"] for r in out["table"]]
     assert not any("lambdarank" in lbl or "ensemble" in lbl for lbl in labels) and len(labels) == 4
     assert not any(k.startswith("top_k") or k.endswith("vs_ranking") for k in out["table"][0])
-    assert all(r["allora_scope"] == "series" and 0 <= r["allora_points"] <= 8 for r in out["table"])
+    assert all(r["allora_scope"] == "series" and 0 <= r["allora_points"] <= 7 for r in out["table"])
     assert LEFT_OUT in out["settings"]["scoring"] and out["settings"]["rank_ic"] == "time-series"
     assert main(["compare", "--config", str(fixed), "--no-progress", "--loss", "ranking"]) == 2
     assert "nothing to compare on one series" in capsys.readouterr().err

@@ -146,7 +146,7 @@ def test_binary_user_loss_equals_the_builtin_logistic():
     ("""
         def f(zt, zp):
             return zt ** 2
-     """, "does not depend on its second argument"),
+     """, "does not depend on its argument .zp."),
 ])
 def test_unsupported_constructs_are_refused_at_definition(tmp_path, source, message):
     module = tmp_path / "user_formula.py"
@@ -177,6 +177,57 @@ def test_definition_errors_name_the_argument():
         cg.define_loss("sq_test", sq, params={"a": (2, 3)})
     with pytest.raises(ValueError, match="kind must be"):
         cg.define_loss("sq_test", sq, kind="ranking")
+
+
+def _over_3x(pred, target):  # the measured case: over-prediction costs 3x, written prediction first
+    r = pred - target
+    return cg.where(r > 0, 3.0 * r**2, r**2)
+
+
+def test_row_arguments_are_read_by_name_in_either_order():
+    over = cg.define_loss("over_3x_test", _over_3x)
+    zt, over_by_one, under_by_one = np.zeros(2), np.array([1.0, 1.0]), np.array([-1.0, -1.0])
+    assert over.loss(zt, over_by_one)[0] == pytest.approx(3.0)   # over-prediction penalised 3x
+    assert over.loss(zt, under_by_one)[0] == pytest.approx(1.0)
+    g, _ = over.grad_hess(zt, over_by_one)
+    assert g[0] == pytest.approx(6.0)
+    assert over.init_score(np.array([-1.0, 1.0])) < 0  # the best constant leans low: over-prediction costs more
+
+    def usual(zt, zp):
+        r = zp - zt
+        return cg.where(r > 0, 3.0 * r**2, r**2)
+
+    ref = cg.define_loss("over_3x_ref_test", usual)
+    y, x = np.random.default_rng(0).normal(size=(2, 50))
+    np.testing.assert_allclose(over.loss(y, x), ref.loss(y, x))
+    for label, pred in (("y_true", "y_pred"), ("target", "prediction"), ("label", "pred"), ("truth", "zp")):
+        for first, second in ((label, pred), (pred, label)):
+            f = eval(f"lambda {first}, {second}: cg.where({pred} > {label}, 3.0 * ({pred} - {label}) ** 2, "
+                     f"({pred} - {label}) ** 2)", {"cg": cg})
+            np.testing.assert_allclose(cg.define_loss("named_test", f, check=False).loss(y, x),
+                                       ref.loss(y, x), err_msg=f"({first}, {second})")
+
+    def bce(margin, label, pos_weight=2.0):  # binary: the margin and the label by name too
+        return pos_weight * label * cg.log1p(cg.exp(-margin)) + (1 - label) * cg.log1p(cg.exp(margin))
+
+    weighted = cg.define_loss("bce_named_test", bce, kind="binary")
+    assert weighted.loss(np.array([1.0]), np.array([0.0]))[0] == pytest.approx(2 * math.log(2))
+
+
+@pytest.mark.parametrize("source, message", [
+    ("def f(a, b):\n    return (b - a) ** 2\n",
+     r"loss 'f': its row arguments are read by name, and \(a, b\) are not one label and one prediction; name "
+     r"them the label as zt or y_true or target or label or truth and the prediction .* as zp or y_pred or pred"),
+    ("def f(target, label):\n    return (label - target) ** 2\n", r"\(target, label\) are not one label"),
+    ("def f(zt, zp, delta=1.0, unused=2.0):\n    return delta * (zp - zt) ** 2\n",
+     r"loss 'bad_test': the formula never uses its parameter\(s\) \['unused'\]; remove them"),
+])
+def test_row_names_and_parameters_are_refused_naming_what_is_expected(source, message):
+    namespace: dict = {}
+    exec(source, namespace)
+    with pytest.raises(ValueError, match=message):
+        cg.define_loss("bad_test", namespace["f"])
+    assert "bad_test" not in cg.LOSSES
 
 
 def test_user_losses_pickle_and_rebuild_in_a_fresh_process(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import textwrap
@@ -10,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._files import dumps
+from ..datasets import periods_shown
 from .plots import SHOWN, formatted_table, plot_cumulative_rank_ic, plot_fold_rank_ic, plot_table
 from .result import ComparisonResult
 from .stats import T_THRESHOLD
@@ -91,6 +93,8 @@ def write_outputs(result: ComparisonResult, out: str | Path) -> list[str]:
     """Write the tables (CSV) and figures (PNG) into ``out``; returns and records the paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    result_in = result  # the files show period numbers for a table read with data.wide.dates = "periods"
+    result = dataclasses.replace(result, per_date=periods_shown(result.per_date), folds=periods_shown(result.folds))
     files = {
         "compare.csv": lambda p: result.table.to_csv(p, index=False),
         "compare_folds.csv": lambda p: result.folds.to_csv(p, index=False),
@@ -103,7 +107,7 @@ def write_outputs(result: ComparisonResult, out: str | Path) -> list[str]:
     for name, save in files.items():
         save(out / name)
         written.append(str(out / name))
-    result.files = written
+    result_in.files = written
     return written
 
 

@@ -22,13 +22,14 @@ IC (CSV) and its cumulative figure (PNG) from that record.
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .. import cluster
+from .. import allora, cluster
 from ..config import check_compare_spec, parse_loss_spec
 from ..evaluation import HoldoutSplit, allora_of, book, holdout_scores, iso_date, make_splitter, output_kind, scoring
 from ..losses import get_loss
@@ -39,8 +40,8 @@ from .result import ComparisonResult, Member
 from .run import forecast_scorer
 from .stats import CROSS_SECTION_COLUMNS, comparison_table, fold_table, paired, per_date_table
 
-__all__ = ["holdout_bakeoff", "holdout_record", "record_table", "per_date_frame", "write_holdout_files",
-           "MODEL_KEYS"]
+__all__ = ["holdout_bakeoff", "holdout_record", "regrade_record", "record_table", "per_date_frame",
+           "write_holdout_files", "MODEL_KEYS"]
 
 #: The columns of the comparison table a model of ``holdout.json`` holds, and their names there.
 MODEL_KEYS = {"mean_rank_ic": "rank_ic", "icir": "icir", "t_stat": "t", "t_stat_nw": "t_nw",
@@ -178,6 +179,27 @@ def holdout_record(result: ComparisonResult) -> dict:
                          **{label: [_plain(v) for v in per_date[label]] for label in per_date}}}
 
 
+def regrade_record(record: dict) -> tuple[dict, str | None]:
+    """A stored :func:`holdout_record` with its Allora grades on the current table, and what was done.
+
+    Returns
+    -------
+    (dict, str or None)
+        The record, its models re-graded by :func:`czar_gbdt.allora.allora_regrade` when they
+        were graded on the former eight-point table, and a sentence saying so (None when
+        nothing changed).
+    """
+    models = [allora.allora_regrade(m) for m in record["models"]]
+    if not any("allora_regraded_from" in m and "allora_regraded_from" not in old
+               for m, old in zip(models, record["models"])):
+        return record, None
+    return {**record, "models": models}, (
+        f"Its Allora grades were stored with the {allora.LEGACY_MAX_POINTS}-point table of builder kit "
+        f"{allora.LEGACY_GRADE_TABLE_COMMIT} and are re-graded on the current {allora.MAX_POINTS}-point table "
+        f"({allora.GRADE_TABLE_COMMIT}): the temporal-coverage point, which every stored grade had, is no longer a "
+        f"point (docs/allora.md).")
+
+
 def record_table(record: dict) -> pd.DataFrame:
     """The models of a :func:`holdout_record` as a comparison table (compare's column names), to print
     with :func:`~czar_gbdt.compare.plots.formatted_table`."""
@@ -190,7 +212,11 @@ def record_table(record: dict) -> pd.DataFrame:
 def per_date_frame(record: dict) -> pd.DataFrame:
     """The per-date rank IC of a :func:`holdout_record`, one column per model, indexed by date."""
     data = dict(record["per_date"])
-    dates = pd.DatetimeIndex(pd.to_datetime(data.pop("dates"), format="ISO8601"), name="date")
+    text = data.pop("dates")
+    if text and all(re.fullmatch(r"-?\d+", d) for d in text):  # period numbers (data.wide.dates = "periods")
+        dates = pd.Index([int(d) for d in text], name="period")
+    else:
+        dates = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"), name="date")
     return pd.DataFrame({k: [math.nan if v is None else v for v in values] for k, values in data.items()},
                         index=dates)
 

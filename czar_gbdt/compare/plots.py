@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import allora
 from .result import ComparisonResult
 
 __all__ = ["SHOWN", "allora_text", "formatted_table", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table"]
@@ -24,14 +25,18 @@ SHOWN = {"loss": "loss", "mean_rank_ic": "Rank IC", "icir": "ICIR", "t_stat": "t
 
 
 def allora_text(row: Any) -> str:
-    """A model's Allora grade for a table: ``"B (5/8)"`` for one series, ``"C (4.2/8, mean of 49
-    assets)"`` for a panel (each asset graded on its own series), ``"n/a"`` for scores."""
+    """A model's Allora grade for a table: ``"B+ (5/7)"`` for one series, ``"C (3.2/7, mean of 49
+    assets)"`` for a panel (each asset graded on its own series), ``"n/a"`` for scores.
+
+    A row stored with the former eight-point table is shown re-graded
+    (:func:`czar_gbdt.allora.allora_regrade`)."""
+    row = allora.allora_regrade(dict(row))
     grade, points, scope = row.get("allora_grade"), row.get("allora_points"), row.get("allora_scope")
     if not isinstance(grade, str) or grade == "n/a" or not np.isfinite(points):
         return "n/a"
     if scope == "series":
-        return f"{grade} ({int(points)}/8)"
-    return f"{grade} ({points:.1f}/8, {scope})"
+        return f"{grade} ({int(points)}/{allora.MAX_POINTS})"
+    return f"{grade} ({points:.1f}/{allora.MAX_POINTS}, {scope})"
 
 
 def _axes(ax, figsize: tuple[float, float]):
@@ -63,7 +68,8 @@ def plot_fold_rank_ic(result: ComparisonResult, ax=None):
     """Mean Rank IC of each test fold, one line per model; returns the figure."""
     fig, ax = _axes(ax, (10, 5.5))
     for label, f in result.folds.groupby("loss", sort=False):
-        ax.plot(pd.to_datetime(f["test_start"]), f["rank_ic"], marker="o", lw=1.2, ms=4, label=label,
+        start = f["test_start"] if pd.api.types.is_numeric_dtype(f["test_start"]) else pd.to_datetime(f["test_start"])
+        ax.plot(start, f["rank_ic"], marker="o", lw=1.2, ms=4, label=label,
                 ls=_line_style(label))
     _finish(ax, "test window start", "mean Rank IC in the fold", "Rank IC per walk-forward fold")
     return fig

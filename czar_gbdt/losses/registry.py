@@ -26,6 +26,9 @@ def _import_loss(path: str) -> type[BaseLoss]:
     except ImportError as exc:
         raise ValueError(f"loss {path!r}: cannot import module {module_name!r} ({exc}); the module must be "
                          "importable: installed, on PYTHONPATH, or next to the config.") from None
+    except SyntaxError as exc:  # the module is the user's: say where, not a traceback
+        raise ValueError(f"loss {path!r}: module {module_name!r} has a syntax error in {exc.filename}, line "
+                         f"{exc.lineno}: {exc.msg}.") from None
     try:
         obj = getattr(module, attr)
     except AttributeError:

@@ -70,7 +70,7 @@ from .._kernels.loops import RowFunctions, kernel_dir
 from .._validation import check_number
 from .base import ElementwiseLoss
 
-__all__ = ["define_loss", "where", "UserLoss", "ALLOWED_FUNCTIONS", "HESSIANS"]
+__all__ = ["define_loss", "where", "UserLoss", "ALLOWED_FUNCTIONS", "HESSIANS", "ROW_NAMES"]
 
 #: The functions a loss formula may call (bare, or through ``math.``/``np.``/``numpy.``).
 ALLOWED_FUNCTIONS = ("abs", "exp", "log", "log1p", "sqrt", "atan", "arctan", "tanh", "min", "max",
@@ -221,16 +221,42 @@ def _symbolic_copy(fn: Callable) -> Callable:
     return types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
 
 
-def _signature(fn: Callable, params: dict | None, kind: str) -> tuple[tuple[str, str], dict[str, float], dict]:
-    """Row argument names, parameter defaults (floats, in order) and their domains."""
+#: The names a formula's row arguments may have, by kind: the documented names first
+#: (``zt, zp``: the z-scores of the label and the prediction; ``y, x``: the 0/1 label and
+#: the margin), then the common aliases. The two are matched by name, in either order: a
+#: positional reading would silently flip an asymmetric loss written ``f(pred, target)``.
+ROW_NAMES = {
+    "regression": (("zt", "y_true", "target", "label", "truth"), ("zp", "y_pred", "pred", "prediction")),
+    "binary": (("y", "y_true", "target", "label", "truth"), ("x", "y_pred", "pred", "prediction", "margin")),
+}
+
+
+def _row_arguments(fn: Callable, names: list, kind: str) -> tuple[str, str, bool]:
+    """The names of the label and prediction arguments among the first two, and whether they
+    come in the order (prediction, label); any other name is refused naming the expected ones."""
+    label_names, pred_names = ROW_NAMES[kind]
+    expected = (f"the label as {' or '.join(label_names)} and the prediction (the margin for a binary loss) as "
+                f"{' or '.join(pred_names)}, in either order")
+    if len(names) < 2 or any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in names[:2]):
+        raise ValueError(f"loss {fn.__name__!r} must take the row as its first two arguments: {expected}.")
+    first, second = names[0].name, names[1].name
+    if first in label_names and second in pred_names:
+        return first, second, False
+    if first in pred_names and second in label_names:
+        return second, first, True
+    raise ValueError(f"loss {fn.__name__!r}: its row arguments are read by name, and ({first}, {second}) are not "
+                     f"one label and one prediction; name them {expected}.")
+
+
+def _signature(fn: Callable, params: dict | None, kind: str) -> tuple[tuple[str, str, bool], dict[str, float], dict]:
+    """Row argument names (label, prediction, and whether the prediction comes first),
+    parameter defaults (floats, in order) and their domains."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         raise ValueError(f"loss must be a Python function of the row; got {fn!r}.") from None
     names = list(sig.parameters.values())
-    rows_what = "(zt, zp)" if kind == "regression" else "(y, x)"
-    if len(names) < 2 or any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in names[:2]):
-        raise ValueError(f"loss {fn.__name__!r} must take the row {rows_what} as its first two arguments.")
+    rows = _row_arguments(fn, names, kind)
     defaults: dict[str, float] = {}
     for p in names[2:]:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -258,7 +284,7 @@ def _signature(fn: Callable, params: dict | None, kind: str) -> tuple[tuple[str,
             raise ValueError(f"the default {pname}={defaults[pname]!r} of loss {fn.__name__!r} is outside its "
                              f"domain [{low:g}, {high:g}].")
         domains[pname] = (low, high)
-    return (names[0].name, names[1].name), defaults, domains
+    return rows, defaults, domains
 
 
 # --------------------------------------------------------------------------- code generation
@@ -467,8 +493,11 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
     loss : callable
         ``loss(zt, zp, **params)`` (regression: the row's z-scores ``(y - mean)/std`` of the
         label and the prediction) or ``loss(y, x, **params)`` (binary: the 0/1 label and the
-        margin), returning the loss of that row. Every parameter has a numeric default in
-        the signature. Straight-line maths only (see the module docstring).
+        margin), returning the loss of that row. The two row arguments are read by name, in
+        either order (:data:`ROW_NAMES`): ``zt``/``y`` or ``y_true``, ``target``, ``label``,
+        ``truth`` for the label; ``zp``/``x`` or ``y_pred``, ``pred``, ``prediction`` (and
+        ``margin``, binary) for the prediction. Every parameter has a numeric default in the
+        signature and is used by the formula. Straight-line maths only (see the module docstring).
     kind : {"regression", "binary"}, default "regression"
     params : dict of name -> (low, high), optional
         The domain of each parameter, checked whenever the loss is built (and at config
@@ -492,7 +521,8 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
     Raises
     ------
     ValueError
-        For a construct that cannot be differentiated or compiled (naming it), a
+        For a construct that cannot be differentiated or compiled (naming it), row arguments
+        with other names (naming the expected ones), a parameter the formula never uses, a
         non-numeric parameter, a bad ``hessian``, a name of a built-in loss, or derivatives
         that disagree with finite differences.
     """
@@ -513,12 +543,12 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
     if existing is not None and not issubclass(existing, UserLoss):
         raise ValueError(f"name {name!r} is a built-in loss; choose another name.")
     _check_source(loss)
-    (t_name, p_name), defaults, domains = _signature(loss, params, kind)
+    (t_name, p_name, swapped), defaults, domains = _signature(loss, params, kind)
     sp = _sympy()
     t, p = sp.Symbol("t_", real=True), sp.Symbol("p_", real=True)
     param_syms = [sp.Symbol(f"a{i}_", real=True) for i in range(len(defaults))]
     try:
-        expr = _symbolic_copy(loss)(t, p, *param_syms)
+        expr = _symbolic_copy(loss)(*((p, t) if swapped else (t, p)), *param_syms)
     except ValueError:
         raise
     except TypeError as exc:
@@ -531,7 +561,11 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
     if extra:
         raise ValueError(f"loss {name!r} uses unknown name(s) {sorted(map(str, extra))}.")
     if p not in expr.free_symbols:
-        raise ValueError(f"loss {name!r} does not depend on its second argument {p_name!r} (the prediction).")
+        raise ValueError(f"loss {name!r} does not depend on its argument {p_name!r} (the prediction).")
+    unused = [n for n, s in zip(defaults, param_syms) if s not in expr.free_symbols]
+    if unused:
+        raise ValueError(f"loss {name!r}: the formula never uses its parameter(s) {unused}; remove them (the tuner "
+                         f"would search a parameter that has no effect).")
     definition = dict(name=name, kind=kind, expression=sp.srepr(expr), param_names=tuple(defaults),
                       defaults=tuple(defaults.values()), domains=tuple(sorted(domains.items())),
                       hessian=hessian, requires_std=(kind == "regression") if requires_std is None else bool(requires_std),

@@ -1,0 +1,250 @@
+"""From a study to tomorrow's forecasts: train the chosen model on every labelled date (``czar-gbdt fit``).
+
+:func:`fit_model` trains one model: the study's best trial (or trial ``N``), or the fixed
+values of a configuration without search ranges (no study needed). It trains on every
+date of the configuration's data that has a label, up to ``data.end``, the holdout
+included (``report`` has scored it once already; the card says that the final model saw
+it), with the trial's loss, booster parameters and rounds. With early stopping the rounds
+are those the walk-forward chose: the median of the folds' best rounds (rounded half up,
+at least 1), which the trial stored with its fold rows (a fixed configuration runs its
+walk-forward to get them). A study made with another configuration is refused, as
+``report`` refuses it. ``[cluster] engine = "dask"`` trains on the cluster
+(:func:`czar_gbdt.cluster.fit_panel`). The result is a :class:`czar_gbdt.bundle.Model`;
+``czar-gbdt fit`` saves it as ``<runs_dir>/<study.name>/model/``. See ``docs/forecast.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import cluster, evaluation, fingerprint
+from ._version import __version__
+from .bundle import FORMAT, Model
+from .config import ConfigError, Choices, Range, fixed_loss, fixed_model, load_config
+from .evaluation import iso_date, make_splitter, output_kind, scoring
+from .losses import get_loss
+from .ranking import RankObjective
+from .reporting import HOLDOUT_ATTR
+from .specs import build_model, model_label
+from .tuning import (StudyError, best_trial, check_fingerprint, fixed_params, load_study, output_dir, storage_url,
+                     trial_folds)
+
+__all__ = ["fit_model", "chosen_rounds", "model_dir", "ROUNDS_RULE"]
+
+#: How the rounds of a model trained with early stopping are chosen (written on the card).
+ROUNDS_RULE = ("the median of the walk-forward folds' best rounds (early stopping on each fold's validation rank IC), "
+               "rounded half up")
+
+
+def model_dir(cfg: dict) -> Path:
+    """Where ``czar-gbdt fit`` saves the bundle by default: ``<runs_dir>/<study.name>/model/``."""
+    return output_dir(cfg) / "model"
+
+
+def chosen_rounds(fold_rounds: Any) -> int:
+    """The rounds a final model trains when the walk-forward stopped early: the median of the folds'
+    best rounds, rounded half up, at least 1."""
+    values = [int(r) for r in fold_rounds if r is not None and not (isinstance(r, float) and math.isnan(r))]
+    if not values:
+        raise ValueError("no fold recorded its rounds.")
+    return max(1, int(math.floor(float(np.median(values)) + 0.5)))
+
+
+def _searched(cfg: dict) -> bool:
+    spaces = [cfg["model"]["backend"], cfg["model"]["num_boost_round"], cfg["model"]["early_stopping_rounds"],
+              cfg["loss"]["name"], *cfg["model"]["params"].values()]
+    for table in cfg["loss"].values():
+        if isinstance(table, dict):
+            spaces += list(table.values())
+    return any(isinstance(s, (Range, Choices)) for s in spaces)
+
+
+def _trial(study: Any, number: int) -> Any:
+    from optuna.trial import TrialState
+
+    for t in study.get_trials(deepcopy=False):
+        if t.number == number:
+            if t.state != TrialState.COMPLETE:
+                raise StudyError(f"--trial {number}: trial #{number} of study {study.study_name!r} is "
+                                 f"{t.state.name.lower()}, not complete; fit a completed trial.")
+            return t
+    numbers = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    raise StudyError(f"--trial {number}: study {study.study_name!r} has no trial #{number}; its completed trials "
+                     f"are {numbers[:20]}{' ...' if len(numbers) > 20 else ''}.")
+
+
+def _from_study(cfg: dict, trial: int | None, storage: str | None) -> tuple[dict, dict, list]:
+    """The trial's parameters, the card's ``chosen_by`` and the folds' rounds."""
+    study = load_study(cfg, storage)
+    url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
+                      create=False)
+    check_fingerprint(study, cfg, "fit", url=url)
+    t = best_trial(study) if trial is None else _trial(study, trial)
+    params = fixed_params(t, cfg)
+    folds = trial_folds(t)
+    stored = study.user_attrs.get(HOLDOUT_ATTR)
+    holdout = None
+    if stored is not None and stored.get("trial") == t.number:
+        holdout = {"trial": stored["trial"], "evaluated_at": stored.get("evaluated_at"), **stored["result"]}
+    chosen = {"study": study.study_name, "storage": url, "trial": t.number,
+              "best_trial": best_trial(study).number, "objective": cfg["study"]["objective"], "value": t.value,
+              "fingerprint": study.user_attrs.get(fingerprint.ATTR),
+              "walk_forward": {k: t.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
+                                                                 "n_folds")},
+              "folds": folds.to_dict(orient="records"),
+              "holdout": holdout,
+              "holdout_note": (None if holdout is not None else
+                               "`report` has not scored this trial on the holdout" + (
+                                   f" (it scored trial #{stored['trial']})" if stored else ""))}
+    rounds = list(folds["rounds"]) if "rounds" in folds else []
+    return params, chosen, rounds
+
+
+def _fixed(cfg: dict, spec: tuple[str, dict] | None) -> tuple[dict, Any]:
+    backend, booster = fixed_model(cfg, "fit")
+    name, loss_params = spec if spec is not None else fixed_loss(cfg, "fit")
+    return ({"backend": backend, "booster": booster, "loss": name, "loss_params": loss_params,
+             "num_boost_round": cfg["model"]["num_boost_round"],
+             "early_stopping_rounds": cfg["model"]["early_stopping_rounds"]}, build_model(name, loss_params))
+
+
+def _features_card(cfg: dict, panel: Any, trained: Any) -> tuple[dict, Any]:
+    """How the features are built from the data, and the std prediction needs: None, ``"features"`` (a
+    wide table's causal std), ``"ones"`` (``zscore`` labels) or a long panel's std column. Only a
+    z-space model (CatBoost with a loss that needs a std) needs one."""
+    d = cfg["data"]
+    layout = evaluation.data_layout(cfg)
+    z_space = bool(trained.options.get("z_space"))
+    std = "ones" if z_space and d["target_transform"] == "zscore" else None
+    if layout == "wide":
+        info = panel.info
+        assets = list(dict.fromkeys(str(a) for a in pd.unique(panel.assets)))
+        features = {"layout": "wide", "values": "returns" if d["source"] == "ff49" else d["wide"]["values"],
+                    "date_col": d["wide"]["date_col"], "columns": list(d["wide"]["columns"]) or assets,
+                    "windows": list(info["windows"]), "vol_window": info["vol_window"], "vol_floor": info["vol_floor"],
+                    "ranks": info["ranks"], "horizon": d["horizon"], "names": list(panel.feature_names)}
+        if z_space and d["target_transform"] != "zscore":
+            std = "features"
+    else:
+        lazy = isinstance(panel, cluster.LazyPanel)
+        names = list(panel.features) if lazy else list(panel.feature_names)
+        side = panel.columns.get("std") if lazy else panel.info.get("side_columns", {}).get("std")
+        features = {"layout": "long", "date_col": d["panel"]["date_col"], "asset_col": d["panel"]["asset_col"],
+                    "feature_cols": names, "horizon": d["horizon"], "names": names}
+        if z_space and d["target_transform"] != "zscore":
+            std = side
+    features["n_assets"] = len(panel.assets) if isinstance(panel, cluster.LazyPanel) else int(panel.assets.nunique())
+    features["target_transform"] = d["target_transform"]
+    return features, std
+
+
+def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, loss: str | None = None,
+              storage: str | None = None, echo: Any = None) -> Model:
+    """Train the model a study chose (or a fixed configuration's) on every labelled date; returns a :class:`Model`.
+
+    Parameters
+    ----------
+    config : dict, str or os.PathLike
+        The study's TOML configuration (or its validated dict).
+    trial : int, optional
+        The study's trial to train (default: the best). A configuration without search
+        ranges needs no study: its fixed values are trained, unless ``trial`` is given.
+    loss : str, optional
+        For a configuration without search ranges: a model spec replacing ``loss.name``
+        (``"builtin"``, ``"ranking"``, ``"czar:alpha=0.5"``, ``"pkg.mod:name"``).
+    storage : str, optional
+        A SQLAlchemy URL replacing ``study.storage``.
+    echo : callable, optional
+        Called with one line per step (the CLI prints them on stderr).
+
+    Raises
+    ------
+    ConfigError, DataError, StudyError
+        A search space without a study, a study made with another configuration, a trial
+        that does not exist, data the configuration cannot be trained on.
+    """
+    cfg = config if isinstance(config, dict) else load_config(config)
+    say = echo or (lambda line: None)
+    study_mode = trial is not None or _searched(cfg)
+    if study_mode and loss is not None:
+        raise ConfigError("--loss: the loss of a study's trial is the trial's; --loss is for a configuration without "
+                          "search ranges.")
+    if study_mode:
+        params, chosen, fold_rounds = _from_study(cfg, trial, storage)
+        model = get_loss(params["loss"], **params["loss_params"])
+    else:
+        spec = None
+        if loss is not None:
+            from .config import check_compare_spec, parse_loss_spec
+
+            spec = parse_loss_spec(loss, "--loss")
+            check_compare_spec(*spec, "--loss", [cfg["model"]["backend"]])
+        params, model = _fixed(cfg, spec)
+        chosen, fold_rounds = None, []
+    run = cluster.engine(cfg)
+    panel = run.prepare_data(cfg, [model])
+    if run is cluster:
+        cluster.check_models([model])
+    how = scoring(cfg, panel)
+    if not how.keeps(model) and run is not cluster:
+        raise ConfigError(f"--loss: {model_label(model, params['backend'])} needs several assets per date; "
+                          f"{how.describe()}")
+    ranking = isinstance(model, RankObjective)
+    stop = params["early_stopping_rounds"] if model is not None and not ranking else 0
+    if stop and not fold_rounds:  # a fixed configuration: its walk-forward chooses the rounds
+        say(f"fit: early stopping: running the walk-forward to choose the rounds ({ROUNDS_RULE}) ...")
+        result = run.run_walk_forward(cfg, panel, make_splitter(cfg), model, "fit")
+        fold_rounds = list(result.folds["rounds"])
+        chosen = {"study": None, "walk_forward": result.summary(),
+                  "folds": result.folds.assign(**{c: result.folds[c].map(iso_date) for c in
+                                                  ("train_start", "train_end", "test_start", "test_end")})
+                  .to_dict(orient="records")}
+    rounds = chosen_rounds(fold_rounds) if stop else int(params["num_boost_round"])
+    dates = panel.dates if run is cluster else pd.DatetimeIndex(pd.unique(panel.dates))
+    say(f"fit: training {model_label(model, params['backend'])} on {params['backend']} for {rounds} rounds on "
+        f"{len(panel):,} rows, {len(dates):,} dates {iso_date(dates[0])} to {iso_date(dates[-1])}"
+        + (" (the holdout included)" if cfg["splits"]["holdout"] else "")
+        + (" on the Dask cluster" if run is cluster else "") + " ...")
+    trained = run.fit_panel(panel, backend=params["backend"], booster_params=params["booster"], loss=model,
+                            num_boost_round=rounds, target_transform=cfg["data"]["target_transform"],
+                            seed=cfg["study"]["seed"])
+    features, std = _features_card(cfg, panel, trained)
+    n_holdout = cfg["splits"]["holdout"]
+    holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None
+    spec_name = "builtin" if model is None else "ranking" if ranking else params["loss"]
+    spec_params = ({} if model is None else
+                   {"bins": model.n_bins, **({"objective": model.objective} if model.objective else {})}
+                   if ranking else dict(params["loss_params"]))
+    card = {
+        "format": FORMAT, "czar_gbdt": __version__, "backend": params["backend"],
+        "backend_version": _version_of(params["backend"]),
+        "native_class": type(trained.model).__name__,
+        "model": {"spec": spec_name, "params": spec_params, "label": model_label(model, params["backend"]),
+                  "all_params": spec_params if model is None or ranking else dict(model.params),
+                  "output": output_kind(model)},
+        "booster_params": params["booster"], "rounds": rounds, "num_boost_round": params["num_boost_round"],
+        "early_stopping_rounds": params["early_stopping_rounds"],
+        "rounds_rule": ROUNDS_RULE if stop else "model.num_boost_round (no early stopping)",
+        "seed": cfg["study"]["seed"], "predict_options": dict(trained.options),
+        "features": features, "prediction_needs": {"std": std},
+        "training": {"start": iso_date(dates[0]), "end": iso_date(dates[-1]), "rows": len(panel),
+                     "dates": len(dates), "source": cfg["data"]["source"],
+                     "data_start": cfg["data"]["start"], "data_end": cfg["data"]["end"],
+                     "holdout": holdout, "holdout_included": holdout is not None,
+                     "engine": cfg["cluster"]["engine"]},
+        "chosen_by": chosen,
+        "created_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    return Model(trained, card)
+
+
+def _version_of(backend: str) -> str:
+    import importlib
+
+    return importlib.import_module(backend).__version__
