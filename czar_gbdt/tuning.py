@@ -757,8 +757,9 @@ def _progress(study: optuna.Study, total: int, stop: threading.Event, ready: thr
     bar = None
     try:
         while True:
+            last = stop.is_set()  # read before counting: the last pass counts every trial of the run
             done = min(count_trials(study), total)
-            if bar is None and (done > start or stop.is_set()):
+            if bar is None and (done > start or last):
                 first.close()  # the first trial of this run is done: estimate from here on
                 bar = tqdm(total=total, initial=done, desc="trials", unit="trial", dynamic_ncols=True)
             current = bar or first
@@ -767,7 +768,7 @@ def _progress(study: optuna.Study, total: int, stop: threading.Event, ready: thr
             if best is not None:
                 current.set_postfix_str(f"best {objective} {best:.4f}", refresh=False)
             current.refresh()
-            if stop.is_set():
+            if last:
                 return
             stop.wait(1.0)
     finally:

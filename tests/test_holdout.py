@@ -289,7 +289,8 @@ def test_a_bakeoff_stored_with_the_eight_point_allora_table_is_regraded_and_says
         assert json.loads((out / "holdout.json").read_text())["models"] == shown["bakeoff"]["models"]
         assert main(["report", "--config", str(path)]) == 0
         text = capsys.readouterr().out
-        assert "/7, mean of 49 assets)" in text and "/8" not in text and "re-graded" in text
+        # the printed table shows "F (2.3/7)", its legend the scope ("... its points (mean of 49 assets)")
+        assert "/7)" in text and "(mean of 49 assets)" in text and "/8" not in text and "re-graded" in text
     finally:
         study.set_user_attr("holdout", current)
 
