@@ -1,6 +1,7 @@
 """`czar-gbdt compare`: the table, the rank-average ensemble, the ranking competitor, files, errors, notebook."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -485,6 +486,14 @@ def test_committed_notebook_has_full_run_outputs():
     # no placeholder left in the prose
     prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "PLACEHOLDER" not in prose
+    # clean outputs, read on a repository browser: no warning, no path of the machine it ran on, and the
+    # table of today's output (short names, the spread in bp, Allora's grade)
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert "Warning" not in text and not re.search(r"(?<![\w.])/(work|home|tmp|root|usr|Users)/", text)
+    assert "top-k bp" in text and "dir raw" in text and "Allora" in text
+    # the ZPTAE figure: every curve inside its frame (no y-limits that cut the loss or the hessian panel)
+    curves = next(c for c in code if "Z_TRUE = " in c.source)
+    assert "set_ylim" not in curves.source
 
 
 def test_study_row_is_named_after_what_was_tuned_and_says_what_it_took():
