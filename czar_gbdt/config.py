@@ -144,6 +144,9 @@ DEFAULTS: dict[str, Any] = {
         # what `czar-gbdt report` trains beside the tuned model on the holdout (loss specs as in
         # compare.losses; "ranking" only when the data has a cross-section)
         "baselines": ["builtin", "ranking"],
+        # the blocks the walk-forward dates are cut into for the probability of backtest
+        # overfitting (combinatorially symmetric cross-validation; even; docs/tuning.md)
+        "cscv_blocks": 16,
     },
     "cluster": {
         # "local": train in this process; "dask": read data.source (Parquet) lazily and train each
@@ -177,7 +180,7 @@ _CHOICES = {
 _POSITIVE_INT = {
     "study.n_trials", "study.heartbeat_interval", "study.grace_period", "data.horizon",
     "splits.min_train_size", "splits.test_size", "study.n_startup_trials",
-    "data.features.vol_window", "compare.top_k",
+    "data.features.vol_window", "compare.top_k", "report.cscv_blocks",
 }
 _NON_NEGATIVE_INT = {
     "study.seed", "study.max_retry", "splits.train_size", "splits.step", "splits.gap", "splits.valid_size",
@@ -577,6 +580,9 @@ def validate_config(raw: dict) -> dict:
         loss_cfg[name] = parsed
     _validate_compare(cfg["compare"], backends)
     _validate_specs(cfg["report"]["baselines"], "report.baselines", backends, allow_empty=True)
+    if cfg["report"]["cscv_blocks"] % 2 or cfg["report"]["cscv_blocks"] < 2:
+        raise ConfigError(f"report.cscv_blocks must be an even number >= 2 (half the blocks are in-sample); got "
+                          f"{cfg['report']['cscv_blocks']!r}.")
     columns = cfg["data"]["wide"]["columns"]
     if any(not isinstance(c, str) or not c for c in columns) or len(set(columns)) < len(columns):
         raise ConfigError(f"data.wide.columns must be a list of distinct column names (the assets to keep); got "

@@ -79,6 +79,7 @@ with try_import("dask", min_version="2026.8", extra="dask", module="czar_gbdt.da
     import dask
     import dask.dataframe as dd
     import distributed
+    from dask.dataframe.utils import make_meta
 
 with try_import("xgboost", min_version="3.1", extra="xgboost", module="czar_gbdt.dask") as _xgb_imports:
     import xgboost as xgb
@@ -917,13 +918,57 @@ def _cluster_params(params: dict | None, backend: str, seed: int) -> dict:
     return out
 
 
-def _persist(client: Any, *collections: Any) -> list:
-    present = [c for c in collections if c is not None]
-    persisted = iter(client.persist(present))
-    out = [next(persisted) if c is not None else None for c in collections]
-    with client.as_current():
-        distributed.wait([c for c in out if c is not None])
-    return out
+def _place(client: Any, *collections: Any) -> list:
+    """Compute partition ``i`` of every collection on the same worker, the ``i % n``-th of the
+    cluster's ``n`` workers in address order (None stays None), and wait for them. Returns the
+    placed collections and, last, their futures, which the caller holds while it trains (a
+    worker that dies lets the scheduler compute its partitions elsewhere).
+
+    XGBoost and LightGBM train each worker on the partitions it happens to hold: its
+    quantile sketch or histogram bins come from its own rows, and the workers add their
+    histograms in rank order. Where the scheduler put the partitions (which changes from
+    run to run on a cluster that is already running) thus changed the model. Placed this
+    way, the worker of rank ``r`` trains on partitions ``r, r + n, ...`` (with
+    :class:`_RankedClient` for LightGBM): the same data on the same number of workers gives
+    the same model run after run (docs/cluster.md).
+    """
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    out, held = [], []
+    for c in collections:
+        if c is None:
+            out.append(None)
+            continue
+        futures = [client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
+                   for i, part in enumerate(c.to_delayed())]
+        held += futures  # the caller keeps them until the training is over
+        out.append(dd.from_delayed(futures, meta=make_meta(c), divisions=c.divisions, verify_meta=False))
+    with client.as_current():  # wait() asks for the current client (a tuner worker has no default one)
+        distributed.wait(held)
+    return [*out, held]
+
+
+class _RankedClient:
+    """A ``distributed.Client`` whose ``who_has`` lists the keys in the order asked (partition order).
+
+    LightGBM's Dask interface builds its worker list (and so the workers' ranks, and the
+    order of each worker's partitions) from ``client.who_has(parts)``, which lists the keys
+    in the order of a set: it changed from run to run. With the keys in partition order and
+    the partitions placed by :func:`_place`, rank ``r`` is the worker that holds partition
+    ``r`` and concatenates its partitions in order. Everything else is the client's.
+    """
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def who_has(self, futures: Any = None, **kwargs: Any) -> dict:
+        held = self.client.who_has(futures, **kwargs)
+        if futures is None:
+            return held
+        order = dict.fromkeys(f.key for f in self.client.futures_of(futures))
+        return {key: held[key] for key in order if key in held}
 
 
 def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, weight: Any = None,
@@ -985,7 +1030,7 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
         raise ValueError("early stopping on rank IC needs valid_y and valid_dates with valid_X.")
     side_std = std if loss.requires_std else None
     side_mean = mean if loss.requires_std else None
-    X, y, side_std, side_mean, weight = _persist(client, X, y, side_std, side_mean, weight)
+    X, y, side_std, side_mean, weight, _held = _place(client, X, y, side_std, side_mean, weight)
     init = init_score(loss, y, std=side_std, mean=side_mean, weight=weight, client=client)
     scale = hessian_scale(loss, side_std, weight, client=client)
     booster_params = _cluster_params(params, backend, seed)
@@ -1017,7 +1062,9 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
         features = features.assign(**{STD_COLUMN: side_std})
     if side_mean is not None:
         features = features.assign(**{MEAN_COLUMN: side_mean})
-    model = DaskLGBMRegressor(client=client, objective=obj, n_estimators=num_boost_round, **booster_params)
+    features, _held_features = _place(client, features)  # the columns added above, placed like the rest
+    model = DaskLGBMRegressor(client=_RankedClient(client), objective=obj, n_estimators=num_boost_round,
+                              **booster_params)
     _quiet_lightgbm_workers(client)
     run_guarded(client, lambda: _quiet(model.fit, features, y, sample_weight=weight),
                 what=f"training {loss!r} on lightgbm", grace=grace)
@@ -1034,7 +1081,7 @@ def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost
     """
     check_imports(backend)
     client = _client(client)
-    X, y, weight = _persist(client, X, y, weight)
+    X, y, weight, _held = _place(client, X, y, weight)
     booster_params = _cluster_params(params, backend, seed)
     columns = list(X.columns)
     if backend == "xgboost":
@@ -1046,7 +1093,7 @@ def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost
 
         out = run_guarded(client, call, what="training the built-in squared error on xgboost", grace=grace)
         return DaskTrainedModel("xgboost", out["booster"], num_boost_round, columns)
-    model = lgb.DaskLGBMRegressor(client=client, objective="regression", n_estimators=num_boost_round,
+    model = lgb.DaskLGBMRegressor(client=_RankedClient(client), objective="regression", n_estimators=num_boost_round,
                                   **booster_params)
     _quiet_lightgbm_workers(client)
     run_guarded(client, lambda: _quiet(model.fit, X, y, sample_weight=weight),

@@ -17,10 +17,16 @@ fingerprint is a flat dict of dotted configuration keys and their values:
   ``model.early_stopping_rounds``, every ``model.params.*``, ``loss.name`` and the
   ``loss.<name>.*`` tables of the losses it may pick (a range as ``{low, high, log, step,
   int}``, choices as ``{choices}``);
+- ``loss.definition``: what each loss the search may pick computes (:func:`loss_definition`):
+  for a loss defined with :func:`czar_gbdt.define_loss` (by import path or not) a digest of
+  its definition (the formula, its parameters and their domains, the boosting hessian), so
+  that editing the formula of ``loss.name = "mylosses:PH"`` does not resume the old study;
+  for the package's own losses their class and the package version;
 - ``study.objective`` and ``study.seed`` (the boosters' seed).
 
-Version 2 added ``data.wide.columns`` (the assets kept from a wide table); a study recorded
-with version 1 is compared on the keys both versions hold.
+Version 2 added ``data.wide.columns`` (the assets kept from a wide table), version 3
+``loss.definition``; a study recorded with an older version is compared on the keys both
+versions hold.
 
 :func:`make` builds it, :func:`differences` compares two, :func:`describe` words the
 differences for an error message. :mod:`czar_gbdt.tuning` stores it in the study (user
@@ -32,23 +38,24 @@ stored holdout bake-off of ``report`` adds :data:`HOLDOUT_KEYS`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Iterable
 
 from ._version import __version__
 from .config import Choices, Range
 from .datasets import resolve_layout, source_digest
-from .losses import loss_name
+from .losses import loss_class, loss_name
 
 __all__ = ["ATTR", "VERSION", "HOLDOUT_KEYS", "make", "record", "differences", "record_differences", "describe",
-           "space_value"]
+           "space_value", "loss_definition"]
 
 #: The study user attribute that holds the fingerprint.
 ATTR = "fingerprint"
 
 #: Bumped when the keys or their encoding change (a stored fingerprint of another version is
 #: compared on the keys both hold).
-VERSION = 2
+VERSION = 3
 
 #: What the holdout bake-off of ``report`` depends on besides the study's keys: the baselines and the
 #: top-k book its rows are scored with.
@@ -71,6 +78,23 @@ def space_value(space: Any) -> Any:
     if isinstance(space, tuple):
         return list(space)
     return space
+
+
+def loss_definition(name: str) -> str:
+    """What the loss ``name`` (a registered name or an import path) computes, as one string.
+
+    A loss made by :func:`czar_gbdt.define_loss` carries its definition (the formula as
+    sympy's ``srepr``, its row argument names, parameters, defaults, domains, kind and
+    boosting hessian): ``"define_loss sha256:<digest>"`` of it, so that any edit of the
+    formula changes the string. The package's own losses are their class and the package
+    version (``"czar_gbdt.losses.regression.CZAR 0.9.0"``): a new version may change a loss.
+    """
+    cls = loss_class(name)
+    definition = getattr(cls, "definition", None)
+    if definition:
+        text = json.dumps({k: v for k, v in definition.items() if k != "name"}, sort_keys=True, default=str)
+        return f"define_loss sha256:{hashlib.sha256(text.encode()).hexdigest()}"
+    return f"{cls.__module__}.{cls.__qualname__} {__version__}"
 
 
 def _flatten(prefix: str, table: dict, out: dict) -> None:
@@ -109,6 +133,7 @@ def make(cfg: dict, keys: Iterable[str] | None = None, also: Iterable[str] = ())
         table = loss_name(name)
         for pname, space in sorted(loss.get(table, {}).items()):
             out[f"loss.{table}.{pname}"] = space_value(space)
+    out["loss.definition"] = {loss_name(name): loss_definition(name) for name in names}
     out["study.objective"] = cfg["study"]["objective"]
     out["study.seed"] = cfg["study"]["seed"]
     for key in also:
@@ -162,6 +187,9 @@ def _show(value: Any) -> str:
         return f"one of {value['choices']}"
     if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
         return value[:12] + "..."  # a content hash
+    if isinstance(value, dict) and any(isinstance(v, str) and "sha256:" in v for v in value.values()):
+        return json.dumps({k: v.split("sha256:")[0] + "sha256:" + v.split("sha256:")[1][:12] + "..."
+                           if isinstance(v, str) and "sha256:" in v else v for k, v in value.items()})
     return json.dumps(value)
 
 

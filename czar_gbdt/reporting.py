@@ -25,14 +25,14 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from . import cluster, compare, evaluation, fingerprint
+from . import cluster, compare, evaluation, fingerprint, selection
 from ._files import dumps, write_json
 from .compare.stats import verdict_word
 from .losses import get_loss
 from .tuning import (FINISHED, best_trial, check_fingerprint, fixed_params, load_study, output_dir, search_losses,
-                     storage_url, trial_folds)
+                     storage_url, trial_folds, trial_terms)
 
-__all__ = ["study_summary", "report", "evaluate", "print_summary", "print_table", "HOLDOUT_ATTR"]
+__all__ = ["study_summary", "selection_bias", "report", "evaluate", "print_summary", "print_table", "HOLDOUT_ATTR"]
 
 #: the study user attribute that records the holdout evaluation
 HOLDOUT_ATTR = "holdout"
@@ -68,6 +68,33 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
         folds.to_csv(out / "folds.csv", index=False)
     summary["files"] = [str(out / "best_params.json"), str(out / "folds.csv")]
     return summary
+
+
+def selection_bias(study: optuna.Study, cfg: dict, best: int) -> tuple[dict | None, list[str], str]:
+    """The selection bias of the study's best trial (:func:`czar_gbdt.selection.selection_bias`).
+
+    Returns ``(figures, files, why)``: the figures as written to ``selection.json``
+    (``n_trials``, ``best_trial``, ``n_dates``, ``cscv_blocks``, ``pbo``, ``sr_best``, ``sr0``,
+    ``dsr``) with ``trials_rank_ic.csv`` (the matrix they are computed from, so that anyone can
+    recompute them), or ``(None, [], why)`` with one sentence saying why they are missing.
+    """
+    table, why = trial_terms(study, cfg)
+    if table is None:
+        return None, [], why
+    blocks = cfg["report"]["cscv_blocks"]
+    if len(table) < blocks:
+        return None, [], (f"the trials share {len(table)} walk-forward dates, fewer than report.cscv_blocks = {blocks}")
+    figures = selection.selection_bias(table.to_numpy(), list(table.columns).index(best), blocks=blocks,
+                                       horizon=cfg["data"]["horizon"])
+    figures = {"n_trials": figures["n_trials"], "best_trial": best,
+               **{k: figures[k] for k in ("n_dates", "cscv_blocks", "pbo", "sr_best", "sr0", "dsr")}}
+    out = output_dir(cfg)
+    write_json(out / "selection.json", figures)
+    csv = table.copy()
+    csv.index = [evaluation.iso_date(d) for d in csv.index]
+    csv.index.name = "date"
+    csv.to_csv(out / "trials_rank_ic.csv")
+    return figures, [str(out / "selection.json"), str(out / "trials_rank_ic.csv")], ""
 
 
 def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_data: Any = None) -> dict:
@@ -106,6 +133,8 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_da
     if on_data is not None:  # the command line says what was loaded, as every command does
         on_data(panel)
     summary = study_summary(study, cfg, storage=storage)
+    summary["selection"], files, summary["selection_missing"] = selection_bias(study, cfg, summary["best_trial"])
+    summary["files"] += files
     if not cfg["splits"]["holdout"]:
         summary["holdout"] = None
         summary["holdout_status"] = None
@@ -197,6 +226,7 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
             print(line)
     if summary.get("scoring"):
         print(summary["scoring"])
+    _print_selection(summary)
     if summary.get("holdout"):
         h = summary["holdout"]
         when = "stored result" if summary.get("holdout_status") == "stored" else "evaluated once, now"
@@ -211,6 +241,34 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         print(summary["note"])
     for f in summary.get("files", []):
         print(f"  wrote {f}")
+
+
+def _print_selection(summary: dict) -> None:
+    """The selection bias of the best trial in words, and a one-line verdict (``report`` only)."""
+    if summary.get("selection_missing"):
+        print(f"selection bias: not measured: {summary['selection_missing']}.")
+        return
+    sel = summary.get("selection")
+    if not sel:
+        return
+    n, pbo, dsr = sel["n_trials"], sel["pbo"], sel["dsr"]
+    print(f"  probability of backtest overfitting {pbo:.2f}: the best of {n} trials ranks below the median out of "
+          f"sample in {pbo:.0%} of splits ({sel['cscv_blocks']} blocks of {sel['n_dates']} dates, half in-sample)")
+    if np.isfinite(dsr):
+        print(f"  deflated: {dsr:.2f} probability that the best trial's rank IC is real after {n} trials (Sharpe "
+              f"ratio per date {sel['sr_best']:.3f} against {sel['sr0']:.3f} expected from the best of {n} trials "
+              f"of no skill)")
+    else:
+        print("  deflated: not defined (too few independent dates for data.horizon, or an extreme kurtosis)")
+    if pbo >= 0.5:
+        verdict = ("the search overfits: the trial that is best in-sample is usually below the median out of sample; "
+                   "do not trust the best trial's walk-forward rank IC")
+    elif not dsr >= 0.95:
+        verdict = (f"not significant after selection: the best trial's rank IC is within what the best of {n} "
+                   f"trials shows by chance")
+    else:
+        verdict = f"the best trial's rank IC holds up after choosing it among {n} trials"
+    print(f"  selection verdict: {verdict} (docs/tuning.md, selection bias).")
 
 
 def _print_bakeoff(bakeoff: dict, trial: Any, when: str) -> None:

@@ -33,6 +33,12 @@ on one process or several worker processes sharing one storage:
   parameters with a configuration that differs, naming the keys.
 - a trial that raises is failed with its error and traceback as user attributes; an error
   that would repeat in every trial stops the study (:class:`StudyStopped`).
+- no parameter set is drawn twice: each trial's sampler is seeded from ``study.seed`` and
+  the trial's number (:func:`trial_seed`), in whichever process runs it, and a drawn set
+  that the study already holds is skipped (:class:`DuplicateTrial`).
+- every completed trial keeps its per-date objective terms (user attribute
+  :data:`TERMS_ATTR`), from which ``report`` measures the study's selection bias
+  (:func:`trial_terms`, :mod:`czar_gbdt.selection`).
 
 The objective (:func:`make_objective`) draws a trial's parameters with
 :func:`suggest_params` and scores them with the walk-forward evaluation of
@@ -59,11 +65,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import allora, cluster, fingerprint, metrics
+from . import allora, cluster, fingerprint, metrics, selection
 from ._jit import share_threads
 from .config import ALLORA_OBJECTIVES, Choices, ConfigError, Range, check_storage_url, load_config
 from .datasets import DataError
@@ -71,7 +78,8 @@ from .evaluation import book, iso_date, make_splitter, resolve_target_transform,
 from .losses import get_loss, loss_name
 
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
-           "fixed_params", "count_trials", "best_trial", "trial_folds", "best_czar_params", "make_objective",
+           "fixed_params", "count_trials", "best_trial", "trial_folds", "trial_terms", "TERMS_ATTR", "best_czar_params",
+           "make_objective",
            "objective_value", "run_worker", "StudyError", "StudyStopped", "StudyCzar", "best_czar_trial", "check_fingerprint", "search_losses",
            "REPEATING_ERRORS", "make_runs_dir"]
 
@@ -105,12 +113,48 @@ REPEATING_ERRORS = (ConfigError, DataError, ImportError, TypeError, AttributeErr
 _STOPPED = "stopped"
 
 
+#: The trial user attribute that holds a completed trial's per-date objective terms
+#: (:func:`czar_gbdt.selection.encode_terms`; read back by :func:`trial_terms`).
+TERMS_ATTR = "per_date_terms"
+
 #: Trial states that count towards ``n_trials``.
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 class SurplusTrial(Exception):
     """Raised inside a trial that two racing workers started for the last free slot."""
+
+
+class DuplicateTrial(Exception):
+    """Raised inside a trial whose drawn parameters are those of a trial the study already holds: it
+    is failed (user attribute ``duplicate_of``), takes no slot, and another set is drawn."""
+
+
+#: Draws in a row that duplicate a held parameter set after which a process takes duplicates
+#: (the search space holds fewer distinct sets than the study asks for).
+MAX_DUPLICATE_DRAWS = 20
+
+
+def _duplicate_of(study: optuna.Study, trial: optuna.Trial, cfg: dict) -> int | None:
+    """The number of a live or finished trial of ``study`` with the parameters ``trial`` draws, or None.
+
+    The parameters are drawn here (:func:`suggest_params`; the objective draws the same
+    values again). A trial with fixed parameters (the retry of a failed trial, an enqueued
+    one) and a study that searches nothing are never duplicates.
+    """
+    suggest_params(trial, cfg)
+    params = trial.params
+    if not params:
+        return None
+    trials = study.get_trials(deepcopy=False)
+    me = next((t for t in trials if t.number == trial.number), None)
+    if me is None or "fixed_params" in me.system_attrs:
+        return None
+    for t in trials:
+        if (t.number != trial.number and t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
+                and not t.user_attrs.get("surplus") and t.params == params):
+            return t.number
+    return None
 
 
 class RetryTrial(Exception):
@@ -216,6 +260,15 @@ def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
                          f"with this config first (or check study.name / --storage).") from None
 
 
+def _resolve_transform(cfg: dict) -> None:
+    """``data.target_transform = "auto"`` resolved on the data, so that the fingerprint names the
+    transform used (a study tuned with "demean" on a panel matches "auto"); data that does not
+    load is left for its own error (prepare_data)."""
+    if cfg["data"]["target_transform"] == "auto":
+        with contextlib.suppress(DataError):
+            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
+
+
 def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, url: str = "",
                       record: dict | None = None) -> str | None:
     """Refuse a configuration whose fingerprint (:mod:`czar_gbdt.fingerprint`) differs from the study's.
@@ -231,10 +284,8 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         Naming the differing keys, and how to start a new study or go back to the old
         configuration.
     """
-    if record is None and cfg["data"]["target_transform"] == "auto":
-        # the fingerprint names the transform used: a study tuned with "demean" on a panel matches "auto"
-        with contextlib.suppress(DataError):  # data that does not load: its own error follows (prepare_data)
-            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
+    if record is None:
+        _resolve_transform(cfg)
     record = record or fingerprint.record(cfg)
     stored = study.user_attrs.get(fingerprint.ATTR)
     if stored is None:
@@ -314,19 +365,64 @@ def _with_driver(url: str) -> str:
     return url
 
 
+def trial_seed(seed: int, number: int) -> int:
+    """The sampler seed of trial ``number`` of a study seeded ``seed`` (``study.seed``)."""
+    return int(np.random.SeedSequence([int(seed), int(number)]).generate_state(1)[0])
+
+
+class _TrialSeededSampler(optuna.samplers.BaseSampler):
+    """A sampler made afresh for every trial, seeded from the study seed and the trial's number.
+
+    A sampler seeded once per process restarts its sequence in every process: a resumed
+    run, a run with a larger ``--trials``, a run after SIGKILL and two processes on one
+    study would all draw the parameter sets already drawn. Trial numbers are handed out by
+    the storage, one per trial, atomically: seeding from them gives every trial of a study
+    its own draws, in any process, and the same study again when the same configuration
+    runs from scratch. The samplers keep no state of their own between trials (TPE reads
+    the finished trials from the storage), so nothing is lost by making one per trial.
+    """
+
+    def __init__(self, make: Callable[[int], optuna.samplers.BaseSampler], seed: int):
+        self._make, self._seed = make, seed
+        self._inner = make(seed)
+
+    def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self._inner = self._make(trial_seed(self._seed, trial.number))
+        self._inner.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values) -> None:
+        self._inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._inner.reseed_rng()
+
+
 def open_study(cfg: dict, storage: optuna.storages.BaseStorage | None = None, *,
                worker: int = 0) -> optuna.Study:
     """Create the study or load it if it exists (same name and storage).
 
-    Worker ``i`` seeds its sampler with ``study.seed + i``: samplers seeded alike in
-    several processes would propose the same parameters in every one of them.
+    The sampler of each trial is seeded from ``study.seed`` and the trial's number
+    (:func:`trial_seed`, :class:`_TrialSeededSampler`), whichever process or worker runs it:
+    no process re-draws the parameters of a trial the study already holds, and the same
+    configuration run from scratch gives the same study. ``worker`` is kept for callers.
     """
     study_cfg = cfg["study"]
-    seed = study_cfg["seed"] + worker
     if study_cfg["sampler"] == "tpe":
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=study_cfg["n_startup_trials"])
+        def make(seed: int) -> optuna.samplers.BaseSampler:
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=study_cfg["n_startup_trials"])
     else:
-        sampler = optuna.samplers.RandomSampler(seed=seed)
+        def make(seed: int) -> optuna.samplers.BaseSampler:
+            return optuna.samplers.RandomSampler(seed=seed)
+    sampler = _TrialSeededSampler(make, study_cfg["seed"])
     if study_cfg["pruner"] == "median":
         pruner = optuna.pruners.MedianPruner(n_startup_trials=study_cfg["n_startup_trials"], n_warmup_steps=1)
     else:
@@ -363,6 +459,29 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
         raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): nothing to report; "
                          f"run or resume `czar-gbdt tune` with this config.")
     return study.best_trial
+
+
+def trial_terms(study: optuna.Study, cfg: dict) -> tuple[pd.DataFrame | None, str]:
+    """The per-date objective terms of every completed trial: ``(table, "")``, or ``(None, why)``.
+
+    The table has one row per walk-forward date every completed trial holds and one column
+    per trial (headed by its number, in number order): the T x N matrix of
+    :mod:`czar_gbdt.selection`. ``why`` says in one sentence why there is none: an Allora
+    objective (scored per fold, not per date), a study whose trials were scored before the
+    terms were stored, fewer than two completed trials.
+    """
+    kind = cfg["study"]["objective"]
+    if kind in ALLORA_OBJECTIVES:
+        return None, (f"study.objective {kind!r} is scored per fold, not per date, so there are no per-date terms to "
+                      f"measure the selection bias with")
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    missing = [t.number for t in done if TERMS_ATTR not in t.user_attrs]
+    if missing:
+        return None, (f"{len(missing)} of the {len(done)} completed trials were scored before trials stored their "
+                      f"per-date terms (a study made by an older czar-gbdt)")
+    if len(done) < 2:
+        return None, f"the study holds {len(done)} completed trial; the selection bias needs at least 2"
+    return selection.terms_matrix({t.number: selection.decode_terms(t.user_attrs[TERMS_ATTR]) for t in done}), ""
 
 
 def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
@@ -588,6 +707,8 @@ def make_objective(cfg: dict) -> Callable[[optuna.Trial], float]:
             raise RetryTrial(str(exc)) from exc
         for k, v in result.summary().items():
             trial.set_user_attr(k, v)
+        if kind not in ALLORA_OBJECTIVES:  # the per-date terms, for the study's selection bias (report)
+            trial.set_user_attr(TERMS_ATTR, selection.encode_terms(result.per_date))
         return objective_value(result.per_date, kind, result.folds)
 
     return objective
@@ -629,6 +750,7 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
     storage = make_storage(cfg, url)
     study = open_study(cfg, storage, worker=worker)
     last: list[str] = []
+    duplicates = [0]  # draws in a row that repeated a held parameter set
 
     def guarded(trial: optuna.Trial) -> float:
         # Two workers may both have seen one free slot: the trial numbers decide who runs.
@@ -641,8 +763,19 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
             raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
         trial.set_user_attr("worker_pid", os.getpid())  # which process runs it (heartbeats say whether it lives)
         try:
+            if duplicates[0] < MAX_DUPLICATE_DRAWS:
+                same = _duplicate_of(study, trial, cfg)
+                if same is not None:
+                    duplicates[0] += 1
+                    trial.set_user_attr("duplicate_of", same)
+                    if duplicates[0] == MAX_DUPLICATE_DRAWS and echo is not None:
+                        echo(f"{MAX_DUPLICATE_DRAWS} draws in a row repeated parameter sets the study holds: the "
+                             f"search space seems to hold fewer distinct sets than the trials asked for, so "
+                             f"parameter sets may now repeat.")
+                    raise DuplicateTrial(f"trial {trial.number} drew the parameters of trial {same}")
+                duplicates[0] = 0
             return objective(trial)
-        except (optuna.TrialPruned, SurplusTrial, RetryTrial):
+        except (optuna.TrialPruned, SurplusTrial, RetryTrial, DuplicateTrial):
             raise
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -682,7 +815,8 @@ def _worker_loop(cfg: dict, url: str, n_trials: int, objective: Callable[[optuna
                 # ``optimize`` pops and runs it, so counting it as live would wait for ever.
                 time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
                 continue
-            study.optimize(guarded, n_trials=1, catch=(SurplusTrial, _TrialFailed, RetryTrial), gc_after_trial=False,
+            study.optimize(guarded, n_trials=1, catch=(SurplusTrial, _TrialFailed, RetryTrial, DuplicateTrial),
+                           gc_after_trial=False,
                            callbacks=[_retry(cfg)])
 
 
@@ -849,6 +983,8 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
     losses = search_losses(cfg)
     if objective_factory is None:
         cluster.engine(cfg).prepare_data(cfg, losses)  # every data error before the storage is touched
+    else:  # a given objective checks no data, but the study records the transform it would use
+        _resolve_transform(cfg)
     record = fingerprint.record(cfg)
     make_runs_dir(cfg)  # the outputs go there whatever the storage: refused before a study exists
     url = storage_url(cfg)
