@@ -475,7 +475,9 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
     minimiser (added to the approxes by the compiled objective and metric, which read it
     from a cell of their class: fits that share an objective parameter set or an eval
     metric run one at a time, in any thread) and stores it as the model's bias, so
-    ``model.predict(X)`` includes it.
+    ``model.predict(X)`` includes it. A model that sets neither ``train_dir`` nor
+    ``allow_writing_files`` writes no files (CatBoost would leave ``catboost_info/`` in
+    the working directory); set ``train_dir`` to keep CatBoost's training logs.
 
     Parameters
     ----------
@@ -514,6 +516,9 @@ def fit(model: Any, X: Any, y: Any = None, *, eval_set: Any = None, **fit_kwargs
         # with a user-defined eval metric CatBoost does not record the classes: predict() would fail
         model.set_params(class_names=np.unique(np.asarray(pool.get_label())).tolist())
     params = model.get_params()
+    if "train_dir" not in params and "allow_writing_files" not in params:
+        # CatBoost's default writes its training logs to catboost_info/ in the working directory
+        model.set_params(allow_writing_files=False)
     eval_metric = params.get("eval_metric")
     if eval_metric is None:
         eval_metric = metric(loss)

@@ -6,7 +6,9 @@ Exit codes: 0 success, 2 usage, configuration or data error, 1 any other failure
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from ._version import __version__
@@ -222,6 +224,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     _outputs_writable(cfg)
     table = reporting.evaluate(cfg, specs)
     reporting.print_table(table, fmt=args.format)
+    if args.format == "json":  # stdout holds the JSON alone
+        for f in table.attrs.get("files", []):
+            _err(f"wrote {f}")
     return 0
 
 
@@ -242,15 +247,15 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     if args.trials is not None and args.trials < 1:
         raise CLIUsageError(f"--trials must be >= 1; got {args.trials}.")
     cfg = load_config(args.config)
-    if not args.no_progress:
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it
     _load_and_describe(cfg)
     study = tuning.tune(cfg, storage=args.storage, workers=args.workers, n_trials=args.trials,
                         show_progress=not args.no_progress, echo=_err)
     summary = reporting.study_summary(study, cfg, storage=args.storage)
     reporting.print_summary(summary, fmt=args.format)
+    sys.stdout.flush()
+    storage = f" --storage {args.storage}" if args.storage else ""
+    _err(f"next: czar-gbdt report --config {args.config}{storage}   (scores the best trial once on the holdout, "
+         f"against the baselines)")
     return 0
 
 
@@ -258,11 +263,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from . import reporting
     from .config import load_config
 
-    import optuna
-
     _check_storage_option(args.storage)
     cfg = load_config(args.config)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     result = reporting.report(cfg, storage=args.storage, on_data=lambda panel: _load_and_describe(cfg, panel))
     reporting.print_summary(result, fmt=args.format)
     return 0
@@ -342,6 +344,21 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Optuna's INFO lines (a study created, each trial finished) off while a command runs: the
+    progress bar and the printed summary say it. The caller's verbosity is restored after, so that
+    ``main([...])`` called from Python leaves optuna's logging as it found it."""
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``czar-gbdt`` console script; returns the exit code."""
     from .config import ConfigError
@@ -356,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return {"tune": _cmd_tune, "report": _cmd_report, "evaluate": _cmd_evaluate,
-                "compare": _cmd_compare, "fit": _cmd_fit, "predict": _cmd_predict}[args.command](args)
+        with _quiet_optuna():
+            return {"tune": _cmd_tune, "report": _cmd_report, "evaluate": _cmd_evaluate,
+                    "compare": _cmd_compare, "fit": _cmd_fit, "predict": _cmd_predict}[args.command](args)
     except (CLIUsageError, ConfigError, DataError) as exc:
         print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
         return 2

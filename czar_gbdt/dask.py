@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import threading
 import time
@@ -887,6 +888,26 @@ def _quiet(call: Callable, *args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
 
 
+def _stdout_to_stderr(client_pid: int) -> None:
+    """On a worker process (not the client's own): its standard output joins its standard error."""
+    if os.getpid() != client_pid:
+        sys.stdout.flush()
+        os.dup2(2, 1)
+
+
+def _quiet_lightgbm_workers(client: Any) -> None:
+    """LightGBM's log off the workers' standard output, before each training on LightGBM.
+
+    The workers of a local cluster share the command's standard output, and LightGBM's
+    network set-up ("[LightGBM] [Info] Trying to bind port", "Connected to rank") is
+    written there before the booster reads ``verbose = -1``, by the C library itself
+    on a worker's task threads (its log callback is per thread): those lines landed
+    inside the printed tables and the JSON. Each worker's file descriptor 1 is pointed
+    at its standard error (a worker that replaced a lost one gets it at the next training).
+    """
+    client.run(_stdout_to_stderr, os.getpid())
+
+
 def _cluster_params(params: dict | None, backend: str, seed: int) -> dict:
     """Booster parameters for a Dask backend: the module's defaults without thread counts (the workers set them)."""
     defaults = cx.DEFAULTS if backend == "xgboost" else clx.DEFAULTS
@@ -1044,6 +1065,7 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
     features, _held_features = _place(client, features)  # the columns added above, placed like the rest
     model = DaskLGBMRegressor(client=_RankedClient(client), objective=obj, n_estimators=num_boost_round,
                               **booster_params)
+    _quiet_lightgbm_workers(client)
     run_guarded(client, lambda: _quiet(model.fit, features, y, sample_weight=weight),
                 what=f"training {loss!r} on lightgbm", grace=grace)
     return DaskTrainedModel("lightgbm", model.booster_, num_boost_round, columns, init_score=init,
@@ -1073,6 +1095,7 @@ def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost
         return DaskTrainedModel("xgboost", out["booster"], num_boost_round, columns)
     model = lgb.DaskLGBMRegressor(client=_RankedClient(client), objective="regression", n_estimators=num_boost_round,
                                   **booster_params)
+    _quiet_lightgbm_workers(client)
     run_guarded(client, lambda: _quiet(model.fit, X, y, sample_weight=weight),
                 what="training the built-in squared error on lightgbm", grace=grace)
     return DaskTrainedModel("lightgbm", model.booster_, num_boost_round, columns)

@@ -18,6 +18,7 @@ Nothing is trained here: the holdout models come from :mod:`czar_gbdt.compare`, 
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 
 from . import cluster, compare, evaluation, fingerprint, selection
 from ._files import dumps, write_json
+from .compare.stats import verdict_word
 from .losses import get_loss
 from .tuning import (FINISHED, best_trial, check_fingerprint, fixed_params, load_study, output_dir, search_losses,
                      storage_url, trial_folds, trial_terms)
@@ -190,6 +192,7 @@ def evaluate(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     out = output_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "evaluate.csv", index=False)
+    table.attrs.update(book=evaluation.book(cfg), files=[str(out / "evaluate.csv")])
     return table
 
 
@@ -218,11 +221,9 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         cols = [c for c in dict.fromkeys(("fold", "test_start", "test_end", "rounds", "rank_ic", "rank_icir", "ic",
                                           "directional_accuracy", "top_k_net_spread", summary["objective"]))
                 if c in folds]
-        print(folds[cols].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-        if "top_k_net_spread" in cols and summary.get("book"):
-            b = summary["book"]
-            print(f"  top_k_net_spread: the top-{b['top_k']} long-short spread net of {b['cost']} per unit of "
-                  f"turnover (compare.top_k, compare.cost)")
+        print(_printed(folds[cols]).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        for line in _units(cols, summary.get("book")):
+            print(line)
     if summary.get("scoring"):
         print(summary["scoring"])
     _print_selection(summary)
@@ -234,8 +235,8 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         else:
             print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
                   f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, "
-                  f"IC {_fmt(h['ic'])}, directional accuracy {_fmt(h['directional_accuracy'])}"
-                  + (f", top-k net spread {_fmt(h['top_k_net_spread'])}" if "top_k_net_spread" in h else ""))
+                  f"IC {_fmt(h['ic'])}, directional accuracy {_fmt(h['directional_accuracy'])} (raw target)"
+                  + (f", top-k net spread {_bp(h['top_k_net_spread'])} bp" if "top_k_net_spread" in h else ""))
     if summary.get("note"):
         print(summary["note"])
     for f in summary.get("files", []):
@@ -271,23 +272,50 @@ def _print_selection(summary: dict) -> None:
 
 
 def _print_bakeoff(bakeoff: dict, trial: Any, when: str) -> None:
-    """The holdout bake-off: one row per model, the paired verdicts against each baseline."""
+    """The holdout bake-off: one row per model, the paired verdicts against each baseline, and what a
+    tuned model that does not beat its baselines means."""
     s = bakeoff["settings"]
     n = max((m.get("n_dates") or 0 for m in bakeoff["models"]), default=0)
-    print(f"holdout {bakeoff['start']} .. {bakeoff['end']} ({n} dates), trial #{trial} ({when}): every model trained "
-          f"with the tuned booster ({s['backend']}, {s['num_boost_round']} rounds) on the dates before it, scored "
-          f"once:")
-    table = compare.formatted_table(compare.record_table(bakeoff))
-    print(table.to_string(index=False))
+    print(textwrap.fill(f"holdout {bakeoff['start']} .. {bakeoff['end']} ({n} dates), trial #{trial} ({when}): every "
+                        f"model trained with the tuned booster ({s['backend']}, {s['num_boost_round']} rounds) on the "
+                        f"dates before it, scored once:", width=compare.TEXT_WIDTH))
+    table = compare.record_table(bakeoff)
+    names = compare.short_names([m["spec"] for m in bakeoff["models"]])
+    print(compare.text_table(table, names))
+    for line in compare.legend(table, names, transform=s["target_transform"], where="holdout"):
+        print(line)
+    rank_ic = {m["name"]: m["rank_ic"] for m in bakeoff["models"]}
+    beaten = []
     for c in bakeoff["comparisons"]:
         diff = "n/a" if c["diff"] is None else f"{c['diff']:+.4f}"
         t = "n/a" if c["t_nw"] is None else f"{c['t_nw']:+.2f}"
-        print(f"  {c['model']} vs {c['baseline']}: rank IC difference {diff} (paired per date, Newey-West t {t}, "
-              f"{bakeoff['newey_west_lags']} lags): {c['verdict']}")
-    print(f"  {bakeoff['rank_ic_kind']} rank IC; t (NW) with Newey-West errors; 'beats it' only with t >= 2; dir. acc. "
-          f"against the {s['target_transform']} target; Allora: the grade of the holdout forecasts (docs/allora.md)"
-          + (f"; top-k net of {s['cost']} per unit of turnover, k = {s['top_k']}" if
-             any("top_k_net_spread" in m for m in bakeoff["models"]) else "") + ".")
+        means = (rank_ic.get(c["model"]), rank_ic.get(c["baseline"]))
+        verdict = c["verdict"]
+        if c["diff"] is not None and c["t_nw"] is not None and None not in means:
+            verdict = verdict_word(c["diff"], c["t_nw"], means, "the holdout")  # a stored record: today's wording
+        beaten.append(verdict == "beats it")
+        print(textwrap.fill(f"{c['model']} vs {c['baseline']}: rank IC difference {diff} (paired per date, "
+                            f"Newey-West t {t}, {bakeoff['newey_west_lags']} lags): {verdict}",
+                            width=compare.TEXT_WIDTH, initial_indent="  ", subsequent_indent="      "))
+    print(textwrap.fill(f"{bakeoff['rank_ic_kind']} rank IC; t NW with Newey-West errors; 'beats it' only with "
+                        f"t >= 2" + (f"; top-k net of {s['cost']} per unit of turnover, k = {s['top_k']}" if
+                                     any("top_k_net_spread" in m for m in bakeoff["models"]) else "") + ".",
+                        width=compare.TEXT_WIDTH, initial_indent="  ", subsequent_indent="  "))
+    if beaten and not all(beaten):
+        for line in _not_beaten(n):
+            print(line)
+
+
+def _not_beaten(n_dates: int) -> list[str]:
+    """What a tuned model that does not beat its baselines on the holdout means, and what to try (two
+    sentences, wrapped; the README's main-job section says the same)."""
+    text = (f"What this means: the walk-forward scores that chose the tuned model overstate how well it forecasts "
+            f"new dates, or its edge is too small to show in {n_dates} holdout dates, so keep the baseline until a "
+            f"holdout says otherwise. What to try: read the selection-bias figures above (a high probability of "
+            f"backtest overfitting or a low deflated score says the search fitted noise), then a longer "
+            f"walk-forward (more test windows), fewer trials over coarser ranges, or the rank-average ensemble of "
+            f"`czar-gbdt compare --study`.")
+    return textwrap.wrap(text, width=compare.TEXT_WIDTH, initial_indent="  ", subsequent_indent="  ")
 
 
 def _loss_text(name: str, params: dict) -> str:
@@ -300,11 +328,45 @@ def _loss_text(name: str, params: dict) -> str:
                                    for k, v in values.items()) + ")"
 
 
+#: The printed names of the per-fold and ``evaluate`` columns whose unit the text says (files and JSON keep the
+#: column names, and the spread as a fraction of the target).
+PRINTED = {"directional_accuracy": "dir_raw", "top_k_net_spread": "top_k_net_bp"}
+
+
+def _bp(v: Any) -> str:
+    """A spread in basis points of the target, as every command prints it."""
+    return f"{v * 1e4:.1f}" if isinstance(v, (int, float)) and np.isfinite(v) else "nan"
+
+
+def _printed(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as printed: the top-k spread in bp, the columns of :data:`PRINTED` renamed to say their unit."""
+    table = table.copy()
+    if "top_k_net_spread" in table:
+        table["top_k_net_spread"] = [_bp(v) for v in table["top_k_net_spread"]]
+    return table.rename(columns=PRINTED)
+
+
+def _units(columns: Any, book: dict | None) -> list[str]:
+    """The lines under a printed table that say what :data:`PRINTED`'s columns hold."""
+    lines = []
+    if "directional_accuracy" in columns:
+        lines.append("  dir_raw: the share of rows whose forecast has the sign of the raw target (directional "
+                     "accuracy)")
+    if "top_k_net_spread" in columns and book:
+        lines.append(f"  top_k_net_bp: the top-{book['top_k']} long-short spread net of {book['cost']} per unit of "
+                     f"turnover, in bp (compare.top_k, compare.cost)")
+    return lines
+
+
 def print_table(table: pd.DataFrame, fmt: str = "table") -> None:
-    """Print an :func:`evaluate` table as text or as JSON records."""
+    """Print an :func:`evaluate` table as text or as JSON records, then the files it was saved to."""
     if fmt == "json":
         print(table.to_json(orient="records", indent=2))
-    else:
-        print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-        if table.attrs.get("scoring"):
-            print(table.attrs["scoring"])
+        return
+    print(_printed(table).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    for line in _units(table.columns, table.attrs.get("book")):
+        print(line)
+    if table.attrs.get("scoring"):
+        print(table.attrs["scoring"])
+    for f in table.attrs.get("files", []):
+        print(f"  wrote {f}")

@@ -857,19 +857,58 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _progress(study_getter: Callable[[], int], total: int, stop: threading.Event, enabled: bool) -> None:
-    if not enabled:
-        return
+def _best(study: optuna.Study) -> float | None:
+    """The best value of the study's completed trials, or None before the first."""
+    values = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None]
+    if not values:
+        return None
+    return max(values) if study.direction == optuna.study.StudyDirection.MAXIMIZE else min(values)
+
+
+def _progress(study: optuna.Study, total: int, stop: threading.Event, ready: threading.Event,
+              objective: str) -> None:
+    """The progress of ``tune`` on stderr, until ``stop`` is set.
+
+    While the kernels compile (``ready`` not yet set after 3 s, as :func:`~czar_gbdt.evaluation.warm_up`
+    waits before it says so) it says "compiling
+    kernels (first run only)" and the time so far. Then a bar of finished trials with the
+    best value so far; its time estimate comes from the trials after the first one of this
+    run (the first pays for loading the data and warming the caches, and would make the
+    estimate of every later trial too long), so the bar shows no estimate until that trial
+    ends.
+    """
     from tqdm import tqdm
 
-    with tqdm(total=total, desc="trials", unit="trial", dynamic_ncols=True) as bar:
+    if not ready.wait(3.0):
+        with tqdm(desc="compiling kernels (first run only)", bar_format="{desc} [{elapsed}]", leave=False) as bar:
+            while not ready.wait(0.5) and not stop.is_set():
+                bar.refresh()
+    if stop.is_set():
+        return
+    start = min(count_trials(study), total)
+    first = tqdm(total=total, initial=start, desc="trials", unit="trial", dynamic_ncols=True, leave=False,
+                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, estimate after the first trial]")
+    bar = None
+    try:
         while True:
-            done = study_getter()
-            bar.update(max(0, min(done, total) - bar.n))
-            if stop.is_set():
-                bar.update(max(0, min(study_getter(), total) - bar.n))
+            last = stop.is_set()  # read before counting: the last pass counts every trial of the run
+            done = min(count_trials(study), total)
+            if bar is None and (done > start or last):
+                first.close()  # the first trial of this run is done: estimate from here on
+                bar = tqdm(total=total, initial=done, desc="trials", unit="trial", dynamic_ncols=True)
+            current = bar or first
+            current.update(max(0, done - current.n))
+            best = _best(study)
+            if best is not None:
+                current.set_postfix_str(f"best {objective} {best:.4f}", refresh=False)
+            current.refresh()
+            if last:
                 return
             stop.wait(1.0)
+    finally:
+        first.close()
+        if bar is not None:
+            bar.close()
 
 
 def search_losses(cfg: dict) -> list:
@@ -963,18 +1002,22 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
             f"number to add): nothing to run.")
     elif held:
         say(f"resuming: the study holds {held} finished trials; running {total - held} more.")
-    if objective_factory is None and held < total:
-        backend = cfg["model"]["backend"]
-        stopping = cfg["model"]["early_stopping_rounds"]
-        warm_up(losses, backend.choices if isinstance(backend, Choices) else (backend,),
-                early_stopping=any(v > 0 for v in (stopping.choices if isinstance(stopping, Choices) else
-                                                   (stopping.high,) if isinstance(stopping, Range) else
-                                                   (stopping,))), on_slow=say)
-    stop = threading.Event()
-    bar = threading.Thread(target=_progress, args=(lambda: count_trials(study), total, stop, show_progress),
-                           daemon=True)
-    bar.start()
+    stop, ready = threading.Event(), threading.Event()
+    # nothing to run, nothing to draw
+    bar = threading.Thread(target=_progress, args=(study, total, stop, ready, cfg["study"]["objective"]),
+                           daemon=True) if show_progress and held < total else None
+    if bar is not None:
+        bar.start()
     try:
+        if objective_factory is None and held < total:
+            backend = cfg["model"]["backend"]
+            stopping = cfg["model"]["early_stopping_rounds"]
+            warm_up(losses, backend.choices if isinstance(backend, Choices) else (backend,),
+                    early_stopping=any(v > 0 for v in (stopping.choices if isinstance(stopping, Choices) else
+                                                       (stopping.high,) if isinstance(stopping, Range) else
+                                                       (stopping,))),
+                    on_slow=None if bar is not None else say)  # the bar says it
+        ready.set()
         if workers == 1:
             objective = (objective_factory or make_objective)(cfg)
             _worker_loop(cfg, url, total, objective, echo=echo)
@@ -1000,6 +1043,8 @@ def tune(config: dict | str | os.PathLike, *, storage: str | None = None, worker
                 raise RuntimeError(f"{len(bad)} worker(s) exited with codes {bad}; the study is kept and "
                                    f"re-running the same command resumes it.")
     finally:
+        ready.set()
         stop.set()
-        bar.join()
+        if bar is not None:
+            bar.join()
     return study

@@ -405,3 +405,17 @@ def test_a_loss_that_needs_std_never_trains_with_a_bare_fit(data):
         cb.CatBoostRegressor(loss_function=ccb.objective(loss), eval_metric="RMSE", iterations=3, **QUIET).fit(X, y)
     bare = cb.CatBoostRegressor(loss_function=ccb.objective("mse"), eval_metric="RMSE", iterations=3, **QUIET)
     assert bare.fit(X, y).tree_count_ == 3
+
+
+def test_no_catboost_info_in_the_working_directory(tmp_path, monkeypatch):
+    """Issue 21 (5): training through ccb.train or ccb.fit, as the docs' and the notebook's examples do,
+    leaves no catboost_info/ where it runs; a train_dir the user sets still gets CatBoost's logs."""
+    monkeypatch.chdir(tmp_path)
+    X, y, std, _ = make_data(200)
+    pool = ccb.Pool(X, y, std=std)
+    ccb.train({"iterations": 5, "verbose": 0}, pool, objective="czar")
+    model = cb.CatBoostRegressor(loss_function=ccb.objective(cg.get_loss("zptae")), iterations=5, verbose=0)
+    ccb.fit(model, pool, eval_set=ccb.Pool(X, y, std=std))
+    assert list(tmp_path.iterdir()) == []
+    ccb.train({"iterations": 5, "verbose": 0, "train_dir": str(tmp_path / "logs")}, pool, objective="czar")
+    assert (tmp_path / "logs").is_dir() and not (tmp_path / "catboost_info").exists()

@@ -113,8 +113,11 @@ def test_report_on_a_study_without_completed_trials_is_a_usage_error(tiny_config
     study = tuning.open_study(cfg)
     study.tell(study.ask(), state=TrialState.FAIL)
     optuna.logging.set_verbosity(optuna.logging.INFO)
-    assert main(["report", "--config", str(tiny_config)]) == 2
-    assert optuna.logging.get_verbosity() == optuna.logging.WARNING  # optuna's INFO lines are silenced
+    try:
+        assert main(["report", "--config", str(tiny_config)]) == 2
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO  # silenced while it ran, then given back
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
     captured = capsys.readouterr()
     assert "has no completed trial yet (1 fail)" in captured.err and "Traceback" not in captured.err
     study = tuning.load_study(cfg)
@@ -216,3 +219,85 @@ def test_evaluate_refuses_searched_rounds(tiny_config, tmp_path, capsys):
     path.write_text(text)
     assert main(["evaluate", "--config", str(path)]) == 2
     assert "model.num_boost_round is a search space; `evaluate` needs fixed values" in capsys.readouterr().err
+
+
+def _fixed(tiny_config, tmp_path):
+    """TINY with fixed booster parameters (what evaluate and compare need)."""
+    text = tiny_config.read_text().replace("learning_rate = { low = 0.05, high = 0.2 }", "learning_rate = 0.1")
+    path = tmp_path / "fixed.toml"
+    path.write_text(text.replace("num_leaves = { low = 4, high = 8 }", "num_leaves = 4"))
+    return path
+
+
+def test_no_optuna_info_lines_and_tune_ends_with_the_next_command(tiny_config, capfd):
+    """Issue 21 (5): main([...]) with --no-progress prints none of optuna's INFO lines (a study created, each
+    trial finished), and tune ends with the command to run next; the caller's optuna verbosity is kept."""
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        assert main(["tune", "--config", str(tiny_config), "--no-progress"]) == 0
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    out, err = capfd.readouterr()
+    assert "A new study created" not in err and "Trial 0 finished" not in err and "[I " not in err
+    assert err.rstrip().splitlines()[-1].startswith(f"next: czar-gbdt report --config {tiny_config}")
+    assert "best trial #" in out
+
+
+def test_tune_progress_says_compiling_shows_the_best_value_and_draws_nothing_to_do(tiny_config, monkeypatch,
+                                                                                    capsys):
+    """The bar on stderr: "compiling kernels (first run only)" while the kernels compile (a warm-up that
+    takes 3.5 s stands in for a cold cache), no estimate before the first trial ends, the best value so
+    far; and nothing drawn when the study already holds every trial."""
+    import time
+
+    monkeypatch.setattr(tuning, "warm_up", lambda *args, **kwargs: time.sleep(3.5))
+    study = tuning.tune(load_config(tiny_config), show_progress=True)
+    err = capsys.readouterr().err
+    assert "compiling kernels (first run only)" in err
+    assert "estimate after the first trial" in err
+    assert f"best rank_ic {study.best_value:.4f}" in err and "2/2" in err
+    tuning.tune(load_config(tiny_config), show_progress=True)
+    err = capsys.readouterr().err
+    assert "trials" not in err and "compiling" not in err and "%|" not in err
+
+
+def test_every_command_prints_directional_accuracy_raw_and_the_spread_in_bp(tiny_config, tmp_path, capsys):
+    """Issue 21 (5): one definition and one unit per metric: tune's folds, evaluate and compare print the
+    directional accuracy against the raw target (labelled so) and the top-k net spread in bp; the
+    files keep the spread as a fraction. evaluate names the file it wrote."""
+    import pandas as pd
+
+    path = _fixed(tiny_config, tmp_path)
+    assert main(["evaluate", "--config", str(path), "--loss", "czar"]) == 0
+    text = capsys.readouterr().out
+    saved = pd.read_csv(tmp_path / "runs" / "tiny" / "evaluate.csv")
+    header, row = text.splitlines()[:2]
+    assert "dir_raw" in header and "top_k_net_bp" in header and "directional_accuracy" not in header
+    assert row.split()[-1] == f"{saved['top_k_net_spread'].iloc[0] * 1e4:.1f}"
+    assert f"wrote {tmp_path / 'runs' / 'tiny' / 'evaluate.csv'}" in text
+    assert "dir_raw: the share of rows whose forecast has the sign of the raw target" in text
+    # compare: the same model's directional accuracy, against the raw target too, and the spread in bp
+    assert main(["compare", "--config", str(path), "--loss", "czar", "--loss", "builtin", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "runs" / "tiny" / "compare.csv").set_index("loss")
+    czar = table.loc["CZAR(alpha=1, epsilon=1, tau=0.05)"]
+    assert czar["directional_accuracy"] == pytest.approx(saved["directional_accuracy"].iloc[0], abs=1e-9)
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[1:4]}
+    header = text.splitlines()[0].split()
+    assert header[header.index("dir") + 1] == "raw" and "bp" in header
+    assert rows["czar"][7] == f"{czar['directional_accuracy']:.4f}"
+    assert rows["czar"][8] == f"{czar['top_k_net_spread'] * 1e4:.1f}"
+    assert "label_direction" not in pd.read_csv(tmp_path / "runs" / "tiny" / "compare_folds.csv")
+    # tune: the per-fold table in the same units
+    assert main(["tune", "--config", str(tiny_config), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    folds = pd.read_csv(tmp_path / "runs" / "tiny" / "folds.csv")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:2] == ["fold", "test_start"])
+    header = lines[at].split()
+    assert "dir_raw" in header and "top_k_net_bp" in header
+    for line, (_, fold) in zip(lines[at + 1:at + 3], folds.iterrows()):
+        cells = dict(zip(header, line.split()))
+        assert cells["top_k_net_bp"] == f"{fold['top_k_net_spread'] * 1e4:.1f}"
+        assert cells["dir_raw"] == f"{fold['directional_accuracy']:.4f}"

@@ -168,6 +168,19 @@ def test_evaluate_on_a_cluster_equals_the_in_memory_evaluation(parquet_panel, tm
         np.testing.assert_allclose(on_cluster[column], in_memory[column], rtol=0, atol=1e-6, err_msg=column)
 
 
+def test_lightgbm_on_a_cluster_keeps_its_info_lines_off_stdout(parquet_panel, tmp_path, capfd):
+    """Issue 21 (5): the workers of a cluster the command starts share its standard output; LightGBM's
+    network set-up logs "[LightGBM] [Info] ..." there before it reads verbose = -1. The JSON on stdout
+    stays JSON."""
+    _, folder, _ = parquet_panel
+    path = tmp_path / "lgb.toml"
+    path.write_text(config_text(folder, tmp_path / "runs", backend="lightgbm"))
+    assert main(["evaluate", "--config", str(path), "--loss", "builtin", "--format", "json"]) == 0
+    out, err = capfd.readouterr()
+    assert "[Info]" not in out and json.loads(out)[0]["n_folds"] == 2
+    assert f"wrote {tmp_path / 'runs' / 'cl' / 'evaluate.csv'}" in err  # stdout holds the JSON alone
+
+
 def test_compare_tune_and_report_on_a_cluster(dask_client, parquet_panel, tmp_path, capsys):
     _, folder, _ = parquet_panel
     path = tmp_path / "cluster.toml"

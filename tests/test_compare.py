@@ -1,6 +1,7 @@
 """`czar-gbdt compare`: the table, the rank-average ensemble, the ranking competitor, files, errors, notebook."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -117,7 +118,8 @@ def test_table_columns_and_values(result):
         d = res.per_date[row["loss"]] - ranking
         assert row["diff_vs_ranking"] == pytest.approx(d.mean(), abs=1e-12)
         assert row["t_vs_ranking"] == pytest.approx(metrics.newey_west_t(d, 4), rel=1e-12)
-        assert row["vs_ranking"] == stats.verdict_word(d.mean(), row["t_vs_ranking"])
+        assert row["vs_ranking"] == stats.verdict_word(d.mean(), row["t_vs_ranking"],
+                                                       (row["mean_rank_ic"], ranking.mean()))
 
 
 def test_test_losses_are_the_mean_czar_and_zptae_losses(result):
@@ -180,6 +182,11 @@ def test_verdict_words_and_sentences(result):
     assert stats.verdict_word(0.01, 1.0).startswith("higher, not significant")
     assert stats.verdict_word(-0.01, -0.5) == "does NOT beat it"
     assert stats.verdict_word(-0.01, -3.0) == "does NOT beat it (significantly lower)"
+    # two negative rank ICs: neither forecasts, whichever is less wrong (and however significant)
+    for diff, t in ((0.01, 1.0), (0.01, 2.5), (-0.01, -3.0)):
+        assert stats.verdict_word(diff, t, (-0.004, -0.014), "the holdout") == (
+            "neither forecasts the holdout (both rank ICs negative)")
+    assert stats.verdict_word(0.01, 1.0, (0.004, -0.006)).startswith("higher, not significant")
     # one sentence per CZAR model and reference (ranking, built-in), consistent with the table
     assert len(res.verdicts) == 4
     table = res.table.set_index("loss")
@@ -187,6 +194,34 @@ def test_verdict_words_and_sentences(result):
         label = v.split(" vs ")[0]
         if "lambdarank" in v:
             assert v.endswith(table.loc[label, "vs_ranking"] + ".")
+
+
+def test_printed_table_fits_120_columns_with_a_legend_of_the_full_names(result, capsys):
+    """Issue 21 (5): short names in the printed table, full names in the CSV and in a legend; the top-k net
+    spread in bp; the directional accuracy of a forecast against the raw target, of a score none."""
+    res, out, cfg = result
+    compare.print_comparison(res)
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert max(map(len, lines[:-6])) <= 120, max(lines, key=len)  # the last 6: the files written, full paths
+    header, rows = lines[0].split(), [line.split() for line in lines[1:7]]
+    assert [r[0] for r in rows] == ["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking", "ensemble"]
+    assert header[:2] == ["model", "rank"] and "bp" in header and "raw" in header
+    for (short, full) in zip([r[0] for r in rows], res.table["loss"]):
+        assert any(line.split(maxsplit=1) == [short, full] for line in lines[7:14]), (short, full)
+    assert list(pd.read_csv(out / "compare.csv")["loss"]) == list(res.table["loss"])
+    for r, (_, row) in zip(rows, res.table.iterrows()):
+        assert r[8] == f"{row['top_k_net_spread'] * 1e4:.1f}"
+    # directional accuracy: the sign of each forecast against the raw target's, pooled over the test rows
+    panel = evaluation.load_data(cfg)
+    for m, (_, row) in zip(res.members, res.table.iterrows()):
+        if m.kind == "score":
+            assert np.isnan(row["directional_accuracy"])
+            continue
+        pred = m.result.predictions
+        y = pd.Series(panel.y, index=panel.X.index).reindex(pred.index).to_numpy()
+        assert row["directional_accuracy"] == pytest.approx(metrics.directional_accuracy(y, pred.to_numpy()),
+                                                            abs=1e-12)
 
 
 @pytest.mark.parametrize("backend, module, attr, key, threads", [
@@ -451,6 +486,14 @@ def test_committed_notebook_has_full_run_outputs():
     # no placeholder left in the prose
     prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "PLACEHOLDER" not in prose
+    # clean outputs, read on a repository browser: no warning, no path of the machine it ran on, and the
+    # table of today's output (short names, the spread in bp, Allora's grade)
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert "Warning" not in text and not re.search(r"(?<![\w.])/(work|home|tmp|root|usr|Users)/", text)
+    assert "top-k bp" in text and "dir raw" in text and "Allora" in text
+    # the ZPTAE figure: every curve inside its frame (no y-limits that cut the loss or the hessian panel)
+    curves = next(c for c in code if "Z_TRUE = " in c.source)
+    assert "set_ylim" not in curves.source
 
 
 def test_study_row_is_named_after_what_was_tuned_and_says_what_it_took():

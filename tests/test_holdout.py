@@ -15,8 +15,11 @@ from study_helpers import FF49_TINY, study_table
 
 QUICK_FF49 = "\n" + study_table("quick") + FF49_TINY
 
-def expected_verdict(diff, t):
-    """The verdict rule, written out: "beats it" only with a Newey-West t >= 2."""
+def expected_verdict(diff, t, means=(0.0, 0.0)):
+    """The verdict rule, written out: "beats it" only with a Newey-West t >= 2; two negative rank ICs
+    forecast nothing, whichever is higher."""
+    if means[0] < 0 and means[1] < 0:
+        return "neither forecasts the holdout (both rank ICs negative)"
     if diff > 0:
         return "beats it" if t >= 2 else "higher, not significant (|t| < 2)"
     return "does NOT beat it (significantly lower)" if t <= -2 else "does NOT beat it"
@@ -70,7 +73,9 @@ def test_report_writes_the_bakeoff_as_the_issue_names_it(reported):
         d = per_date[c["model"]] - per_date[c["baseline"]]
         assert c["diff"] == pytest.approx(d.mean(), abs=1e-12)
         assert c["t_nw"] == pytest.approx(metrics.newey_west_t(d, 4), rel=1e-9)
-        assert c["verdict"] == stats.verdict_word(c["diff"], c["t_nw"]) == expected_verdict(c["diff"], c["t_nw"])
+        means = (per_date[c["model"]].mean(), per_date[c["baseline"]].mean())
+        assert c["verdict"] == stats.verdict_word(c["diff"], c["t_nw"], means, "the holdout") == expected_verdict(
+            c["diff"], c["t_nw"], means)
     png = out / "holdout_cumulative_rank_ic.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the holdout follows every test window, and the stored result is what was written
@@ -284,7 +289,8 @@ def test_a_bakeoff_stored_with_the_eight_point_allora_table_is_regraded_and_says
         assert json.loads((out / "holdout.json").read_text())["models"] == shown["bakeoff"]["models"]
         assert main(["report", "--config", str(path)]) == 0
         text = capsys.readouterr().out
-        assert "/7, mean of 49 assets)" in text and "/8" not in text and "re-graded" in text
+        # the printed table shows "F (2.3/7)", its legend the scope ("... its points (mean of 49 assets)")
+        assert "/7)" in text and "(mean of 49 assets)" in text and "/8" not in text and "re-graded" in text
     finally:
         study.set_user_attr("holdout", current)
 
@@ -299,3 +305,53 @@ def test_fold_rows_stored_with_the_eight_point_allora_table_are_regraded():
     assert folds["allora_points"].tolist() == [5, 5] and folds["allora_grade"].tolist() == ["B+", "B+"]
     assert folds["allora_regraded_from"].iloc[0] == "8-point table of builder kit 3fc8ea7b"
     assert folds["allora_regraded_from"].isna().iloc[1]
+
+
+# ------------------------------------------------------------------ what the printed report says
+
+
+def _stored_with(study, rank_ics, verdict, t_nw=0.9):
+    """The study's stored bake-off with the models' rank ICs replaced, as a study scored before today's
+    wording would hold it (``verdict`` in every comparison); returns the original, to put back."""
+    stored = study.user_attrs["holdout"]
+    edited = json.loads(json.dumps(stored))
+    for m, ic in zip(edited["bakeoff"]["models"], rank_ics):
+        m["rank_ic"] = ic
+    for c in edited["bakeoff"]["comparisons"]:
+        c.update(diff=0.008, t_nw=t_nw, verdict=verdict)
+    study.set_user_attr("holdout", edited)
+    return stored
+
+
+def test_two_negative_holdout_rank_ics_say_neither_forecasts_and_what_to_try(reported, capsys):
+    """Issue 22 (6) and 21 (6): a tuned model and a baseline both below 0 on the holdout are not "higher,
+    not significant": neither forecasts it. A tuned model that beats no baseline gets two sentences on what
+    it means and what to try. Units: directional accuracy against the raw target, top-k spread in bp."""
+    path, _ = reported
+    study = tuning.load_study(load_config(path))
+    stored = _stored_with(study, [-0.0054, -0.0132, 0.0075], "higher, not significant (|t| < 2)")
+    try:
+        assert main(["report", "--config", str(path)]) == 0
+        text = capsys.readouterr().out
+    finally:
+        study.set_user_attr("holdout", stored)
+    flat = " ".join(text.split())
+    verdict = "rank IC difference +0.0080 (paired per date, Newey-West t +0.90, 4 lags): "
+    assert ("vs lightgbm built-in squared error: " + verdict + "neither forecasts the holdout (both rank ICs "
+            "negative)") in flat
+    # the ranking baseline's rank IC is positive: the usual verdict
+    assert "vs lightgbm lambdarank (5 grades per date): " + verdict + "higher, not significant (|t| < 2)" in flat
+    assert "What this means: the walk-forward scores that chose the tuned model overstate" in flat
+    assert "selection-bias figures above" in flat and "fewer trials over coarser ranges" in flat
+    assert "dir raw: the share of rows whose forecast has the sign of the raw target" in flat
+    assert "top-k bp: the top-k long-short spread net of costs, in basis points" in flat
+    section = text.split("scored once:\n")[1].split("What this means")[0].splitlines()
+    assert len(section) > 8 and max(map(len, section)) <= 120, max(section, key=len)
+    # a tuned model that beats every baseline needs no such explanation
+    stored = _stored_with(study, [0.03, 0.001, 0.002], "beats it", t_nw=2.5)
+    try:
+        assert main(["report", "--config", str(path)]) == 0
+        text = capsys.readouterr().out
+    finally:
+        study.set_user_attr("holdout", stored)
+    assert "What this means" not in text and " ".join(text.split()).count("lags): beats it") == 2

@@ -49,7 +49,7 @@ The package, bottom to top: :mod:`~czar_gbdt.compare.result` (the result types),
 (the holdout bake-off of ``report``).
 """
 
-from .files import print_comparison, write_outputs
+from .files import TEXT_WIDTH, legend, print_comparison, short_names, text_table, write_outputs
 from .holdout import holdout_bakeoff, holdout_record, record_table, regrade_record, write_holdout_files
 from .plots import allora_text, formatted_table, plot_cumulative_rank_ic, plot_fold_rank_ic, plot_table
 from .result import ComparisonResult, Member
@@ -59,4 +59,4 @@ from .stats import TABLE_COLUMNS
 __all__ = ["Member", "ComparisonResult", "compare_losses", "model_specs", "study_row", "rank_average", "write_outputs",
            "print_comparison", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table", "formatted_table",
            "allora_text", "TABLE_COLUMNS", "holdout_bakeoff", "holdout_record", "record_table",
-           "regrade_record", "write_holdout_files"]
+           "regrade_record", "write_holdout_files", "text_table", "short_names", "legend", "TEXT_WIDTH"]

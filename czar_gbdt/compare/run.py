@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import cluster, metrics
+from .. import cluster
 from ..config import ConfigError, check_compare_spec, fixed_model, parse_loss_spec
 from ..datasets import Panel
 from ..evaluation import allora_of, label_target, make_splitter, output_kind, scoring
@@ -129,24 +129,20 @@ def rank_average(predictions: list[np.ndarray], dates: Any) -> np.ndarray:
 def forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, kind: str) -> Callable:
     """``score_extra`` of :func:`~czar_gbdt.evaluation.walk_forward` for a model whose predictions are
     ``kind`` (:func:`~czar_gbdt.evaluation.output_kind`): the CZAR and ZPTAE losses ``czar_eval``
-    and ``zptae_eval`` and the directional accuracy, against the target transformed like the
-    training labels (``transform``)."""
+    and ``zptae_eval``, against the target transformed like the training labels (``transform``),
+    and the rows they average over. The directional accuracy is the folds' own, against the raw
+    target, as every command scores it (:func:`~czar_gbdt.evaluation.score_predictions`)."""
 
     def score(test: Panel, pred: np.ndarray) -> dict:
         nan = math.nan
-        if kind == "score":
-            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan, "label_direction": nan}
+        if kind != "forecast":  # scores and logits: not a return, the losses cannot score them
+            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan}
         y, std = label_target(test, transform)
         if std is None:  # a panel without a std: the z-space losses cannot score it
-            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan,
-                    "label_direction": metrics.directional_accuracy(y, pred)}
-        if kind == "binary":  # logits: the sign is a forecast of the direction, the scale is not a return
-            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan,
-                    "label_direction": metrics.directional_accuracy(y, pred)}
+            return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan}
         return {"n_rows": len(test),
                 "test_czar_loss": czar_eval(y, pred, std=std),
-                "test_zptae_loss": zptae_eval(y, pred, std=std),
-                "label_direction": metrics.directional_accuracy(y, pred)}
+                "test_zptae_loss": zptae_eval(y, pred, std=std)}
 
     return score
 

@@ -51,7 +51,9 @@ def _row(member: Member, lags: int) -> dict:
         "t_stat_nw": metrics.newey_west_t(r.per_date.to_numpy(), lags),
         "fold_rank_ic_std": float(np.nanstd(fold_ic, ddof=1)) if len(fold_ic) > 1 else math.nan,
         "positive_folds": int((fold_ic > 0).sum()), "fold_t": metrics.t_stat(fold_ic),
-        "directional_accuracy": _weighted(f, "label_direction", "n_rows"),
+        # the sign of a return forecast against the raw target's, as every command scores it; a score
+        # (ranking objective, ensemble) has no sign to read
+        "directional_accuracy": math.nan if member.kind == "score" else _weighted(f, "directional_accuracy", "n_rows"),
         "top_k_spread": _weighted(f, "top_k_spread", top_w),
         "top_k_net_spread": _weighted(f, "top_k_net_spread", top_w),
         "top_k_turnover": _weighted(f, "top_k_turnover", top_w),
@@ -74,10 +76,18 @@ def versus(member: Member, other: Member, lags: int) -> tuple[float, float, int]
     return float(np.nanmean(d)), metrics.newey_west_t(d, lags), higher
 
 
-def verdict_word(diff: float, t: float) -> str:
-    """The verdict on a mean difference ``diff`` with paired t-stat ``t``: "beats it" only with t >= 2."""
+def verdict_word(diff: float, t: float, means: tuple[float, float] | None = None,
+                 where: str = "the test dates") -> str:
+    """The verdict on a mean difference ``diff`` with paired t-stat ``t``: "beats it" only with t >= 2.
+
+    ``means`` are the two models' mean rank ICs: when both are negative, neither model
+    forecasts ``where`` (the test dates, the holdout), and a difference between two
+    wrong-signed forecasts is no win: the verdict says so instead of comparing them.
+    """
     if not math.isfinite(diff):
         return "n/a"
+    if means is not None and all(math.isfinite(m) and m < 0 for m in means):
+        return f"neither forecasts {where} (both rank ICs negative)"
     if diff > 0 and t >= T_THRESHOLD:
         return "beats it"
     if diff > 0:
@@ -87,15 +97,20 @@ def verdict_word(diff: float, t: float) -> str:
     return "does NOT beat it"
 
 
-def paired(member: Member, references: list[Member], lags: int) -> list[dict]:
+def _means(member: Member, other: Member) -> tuple[float, float]:
+    return member.result.mean_rank_ic, other.result.mean_rank_ic
+
+
+def paired(member: Member, references: list[Member], lags: int, where: str = "the holdout") -> list[dict]:
     """``member`` against each of ``references`` on the paired per-date rank IC difference: one dict per
     reference with ``model``, ``baseline``, ``diff`` (mean difference), ``t_nw`` (its Newey-West
-    t-stat, ``lags`` lags) and ``verdict`` (:func:`verdict_word`: "beats it" only with t >= 2)."""
+    t-stat, ``lags`` lags) and ``verdict`` (:func:`verdict_word` on ``where``: "beats it" only with
+    t >= 2, "neither forecasts ..." when both rank ICs are negative)."""
     out = []
     for ref in references:
         diff, t, _ = versus(member, ref, lags)
         out.append({"model": member.label, "baseline": ref.label, "diff": diff, "t_nw": t,
-                    "verdict": verdict_word(diff, t)})
+                    "verdict": verdict_word(diff, t, _means(member, ref), where)})
     return out
 
 
@@ -111,7 +126,7 @@ def verdicts(members: list[Member], lags: int) -> list[str]:
             out.append(f"{m.label} vs {ref.label}: mean Rank IC {m.result.mean_rank_ic:.4f} vs "
                        f"{ref.result.mean_rank_ic:.4f}, difference {diff:+.4f} (paired t {t:+.2f}, Newey-West "
                        f"{lags} lags; "
-                       f"higher in {higher} of {len(m.result.folds)} folds): {verdict_word(diff, t)}.")
+                       f"higher in {higher} of {len(m.result.folds)} folds): {verdict_word(diff, t, _means(m, ref))}.")
     return out
 
 
@@ -128,7 +143,7 @@ def comparison_table(members: list[Member], lags: int) -> pd.DataFrame:
             continue
         diff, t, higher = versus(m, ranking, lags)
         row.update(diff_vs_ranking=diff, t_vs_ranking=t, folds_above_ranking=higher,
-                   vs_ranking=verdict_word(diff, t))
+                   vs_ranking=verdict_word(diff, t, _means(m, ranking)))
     table = pd.DataFrame(rows)
     return table[[c for c in TABLE_COLUMNS if c in table]]
 
