@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,5 +186,4 @@ def test_loops_are_compiled_per_case_and_run_the_parameters_case(rows):
     np.testing.assert_allclose(_Scaled(0.5).loss(y, p), 2.25)
     np.testing.assert_allclose(_Scaled(0.5).grad_hess(y, p)[0], 1.5)
     np.testing.assert_allclose(_Scaled(2.0).grad_hess(y, p)[1], 2.0)
-    text = (_Scaled.rows and _Scaled().loops.module.__file__)
-    assert "case = row_cases(args[0])" in open(text).read()
+    assert "case = row_cases(args[0])" in Path(_Scaled().loops.module.__file__).read_text()

@@ -26,7 +26,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["vexp", "vlog", "vlog1p", "vatan", "vpow"]
+__all__ = ["vatan", "vexp", "vlog", "vlog1p", "vpow"]
 
 _F64 = ir.DoubleType()
 _I64 = ir.IntType(64)
