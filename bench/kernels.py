@@ -15,7 +15,7 @@ numpy Huber, and ``czar_z`` (CZAR from its formula) against numpy; a last table 
 the generated CZAR against the hand-written one, interleaved call by call (exact
 derivatives on both sides: the generated loss has no pseudo-derivatives).
 
-    python bench/kernels.py [--rows 1000000 10000000] [--repeats 7] [--threads 1 2]
+    python bench/kernels.py [--rows 1000000 10000000] [--repeats 7] [--threads 1 2] [--clock cpu]
 """
 
 from __future__ import annotations
@@ -61,14 +61,17 @@ def floor_loss_binary(y, p, out):
         out[i] = p[i] - y[i]
 
 
+CLOCK = time.perf_counter
+
+
 def timeit(fn, repeats):
-    """(median, min) seconds over ``repeats`` calls after one warm-up call."""
+    """(median, min) seconds over ``repeats`` calls after one warm-up call, on :data:`CLOCK`."""
     fn()  # compile / warm up
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return statistics.median(times), min(times)
 
 
@@ -148,9 +151,14 @@ def main(argv=None):
     parser.add_argument("--losses", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--threads", type=int, nargs="+", default=[numba.config.NUMBA_NUM_THREADS],
                         help="numba thread counts to run (e.g. 1 2: does parallelism pay?)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: the process's CPU time, which preemption by other jobs on a shared machine "
+                             "does not inflate (use with --threads 1: idle-spinning worker threads would count)")
     args = parser.parse_args(argv)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     print(f"# {platform.processor() or platform.machine()}, numba {numba.__version__}, numpy {np.__version__}; "
-          f"times are medians (min in brackets) of {args.repeats} calls; ratios of medians")
+          f"{args.clock} times are medians (min in brackets) of {args.repeats} calls; ratios of medians")
     print(f"{'loss':<11}{'what':<10}{'rows':>10}{'thr':>4}{'Mrows/s':>9}{'(min)':>8}{'numpy Mr/s':>11}"
           f"{'x numpy':>8}{'floor Mr/s':>11}{'/ floor':>8}{'(min)':>7}")
     rng = np.random.default_rng(0)

@@ -522,9 +522,11 @@ def test_soft_f1_is_linear_time_without_n_by_n_arrays(monkeypatch):
     best = {small: math.inf, large: math.inf}
     for _ in range(7):
         for m in (small, large):
-            t0 = time.perf_counter()
+            # CPU time of the process: on a loaded machine the wall time of the parallel
+            # (large) call is mostly waiting for a core (80 ms wall for 16 ms of CPU measured)
+            t0 = time.process_time()
             loss.grad_hess(y[:m], x[:m])
-            best[m] = min(best[m], time.perf_counter() - t0)
+            best[m] = min(best[m], time.process_time() - t0)
     assert best[large] < 64 * best[small] + 0.02
 
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +141,49 @@ def test_row_functions_spec_is_checked():
         RowFunctions(label="x", kind="ranking", loss="l", grad_hess=(("reference", "g"),), n_args=0, module="m")
     with pytest.raises(ValueError, match="mode names"):
         RowFunctions(label="x", kind="binary", loss="l", grad_hess=(("Bad Mode", "g"),), n_args=0, module="m")
+    with pytest.raises(ValueError, match="n_cases > 1"):
+        RowFunctions(label="x", kind="binary", loss="l", grad_hess=(("reference", "g"),), n_args=0, module="m",
+                     n_cases=2)
+
+
+class _Scaled(ElementwiseLoss):
+    """A loss whose loops are compiled per case: case 1 fixes the parameter to 2 (``c * r**2 / 2``)."""
+
+    name = "scaled_test"
+    rows = RowFunctions(label="scaled_test", kind="regression", loss="loss_row",
+                        grad_hess=(("reference", "grad_hess"),), n_args=1, cases="cases", n_cases=2,
+                        source=textwrap.dedent("""
+                            from czar_gbdt._jit import scalar
+
+                            @scalar
+                            def cases(c):
+                                return 1 if c == 2.0 else 0
+
+                            @scalar
+                            def loss_row(t, p, c, case):
+                                c = 2.0 if case == 1 else c
+                                return 0.5 * c * (p - t) ** 2 + 1000.0 * case
+
+                            @scalar
+                            def grad_hess(t, p, c, case):
+                                c = 2.0 if case == 1 else c
+                                return c * (p - t), c
+                        """))
+
+    def __init__(self, c=2.0, **kw):
+        super().__init__(**kw)
+        self.c = c
+
+    def kernel_args(self):
+        return (self.c,)
+
+
+@pytest.mark.parametrize("rows", [3, 60_000], ids=["serial", "parallel"])
+def test_loops_are_compiled_per_case_and_run_the_parameters_case(rows):
+    y, p = np.zeros(rows), np.full(rows, 3.0)
+    # case 1 (c == 2) is marked by the +1000 its loss row adds; case 0 takes c from the arguments
+    np.testing.assert_allclose(_Scaled(2.0).loss(y, p), 9.0 + 1000.0)
+    np.testing.assert_allclose(_Scaled(0.5).loss(y, p), 2.25)
+    np.testing.assert_allclose(_Scaled(0.5).grad_hess(y, p)[0], 1.5)
+    np.testing.assert_allclose(_Scaled(2.0).grad_hess(y, p)[1], 2.0)
+    assert "case = row_cases(args[0])" in Path(_Scaled().loops.module.__file__).read_text()

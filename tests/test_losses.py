@@ -21,6 +21,7 @@ LOSS_INSTANCES = [
     cg.CZAR(alpha=0.25, epsilon=1.0, tau=0.5),
     cg.ZPTAE(),
     cg.ZPTAE(alpha=0.5, beta=3.0, gamma=1.5, penalty_norm=0.1, hessian="constant"),
+    cg.ZPTAE(alpha=0.1, gamma=2.5, hessian="irls"),  # beta = 2 with another gamma: the loops' case 1
     cg.HalfSquaredError(),
     cg.FocalLoss(),
     cg.FocalLoss(gamma=0.5, alpha=0.7),
@@ -41,10 +42,10 @@ def czar_golden():
     return pd.read_csv(HERE / "czar_golden.csv")
 
 
-def assert_rel(actual, expected, rtol=1e-12, what=""):
+def assert_rel(actual, expected, rtol=1e-12, what="", atol=0.0):
     actual, expected = np.asarray(actual), np.asarray(expected)
     err = np.abs(actual - expected)
-    ok = (err <= rtol * np.abs(expected)) | (actual == expected)
+    ok = (err <= rtol * np.abs(expected) + atol) | (actual == expected)
     assert ok.all(), f"{what}: {int((~ok).sum())} rows off, worst at {np.argmax(err)}: {actual[~ok][:3]} vs {expected[~ok][:3]}"
 
 
@@ -54,7 +55,10 @@ def test_czar_golden_parity(czar_golden):
         kw = dict(std=g["std"].to_numpy(), mean=g["mean"].to_numpy())
         loss = cg.CZAR(alpha, epsilon, tau, min_hessian="none")
         what = f"CZAR({alpha}, {epsilon}, {tau})"
-        assert_rel(loss.loss(g.y_true, g.y_pred, **kw), g.loss, what=what + " loss")
+        # the loss's atan is the vectorised one (_kernels/vmath.py, within 1 ulp of libm's): where
+        # the reference's softening weight rounds to exactly 0 (|z_t| = epsilon), ours may be a
+        # few ulp above it, so the loss is held to 1e-12 relative plus 1e-15 absolute (L0 ~ 1)
+        assert_rel(loss.loss(g.y_true, g.y_pred, **kw), g.loss, what=what + " loss", atol=1e-15)
         grad, hess = loss.grad_hess(g.y_true, g.y_pred, **kw)
         assert_rel(grad, g.grad_ref, what=what + " grad_ref")
         assert_rel(hess, g.hess_ref, what=what + " hess_ref")

@@ -27,26 +27,27 @@ Logistic, with the class weight ``c = pos_weight`` for ``y = 1`` and 1 for ``y =
     L = c * softplus(-q),   dL/dx = c * (p - y),   d2L/dx2 = c * p * (1 - p)
 """
 
-import math
+from .._jit import inlined, scalar
+from .vmath import vexp, vlog, vlog1p, vpow
 
-from .._jit import scalar
 
-
-@scalar
+@inlined
 def _sigmoid_pair(q):
-    """``(sigmoid(q), sigmoid(-q), log sigmoid(q))`` without overflow."""
-    if q >= 0.0:
-        e = math.exp(-q)
-        return 1.0 / (1.0 + e), e / (1.0 + e), -math.log1p(e)
-    e = math.exp(q)
-    return e / (1.0 + e), 1.0 / (1.0 + e), q - math.log1p(e)
+    """``(sigmoid(q), sigmoid(-q), log sigmoid(q))`` without overflow: the usual branch on the
+    sign of ``q`` written as selects (``e = exp(-|q|)``), so that the loops are vectorised."""
+    e = vexp(-abs(q))
+    l1 = vlog1p(e)
+    big = 1.0 / (1.0 + e)
+    small = e / (1.0 + e)
+    if_pos = q >= 0.0
+    return (big if if_pos else small), (small if if_pos else big), (-l1 if if_pos else q - l1)
 
 
-@scalar
+@inlined
 def _focal_q(q, a, g):
     """Loss, dL/dq, exact d2L/dq2 and surrogate hessian of ``a (1-p)**g (-log p)``."""
     P, Q, lP = _sigmoid_pair(q)
-    Qg = Q**g
+    Qg = Q * Q if g == 2.0 else vpow(Q, g)
     value = -a * Qg * lP
     dq = a * Qg * (g * P * lP - Q)
     h_exact = a * P * Qg * (g * lP * (Q - g * P) + (2.0 * g + 1.0) * Q)
@@ -54,100 +55,125 @@ def _focal_q(q, a, g):
     return value, dq, h_exact, h_surr
 
 
-@scalar
+@inlined
 def focal1(y, x, alpha, gamma):
     """Loss, gradient, exact hessian and surrogate hessian w.r.t. the logit ``x``."""
-    if y == 1.0:
-        value, dq, he, hs = _focal_q(x, alpha, gamma)
-        return value, dq, he, hs
-    value, dq, he, hs = _focal_q(-x, 1.0 - alpha, gamma)
-    return value, -dq, he, hs
+    pos = y == 1.0
+    value, dq, he, hs = _focal_q(x if pos else -x, alpha if pos else 1.0 - alpha, gamma)
+    return value, (dq if pos else -dq), he, hs
 
 
-@scalar
-def asymmetric1(y, x, gamma_pos, gamma_neg, clip):
-    """Loss, gradient, exact hessian and surrogate hessian w.r.t. the logit ``x``."""
-    if y == 1.0:
-        return focal1(1.0, x, 1.0, gamma_pos)
-    if clip == 0.0:
-        return focal1(0.0, x, 0.0, gamma_neg)
-    # probability-shifted negative: p_m = p - clip when p > clip
+@inlined
+def _shifted1(x, g, clip):
+    """The probability-shifted negative of the asymmetric loss (``p_m = p - clip`` where
+    ``p > clip``, else 0): loss, gradient, exact and surrogate hessian. ``g`` and ``clip``
+    are parameters (the same in every row); rows with ``p <= clip`` are selected to 0."""
     p, one_minus_p, _ = _sigmoid_pair(x)
     pm = p - clip
-    if pm <= 0.0:
-        return 0.0, 0.0, 0.0, 0.0
+    live = pm > 0.0
+    pm = pm if live else 1.0  # keeps the powers below finite on the rows selected away
     om = one_minus_p + clip  # 1 - p_m, without cancellation
-    g = gamma_neg
-    log_om = math.log(om)
-    pg = pm**g
+    log_om = vlog(om)
+    pg = vpow(pm, g)
     v = p * one_minus_p  # dp/dx
     dl = pg / om
     d2 = pg / (om * om)
     if g != 0.0:
-        dl -= g * pm ** (g - 1.0) * log_om
-        d2 += 2.0 * g * pm ** (g - 1.0) / om
+        pg1 = vpow(pm, g - 1.0)
+        dl -= g * pg1 * log_om
+        d2 += 2.0 * g * pg1 / om
         if g != 1.0:
-            d2 -= g * (g - 1.0) * pm ** (g - 2.0) * log_om
+            d2 -= g * (g - 1.0) * vpow(pm, g - 2.0) * log_om
     value = -pg * log_om
-    return value, dl * v, d2 * v * v + dl * v * (1.0 - 2.0 * p), pg * v
+    he = d2 * v * v + dl * v * (1.0 - 2.0 * p)
+    return ((value, dl * v, he, pg * v) if live else (0.0, 0.0, 0.0, 0.0))
 
 
-@scalar
+@inlined
+def asymmetric1(y, x, gamma_pos, gamma_neg, clip):
+    """Loss, gradient, exact hessian and surrogate hessian w.r.t. the logit ``x``.
+
+    Positives, and negatives with ``clip = 0``, are the focal form with ``a = 1``; negatives
+    with ``clip > 0`` the shifted form. Both are computed and the row's own selected.
+    """
+    pos = y == 1.0
+    focal = focal1(y, x, 1.0 if pos else 0.0, gamma_pos if pos else gamma_neg)
+    if clip == 0.0:
+        return focal
+    shifted = _shifted1(x, gamma_neg, clip)
+    return focal if pos else shifted
+
+
+@inlined
 def logistic1(y, x, pos_weight):
     """``(c * softplus(-q), c * (p - y), c * p * (1 - p), p, 1 - p)`` of the class-weighted
     logistic loss (``c = pos_weight`` for ``y = 1``, 1 for ``y = 0``)."""
-    if y == 1.0:
-        p, one_minus_p, log_p = _sigmoid_pair(x)
-        c = pos_weight
-        return -c * log_p, -c * one_minus_p, c * p * one_minus_p, p, one_minus_p
-    one_minus_p, p, log_one_minus_p = _sigmoid_pair(-x)
-    return -log_one_minus_p, p, p * one_minus_p, p, one_minus_p
+    pos = y == 1.0
+    first, second, log_first = _sigmoid_pair(x if pos else -x)
+    p = first if pos else second
+    one_minus_p = second if pos else first
+    c = pos_weight if pos else 1.0
+    return -c * log_first, (-c * one_minus_p if pos else p), c * p * one_minus_p, p, one_minus_p
 
 
 # Row functions (the array loops are generated from them by czar_gbdt._kernels.loops):
-# ``(label, logit, *parameters)``; "reference" hessians are the surrogates, "exact" the true ones.
+# ``(label, logit, *parameters, case)``; "reference" hessians are the surrogates, "exact" the
+# true ones. The cases (see RowFunctions.cases) fix the default parameters to constants:
+# focal's gamma = 2 (Q**2 a product, no pow) and the asymmetric loss's clip = 0 (no shifted form).
 
 
 @scalar
-def focal_loss_row(y, x, alpha, gamma):
-    return focal1(y, x, alpha, gamma)[0]
+def focal_cases(alpha, gamma):
+    """1 when ``gamma == 2`` (the default), else 0."""
+    return 1 if gamma == 2.0 else 0
 
 
-@scalar
-def focal_grad_hess_reference(y, x, alpha, gamma):
-    _, g, _, hs = focal1(y, x, alpha, gamma)
+@inlined
+def focal_loss_row(y, x, alpha, gamma, case):
+    return focal1(y, x, alpha, 2.0 if case == 1 else gamma)[0]
+
+
+@inlined
+def focal_grad_hess_reference(y, x, alpha, gamma, case):
+    _, g, _, hs = focal1(y, x, alpha, 2.0 if case == 1 else gamma)
     return g, hs
 
 
-@scalar
-def focal_grad_hess_exact(y, x, alpha, gamma):
-    _, g, he, _ = focal1(y, x, alpha, gamma)
+@inlined
+def focal_grad_hess_exact(y, x, alpha, gamma, case):
+    _, g, he, _ = focal1(y, x, alpha, 2.0 if case == 1 else gamma)
     return g, he
 
 
 @scalar
-def asymmetric_loss_row(y, x, gamma_pos, gamma_neg, clip):
-    return asymmetric1(y, x, gamma_pos, gamma_neg, clip)[0]
+def asymmetric_cases(gamma_pos, gamma_neg, clip):
+    """1 when ``clip == 0`` (the default), else 0."""
+    return 1 if clip == 0.0 else 0
 
 
-@scalar
-def asymmetric_grad_hess_reference(y, x, gamma_pos, gamma_neg, clip):
-    _, g, _, hs = asymmetric1(y, x, gamma_pos, gamma_neg, clip)
+@inlined
+def asymmetric_loss_row(y, x, gamma_pos, gamma_neg, clip, case):
+    return asymmetric1(y, x, gamma_pos, gamma_neg, 0.0 if case == 1 else clip)[0]
+
+
+@inlined
+def asymmetric_grad_hess_reference(y, x, gamma_pos, gamma_neg, clip, case):
+    _, g, _, hs = asymmetric1(y, x, gamma_pos, gamma_neg, 0.0 if case == 1 else clip)
     return g, hs
 
 
-@scalar
-def asymmetric_grad_hess_exact(y, x, gamma_pos, gamma_neg, clip):
-    _, g, he, _ = asymmetric1(y, x, gamma_pos, gamma_neg, clip)
+@inlined
+def asymmetric_grad_hess_exact(y, x, gamma_pos, gamma_neg, clip, case):
+    _, g, he, _ = asymmetric1(y, x, gamma_pos, gamma_neg, 0.0 if case == 1 else clip)
     return g, he
 
 
-@scalar
+@inlined
 def logistic_loss_row(y, x, pos_weight):
     return logistic1(y, x, pos_weight)[0]
 
 
-@scalar
+@inlined
 def logistic_grad_hess(y, x, pos_weight):
     """Exact in both modes: ``(c (p - y), c p (1 - p))``."""
     _, g, h, _, _ = logistic1(y, x, pos_weight)

@@ -36,6 +36,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,15 @@ class RowFunctions:
     source : str, optional
         Source code defining the row functions, for row functions generated at run time
         (user-defined losses); exactly one of ``module`` and ``source``.
+    cases : str, optional
+        Name of a scalar function of the ``n_args`` parameters returning which of
+        ``n_cases`` cases they are in (``0`` is the general one). Each loop is then
+        compiled once per case, the case number a constant passed to every row function
+        as its last argument, so that the row functions can fix parameters to constants
+        in a case (ZPTAE's ``beta = 2``): the branches on them compile away and the loop
+        stays vectorised. LLVM does not unswitch a loop on such branches by itself.
+    n_cases : int, optional
+        Number of cases (1: no ``cases`` function, no extra argument).
     """
 
     label: str
@@ -82,6 +92,8 @@ class RowFunctions:
     n_args: int
     module: str = ""
     source: str = field(default="", repr=False)
+    cases: str = ""
+    n_cases: int = 1
 
     def __post_init__(self) -> None:
         if self.kind not in ("regression", "binary"):
@@ -93,6 +105,9 @@ class RowFunctions:
                 raise ValueError(f"derivative mode names are lower-case identifiers; got {mode!r}.")
         if not self.grad_hess:
             raise ValueError("grad_hess needs at least one derivative mode.")
+        if (self.n_cases > 1) != bool(self.cases) or self.n_cases < 1:
+            raise ValueError(f"cases names the case function exactly when n_cases > 1; got cases={self.cases!r}, "
+                             f"n_cases={self.n_cases!r}.")
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -159,14 +174,7 @@ _READ_LOGIT = '''\
         bad += 1 - (((t == 0.0) | (t == 1.0)) & np.isfinite(p) & np.isfinite(w) & (w >= 0.0))
 '''
 
-_LOSS = '''
-
-@{decorator}
-def loss_{variant}(y_true, y_pred, std, mean, weight, args, out):
-    """Per-row loss times the weight; returns the number of bad rows."""
-    n = y_true.shape[0]
-    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
-    bad = 0
+_LOSS_LOOP = '''\
     for i in {range}(n):
 {read_loss}        value = loss_row(t, p{args})
         if nw != 0:
@@ -175,7 +183,16 @@ def loss_{variant}(y_true, y_pred, std, mean, weight, args, out):
                 bad += 1
             value *= w
         out[i] = value
-    return bad
+'''
+_LOSS = '''
+
+@{decorator}
+def loss_{variant}(y_true, y_pred, std, mean, weight, args, out):
+    """Per-row loss times the weight; returns the number of bad rows."""
+    n = y_true.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
+    bad = 0
+{loop}    return bad
 '''
 # the loss loops call transcendental functions that LLVM does not vectorise: a branch on
 # the rare bad row costs less there than computing the flags of every row
@@ -194,6 +211,10 @@ _READ_LOGIT_LOSS = '''\
             bad += 1
 '''
 
+_GRAD_HESS_LOOP = '''\
+    for i in {range}(n):
+{read}        g, h = grad_hess_row_{mode}(t, p{args})
+{store}'''
 _GRAD_HESS = '''
 
 @{decorator}
@@ -202,9 +223,7 @@ def grad_hess_{mode}_{variant}(y_true, y_pred, std, mean, weight, args, min_hess
     n = y_true.shape[0]
     ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
     bad = 0
-    for i in {range}(n):
-{read}        g, h = grad_hess_row_{mode}(t, p{args})
-{store}    return bad
+{loop}    return bad
 '''
 _STORE_Z = '''\
         grad_out[i] = w * (g / sd)
@@ -215,6 +234,17 @@ _STORE_LOGIT = '''\
         hess_out[i] = w * max(h, min_hessian)
 '''
 
+_CATBOOST_LOOP = '''\
+    for i in range(n):
+        g, h = grad_hess_row_{mode}(np.float64(targets[i]), approxes[i] + offset{args})
+        h = max(h, min_hessian)
+        if weights is not None:
+            w = np.float64(weights[i])
+            g *= w
+            h *= w
+        out[i, 0] = -g
+        out[i, 1] = -h
+'''
 _CATBOOST = '''
 
 @serial_loop
@@ -226,26 +256,10 @@ def catboost_ders_{mode}(approxes, targets, weights, args, min_hessian, offset):
     """
     n = approxes.shape[0]
     out = np.empty((n, 2), dtype=np.float64)
-    for i in range(n):
-        g, h = grad_hess_row_{mode}(np.float64(targets[i]), approxes[i] + offset{args})
-        h = max(h, min_hessian)
-        if weights is not None:
-            w = np.float64(weights[i])
-            g *= w
-            h *= w
-        out[i, 0] = -g
-        out[i, 1] = -h
-    return out
+{loop}    return out
 '''
 
-_CATBOOST_SUM = '''
-
-@parallel_loop
-def catboost_loss_sum(approx, target, weight, args, offset):
-    """``(sum(w * loss), sum(w))`` at ``approx + offset``: CatBoost's metric accumulator."""
-    n = approx.shape[0]
-    total = 0.0
-    wsum = 0.0
+_CATBOOST_SUM_LOOP = '''\
     for i in prange(n):
         value = loss_row(np.float64(target[i]), approx[i] + offset{args})
         if weight is not None:
@@ -255,30 +269,56 @@ def catboost_loss_sum(approx, target, weight, args, offset):
         else:
             total += value
             wsum += 1.0
-    return total, wsum
+'''
+_CATBOOST_SUM = '''
+
+@parallel_loop
+def catboost_loss_sum(approx, target, weight, args, offset):
+    """``(sum(w * loss), sum(w))`` at ``approx + offset``: CatBoost's metric accumulator."""
+    n = approx.shape[0]
+    total = 0.0
+    wsum = 0.0
+{loop}    return total, wsum
 '''
 
 
-def _render(rows: RowFunctions, key: str) -> str:
+def _loops(rows: RowFunctions, template: str, **fields) -> str:
+    """The loop of ``template`` filled in, once per case of ``rows`` (see ``RowFunctions.cases``)."""
     args = "".join(f", args[{i}]" for i in range(rows.n_args))
+    if rows.n_cases == 1:
+        return template.format(args=args, **fields)
+    text = f"    case = row_cases({args[2:]})\n"
+    for case in range(rows.n_cases):
+        head = "if" if case == 0 else ("elif" if case < rows.n_cases - 1 else "else")
+        test = f" case == {case}" if head != "else" else ""
+        text += f"    {head}{test}:\n" + textwrap.indent(template.format(args=f"{args}, {case}", **fields), "    ")
+    return text
+
+
+def _render(rows: RowFunctions, key: str) -> str:
     if rows.module:
         imports = [f"from {rows.module} import {rows.loss} as loss_row"]
         imports += [f"from {rows.module} import {name} as grad_hess_row_{mode}" for mode, name in rows.grad_hess]
+        if rows.cases:
+            imports.append(f"from {rows.module} import {rows.cases} as row_cases")
         row_code = "\n".join(imports)
     else:
         aliases = [f"loss_row = {rows.loss}"] + [f"grad_hess_row_{mode} = {name}" for mode, name in rows.grad_hess]
+        if rows.cases:
+            aliases.append(f"row_cases = {rows.cases}")
         row_code = rows.source.rstrip() + "\n\n" + "\n".join(aliases)
     read, store = (_READ_Z, _STORE_Z) if rows.kind == "regression" else (_READ_LOGIT, _STORE_LOGIT)
     read_loss = _READ_Z_LOSS if rows.kind == "regression" else _READ_LOGIT_LOSS
     parts = [_HEADER.format(label=rows.label, key=key, rows=row_code)]
     for variant, decorator, rng in (("parallel", "parallel_loop", "prange"), ("serial", "serial_loop", "range")):
-        parts.append(_LOSS.format(decorator=decorator, variant=variant, range=rng, read_loss=read_loss, args=args))
+        loop = _loops(rows, _LOSS_LOOP, range=rng, read_loss=read_loss)
+        parts.append(_LOSS.format(decorator=decorator, variant=variant, loop=loop))
         for mode, _ in rows.grad_hess:
-            parts.append(_GRAD_HESS.format(decorator=decorator, variant=variant, range=rng, read=read,
-                                           args=args, mode=mode, store=store))
+            loop = _loops(rows, _GRAD_HESS_LOOP, range=rng, read=read, mode=mode, store=store)
+            parts.append(_GRAD_HESS.format(decorator=decorator, variant=variant, mode=mode, loop=loop))
     for mode, _ in rows.grad_hess:
-        parts.append(_CATBOOST.format(mode=mode, args=args))
-    parts.append(_CATBOOST_SUM.format(args=args))
+        parts.append(_CATBOOST.format(mode=mode, loop=_loops(rows, _CATBOOST_LOOP, mode=mode)))
+    parts.append(_CATBOOST_SUM.format(loop=_loops(rows, _CATBOOST_SUM_LOOP)))
     return "".join(parts)
 
 

@@ -47,7 +47,8 @@ class FocalLoss(BinaryLoss):
 
     name = "focal"
     rows = RowFunctions(label="focal", kind="binary", module="czar_gbdt._kernels.binary",
-                        loss="focal_loss_row", grad_hess=(("reference", "focal_grad_hess_reference"), ("exact", "focal_grad_hess_exact")), n_args=2)
+                        loss="focal_loss_row", grad_hess=(("reference", "focal_grad_hess_reference"), ("exact", "focal_grad_hess_exact")), n_args=2,
+                        cases="focal_cases", n_cases=2)
     param_defaults = {"gamma": 2.0, "alpha": 0.25}
 
     def __init__(self, gamma: float = 2.0, alpha: float = 0.25, *, derivatives: str = "reference",
@@ -91,7 +92,8 @@ class AsymmetricLoss(BinaryLoss):
 
     name = "asymmetric"
     rows = RowFunctions(label="asymmetric", kind="binary", module="czar_gbdt._kernels.binary",
-                        loss="asymmetric_loss_row", grad_hess=(("reference", "asymmetric_grad_hess_reference"), ("exact", "asymmetric_grad_hess_exact")), n_args=3)
+                        loss="asymmetric_loss_row", grad_hess=(("reference", "asymmetric_grad_hess_reference"), ("exact", "asymmetric_grad_hess_exact")), n_args=3,
+                        cases="asymmetric_cases", n_cases=2)
     param_defaults = {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.0}
 
     def __init__(self, gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.0, *,

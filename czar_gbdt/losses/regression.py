@@ -159,7 +159,7 @@ class ZPTAE(ElementwiseLoss):
     requires_std = True
     rows = RowFunctions(label="zptae", kind="regression", module="czar_gbdt._kernels.zptae", loss="loss_row",
                         grad_hess=(("irls", "grad_hess_irls"), ("constant", "grad_hess_constant"),
-                                   ("exact", "grad_hess_exact")), n_args=5)
+                                   ("exact", "grad_hess_exact")), n_args=5, cases="cases", n_cases=3)
     param_defaults = {"alpha": 0.25, "beta": 2.0, "gamma": 4.0, "penalty_norm": 0.01,
                       "hessian": "constant", "eta": 0.1}
     _HESSIANS = ("irls", "constant")

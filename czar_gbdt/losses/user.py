@@ -350,6 +350,22 @@ def _printer(sp):
         def _print_Abs(self, expr):
             return f"abs({self._print(expr.args[0])})"
 
+        # exp, log, log1p and atan by the vectorisable versions of the built-in losses
+        # (czar_gbdt/_kernels/vmath.py, within 1-2 ulp of libm): libm's keep loops scalar
+        def _print_exp(self, expr):
+            return f"vexp({self._print(expr.args[0])})"
+
+        def _print_log(self, expr):
+            if len(expr.args) != 1:
+                return super()._print_Function(expr)
+            return f"vlog({self._print(expr.args[0])})"
+
+        def _print_log1p(self, expr):
+            return f"vlog1p({self._print(expr.args[0])})"
+
+        def _print_atan(self, expr):
+            return f"vatan({self._print(expr.args[0])})"
+
         def _print_Rational(self, expr):
             return repr(float(expr))
 
@@ -613,6 +629,7 @@ def _derive(definition: dict) -> tuple[str, tuple]:
         "import math",
         "",
         "from czar_gbdt._jit import inlined",
+        "from czar_gbdt._kernels.vmath import vatan, vexp, vlog, vlog1p",
         "",
         "",
         _function_source("loss_row", args, [L], sp),
