@@ -37,7 +37,7 @@ import pandas as pd
 
 from ._files import write_json
 from ._version import __version__
-from .datasets import DataError, Panel, load_ff49, load_panel, load_wide, read_table
+from .datasets import DataError, Panel, date_text, load_ff49, load_panel, load_wide, read_table
 from .features import build_features
 from .specs import build_model
 
@@ -100,11 +100,6 @@ def warm_up_dates(features: dict) -> int:
     """Rows of a wide table the features need up to the forecast date: the longest look-back
     (``max(windows)`` and ``vol_window``), one more for prices (the first row has no return)."""
     return max(max(features["windows"]), features["vol_window"]) + (features["values"] == "prices")
-
-
-def _iso(when: Any) -> str:
-    when = pd.Timestamp(when)
-    return str(when.date()) if when == when.normalize() else when.isoformat()
 
 
 class Model:
@@ -296,7 +291,7 @@ def _wide_rows(f: dict, data: Any, dates: str | int) -> tuple[Panel, list]:
     need = warm_up_dates(f)
     first = returns.index.get_loc(wanted[0])
     if dates != "all" and first < need - 1:
-        raise BundleError(f"{where}: too few dates for the features' warm-up: the forecast for {_iso(wanted[0])} "
+        raise BundleError(f"{where}: too few dates for the features' warm-up: the forecast for {date_text(wanted[0])} "
                           f"needs {need} dates of {f['values'].replace('_', ' ')} up to it (windows "
                           f"{list(f['windows'])}, vol_window {f['vol_window']}"
                           f"{', and the first price has no return' if f['values'] == 'prices' else ''}); the data "
@@ -309,9 +304,9 @@ def _wide_rows(f: dict, data: Any, dates: str | int) -> tuple[Panel, list]:
     left = on_date & ~ok
     if dates == "all":  # the warm-up dates are not forecast dates: only the assets missing on a forecast date
         left &= np.isin(panel.dates.values, np.unique(panel.dates.values[keep]))
-    left_out = [(_iso(d), str(a)) for d, a in zip(panel.dates[left], panel.assets[left])]
+    left_out = [(date_text(pd.Timestamp(d)), str(a)) for d, a in zip(panel.dates[left], panel.assets[left])]
     if not keep.any():
-        raise BundleError(f"{where}: no asset has features on {', '.join(_iso(d) for d in wanted[-3:])}: every "
+        raise BundleError(f"{where}: no asset has features on {', '.join(date_text(d) for d in wanted[-3:])}: every "
                           f"asset's return is missing on that date or within the features' look-back.")
     rows = panel.subset(np.flatnonzero(keep))
     return rows, left_out
