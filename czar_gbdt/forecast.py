@@ -32,8 +32,7 @@ from .losses import get_loss
 from .ranking import RankObjective
 from .reporting import HOLDOUT_ATTR
 from .specs import build_model, model_label
-from .tuning import (StudyError, best_trial, check_fingerprint, fixed_params, load_study, output_dir, storage_url,
-                     trial_folds)
+from .tuning import StudyError, best_trial, fixed_params, load_checked_study, output_dir, trial_folds
 
 __all__ = ["fit_model", "chosen_rounds", "model_dir", "ROUNDS_RULE"]
 
@@ -81,10 +80,7 @@ def _trial(study: Any, number: int) -> Any:
 
 def _from_study(cfg: dict, trial: int | None, storage: str | None) -> tuple[dict, dict, list]:
     """The trial's parameters, the card's ``chosen_by`` and the folds' rounds."""
-    study = load_study(cfg, storage)
-    url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
-                      create=False)
-    check_fingerprint(study, cfg, "fit", url=url)
+    study, url = load_checked_study(cfg, storage, "fit")
     t = best_trial(study) if trial is None else _trial(study, trial)
     params = fixed_params(t, cfg)
     folds = trial_folds(t)

@@ -29,7 +29,7 @@ from . import cluster, compare, evaluation, fingerprint, selection
 from ._files import dumps, write_json
 from .compare.stats import verdict_word
 from .losses import get_loss
-from .tuning import (FINISHED, best_trial, check_fingerprint, fixed_params, load_study, output_dir, search_losses,
+from .tuning import (FINISHED, best_trial, fixed_params, load_checked_study, output_dir, search_losses,
                      storage_url, trial_folds, trial_terms)
 
 __all__ = ["study_summary", "selection_bias", "report", "evaluate", "print_summary", "print_table", "HOLDOUT_ATTR"]
@@ -125,10 +125,7 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_da
     ``on_data``, if given, is called with the panel once the study has been found and the
     data loaded and checked (the command line prints the data line).
     """
-    study = load_study(cfg, storage)
-    url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
-                      create=False)
-    check_fingerprint(study, cfg, "report", url=url)
+    study, url = load_checked_study(cfg, storage, "report")
     panel = cluster.engine(cfg).prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
     if on_data is not None:  # the command line says what was loaded, as every command does
         on_data(panel)

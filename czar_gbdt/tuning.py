@@ -77,7 +77,7 @@ from .datasets import DataError
 from .evaluation import book, iso_date, make_splitter, resolve_target_transform, scoring, warm_up
 from .losses import get_loss, loss_name
 
-__all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "suggest_params",
+__all__ = ["tune", "storage_url", "output_dir", "make_storage", "open_study", "load_study", "load_checked_study", "suggest_params",
            "fixed_params", "count_trials", "best_trial", "trial_folds", "trial_terms", "TERMS_ATTR", "best_czar_params",
            "make_objective",
            "objective_value", "run_worker", "StudyError", "StudyStopped", "StudyCzar", "best_czar_trial", "check_fingerprint", "search_losses",
@@ -258,6 +258,17 @@ def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
     except KeyError:
         raise StudyError(f"study.name {name!r}: no study of that name in {url}{source}; run `czar-gbdt tune` "
                          f"with this config first (or check study.name / --storage).") from None
+
+
+def load_checked_study(cfg: dict, storage: str | None, command: str) -> tuple[optuna.Study, str]:
+    """The existing study of ``cfg`` (:func:`load_study`) and its storage URL, once
+    :func:`check_fingerprint` has found it made with this configuration: what ``report`` and
+    ``fit`` (``command``) read a study through."""
+    study = load_study(cfg, storage)
+    url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
+                      create=False)
+    check_fingerprint(study, cfg, command, url=url)
+    return study, url
 
 
 def _resolve_transform(cfg: dict) -> None:
