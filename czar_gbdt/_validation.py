@@ -10,32 +10,102 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
+__all__ = ["Interval", "check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
            "first_bad", "first_true", "out_dtype", "output_pair", "check_unweighted", "EMPTY"]
 
 #: An empty float64 array: "no weights" for the kernels.
 EMPTY = np.empty(0, dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Interval:
+    """The one domain type: what a parameter accepts, for every checker in the package
+    (booster parameters in the config, loss parameters, user-loss domains, kernel arguments).
+
+    ``kind`` is "int", "real", "bool" or "str"; numbers lie between ``low`` and ``high``
+    (``None``: unbounded; ``open_low``/``open_high``: the end is excluded); strings are one of
+    ``options``; ``special`` values are allowed outside the interval as fixed values or choices
+    (lightgbm's ``max_depth = -1``: no limit), ``meaning`` says what they mean.
+    """
+
+    kind: str = "real"
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    options: tuple = ()
+    special: tuple = ()
+    meaning: str = ""
+
+    def describe(self) -> str:
+        """The rule in words: ``"a number in (0, 1]"``, ``"an integer >= 2"``, ``"true or false"``."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return f"one of {self.options}"
+        what = "an integer" if self.kind == "int" else "a number"
+        if self.low is not None and self.high is not None:
+            what += f" in {self.interval_text()}"
+        elif self.low is not None:
+            what += f" {'>' if self.open_low else '>='} {self.low:g}"
+        elif self.high is not None:
+            what += f" {'<' if self.open_high else '<='} {self.high:g}"
+        if self.special:
+            what += f", or {' or '.join(map(str, self.special))}{' (' + self.meaning + ')' if self.meaning else ''}"
+        return what
+
+    def interval_text(self) -> str:
+        """The interval in brackets, ``inf`` for an open-ended side: ``"(0, 1]"``, ``"[0, inf]"``."""
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        return f"{'(' if self.open_low else '['}{low:g}, {high:g}{')' if self.open_high else ']'}"
+
+    def contains(self, v: float) -> bool:
+        """Whether the number ``v`` lies inside the interval (``special`` values not counted)."""
+        if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
+            return False
+        return not (self.high is not None and (v > self.high or (self.open_high and v == self.high)))
+
+    def accepts(self, v: Any, *, in_range: bool = False) -> bool:
+        """Whether ``v`` is a value of the domain (``in_range``: the ``special`` values are not)."""
+        if self.kind == "bool":
+            return isinstance(v, bool)
+        if self.kind == "str":
+            return isinstance(v, str) and v in self.options
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            return False
+        if self.kind == "int" and not isinstance(v, (int, np.integer)):
+            return False
+        if not math.isfinite(v):
+            return False
+        if not in_range and v in self.special:
+            return True
+        return self.contains(v)
+
+    def check(self, name: str, value: Any) -> float:
+        """Return the real ``value`` as a float after checking it is a finite number of the
+        interval; raise ``ValueError`` naming ``name``, the rule and the value otherwise."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a real number; got {value!r}.")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number; got {value!r}.")
+        if not self.contains(value):
+            raise ValueError(f"{name} must be in {self.interval_text()}; got {value!r}.")
+        return value
+
+
 def check_number(name: str, value: Any, *, low: float = -math.inf, high: float = math.inf,
                  low_open: bool = False, high_open: bool = False) -> float:
-    """Return ``value`` as a float after checking it is a finite number inside the interval."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number; got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}.")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        lb = "(" if low_open else "["
-        rb = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in {lb}{low:g}, {high:g}{rb}; got {value!r}.")
-    return value
+    """Return ``value`` as a float after checking it is a finite number inside the interval
+    (:meth:`Interval.check` of the real interval these keywords describe)."""
+    return Interval("real", None if low == -math.inf else low, None if high == math.inf else high,
+                    open_low=low_open, open_high=high_open).check(name, value)
 
 
 def check_round(name: str, value: Any) -> int:

@@ -36,6 +36,7 @@ from typing import Any
 
 from . import specs
 from ._imports import install_hint
+from ._validation import Interval
 from .datasets import LAYOUTS, WIDE_DATES, WIDE_VALUES
 from .metrics import METRICS
 from .losses import LOSSES, get_loss, loss_class, loss_name
@@ -211,71 +212,18 @@ BOOSTER_PARAMS: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Bound:
-    """What a booster parameter accepts: ``kind`` ("int", "real", "bool" or "str"), an interval
-    for numbers (``None``: unbounded; ``open_low``/``open_high``: the end is excluded), the
-    allowed strings, and ``special`` integers allowed as fixed values or choices only
-    (lightgbm's ``max_depth = -1``: no limit)."""
-
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    open_high: bool = False
-    options: tuple = ()
-    special: tuple = ()
-    meaning: str = ""
-
-    def describe(self) -> str:
-        if self.kind == "bool":
-            return "true or false"
-        if self.kind == "str":
-            return f"one of {self.options}"
-        what = "an integer" if self.kind == "int" else "a number"
-        if self.low is not None and self.high is not None:
-            what += (f" in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}"
-                     f"{')' if self.open_high else ']'}")
-        elif self.low is not None:
-            what += f" {'>' if self.open_low else '>='} {self.low:g}"
-        elif self.high is not None:
-            what += f" {'<' if self.open_high else '<='} {self.high:g}"
-        if self.special:
-            what += f", or {' or '.join(map(str, self.special))}{' (' + self.meaning + ')' if self.meaning else ''}"
-        return what
-
-    def accepts(self, v: Any, *, in_range: bool = False) -> bool:
-        if self.kind == "bool":
-            return isinstance(v, bool)
-        if self.kind == "str":
-            return isinstance(v, str) and v in self.options
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            return False
-        if self.kind == "int" and not isinstance(v, int):
-            return False
-        if not math.isfinite(v):
-            return False
-        if not in_range and v in self.special:
-            return True
-        if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
-            return False
-        if self.high is not None and (v > self.high or (self.open_high and v == self.high)):
-            return False
-        return True
-
-
-_POS_REAL = _Bound("real", 0, open_low=True)
-_NONNEG_REAL = _Bound("real", 0)
-_FRACTION = _Bound("real", 0, 1, open_low=True)
-_NONNEG_INT = _Bound("int", 0)
+_POS_REAL = Interval("real", 0, open_low=True)
+_NONNEG_REAL = Interval("real", 0)
+_FRACTION = Interval("real", 0, 1, open_low=True)
+_NONNEG_INT = Interval("int", 0)
 
 #: The values each booster parameter of :data:`BOOSTER_PARAMS` accepts: checked for a fixed
 #: value, both ends of a range and every choice, for every backend the search may pick.
-BOOSTER_BOUNDS: dict[str, dict[str, _Bound]] = {
+BOOSTER_BOUNDS: dict[str, dict[str, Interval]] = {
     "lightgbm": {
         "learning_rate": _POS_REAL,
-        "num_leaves": _Bound("int", 2, 131072),
-        "max_depth": _Bound("int", 1, special=(-1,), meaning="no limit"),
+        "num_leaves": Interval("int", 2, 131072),
+        "max_depth": Interval("int", 1, special=(-1,), meaning="no limit"),
         "min_child_samples": _NONNEG_INT, "min_data_in_leaf": _NONNEG_INT,
         "min_sum_hessian_in_leaf": _NONNEG_REAL, "min_child_weight": _NONNEG_REAL,
         "subsample": _FRACTION, "bagging_fraction": _FRACTION,
@@ -283,44 +231,44 @@ BOOSTER_BOUNDS: dict[str, dict[str, _Bound]] = {
         "colsample_bytree": _FRACTION, "feature_fraction": _FRACTION,
         "reg_alpha": _NONNEG_REAL, "lambda_l1": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda_l2": _NONNEG_REAL,
         "min_split_gain": _NONNEG_REAL, "min_gain_to_split": _NONNEG_REAL,
-        "max_bin": _Bound("int", 2),
-        "extra_trees": _Bound("bool"),
-        "num_threads": _Bound("int", 1, special=(0,), meaning="OpenMP default"),
+        "max_bin": Interval("int", 2),
+        "extra_trees": Interval("bool"),
+        "num_threads": Interval("int", 1, special=(0,), meaning="OpenMP default"),
         "path_smooth": _NONNEG_REAL,
     },
     "xgboost": {
         "learning_rate": _POS_REAL, "eta": _POS_REAL,
-        "max_depth": _Bound("int", 1, special=(0,), meaning="no limit"),
+        "max_depth": Interval("int", 1, special=(0,), meaning="no limit"),
         "min_child_weight": _NONNEG_REAL,
         "subsample": _FRACTION, "colsample_bytree": _FRACTION, "colsample_bylevel": _FRACTION,
         "colsample_bynode": _FRACTION,
         "reg_alpha": _NONNEG_REAL, "alpha": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda": _NONNEG_REAL,
         "gamma": _NONNEG_REAL, "min_split_loss": _NONNEG_REAL,
-        "max_bin": _Bound("int", 2),
-        "tree_method": _Bound("str", options=("auto", "exact", "approx", "hist")),
-        "grow_policy": _Bound("str", options=("depthwise", "lossguide")),
-        "max_leaves": _Bound("int", 2, special=(0,), meaning="no limit"),
-        "nthread": _Bound("int", 1),
+        "max_bin": Interval("int", 2),
+        "tree_method": Interval("str", options=("auto", "exact", "approx", "hist")),
+        "grow_policy": Interval("str", options=("depthwise", "lossguide")),
+        "max_leaves": Interval("int", 2, special=(0,), meaning="no limit"),
+        "nthread": Interval("int", 1),
         "max_delta_step": _NONNEG_REAL,
     },
     "catboost": {
         "learning_rate": _POS_REAL,
-        "depth": _Bound("int", 1, 16),
+        "depth": Interval("int", 1, 16),
         "l2_leaf_reg": _NONNEG_REAL, "random_strength": _NONNEG_REAL, "bagging_temperature": _NONNEG_REAL,
         "subsample": _FRACTION, "rsm": _FRACTION,
-        "border_count": _Bound("int", 1, 65535),
-        "min_data_in_leaf": _Bound("int", 1),
-        "grow_policy": _Bound("str", options=("SymmetricTree", "Depthwise", "Lossguide")),
-        "thread_count": _Bound("int", 1, special=(-1,), meaning="all cores"),
-        "bootstrap_type": _Bound("str", options=("Bayesian", "Bernoulli", "MVS", "Poisson", "No")),
+        "border_count": Interval("int", 1, 65535),
+        "min_data_in_leaf": Interval("int", 1),
+        "grow_policy": Interval("str", options=("SymmetricTree", "Depthwise", "Lossguide")),
+        "thread_count": Interval("int", 1, special=(-1,), meaning="all cores"),
+        "bootstrap_type": Interval("str", options=("Bayesian", "Bernoulli", "MVS", "Poisson", "No")),
     },
 }
 
 
 #: Model settings that may be searched like booster parameters (integers, any backend).
-ROUND_BOUNDS: dict[str, _Bound] = {
-    "num_boost_round": _Bound("int", 1),
-    "early_stopping_rounds": _Bound("int", 0),  # 0: no early stopping
+ROUND_BOUNDS: dict[str, Interval] = {
+    "num_boost_round": Interval("int", 1),
+    "early_stopping_rounds": Interval("int", 0),  # 0: no early stopping
 }
 
 
@@ -330,7 +278,7 @@ def _check_booster_value(key: str, backend: str, space: Any) -> Any:
     return _check_space(key, BOOSTER_BOUNDS[backend][key.rsplit(".", 1)[1]], space, f" for {backend}")
 
 
-def _check_space(key: str, bound: _Bound, space: Any, where: str = "") -> Any:
+def _check_space(key: str, bound: Interval, space: Any, where: str = "") -> Any:
     """Refuse a value of ``space`` (fixed, either end of a range, any choice) out of ``bound``."""
     if isinstance(space, Range):
         if bound.kind in ("bool", "str"):
