@@ -28,7 +28,7 @@ from .schema import Choices, ConfigError, Range
 
 __all__ = ["Config", "StudyConfig", "DataConfig", "FeaturesConfig", "WideConfig", "PanelConfig", "SplitsConfig",
            "ModelConfig", "LossConfig", "CompareConfig", "ReportConfig", "ClusterConfig", "FixedModel",
-           "FixedLoss", "Params", "as_config", "fixed_model", "fixed_loss", "is_searched"]
+           "FixedLoss", "Params", "SECTIONS", "as_config", "fixed_model", "fixed_loss", "is_searched"]
 
 
 def is_searched(value: Any) -> bool:
@@ -326,7 +326,7 @@ class ClusterConfig(_Section):
 
 
 #: The section classes, in the order of the file.
-_SECTIONS = {"study": StudyConfig, "data": DataConfig, "splits": SplitsConfig, "model": ModelConfig,
+SECTIONS = {"study": StudyConfig, "data": DataConfig, "splits": SplitsConfig, "model": ModelConfig,
              "loss": LossConfig, "compare": CompareConfig, "report": ReportConfig, "cluster": ClusterConfig}
 
 
@@ -348,12 +348,12 @@ class Config:
     def from_validated(cls, cfg: dict, path: str | None = None) -> Config:
         """The configuration of a dict returned by :func:`~.validate.validate_config` (or
         :func:`~.load.load_config`, whose ``"_path"`` is the default ``path``)."""
-        sections = {name: section.from_table(cfg[name]) for name, section in _SECTIONS.items()}
+        sections = {name: section.from_table(cfg[name]) for name, section in SECTIONS.items()}
         return cls(**sections, path=path if path is not None else cfg.get("_path"))
 
     def to_dict(self) -> dict:
         """The validated dict (a new one each call), with ``"_path"`` when the path is known."""
-        out: dict[str, Any] = {name: getattr(self, name).to_dict() for name in _SECTIONS}
+        out: dict[str, Any] = {name: getattr(self, name).to_dict() for name in SECTIONS}
         if self.path is not None:
             out["_path"] = self.path
         return out
