@@ -28,7 +28,9 @@ Version 2 added ``data.wide.columns`` (the assets kept from a wide table), versi
 ``loss.definition``; a study recorded with an older version is compared on the keys both
 versions hold.
 
-:func:`make` builds it, :func:`differences` compares two, :func:`describe` words the
+:func:`make` builds it from the typed configuration (:class:`czar_gbdt.config.Config`, or a
+validated dict, typed first): the dotted keys are the dataclasses' fields, the values as the file
+writes them (``""``, ``0``, lists). :func:`differences` compares two, :func:`describe` words the
 differences for an error message. :mod:`czar_gbdt.tuning` stores it in the study (user
 attribute :data:`ATTR`) and refuses a configuration whose fingerprint differs; any other
 record that must stay tied to a configuration (a stored holdout evaluation, say) can use

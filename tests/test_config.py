@@ -5,8 +5,8 @@ import pathlib
 
 import pytest
 
-from czar_gbdt.config import (Choices, Config, ConfigError, Range, as_config, fixed_loss, fixed_model, load, load_config,
-                              validate_config)
+from czar_gbdt.config import (Choices, Config, ConfigError, Range, as_config, fixed_loss, fixed_model, load,
+                              load_config, validate_config)
 
 
 def test_defaults_are_valid_and_complete():
@@ -220,6 +220,11 @@ def test_fixed_values_name_the_command():
     ({"splits": {"gap": -1}}, r"^splits.gap must be >= 0; got -1.$"),
     ({"model": {"backend": {"choices": ["lightgbm", "xgbost"]}}}, r"^model.backend must be one of .*got 'xgbost' "
                                                                   r"\(did you mean 'xgboost'\?\).$"),
+    ({"model": {"params": {"num_leaves": {"low": 4, "high": 8, "step": 0}}}},
+     r"^model.params.num_leaves.step must be a positive number; got 0.$"),
+    ({"model": {"params": {"learning_rate": {"low": 0.01, "high": float("inf")}}}},
+     r"^model.params.learning_rate.high must be a finite number; got inf.$"),
+    ({"data": {"features": {"windows": [5, True]}}}, r"^data.features.windows must be a non-empty list of positive ints"),
 ])
 def test_bounds_of_the_schema_word_their_errors_as_before(raw, message):
     with pytest.raises(ConfigError, match=message):

@@ -17,7 +17,8 @@ from ..datasets import LAYOUTS, WIDE_DATES, WIDE_VALUES
 from ..metrics import METRICS
 
 __all__ = ["ConfigError", "Range", "Choices", "DEFAULTS", "OBJECTIVES", "ALLORA_OBJECTIVES", "FIELD_BOUNDS",
-           "FIELD_NOTES", "SEARCHABLE", "BOOSTER_PARAMS", "BOOSTER_BOUNDS", "ROUND_BOUNDS", "rule_text"]
+           "FIELD_NOTES", "SEARCHABLE", "POSITIVE_INT", "NONNEG_INT", "FINITE", "POSITIVE", "BOOSTER_PARAMS",
+           "BOOSTER_BOUNDS", "ROUND_BOUNDS", "rule_text"]
 
 
 class ConfigError(ValueError):
@@ -141,8 +142,12 @@ ALLORA_OBJECTIVES = tuple(name for name, m in METRICS.items() if name.startswith
 #: Allora score (docs/tuning.md).
 OBJECTIVES = ("rank_ic", "icir", "ts_rank_ic", *ALLORA_OBJECTIVES)
 
-_POSITIVE_INT = Interval("int", 0, open_low=True)
-_NONNEG_INT = Interval("int", 0)
+#: The domains the checks share: a count > 0, a count >= 0, a finite number (a range's ends),
+#: a number > 0 (a range's step).
+POSITIVE_INT = Interval("int", 0, open_low=True)
+NONNEG_INT = Interval("int", 0)
+FINITE = Interval("real")
+POSITIVE = Interval("real", 0, open_low=True)
 
 
 def _options(*options: str) -> Interval:
@@ -152,14 +157,14 @@ def _options(*options: str) -> Interval:
 #: The domain of each key of the sections that has one, checked in this order after the types
 #: (:data:`DEFAULTS`); a key of :data:`SEARCHABLE` is checked at every value of its search space.
 FIELD_BOUNDS: dict[str, Interval] = {
-    "study.n_trials": _POSITIVE_INT, "study.heartbeat_interval": _POSITIVE_INT,
-    "study.grace_period": _POSITIVE_INT, "study.n_startup_trials": _POSITIVE_INT,
-    "study.seed": _NONNEG_INT, "study.max_retry": _NONNEG_INT,
-    "data.horizon": _POSITIVE_INT, "data.features.vol_window": _POSITIVE_INT,
-    "splits.min_train_size": _POSITIVE_INT, "splits.test_size": _POSITIVE_INT,
-    "splits.train_size": _NONNEG_INT, "splits.step": _NONNEG_INT, "splits.gap": _NONNEG_INT,
-    "splits.valid_size": _NONNEG_INT, "splits.holdout": _NONNEG_INT, "splits.max_splits": _NONNEG_INT,
-    "compare.top_k": _POSITIVE_INT, "report.cscv_blocks": _POSITIVE_INT,
+    "study.n_trials": POSITIVE_INT, "study.heartbeat_interval": POSITIVE_INT,
+    "study.grace_period": POSITIVE_INT, "study.n_startup_trials": POSITIVE_INT,
+    "study.seed": NONNEG_INT, "study.max_retry": NONNEG_INT,
+    "data.horizon": POSITIVE_INT, "data.features.vol_window": POSITIVE_INT,
+    "splits.min_train_size": POSITIVE_INT, "splits.test_size": POSITIVE_INT,
+    "splits.train_size": NONNEG_INT, "splits.step": NONNEG_INT, "splits.gap": NONNEG_INT,
+    "splits.valid_size": NONNEG_INT, "splits.holdout": NONNEG_INT, "splits.max_splits": NONNEG_INT,
+    "compare.top_k": POSITIVE_INT, "report.cscv_blocks": POSITIVE_INT,
     "study.sampler": _options("tpe", "random"),
     "study.pruner": _options("median", "none"),
     "study.objective": _options(*OBJECTIVES),
@@ -224,10 +229,10 @@ BOOSTER_BOUNDS: dict[str, dict[str, Interval]] = {
         "learning_rate": _POS_REAL,
         "num_leaves": Interval("int", 2, 131072),
         "max_depth": Interval("int", 1, special=(-1,), meaning="no limit"),
-        "min_child_samples": _NONNEG_INT, "min_data_in_leaf": _NONNEG_INT,
+        "min_child_samples": NONNEG_INT, "min_data_in_leaf": NONNEG_INT,
         "min_sum_hessian_in_leaf": _NONNEG_REAL, "min_child_weight": _NONNEG_REAL,
         "subsample": _FRACTION, "bagging_fraction": _FRACTION,
-        "bagging_freq": _NONNEG_INT, "subsample_freq": _NONNEG_INT,
+        "bagging_freq": NONNEG_INT, "subsample_freq": NONNEG_INT,
         "colsample_bytree": _FRACTION, "feature_fraction": _FRACTION,
         "reg_alpha": _NONNEG_REAL, "lambda_l1": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda_l2": _NONNEG_REAL,
         "min_split_gain": _NONNEG_REAL, "min_gain_to_split": _NONNEG_REAL,

@@ -15,7 +15,8 @@ from typing import Any
 
 from .._validation import Interval
 from ..specs import did_you_mean
-from .schema import BOOSTER_BOUNDS, FIELD_BOUNDS, FIELD_NOTES, Choices, ConfigError, Range, rule_text
+from .schema import (BOOSTER_BOUNDS, FIELD_BOUNDS, FIELD_NOTES, FINITE, POSITIVE, Choices, ConfigError, Range,
+                     rule_text)
 
 __all__ = ["parse_space", "check_space", "check_booster_value", "space_values", "check_field"]
 
@@ -70,7 +71,7 @@ def parse_space(key: str, value: Any) -> Any:
             f"{{ choices = [...] }}; got keys {sorted(value)}.")
     low, high = value["low"], value["high"]
     for end, v in (("low", low), ("high", high)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        if not FINITE.accepts(v):
             raise ConfigError(f"{key}.{end} must be a finite number; got {v!r}.")
     if low > high:
         raise ConfigError(f"{key}: low must be <= high; got low={low!r}, high={high!r}.")
@@ -80,7 +81,7 @@ def parse_space(key: str, value: Any) -> Any:
     if log and low <= 0:
         raise ConfigError(f"{key}: a log range needs low > 0; got low={low!r}.")
     step = value.get("step")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
+    if step is not None and not POSITIVE.accepts(step):
         raise ConfigError(f"{key}.step must be a positive number; got {step!r}.")
     if log and step is not None:
         raise ConfigError(f"{key}: log = true and step = {step!r} cannot be combined (optuna samples a log range "

@@ -18,7 +18,8 @@ from .. import specs
 from ..losses import LOSSES, get_loss, loss_class
 from ..specs import did_you_mean
 from .checks import check_cluster, check_installed, check_storage_url, validate_specs
-from .schema import BOOSTER_PARAMS, DEFAULTS, FIELD_BOUNDS, ROUND_BOUNDS, SEARCHABLE, ConfigError, Range
+from .schema import (BOOSTER_PARAMS, DEFAULTS, FIELD_BOUNDS, POSITIVE_INT, ROUND_BOUNDS, SEARCHABLE, ConfigError,
+                     Range)
 from .spaces import check_booster_value, check_field, check_space, parse_space, space_values
 
 __all__ = ["validate_config", "register_user_losses"]
@@ -160,7 +161,7 @@ def _check_data(cfg: dict) -> None:
     if data["start"] and data["end"] and data["start"] > data["end"]:
         raise ConfigError(f"data.start ({data['start']}) is after data.end ({data['end']}).")
     windows = data["features"]["windows"]
-    if not windows or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in windows):
+    if not windows or not all(POSITIVE_INT.accepts(w) for w in windows):
         raise ConfigError(f"data.features.windows must be a non-empty list of positive ints; got {windows!r}.")
 
 
