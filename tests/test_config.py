@@ -354,3 +354,13 @@ def test_as_config_takes_a_config_or_a_validated_dict():
     assert isinstance(config, Config) and as_config(config) is config
     assert fixed_model(config) == fixed_model(cfg) == ("lightgbm", {"num_leaves": 8})
     assert fixed_loss(config) == fixed_loss(cfg) == ("czar", {})
+
+
+def test_with_value_returns_a_changed_copy(tmp_path):
+    config = Config.from_validated(validate_config({}), path="c.toml")
+    demeaned = config.with_value("data.target_transform", "demean").with_value("splits.gap", 0)
+    assert demeaned.data.target_transform == "demean" and config.data.target_transform == "auto"
+    assert demeaned.splits.gap is None and demeaned.path == "c.toml"
+    assert config.with_value("model.early_stopping_rounds", 20).model.early_stopping_rounds == 20
+    with pytest.raises(KeyError, match="'data.horizn' is not a key"):
+        config.with_value("data.horizn", 3)

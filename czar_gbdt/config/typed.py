@@ -367,6 +367,20 @@ class Config:
         return value
 
 
+    def with_value(self, key: str, value: Any) -> Config:
+        """A copy with the dotted ``key`` set to ``value`` as the validated dict writes it
+        (``config.with_value("data.target_transform", "demean")``); the value is not validated again."""
+        out = self.to_dict()
+        *path, name = key.split(".")
+        table = out
+        for part in path:
+            table = table[part]
+        if name not in table:
+            raise KeyError(f"{key!r} is not a key of the configuration.")
+        table[name] = value
+        return Config.from_validated(out)
+
+
 def as_config(cfg: Config | dict) -> Config:
     """``cfg`` as a :class:`Config`: itself, or the :class:`Config` of a validated dict."""
     return cfg if isinstance(cfg, Config) else Config.from_validated(cfg)
