@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._kernels import metrics as _k
 from ._docs import fill_doc
-from .grouping import check_same_length, prepare
+from .grouping import DateGroups, check_same_length, prepare
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,9 +138,34 @@ def top_k_long_short(
         If the inputs are not aligned, ``k``, ``cost`` or ``periods_per_year``
         are out of range, or a (date, asset) pair is duplicated.
     """
+    k = _check_book(k, cost, periods_per_year)
+    if dates is None:
+        raise ValueError("dates is required for top_k_long_short (one portfolio per date); got None.")
+    yt, yp, groups = prepare(y_true, y_pred, dates)
+    if assets is None:
+        raise ValueError("assets is required for top_k_long_short (turnover follows each asset); got None.")
+    check_same_length(yt.shape[0], assets, "assets")
+    asset_codes, n_assets, order = _asset_order(assets, groups)
+    spread, n_valid, long_a, short_a = _k.top_k_select(yt, yp, asset_codes, order, groups.offsets, k)
+    used = ~np.isnan(spread)
+    turnover = _k.top_k_turnover(long_a, short_a, used, max(n_assets, 1))
+    if not used.any():
+        warnings.warn(
+            f"top_k_long_short: no date has 2*k = {2 * k} rows with finite y_true and y_pred; all figures are NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    per_date = pd.DataFrame(
+        {"spread": spread, "turnover": turnover, "net_spread": spread - cost * turnover, "n_assets": n_valid},
+        index=groups.dates,
+    )
+    return _summary(per_date, used, k, cost, periods_per_year)
+
+
+def _check_book(k: Any, cost: Any, periods_per_year: Any) -> int:
+    """``k`` as an int after the range checks of the book's three parameters."""
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be an integer >= 1; got {k!r}.")
-    k = int(k)
     if not (isinstance(cost, (int, float, np.floating, np.integer)) and np.isfinite(cost) and cost >= 0):
         raise ValueError(f"cost must be a finite number >= 0; got {cost!r}.")
     if not (
@@ -149,12 +174,11 @@ def top_k_long_short(
         and periods_per_year > 0
     ):
         raise ValueError(f"periods_per_year must be a finite number > 0; got {periods_per_year!r}.")
-    if dates is None:
-        raise ValueError("dates is required for top_k_long_short (one portfolio per date); got None.")
-    yt, yp, groups = prepare(y_true, y_pred, dates)
-    if assets is None:
-        raise ValueError("assets is required for top_k_long_short (turnover follows each asset); got None.")
-    check_same_length(yt.shape[0], assets, "assets")
+    return int(k)
+
+
+def _asset_order(assets: Any, groups: DateGroups) -> tuple[np.ndarray, int, np.ndarray]:
+    """``(asset_codes, n_assets, order)``: codes in sorted label order, rows by (date, asset), pairs unique."""
     asset_codes, asset_labels = pd.factorize(assets if isinstance(assets, pd.Index) else np.asarray(assets), sort=True)
     if asset_codes.size and asset_codes.min() < 0:
         bad = np.flatnonzero(asset_codes < 0)
@@ -169,34 +193,25 @@ def top_k_long_short(
         pos = np.flatnonzero(dup)
         shown = ", ".join(f"({groups.dates[dc[p]]}, {asset_labels[ac[p]]})" for p in pos[:5])
         raise ValueError(f"(date, asset) pairs must be unique; {pos.size} duplicated rows, e.g. {shown}.")
-    spread, n_valid, long_a, short_a = _k.top_k_select(yt, yp, asset_codes, order, groups.offsets, k)
-    used = ~np.isnan(spread)
-    turnover = _k.top_k_turnover(long_a, short_a, used, max(len(asset_labels), 1))
-    net = spread - cost * turnover
-    mean_s, std_s, sharpe = _sharpe(spread[used], periods_per_year)
-    mean_n, _, net_sharpe = _sharpe(net[used], periods_per_year)
+    return asset_codes, len(asset_labels), order
+
+
+def _summary(per_date: pd.DataFrame, used: np.ndarray, k: int, cost: float, periods_per_year: float) -> TopKResult:
+    """The :class:`TopKResult` of the per-date table, over the traded dates ``used``."""
+    mean_s, std_s, sharpe = _sharpe(per_date["spread"].to_numpy()[used], periods_per_year)
+    mean_n, _, net_sharpe = _sharpe(per_date["net_spread"].to_numpy()[used], periods_per_year)
     n_used = int(used.sum())
-    if n_used == 0:
-        warnings.warn(
-            f"top_k_long_short: no date has 2*k = {2 * k} rows with finite y_true and y_pred; all figures are NaN.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    per_date = pd.DataFrame(
-        {"spread": spread, "turnover": turnover, "net_spread": net, "n_assets": n_valid},
-        index=groups.dates,
-    )
     return TopKResult(
         k=k,
         mean_spread=mean_s,
         std_spread=std_s,
         sharpe=sharpe,
-        mean_turnover=float(turnover[used].mean()) if n_used else math.nan,
+        mean_turnover=float(per_date["turnover"].to_numpy()[used].mean()) if n_used else math.nan,
         cost=float(cost),
         mean_net_spread=mean_n,
         net_sharpe=net_sharpe,
         n_dates=n_used,
-        n_skipped=len(spread) - n_used,
+        n_skipped=len(per_date) - n_used,
         periods_per_year=float(periods_per_year),
         per_date=per_date,
     )

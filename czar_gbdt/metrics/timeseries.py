@@ -92,27 +92,7 @@ def ts_rank_ic_by_date(y_true: Any, y_pred: Any, *, dates: Any, assets: Any = No
     if dates is None:
         raise ValueError("dates is required by ts_rank_ic_by_date (one term per date); got None.")
     yt, yp, groups = prepare(y_true, y_pred, dates)
-    n = yt.shape[0]
-    if assets is None:
-        codes = np.zeros(n, dtype=np.int64)
-    else:
-        check_same_length(n, assets, "assets")
-        codes, _ = pd.factorize(np.asarray(assets))
-        if n and codes.min() < 0:
-            bad = np.flatnonzero(codes < 0)
-            raise ValueError(f"assets has {bad.size} missing values; the first at row {bad[0]}.")
-    ok = np.isfinite(yt) & np.isfinite(yp)
-    terms = np.full(n, np.nan)
-    if ok.any():
-        by = pd.Series(codes[ok])
-        z = []
-        for values in (yt[ok], yp[ok]):
-            ranks = pd.Series(values).groupby(by).rank(method="average")
-            grouped = ranks.groupby(by)
-            sd = grouped.transform("std", ddof=0).to_numpy()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z.append(np.where(sd > 0, (ranks.to_numpy() - grouped.transform("mean").to_numpy()) / sd, np.nan))
-        terms[ok] = z[0] * z[1]
+    terms = _rank_terms(yt, yp, _asset_codes(assets, yt.shape[0]))
     date_codes = groups.codes()
     valid = np.isfinite(terms)
     count = np.bincount(date_codes[valid], minlength=groups.n_dates)
@@ -123,3 +103,32 @@ def ts_rank_ic_by_date(y_true: Any, y_pred: Any, *, dates: Any, assets: Any = No
         warnings.warn("ts_rank_ic_by_date: no asset has 2 or more rows with finite y_true and y_pred and "
                       "non-constant values on both sides; every term is NaN.", RuntimeWarning, stacklevel=2)
     return pd.Series(per_date, index=groups.dates, name="ts_rank_ic")
+
+
+def _asset_codes(assets: Any, n: int) -> np.ndarray:
+    """The asset code of each row; all 0 (one series) when ``assets`` is None."""
+    if assets is None:
+        return np.zeros(n, dtype=np.int64)
+    check_same_length(n, assets, "assets")
+    codes, _ = pd.factorize(np.asarray(assets))
+    if n and codes.min() < 0:
+        bad = np.flatnonzero(codes < 0)
+        raise ValueError(f"assets has {bad.size} missing values; the first at row {bad[0]}.")
+    return codes
+
+
+def _rank_terms(yt: np.ndarray, yp: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each row's product of its two ranks standardised within its asset; NaN where it has none."""
+    ok = np.isfinite(yt) & np.isfinite(yp)
+    terms = np.full(yt.shape[0], np.nan)
+    if ok.any():
+        by = pd.Series(codes[ok])
+        z = []
+        for values in (yt[ok], yp[ok]):
+            ranks = pd.Series(values).groupby(by).rank(method="average")
+            grouped = ranks.groupby(by)
+            sd = grouped.transform("std", ddof=0).to_numpy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z.append(np.where(sd > 0, (ranks.to_numpy() - grouped.transform("mean").to_numpy()) / sd, np.nan))
+        terms[ok] = z[0] * z[1]
+    return terms
