@@ -18,6 +18,15 @@ every boosting round should build it once::
     groups = metrics.group_dates(valid_dates)          # once
     score = metrics.rank_ic(y_valid, pred, dates=groups).mean   # every round
 
+Modules
+-------
+:mod:`~czar_gbdt.metrics.grouping` (:class:`DateGroups`, :func:`group_dates`, the input checks),
+:mod:`~czar_gbdt.metrics.significance` (:func:`icir`, :func:`t_stat`, :func:`newey_west_t`),
+:mod:`~czar_gbdt.metrics.correlation` (:func:`rank_ic`, :func:`ic`, :class:`ICResult`),
+:mod:`~czar_gbdt.metrics.timeseries` (:func:`ts_rank_ic`, :func:`ts_rank_ic_by_date`),
+:mod:`~czar_gbdt.metrics.directional`, :mod:`~czar_gbdt.metrics.backtest` (:func:`top_k_long_short`)
+and :mod:`~czar_gbdt.metrics.registry` (:data:`METRICS`). Import the names from this package.
+
 See Also
 --------
 pandas.core.groupby.DataFrameGroupBy.corr : ``df.groupby("date")[["y", "p"]].corr(method="spearman")``

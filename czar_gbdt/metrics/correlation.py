@@ -145,6 +145,7 @@ def _scratch(n_keys: int, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def grouped_spearman(yt: np.ndarray, yp: np.ndarray, groups: DateGroups) -> np.ndarray:
+    """Per-date Spearman correlation: the radix, packed-key or direct kernel, by the bits a key has."""
     order, offsets = groups.order, groups.offsets
     n_groups = groups.n_dates
     date_bits = int(max(n_groups - 1, 0)).bit_length()

@@ -29,6 +29,7 @@ def as_float_1d(x: Any, name: str) -> np.ndarray:
 
 
 def check_same_length(n: int, other: Any, name: str, ref: str = "y_true") -> None:
+    """Raise a ValueError naming ``name`` and ``ref`` unless ``other`` has ``n`` rows."""
     if len(other) != n:
         raise ValueError(f"{name} has length {len(other)} but {ref} has length {n}; they must be aligned row by row.")
 
@@ -149,6 +150,7 @@ def _date_index(uniques: Any) -> pd.Index:
 
 
 def single_series(n: int) -> DateGroups:
+    """The grouping of ``n`` rows taken as one series: one "date" labelled ``"all"``."""
     return DateGroups(
         dates=pd.Index(["all"], name="date"),
         offsets=np.array([0, n], dtype=np.int64),
@@ -158,6 +160,7 @@ def single_series(n: int) -> DateGroups:
 
 
 def prepare(y_true: Any, y_pred: Any, dates: Any) -> tuple[np.ndarray, np.ndarray, DateGroups]:
+    """``(y_true, y_pred, groups)`` checked and aligned: float64 vectors and their date grouping."""
     yt = as_float_1d(y_true, "y_true")
     yp = as_float_1d(y_pred, "y_pred")
     check_same_length(yt.shape[0], yp, "y_pred")
