@@ -60,36 +60,51 @@ def _stamp(source: str) -> tuple:
 def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: str, end: str, horizon: int,
                  windows: tuple, vol_window: int, wide: tuple, panel_cols: tuple) -> Panel:
     if layout == "wide":
-        # FF49 and a user's wide table: one code path, the features of czar_gbdt.features;
-        # they need their warm-up before `start`: cut the panel, not the returns
-        wide_opts = dict(wide)
-        keys = {**DATA_KEYS, "date_col": "data.wide.date_col", "columns": "data.wide.columns",
-                "dates": "data.wide.dates"}
-        if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
-            del keys["layout"]
-        columns = list(wide_opts["columns"])  # the assets to keep: one column is a single series
-        where = "the bundled FF49 data" if source == "ff49" else source
-        if source == "ff49":
-            returns = load_ff49()
-            missing = [c for c in columns if c not in returns.columns]
-            if missing:
-                raise DataError(f"{where}: data.wide.columns names {missing}, which the table does not have; its "
-                                f"asset columns are {list(map(str, returns.columns))}.")
-            returns = returns[columns] if columns else returns
-        else:
-            returns = load_wide(source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None,
-                                columns=columns or None, dates=wide_opts.get("dates", "calendar"), names=keys)
-        panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
-        notes = extreme_returns(returns)
-        if notes:
-            panel.info["warnings"] = [notes]
+        panel = _wide_panel(source, detected, dict(wide), horizon=horizon, windows=windows, vol_window=vol_window)
     else:
-        cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
-        for role in ("std", "mean", "weight"):
-            cols[f"{role}_col"] = cols[f"{role}_col"] or AUTO  # "": the column named std/mean/weight, if any
-        cols["feature_cols"] = cols["feature_cols"] or None
-        panel = load_panel(source, **cols, names={**DATA_KEYS, "date_col": "data.panel.date_col"})
-        where = source
+        panel = _long_panel(source, panel_cols)
+    where = "the bundled FF49 data" if source == "ff49" else source
+    return _between(panel, where, start, end)
+
+
+def _wide_panel(source: str, detected: bool, wide_opts: dict, *, horizon: int, windows: tuple,
+                vol_window: int) -> Panel:
+    """FF49 and a user's wide table: one code path, the features of :mod:`czar_gbdt.features`
+    (they need their warm-up before ``data.start``: :func:`_between` cuts the panel, not the returns)."""
+    keys = {**DATA_KEYS, "date_col": "data.wide.date_col", "columns": "data.wide.columns",
+            "dates": "data.wide.dates"}
+    if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
+        del keys["layout"]
+    columns = list(wide_opts["columns"])  # the assets to keep: one column is a single series
+    if source == "ff49":
+        returns = load_ff49()
+        missing = [c for c in columns if c not in returns.columns]
+        if missing:
+            raise DataError(f"the bundled FF49 data: data.wide.columns names {missing}, which the table does not "
+                            f"have; its asset columns are {list(map(str, returns.columns))}.")
+        returns = returns[columns] if columns else returns
+    else:
+        returns = load_wide(source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None,
+                            columns=columns or None, dates=wide_opts.get("dates", "calendar"), names=keys)
+    panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
+    notes = extreme_returns(returns)
+    if notes:
+        panel.info["warnings"] = [notes]
+    return panel
+
+
+def _long_panel(source: str, panel_cols: tuple) -> Panel:
+    """A user's long panel: :func:`czar_gbdt.datasets.load_panel` with the columns of ``[data.panel]``
+    (``""``: the column named std/mean/weight, if any)."""
+    cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
+    for role in ("std", "mean", "weight"):
+        cols[f"{role}_col"] = cols[f"{role}_col"] or AUTO
+    cols["feature_cols"] = cols["feature_cols"] or None
+    return load_panel(source, **cols, names={**DATA_KEYS, "date_col": "data.panel.date_col"})
+
+
+def _between(panel: Panel, where: str, start: str, end: str) -> Panel:
+    """The rows of ``panel`` between ``data.start`` and ``data.end`` (either empty: no bound); none is an error."""
     keep = np.ones(len(panel), dtype=bool)
     if start:
         keep &= panel.dates >= pd.Timestamp(start)
@@ -230,12 +245,25 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
     where = "the bundled FF49 data" if d["source"] == "ff49" else d["source"]
     splitter = make_splitter(cfg)
     codes, uniques = pd.factorize(panel.dates, sort=True)
+    folds = _check_splits(cfg, where, splitter, uniques)
+    how = scoring(cfg, panel)
+    objective, transform = cfg["study"]["objective"], resolve_target_transform(cfg, panel)
+    if how.single_series:
+        _check_single_series(where, how, objective, transform)
+    if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
+        _check_cross_sections(where, panel, codes, uniques, folds, splitter.holdout)
+    _check_std(where, panel, models, d["target_transform"])
+
+
+def _check_splits(cfg: dict, where: str, splitter: WalkForward, uniques: Any) -> list:
+    """The folds' positions on the ``uniques`` distinct dates; too few dates for one fold is an error naming
+    the split sizes that add up."""
     n = len(uniques)
-    span = f"{iso_date(uniques[0])} to {iso_date(uniques[-1])}" if n else "none"
     try:
-        folds = splitter.fold_positions(n)
+        return splitter.fold_positions(n)
     except ValueError:
         s = cfg["splits"]
+        span = f"{iso_date(uniques[0])} to {iso_date(uniques[-1])}" if n else "none"
         parts = (f"splits.min_train_size {s['min_train_size']} + splits.gap {splitter.gap} + splits.test_size "
                  f"{s['test_size']}"
                  + (f" + splits.valid_size {s['valid_size']} + splits.gap {splitter.gap}" if s["valid_size"] else "")
@@ -244,38 +272,49 @@ def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
             f"{where}: too few dates for the configured splits: {n} dates ({span}, after data.start/data.end, the "
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
             f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
-    how = scoring(cfg, panel)
-    objective, transform = cfg["study"]["objective"], resolve_target_transform(cfg, panel)
-    if how.single_series and objective in CROSS_SECTIONAL_OBJECTIVES - {"rank_ic"}:
+
+
+def _check_single_series(where: str, how: Scoring, objective: str, transform: str) -> None:
+    """One series: no ICIR across assets, and no labels transformed across assets (every label would be 0)."""
+    if objective in CROSS_SECTIONAL_OBJECTIVES - {"rank_ic"}:
         raise DataError(
             f"{where}: the data has a single asset ({how.assets[0]!r}); study.objective = {objective!r} is the ICIR "
             f"of the rank IC across assets on each date, which needs at least 2 assets per date. For one series use "
             f"'rank_ic' or 'ts_rank_ic' (the time-series rank IC of each test window) or an Allora score "
             f"({', '.join(ALLORA_OBJECTIVES)}).")
-    if how.single_series and transform != "raw":
+    if transform != "raw":
         what = "subtracts each date's mean" if transform == "demean" else "divides by each date's std"
         raise DataError(
             f"{where}: the data has a single asset ({how.assets[0]!r}), scored with study.objective = {objective!r} "
             f"over time (the time-series rank IC of each test window for 'rank_ic'); but data.target_transform = "
             f"{transform!r} {what} across the assets, which leaves a single series no label to learn: set "
             f"data.target_transform = \"raw\" (or \"auto\", the default: raw for one series).")
-    if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
-        counts = np.bincount(codes, minlength=n)
-        scored = np.zeros(n, dtype=bool)
-        for f in folds:
-            scored[f.test_start:f.test_end] = True
-        if splitter.holdout:
-            scored[n - splitter.holdout:] = True
-        thin = scored & (counts < 2)
-        if thin.any():
-            i = first_true(thin)
-            only = panel.assets[np.flatnonzero(codes == i)]
-            raise DataError(
-                f"{where}: {int(thin.sum())} of the dates the folds and the holdout score have fewer than 2 assets, "
-                f"the first {iso_date(uniques[i])} (assets: {list(only)}); the rank IC across assets needs at least 2 "
-                f"per date. Move data.start past them, or give more assets on those dates.")
+
+
+def _check_cross_sections(where: str, panel: Panel, codes: np.ndarray, uniques: Any, folds: list,
+                          holdout: int) -> None:
+    """Every date the folds and the holdout score has at least 2 assets (the rank IC across assets)."""
+    n = len(uniques)
+    counts = np.bincount(codes, minlength=n)
+    scored = np.zeros(n, dtype=bool)
+    for f in folds:
+        scored[f.test_start:f.test_end] = True
+    if holdout:
+        scored[n - holdout:] = True
+    thin = scored & (counts < 2)
+    if thin.any():
+        i = first_true(thin)
+        only = panel.assets[np.flatnonzero(codes == i)]
+        raise DataError(
+            f"{where}: {int(thin.sum())} of the dates the folds and the holdout score have fewer than 2 assets, "
+            f"the first {iso_date(uniques[i])} (assets: {list(only)}); the rank IC across assets needs at least 2 "
+            f"per date. Move data.start past them, or give more assets on those dates.")
+
+
+def _check_std(where: str, panel: Panel, models: Any, transform: str) -> None:
+    """Each model that needs a per-row std gets one (``zscore`` labels bring their own)."""
     needs_std = [m for m in models if m is not None and getattr(m, "requires_std", False)]
-    if needs_std and panel.std is None and d["target_transform"] != "zscore":
+    if needs_std and panel.std is None and transform != "zscore":
         raise DataError(
             f"{where}: {needs_std[0]!r} needs a per-row std (the scale of its z-scores), and the panel has none: add "
             f"a std column (named 'std', or name it in data.panel.std_col), use data.target_transform = \"zscore\" "
