@@ -467,24 +467,24 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec | Non
                        target_transform=model.target_transform)
 
 
-def fit_panel(panel: LazyPanel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
-              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0) -> Any:
+def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
     """:func:`czar_gbdt.evaluation.fit_panel` on the cluster: one model trained on every row of ``panel``.
 
     Returns the backend module's in-memory ``TrainedModel`` of the trained booster, which
     predicts in this process as a model trained here does (a loss's margins, the starting
     score included), so that ``czar-gbdt fit`` saves it like any other.
     """
+    backend, loss = model.backend, model.loss
     check_models([loss])
-    model = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend, booster_params=booster_params,
-                      loss=loss, num_boost_round=num_boost_round, early_stopping_rounds=0,
-                      target_transform=target_transform, seed=seed)
+    trained = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend,
+                        booster_params=model.booster_params, loss=loss, num_boost_round=model.num_boost_round,
+                        early_stopping_rounds=0, target_transform=model.target_transform, seed=model.seed)
     options = {}
     if loss is not None:  # a loss's raw margins, as the in-memory models predict them
         options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
     if backend == "xgboost":  # trained on named columns; the in-memory models predict on plain matrices
-        model.model.feature_names = None
-    return evaluation.backend_module(backend).TrainedModel(model.model, model.rounds, **options)
+        trained.model.feature_names = None
+    return evaluation.backend_module(backend).TrainedModel(trained.model, trained.rounds, **options)
 
 
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,

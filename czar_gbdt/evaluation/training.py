@@ -18,6 +18,7 @@ import numpy as np
 from ..datasets import Panel, transform_target
 from ..losses import BaseLoss
 from ..ranking import RankObjective, query_sizes, rank_labels
+from .arguments import ModelSpec
 from .labels import training_labels
 
 __all__ = ["BACKENDS", "backend_module", "output_kind", "train_model", "fit_panel", "prediction_std", "fit_predict"]
@@ -78,13 +79,12 @@ def train_model(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
                              early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
 
 
-def fit_panel(panel: Panel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
-              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0):
-    """One model trained on every row of ``panel`` for ``num_boost_round`` rounds (no early stopping):
-    what ``czar-gbdt fit`` trains (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel`
-    does the same on a Dask cluster."""
-    return train_model(backend, booster_params, loss, panel, num_boost_round=num_boost_round,
-                       target_transform=target_transform, seed=seed)
+def fit_panel(panel: Panel, model: ModelSpec):
+    """One model trained on every row of ``panel`` for ``model.num_boost_round`` rounds (no early stopping:
+    ``model.early_stopping_rounds`` is not read): what ``czar-gbdt fit`` trains
+    (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel` does the same on a Dask cluster."""
+    return train_model(model.backend, model.booster_params, model.loss, panel, num_boost_round=model.num_boost_round,
+                       target_transform=model.target_transform, seed=model.seed)
 
 
 def prediction_std(panel: Panel, target_transform: str) -> np.ndarray | None:
