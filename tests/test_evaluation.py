@@ -13,7 +13,7 @@ from czar_gbdt.datasets import make_synthetic_panel
 from czar_gbdt.evaluation import FoldHooks, FoldScoring, HoldoutSplit, ModelSpec, score_folds, walk_forward
 from czar_gbdt.model_selection import WalkForward
 
-LGB = {"num_leaves": 4, "learning_rate": 0.2, "min_child_samples": 5, "num_threads": 1, "verbose": -1}
+LGB = {"num_leaves": 4, "learning_rate": 0.2, "min_child_samples": 5, "num_threads": 1}
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,43 @@ def test_the_former_keyword_form_gives_the_typed_result(panel, splitter):
     pd.testing.assert_frame_equal(typed.folds, keywords.folds)
     with pytest.raises(TypeError, match=r"unexpected keyword arguments \['top_kk'\]"):
         walk_forward(panel, splitter, backend="lightgbm", top_kk=2)
+
+
+def test_fit_panel_trains_the_spec_on_every_row_without_early_stopping(panel):
+    spec = czar_spec(num_boost_round=6, early_stopping_rounds=2, seed=4)
+    trained = evaluation.fit_panel(panel, spec)
+    (want,), rounds = evaluation.fit_predict("lightgbm", LGB, spec.loss, panel, [panel], num_boost_round=6, seed=4)
+    assert trained.rounds == rounds == 6
+    np.testing.assert_array_equal(trained.predict(panel.X.to_numpy(dtype=np.float64), std=panel.std), want)
+
+
+def test_run_walk_forward_reads_the_model_book_and_seed_of_a_configuration(panel, tmp_path):
+    """The config glue: a configuration's fixed model, labels, seed and book become the engine's typed arguments."""
+    from config_helpers import make_config, small_study
+
+    from czar_gbdt.config import load_config
+
+    csv = tmp_path / "panel.csv"
+    panel.to_frame().to_csv(csv, index=False)
+    params = {**LGB, "feature_fraction": 0.5}  # the seed matters
+    cfg = load_config(make_config(
+        tmp_path, study=small_study("engine", tmp_path / "runs"),
+        data={"source": str(csv), "horizon": 1, "target_transform": "demean"},
+        splits={"test_size": 10, "min_train_size": 20, "valid_size": 5, "holdout": 0},
+        model={"num_boost_round": 7, "early_stopping_rounds": 0, "params": params},
+        compare={"top_k": 2, "cost": 0.002}))
+    loaded = evaluation.prepare_data(cfg)
+    loss = cg.get_loss("czar", alpha=0.5)
+    result = evaluation.run_walk_forward(cfg, loaded, evaluation.make_splitter(cfg), loss)
+    want = walk_forward(loaded, evaluation.make_splitter(cfg),
+                        ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean", seed=3),
+                        FoldScoring(top_k=2, cost=0.002))
+    pd.testing.assert_frame_equal(result.folds, want.folds)
+    assert (result.folds["rounds"] == 7).all() and len(result.folds) == 3
+    other_seed = walk_forward(loaded, evaluation.make_splitter(cfg),
+                              ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean"),
+                              FoldScoring(top_k=2, cost=0.002))
+    assert not np.array_equal(other_seed.predictions, result.predictions)
 
 
 # ---------------------------------------------------------------------------------------------------------------
