@@ -29,8 +29,8 @@ from .grading import allora_scores
 from .labels import auto_transform
 from .training import fit_predict
 
-__all__ = ["iso_date", "HoldoutSplit", "score_predictions", "WalkForwardResult", "walk_forward", "fold_trainer", "score_folds",
-           "holdout_scores"]
+__all__ = ["iso_date", "HoldoutSplit", "score_predictions", "WalkForwardResult", "walk_forward", "fold_trainer",
+           "score_folds", "holdout_scores"]
 
 
 def iso_date(when: Any) -> str:
