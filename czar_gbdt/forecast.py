@@ -27,7 +27,7 @@ from . import cluster, evaluation, fingerprint
 from ._version import __version__
 from .bundle import FORMAT, Model
 from .config import ConfigError, Choices, Range, fixed_loss, fixed_model, load_config
-from .evaluation import iso_date, make_splitter, output_kind, scoring
+from .evaluation import iso_date, make_splitter, model_spec, output_kind, scoring
 from .losses import get_loss
 from .ranking import RankObjective
 from .reporting import HOLDOUT_ATTR
@@ -207,9 +207,8 @@ def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, los
         f"{len(panel):,} rows, {len(dates):,} dates {iso_date(dates[0])} to {iso_date(dates[-1])}"
         + (" (the holdout included)" if cfg["splits"]["holdout"] else "")
         + (" on the Dask cluster" if run is cluster else "") + " ...")
-    trained = run.fit_panel(panel, backend=params["backend"], booster_params=params["booster"], loss=model,
-                            num_boost_round=rounds, target_transform=cfg["data"]["target_transform"],
-                            seed=cfg["study"]["seed"])
+    trained = run.fit_panel(panel, model_spec(cfg, params["backend"], params["booster"], model,
+                                              num_boost_round=rounds, early_stopping_rounds=0))
     features, std = _features_card(cfg, panel, trained)
     n_holdout = cfg["splits"]["holdout"]
     holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None

@@ -137,7 +137,7 @@ def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_conf
     def no_training(*args, **kwargs):
         raise AssertionError("report trained a model on the holdout a second time")
 
-    monkeypatch.setattr(evaluation, "fit_predict", no_training)
+    monkeypatch.setattr(evaluation.engine, "fit_predict", no_training)
     assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
     second = json.loads(capsys.readouterr().out)
     assert second["holdout_status"] == "stored" and second["holdout"] == first["holdout"]
