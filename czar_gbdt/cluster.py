@@ -47,7 +47,6 @@ from . import evaluation
 from .config import ConfigError
 from .datasets import SIDE_COLUMNS, Panel, transform_target
 from .evaluation import FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, score_folds, training_labels
-from .evaluation.arguments import specs_from_keywords
 from .losses import BaseLoss
 from .model_selection import WalkForward
 from .ranking import RankObjective
@@ -435,9 +434,8 @@ def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend:
                             early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
 
 
-def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec | None = None,
-                 scoring: FoldScoring = FoldScoring(), hooks: FoldHooks = FoldHooks(),
-                 **keywords: Any) -> WalkForwardResult:
+def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec, scoring: FoldScoring = FoldScoring(),
+                 hooks: FoldHooks = FoldHooks()) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.walk_forward` on a :class:`LazyPanel`: every fold trained on the cluster.
 
     The folds are the splitter's positions on the panel's distinct dates (a
@@ -445,10 +443,6 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec | Non
     (``compare``'s ensemble) receives the fold's lazy train and valid :class:`Window` and
     the test window collected without its features.
     """
-    if keywords:  # transitional, as in memory: the former keyword form
-        model, scoring, hooks = specs_from_keywords(**keywords)
-    if model is None:
-        raise TypeError("walk_forward needs a ModelSpec.")
     positions = splitter.fold_positions(len(panel.dates))
     windows = [(panel.window(f.train_start, f.train_end), panel.window(f.test_start, f.test_end),
                 panel.window(f.valid_start, f.valid_end)) for f in positions]
