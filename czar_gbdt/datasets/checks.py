@@ -18,8 +18,8 @@ from .._validation import first_true
 from .columns import PanelColumns
 from .errors import DataError, cell
 
-__all__ = ["SIDE_RULES", "Rows", "check_assets", "check_features", "check_unique_pairs", "first_non_numeric",
-           "labels_and_side"]
+__all__ = ["SIDE_RULES", "Rows", "check_assets", "check_features", "check_finite_features", "check_unique_pairs",
+           "first_non_numeric", "labels_and_side", "non_numeric_features", "refuse_non_numeric"]
 
 
 def first_non_numeric(col: pd.Series) -> int | None:
@@ -66,11 +66,15 @@ def check_assets(rows: Rows, name: str) -> None:
 
 
 def check_features(df: pd.DataFrame, features: list, rows: Rows) -> None:
-    """Refuse features that are not numeric (bool and pandas ``category`` are kept) or hold an infinity.
+    """Refuse features that are not numeric (bool and pandas ``category`` are kept) or hold an infinity."""
+    refuse_non_numeric(rows.where, non_numeric_features(df, features, rows))
+    check_finite_features(df, features, rows)
 
-    NaN is a missing value the boosters handle; an infinity is an error upstream.
-    """
-    non_numeric = []
+
+def non_numeric_features(df: pd.DataFrame, features: list, rows: Rows) -> dict:
+    """The features that are not numeric (bool and pandas ``category`` are kept): ``{column: text}``, the text
+    naming the dtype and the first value that is not a number, with its row, date and asset."""
+    found = {}
     for c in features:
         col = df[c]
         if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
@@ -79,13 +83,25 @@ def check_features(df: pd.DataFrame, features: list, rows: Rows) -> None:
         r = first_non_numeric(col)
         first = (f"; the first non-numeric value is {cell(col.iloc[r])!r} at {rows.at(r)}"
                  if r is not None else "")
-        non_numeric.append(f"{c!r} ({col.dtype}{first})")
-    if non_numeric:
+        found[c] = f"{col.dtype}{first}"
+    return found
+
+
+def refuse_non_numeric(where: str, found: dict) -> None:
+    """The error of :func:`non_numeric_features` (nothing when ``found`` is empty)."""
+    if found:
         raise DataError(
-            f"{rows.where}: feature columns must be numeric (or bool / pandas 'category'); not numeric: "
-            + ", ".join(non_numeric)
+            f"{where}: feature columns must be numeric (or bool / pandas 'category'); not numeric: "
+            + ", ".join(f"{c!r} ({text})" for c, text in found.items())
             + "."
         )
+
+
+def check_finite_features(df: pd.DataFrame, features: list, rows: Rows) -> None:
+    """Refuse a numeric feature holding an infinity.
+
+    NaN is a missing value the boosters handle; an infinity is an error upstream.
+    """
     for c in features:
         col = df[c]
         if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col):

@@ -28,7 +28,7 @@ from .dates import check_dates, check_sorted, parse_dates
 from .files import read_table
 from .panel import Panel
 
-__all__ = ["check_rows", "load_panel"]
+__all__ = ["check_rows", "load_panel", "panel_rows"]
 
 
 def load_panel(
@@ -113,14 +113,21 @@ def load_panel(
 def check_rows(df: pd.DataFrame, columns: PanelColumns, where: str, names: Mapping[str, str] | None = None, *,
                offset: int = 0) -> Rows:
     """The rules of a long panel's rows that come before its order: dates that parse and are present,
-    assets present, numeric features. Returns the rows, for the rules after them.
+    assets present, numeric features. Returns the rows, for the rules after them."""
+    rows = panel_rows(df, columns, where, names, offset=offset)
+    check_features(df, columns.features, rows)
+    return rows
+
+
+def panel_rows(df: pd.DataFrame, columns: PanelColumns, where: str, names: Mapping[str, str] | None = None, *,
+               offset: int = 0) -> Rows:
+    """The rows of a long panel: its dates parsed (none missing) and its assets (none missing).
 
     ``offset`` is the position of ``df``'s first row in the whole table: a partition of a
-    Parquet panel on a Dask cluster (:mod:`czar_gbdt.cluster`) is checked by this function too.
+    Parquet panel on a Dask cluster (:mod:`czar_gbdt.cluster`) is checked by these functions too.
     """
     dates = parse_dates(df[columns.date], columns.date, where, offset=offset)
     check_dates(dates, columns.date, where, names, wide=False, offset=offset)
     rows = Rows(where, dates, df[columns.asset], offset)
     check_assets(rows, columns.asset)
-    check_features(df, columns.features, rows)
     return rows
