@@ -133,6 +133,8 @@ def test_lazy_panel_puts_every_date_inside_one_partition(dask_client, parquet_pa
                 r"asset a001\) \(value 0.0\)"),
     ("duplicate", r"2 rows share a \(date, asset\) pair with another row, e.g. \(2015-01-02, a000\); .* The first "
                   r"duplicated row is row 8"),
+    ("category", r"feature columns must be numeric or bool on a Dask cluster \(pandas 'category' trains in memory\); "
+                 r"'category': 'f1'"),
 ])
 def test_lazy_panel_errors_name_row_date_and_asset(dask_client, tmp_path, damage, message):
     """The rows are numbered in the whole table (the second of two files starts at row 120), as in memory."""
@@ -143,6 +145,8 @@ def test_lazy_panel_errors_name_row_date_and_asset(dask_client, tmp_path, damage
         frame.loc[(frame["date"] == "2015-02-02") & (frame["asset"] == "a003"), "target"] = np.nan
     elif damage == "bad_std":
         frame.loc[(frame["date"] == "2015-01-08") & (frame["asset"] == "a001"), "std"] = 0.0
+    elif damage == "category":
+        frame["f1"] = frame["f1"].astype("category")
     else:
         frame.loc[frame.index[9], "asset"] = "a000"
     write_parquet_folder(frame, tmp_path / "p", n_files=2)
