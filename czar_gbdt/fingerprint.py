@@ -28,7 +28,9 @@ Version 2 added ``data.wide.columns`` (the assets kept from a wide table), versi
 ``loss.definition``; a study recorded with an older version is compared on the keys both
 versions hold.
 
-:func:`make` builds it, :func:`differences` compares two, :func:`describe` words the
+:func:`make` builds it from the typed configuration (:class:`czar_gbdt.config.Config`, or a
+validated dict, typed first): the dotted keys are the dataclasses' fields, the values as the file
+writes them (``""``, ``0``, lists). :func:`differences` compares two, :func:`describe` words the
 differences for an error message. :mod:`czar_gbdt.tuning` stores it in the study (user
 attribute :data:`ATTR`) and refuses a configuration whose fingerprint differs; any other
 record that must stay tied to a configuration (a stored holdout evaluation, say) can use
@@ -43,7 +45,7 @@ import json
 from typing import Any, Iterable
 
 from ._version import __version__
-from .config import Choices, Range
+from .config import Choices, Config, Range, as_config
 from .datasets import resolve_layout, source_digest
 from .losses import loss_class, loss_name
 
@@ -106,41 +108,48 @@ def _flatten(prefix: str, table: dict, out: dict) -> None:
             out[key] = space_value(value)
 
 
-def make(cfg: dict, keys: Iterable[str] | None = None, also: Iterable[str] = ()) -> dict:
-    """The fingerprint of a validated configuration: ``{dotted key: JSON value}``.
-
-    ``keys`` keeps only those keys (a record tied to part of the configuration); ``also``
-    adds other dotted keys of the configuration as they are (``"report.baselines"``).
-    """
-    out: dict[str, Any] = {}
-    data = cfg["data"]
-    layout = resolve_layout(data["source"], data["layout"], asset_col=data["panel"]["asset_col"],
-                            target_col=data["panel"]["target_col"])
+def _data_keys(config: Config, out: dict) -> None:
+    """``data.*`` (the tables of the layout as read) and ``splits.*``, with the data's content digest."""
+    data = config.data
+    layout = resolve_layout(data.source, data.layout, asset_col=data.panel.asset_col,
+                            target_col=data.panel.target_col)
     unused = {"long": ("wide", "features"), "wide": ("panel",)}[layout]  # tables that do not apply
-    for section in _SECTIONS:
-        _flatten(section, {k: v for k, v in cfg[section].items() if section != "data" or k not in unused}, out)
+    _flatten("data", {k: v for k, v in data.to_dict().items() if k not in unused}, out)
+    _flatten("splits", config.splits.to_dict(), out)
     out["data.layout"] = layout  # as read: "auto" resolved
-    out["data.content_sha256"] = source_digest(data["source"])
-    model = cfg["model"]
+    out["data.content_sha256"] = source_digest(data.source)
+
+
+def _search_keys(config: Config, out: dict) -> None:
+    """The search space: the model's keys and parameters, the losses it may pick and their tables."""
+    model = config.model.to_dict()
     for name in ("backend", "num_boost_round", "early_stopping_rounds"):
         out[f"model.{name}"] = space_value(model[name])
     for name, space in sorted(model["params"].items()):
         out[f"model.params.{name}"] = space_value(space)
-    loss = cfg["loss"]
-    out["loss.name"] = space_value(loss["name"])
-    names = loss["name"].choices if isinstance(loss["name"], Choices) else (loss["name"],)
-    for name in names:
-        table = loss_name(name)
-        for pname, space in sorted(loss.get(table, {}).items()):
-            out[f"loss.{table}.{pname}"] = space_value(space)
-    out["loss.definition"] = {loss_name(name): loss_definition(name) for name in names}
-    out["study.objective"] = cfg["study"]["objective"]
-    out["study.seed"] = cfg["study"]["seed"]
+    loss = config.loss
+    out["loss.name"] = space_value(loss.name)
+    for name in loss.names:
+        for pname, space in sorted(loss.params_of(name).items()):
+            out[f"loss.{loss_name(name)}.{pname}"] = space_value(space)
+    out["loss.definition"] = {loss_name(name): loss_definition(name) for name in loss.names}
+
+
+def make(cfg: Config | dict, keys: Iterable[str] | None = None, also: Iterable[str] = ()) -> dict:
+    """The fingerprint of a configuration (a :class:`~czar_gbdt.config.Config` or a validated
+    dict): ``{dotted key: JSON value}``, the keys named by the dataclasses' fields.
+
+    ``keys`` keeps only those keys (a record tied to part of the configuration); ``also``
+    adds other dotted keys of the configuration as they are (``"report.baselines"``).
+    """
+    config = as_config(cfg)
+    out: dict[str, Any] = {}
+    _data_keys(config, out)
+    _search_keys(config, out)
+    out["study.objective"] = config.study.objective
+    out["study.seed"] = config.study.seed
     for key in also:
-        value = cfg
-        for part in key.split("."):
-            value = value[part]
-        out[key] = space_value(value)
+        out[key] = space_value(config.value(key))
     out = json.loads(json.dumps(out))  # exactly what a storage keeps (tuples as lists, ...)
     if keys is not None:
         wanted = set(keys)
@@ -148,11 +157,11 @@ def make(cfg: dict, keys: Iterable[str] | None = None, also: Iterable[str] = ())
     return out
 
 
-def record(cfg: dict, also: Iterable[str] = ()) -> dict:
+def record(cfg: Config | dict, also: Iterable[str] = ()) -> dict:
     """What a study stores: the fingerprint (with the keys ``also``), its version and what made it
     (not compared)."""
     return {"version": VERSION, "keys": make(cfg, also=also),
-            "info": {"data.source": cfg["data"]["source"], "czar_gbdt": __version__}}
+            "info": {"data.source": as_config(cfg).data.source, "czar_gbdt": __version__}}
 
 
 def record_differences(stored: dict, current: dict) -> list[tuple[str, Any, Any]]:

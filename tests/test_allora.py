@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from czar_gbdt import allora, metrics
+from czar_gbdt import allora
 
 NAMES = [t.name for t in allora.PRIMARY]
 TOL = 1e-12
@@ -320,34 +320,6 @@ def test_grade_by_asset():
             assert table.loc[a, name] == ref[name]
     with pytest.raises(ValueError, match="asset 'z': allora_grade needs at least 2 rows; got 1"):
         allora.allora_grade_by_asset(y[:3], p[:3], assets=["a", "a", "z"])
-
-
-def test_registered_as_metrics():
-    for name in ("allora_directional_accuracy", "allora_da_ci_lower", "allora_pearson_r",
-                 "allora_wrmse_improvement", "allora_czar_improvement", "ts_rank_ic"):
-        m = metrics.METRICS[name]
-        assert m.higher_is_better and not m.needs_dates and m.name == name
-    # the p-values pass when low: tests, not registered as scores
-    assert "allora_da_p_value" not in metrics.METRICS and "allora_pearson_p_value" not in metrics.METRICS
-
-
-def test_ts_rank_ic_is_spearman_over_the_window():
-    rng = np.random.default_rng(2)
-    y = np.round(rng.normal(size=60), 1)          # ties
-    p = y + rng.normal(size=60)
-    y[[3, 17]] = np.nan
-    p[40] = np.inf
-    keep = np.isfinite(y) & np.isfinite(p)
-    expected = scipy.stats.spearmanr(y[keep], p[keep]).statistic
-    assert metrics.ts_rank_ic(y, p) == pytest.approx(expected, abs=TOL)
-    assert metrics.ts_rank_ic(y, p, dates=np.arange(60)) == pytest.approx(expected, abs=TOL)
-    assert metrics.ts_rank_ic(y, p, sample_weight=np.ones(60)) == pytest.approx(expected, abs=TOL)
-    with pytest.raises(ValueError, match="ts_rank_ic scores one series, one row per date; date 4 has 2 rows"):
-        metrics.ts_rank_ic(y, p, dates=np.r_[np.arange(5), np.arange(4, 59)])
-    with pytest.raises(ValueError, match="ts_rank_ic is unweighted"):
-        metrics.ts_rank_ic(y, p, sample_weight=np.arange(1, 61))
-    with pytest.warns(RuntimeWarning, match="ts_rank_ic: fewer than 2 rows"):
-        assert math.isnan(metrics.ts_rank_ic(y, np.ones(60)))
 
 
 def _series(n=1200, seed=5):

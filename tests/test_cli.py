@@ -251,7 +251,7 @@ def test_tune_progress_says_compiling_shows_the_best_value_and_draws_nothing_to_
     far; and nothing drawn when the study already holds every trial."""
     import time
 
-    monkeypatch.setattr(tuning, "warm_up", lambda *args, **kwargs: time.sleep(3.5))
+    monkeypatch.setattr(tuning.run, "warm_up", lambda *args, **kwargs: time.sleep(3.5))  # where tune looks it up
     study = tuning.tune(load_config(tiny_config), show_progress=True)
     err = capsys.readouterr().err
     assert "compiling kernels (first run only)" in err

@@ -1,8 +1,12 @@
 """Configuration validation: every mistake is reported with its dotted key before any work."""
 
+import dataclasses
+import pathlib
+
 import pytest
 
-from czar_gbdt.config import Choices, ConfigError, Range, load_config, validate_config
+from czar_gbdt.config import (Choices, Config, ConfigError, Range, as_config, fixed_loss, fixed_model, load,
+                              load_config, validate_config)
 
 
 def test_defaults_are_valid_and_complete():
@@ -201,3 +205,162 @@ def test_fixed_values_name_the_command():
         fixed_model(cfg, "compare")
     with pytest.raises(ConfigError, match=r"`evaluate` needs fixed values"):
         fixed_model(cfg)
+
+
+# ------------------------------------------------------------------ the schema, written once
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"compare": {"cost": -0.1}}, r"^compare.cost must be >= 0 \(cost per unit of turnover\); got -0.1.$"),
+    ({"compare": {"cost": float("nan")}}, r"^compare.cost must be a finite number; got nan.$"),
+    ({"compare": {"eval_alpha": 1.5}}, r"^compare.eval_alpha must be in \[0, 1\] \(CZAR's alpha\); got 1.5.$"),
+    ({"cluster": {"engine": "dsak"}}, r"^cluster.engine must be one of \('local', 'dask'\); got 'dsak' "
+                                      r"\(did you mean 'dask'\?\).$"),
+    ({"cluster": {"threads_per_worker": 0}}, r"^cluster.threads_per_worker must be >= 1; got 0.$"),
+    ({"splits": {"gap": -1}}, r"^splits.gap must be >= 0; got -1.$"),
+    ({"model": {"backend": {"choices": ["lightgbm", "xgbost"]}}}, r"^model.backend must be one of .*got 'xgbost' "
+                                                                  r"\(did you mean 'xgboost'\?\).$"),
+    ({"model": {"params": {"num_leaves": {"low": 4, "high": 8, "step": 0}}}},
+     r"^model.params.num_leaves.step must be a positive number; got 0.$"),
+    ({"model": {"params": {"learning_rate": {"low": 0.01, "high": float("inf")}}}},
+     r"^model.params.learning_rate.high must be a finite number; got inf.$"),
+    ({"data": {"features": {"windows": [5, True]}}}, r"^data.features.windows must be a non-empty list of positive ints"),
+])
+def test_bounds_of_the_schema_word_their_errors_as_before(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(raw)
+
+
+def test_every_bound_names_a_key_of_the_defaults_and_accepts_its_default():
+    from czar_gbdt.config import DEFAULTS, FIELD_BOUNDS
+
+    for key, bound in FIELD_BOUNDS.items():
+        value = DEFAULTS
+        for part in key.split("."):
+            value = value[part]  # a KeyError: a bound on a key the configuration does not have
+        assert bound.accepts(value), (key, value)
+
+
+# ------------------------------------------------------------------ the typed configuration
+
+CONFIGS = sorted((pathlib.Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
+
+
+def test_every_section_dataclass_has_the_keys_of_its_table():
+    from czar_gbdt.config import DEFAULTS
+    from czar_gbdt.config.typed import SECTIONS
+
+    for name, section in SECTIONS.items():
+        names = [f.name for f in dataclasses.fields(section)]
+        if name == "loss":
+            assert names == ["name", "tables"]
+        elif name == "model":
+            assert names == ["backend", "num_boost_round", "early_stopping_rounds", "params"]
+        else:
+            assert names == list(DEFAULTS[name]), name
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_the_typed_config_round_trips_to_the_validated_dict(path):
+    cfg = load_config(path)
+    config = Config.from_validated(cfg)
+    assert config.to_dict() == cfg
+    assert Config.from_validated(config.to_dict()) == config
+    assert load(path) == config and hash(load(path)) == hash(config)
+
+
+def test_the_typed_config_is_frozen():
+    config = Config.from_validated(validate_config({"model": {"params": {"num_leaves": 8}}}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.data.horizon = 10
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.model = None
+    with pytest.raises(TypeError):
+        config.model.params["num_leaves"] = 16
+    assert config.data.features.windows == (1, 5, 20, 60)  # a tuple, not a list to append to
+
+
+def test_data_config_is_a_cache_key():
+    a = Config.from_validated(validate_config({"data": {"horizon": 5}})).data
+    b = Config.from_validated(validate_config({})).data
+    c = Config.from_validated(validate_config({"data": {"horizon": 10}, "splits": {"gap": 10}})).data
+    cache = {a: "five"}
+    assert cache[b] == "five" and hash(a) == hash(b)
+    assert c not in cache
+    d = Config.from_validated(validate_config({"data": {"wide": {"columns": ["Softw"]}}})).data
+    assert d != a and d.wide.columns == ("Softw",)
+
+
+def test_the_conventions_are_decoded_once():
+    config = Config.from_validated(validate_config({}))
+    assert config.study.storage is None  # sqlite:///<runs_dir>/<name>.db
+    assert (config.data.start, config.data.end, config.data.wide.date_col) == (None, None, None)
+    assert config.data.wide.columns is None and config.data.panel.feature_cols is None
+    assert (config.data.panel.std_col, config.data.panel.mean_col, config.data.panel.weight_col) == (None,) * 3
+    s = config.splits
+    assert (s.train_size, s.step, s.gap, s.max_splits) == (None,) * 4
+    assert s.valid_size == 0 and s.holdout == 250  # sizes: 0 is none, not a default
+    assert config.model.early_stopping_rounds is None
+    assert config.compare.study is None and config.cluster.scheduler is None
+    given = Config.from_validated(validate_config({
+        "study": {"storage": "sqlite:///x.db"}, "data": {"start": "2001-01-02", "panel": {"weight_col": "w"}},
+        "splits": {"train_size": 300, "step": 20, "gap": 7, "max_splits": 2, "valid_size": 30},
+        "model": {"early_stopping_rounds": 10}, "cluster": {"scheduler": "tcp://h:8786"}}))
+    assert given.study.storage == "sqlite:///x.db" and given.data.start == "2001-01-02"
+    assert given.data.panel.weight_col == "w"
+    assert (given.splits.train_size, given.splits.step, given.splits.gap, given.splits.max_splits) == (300, 20, 7, 2)
+    assert given.model.early_stopping_rounds == 10 and given.cluster.scheduler == "tcp://h:8786"
+    assert given.to_dict()["model"]["early_stopping_rounds"] == 10
+    assert config.to_dict()["splits"]["gap"] == 0 and config.to_dict()["data"]["wide"]["columns"] == []
+
+
+def test_the_path_is_a_field(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[study]\nname = "x"\n')
+    config = load(path, {"study": {"n_trials": 4}})
+    assert config.path == str(path) and config.study.n_trials == 4
+    assert config.to_dict()["_path"] == str(path)  # the dict for code that still reads "_path"
+    built = Config.from_validated(validate_config({}))
+    assert built.path is None and "_path" not in built.to_dict()
+    assert Config.from_validated(validate_config({}), path="given.toml").path == "given.toml"
+
+
+def test_searched_and_fixed_are_in_the_types():
+    config = Config.from_validated(validate_config({
+        "model": {"num_boost_round": {"low": 50, "high": 100}, "params": {"num_leaves": {"low": 4, "high": 8},
+                                                                       "learning_rate": 0.1}},
+        "loss": {"name": {"choices": ["czar", "mse"]}, "czar": {"alpha": {"low": 0, "high": 1}}}}))
+    assert config.model.searched() == {"model.num_boost_round": Range(50, 100),
+                                       "model.params.num_leaves": Range(4, 8)}
+    assert config.loss.names == ("czar", "mse")
+    assert config.loss.params_of("czar")["alpha"] == Range(0, 1, real=True) and not config.loss.params_of("mse")
+    with pytest.raises(ConfigError, match=r"^model.params.num_leaves is a search space; `compare` needs fixed values"):
+        config.model.fixed("compare")
+    with pytest.raises(ConfigError, match=r"^loss.name is a search space; `evaluate` needs fixed values"):
+        config.loss.fixed()
+    fixed = Config.from_validated(validate_config({"model": {"params": {"num_leaves": 8}},
+                                                   "loss": {"czar": {"alpha": 0.5}}}))
+    model = fixed.model.fixed()
+    assert (model.backend, dict(model.params), model.num_boost_round, model.early_stopping_rounds) == (
+        "lightgbm", {"num_leaves": 8}, 200, None)
+    loss = fixed.loss.fixed()
+    assert (loss.name, dict(loss.params)) == ("czar", {"alpha": 0.5})
+    assert fixed.model.searched() == {}
+
+
+def test_as_config_takes_a_config_or_a_validated_dict():
+    cfg = validate_config({"model": {"params": {"num_leaves": 8}}})
+    config = as_config(cfg)
+    assert isinstance(config, Config) and as_config(config) is config
+    assert fixed_model(config) == fixed_model(cfg) == ("lightgbm", {"num_leaves": 8})
+    assert fixed_loss(config) == fixed_loss(cfg) == ("czar", {})
+
+
+def test_with_value_returns_a_changed_copy(tmp_path):
+    config = Config.from_validated(validate_config({}), path="c.toml")
+    demeaned = config.with_value("data.target_transform", "demean").with_value("splits.gap", 0)
+    assert demeaned.data.target_transform == "demean" and config.data.target_transform == "auto"
+    assert demeaned.splits.gap is None and demeaned.path == "c.toml"
+    assert config.with_value("model.early_stopping_rounds", 20).model.early_stopping_rounds == 20
+    with pytest.raises(KeyError, match="'data.horizn' is not a key"):
+        config.with_value("data.horizn", 3)

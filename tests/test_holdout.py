@@ -7,7 +7,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from czar_gbdt import evaluation, fingerprint, metrics, tuning
+from czar_gbdt import evaluation, metrics, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, load_config, validate_config
@@ -232,19 +232,6 @@ def test_bad_baselines_name_the_key(raw, message):
 def test_no_baselines_is_a_bakeoff_of_one(tmp_path, capsys):
     cfg = validate_config({"study": {"runs_dir": str(tmp_path)}, "report": {"baselines": []}})
     assert cfg["report"]["baselines"] == []
-
-
-def test_a_version_1_fingerprint_is_compared_on_the_keys_both_versions_hold():
-    cfg = validate_config({})
-    new = fingerprint.record(cfg)
-    old = {"version": 1, "keys": {k: v for k, v in new["keys"].items() if k != "data.wide.columns"}}
-    assert "data.wide.columns" in new["keys"] and fingerprint.VERSION >= 2
-    assert fingerprint.record_differences(old, new) == []
-    old["keys"]["data.horizon"] = 10
-    assert fingerprint.record_differences(old, new) == [("data.horizon", 10, 5)]
-    with_holdout = fingerprint.record(cfg, also=fingerprint.HOLDOUT_KEYS)
-    assert with_holdout["keys"]["report.baselines"] == ["builtin", "ranking"]
-    assert with_holdout["keys"]["compare.top_k"] == 5 and with_holdout["keys"]["compare.cost"] == 0.0005
 
 
 def test_a_study_that_changed_its_best_trial_keeps_the_bakeoff_of_the_old_one(reported, capsys):

@@ -1,7 +1,6 @@
-"""Tests for czar_gbdt.metrics: pandas / scipy parity, summaries, top-k, validation."""
+"""Tests for czar_gbdt.metrics.correlation (rank IC, IC): pandas / scipy parity, summaries, validation, kernels."""
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,66 +8,10 @@ import pytest
 import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
+from metrics_helpers import TOL, assert_matches, pandas_reference, quiet, random_panel
 
 from czar_gbdt import metrics
 from czar_gbdt._kernels import metrics as kernels
-
-TOL = 1e-10
-
-
-# --------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------
-
-
-def random_panel(seed, n_dates=150, max_assets=25, ties=True, nan_rate=0.1, shuffle=True, date_kind="datetime"):
-    """A ragged panel with ties, NaNs, single-asset, empty-valid and constant dates."""
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(0, max_assets, size=n_dates)
-    sizes[:6] = [1, 2, 0, 3, 1, 2]  # single-asset and tiny dates
-    codes = np.repeat(np.arange(n_dates), sizes)
-    n = codes.size
-    y = rng.normal(size=n)
-    p = rng.normal(size=n)
-    if ties:
-        y = np.round(y, 0)
-        p = np.round(p, 1)
-    y[rng.random(n) < nan_rate] = np.nan
-    p[rng.random(n) < nan_rate] = np.nan
-    p[codes == 10] = 0.25  # constant prediction
-    y[codes == 11] = -1.0  # constant target
-    y[codes == 12] = np.nan  # no valid row
-    if date_kind == "datetime":
-        dates = pd.bdate_range("2001-01-01", periods=n_dates).values[codes]
-    elif date_kind == "int":
-        dates = 20000 + codes
-    else:
-        dates = np.array([f"d{c:05d}" for c in codes], dtype=object)
-    if shuffle:
-        perm = rng.permutation(n)
-        dates, y, p = dates[perm], y[perm], p[perm]
-    return dates, y, p
-
-
-def pandas_reference(dates, y, p, method):
-    df = pd.DataFrame({"date": dates, "y": y, "p": p})
-    return df.groupby("date")[["y", "p"]].corr(method=method).xs("y", level=1)["p"]
-
-
-def assert_matches(per_date, ref):
-    ref = ref.reindex(per_date.index)
-    a = per_date.to_numpy()
-    b = ref.to_numpy()
-    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
-    ok = ~np.isnan(a)
-    assert np.max(np.abs(a[ok] - b[ok]), initial=0.0) <= TOL
-
-
-def quiet(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return func(*args, **kwargs)
-
 
 # --------------------------------------------------------------------------
 # parity with pandas groupby / scipy
@@ -121,7 +64,7 @@ def test_summary_formulas():
 def test_fast_and_direct_spearman_kernels_agree(monkeypatch):
     dates, y, p = random_panel(2)
     fast = metrics.rank_ic(y, p, dates=dates).per_date
-    monkeypatch.setattr(metrics, "_MIN_VALUE_BITS", 65)  # force the per-date argsort kernel
+    monkeypatch.setattr(metrics.correlation, "_MIN_VALUE_BITS", 65)  # force the per-date argsort kernel
     direct = metrics.rank_ic(y, p, dates=dates).per_date
     np.testing.assert_array_equal(fast.to_numpy(), direct.to_numpy())
 
@@ -186,39 +129,6 @@ def test_tz_aware_dates():
     res = metrics.rank_ic(y, p, dates=tz)
     assert str(res.per_date.index.tz) == "UTC"
     np.testing.assert_array_equal(res.per_date.to_numpy(), metrics.rank_ic(y, p, dates=dates).per_date.to_numpy())
-
-
-# --------------------------------------------------------------------------
-# DateGroups reuse
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("shuffle", [True, False])
-def test_date_groups_reuse(shuffle):
-    dates, y, p = random_panel(6, shuffle=shuffle)
-    groups = metrics.group_dates(dates)
-    assert groups.order.shape[0] == (dates.size if shuffle else 0)
-    for func in (metrics.rank_ic, metrics.ic):
-        a = func(y, p, dates=groups).per_date
-        b = func(y, p, dates=dates).per_date
-        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
-        assert a.index.equals(b.index)
-    codes = groups.codes()
-    np.testing.assert_array_equal(groups.dates[codes], pd.Index(dates))
-    assert metrics.group_dates(groups) is groups
-
-
-def test_date_groups_of_other_rows_is_refused():
-    groups = metrics.group_dates(np.repeat([1, 2], 5))
-    with pytest.raises(ValueError, match="built for 10 rows but y_true has length 6"):
-        metrics.rank_ic(np.ones(6), np.ones(6), dates=groups)
-
-
-def test_kernel_group_order_is_stable():
-    codes = np.array([2, 0, 1, 0, 2, 1, 0], dtype=np.int64)
-    order, offsets = kernels.group_order(codes, 3)
-    np.testing.assert_array_equal(order, [1, 3, 6, 2, 5, 0, 4])
-    np.testing.assert_array_equal(offsets, [0, 3, 5, 7])
 
 
 # --------------------------------------------------------------------------
@@ -291,145 +201,6 @@ def test_empty_input():
 
 
 # --------------------------------------------------------------------------
-# directional accuracy
-# --------------------------------------------------------------------------
-
-
-def test_directional_accuracy_reference():
-    y = np.array([0.5, -0.2, 0.0, 0.3, -0.1, np.nan, 0.2])
-    p = np.array([0.1, -0.3, 0.4, -0.2, 0.0, 0.1, np.nan])
-    # eligible rows: 0 (hit), 1 (hit), 3 (miss), 4 (pred 0: miss)
-    assert metrics.directional_accuracy(y, p) == pytest.approx(0.5)
-    w = np.array([1.0, 3.0, 9.0, 1.0, 1.0, 9.0, 9.0])
-    assert metrics.directional_accuracy(y, p, sample_weight=w) == pytest.approx(4 / 6)
-
-
-def test_directional_accuracy_matches_numpy():
-    rng = np.random.default_rng(0)
-    y = np.round(rng.normal(size=1000), 1)
-    p = rng.normal(size=1000)
-    keep = y != 0
-    expected = np.mean(np.sign(y[keep]) == np.sign(p[keep]))
-    assert metrics.directional_accuracy(y, p) == pytest.approx(expected, abs=1e-15)
-
-
-def test_directional_accuracy_errors():
-    with pytest.raises(ValueError, match="sample_weight must be finite and >= 0; 1 rows are not, the first at row 1"):
-        metrics.directional_accuracy([1.0, 2.0], [1.0, 2.0], sample_weight=[1.0, -1.0])
-    with pytest.raises(ValueError, match="sample_weight has length 1"):
-        metrics.directional_accuracy([1.0, 2.0], [1.0, 2.0], sample_weight=[1.0])
-    with pytest.warns(RuntimeWarning, match="returning NaN"):
-        assert math.isnan(metrics.directional_accuracy([0.0, 0.0], [1.0, 2.0]))
-
-
-# --------------------------------------------------------------------------
-# top-k long-short
-# --------------------------------------------------------------------------
-
-
-def top_k_reference(dates, assets, y, p, k, cost):
-    """Plain pandas loop: the definition in the docstring, written out."""
-    df = pd.DataFrame({"date": dates, "asset": assets, "y": y, "p": p}).dropna()
-    book = {}
-    rows = []
-    for d in sorted(set(dates)):
-        g = df[df.date == d].sort_values("asset", kind="mergesort")
-        if len(g) < 2 * k:
-            rows.append((d, np.nan, np.nan))
-            continue
-        g = g.sort_values("p", kind="mergesort")
-        short, long_ = g.iloc[:k], g.iloc[-k:]
-        spread = long_.y.mean() - short.y.mean()
-        new = {a: 1 / k for a in long_.asset} | {a: -1 / k for a in short.asset}
-        turnover = sum(abs(new.get(a, 0.0) - book.get(a, 0.0)) for a in set(new) | set(book))
-        book = new
-        rows.append((d, spread, turnover))
-    out = pd.DataFrame(rows, columns=["date", "spread", "turnover"]).set_index("date")
-    out["net"] = out.spread - cost * out.turnover
-    return out
-
-
-@pytest.mark.parametrize("k", [1, 3])
-def test_top_k_matches_reference(k):
-    rng = np.random.default_rng(k)
-    n_dates, n_assets = 60, 12
-    dates = np.repeat(np.arange(n_dates), n_assets)
-    assets = np.tile(np.array([f"a{i:02d}" for i in range(n_assets)]), n_dates)
-    y = rng.normal(size=dates.size)
-    p = np.round(rng.normal(size=dates.size), 1)  # ties
-    p[rng.random(dates.size) < 0.3] = np.nan  # some dates fall below 2k
-    perm = rng.permutation(dates.size)
-    dates, assets, y, p = dates[perm], assets[perm], y[perm], p[perm]
-    cost = 0.001
-    res = metrics.top_k_long_short(y, p, dates=dates, assets=assets, k=k, cost=cost, periods_per_year=12)
-    ref = top_k_reference(dates, assets, y, p, k, cost)
-    np.testing.assert_allclose(res.per_date["spread"].to_numpy(), ref.spread.to_numpy(), atol=TOL)
-    np.testing.assert_allclose(res.per_date["turnover"].to_numpy(), ref.turnover.to_numpy(), atol=TOL)
-    np.testing.assert_allclose(res.per_date["net_spread"].to_numpy(), ref.net.to_numpy(), atol=TOL)
-    used = ref.spread.dropna()
-    assert res.n_dates == len(used) and res.n_skipped == n_dates - len(used)
-    assert res.mean_spread == pytest.approx(used.mean())
-    assert res.sharpe == pytest.approx(used.mean() / used.std(ddof=1) * math.sqrt(12))
-    assert res.mean_turnover == pytest.approx(ref.turnover.mean())
-    assert res.mean_net_spread == pytest.approx(ref.net.mean())
-    assert 0 <= res.per_date["turnover"].max() <= 4 + 1e-12
-
-
-def test_top_k_turnover_by_hand():
-    # date 0: long a, short d; date 1: same book; date 2: flipped book
-    dates = np.repeat([0, 1, 2], 4)
-    assets = np.tile(["a", "b", "c", "d"], 3)
-    p = np.array([4, 3, 2, 1, 4, 2, 3, 1, 1, 2, 3, 4], dtype=float)
-    y = np.array([0.1, 0, 0, -0.1, 0.2, 0, 0, 0.0, 0.0, 0, 0, 0.3])
-    res = metrics.top_k_long_short(y, p, dates=dates, assets=assets, k=1, cost=0.01)
-    np.testing.assert_allclose(res.per_date["turnover"], [2.0, 0.0, 4.0])
-    np.testing.assert_allclose(res.per_date["spread"], [0.2, 0.2, 0.3])
-    np.testing.assert_allclose(res.per_date["net_spread"], [0.18, 0.2, 0.26])
-    assert res.mean_turnover == pytest.approx(2.0)
-
-
-def test_top_k_ties_broken_by_asset_label():
-    dates = np.zeros(4, dtype=int)
-    assets = np.array(["d", "b", "a", "c"])
-    y = np.array([4.0, 2.0, 1.0, 3.0])  # y equals the label order
-    res = metrics.top_k_long_short(y, np.zeros(4), dates=dates, assets=assets, k=1)
-    assert res.mean_spread == pytest.approx(4.0 - 1.0)  # long "d", short "a"
-
-
-def test_top_k_errors():
-    y = np.arange(4.0)
-    d = np.zeros(4)
-    a = np.array(["x", "y", "x", "z"])
-    with pytest.raises(ValueError, match=r"\(date, asset\) pairs must be unique; 1 duplicated rows"):
-        metrics.top_k_long_short(y, y, dates=d, assets=a, k=1)
-    with pytest.raises(ValueError, match="k must be an integer >= 1; got 0"):
-        metrics.top_k_long_short(y, y, dates=d, assets=list("abcd"), k=0)
-    with pytest.raises(ValueError, match="cost must be a finite number >= 0; got -1"):
-        metrics.top_k_long_short(y, y, dates=d, assets=list("abcd"), cost=-1)
-    with pytest.raises(ValueError, match="periods_per_year must be a finite number > 0"):
-        metrics.top_k_long_short(y, y, dates=d, assets=list("abcd"), periods_per_year=0)
-    with pytest.raises(ValueError, match="assets has length 3"):
-        metrics.top_k_long_short(y, y, dates=d, assets=list("abc"), k=1)
-    with pytest.warns(RuntimeWarning, match="no date has 2\\*k = 10"):
-        res = metrics.top_k_long_short(y, y, dates=d, assets=list("abcd"), k=5)
-    assert res.n_skipped == 1 and math.isnan(res.mean_spread)
-
-
-# --------------------------------------------------------------------------
-# registry
-# --------------------------------------------------------------------------
-
-
-def test_registry():
-    dates, y, p = random_panel(7)
-    for name, m in metrics.METRICS.items():
-        assert m.name == name and m.higher_is_better
-        value = m.func(y, p, dates=dates) if m.needs_dates else m.func(y, p)
-        assert isinstance(value, float)
-    assert metrics.METRICS["rank_ic"].func(y, p, dates=dates) == metrics.rank_ic(y, p, dates=dates).mean
-
-
-# --------------------------------------------------------------------------
 # large-input code paths (packed keys sorted per date)
 # --------------------------------------------------------------------------
 
@@ -452,41 +223,6 @@ def test_large_panel_fast_path_equals_direct_kernel():
     # and a sample of dates against pandas
     pick = np.isin(codes, [0, 7, 777, 1499])
     assert_matches(res.per_date.loc[[0, 7, 777, 1499]], pandas_reference(codes[pick], y[pick], p[pick], "spearman"))
-
-
-def test_newey_west_t():
-    x = np.array([0.3, -0.1, 0.4, 0.2, 0.0, 0.5])
-    plain = x.mean() / (x.std(ddof=0) / np.sqrt(len(x)))
-    assert metrics.newey_west_t(x, 0) == pytest.approx(plain, rel=1e-12)
-    u = x - x.mean()
-    var = (u @ u + 2 * 0.5 * (u[1:] @ u[:-1])) / len(x)
-    assert metrics.newey_west_t(x, 1) == pytest.approx(x.mean() / np.sqrt(var / len(x)), rel=1e-12)
-    # overlapping sums of white noise: the plain t-stat overstates, Newey-West corrects most of it
-    rng = np.random.default_rng(0)
-    ts = []
-    for _ in range(200):
-        e = rng.standard_normal(505)
-        ts.append((metrics.newey_west_t(np.convolve(e, np.ones(5), "valid"), 0),
-                   metrics.newey_west_t(np.convolve(e, np.ones(5), "valid"), 4)))
-    ts = np.array(ts)
-    assert ts[:, 0].std() > 2.0 and 0.9 < ts[:, 1].std() < 1.4
-    with pytest.raises(ValueError, match="lags must be an integer >= 0; got -1"):
-        metrics.newey_west_t(x, -1)
-
-
-def test_icir_and_t_stat_of_a_series_are_those_of_ic_result():
-    """One definition of the significance of a per-date series: ICResult, the walk-forward
-    results, the tuner's objective and compare all use metrics.icir / metrics.t_stat."""
-    rng = np.random.default_rng(3)
-    y, p = rng.standard_normal(400), rng.standard_normal(400)
-    res = metrics.rank_ic(y, p, dates=np.repeat(np.arange(40), 10))
-    assert metrics.icir(res.per_date) == res.icir and metrics.t_stat(res.per_date) == res.t_stat
-    x = np.array([0.3, -0.1, np.nan, 0.4, np.inf])  # non-finite values are dropped
-    finite = np.array([0.3, -0.1, 0.4])
-    assert metrics.icir(x) == pytest.approx(finite.mean() / finite.std(ddof=1), rel=1e-15)
-    assert metrics.t_stat(x) == pytest.approx(metrics.icir(x) * np.sqrt(3), rel=1e-15)
-    for degenerate in ([0.2], [0.1, 0.1, np.nan], []):  # fewer than 2 values, or no spread
-        assert math.isnan(metrics.icir(degenerate)) and math.isnan(metrics.t_stat(degenerate))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
