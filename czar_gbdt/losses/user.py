@@ -67,7 +67,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from .._kernels.loops import RowFunctions, kernel_dir
-from .._validation import check_number
+from .._validation import POSITIVE, Interval
 from .base import ElementwiseLoss
 
 __all__ = ["define_loss", "where", "UserLoss", "ALLOWED_FUNCTIONS", "HESSIANS", "ROW_NAMES"]
@@ -248,9 +248,11 @@ def _row_arguments(fn: Callable, names: list, kind: str) -> tuple[str, str, bool
                      f"one label and one prediction; name them {expected}.")
 
 
-def _signature(fn: Callable, params: dict | None, kind: str) -> tuple[tuple[str, str, bool], dict[str, float], dict]:
+def _signature(fn: Callable, params: dict | None,
+               kind: str) -> tuple[tuple[str, str, bool], dict[str, float], dict[str, Interval]]:
     """Row argument names (label, prediction, and whether the prediction comes first),
-    parameter defaults (floats, in order) and their domains."""
+    parameter defaults (floats, in order) and their domains: each ``(low, high)`` of
+    ``params`` made an :class:`~czar_gbdt._validation.Interval` here, once."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -269,7 +271,7 @@ def _signature(fn: Callable, params: dict | None, kind: str) -> tuple[tuple[str,
             raise ValueError(f"parameter {p.name!r} of loss {fn.__name__!r} must be a finite number (it is a "
                              f"parameter of the formula); got {value!r}.")
         defaults[p.name] = float(value)
-    domains = {}
+    domains: dict[str, Interval] = {}
     for pname, spec in (params or {}).items():
         if pname not in defaults:
             raise ValueError(f"params names {pname!r}, which is not a parameter of loss {fn.__name__!r}; "
@@ -283,7 +285,7 @@ def _signature(fn: Callable, params: dict | None, kind: str) -> tuple[tuple[str,
         if not low <= defaults[pname] <= high:
             raise ValueError(f"the default {pname}={defaults[pname]!r} of loss {fn.__name__!r} is outside its "
                              f"domain [{low:g}, {high:g}].")
-        domains[pname] = (low, high)
+        domains[pname] = Interval.closed(low, high)
     return rows, defaults, domains
 
 
@@ -454,7 +456,6 @@ class UserLoss(ElementwiseLoss):
     ``derivatives`` and ``min_hessian`` like every loss.
     """
 
-    param_domains: ClassVar[dict[str, tuple[float, float]]] = {}
     hessian: ClassVar[Any] = "exact"
     expression: ClassVar[str] = ""  # the loss as sympy's srepr (what a pickle rebuilds from)
     definition: ClassVar[dict] = {}
@@ -465,9 +466,7 @@ class UserLoss(ElementwiseLoss):
         if unknown:
             raise TypeError(f"unexpected parameter(s) {sorted(unknown)} of loss {self.name!r}; it takes "
                             f"{list(self.param_defaults) or 'no parameters'}.")
-        for pname, default in self.param_defaults.items():
-            low, high = self.param_domains.get(pname, (-math.inf, math.inf))
-            setattr(self, pname, check_number(pname, params.get(pname, default), low=low, high=high))
+        self._set_params(**{pname: params.get(pname, default) for pname, default in self.param_defaults.items()})
 
     def kernel_args(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, p)) for p in self.param_defaults)
@@ -550,7 +549,7 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
         if hessian not in HESSIANS:
             raise ValueError(f"hessian must be one of {HESSIANS} or a number > 0; got {hessian!r}.")
     else:
-        hessian = check_number("hessian", hessian, low=0.0, low_open=True)
+        hessian = POSITIVE.check("hessian", hessian)
     if not callable(loss):
         raise ValueError(f"loss must be a function of the row; got {loss!r}.")
     from .registry import LOSSES
@@ -583,7 +582,8 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
         raise ValueError(f"loss {name!r}: the formula never uses its parameter(s) {unused}; remove them (the tuner "
                          f"would search a parameter that has no effect).")
     definition = dict(name=name, kind=kind, expression=sp.srepr(expr), param_names=tuple(defaults),
-                      defaults=tuple(defaults.values()), domains=tuple(sorted(domains.items())),
+                      defaults=tuple(defaults.values()),
+                      domains=tuple(sorted((n, d.bounds()) for n, d in domains.items())),
                       hessian=hessian, requires_std=(kind == "regression") if requires_std is None else bool(requires_std),
                       row_names=(t_name, p_name))
     cls = _class_for(definition, check=check)
@@ -695,7 +695,7 @@ def _make_class(definition: dict, source: str) -> type:
         "__module__": __name__,
         "name": name, "kind": kind, "rows": rows, "requires_std": definition["requires_std"],
         "param_defaults": dict(zip(definition["param_names"], definition["defaults"])),
-        "param_domains": dict(definition["domains"]),
+        "param_domains": {n: Interval.closed(*pair) for n, pair in definition["domains"]},
         "hessian": definition["hessian"], "expression": definition["expression"], "definition": definition,
         "default_min_hessian": 1e-6 if kind == "regression" else 1e-16,
     }
