@@ -216,6 +216,9 @@ def test_one_domain_type_for_every_loss_parameter():
         cg.AsymmetricLoss(clip=1.0)
     with pytest.raises(ValueError, match=r"^rounds must be an integer >= 0; got -1\.$"):
         cg.linear_warmup(-1)
+    assert Interval("int", 0).check("rounds", np.int64(3)) == 3 and Interval("str", options=("a",)).check("x", "a") == "a"
+    with pytest.raises(ValueError, match=r"^flag must be true or false; got 1\.$"):
+        Interval("bool").check("flag", 1)
 
 
 def _over_3x(pred, target):  # the measured case: over-prediction costs 3x, written prediction first
