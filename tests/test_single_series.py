@@ -13,7 +13,7 @@ import pytest
 import czar_gbdt as cg
 from czar_gbdt import allora, evaluation, metrics, tuning
 from czar_gbdt.cli import main
-from czar_gbdt.config import load_config, validate_config
+from czar_gbdt.config import ConfigError, load_config, validate_config
 from czar_gbdt.datasets import DataError, make_synthetic_returns
 from config_helpers import make_config, small_study
 
@@ -225,7 +225,7 @@ def test_ts_rank_ic_by_date_splits_the_window_rank_ic_into_terms():
         metrics.ts_rank_ic_by_date(y, p, dates=None)
 
 
-def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel(tmp_path, capsys):
+def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel():
     """data.wide.columns keeps some assets of a wide table (one: a series); study.objective = "ts_rank_ic"
     on a panel scores each asset's series and averages over the assets; the top-k book stays."""
     cfg = validate_config({"data": {"source": "ff49", "start": "2019-01-01", "horizon": 1,
@@ -243,14 +243,11 @@ def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel(tmp_p
     scores, per_date = evaluation.score_predictions(test, pred, top_k=1, time_series=True)
     want = np.mean([metrics.ts_rank_ic(test.y[test.assets == a], pred[test.assets == a]) for a in how.assets])
     assert scores["rank_ic"] == pytest.approx(want, abs=1e-12) and "top_k_net_spread" in scores
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[data]\nsource = "ff49"\n[data.wide]\ncolumns = ["Oil", "Bitcoin"]\n')
-    assert main(["tune", "--config", str(bad), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert "data.wide.columns names ['Bitcoin'], which the table does not have; its asset columns are ['Agric'" in err
-    bad.write_text('[data]\nsource = "ff49"\n[data.wide]\ncolumns = ["Oil", "Oil"]\n')
-    assert main(["tune", "--config", str(bad)]) == 2
-    assert "data.wide.columns must be a list of distinct column names" in capsys.readouterr().err
+    with pytest.raises(DataError, match=r"data.wide.columns names \['Bitcoin'\], which the table does not have; its "
+                                        r"asset columns are \['Agric'"):
+        evaluation.load_data(validate_config({"data": {"source": "ff49", "wide": {"columns": ["Oil", "Bitcoin"]}}}))
+    with pytest.raises(ConfigError, match="data.wide.columns must be a list of distinct column names"):
+        validate_config({"data": {"source": "ff49", "wide": {"columns": ["Oil", "Oil"]}}})
 
 
 def test_study_objective_names_the_new_choices():
