@@ -516,7 +516,9 @@ def test_report_called_directly_returns_the_stored_bakeoff_and_says_what_it_load
     assert summary["holdout_status"] == "stored" and summary["study"] == "quick"
     assert summary["bakeoff"] == {k: v for k, v in json.loads((out / "holdout.json").read_text()).items()
                                   if k != "trial"}
-    assert summary["selection"]["n_trials"] == 2 and summary["selection"]["best_trial"] == summary["best_trial"]
+    # every finished trial of the study (2, and 1 more when the best-trial test above has run)
+    assert summary["selection"]["n_trials"] == summary["n_trials"] >= 2
+    assert summary["selection"]["best_trial"] == summary["best_trial"]
     assert all(Path(f).is_file() for f in summary["files"])
     assert str(out / "selection.json") in summary["files"]
     bakeoff = summary["bakeoff"]
