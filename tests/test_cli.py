@@ -108,7 +108,7 @@ def test_config_errors_exit_2_naming_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown key 'study.n_trails'" in err and "Traceback" not in err
     assert main(["tune", "--config", str(tmp_path / "missing.toml")]) == 2
-    bad.write_text(f'[study]\nruns_dir = "{tmp_path / "runs"}"\n[model.params]\nsubsample = 2.0\n')
+    make_config(bad, study={"runs_dir": tmp_path / "runs"}, model={"params": {"subsample": 2.0}})
     assert main(["tune", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "model.params.subsample must be a number in (0, 1] for lightgbm; got 2.0" in err

@@ -268,7 +268,7 @@ def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
                                 "best_params": {"loss": "czar", "loss_params": {"alpha": 0.3, "epsilon": 0.5}}}))
     assert tuning.best_czar_params(best) == ({"alpha": 0.3, "epsilon": 0.5}, "study s, trial 3")
     toml = tmp_path / "study.toml"
-    toml.write_text(f'[study]\nname = "nothing"\nruns_dir = "{tmp_path / "runs"}"\n')
+    make_config(toml, study={"name": "nothing", "runs_dir": tmp_path / "runs"})
     with pytest.raises(ConfigError, match="has no storage yet"):
         tuning.best_czar_params(toml)
 
