@@ -38,7 +38,7 @@ import functools
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,8 @@ import pandas as pd
 from . import evaluation
 from .config import ConfigError
 from .datasets import SIDE_COLUMNS, Panel, transform_target
-from .evaluation import WalkForwardResult, score_folds, training_labels
+from .evaluation import FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, score_folds, training_labels
+from .evaluation.arguments import specs_from_keywords
 from .losses import BaseLoss
 from .model_selection import WalkForward
 from .ranking import RankObjective
@@ -434,54 +435,56 @@ def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend:
                             early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
 
 
-def walk_forward(panel: LazyPanel, splitter: WalkForward, *, backend: str, booster_params: dict,
-                 loss: BaseLoss | RankObjective | None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
-                 target_transform: str = "raw", seed: int = 0, top_k: int = 5, cost: float = 0.0,
-                 on_fold: Callable[[int, dict, pd.Series], None] | None = None, predict: Callable | None = None,
-                 score_extra: Callable[[Panel, np.ndarray], dict] | None = None, time_series: bool = False,
-                 allora: bool = False) -> WalkForwardResult:
+def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec | None = None,
+                 scoring: FoldScoring = FoldScoring(), hooks: FoldHooks = FoldHooks(),
+                 **keywords: Any) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.walk_forward` on a :class:`LazyPanel`: every fold trained on the cluster.
 
     The folds are the splitter's positions on the panel's distinct dates (a
-    :class:`~czar_gbdt.evaluation.HoldoutSplit`: the holdout's). ``predict``
+    :class:`~czar_gbdt.evaluation.HoldoutSplit`: the holdout's). ``hooks.predict``
     (``compare``'s ensemble) receives the fold's lazy train and valid :class:`Window` and
     the test window collected without its features.
     """
+    if keywords:  # transitional, as in memory: the former keyword form
+        model, scoring, hooks = specs_from_keywords(**keywords)
+    if model is None:
+        raise TypeError("walk_forward needs a ModelSpec.")
     positions = splitter.fold_positions(len(panel.dates))
     windows = [(panel.window(f.train_start, f.train_end), panel.window(f.test_start, f.test_end),
                 panel.window(f.valid_start, f.valid_end)) for f in positions]
+    predict = hooks.predict
     if predict is None:
         def predict(i: int, train: Window, test: Panel, valid: Window | None) -> tuple[np.ndarray, int]:
-            model = _fit_fold(panel, train, valid, backend=backend, booster_params=booster_params, loss=loss,
-                              num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds,
-                              target_transform=target_transform, seed=seed)
-            pred = panel.client.compute(model.predict(windows[i][1].frame[panel.features]), sync=True)
-            return pred.to_numpy(np.float64), model.rounds
+            fitted = _fit_fold(panel, train, valid, backend=model.backend, booster_params=model.booster_params,
+                               loss=model.loss, num_boost_round=model.num_boost_round,
+                               early_stopping_rounds=model.early_stopping_rounds,
+                               target_transform=model.target_transform, seed=model.seed)
+            pred = panel.client.compute(fitted.predict(windows[i][1].frame[panel.features]), sync=True)
+            return pred.to_numpy(np.float64), fitted.rounds
 
     folds = ((train, panel.collect(test), valid) for train, test, valid in windows)
-    return score_folds(folds, predict, top_k=top_k, cost=cost, on_fold=on_fold, score_extra=score_extra,
-                       model=f"{loss!r}, {backend} on a Dask cluster", time_series=time_series, allora=allora,
-                       target_transform=target_transform)
+    return score_folds(folds, predict, scoring, hooks, model=f"{model.label()} on a Dask cluster",
+                       target_transform=model.target_transform)
 
 
-def fit_panel(panel: LazyPanel, *, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None,
-              num_boost_round: int = 200, target_transform: str = "raw", seed: int = 0) -> Any:
+def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
     """:func:`czar_gbdt.evaluation.fit_panel` on the cluster: one model trained on every row of ``panel``.
 
     Returns the backend module's in-memory ``TrainedModel`` of the trained booster, which
     predicts in this process as a model trained here does (a loss's margins, the starting
     score included), so that ``czar-gbdt fit`` saves it like any other.
     """
+    backend, loss = model.backend, model.loss
     check_models([loss])
-    model = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend, booster_params=booster_params,
-                      loss=loss, num_boost_round=num_boost_round, early_stopping_rounds=0,
-                      target_transform=target_transform, seed=seed)
+    trained = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend,
+                        booster_params=model.booster_params, loss=loss, num_boost_round=model.num_boost_round,
+                        early_stopping_rounds=0, target_transform=model.target_transform, seed=model.seed)
     options = {}
     if loss is not None:  # a loss's raw margins, as the in-memory models predict them
         options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
     if backend == "xgboost":  # trained on named columns; the in-memory models predict on plain matrices
-        model.model.feature_names = None
-    return evaluation.backend_module(backend).TrainedModel(model.model, model.rounds, **options)
+        trained.model.feature_names = None
+    return evaluation.backend_module(backend).TrainedModel(trained.model, trained.rounds, **options)
 
 
 def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,

@@ -28,7 +28,7 @@ from . import cluster, evaluation, fingerprint
 from ._version import __version__
 from .bundle import FORMAT, Model
 from .config import Config, ConfigError, as_config, fixed_loss, fixed_model, is_searched, load_config
-from .evaluation import iso_date, make_splitter, output_kind, scoring
+from .evaluation import iso_date, make_splitter, model_spec, output_kind, scoring
 from .losses import get_loss
 from .ranking import RankObjective
 from .reporting import HOLDOUT_ATTR
@@ -210,9 +210,8 @@ def fit_model(config: Config | dict | str | os.PathLike, trial: int | None = Non
         f"{len(panel):,} rows, {len(dates):,} dates {iso_date(dates[0])} to {iso_date(dates[-1])}"
         + (" (the holdout included)" if config.splits.holdout else "")
         + (" on the Dask cluster" if run is cluster else "") + " ...")
-    trained = run.fit_panel(panel, backend=params["backend"], booster_params=params["booster"], loss=model,
-                            num_boost_round=rounds, target_transform=cfg["data"]["target_transform"],
-                            seed=cfg["study"]["seed"])
+    trained = run.fit_panel(panel, model_spec(cfg, params["backend"], params["booster"], model,
+                                              num_boost_round=rounds, early_stopping_rounds=0))
     features, std = _features_card(config, panel, trained)
     n_holdout = config.splits.holdout
     holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None

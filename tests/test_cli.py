@@ -137,7 +137,7 @@ def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_conf
     def no_training(*args, **kwargs):
         raise AssertionError("report trained a model on the holdout a second time")
 
-    monkeypatch.setattr(evaluation, "fit_predict", no_training)
+    monkeypatch.setattr(evaluation.engine, "fit_predict", no_training)
     assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
     second = json.loads(capsys.readouterr().out)
     assert second["holdout_status"] == "stored" and second["holdout"] == first["holdout"]
@@ -251,7 +251,7 @@ def test_tune_progress_says_compiling_shows_the_best_value_and_draws_nothing_to_
     far; and nothing drawn when the study already holds every trial."""
     import time
 
-    monkeypatch.setattr(tuning, "warm_up", lambda *args, **kwargs: time.sleep(3.5))
+    monkeypatch.setattr(tuning.run, "warm_up", lambda *args, **kwargs: time.sleep(3.5))  # where tune looks it up
     study = tuning.tune(load_config(tiny_config), show_progress=True)
     err = capsys.readouterr().err
     assert "compiling kernels (first run only)" in err

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from czar_gbdt import compare, evaluation, metrics, ranking, tuning
+from czar_gbdt import compare, evaluation, metrics, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, validate_config
@@ -222,49 +222,6 @@ def test_printed_table_fits_120_columns_with_a_legend_of_the_full_names(result, 
         y = pd.Series(panel.y, index=panel.X.index).reindex(pred.index).to_numpy()
         assert row["directional_accuracy"] == pytest.approx(metrics.directional_accuracy(y, pred.to_numpy()),
                                                             abs=1e-12)
-
-
-@pytest.mark.parametrize("backend, module, attr, key, threads", [
-    ("lightgbm", "lightgbm", "Dataset", "group", {"num_threads": 1}),
-    ("xgboost", "xgboost", "DMatrix", "qid", {"nthread": 1}),
-])
-def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, module, attr, key, threads):
-    import importlib
-
-    lib = importlib.import_module(module)
-    seen = []
-    original = getattr(lib, attr)
-
-    class Recording(original):
-        def __init__(self, *args, **kwargs):
-            if kwargs.get(key) is not None:
-                seen.append((np.asarray(args[1]), np.asarray(kwargs[key])))
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(lib, attr, Recording)
-    panel = make_synthetic_panel(n_dates=100, n_assets=15, n_features=4, signal_ic=0.3, seed=3)
-    train, test = panel.subset(np.arange(40 * 15)), panel.subset(np.arange(40 * 15, 100 * 15))
-    (pred,), _ = evaluation.fit_predict(backend, threads, ranking.RankObjective(n_bins=5), train, [test],
-                                        num_boost_round=20)
-    assert len(seen) == 1
-    labels, groups = seen[0]
-    if key == "group":  # lightgbm: rows per query
-        np.testing.assert_array_equal(groups, np.full(40, 15))
-    else:  # xgboost: query id per row, one per date
-        np.testing.assert_array_equal(groups, np.repeat(np.arange(40), 15))
-    # grades 0..4, three assets each, on every date
-    per_date = pd.Series(labels).groupby(np.repeat(np.arange(40), 15)).value_counts()
-    assert (per_date == 3).all() and set(labels) == {0, 1, 2, 3, 4}
-    assert metrics.rank_ic(test.y, pred, dates=test.dates).mean > 0.1
-
-
-def test_catboost_ranking_runs():
-    panel = make_synthetic_panel(n_dates=50, n_assets=12, n_features=4, signal_ic=0.3, seed=4)
-    train, test = panel.subset(np.arange(35 * 12)), panel.subset(np.arange(35 * 12, 50 * 12))
-    (pred,), rounds = evaluation.fit_predict("catboost", {"depth": 3, "thread_count": 1}, ranking.RankObjective(), train, [test],
-                                             num_boost_round=30)
-    assert rounds == 30 and pred.shape == (len(test),)
-    assert metrics.rank_ic(test.y, pred, dates=test.dates).mean > 0.1
 
 
 @pytest.mark.parametrize("raw, message", [

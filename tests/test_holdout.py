@@ -107,7 +107,7 @@ def test_the_bakeoff_is_stored_once_and_not_scored_again(reported, monkeypatch, 
     def no_training(*args, **kwargs):
         raise AssertionError("report trained a model on the holdout a second time")
 
-    monkeypatch.setattr(evaluation, "fit_predict", no_training)
+    monkeypatch.setattr(evaluation.engine, "fit_predict", no_training)
     (out / "holdout_cumulative_rank_ic.png").unlink()
     assert main(["report", "--config", str(path), "--format", "json"]) == 0
     again = json.loads(capsys.readouterr().out)

@@ -499,7 +499,7 @@ def test_an_error_that_does_not_depend_on_the_parameters_stops_at_once(tmp_path,
     path = tmp_path / "fails.toml"
     path.write_text(f'[study]\nname = "cli"\nruns_dir = "{tmp_path}"\nn_trials = 3\n[data]\nstart = "2019-01-01"\n'
                     f'[splits]\ntest_size = 100\nmin_train_size = 200\nholdout = 50\nmax_splits = 1\n')
-    monkeypatch.setattr(tuning, "make_objective", _failing([TypeError("a bug in a loss")] * 3))
+    monkeypatch.setattr(tuning.run, "make_objective", _failing([TypeError("a bug in a loss")] * 3))
     assert main(["tune", "--config", str(path), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "czar-gbdt tune: error: trial 0 failed with TypeError: a bug in a loss" in err

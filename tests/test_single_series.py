@@ -103,9 +103,10 @@ def test_a_series_with_a_planted_signal_tunes_to_a_positive_time_series_rank_ic(
     study = tuning.load_study(cfg)
     params = tuning.fixed_params(study.best_trial, cfg)
     panel = evaluation.load_data(cfg)
-    result = evaluation.walk_forward(panel, evaluation.make_splitter(cfg), backend="lightgbm",
-                                     booster_params=params["booster"], loss=cg.get_loss("czar", **params["loss_params"]),
-                                     num_boost_round=30, target_transform="raw", seed=3, time_series=True)
+    model = evaluation.ModelSpec("lightgbm", params["booster"], cg.get_loss("czar", **params["loss_params"]),
+                                 num_boost_round=30, target_transform="raw", seed=3)
+    result = evaluation.walk_forward(panel, evaluation.make_splitter(cfg), model,
+                                     evaluation.FoldScoring(time_series=True))
     splitter = evaluation.make_splitter(cfg)
     for i, fold in enumerate(splitter.split_with_validation(groups=panel.dates)):
         test = panel.subset(fold.test)

@@ -31,7 +31,8 @@ import pandas as pd
 
 from .. import allora, cluster
 from ..config import Config, as_config, check_compare_spec, parse_loss_spec
-from ..evaluation import HoldoutSplit, allora_of, book, holdout_scores, iso_date, make_splitter, output_kind, scoring
+from ..evaluation import (FoldHooks, HoldoutSplit, allora_of, fold_scoring, holdout_scores, iso_date, make_splitter,
+                          model_spec, output_kind, scoring)
 from ..losses import get_loss
 from ..specs import build_model, model_label
 from .files import save_figure
@@ -106,11 +107,10 @@ def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = Non
             continue
         kind = output_kind(model)
         start = time.perf_counter()
-        result = engine.walk_forward(panel, splitter, backend=backend, booster_params=params["booster"], loss=model,
-                                     num_boost_round=params["num_boost_round"],
-                                     early_stopping_rounds=params["early_stopping_rounds"],
-                                     target_transform=transform, seed=cfg["study"]["seed"], time_series=how.time_series,
-                                     score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind), **book(cfg))
+        spec = model_spec(cfg, backend, params["booster"], model, num_boost_round=params["num_boost_round"],
+                          early_stopping_rounds=params["early_stopping_rounds"])
+        result = engine.walk_forward(panel, splitter, spec, fold_scoring(cfg, panel),
+                                     FoldHooks(score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind)))
         members.append(Member(key, label, kind, result, time.perf_counter() - start,
                               allora=allora_of(panel, result, transform) if kind == "forecast" and not how.cluster
                               else {}))
