@@ -8,11 +8,15 @@ assets, comes back to this process. The pieces:
 * :func:`client_for`: the config's cluster, one client per process: the scheduler of
   ``cluster.scheduler``, or a ``LocalCluster`` of ``n_workers`` worker processes with
   ``threads_per_worker`` threads and ``memory_limit`` each.
-* :func:`load_data`: a :class:`LazyPanel`. One pass over the date column groups the rows
-  by date and checks their order; the frame is indexed by date and repartitioned at date
+* :func:`load_data`: a :class:`LazyPanel`. The data rules are those of the in-memory
+  path, the same functions of :mod:`czar_gbdt.datasets` (columns and side columns, dates,
+  numeric features, target and side values), run on each partition with the position of
+  its first row, so that a data error is the same :class:`~czar_gbdt.datasets.DataError`
+  (one line, exit 2) with the same message as in memory. One pass checks the partitions
+  and groups the rows by date; the frame is indexed by date and repartitioned at date
   boundaries, so that every date lies inside one partition (per-date labels, rank IC and
-  early stopping are then exact partition by partition); a second pass over the asset,
-  target and side columns checks their values (errors name the date and asset).
+  early stopping are then exact partition by partition); a second pass checks that each
+  (date, asset) appears once.
 * :func:`walk_forward`: the folds cut by date positions
   (:meth:`~czar_gbdt.model_selection.WalkForward.fold_positions`). Each fold's training
   window is labelled per date on the workers and trained by :mod:`czar_gbdt.dask`; the
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import operator
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -45,9 +50,14 @@ import pandas as pd
 
 from . import evaluation
 from .config import ConfigError
-from .datasets import SIDE_COLUMNS, Panel, transform_target
-from .evaluation import FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, score_folds, training_labels
-from .evaluation.arguments import specs_from_keywords
+from .datasets import AUTO, DataError, Panel, transform_target
+from .datasets.checks import (Rows, check_finite_features, check_unique_pairs, labels_and_side,
+                              non_numeric_features, refuse_non_numeric)
+from .datasets.columns import PanelColumns, resolve_columns
+from .datasets.dates import check_sorted, parse_dates
+from .datasets.long import panel_rows
+from .evaluation import (DATA_KEYS, FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, iso_date, score_folds,
+                         training_labels)
 from .losses import BaseLoss
 from .model_selection import WalkForward
 from .ranking import RankObjective
@@ -219,71 +229,116 @@ def partition_rows(total_rows: int, n_workers: int) -> int:
     return int(min(2_000_000, max(2_000, total_rows // max(1, 4 * n_workers))))
 
 
-def _parse_dates(col: pd.Series, name: str) -> pd.Series:
-    if col.dtype.kind == "M":
-        return col
+#: How the data errors of a cluster's panel name the arguments: the configuration keys, as in memory.
+PANEL_KEYS = {**DATA_KEYS, "date_col": "data.panel.date_col"}
+
+
+def _partition_rules(part: pd.DataFrame, offset: int, columns: PanelColumns, where: str, names: dict) -> dict:
+    """The in-memory rules on one partition of the raw table, whose first row is row ``offset`` of the table.
+
+    Returns the first error (with the rank of its rule: the in-memory order), or the features that
+    are not numeric (merged over the partitions into one message, as in memory), or the
+    partition's row count per date and its first and last date.
+    """
+    out: dict = {"error": None, "rank": 0, "non_numeric": {}, "counts": pd.Series(dtype=np.int64), "first": None,
+                 "last": None}
+    if len(part) == 0:
+        return out
     try:
-        if col.dtype.kind in "iu":
-            return pd.to_datetime(col.astype(str), format="%Y%m%d")
-        return pd.to_datetime(col)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"data.source: column {name!r} could not be parsed as dates ({exc}); use ISO dates, "
-                         "datetimes or YYYYMMDD integers.") from None
-
-
-def _date_pass(i: int, dates: pd.Series, name: str) -> dict:
-    """Per-date row counts of one partition of the raw table, and whether its dates are sorted."""
-    d = pd.DatetimeIndex(_parse_dates(dates, name))
-    out = {"counts": pd.Series(dtype=np.int64), "bad": None, "first": None, "last": None}
-    if len(d) == 0:
+        rows = panel_rows(part, columns, where, names, offset=offset)
+    except DataError as exc:
+        return {**out, "error": str(exc), "rank": 0}
+    out["non_numeric"] = non_numeric_features(part, columns.features, rows)
+    if out["non_numeric"]:
         return out
-    if d.isna().any():
-        j = int(np.flatnonzero(d.isna())[0])
-        out["bad"] = f"{int(d.isna().sum())} missing dates in {name!r} in part {i}, the first at its row {j}"
-        return out
-    down = np.flatnonzero(d.asi8[1:] < d.asi8[:-1])
-    if down.size:
-        j = int(down[0]) + 1
-        out["bad"] = (f"dates in {name!r} must be sorted ascending; part {i} of the table has {d[j].date()} after "
-                      f"{d[j - 1].date()} at its row {j}")
-        return out
-    out["counts"] = pd.Series(d).value_counts(sort=False).sort_index()
-    out["first"], out["last"] = d[0], d[-1]
+    for rank, step in ((2, lambda: check_finite_features(part, columns.features, rows)),
+                       (3, lambda: check_sorted(rows.dates, columns.date, where, names, offset=offset)),
+                       (4, lambda: labels_and_side(part, columns, rows))):
+        try:
+            step()
+        except DataError as exc:
+            return {**out, "error": str(exc), "rank": rank}
+    out["counts"] = pd.Series(rows.dates).value_counts(sort=False).sort_index()
+    out["first"], out["last"] = rows.dates[0], rows.dates[-1]
     return out
 
 
-def _value_pass(part: pd.DataFrame, cols: dict) -> dict:
-    """The first invalid value of one partition (indexed by date), with its date and asset."""
-    asset = part[cols["asset"]]
+def _non_numeric(found: list) -> dict:
+    """The non-numeric features of all partitions, each with the first value that is not a number in the table."""
+    merged: dict = {}
+    for f in found:
+        for column, text in f["non_numeric"].items():
+            if column not in merged or ("; the first" in text and "; the first" not in merged[column]):
+                merged[column] = text
+    return merged
 
-    def where(mask: np.ndarray) -> str:
-        j = int(np.flatnonzero(mask)[0])
-        return f"(date {part.index[j].date()}, asset {asset.iloc[j]})"
 
-    if asset.isna().any():
-        mask = asset.isna().to_numpy()
-        return {"error": f"{int(mask.sum())} missing assets in {cols['asset']!r}, the first at {where(mask)}"}
-    rules = [("target", lambda v: np.isfinite(v), "finite (drop unlabeled rows, e.g. the last horizon dates)"),
-             ("std", lambda v: np.isfinite(v) & (v > 0), "finite and > 0"),
-             ("mean", np.isfinite, "finite"),
-             ("weight", lambda v: np.isfinite(v) & (v >= 0), "finite and >= 0")]
-    for role, ok, rule in rules:
-        if not cols[role]:
-            continue
-        try:
-            v = part[cols[role]].to_numpy(np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            return {"error": f"{role} column {cols[role]!r} must be numeric; it has dtype {part[cols[role]].dtype}"}
-        bad = ~ok(v)
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            return {"error": f"{role} column {cols[role]!r} must be {rule}; {int(bad.sum())} rows of a partition "
-                             f"are not, the first at {where(bad)} (value {float(v[j])!r})"}
-    dup = pd.DataFrame({"d": part.index.asi8, "a": asset.to_numpy()}).duplicated(keep=False).to_numpy()
-    if dup.any():
-        return {"error": f"{int(dup.sum())} rows share a (date, asset) pair with another row, the first at {where(dup)}; "
-                         "each (date, asset) must appear once"}
-    return {"error": None, "assets": pd.unique(asset.to_numpy())}
+def _pairs_part(part: pd.DataFrame, offset: int, asset_col: str, where: str) -> dict:
+    """One row per (date, asset) in one partition of the date-indexed frame (every date inside it), and its assets."""
+    rows = Rows(where, pd.DatetimeIndex(part.index), part[asset_col], offset)
+    try:
+        check_unique_pairs(rows)
+    except DataError as exc:
+        return {"error": str(exc)}
+    return {"error": None, "assets": pd.unique(part[asset_col].to_numpy())}
+
+
+def _panel_columns(raw: Any, p: dict, where: str) -> PanelColumns:
+    """The roles of the columns, as in memory: ``""`` for a side column is ``"auto"`` (the column of that
+    name, when the table has one) and no ``feature_cols`` takes every other column."""
+    side = {f"{role}_col": p[f"{role}_col"] or AUTO for role in ("std", "mean", "weight")}
+    columns = resolve_columns(raw.columns, date_col=p["date_col"], asset_col=p["asset_col"],
+                              target_col=p["target_col"], feature_cols=list(p["feature_cols"] or []) or None,
+                              where=where, names=PANEL_KEYS, **side)
+    category = [f"{c!r}" for c in columns.features if isinstance(raw[c].dtype, pd.CategoricalDtype)]
+    if category:
+        raise DataError(f"{where}: feature columns must be numeric or bool on a Dask cluster (pandas 'category' "
+                        f"trains in memory); 'category': {', '.join(category)}. Set cluster.engine = 'local'.")
+    return columns
+
+
+def _check_partitions(raw: Any, columns: PanelColumns, where: str, sort: bool, client: Any) -> pd.Series:
+    """Pass 1: the in-memory rules on every partition of the raw table, and the order of the dates across
+    partitions. Returns the rows per date of the whole table."""
+    import dask
+
+    # one read of each partition: its length, the position of its first row (a chain of sums) and its rules
+    parts = raw.to_delayed()
+    lengths = [dask.delayed(len)(part) for part in parts]
+    offsets = [0]
+    for n in lengths[:-1]:
+        offsets.append(dask.delayed(operator.add)(offsets[-1], n))
+    tasks = [dask.delayed(_partition_rules)(part, offsets[i], columns, where, PANEL_KEYS) for i, part in enumerate(parts)]
+    found, lengths, offsets = client.compute([tasks, lengths, offsets], sync=True)
+    errors = [(f["rank"], int(offsets[i]), f["error"]) for i, f in enumerate(found) if f["error"]]
+    if not any(rank == 0 for rank, _, _ in errors):  # in memory the features are checked after the dates and assets
+        refuse_non_numeric(where, _non_numeric(found))
+    spans = [(f["first"], f["last"], int(offsets[i]) + lengths[i] - 1) for i, f in enumerate(found)
+             if f["first"] is not None]
+    for (_, last, row), (first, _, _) in zip(spans, spans[1:]):
+        try:  # the last row of a partition and the first of the next: rows `row` and `row + 1` of the table
+            check_sorted(pd.DatetimeIndex([last, first]), columns.date, where, PANEL_KEYS, offset=row)
+        except DataError as exc:
+            errors.append((3, row + 1, str(exc)))
+    if errors:
+        rank, _, message = min(errors)
+        if rank == 3 and sort:
+            message += " On a Dask cluster data.panel.sort does not sort: write the Parquet files sorted by date."
+        raise DataError(message)
+    if not spans:
+        raise DataError(f"{where}: the table has no rows.")
+    return pd.concat([f["counts"] for f in found if len(f["counts"])]).groupby(level=0).sum().sort_index()
+
+
+def _date_cuts(counts: np.ndarray, target: int) -> list[int]:
+    """Positions of the dates that start a partition: about ``target`` rows each, cut at date boundaries."""
+    cuts, acc = [0], 0
+    for i, c in enumerate(counts):
+        if acc >= target:
+            cuts.append(i)
+            acc = 0
+        acc += c
+    return cuts
 
 
 @functools.lru_cache(maxsize=4)
@@ -300,81 +355,51 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
 
     from . import dask as cdask
 
-    raw = dd.read_parquet(source)
-    features = list(p["feature_cols"] or [])
-    roles = {"asset": p["asset_col"], "target": p["target_col"]}
-    for role in ("std", "mean", "weight"):  # "": the column of that name, when the table has one (as in memory)
-        given = p[f"{role}_col"]
-        default = SIDE_COLUMNS[role]
-        roles[role] = given or (default if default in raw.columns and default not in features else None)
-    date_col = p["date_col"]
-    wanted = [date_col] + [c for c in roles.values() if c]
-    missing = [c for c in dict.fromkeys(wanted + features) if c not in raw.columns]
-    if missing:
-        raise ValueError(f"{source}: missing column(s) {missing}; available columns: {list(raw.columns)}.")
-    if not features:
-        features = [c for c in raw.columns if c not in set(wanted)]
-    if not features:
-        raise ValueError(f"{source}: no feature columns (every column is date/asset/target/std/mean/weight).")
-    clash = [c for c in features if c in set(wanted)]
-    if clash:
-        raise ValueError(f"{source}: feature_cols {clash} are also used as date/asset/target/std/mean/weight.")
-    non_numeric = [f"{c!r} ({raw[c].dtype})" for c in features
-                   if not (pd.api.types.is_numeric_dtype(raw[c].dtype) or pd.api.types.is_bool_dtype(raw[c].dtype))]
-    if non_numeric:
-        raise ValueError(f"{source}: feature columns must be numeric on a Dask cluster; not numeric: "
-                         f"{', '.join(non_numeric)}.")
-    raw = raw[list(dict.fromkeys(wanted + features))]
-    # pass 1: the date column alone: order and rows per date
-    found = client.compute([dask.delayed(_date_pass)(i, part, date_col)
-                            for i, part in enumerate(raw[date_col].to_delayed())], sync=True)
-    bad = [f["bad"] for f in found if f["bad"]]
-    if bad:
-        raise ValueError(f"{source}: {bad[0]}. Sort the table by date.")
-    spans = [(f["first"], f["last"]) for f in found if f["first"] is not None]
-    for (_, last), (first, _) in zip(spans, spans[1:]):
-        if first < last:
-            raise ValueError(f"{source}: dates in {date_col!r} must be sorted ascending across the files/row groups; "
-                             f"a part starting on {first.date()} follows one ending on {last.date()}. Sort the table "
-                             "by date.")
-    if not spans:
-        raise ValueError(f"{source}: the table has no rows.")
-    counts = pd.concat([f["counts"] for f in found if len(f["counts"])]).groupby(level=0).sum().sort_index()
+    with dask.config.set({"dataframe.convert-string": False}):  # text columns as pandas.read_parquet reads them
+        raw = dd.read_parquet(source)
+    columns = _panel_columns(raw, p, source)
+    raw = raw[list(dict.fromkeys(columns.used + columns.features))]
+    every = _check_partitions(raw, columns, source, bool(p.get("sort")), client)
+    counts = every
     if start:
         counts = counts[counts.index >= pd.Timestamp(start)]
     if end:
         counts = counts[counts.index <= pd.Timestamp(end)]
     if counts.empty:
-        raise ValueError(f"no rows between data.start={start!r} and data.end={end!r}.")
+        raise DataError(f"{source}: no rows between data.start={start!r} and data.end={end!r}; the data (after the "
+                        f"feature warm-up and the last data.horizon dates) runs from {iso_date(every.index[0])} to "
+                        f"{iso_date(every.index[-1])}.")
     dates = pd.DatetimeIndex(counts.index, name="date")
     n = counts.to_numpy(np.int64)
     # index by date, then cut the partitions at date boundaries
+    date_col = columns.date
     kind = raw[date_col].dtype
     frame = raw.assign(**{date_col: raw[date_col].map_partitions(
-        _parse_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]"))})
+        _as_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]"))})
     frame = frame.set_index(date_col, sorted=True).loc[dates[0]:dates[-1]]
-    target = partition_rows(int(n.sum()), len(cdask.worker_addresses(client)))
-    cuts, acc = [0], 0
-    for i, c in enumerate(n):
-        if acc >= target:
-            cuts.append(i)
-            acc = 0
-        acc += c
-    divisions = [dates[i] for i in cuts] + [dates[-1]]
-    frame = frame.repartition(divisions=divisions)
-    # pass 2: values of the asset, target and side columns, every date now inside one partition
-    narrow = [c for c in roles.values() if c]
-    checks = client.compute([dask.delayed(_value_pass)(part, roles) for part in frame[narrow].to_delayed()], sync=True)
+    cuts = _date_cuts(n, partition_rows(int(n.sum()), len(cdask.worker_addresses(client))))
+    frame = frame.repartition(divisions=[dates[i] for i in cuts] + [dates[-1]])
+    # pass 2: one row per (date, asset), every date now inside one partition; rows numbered as in the table
+    before = int(every[every.index < dates[0]].sum())
+    offsets = [before + int(n[:i].sum()) for i in cuts]
+    checks = client.compute([dask.delayed(_pairs_part)(part, offsets[i], columns.asset, source)
+                             for i, part in enumerate(frame[[columns.asset]].to_delayed())], sync=True)
     errors = [c["error"] for c in checks if c["error"]]
     if errors:
-        raise ValueError(f"{source}: {errors[0]}.")
+        raise DataError(errors[0])
     assets = pd.unique(np.concatenate([c["assets"] for c in checks]))
     if len(assets) == 1:
-        raise ValueError(f"{source}: one asset ({assets[0]!r}): a single series is scored by its time-series rank IC "
-                         "in memory, where its early stopping watches that rank IC; set cluster.engine = 'local' (a "
-                         "series of even a million bars fits in one process).")
+        raise DataError(f"{source}: one asset ({assets[0]!r}): a single series is scored by its time-series rank IC "
+                        "in memory, where its early stopping watches that rank IC; set cluster.engine = 'local' (a "
+                        "series of even a million bars fits in one process).")
+    roles = {"asset": columns.asset, "target": columns.target, **columns.side}
     info = {"source": source, "engine": "dask", "partitions": frame.npartitions}
-    return LazyPanel(frame, dates, n, roles, features, client, assets, info)
+    return LazyPanel(frame, dates, n, roles, list(columns.features), client, assets, info)
+
+
+def _as_dates(col: pd.Series, name: str) -> pd.Series:
+    """The date column of a partition as datetimes (its values were checked by the first pass)."""
+    return pd.Series(parse_dates(col, name, ""), index=col.index, name=col.name)
 
 
 def load_data(cfg: dict) -> LazyPanel:
@@ -435,9 +460,8 @@ def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend:
                             early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
 
 
-def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec | None = None,
-                 scoring: FoldScoring = FoldScoring(), hooks: FoldHooks = FoldHooks(),
-                 **keywords: Any) -> WalkForwardResult:
+def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec, scoring: FoldScoring = FoldScoring(),
+                 hooks: FoldHooks = FoldHooks()) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.walk_forward` on a :class:`LazyPanel`: every fold trained on the cluster.
 
     The folds are the splitter's positions on the panel's distinct dates (a
@@ -445,10 +469,6 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec | Non
     (``compare``'s ensemble) receives the fold's lazy train and valid :class:`Window` and
     the test window collected without its features.
     """
-    if keywords:  # transitional, as in memory: the former keyword form
-        model, scoring, hooks = specs_from_keywords(**keywords)
-    if model is None:
-        raise TypeError("walk_forward needs a ModelSpec.")
     positions = splitter.fold_positions(len(panel.dates))
     windows = [(panel.window(f.train_start, f.train_end), panel.window(f.test_start, f.test_end),
                 panel.window(f.valid_start, f.valid_end)) for f in positions]

@@ -15,6 +15,7 @@ pytest.importorskip("distributed")
 from czar_gbdt import cluster, tuning  # noqa: E402
 from czar_gbdt.cli import main  # noqa: E402
 from czar_gbdt.config import ConfigError, validate_config  # noqa: E402
+from czar_gbdt.datasets import DataError  # noqa: E402
 
 from dask_helpers import FEATURES, is_training_task, kill_worker_when, panel_frame, write_parquet_folder  # noqa: E402
 
@@ -126,13 +127,17 @@ def test_lazy_panel_puts_every_date_inside_one_partition(dask_client, parquet_pa
 
 
 @pytest.mark.parametrize(("damage", "message"), [
-    ("unsorted", r"dates in 'date' must be sorted ascending"),
-    ("nan_target", r"target column 'target' must be finite .*; 1 rows of a partition are not, the first at "
-                   r"\(date 2015-02-02, asset a003\)"),
-    ("bad_std", r"std column 'std' must be finite and > 0; .*\(date 2015-01-08, asset a001\) \(value 0.0\)"),
-    ("duplicate", r"rows share a \(date, asset\) pair with another row, the first at \(date 2015-01-02, asset a000\)"),
+    ("unsorted", r"dates in 'date' must be sorted ascending; row 160 has 2015-01-01 after 2015-02-11 at row 159"),
+    ("nan_target", r"target 'target' has 1 NaN/infinite values, the first at row 179 \(date 2015-02-02, asset a003\)"),
+    ("bad_std", r"std column 'std' must be finite and > 0; 1 rows are not, the first at row 41 \(date 2015-01-08, "
+                r"asset a001\) \(value 0.0\)"),
+    ("duplicate", r"2 rows share a \(date, asset\) pair with another row, e.g. \(2015-01-02, a000\); .* The first "
+                  r"duplicated row is row 8"),
+    ("category", r"feature columns must be numeric or bool on a Dask cluster \(pandas 'category' trains in memory\); "
+                 r"'category': 'f1'"),
 ])
-def test_lazy_panel_errors_name_date_and_asset(dask_client, tmp_path, damage, message):
+def test_lazy_panel_errors_name_row_date_and_asset(dask_client, tmp_path, damage, message):
+    """The rows are numbered in the whole table (the second of two files starts at row 120), as in memory."""
     frame = panel_frame(n_dates=30, n_assets=8)
     if damage == "unsorted":
         frame = pd.concat([frame.iloc[80:], frame.iloc[:80]])
@@ -140,13 +145,62 @@ def test_lazy_panel_errors_name_date_and_asset(dask_client, tmp_path, damage, me
         frame.loc[(frame["date"] == "2015-02-02") & (frame["asset"] == "a003"), "target"] = np.nan
     elif damage == "bad_std":
         frame.loc[(frame["date"] == "2015-01-08") & (frame["asset"] == "a001"), "std"] = 0.0
+    elif damage == "category":
+        frame["f1"] = frame["f1"].astype("category")
     else:
         frame.loc[frame.index[9], "asset"] = "a000"
     write_parquet_folder(frame, tmp_path / "p", n_files=2)
     cfg = validate_config({**_raw(tmp_path / "p", scheduler=dask_client.scheduler.address),
                            "data": {"source": str(tmp_path / "p"), "panel": {"std_col": "std"}}})
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(DataError, match=message):
         cluster.load_data(cfg)
+
+
+def _bad_panel(frame: pd.DataFrame, fault: str) -> pd.DataFrame:
+    if fault == "non_numeric":  # text in a feature column, in the second of three files
+        frame = frame.assign(f1=frame["f1"].map(str))
+        frame.loc[frame.index[100], "f1"] = "n/a"
+    elif fault == "unsorted":  # dates go backwards where the third file starts
+        frame = pd.concat([frame.iloc[160:], frame.iloc[:160]], ignore_index=True)
+    else:  # the configuration's std_col = "std", and the file has none
+        frame = frame.drop(columns="std")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def bad_panels(tmp_path_factory):
+    """Each bad panel as one Parquet file (read in memory) and a folder of three files (read on a cluster)."""
+    root = tmp_path_factory.mktemp("bad")
+    out = {}
+    for fault in ("non_numeric", "unsorted", "missing_side"):
+        frame = _bad_panel(panel_frame(n_dates=30, n_assets=8), fault)
+        frame.to_parquet(root / f"{fault}.parquet", index=False)
+        write_parquet_folder(frame, root / fault, n_files=3)
+        out[fault] = (root / f"{fault}.parquet", root / fault)
+    return out
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    ("non_numeric", "feature columns must be numeric (or bool / pandas 'category'); not numeric: 'f1' "),
+    ("unsorted", "dates in 'date' must be sorted ascending; row 80 has 2015-01-01 after 2015-02-11 at row 79"),
+    ("missing_side", "missing column(s) ['std']; available columns: "),
+])
+def test_a_bad_parquet_panel_on_a_cluster_exits_2_with_the_in_memory_message(dask_client, bad_panels, tmp_path,
+                                                                            capsys, fault, message):
+    """Issue 23: the cluster path calls the in-memory data rules, so the CLI on a cluster prints the same one
+    line (rows numbered in the whole table) and exits 2, without a traceback."""
+    single, folder = bad_panels[fault]
+    errors = {}
+    for engine, source in (("local", single), ("dask", folder)):
+        path = tmp_path / f"{engine}.toml"
+        path.write_text(config_text(source, tmp_path / "runs", scheduler=dask_client.scheduler.address)
+                        .replace('engine = "dask"', f'engine = "{engine}"'))
+        assert main(["evaluate", "--config", str(path), "--loss", "czar", "--format", "json"]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        errors[engine] = err.replace(str(source), "SOURCE")
+    assert errors["dask"] == errors["local"]
+    assert errors["dask"].startswith(f"czar-gbdt evaluate: error: SOURCE: {message}")
 
 
 # --------------------------------------------------------------------------- the commands

@@ -293,3 +293,40 @@ def test_lightgbm_recovers_the_planted_rank_ic():
 def test_synthetic_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_synthetic_panel(**kwargs)
+
+
+@pytest.mark.parametrize("fault", ["infinite_feature", "text_feature", "missing_date", "unsorted", "bad_weight"])
+def test_a_rule_on_part_of_a_table_names_the_row_of_the_whole_table(fault):
+    """The rules load_panel runs, run on the rows from 100 on with offset=100 (a partition on a cluster),
+    give the message of the whole table, word for word."""
+    from czar_gbdt.datasets.checks import labels_and_side
+    from czar_gbdt.datasets.columns import resolve_columns
+    from czar_gbdt.datasets.dates import check_sorted
+    from czar_gbdt.datasets.long import check_rows
+
+    df = make_synthetic_panel(n_dates=20, n_assets=10, n_features=3, seed=2).to_frame()
+    df["weight"] = 1.0
+    if fault == "infinite_feature":
+        df.loc[130, "f1"] = np.inf
+    elif fault == "text_feature":
+        df["f2"] = df["f2"].map(str)
+        df.loc[130, "f2"] = "n/a"
+    elif fault == "missing_date":
+        df["date"] = df["date"].astype(object)
+        df.loc[130, "date"] = None
+    elif fault == "unsorted":
+        df.loc[130, "date"] = df.loc[0, "date"]
+    else:
+        df.loc[130, "weight"] = -1.0
+    kwargs = dict(date_col="date", asset_col="asset", target_col="target", feature_cols=None, std_col="auto",
+                  mean_col="auto", weight_col="auto")
+    with pytest.raises(datasets.DataError) as whole:
+        load_panel(df, **{k: v for k, v in kwargs.items() if k != "feature_cols"})
+    columns = resolve_columns(df.columns, where="the DataFrame", **kwargs)
+    part = df.iloc[100:].reset_index(drop=True)
+    with pytest.raises(datasets.DataError) as partial:
+        rows = check_rows(part, columns, "the DataFrame", offset=100)
+        check_sorted(rows.dates, "date", "the DataFrame", None, offset=100)
+        labels_and_side(part, columns, rows)
+    assert str(partial.value) == str(whole.value)
+    assert "row 130" in str(whole.value)

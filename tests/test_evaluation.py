@@ -161,16 +161,6 @@ def test_holdout_split_trains_before_the_holdout_and_scores_it_once(panel):
     assert result.folds["train_end"][0] < dates[-8]
 
 
-def test_the_former_keyword_form_gives_the_typed_result(panel, splitter):
-    """Transitional (the tuning objective): the keywords become the same three typed arguments."""
-    typed = walk_forward(panel, splitter, czar_spec(seed=3), FoldScoring(top_k=2))
-    keywords = walk_forward(panel, splitter, backend="lightgbm", booster_params=LGB,
-                            loss=cg.get_loss("czar", alpha=0.5), num_boost_round=8, seed=3, top_k=2)
-    pd.testing.assert_frame_equal(typed.folds, keywords.folds)
-    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['top_kk'\]"):
-        walk_forward(panel, splitter, backend="lightgbm", top_kk=2)
-
-
 def test_fit_panel_trains_the_spec_on_every_row_without_early_stopping(panel):
     spec = czar_spec(num_boost_round=6, early_stopping_rounds=2, seed=4)
     trained = evaluation.fit_panel(panel, spec)

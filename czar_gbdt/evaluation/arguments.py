@@ -12,7 +12,7 @@ have named aliases, as LightGBM's ``engine.py`` names its callbacks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from ..losses import BaseLoss
 from ..ranking import RankObjective
 
 __all__ = ["ModelSpec", "FoldScoring", "FoldHooks", "FoldPredictor", "FoldCallback", "ExtraScorer",
-           "TARGET_TRANSFORMS", "specs_from_keywords"]
+           "TARGET_TRANSFORMS"]
 
 #: ``predict(i, train, test, valid) -> (prediction on test, rounds)``: one fold's model.
 FoldPredictor = Callable[[int, Panel, Panel, "Panel | None"], tuple[np.ndarray, int]]
@@ -130,26 +130,3 @@ class FoldHooks:
     on_fold: FoldCallback | None = None
     predict: FoldPredictor | None = None
     score_extra: ExtraScorer | None = None
-
-
-_MODEL_KEYS = ("backend", "booster_params", "loss", "num_boost_round", "early_stopping_rounds", "target_transform",
-               "seed")
-_SCORING_KEYS = ("top_k", "cost", "time_series", "allora")
-_HOOK_KEYS = ("on_fold", "predict", "score_extra")
-
-
-def specs_from_keywords(**keywords: Any) -> tuple[ModelSpec, FoldScoring, FoldHooks]:
-    """The typed arguments of the former keyword form of ``walk_forward`` (``backend=``, ``booster_params=``,
-    ``loss=``, ... ``allora=``).
-
-    Transitional: the tuning objective still passes the keywords; once it passes a
-    :class:`ModelSpec`, :class:`FoldScoring` and :class:`FoldHooks`, this goes.
-    """
-    unknown = sorted(set(keywords) - {*_MODEL_KEYS, *_SCORING_KEYS, *_HOOK_KEYS})
-    if unknown:
-        raise TypeError(f"walk_forward got unexpected keyword arguments {unknown}.")
-    if "backend" not in keywords:
-        raise TypeError("walk_forward needs a ModelSpec (or the keyword backend=).")
-    return (ModelSpec(**{k: keywords[k] for k in _MODEL_KEYS if k in keywords}),
-            FoldScoring(**{k: keywords[k] for k in _SCORING_KEYS if k in keywords}),
-            FoldHooks(**{k: keywords[k] for k in _HOOK_KEYS if k in keywords}))

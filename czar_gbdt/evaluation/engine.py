@@ -24,7 +24,7 @@ import pandas as pd
 from .. import metrics
 from ..datasets import Panel, date_text
 from ..model_selection import WalkForward
-from .arguments import FoldHooks, FoldPredictor, FoldScoring, ModelSpec, specs_from_keywords
+from .arguments import FoldHooks, FoldPredictor, FoldScoring, ModelSpec
 from .grading import allora_scores
 from .labels import auto_transform
 from .training import fit_predict
@@ -124,9 +124,8 @@ class WalkForwardResult:
                 "n_dates": int(self.per_date.notna().sum()), "n_folds": len(self.folds)}
 
 
-def walk_forward(panel: Panel, splitter: WalkForward, model: ModelSpec | None = None,
-                 scoring: FoldScoring = FoldScoring(), hooks: FoldHooks = FoldHooks(),
-                 **keywords: Any) -> WalkForwardResult:
+def walk_forward(panel: Panel, splitter: WalkForward, model: ModelSpec, scoring: FoldScoring = FoldScoring(),
+                 hooks: FoldHooks = FoldHooks()) -> WalkForwardResult:
     """Train and score one model per fold.
 
     Parameters
@@ -144,14 +143,7 @@ def walk_forward(panel: Panel, splitter: WalkForward, model: ModelSpec | None = 
     hooks : FoldHooks
         ``on_fold`` after each fold (raising from it stops the loop), ``predict`` instead
         of training each fold, ``score_extra`` for more columns per row.
-    **keywords
-        Transitional: the former keyword form (``backend=``, ``booster_params=``, ...),
-        turned into the three typed arguments (:func:`~czar_gbdt.evaluation.arguments.specs_from_keywords`).
     """
-    if keywords:
-        model, scoring, hooks = specs_from_keywords(**keywords)
-    if model is None:
-        raise TypeError("walk_forward needs a ModelSpec.")
     transform = auto_transform(panel) if model.target_transform == "auto" else model.target_transform
     predict = hooks.predict or fold_trainer(model, transform)
     folds = ((panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid) if len(fold.valid) else None)

@@ -25,7 +25,7 @@ from optuna.trial import TrialState
 from .. import cluster, metrics, selection
 from ..config import ALLORA_OBJECTIVES, ConfigError
 from ..datasets import DataError
-from ..evaluation import book, iso_date, make_splitter, resolve_target_transform, scoring
+from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, model_spec, resolve_target_transform
 from ..losses import get_loss
 from .space import suggest_params
 from .studies import FINISHED, TERMS_ATTR
@@ -135,7 +135,8 @@ def make_objective(cfg: dict) -> Objective:
     engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
     panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
     resolve_target_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
-    how = scoring(cfg, panel)
+    fold_scores = fold_scoring(cfg, panel, allora=kind in ALLORA_OBJECTIVES)
+    splitter = make_splitter(cfg)
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
@@ -151,13 +152,11 @@ def make_objective(cfg: dict) -> Objective:
                 raise optuna.TrialPruned(f"pruned after fold {i}")
 
         try:
-            result = engine.walk_forward(panel, make_splitter(cfg), backend=params["backend"],
-                                         booster_params=params["booster"], loss=loss,
-                                         num_boost_round=params["num_boost_round"],
-                                         early_stopping_rounds=params["early_stopping_rounds"],
-                                         target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"],
-                                         on_fold=on_fold, time_series=how.time_series,
-                                         allora=kind in ALLORA_OBJECTIVES, **book(cfg))
+            result = engine.walk_forward(panel, splitter,
+                                         model_spec(cfg, params["backend"], params["booster"], loss,
+                                                    num_boost_round=params["num_boost_round"],
+                                                    early_stopping_rounds=params["early_stopping_rounds"]),
+                                         fold_scores, FoldHooks(on_fold=on_fold))
         except Exception as exc:
             if not cluster.worker_lost(exc):
                 raise
