@@ -53,7 +53,16 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table", help="how to print the result")
 
 
+_STORAGE_HELP = "SQLAlchemy URL overriding study.storage"
+
+
+def _add_storage(parser: argparse.ArgumentParser, help: str = _STORAGE_HELP) -> None:
+    """``--storage``: the study's storage URL, for the commands that open a study."""
+    parser.add_argument("--storage", help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``czar-gbdt`` parser: the program's options, then one subcommand per step below."""
     parser = argparse.ArgumentParser(
         prog="czar-gbdt",
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
@@ -65,7 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add_command in (_add_tune, _add_report, _add_evaluate, _add_fit, _add_predict, _add_compare):
+        add_command(sub)
+    return parser
 
+
+def _add_tune(sub) -> None:
     tune = _command(
         sub, "tune", help="run or resume an optuna study described by a TOML config",
         description="Run (or resume) the study of a config: search loss and booster parameters against "
@@ -73,15 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "dates), its ICIR or one of Allora's scores (study.objective). Re-running the same command resumes the study; completed trials are "
                     "never lost or repeated. Writes best params and the per-fold table next to the study.",
         outputs=_TUNE_OUT, config="TOML configuration (see docs/tuning.md)")
-    tune.add_argument("--storage", help="SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
-                                        "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
-                                        "refused (no heartbeats)")
+    _add_storage(tune, "SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
+                       "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
+                       "refused (no heartbeats)")
     tune.add_argument("--workers", type=int, default=1,
                       help="worker processes sharing the study (needs PostgreSQL/MySQL storage when > 1)")
     tune.add_argument("--trials", type=int, help="total finished trials the study should hold (study.n_trials)")
     tune.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_format(tune)
 
+
+def _add_report(sub) -> None:
     report = _command(
         sub, "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
         description="Print and save the best trial's parameters and per-fold table, then train it and the "
@@ -93,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "the result is stored in the study and later reports print it (naming the trial it belongs "
                     "to) instead of scoring again. Loads the study, never creates one.",
         outputs=_REPORT_OUT, config="TOML configuration of the study")
-    report.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
+    _add_storage(report)
     _add_format(report)
 
+
+def _add_evaluate(sub) -> None:
     ev = _command(
         sub, "evaluate", help="walk-forward scores of fixed parameters for one or more losses",
         description="Train the config's booster with fixed parameters (a range is refused) on the walk-forward "
@@ -107,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: the config's loss)")
     _add_format(ev)
 
+
+def _add_fit(sub) -> None:
     fit = _command(
         sub, "fit", help="train the study's best trial (or --trial N) on every labelled date and save the model",
         description="Train one model on every date of the config's data that has a label, up to data.end, the "
@@ -120,12 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
         config="TOML configuration of the study (or a config without search ranges)")
     fit.add_argument("--trial", type=int, metavar="N", help="the study's trial to train (default: the best)")
     fit.add_argument("--out", metavar="DIR", help="the bundle folder (default: <runs_dir>/<study>/model)")
-    fit.add_argument("--storage", help="SQLAlchemy URL overriding study.storage")
+    _add_storage(fit)
     fit.add_argument("--loss", metavar="NAME[:k=v,...]",
                      help="a config without search ranges only: the model to train instead of loss.name (builtin, "
                           "ranking, czar:alpha=0.5, package.module:name ...)")
     _add_format(fit)
 
+
+def _add_predict(sub) -> None:
+    """``predict`` needs no config: it reads a model bundle (so it is not made by :func:`_command`)."""
     pred = sub.add_parser(
         "predict", help="forecasts of a saved model (czar-gbdt fit) from a data file",
         description="Load a model bundle (no config or study needed), build its features from --data exactly as "
@@ -144,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "features, or the last N dates")
     pred.add_argument("--out", metavar="FILE", help="write CSV (.csv) or Parquet (.parquet) instead of printing")
 
+
+def _add_compare(sub) -> None:
     cmp = _command(
         sub, "compare", help="ZPTAE vs CZAR vs built-ins: one booster, the same folds, a table and figures per loss",
         description="Train the config's booster (fixed parameters) on the walk-forward folds once per loss of "
@@ -165,7 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
                           "czar:alpha=0.5 ...")
     cmp.add_argument("--no-progress", action="store_true", help="no progress line per model on stderr")
     _add_format(cmp)
-    return parser
 
 
 def _err(line: str) -> None:
