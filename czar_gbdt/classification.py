@@ -20,7 +20,7 @@ The losses of such classifiers (:class:`czar_gbdt.LogisticLoss`,
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -182,6 +182,26 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
     >>> select_threshold(y, s, rate=(0.5, 1.0))        # at least half the rows positive
     0.275
     """
+    y, s, w = _checked_rows(y_true, score, weight)
+    low, high = _checked_rate(rate)
+    g = check_number("g", g, low=0.0, low_open=True)
+    if not callable(criterion) and criterion not in _CRITERIA:
+        raise ValueError(f"criterion must be one of {_CRITERIA} or a function of (tp, fp, fn, tn); "
+                         f"got {criterion!r}.")
+    total, pos = float(w.sum()), float(np.dot(w, y))
+    if not pos > 0:
+        raise ValueError("y_true has no positive row with weight > 0: there is nothing to find a threshold for.")
+    cuts = _cuts(y, s, w, total, pos)
+    inside = _inside_rate(cuts.predicted / total, low, high)
+    value = _criterion_values(criterion, cuts, pos, g)
+    value = np.where(inside & ~np.isnan(value), value, -np.inf)
+    if not np.isfinite(value).any():
+        raise ValueError("criterion gave no finite value at the allowed thresholds.")
+    return _threshold_at(cuts.sorted_score, int(cuts.k[int(np.argmax(value))]))
+
+
+def _checked_rows(y_true: Any, score: Any, weight: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``y_true``, ``score`` and ``weight`` (ones when None) as aligned float rows, checked."""
     y = finite_rows("y_true", y_true)
     first_bad("y_true", y, (y == 0) | (y == 1), "0 or 1 (binary labels)")
     s = finite_rows("score", score)
@@ -191,12 +211,16 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
     if n == 0:
         raise ValueError("y_true is empty: there are no rows to choose a threshold on.")
     if weight is None:
-        w = np.ones(n)
-    else:
-        w = finite_rows("weight", weight)
-        if w.shape[0] != n:
-            raise ValueError(f"weight has {w.shape[0]} values but y_true has {n}; they must be aligned.")
-        first_bad("weight", w, w >= 0, ">= 0")
+        return y, s, np.ones(n)
+    w = finite_rows("weight", weight)
+    if w.shape[0] != n:
+        raise ValueError(f"weight has {w.shape[0]} values but y_true has {n}; they must be aligned.")
+    first_bad("weight", w, w >= 0, ">= 0")
+    return y, s, w
+
+
+def _checked_rate(rate: Any) -> tuple[float, float]:
+    """The ``(low, high)`` band of predicted-positive rates, each in [0, 1], low <= high."""
     try:
         low, high = rate
     except (TypeError, ValueError):
@@ -205,13 +229,23 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
     high = check_number("rate high", high, low=0.0, high=1.0)
     if low > high:
         raise ValueError(f"rate low must be <= rate high; got {rate!r}.")
-    g = check_number("g", g, low=0.0, low_open=True)
-    if not callable(criterion) and criterion not in _CRITERIA:
-        raise ValueError(f"criterion must be one of {_CRITERIA} or a function of (tp, fp, fn, tn); "
-                         f"got {criterion!r}.")
-    total, pos = float(w.sum()), float(np.dot(w, y))
-    if not pos > 0:
-        raise ValueError("y_true has no positive row with weight > 0: there is nothing to find a threshold for.")
+    return low, high
+
+
+class _Cuts(NamedTuple):
+    """The candidate thresholds: the top ``k`` rows (by score) positive, with their weighted counts."""
+
+    sorted_score: np.ndarray  # scores in decreasing order
+    k: np.ndarray  # rows predicted positive at each candidate
+    tp: np.ndarray
+    fp: np.ndarray
+    fn: np.ndarray
+    tn: np.ndarray
+    predicted: np.ndarray  # weight predicted positive (tp + fp)
+
+
+def _cuts(y: np.ndarray, s: np.ndarray, w: np.ndarray, total: float, pos: float) -> _Cuts:
+    """Every cut between two distinct scores: one sort and cumulative sums, O(n log n)."""
     order = np.argsort(-s, kind="stable")
     ss, ws, ys = s[order], w[order], y[order]
     # candidates: k = 0 and every k after which the next score is strictly lower (or k = n)
@@ -221,33 +255,42 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
     predicted = np.r_[0.0, np.cumsum(ws)][k]
     fp = predicted - tp
     fn, tn = pos - tp, (total - pos) - fp
-    share = predicted / total
+    return _Cuts(ss, k, tp, fp, fn, tn, predicted)
+
+
+def _inside_rate(share: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Which candidates have a predicted-positive rate in ``[low, high]``; raises when none has."""
     tol = 1e-12
     inside = (share >= low - tol) & (share <= high + tol)
     if not inside.any():
         raise ValueError(f"no threshold puts the predicted-positive rate in [{low:g}, {high:g}]: the nearest "
                          f"rates are {share[share < low].max(initial=0.0):g} and "
                          f"{share[share > high].min(initial=1.0):g} (ties in score, or too few rows).")
+    return inside
+
+
+def _criterion_values(criterion: Any, cuts: _Cuts, pos: float, g: float) -> np.ndarray:
+    """The criterion at every candidate (larger is better; NaN where undefined)."""
+    tp, fp, fn, tn, predicted = cuts.tp, cuts.fp, cuts.fn, cuts.tn, cuts.predicted
     with np.errstate(divide="ignore", invalid="ignore"):
         if criterion == "break_even":
-            value = -np.abs(predicted - pos)
-        elif callable(criterion):
+            return -np.abs(predicted - pos)
+        if callable(criterion):
             value = np.asarray(criterion(tp, fp, fn, tn), dtype=np.float64)
             if value.shape != tp.shape:
                 raise ValueError(f"criterion returned shape {value.shape}; it must return one value per "
                                  f"candidate, shape {tp.shape}.")
-        else:
-            f1 = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-            if criterion == "f1":
-                value = f1
-            else:
-                precision = np.where(predicted > 0, tp / predicted, 0.0)
-                value = (g * precision + f1) / (g + 1)
-    value = np.where(inside & ~np.isnan(value), value, -np.inf)
-    if not np.isfinite(value).any():
-        raise ValueError("criterion gave no finite value at the allowed thresholds.")
-    best = int(np.argmax(value))
-    kk = int(k[best])
+            return value
+        f1 = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+        if criterion == "f1":
+            return f1
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        return (g * precision + f1) / (g + 1)
+
+
+def _threshold_at(ss: np.ndarray, kk: int) -> float:
+    """The threshold that makes the top ``kk`` of the decreasing scores ``ss`` positive."""
+    n = ss.shape[0]
     if kk == 0:
         return float(ss[0])
     if kk == n:
