@@ -135,30 +135,11 @@ def build_features(
     >>> panel.feature_names[:4]
     ['ret_1', 'ret_5', 'ret_20', 'ret_60']
     """
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValueError(f"horizon must be an integer >= 1; got {horizon!r}.")
-    ws = _check_windows(windows)
-    if isinstance(vol_window, bool) or not isinstance(vol_window, (int, np.integer)) or vol_window < 2:
-        raise ValueError(f"vol_window must be an integer >= 2; got {vol_window!r}.")
-    if not (isinstance(vol_floor, (int, float, np.floating)) and math.isfinite(vol_floor) and vol_floor > 0):
-        raise ValueError(f"vol_floor must be a finite number > 0; got {vol_floor!r}.")
+    ws = _check_parameters(horizon, windows, vol_window, vol_floor)
     R = _check_returns(returns)
     h = int(horizon)
     L = np.log1p(R)
-
-    feats: dict[str, pd.DataFrame] = {}
-    rets: dict[int, pd.DataFrame] = {}
-    for w in ws:
-        rets[w] = np.expm1(L.rolling(w, min_periods=w).sum())
-        feats[f"ret_{w}"] = rets[w]
-    vol = L.rolling(vol_window, min_periods=vol_window).std(ddof=1)
-    feats[f"vol_{vol_window}"] = vol
-    for w in ws:
-        feats[f"rel_ret_{w}"] = rets[w].sub(rets[w].mean(axis=1), axis=0)
-    if ranks:
-        for w in ws:
-            feats[f"rank_ret_{w}"] = rets[w].rank(axis=1, pct=True, method="average")
-        feats[f"rank_vol_{vol_window}"] = vol.rank(axis=1, pct=True, method="average")
+    feats, vol = _feature_frames(L, ws, vol_window, ranks)
     target = np.expm1(L.rolling(h, min_periods=h).sum().shift(-h))
     std = np.maximum(vol.to_numpy() * math.sqrt(h), vol_floor)  # NaN stays NaN
 
@@ -179,14 +160,7 @@ def build_features(
         "vol_window": int(vol_window),
         "vol_floor": float(vol_floor),
         "ranks": bool(ranks),
-        "n_rows_total": int(n_total),
-        "n_rows_without_features": int((~has_features).sum()),
-        "n_rows_without_target": int((~has_target).sum()),
-        # what the data line names (evaluation.describe_data): assets without a single return,
-        # and the dates before the first row with every feature (the warm-up)
-        "all_nan_assets": [str(c) for c in R.columns[R.isna().all(axis=0).to_numpy()]],
-        "n_dates_warm_up": int(np.argmax(has_features.reshape(n_dates, n_assets).any(axis=1)))
-        if has_features.any() else int(n_dates),
+        **_row_counts(R, has_features, has_target),
     }
     if dropna:
         keep = has_features & has_target
@@ -197,3 +171,50 @@ def build_features(
     else:
         info["n_rows_dropped"] = 0
     return Panel.from_arrays(pd.DataFrame(X, columns=names), y, dates, assets, std=s, info=info)
+
+
+def _check_parameters(horizon: Any, windows: Any, vol_window: Any, vol_floor: Any) -> tuple[int, ...]:
+    """Check the parameters of :func:`build_features` (in the order of its signature); returns the windows."""
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1; got {horizon!r}.")
+    ws = _check_windows(windows)
+    if isinstance(vol_window, bool) or not isinstance(vol_window, (int, np.integer)) or vol_window < 2:
+        raise ValueError(f"vol_window must be an integer >= 2; got {vol_window!r}.")
+    if not (isinstance(vol_floor, (int, float, np.floating)) and math.isfinite(vol_floor) and vol_floor > 0):
+        raise ValueError(f"vol_floor must be a finite number > 0; got {vol_floor!r}.")
+    return ws
+
+
+def _feature_frames(L: pd.DataFrame, ws: tuple[int, ...], vol_window: int,
+                    ranks: bool) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The feature columns (dates x assets each, in the documented order) from log returns ``L``,
+    and the trailing volatility (also the base of ``std``)."""
+    feats: dict[str, pd.DataFrame] = {}
+    rets: dict[int, pd.DataFrame] = {}
+    for w in ws:
+        rets[w] = np.expm1(L.rolling(w, min_periods=w).sum())
+        feats[f"ret_{w}"] = rets[w]
+    vol = L.rolling(vol_window, min_periods=vol_window).std(ddof=1)
+    feats[f"vol_{vol_window}"] = vol
+    for w in ws:
+        feats[f"rel_ret_{w}"] = rets[w].sub(rets[w].mean(axis=1), axis=0)
+    if ranks:
+        for w in ws:
+            feats[f"rank_ret_{w}"] = rets[w].rank(axis=1, pct=True, method="average")
+        feats[f"rank_vol_{vol_window}"] = vol.rank(axis=1, pct=True, method="average")
+    return feats, vol
+
+
+def _row_counts(R: pd.DataFrame, has_features: np.ndarray, has_target: np.ndarray) -> dict[str, Any]:
+    """The ``info`` entries that count rows (before any drop) and name what the data line reports."""
+    n_dates, n_assets = R.shape
+    return {
+        "n_rows_total": int(has_features.shape[0]),
+        "n_rows_without_features": int((~has_features).sum()),
+        "n_rows_without_target": int((~has_target).sum()),
+        # what the data line names (evaluation.describe_data): assets without a single return,
+        # and the dates before the first row with every feature (the warm-up)
+        "all_nan_assets": [str(c) for c in R.columns[R.isna().all(axis=0).to_numpy()]],
+        "n_dates_warm_up": int(np.argmax(has_features.reshape(n_dates, n_assets).any(axis=1)))
+        if has_features.any() else int(n_dates),
+    }
