@@ -169,41 +169,15 @@ def fit_model(config: Config | dict | str | os.PathLike, trial: int | None = Non
     config = as_config(config if isinstance(config, (dict, Config)) else load_config(config))
     cfg = config.to_dict()  # phase 2: until evaluation and cluster read Config (the engine's calls below take it)
     say = echo or (lambda line: None)
-    study_mode = trial is not None or _searched(config)
-    if study_mode and loss is not None:
-        raise ConfigError("--loss: the loss of a study's trial is the trial's; --loss is for a configuration without "
-                          "search ranges.")
-    if study_mode:
-        params, chosen, fold_rounds = _from_study(config, trial, storage)
-        model = get_loss(params["loss"], **params["loss_params"])
-    else:
-        spec = None
-        if loss is not None:
-            from .config import check_compare_spec, parse_loss_spec
-
-            spec = parse_loss_spec(loss, "--loss")
-            check_compare_spec(*spec, "--loss", [config.model.backend])
-        params, model = _fixed(config, spec)
-        chosen, fold_rounds = None, []
+    params, model, chosen, fold_rounds = _chosen_model(config, trial, loss, storage)
     run = cluster.engine(cfg)
     panel = run.prepare_data(cfg, [model])
     config = as_config(cfg)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in cfg)
-    if run is cluster:
-        cluster.check_models([model])
-    how = scoring(cfg, panel)
-    if not how.keeps(model) and run is not cluster:
-        raise ConfigError(f"--loss: {model_label(model, params['backend'])} needs several assets per date; "
-                          f"{how.describe()}")
+    _check_trainable(run, cfg, panel, model, params)
     ranking = isinstance(model, RankObjective)
     stop = params["early_stopping_rounds"] if model is not None and not ranking else 0
     if stop and not fold_rounds:  # a fixed configuration: its walk-forward chooses the rounds
-        say(f"fit: early stopping: running the walk-forward to choose the rounds ({ROUNDS_RULE}) ...")
-        result = run.run_walk_forward(cfg, panel, make_splitter(cfg), model, "fit")
-        fold_rounds = list(result.folds["rounds"])
-        chosen = {"study": None, "walk_forward": result.summary(),
-                  "folds": result.folds.assign(**{c: result.folds[c].map(iso_date) for c in
-                                                  ("train_start", "train_end", "test_start", "test_end")})
-                  .to_dict(orient="records")}
+        fold_rounds, chosen = _walk_forward_rounds(run, cfg, panel, model, say)
     rounds = chosen_rounds(fold_rounds) if stop else int(params["num_boost_round"])
     dates = panel.dates if run is cluster else pd.DatetimeIndex(pd.unique(panel.dates))
     say(f"fit: training {model_label(model, params['backend'])} on {params['backend']} for {rounds} rounds on "
@@ -212,23 +186,79 @@ def fit_model(config: Config | dict | str | os.PathLike, trial: int | None = Non
         + (" on the Dask cluster" if run is cluster else "") + " ...")
     trained = run.fit_panel(panel, model_spec(cfg, params["backend"], params["booster"], model,
                                               num_boost_round=rounds, early_stopping_rounds=0))
-    features, std = _features_card(config, panel, trained)
-    n_holdout = config.splits.holdout
-    holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None
+    return Model(trained, _card(config, panel, trained, params, model, rounds=rounds, early_stopping=bool(stop),
+                                dates=dates, chosen=chosen))
+
+
+def _chosen_model(config: Config, trial: int | None, loss: str | None,
+                  storage: str | None) -> tuple[dict, Any, dict | None, list]:
+    """The parameters and model to train, the card's ``chosen_by`` and the folds' rounds: from the
+    study (a trial was asked for, or the configuration searches), else the configuration's fixed values."""
+    study_mode = trial is not None or _searched(config)
+    if study_mode and loss is not None:
+        raise ConfigError("--loss: the loss of a study's trial is the trial's; --loss is for a configuration without "
+                          "search ranges.")
+    if study_mode:
+        params, chosen, fold_rounds = _from_study(config, trial, storage)
+        return params, get_loss(params["loss"], **params["loss_params"]), chosen, fold_rounds
+    spec = None
+    if loss is not None:
+        from .config import check_compare_spec, parse_loss_spec
+
+        spec = parse_loss_spec(loss, "--loss")
+        check_compare_spec(*spec, "--loss", [config.model.backend])
+    params, model = _fixed(config, spec)
+    return params, model, None, []
+
+
+def _check_trainable(run: Any, cfg: dict, panel: Any, model: Any, params: dict) -> None:
+    """Refuse a model the engine cannot train on this data (on a cluster: the cluster's own checks)."""
+    if run is cluster:
+        cluster.check_models([model])
+    how = scoring(cfg, panel)
+    if not how.keeps(model) and run is not cluster:
+        raise ConfigError(f"--loss: {model_label(model, params['backend'])} needs several assets per date; "
+                          f"{how.describe()}")
+
+
+def _walk_forward_rounds(run: Any, cfg: dict, panel: Any, model: Any, say: Any) -> tuple[list, dict]:
+    """A fixed configuration with early stopping: run its walk-forward for the folds' best rounds;
+    returns them and the card's ``chosen_by`` (the walk-forward's summary and folds)."""
+    say(f"fit: early stopping: running the walk-forward to choose the rounds ({ROUNDS_RULE}) ...")
+    result = run.run_walk_forward(cfg, panel, make_splitter(cfg), model, "fit")
+    chosen = {"study": None, "walk_forward": result.summary(),
+              "folds": result.folds.assign(**{c: result.folds[c].map(iso_date) for c in
+                                              ("train_start", "train_end", "test_start", "test_end")})
+              .to_dict(orient="records")}
+    return list(result.folds["rounds"]), chosen
+
+
+def _model_entry(model: Any, params: dict) -> dict:
+    """The card's ``model``: the spec to rebuild it, its parameters, label and output kind."""
+    ranking = isinstance(model, RankObjective)
     spec_name = "builtin" if model is None else "ranking" if ranking else params["loss"]
     spec_params = ({} if model is None else
                    {"bins": model.n_bins, **({"objective": model.objective} if model.objective else {})}
                    if ranking else dict(params["loss_params"]))
-    card = {
+    return {"spec": spec_name, "params": spec_params, "label": model_label(model, params["backend"]),
+            "all_params": spec_params if model is None or ranking else dict(model.params),
+            "output": output_kind(model)}
+
+
+def _card(config: Config, panel: Any, trained: Any, params: dict, model: Any, *, rounds: int,
+          early_stopping: bool, dates: Any, chosen: dict | None) -> dict:
+    """The model card (``model.json``): what was trained, on what, how the features are built, and why."""
+    features, std = _features_card(config, panel, trained)
+    n_holdout = config.splits.holdout
+    holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None
+    return {
         "format": FORMAT, "czar_gbdt": __version__, "backend": params["backend"],
         "backend_version": _version_of(params["backend"]),
         "native_class": type(trained.model).__name__,
-        "model": {"spec": spec_name, "params": spec_params, "label": model_label(model, params["backend"]),
-                  "all_params": spec_params if model is None or ranking else dict(model.params),
-                  "output": output_kind(model)},
+        "model": _model_entry(model, params),
         "booster_params": params["booster"], "rounds": rounds, "num_boost_round": params["num_boost_round"],
         "early_stopping_rounds": params["early_stopping_rounds"],
-        "rounds_rule": ROUNDS_RULE if stop else "model.num_boost_round (no early stopping)",
+        "rounds_rule": ROUNDS_RULE if early_stopping else "model.num_boost_round (no early stopping)",
         "seed": config.study.seed, "predict_options": dict(trained.options),
         "features": features, "prediction_needs": {"std": std},
         "training": {"start": iso_date(dates[0]), "end": iso_date(dates[-1]), "rows": len(panel),
@@ -239,7 +269,6 @@ def fit_model(config: Config | dict | str | os.PathLike, trial: int | None = Non
         "chosen_by": chosen,
         "created_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     }
-    return Model(trained, card)
 
 
 def _version_of(backend: str) -> str:
