@@ -62,7 +62,7 @@ def _add_storage(parser: argparse.ArgumentParser, help: str = _STORAGE_HELP) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``czar-gbdt`` parser: the program's options, then one subcommand per step below."""
+    """The ``czar-gbdt`` parser: its own options, then each subcommand (one ``_add_<command>`` step each)."""
     parser = argparse.ArgumentParser(
         prog="czar-gbdt",
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
