@@ -178,6 +178,16 @@ def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
 
 
 @needs_pg
+def test_postgres_workers_take_a_typed_config(tmp_path):
+    """A typed Config reaches the spawned workers (pickled) and their objective factory as it is."""
+    study = tuning.tune(as_config(_pg_config(tmp_path, n_trials=4)), workers=2, objective_factory=toy_objective_factory,
+                        show_progress=False)
+    done = finished(study)
+    assert len(done) == 4 and len({tuple(sorted(t.params.items())) for t in done}) == 4
+    assert os.getpid() not in {t.user_attrs["pid"] for t in done}  # the spawned workers ran them
+
+
+@needs_pg
 def test_postgres_an_error_that_repeats_stops_every_worker(tmp_path):
     """A trial error that does not depend on the parameters, in one of two workers: the study is
     stopped (recorded in it), the other worker stops too, and the parent raises it once."""
