@@ -56,7 +56,7 @@ def study_summary(study: optuna.Study, cfg: Config | dict, *, storage: str | Non
         "objective": cfg.study.objective,
         "best_trial": best.number,
         "best_value": best.value,
-        "best_params": params,
+        "best_params": params.to_dict(),
         "searched": sorted(best.params),  # which parameters the study searched (compare --study reads it)
         "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
                                                                  "n_folds")},

@@ -19,7 +19,7 @@ def toy_objective_factory(cfg: dict):
     fold (so that a test can kill a worker mid-trial) and returns a smooth function of
     the numeric parameters.
     """
-    toy = cfg.get("_toy", {})
+    toy = cfg.get("_toy", {}) if isinstance(cfg, dict) else {}  # a typed Config has no extra keys
     sleep, folds = toy.get("sleep", 0.0), toy.get("folds", 3)
 
     def objective(trial):

@@ -1,5 +1,6 @@
 """Tuner plumbing with a toy objective: SQLite resume, PostgreSQL workers, killed workers."""
 
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -12,7 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 from czar_gbdt import tuning
-from czar_gbdt.config import ConfigError, validate_config
+from czar_gbdt.config import Config, ConfigError, as_config, validate_config
 from study_helpers import data_error_objective_factory, toy_objective_factory
 
 PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
@@ -177,6 +178,16 @@ def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
 
 
 @needs_pg
+def test_postgres_workers_take_a_typed_config(tmp_path):
+    """A typed Config reaches the spawned workers (pickled) and their objective factory as it is."""
+    study = tuning.tune(as_config(_pg_config(tmp_path, n_trials=4)), workers=2, objective_factory=toy_objective_factory,
+                        show_progress=False)
+    done = finished(study)
+    assert len(done) == 4 and len({tuple(sorted(t.params.items())) for t in done}) == 4
+    assert os.getpid() not in {t.user_attrs["pid"] for t in done}  # the spawned workers ran them
+
+
+@needs_pg
 def test_postgres_an_error_that_repeats_stops_every_worker(tmp_path):
     """A trial error that does not depend on the parameters, in one of two workers: the study is
     stopped (recorded in it), the other worker stops too, and the parent raises it once."""
@@ -260,6 +271,59 @@ def test_searched_rounds_are_trial_parameters(tmp_path):
         assert params["booster"] == {"learning_rate": 0.1}
     fixed = tuning.suggest_params(optuna.trial.FixedTrial({}), validate_config({}))
     assert (fixed["num_boost_round"], fixed["early_stopping_rounds"]) == (200, 0)  # the defaults, not searched
+
+
+# ------------------------------------------------------------------ the typed configuration
+
+
+def test_a_trials_parameters_are_a_frozen_typed_object(tmp_path):
+    """suggest_params and fixed_params return a TrialParams, read by attribute; the dict form is what
+    best_params.json stores, in the same order as before; a dict and a Config draw the same."""
+    cfg = toy_config(tmp_path)
+    drawn = {"model.learning_rate": 0.5, "model.num_leaves": 8, "czar.alpha": 0.25}
+    params = tuning.suggest_params(optuna.trial.FixedTrial(drawn), cfg)
+    assert isinstance(params, tuning.TrialParams)
+    assert (params.backend, params.booster, params.loss, params.loss_params) == (
+        "lightgbm", {"learning_rate": 0.5, "num_leaves": 8}, "czar", {"alpha": 0.25})
+    assert (params.num_boost_round, params.early_stopping_rounds) == (200, 0)  # 0 in the file: no early stopping
+    assert list(params.to_dict()) == ["backend", "booster", "loss", "loss_params", "num_boost_round",
+                                      "early_stopping_rounds"]
+    assert params["loss_params"] is params.loss_params and dict(params) == params.to_dict()
+    with pytest.raises(KeyError):
+        params["study"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.loss = "zptae"
+    assert tuning.suggest_params(optuna.trial.FixedTrial(drawn), as_config(cfg)) == params
+    assert params.booster_settings() == {"backend": "lightgbm", "booster": {"learning_rate": 0.5, "num_leaves": 8},
+                                         "num_boost_round": 200, "early_stopping_rounds": 0}
+
+
+def test_tune_takes_a_typed_config_and_writes_nothing_into_the_one_it_is_given(tmp_path):
+    """The caller's dict keeps "auto" and its storage; the study's fingerprint and the objective
+    factory see the transform resolved on the data and the --storage given. A typed Config runs the
+    same study (same draws, same values) and reaches the factory as a Config."""
+    cfg = toy_config(tmp_path, n_trials=2)
+    given = []
+
+    def factory(c):
+        given.append(c)
+        return toy_objective_factory(c)
+
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    study = tuning.tune(cfg, storage=url, objective_factory=factory, show_progress=False)
+    assert cfg["data"]["target_transform"] == "auto" and cfg["study"]["storage"] == ""
+    assert study.user_attrs["fingerprint"]["keys"]["data.target_transform"] == "demean"  # FF49: a cross-section
+    (seen,) = given
+    assert seen["_toy"] == cfg["_toy"] and seen["study"]["storage"] == url
+    assert seen["data"]["target_transform"] == "demean"
+    assert not (tmp_path / f"{cfg['study']['name']}.db").exists()  # the storage given, not the default
+    typed = as_config(cfg)
+    again = tuning.tune(typed, storage=f"sqlite:///{tmp_path / 'typed.db'}", objective_factory=factory,
+                        show_progress=False)
+    assert isinstance(given[1], Config) and given[1].data.target_transform == "demean"
+    assert [(t.params, t.value) for t in finished(again)] == [(t.params, t.value) for t in finished(study)]
+    study, where = tuning.load_checked_study(typed, url, "report")
+    assert where == url and len(finished(study)) == 2
 
 
 def test_the_tuning_package_keeps_its_public_names_in_modules_of_at_most_600_lines():

@@ -43,8 +43,8 @@ on one process or several worker processes sharing one storage:
 The package, bottom to top (each module imports only the ones below it):
 
 - :mod:`~czar_gbdt.tuning.storage`: storage URLs, SQLite and database servers, heartbeats, the runs folder;
-- :mod:`~czar_gbdt.tuning.space`: the search space (:func:`suggest_params`, :func:`fixed_params`) and
-  the per-trial seeded sampler;
+- :mod:`~czar_gbdt.tuning.space`: the search space (:func:`suggest_params`, :func:`fixed_params`: a
+  :class:`TrialParams`) and the per-trial seeded sampler;
 - :mod:`~czar_gbdt.tuning.studies`: study access for the layers above (:func:`load_study`,
   :func:`check_fingerprint`, :func:`best_trial`, :func:`trial_folds`, :func:`trial_terms`,
   :func:`best_czar_params`);
@@ -62,7 +62,7 @@ from __future__ import annotations
 from .objective import (MAX_DUPLICATE_DRAWS, REPEATING_ERRORS, DuplicateTrial, Objective, ObjectiveFactory,
                         RetryTrial, StudyStopped, SurplusTrial, make_objective, objective_value)
 from .run import tune
-from .space import fixed_params, search_losses, suggest_params, trial_seed
+from .space import TrialParams, fixed_params, search_losses, suggest_params, trial_seed
 from .storage import StudyError, make_runs_dir, make_storage, output_dir, storage_url
 from .studies import (FINISHED, TERMS_ATTR, StudyCzar, best_czar_params, best_czar_trial, best_trial,
                       check_fingerprint, count_trials, load_checked_study, load_study, open_study, trial_folds,
@@ -72,6 +72,6 @@ from .workers import run_worker
 __all__ = ["tune", "storage_url", "output_dir", "make_storage", "make_runs_dir", "open_study", "load_study",
            "load_checked_study", "check_fingerprint", "count_trials", "best_trial", "trial_folds", "trial_terms",
            "TERMS_ATTR", "FINISHED", "StudyCzar", "best_czar_params", "best_czar_trial", "suggest_params",
-           "fixed_params", "search_losses", "trial_seed", "make_objective", "objective_value", "Objective",
-           "ObjectiveFactory", "run_worker", "StudyError", "StudyStopped", "REPEATING_ERRORS", "MAX_DUPLICATE_DRAWS",
-           "SurplusTrial", "DuplicateTrial", "RetryTrial"]
+           "TrialParams", "fixed_params", "search_losses", "trial_seed", "make_objective", "objective_value",
+           "Objective", "ObjectiveFactory", "run_worker", "StudyError", "StudyStopped", "REPEATING_ERRORS",
+           "MAX_DUPLICATE_DRAWS", "SurplusTrial", "DuplicateTrial", "RetryTrial"]

@@ -23,12 +23,12 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from .. import cluster, metrics, selection
-from ..config import ALLORA_OBJECTIVES, ConfigError
+from ..config import ALLORA_OBJECTIVES, Config, ConfigError, as_config
 from ..datasets import DataError
-from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, model_spec, resolve_target_transform
+from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, model_spec
 from ..losses import get_loss
 from .space import suggest_params
-from .studies import FINISHED, TERMS_ATTR
+from .studies import FINISHED, TERMS_ATTR, resolve_transform
 
 __all__ = ["Objective", "ObjectiveFactory", "StudyStopped", "REPEATING_ERRORS", "STOPPED", "SurplusTrial",
            "DuplicateTrial", "MAX_DUPLICATE_DRAWS", "duplicate_of", "RetryTrial", "TrialFailed", "objective_value",
@@ -36,8 +36,9 @@ __all__ = ["Objective", "ObjectiveFactory", "StudyStopped", "REPEATING_ERRORS", 
 
 #: An optuna objective: a trial's score.
 Objective = Callable[[optuna.Trial], float]
-#: What makes the objective of a configuration (:func:`make_objective`, or a test's toy objective).
-ObjectiveFactory = Callable[[dict], Objective]
+#: What makes the objective of a configuration (:func:`make_objective`, or a test's toy objective): it
+#: gets the configuration :func:`~czar_gbdt.tuning.tune` was given (a dict keeps any extra keys).
+ObjectiveFactory = Callable[[Any], Objective]
 
 
 class StudyStopped(RuntimeError):
@@ -78,14 +79,14 @@ class DuplicateTrial(Exception):
 MAX_DUPLICATE_DRAWS = 20
 
 
-def duplicate_of(study: optuna.Study, trial: optuna.Trial, cfg: dict) -> int | None:
+def duplicate_of(study: optuna.Study, trial: optuna.Trial, cfg: Config | dict) -> int | None:
     """The number of a live or finished trial of ``study`` with the parameters ``trial`` draws, or None.
 
     The parameters are drawn here (:func:`suggest_params`; the objective draws the same
     values again). A trial with fixed parameters (the retry of a failed trial, an enqueued
     one) and a study that searches nothing are never duplicates.
     """
-    suggest_params(trial, cfg)
+    suggest_params(trial, as_config(cfg))
     params = trial.params
     if not params:
         return None
@@ -120,7 +121,7 @@ def objective_value(per_date: pd.Series, kind: str, folds: Any = None) -> float:
     return value if math.isfinite(value) else 0.0
 
 
-def make_objective(cfg: dict) -> Objective:
+def make_objective(cfg: Config | dict) -> Objective:
     """The optuna objective of a configuration: walk-forward rank IC (or ICIR, or an Allora score) over the folds.
 
     Each trial draws its parameters with :func:`suggest_params`, the boosting and early
@@ -131,16 +132,19 @@ def make_objective(cfg: dict) -> Objective:
     checked; per-fold figures are stored as user attributes (read back by
     :func:`trial_folds`). The holdout is never used.
     """
-    kind = cfg["study"]["objective"]
-    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
-    panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
-    resolve_target_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
-    fold_scores = fold_scoring(cfg, panel, allora=kind in ALLORA_OBJECTIVES)
-    splitter = make_splitter(cfg)
+    cfg = as_config(cfg)
+    kind = cfg.study.objective
+    raw = cfg.to_dict()  # phase 2: until cluster and evaluation read Config
+    engine = cluster.engine(raw)  # this process, or a Dask cluster ([cluster])
+    panel = engine.load_data(raw)  # once: every trial of this process scores the same data, even if the file changes
+    cfg = resolve_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
+    raw = cfg.to_dict()  # phase 2: until evaluation reads Config
+    fold_scores = fold_scoring(raw, panel, allora=kind in ALLORA_OBJECTIVES)
+    splitter = make_splitter(raw)
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
-        loss = get_loss(params["loss"], **params["loss_params"])
+        loss = get_loss(params.loss, **params.loss_params)
         rows: list[dict] = []
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
@@ -153,9 +157,9 @@ def make_objective(cfg: dict) -> Objective:
 
         try:
             result = engine.walk_forward(panel, splitter,
-                                         model_spec(cfg, params["backend"], params["booster"], loss,
-                                                    num_boost_round=params["num_boost_round"],
-                                                    early_stopping_rounds=params["early_stopping_rounds"]),
+                                         model_spec(raw, params.backend, params.booster, loss,
+                                                    num_boost_round=params.num_boost_round,
+                                                    early_stopping_rounds=params.early_stopping_rounds),
                                          fold_scores, FoldHooks(on_fold=on_fold))
         except Exception as exc:
             if not cluster.worker_lost(exc):
@@ -185,9 +189,10 @@ class GuardedObjective:
     :class:`StudyStopped` (recorded in the study, so that the other workers stop too).
     """
 
-    def __init__(self, objective: Objective, study: optuna.Study, cfg: dict, n_trials: int,
+    def __init__(self, objective: Objective, study: optuna.Study, cfg: Config | dict, n_trials: int,
                  echo: Callable[[str], None] | None = None):
-        self.objective, self.study, self.cfg, self.n_trials, self.echo = objective, study, cfg, n_trials, echo
+        self.objective, self.study, self.n_trials, self.echo = objective, study, n_trials, echo
+        self.cfg = as_config(cfg)
         self.last_error: str | None = None  # the error of the trial before, if it failed
         self.duplicates = 0  # draws in a row that repeated a held parameter set
 
@@ -251,13 +256,15 @@ class GuardedObjective:
         raise TrialFailed(error) from None
 
 
-def retry_callback(cfg: dict) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
+def retry_callback(cfg: Config | dict) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
     """After a trial that raised :class:`RetryTrial` (and was failed): queue its parameters again,
     at most ``study.max_retry`` times, as for a trial whose worker died."""
+    max_retry = as_config(cfg).study.max_retry
+
     def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if trial.state == TrialState.FAIL and "retry_reason" in trial.user_attrs:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=cfg["study"]["max_retry"])(study, trial)
+                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)(study, trial)
 
     return callback

@@ -1,23 +1,25 @@
 """The search space: what a trial draws, how it is seeded, and the parameters of a finished trial.
 
-:func:`suggest_params` draws a trial's parameters from the configuration's ranges and
-choices (fixed values are taken as they are); :func:`fixed_params` rebuilds them from a
-finished trial. Each trial's sampler is seeded from ``study.seed`` and the trial's number
+:func:`suggest_params` draws a trial's parameters (a :class:`TrialParams`) from the
+configuration's ranges and choices (fixed values are taken as they are); :func:`fixed_params`
+rebuilds them from a finished trial. Each trial's sampler is seeded from ``study.seed`` and the trial's number
 (:func:`trial_seed`, :class:`TrialSeededSampler`), in whichever process runs it.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable
 
 import numpy as np
 import optuna
 
-from ..config import Choices, Range
+from ..config import Choices, Config, Range, as_config
 from ..losses import get_loss, loss_name
 from .storage import StudyError
 
-__all__ = ["trial_seed", "TrialSeededSampler", "make_sampler", "suggest_params", "fixed_params", "search_losses"]
+__all__ = ["trial_seed", "TrialSeededSampler", "make_sampler", "TrialParams", "suggest_params", "fixed_params",
+           "search_losses"]
 
 
 def trial_seed(seed: int, number: int) -> int:
@@ -61,17 +63,17 @@ class TrialSeededSampler(optuna.samplers.BaseSampler):
         self._inner.reseed_rng()
 
 
-def make_sampler(cfg: dict) -> TrialSeededSampler:
+def make_sampler(cfg: Config | dict) -> TrialSeededSampler:
     """The study's sampler (``study.sampler``: TPE or random), made afresh for every trial and
     seeded from ``study.seed`` and the trial's number (:class:`TrialSeededSampler`)."""
-    study_cfg = cfg["study"]
-    if study_cfg["sampler"] == "tpe":
+    study = as_config(cfg).study
+    if study.sampler == "tpe":
         def make(seed: int) -> optuna.samplers.BaseSampler:
-            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=study_cfg["n_startup_trials"])
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=study.n_startup_trials)
     else:
         def make(seed: int) -> optuna.samplers.BaseSampler:
             return optuna.samplers.RandomSampler(seed=seed)
-    return TrialSeededSampler(make, study_cfg["seed"])
+    return TrialSeededSampler(make, study.seed)
 
 
 def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
@@ -85,39 +87,73 @@ def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
     return space
 
 
-def suggest_params(trial: optuna.Trial, cfg: dict) -> dict:
+@dataclass(frozen=True)
+class TrialParams:
+    """The parameters of one trial, drawn by :func:`suggest_params` (or rebuilt by :func:`fixed_params`).
+
+    ``params["loss"]`` reads a field as ``params.loss`` does, for callers written when the
+    parameters were a dict; :meth:`to_dict` gives that dict (``best_params.json`` stores it).
+    """
+
+    backend: str
+    booster: dict[str, Any]  # the booster parameters, without the rounds
+    loss: str  # a registered name or an import path ("package.module:name")
+    loss_params: dict[str, Any]
+    num_boost_round: int
+    early_stopping_rounds: int  # 0: no early stopping
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        """The field names, in the order of :meth:`to_dict`."""
+        return tuple(f.name for f in fields(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as a plain dict (``backend``, ``booster``, ``loss``, ``loss_params``, the rounds)."""
+        return asdict(self)
+
+    def booster_settings(self) -> dict[str, Any]:
+        """What the booster trains with: ``backend``, ``booster`` and the rounds (not the loss)."""
+        return {k: getattr(self, k) for k in ("backend", "booster", "num_boost_round", "early_stopping_rounds")}
+
+
+def suggest_params(trial: optuna.Trial, cfg: Config | dict) -> TrialParams:
     """Concrete parameters of one trial: backend, booster parameters, loss name and parameters,
     boosting rounds and early stopping rounds.
 
     Parameter names in the study are prefixed (``model.learning_rate``,
     ``czar.alpha``) so that losses sharing a parameter name keep separate distributions;
     the rounds, when searched, are ``model.num_boost_round`` and ``model.early_stopping_rounds``.
+    The draws are made in the same order for every trial (a seeded sampler depends on it).
     """
-    rounds = {name: _suggest_value(trial, f"model.{name}", cfg["model"][name])
-              for name in ("num_boost_round", "early_stopping_rounds")}
-    backend = _suggest_value(trial, "model.backend", cfg["model"]["backend"])
-    booster = {name: _suggest_value(trial, f"model.{name}", space)
-               for name, space in cfg["model"]["params"].items()}
-    loss = _suggest_value(trial, "loss.name", cfg["loss"]["name"])  # a name or an import path
+    cfg = as_config(cfg)
+    model = cfg.model
+    stop = 0 if model.early_stopping_rounds is None else model.early_stopping_rounds
+    rounds = _suggest_value(trial, "model.num_boost_round", model.num_boost_round)
+    stopping = _suggest_value(trial, "model.early_stopping_rounds", stop)
+    backend = _suggest_value(trial, "model.backend", model.backend)
+    booster = {name: _suggest_value(trial, f"model.{name}", space) for name, space in model.params.items()}
+    loss = _suggest_value(trial, "loss.name", cfg.loss.name)  # a name or an import path
     table = loss_name(loss)  # the parameter table: [loss.<registered name>]
     loss_params = {name: _suggest_value(trial, f"{table}.{name}", space)
-                   for name, space in cfg["loss"].get(table, {}).items()}
-    return {"backend": backend, "booster": booster, "loss": loss, "loss_params": loss_params, **rounds}
+                   for name, space in cfg.loss.params_of(loss).items()}
+    return TrialParams(backend, booster, loss, loss_params, rounds, stopping)
 
 
-def fixed_params(trial: optuna.trial.FrozenTrial, cfg: dict) -> dict:
+def fixed_params(trial: optuna.trial.FrozenTrial, cfg: Config | dict) -> TrialParams:
     """The parameters of a finished trial, rebuilt the way :func:`suggest_params` made them."""
     fixed = optuna.trial.FixedTrial(dict(trial.params))
     try:
-        return suggest_params(fixed, cfg)
+        return suggest_params(fixed, as_config(cfg))
     except ValueError as exc:  # a parameter the config searches that the trial does not hold
         raise StudyError(f"trial {trial.number} cannot be rebuilt with this configuration ({exc}); it was made "
                          f"with another search space: use the config the study was made with.") from None
 
 
-def search_losses(cfg: dict) -> list:
+def search_losses(cfg: Config | dict) -> list:
     """Every loss the search may pick, with its default parameters (what the data check needs:
     whether a loss needs a per-row ``std``, and its kernels to compile)."""
-    space = cfg["loss"]["name"]
-    names = space.choices if isinstance(space, Choices) else (space,)
-    return [get_loss(name) for name in names]
+    return [get_loss(name) for name in as_config(cfg).loss.names]

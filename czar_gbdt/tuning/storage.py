@@ -16,7 +16,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from ..config import ConfigError
+from ..config import Config, ConfigError, as_config
 
 __all__ = ["StudyError", "storage_url", "make_runs_dir", "output_dir", "make_storage"]
 
@@ -55,19 +55,20 @@ class _HeartbeatStorage(optuna.storages.RDBStorage):
         return stale + [trial_id for trial_id in silent if trial_id not in stale]
 
 
-def storage_url(cfg: dict, *, create: bool = True) -> str:
+def storage_url(cfg: Config | dict, *, create: bool = True) -> str:
     """The study's storage URL: ``study.storage`` or a SQLite file under ``study.runs_dir``
     (whose folder is created unless ``create`` is false)."""
-    url = cfg["study"]["storage"]
-    if url:
+    cfg = as_config(cfg)
+    url = cfg.study.storage
+    if url is not None:
         sqlite_file = _sqlite_file(url)
         if create and sqlite_file is not None:  # optuna does not create the folder of a SQLite file
             _make_folder(sqlite_file.parent, f"study.storage (or --storage) {url!r}: the folder of the SQLite file")
         return url
-    runs = Path(cfg["study"]["runs_dir"])
+    runs = Path(cfg.study.runs_dir)
     if create:
         make_runs_dir(cfg)
-    return f"sqlite:///{runs / (cfg['study']['name'] + '.db')}"
+    return f"sqlite:///{runs / (cfg.study.name + '.db')}"
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -89,23 +90,25 @@ def _make_folder(folder: Path, what: str) -> None:
         raise StudyError(f"{what} cannot be written: {folder}; choose a folder that can be written.")
 
 
-def make_runs_dir(cfg: dict) -> Path:
+def make_runs_dir(cfg: Config | dict) -> Path:
     """Create ``study.runs_dir`` (the default storage and every output file live there), or refuse
     in one line naming the key; called before any study is created."""
-    runs = Path(cfg["study"]["runs_dir"])
+    runs = Path(as_config(cfg).study.runs_dir)
     _make_folder(runs, f"study.runs_dir {str(runs)!r}: the folder")
     return runs
 
 
-def output_dir(cfg: dict) -> Path:
+def output_dir(cfg: Config | dict) -> Path:
     """The folder of the study's output files: ``<study.runs_dir>/<study.name>/``."""
-    return Path(cfg["study"]["runs_dir"]) / cfg["study"]["name"]
+    study = as_config(cfg).study
+    return Path(study.runs_dir) / study.name
 
 
-def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorage:
+def make_storage(cfg: Config | dict, url: str | None = None) -> optuna.storages.RDBStorage:
     """An RDB storage with heartbeats and retry of trials whose worker died."""
+    cfg = as_config(cfg)
     url = url or storage_url(cfg)
-    study = cfg["study"]
+    study = cfg.study
     engine_kwargs = {"pool_pre_ping": True} if not url.startswith("sqlite") else {
         "connect_args": {"timeout": 60}}
     from sqlalchemy.exc import SQLAlchemyError
@@ -118,10 +121,10 @@ def make_storage(cfg: dict, url: str | None = None) -> optuna.storages.RDBStorag
             return _HeartbeatStorage(
                 _with_driver(url),
                 engine_kwargs=engine_kwargs,
-                heartbeat_interval=study["heartbeat_interval"],
-                grace_period=study["grace_period"],
+                heartbeat_interval=study.heartbeat_interval,
+                grace_period=study.grace_period,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                    max_retry=study["max_retry"]),
+                    max_retry=study.max_retry),
             )
         except ImportError as exc:  # the database driver is missing
             cause = exc.__cause__ or exc

@@ -9,25 +9,25 @@ study through :func:`load_study`, :func:`load_checked_study`, :func:`best_trial`
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
 from .. import allora, cluster, fingerprint, selection
-from ..config import ALLORA_OBJECTIVES, ConfigError, load_config
+from ..config import ALLORA_OBJECTIVES, Config, ConfigError, as_config, load
 from ..datasets import DataError
 from ..evaluation import resolve_target_transform
 from .space import fixed_params, make_sampler
 from .storage import StudyError, make_storage, storage_url
 
-__all__ = ["TERMS_ATTR", "FINISHED", "load_study", "load_checked_study", "resolve_auto_transform",
-           "check_fingerprint", "open_study", "count_trials", "best_trial", "trial_terms", "trial_folds",
-           "StudyCzar", "best_czar_params", "best_czar_trial"]
+__all__ = ["TERMS_ATTR", "FINISHED", "load_study", "load_checked_study", "with_storage", "resolve_transform",
+           "resolve_auto_transform", "check_fingerprint", "open_study", "count_trials", "best_trial", "trial_terms",
+           "trial_folds", "StudyCzar", "best_czar_params", "best_czar_trial"]
 
 
 #: The trial user attribute that holds a completed trial's per-date objective terms
@@ -38,7 +38,13 @@ TERMS_ATTR = "per_date_terms"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
-def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
+def with_storage(cfg: Config | dict, storage: str | None) -> Config:
+    """``cfg`` with ``storage`` (``--storage``) as its ``study.storage``; ``cfg`` itself when none is given."""
+    cfg = as_config(cfg)
+    return cfg.with_value("study.storage", storage) if storage else cfg
+
+
+def load_study(cfg: Config | dict, storage: str | None = None) -> optuna.Study:
     """Load the existing study of ``cfg`` without creating anything (no SQLite file, no study).
 
     Raises
@@ -46,11 +52,10 @@ def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
     StudyError
         When the default SQLite file does not exist or the storage holds no study of that name.
     """
-    if storage:
-        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
+    cfg = with_storage(cfg, storage)
     url = storage_url(cfg, create=False)
-    name = cfg["study"]["name"]
-    source = f" (config {cfg['_path']})" if cfg.get("_path") else ""
+    name = cfg.study.name
+    source = f" (config {cfg.path})" if cfg.path else ""
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise StudyError(f"study.name {name!r}: there is no study yet{source}: {url} does not exist; run "
                          f"`czar-gbdt tune` with this config first.")
@@ -61,27 +66,44 @@ def load_study(cfg: dict, storage: str | None = None) -> optuna.Study:
                          f"with this config first (or check study.name / --storage).") from None
 
 
-def load_checked_study(cfg: dict, storage: str | None, command: str) -> tuple[optuna.Study, str]:
+def load_checked_study(cfg: Config | dict, storage: str | None, command: str) -> tuple[optuna.Study, str]:
     """The existing study of ``cfg`` (:func:`load_study`) and its storage URL, once
     :func:`check_fingerprint` has found it made with this configuration: what ``report`` and
     ``fit`` (``command``) read a study through."""
+    cfg = as_config(cfg)
     study = load_study(cfg, storage)
-    url = storage_url({**cfg, "study": {**cfg["study"], "storage": storage or cfg["study"]["storage"]}},
-                      create=False)
+    url = storage_url(with_storage(cfg, storage), create=False)
     check_fingerprint(study, cfg, command, url=url)
     return study, url
 
 
-def resolve_auto_transform(cfg: dict) -> None:
-    """``data.target_transform = "auto"`` resolved on the data, so that the fingerprint names the
-    transform used (a study tuned with "demean" on a panel matches "auto"); data that does not
-    load is left for its own error (prepare_data)."""
-    if cfg["data"]["target_transform"] == "auto":
-        with contextlib.suppress(DataError):
-            resolve_target_transform(cfg, cluster.engine(cfg).load_data(cfg))
+def resolve_transform(cfg: Config | dict, panel: Any) -> Config:
+    """``cfg`` with ``data.target_transform = "auto"`` resolved on ``panel``
+    (:func:`czar_gbdt.evaluation.resolve_target_transform`): a changed copy, the config being frozen."""
+    cfg = as_config(cfg)
+    if cfg.data.target_transform != "auto":
+        return cfg
+    raw = cfg.to_dict()  # phase 2: until evaluation reads Config (it returns the resolved value)
+    return cfg.with_value("data.target_transform", resolve_target_transform(raw, panel))
 
 
-def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, url: str = "",
+def resolve_auto_transform(cfg: Config | dict) -> Config:
+    """``cfg`` with ``data.target_transform = "auto"`` resolved on its data (:func:`resolve_transform`),
+    so that the fingerprint names the transform used (a study tuned with "demean" on a panel
+    matches "auto"); data that does not load is left for its own error (prepare_data): ``cfg``
+    is returned unresolved."""
+    cfg = as_config(cfg)
+    if cfg.data.target_transform != "auto":
+        return cfg
+    raw = cfg.to_dict()  # phase 2: until cluster and evaluation read Config
+    try:
+        panel = cluster.engine(raw).load_data(raw)
+    except DataError:
+        return cfg
+    return resolve_transform(cfg, panel)
+
+
+def check_fingerprint(study: optuna.Study, cfg: Config | dict, command: str = "tune", *, url: str = "",
                       record: dict | None = None) -> str | None:
     """Refuse a configuration whose fingerprint (:mod:`czar_gbdt.fingerprint`) differs from the study's.
 
@@ -96,9 +118,9 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         Naming the differing keys, and how to start a new study or go back to the old
         configuration.
     """
+    cfg = as_config(cfg)
     if record is None:
-        resolve_auto_transform(cfg)
-    record = record or fingerprint.record(cfg)
+        record = fingerprint.record(resolve_auto_transform(cfg))
     stored = study.user_attrs.get(fingerprint.ATTR)
     if stored is None:
         if command != "tune":
@@ -114,7 +136,7 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
     if not diffs:
         return None
     n = count_trials(study, states=None)
-    source = f" ({cfg['_path']})" if cfg.get("_path") else ""
+    source = f" ({cfg.path})" if cfg.path else ""
     if command == "tune":
         what = (f"its {n} trials were scored under another setting, and new trials would not be comparable "
                 f"with them")
@@ -127,7 +149,7 @@ def check_fingerprint(study: optuna.Study, cfg: dict, command: str = "tune", *, 
         f"study.name; to use the old study, restore these values.")
 
 
-def open_study(cfg: dict, storage: optuna.storages.BaseStorage | None = None, *,
+def open_study(cfg: Config | dict, storage: optuna.storages.BaseStorage | None = None, *,
                worker: int = 0) -> optuna.Study:
     """Create the study or load it if it exists (same name and storage).
 
@@ -136,15 +158,15 @@ def open_study(cfg: dict, storage: optuna.storages.BaseStorage | None = None, *,
     no process re-draws the parameters of a trial the study already holds, and the same
     configuration run from scratch gives the same study. ``worker`` is kept for callers.
     """
-    study_cfg = cfg["study"]
+    cfg = as_config(cfg)
     sampler = make_sampler(cfg)
-    if study_cfg["pruner"] == "median":
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=study_cfg["n_startup_trials"], n_warmup_steps=1)
+    if cfg.study.pruner == "median":
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=cfg.study.n_startup_trials, n_warmup_steps=1)
     else:
         pruner = optuna.pruners.NopPruner()
     return optuna.create_study(
         storage=storage if storage is not None else make_storage(cfg),
-        study_name=study_cfg["name"],
+        study_name=cfg.study.name,
         direction="maximize",
         sampler=sampler,
         pruner=pruner,
@@ -176,7 +198,7 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
     return study.best_trial
 
 
-def trial_terms(study: optuna.Study, cfg: dict) -> tuple[pd.DataFrame | None, str]:
+def trial_terms(study: optuna.Study, cfg: Config | dict) -> tuple[pd.DataFrame | None, str]:
     """The per-date objective terms of every completed trial: ``(table, "")``, or ``(None, why)``.
 
     The table has one row per walk-forward date every completed trial holds and one column
@@ -185,7 +207,7 @@ def trial_terms(study: optuna.Study, cfg: dict) -> tuple[pd.DataFrame | None, st
     objective (scored per fold, not per date), a study whose trials were scored before the
     terms were stored, fewer than two completed trials.
     """
-    kind = cfg["study"]["objective"]
+    kind = as_config(cfg).study.objective
     if kind in ALLORA_OBJECTIVES:
         return None, (f"study.objective {kind!r} is scored per fold, not per date, so there are no per-date terms to "
                       f"measure the selection bias with")
@@ -289,18 +311,19 @@ def best_czar_trial(ref: str | Path, key: str = "compare.study") -> StudyCzar:
 
 
 def _booster_of(params: dict) -> dict:
-    """The booster part of a trial's parameters (:func:`suggest_params`)."""
+    """The booster part of a trial's parameters as ``best_params.json`` holds them (the keys of
+    :meth:`~czar_gbdt.tuning.space.TrialParams.booster_settings`; an older file may lack the rounds)."""
     return {k: params[k] for k in ("backend", "booster", "num_boost_round", "early_stopping_rounds") if k in params}
 
 
 def _best_czar_trial(path: Path, key: str) -> StudyCzar:
     """The best completed CZAR trial of the study a TOML config describes (read-only: creates nothing)."""
-    study_cfg = load_config(path)
+    study_cfg = load(path)
     url = storage_url(study_cfg, create=False)
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise ConfigError(f"{key}: the study of {str(path)!r} has no storage yet ({url}): run "
                           f"`czar-gbdt tune --config {path}` first.")
-    name = study_cfg["study"]["name"]
+    name = study_cfg.study.name
     try:
         study = optuna.load_study(study_name=name, storage=url)
     except KeyError:
@@ -313,8 +336,8 @@ def _best_czar_trial(path: Path, key: str) -> StudyCzar:
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     for trial in sorted(done, key=lambda t: t.value, reverse=True):
         params = fixed_params(trial, study_cfg)
-        if params["loss"] == "czar":
+        if params.loss == "czar":
             tuned = tuple(k.split(".", 1)[1] for k in trial.params if k.startswith("czar."))
-            return StudyCzar(dict(params["loss_params"]), f"study {name}, trial {trial.number}", tuned,
-                             _booster_of(params))
+            return StudyCzar(dict(params.loss_params), f"study {name}, trial {trial.number}", tuned,
+                             params.booster_settings())
     raise ConfigError(f"{key}: study {name!r} has no completed CZAR trial.")

@@ -13,12 +13,13 @@ import multiprocessing
 import sys
 import time
 import warnings
-from typing import Callable
+from typing import Any, Callable
 
 import optuna
 from optuna.trial import TrialState
 
 from .._jit import share_threads
+from ..config import Config, as_config
 from .objective import (STOPPED, DuplicateTrial, GuardedObjective, Objective, ObjectiveFactory, RetryTrial,
                         StudyStopped, SurplusTrial, TrialFailed, make_objective, retry_callback)
 from .storage import make_storage
@@ -47,7 +48,7 @@ def _quiet_failures():
         log.removeFilter(quiet)
 
 
-def worker_loop(cfg: dict, url: str, n_trials: int, objective: Objective,
+def worker_loop(cfg: Config | dict, url: str, n_trials: int, objective: Objective,
                 worker: int = 0, echo: Callable[[str], None] | None = None) -> None:
     """Run trials until the study holds ``n_trials`` finished ones, each under the study's failure
     policy (:class:`~czar_gbdt.tuning.objective.GuardedObjective`): a failed trial is reported
@@ -55,6 +56,7 @@ def worker_loop(cfg: dict, url: str, n_trials: int, objective: Objective,
     :class:`~czar_gbdt.tuning.objective.StudyStopped` (recorded in the study, so that the
     other workers stop too).
     """
+    cfg = as_config(cfg)
     storage = make_storage(cfg, url)
     study = open_study(cfg, storage, worker=worker)
     guarded = GuardedObjective(objective, study, cfg, n_trials, echo)
@@ -74,17 +76,20 @@ def worker_loop(cfg: dict, url: str, n_trials: int, objective: Objective,
                 # every remaining slot is taken by a running trial: wait, in case its worker dies.
                 # A WAITING trial (the retry of a dead worker's trial) takes no slot here: the next
                 # ``optimize`` pops and runs it, so counting it as live would wait for ever.
-                time.sleep(min(1.0, cfg["study"]["heartbeat_interval"]))
+                time.sleep(min(1.0, cfg.study.heartbeat_interval))
                 continue
             study.optimize(guarded, n_trials=1, catch=(SurplusTrial, TrialFailed, RetryTrial, DuplicateTrial),
                            gc_after_trial=False,
                            callbacks=[retry_callback(cfg)])
 
 
-def run_worker(cfg: dict, url: str, n_trials: int, objective_factory: ObjectiveFactory | None = None,
+def run_worker(cfg: Any, url: str, n_trials: int, objective_factory: ObjectiveFactory | None = None,
                worker: int = 0, n_workers: int = 1) -> None:
     """Entry point of a worker process (spawned, so module state starts fresh): run trials of
     the study at ``url`` until it holds ``n_trials`` finished ones.
+
+    ``cfg`` (a :class:`~czar_gbdt.config.Config` or the validated dict) is given as it is to
+    ``objective_factory`` (a dict keeps any extra keys a test's factory reads).
 
     The numba kernels' threads are shared out between the workers on this machine
     (``cpu_count // n_workers``, at least 1): N workers each running numba's default of
@@ -106,9 +111,11 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def spawn_workers(cfg: dict, url: str, n_trials: int, objective_factory: ObjectiveFactory | None,
+def spawn_workers(cfg: Any, url: str, n_trials: int, objective_factory: ObjectiveFactory | None,
                   n_workers: int) -> list[int]:
     """Run :func:`run_worker` in ``n_workers`` spawned processes until they end; return their exit codes.
+
+    ``cfg`` is what :func:`run_worker` gets (pickled: a Config or a dict).
 
     Interrupted (Ctrl-C), the workers still running are stopped: their RUNNING trials are
     retried on resume.
