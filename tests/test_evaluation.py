@@ -9,6 +9,7 @@ import pytest
 
 import czar_gbdt as cg
 from czar_gbdt import evaluation, metrics, ranking
+from czar_gbdt.config import validate_config
 from czar_gbdt.datasets import make_synthetic_panel
 from czar_gbdt.evaluation import FoldHooks, FoldScoring, HoldoutSplit, ModelSpec, score_folds, walk_forward
 from czar_gbdt.model_selection import WalkForward
@@ -72,8 +73,9 @@ def test_the_typed_arguments_are_frozen_and_keep_their_own_booster_params():
 
 
 def test_the_config_glue_builds_the_typed_arguments_from_a_configuration(panel):
-    cfg = {"model": {"num_boost_round": 30, "early_stopping_rounds": 5}, "data": {"target_transform": "demean"},
-           "study": {"seed": 7, "objective": "rank_ic"}, "compare": {"top_k": 3, "cost": 0.001}, "cluster": {}}
+    cfg = validate_config({"model": {"num_boost_round": 30, "early_stopping_rounds": 5},
+                           "data": {"target_transform": "demean"}, "study": {"name": "glue", "seed": 7},
+                           "splits": {"valid_size": 5}, "compare": {"top_k": 3, "cost": 0.001}})
     loss = cg.get_loss("czar")
     assert evaluation.model_spec(cfg, "xgboost", {"max_depth": 2}, loss) == ModelSpec(
         "xgboost", {"max_depth": 2}, loss, num_boost_round=30, early_stopping_rounds=5, target_transform="demean",
