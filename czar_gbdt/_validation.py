@@ -9,13 +9,12 @@ the value received (``"alpha must be in [0, 1]; got 1.5."``).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Interval", "check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
+__all__ = ["Interval", "REAL", "NONNEGATIVE", "POSITIVE", "UNIT", "ROUND", "check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
            "first_bad", "first_true", "out_dtype", "output_pair", "check_unweighted", "EMPTY"]
 
 #: An empty float64 array: "no weights" for the kernels.
@@ -87,9 +86,31 @@ class Interval:
             return True
         return self.contains(v)
 
-    def check(self, name: str, value: Any) -> float:
-        """Return the real ``value`` as a float after checking it is a finite number of the
-        interval; raise ``ValueError`` naming ``name``, the rule and the value otherwise."""
+    @classmethod
+    def closed(cls, low: float, high: float) -> "Interval":
+        """The real interval ``[low, high]``; an infinite end is an unbounded side."""
+        return cls("real", None if low == -math.inf else float(low), None if high == math.inf else float(high))
+
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` as floats, ``-inf``/``inf`` for an unbounded side."""
+        return (-math.inf if self.low is None else float(self.low), math.inf if self.high is None else float(self.high))
+
+    def check(self, name: str, value: Any) -> Any:
+        """Return ``value`` checked to be in the domain: a real interval's value as a float
+        (finite, inside the interval), an integer interval's as an int, a string domain's
+        as given. Raise ``ValueError`` naming ``name``, the rule and the value otherwise."""
+        if self.kind == "str":
+            if not self.accepts(value):
+                raise ValueError(f"{name} must be one of {self.options}; got {value!r}.")
+            return value
+        if self.kind == "int":
+            if not self.accepts(value):
+                raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+            return int(value)
+        if self.kind == "bool":
+            if not self.accepts(value):
+                raise ValueError(f"{name} must be {self.describe()}; got {value!r}.")
+            return value
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{name} must be a real number; got {value!r}.")
         value = float(value)
@@ -98,6 +119,15 @@ class Interval:
         if not self.contains(value):
             raise ValueError(f"{name} must be in {self.interval_text()}; got {value!r}.")
         return value
+
+
+#: Named domains of the package's parameters (a loss class lists its own in ``param_domains``).
+REAL = Interval("real")
+NONNEGATIVE = Interval("real", 0.0)
+POSITIVE = Interval("real", 0.0, open_low=True)
+UNIT = Interval("real", 0.0, 1.0)
+#: A boosting round: an integer >= 0.
+ROUND = Interval("int", 0)
 
 
 def check_number(name: str, value: Any, *, low: float = -math.inf, high: float = math.inf,
@@ -109,10 +139,9 @@ def check_number(name: str, value: Any, *, low: float = -math.inf, high: float =
 
 
 def check_round(name: str, value: Any) -> int:
-    """Return ``value`` as an int after checking it is an integer >= 0 (a boosting round)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0; got {value!r}.")
-    return int(value)
+    """Return ``value`` as an int after checking it is an integer >= 0 (a boosting round:
+    :data:`ROUND`'s check)."""
+    return ROUND.check(name, value)
 
 
 def check_threads(n_threads: Any) -> int | None:

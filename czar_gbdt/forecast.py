@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pandas as pd
 from . import cluster, evaluation, fingerprint
 from ._version import __version__
 from .bundle import FORMAT, Model
-from .config import ConfigError, Choices, Range, fixed_loss, fixed_model, load_config
+from .config import Config, ConfigError, as_config, fixed_loss, fixed_model, is_searched, load_config
 from .evaluation import iso_date, make_splitter, model_spec, output_kind, scoring
 from .losses import get_loss
 from .ranking import RankObjective
@@ -41,9 +42,9 @@ ROUNDS_RULE = ("the median of the walk-forward folds' best rounds (early stoppin
                "rounded half up")
 
 
-def model_dir(cfg: dict) -> Path:
+def model_dir(cfg: Config | dict) -> Path:
     """Where ``czar-gbdt fit`` saves the bundle by default: ``<runs_dir>/<study.name>/model/``."""
-    return output_dir(cfg) / "model"
+    return output_dir(as_config(cfg).to_dict()) / "model"  # phase 2: until tuning reads Config
 
 
 def chosen_rounds(fold_rounds: Any) -> int:
@@ -55,13 +56,11 @@ def chosen_rounds(fold_rounds: Any) -> int:
     return max(1, int(math.floor(float(np.median(values)) + 0.5)))
 
 
-def _searched(cfg: dict) -> bool:
-    spaces = [cfg["model"]["backend"], cfg["model"]["num_boost_round"], cfg["model"]["early_stopping_rounds"],
-              cfg["loss"]["name"], *cfg["model"]["params"].values()]
-    for table in cfg["loss"].values():
-        if isinstance(table, dict):
-            spaces += list(table.values())
-    return any(isinstance(s, (Range, Choices)) for s in spaces)
+def _searched(cfg: Config) -> bool:
+    """Whether the model, the loss or any ``[loss.<name>]`` table holds a search space."""
+    tables = [table for table in cfg.loss.tables.values() if isinstance(table, Mapping)]
+    return (bool(cfg.model.searched()) or is_searched(cfg.loss.name)
+            or any(is_searched(value) for table in tables for value in table.values()))
 
 
 def _trial(study: Any, number: int) -> Any:
@@ -78,18 +77,19 @@ def _trial(study: Any, number: int) -> Any:
                      f"are {numbers[:20]}{' ...' if len(numbers) > 20 else ''}.")
 
 
-def _from_study(cfg: dict, trial: int | None, storage: str | None) -> tuple[dict, dict, list]:
+def _from_study(cfg: Config, trial: int | None, storage: str | None) -> tuple[dict, dict, list]:
     """The trial's parameters, the card's ``chosen_by`` and the folds' rounds."""
-    study, url = load_checked_study(cfg, storage, "fit")
+    raw = cfg.to_dict()  # phase 2: until tuning reads Config
+    study, url = load_checked_study(raw, storage, "fit")
     t = best_trial(study) if trial is None else _trial(study, trial)
-    params = fixed_params(t, cfg)
+    params = fixed_params(t, raw)
     folds = trial_folds(t)
     stored = study.user_attrs.get(HOLDOUT_ATTR)
     holdout = None
     if stored is not None and stored.get("trial") == t.number:
         holdout = {"trial": stored["trial"], "evaluated_at": stored.get("evaluated_at"), **stored["result"]}
     chosen = {"study": study.study_name, "storage": url, "trial": t.number,
-              "best_trial": best_trial(study).number, "objective": cfg["study"]["objective"], "value": t.value,
+              "best_trial": best_trial(study).number, "objective": cfg.study.objective, "value": t.value,
               "fingerprint": study.user_attrs.get(fingerprint.ATTR),
               "walk_forward": {k: t.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
                                                                  "n_folds")},
@@ -102,52 +102,53 @@ def _from_study(cfg: dict, trial: int | None, storage: str | None) -> tuple[dict
     return params, chosen, rounds
 
 
-def _fixed(cfg: dict, spec: tuple[str, dict] | None) -> tuple[dict, Any]:
+def _fixed(cfg: Config, spec: tuple[str, dict] | None) -> tuple[dict, Any]:
     backend, booster = fixed_model(cfg, "fit")
     name, loss_params = spec if spec is not None else fixed_loss(cfg, "fit")
     return ({"backend": backend, "booster": booster, "loss": name, "loss_params": loss_params,
-             "num_boost_round": cfg["model"]["num_boost_round"],
-             "early_stopping_rounds": cfg["model"]["early_stopping_rounds"]}, build_model(name, loss_params))
+             "num_boost_round": cfg.model.num_boost_round,
+             "early_stopping_rounds": cfg.model.early_stopping_rounds or 0},  # 0 (as in the file): no early stopping
+            build_model(name, loss_params))
 
 
-def _features_card(cfg: dict, panel: Any, trained: Any) -> tuple[dict, Any]:
+def _features_card(cfg: Config, panel: Any, trained: Any) -> tuple[dict, Any]:
     """How the features are built from the data, and the std prediction needs: None, ``"features"`` (a
     wide table's causal std), ``"ones"`` (``zscore`` labels) or a long panel's std column. Only a
     z-space model (CatBoost with a loss that needs a std) needs one."""
-    d = cfg["data"]
-    layout = evaluation.data_layout(cfg)
+    d = cfg.data
+    layout = evaluation.data_layout(cfg.to_dict())  # phase 2: until evaluation reads Config
     z_space = bool(trained.options.get("z_space"))
-    std = "ones" if z_space and d["target_transform"] == "zscore" else None
+    std = "ones" if z_space and d.target_transform == "zscore" else None
     if layout == "wide":
         info = panel.info
         assets = list(dict.fromkeys(str(a) for a in pd.unique(panel.assets)))
-        features = {"layout": "wide", "values": "returns" if d["source"] == "ff49" else d["wide"]["values"],
-                    "date_col": d["wide"]["date_col"], "columns": list(d["wide"]["columns"]) or assets,
+        features = {"layout": "wide", "values": "returns" if d.source == "ff49" else d.wide.values,
+                    "date_col": d.wide.date_col or "", "columns": list(d.wide.columns or ()) or assets,
                     "windows": list(info["windows"]), "vol_window": info["vol_window"], "vol_floor": info["vol_floor"],
-                    "ranks": info["ranks"], "horizon": d["horizon"], "names": list(panel.feature_names)}
-        if z_space and d["target_transform"] != "zscore":
+                    "ranks": info["ranks"], "horizon": d.horizon, "names": list(panel.feature_names)}
+        if z_space and d.target_transform != "zscore":
             std = "features"
     else:
         lazy = isinstance(panel, cluster.LazyPanel)
         names = list(panel.features) if lazy else list(panel.feature_names)
         side = panel.columns.get("std") if lazy else panel.info.get("side_columns", {}).get("std")
-        features = {"layout": "long", "date_col": d["panel"]["date_col"], "asset_col": d["panel"]["asset_col"],
-                    "feature_cols": names, "horizon": d["horizon"], "names": names}
-        if z_space and d["target_transform"] != "zscore":
+        features = {"layout": "long", "date_col": d.panel.date_col, "asset_col": d.panel.asset_col,
+                    "feature_cols": names, "horizon": d.horizon, "names": names}
+        if z_space and d.target_transform != "zscore":
             std = side
     features["n_assets"] = len(panel.assets) if isinstance(panel, cluster.LazyPanel) else int(panel.assets.nunique())
-    features["target_transform"] = d["target_transform"]
+    features["target_transform"] = d.target_transform
     return features, std
 
 
-def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, loss: str | None = None,
+def fit_model(config: Config | dict | str | os.PathLike, trial: int | None = None, *, loss: str | None = None,
               storage: str | None = None, echo: Any = None) -> Model:
     """Train the model a study chose (or a fixed configuration's) on every labelled date; returns a :class:`Model`.
 
     Parameters
     ----------
-    config : dict, str or os.PathLike
-        The study's TOML configuration (or its validated dict).
+    config : Config, dict, str or os.PathLike
+        The study's TOML configuration (or its typed :class:`~czar_gbdt.config.Config`, or its validated dict).
     trial : int, optional
         The study's trial to train (default: the best). A configuration without search
         ranges needs no study: its fixed values are trained, unless ``trial`` is given.
@@ -165,14 +166,15 @@ def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, los
         A search space without a study, a study made with another configuration, a trial
         that does not exist, data the configuration cannot be trained on.
     """
-    cfg = config if isinstance(config, dict) else load_config(config)
+    config = as_config(config if isinstance(config, (dict, Config)) else load_config(config))
+    cfg = config.to_dict()  # phase 2: until evaluation and cluster read Config (the engine's calls below take it)
     say = echo or (lambda line: None)
-    study_mode = trial is not None or _searched(cfg)
+    study_mode = trial is not None or _searched(config)
     if study_mode and loss is not None:
         raise ConfigError("--loss: the loss of a study's trial is the trial's; --loss is for a configuration without "
                           "search ranges.")
     if study_mode:
-        params, chosen, fold_rounds = _from_study(cfg, trial, storage)
+        params, chosen, fold_rounds = _from_study(config, trial, storage)
         model = get_loss(params["loss"], **params["loss_params"])
     else:
         spec = None
@@ -180,11 +182,12 @@ def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, los
             from .config import check_compare_spec, parse_loss_spec
 
             spec = parse_loss_spec(loss, "--loss")
-            check_compare_spec(*spec, "--loss", [cfg["model"]["backend"]])
-        params, model = _fixed(cfg, spec)
+            check_compare_spec(*spec, "--loss", [config.model.backend])
+        params, model = _fixed(config, spec)
         chosen, fold_rounds = None, []
     run = cluster.engine(cfg)
     panel = run.prepare_data(cfg, [model])
+    config = as_config(cfg)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in cfg)
     if run is cluster:
         cluster.check_models([model])
     how = scoring(cfg, panel)
@@ -205,12 +208,12 @@ def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, los
     dates = panel.dates if run is cluster else pd.DatetimeIndex(pd.unique(panel.dates))
     say(f"fit: training {model_label(model, params['backend'])} on {params['backend']} for {rounds} rounds on "
         f"{len(panel):,} rows, {len(dates):,} dates {iso_date(dates[0])} to {iso_date(dates[-1])}"
-        + (" (the holdout included)" if cfg["splits"]["holdout"] else "")
+        + (" (the holdout included)" if config.splits.holdout else "")
         + (" on the Dask cluster" if run is cluster else "") + " ...")
     trained = run.fit_panel(panel, model_spec(cfg, params["backend"], params["booster"], model,
                                               num_boost_round=rounds, early_stopping_rounds=0))
-    features, std = _features_card(cfg, panel, trained)
-    n_holdout = cfg["splits"]["holdout"]
+    features, std = _features_card(config, panel, trained)
+    n_holdout = config.splits.holdout
     holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None
     spec_name = "builtin" if model is None else "ranking" if ranking else params["loss"]
     spec_params = ({} if model is None else
@@ -226,13 +229,13 @@ def fit_model(config: dict | str | os.PathLike, trial: int | None = None, *, los
         "booster_params": params["booster"], "rounds": rounds, "num_boost_round": params["num_boost_round"],
         "early_stopping_rounds": params["early_stopping_rounds"],
         "rounds_rule": ROUNDS_RULE if stop else "model.num_boost_round (no early stopping)",
-        "seed": cfg["study"]["seed"], "predict_options": dict(trained.options),
+        "seed": config.study.seed, "predict_options": dict(trained.options),
         "features": features, "prediction_needs": {"std": std},
         "training": {"start": iso_date(dates[0]), "end": iso_date(dates[-1]), "rows": len(panel),
-                     "dates": len(dates), "source": cfg["data"]["source"],
-                     "data_start": cfg["data"]["start"], "data_end": cfg["data"]["end"],
+                     "dates": len(dates), "source": config.data.source,
+                     "data_start": config.data.start or "", "data_end": config.data.end or "",  # "": no limit
                      "holdout": holdout, "holdout_included": holdout is not None,
-                     "engine": cfg["cluster"]["engine"]},
+                     "engine": config.cluster.engine},
         "chosen_by": chosen,
         "created_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     }

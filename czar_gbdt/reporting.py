@@ -28,6 +28,7 @@ import pandas as pd
 from . import cluster, compare, evaluation, fingerprint, selection
 from ._files import dumps, write_json
 from .compare.stats import verdict_word
+from .config import Config, as_config
 from .losses import get_loss
 from .tuning import (FINISHED, best_trial, fixed_params, load_checked_study, output_dir, search_losses,
                      storage_url, trial_folds, trial_terms)
@@ -38,19 +39,21 @@ __all__ = ["study_summary", "selection_bias", "report", "evaluate", "print_summa
 HOLDOUT_ATTR = "holdout"
 
 
-def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None) -> dict:
+def study_summary(study: optuna.Study, cfg: Config | dict, *, storage: str | None = None) -> dict:
     """Best trial, its parameters and per-fold table; saved as JSON/CSV next to the study."""
+    cfg = as_config(cfg)
     best = best_trial(study)
-    params = fixed_params(best, cfg)
+    if storage:
+        cfg = cfg.with_value("study.storage", storage)
+    raw = cfg.to_dict()  # phase 2: until tuning, evaluation and cluster read Config
+    params = fixed_params(best, raw)
     folds = trial_folds(best)
     n_finished = len(study.get_trials(deepcopy=False, states=FINISHED))
-    if storage:
-        cfg = {**cfg, "study": {**cfg["study"], "storage": storage}}
     summary = {
         "study": study.study_name,
-        "storage": storage_url(cfg, create=False),
+        "storage": storage_url(raw, create=False),
         "n_trials": n_finished,
-        "objective": cfg["study"]["objective"],
+        "objective": cfg.study.objective,
         "best_trial": best.number,
         "best_value": best.value,
         "best_params": params,
@@ -58,11 +61,11 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
         "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
                                                                  "n_folds")},
         "folds": folds,
-        "book": evaluation.book(cfg),
+        "book": evaluation.book(raw),
     }
-    how = evaluation.scoring(cfg, cluster.engine(cfg).load_data(cfg))  # cached: the data the command loaded
+    how = evaluation.scoring(raw, cluster.engine(raw).load_data(raw))  # cached: the data the command loaded
     summary.update(rank_ic_kind=how.rank_ic, scoring=how.describe())
-    out = output_dir(cfg)
+    out = output_dir(raw)
     write_json(out / "best_params.json", {k: v for k, v in summary.items() if k not in ("folds", "scoring")})
     if len(folds):
         folds.to_csv(out / "folds.csv", index=False)
@@ -70,7 +73,7 @@ def study_summary(study: optuna.Study, cfg: dict, *, storage: str | None = None)
     return summary
 
 
-def selection_bias(study: optuna.Study, cfg: dict, best: int) -> tuple[dict | None, list[str], str]:
+def selection_bias(study: optuna.Study, cfg: Config | dict, best: int) -> tuple[dict | None, list[str], str]:
     """The selection bias of the study's best trial (:func:`czar_gbdt.selection.selection_bias`).
 
     Returns ``(figures, files, why)``: the figures as written to ``selection.json``
@@ -78,17 +81,19 @@ def selection_bias(study: optuna.Study, cfg: dict, best: int) -> tuple[dict | No
     ``dsr``) with ``trials_rank_ic.csv`` (the matrix they are computed from, so that anyone can
     recompute them), or ``(None, [], why)`` with one sentence saying why they are missing.
     """
-    table, why = trial_terms(study, cfg)
+    cfg = as_config(cfg)
+    raw = cfg.to_dict()  # phase 2: until tuning reads Config
+    table, why = trial_terms(study, raw)
     if table is None:
         return None, [], why
-    blocks = cfg["report"]["cscv_blocks"]
+    blocks = cfg.report.cscv_blocks
     if len(table) < blocks:
         return None, [], (f"the trials share {len(table)} walk-forward dates, fewer than report.cscv_blocks = {blocks}")
     figures = selection.selection_bias(table.to_numpy(), list(table.columns).index(best), blocks=blocks,
-                                       horizon=cfg["data"]["horizon"])
+                                       horizon=cfg.data.horizon)
     figures = {"n_trials": figures["n_trials"], "best_trial": best,
                **{k: figures[k] for k in ("n_dates", "cscv_blocks", "pbo", "sr_best", "sr0", "dsr")}}
-    out = output_dir(cfg)
+    out = output_dir(raw)
     write_json(out / "selection.json", figures)
     csv = table.copy()
     csv.index = [evaluation.iso_date(d) for d in csv.index]
@@ -97,7 +102,7 @@ def selection_bias(study: optuna.Study, cfg: dict, best: int) -> tuple[dict | No
     return figures, [str(out / "selection.json"), str(out / "trials_rank_ic.csv")], ""
 
 
-def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_data: Any = None) -> dict:
+def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = None, on_data: Any = None) -> dict:
     """Evaluate the best trial once on the final holdout period, which no trial has seen, against the baselines.
 
     The tuned model and each baseline of ``report.baselines`` are trained with the best
@@ -125,19 +130,21 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_da
     ``on_data``, if given, is called with the panel once the study has been found and the
     data loaded and checked (the command line prints the data line).
     """
-    study, url = load_checked_study(cfg, storage, "report")
-    panel = cluster.engine(cfg).prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
+    raw = as_config(cfg).to_dict()  # phase 2: until tuning, evaluation and cluster read Config
+    study, url = load_checked_study(raw, storage, "report")
+    panel = cluster.engine(raw).prepare_data(raw, search_losses(raw))  # every data error before anything is written
+    cfg = as_config(raw)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in raw)
     if on_data is not None:  # the command line says what was loaded, as every command does
         on_data(panel)
     summary = study_summary(study, cfg, storage=storage)
     summary["selection"], files, summary["selection_missing"] = selection_bias(study, cfg, summary["best_trial"])
     summary["files"] += files
-    if not cfg["splits"]["holdout"]:
+    if not cfg.splits.holdout:
         summary["holdout"] = None
         summary["holdout_status"] = None
         summary["note"] = "splits.holdout = 0: there is no holdout period to evaluate."
         return summary
-    out = output_dir(cfg)
+    out = output_dir(raw)
     current = fingerprint.record(cfg, also=fingerprint.HOLDOUT_KEYS)
     stored = study.user_attrs.get(HOLDOUT_ATTR)
     if stored is not None:
@@ -183,13 +190,14 @@ def report(cfg: dict, *, storage: str | None = None, progress: Any = None, on_da
     return summary
 
 
-def evaluate(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
+def evaluate(cfg: Config | dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses`, saved as ``evaluate.csv`` next to the study."""
-    table = cluster.engine(cfg).evaluate_losses(cfg, specs)  # in this process or on a Dask cluster
-    out = output_dir(cfg)
+    raw = as_config(cfg).to_dict()  # phase 2: until evaluation and cluster read Config
+    table = cluster.engine(raw).evaluate_losses(raw, specs)  # in this process or on a Dask cluster
+    out = output_dir(raw)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "evaluate.csv", index=False)
-    table.attrs.update(book=evaluation.book(cfg), files=[str(out / "evaluate.csv")])
+    table.attrs.update(book=evaluation.book(raw), files=[str(out / "evaluate.csv")])
     return table
 
 

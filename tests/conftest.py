@@ -41,3 +41,11 @@ def dask_client():
         from czar_gbdt.cluster import close_clients
 
         close_clients()  # the commands' clients of this scheduler, before it goes
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test on the shared Dask cluster (the ``dask_client`` fixture) is ``slow``: it waits on worker
+    processes. CI runs every test; ``-m "not slow"`` leaves these out while developing."""
+    for item in items:
+        if "dask_client" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -335,6 +335,7 @@ def test_objects_survive_copies_and_offsets_are_reset():
     assert model.get_params()["metric_period"] == 3
 
 
+@pytest.mark.slow
 def test_fits_sharing_an_eval_metric_run_one_at_a_time():
     """The starting score lives in a cell of the metric's class: a fit of another objective that
     shares the metric must wait until the metric is free (it holds its objective's lock, then

@@ -1,4 +1,4 @@
-"""The czar-gbdt command line: tune, resume, report, exit codes, help."""
+"""The czar-gbdt command line: tune, resume, report, exit codes, help (report's own behaviour: test_reporting.py)."""
 
 import json
 
@@ -6,19 +6,15 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from czar_gbdt import evaluation, tuning
+from czar_gbdt import tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
-from study_helpers import FF49_TINY, study_table
-
-TINY = "\n" + study_table("tiny") + FF49_TINY
+from config_helpers import ff49_tiny, make_config
 
 
 @pytest.fixture
 def tiny_config(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(TINY.format(runs=tmp_path / "runs"))
-    return path
+    return make_config(tmp_path / "tiny.toml", **ff49_tiny("tiny", tmp_path / "runs"))
 
 
 def test_tune_resume_and_report(tiny_config, tmp_path, capsys):
@@ -43,12 +39,9 @@ def test_tune_resume_and_report(tiny_config, tmp_path, capsys):
 
 
 def _tpe_config(tmp_path, runs):
-    """TINY with TPE and the median pruner over 5 trials, TPE and the pruner active after 2."""
-    text = TINY.format(runs=runs).replace("n_trials = 2", "n_trials = 5\nn_startup_trials = 2")
-    text = text.replace('sampler = "random"', 'sampler = "tpe"').replace('pruner = "none"', 'pruner = "median"')
-    path = tmp_path / f"{runs.name}.toml"
-    path.write_text(text)
-    return path
+    """The tiny search with TPE and the median pruner over 5 trials, TPE and the pruner active after 2."""
+    study = {"n_trials": 5, "n_startup_trials": 2, "sampler": "tpe", "pruner": "median"}
+    return make_config(tmp_path / f"{runs.name}.toml", **ff49_tiny("tiny", runs, study=study))
 
 
 def test_same_config_and_seed_give_the_same_best_trial(tmp_path, capsys):
@@ -94,79 +87,9 @@ def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
     assert tuning.fixed_params(trial, cfg)["num_boost_round"] == rounds
 
 
-def test_report_without_a_study_is_a_usage_error_and_creates_nothing(tiny_config, tmp_path, capsys):
-    assert main(["report", "--config", str(tiny_config)]) == 2
-    err = capsys.readouterr().err
-    assert "there is no study yet" in err and "tiny.db does not exist" in err and "Traceback" not in err
-    assert not (tmp_path / "runs").exists()
-    # a storage that exists but holds another study: still nothing created
-    cfg = load_config(tiny_config)
-    other = optuna.create_study(study_name="other", storage=tuning.storage_url(cfg))
-    assert main(["report", "--config", str(tiny_config)]) == 2
-    assert "no study of that name" in capsys.readouterr().err
-    assert [s.study_name for s in optuna.get_all_study_summaries(other._storage)] == ["other"]
-
-
-@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
-def test_report_on_a_study_without_completed_trials_is_a_usage_error(tiny_config, capsys):
-    cfg = load_config(tiny_config)
-    study = tuning.open_study(cfg)
-    study.tell(study.ask(), state=TrialState.FAIL)
-    optuna.logging.set_verbosity(optuna.logging.INFO)
-    try:
-        assert main(["report", "--config", str(tiny_config)]) == 2
-        assert optuna.logging.get_verbosity() == optuna.logging.INFO  # silenced while it ran, then given back
-    finally:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-    captured = capsys.readouterr()
-    assert "has no completed trial yet (1 fail)" in captured.err and "Traceback" not in captured.err
-    study = tuning.load_study(cfg)
-    assert len(study.trials) == 1 and not study.user_attrs
-
-
-def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_config, tmp_path, capsys, monkeypatch):
-    assert main(["tune", "--config", str(tiny_config), "--no-progress"]) == 0
-    capsys.readouterr()
-    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
-    first = json.loads(capsys.readouterr().out)
-    assert first["holdout_status"] == "evaluated" and first["holdout_trial"] == first["best_trial"]
-    cfg = load_config(tiny_config)
-    stored = tuning.load_study(cfg).user_attrs["holdout"]
-    assert stored["trial"] == first["best_trial"] and stored["result"] == first["holdout"]
-
-    def no_training(*args, **kwargs):
-        raise AssertionError("report trained a model on the holdout a second time")
-
-    monkeypatch.setattr(evaluation.engine, "fit_predict", no_training)
-    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
-    second = json.loads(capsys.readouterr().out)
-    assert second["holdout_status"] == "stored" and second["holdout"] == first["holdout"]
-    assert f"already evaluated for trial #{first['best_trial']}" in second["note"]
-    assert "best trial has changed" not in second["note"]
-    assert main(["report", "--config", str(tiny_config)]) == 0
-    text = capsys.readouterr().out
-    assert f"trial #{first['best_trial']} (stored result)" in text and "already evaluated" in text
-
-    # a new best trial (a better copy of the old best): the holdout result is still the old one's, said so
-    study = tuning.load_study(cfg)
-    best = study.best_trial
-    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
-                                              value=best.value + 1.0, user_attrs=best.user_attrs))
-    new_best = study.best_trial.number
-    assert new_best != first["best_trial"]
-    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
-    third = json.loads(capsys.readouterr().out)
-    assert third["best_trial"] == new_best and third["holdout_trial"] == first["best_trial"]
-    assert third["holdout"] == first["holdout"]
-    assert f"best trial has changed since: it is now #{new_best}, not #{first['best_trial']}" in third["note"]
-    saved = json.loads((tmp_path / "runs" / "tiny" / "holdout.json").read_text())
-    assert saved["trial"] == first["best_trial"]
-
-
 def test_missing_data_and_journal_storage_are_config_errors(tiny_config, tmp_path, capsys):
-    text = tiny_config.read_text().replace('source = "ff49"', f'source = "{tmp_path / "nope.parquet"}"')
-    bad = tmp_path / "nodata.toml"
-    bad.write_text(text)
+    bad = make_config(tmp_path / "nodata.toml",
+                      **ff49_tiny("tiny", tmp_path / "runs", data={"source": tmp_path / "nope.parquet"}))
     assert main(["tune", "--config", str(bad), "--no-progress"]) == 2
     assert "data.source: no such file" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()  # refused before a study (or its folder) exists
@@ -185,7 +108,7 @@ def test_config_errors_exit_2_naming_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown key 'study.n_trails'" in err and "Traceback" not in err
     assert main(["tune", "--config", str(tmp_path / "missing.toml")]) == 2
-    bad.write_text(f'[study]\nruns_dir = "{tmp_path / "runs"}"\n[model.params]\nsubsample = 2.0\n')
+    make_config(bad, study={"runs_dir": tmp_path / "runs"}, model={"params": {"subsample": 2.0}})
     assert main(["tune", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "model.params.subsample must be a number in (0, 1] for lightgbm; got 2.0" in err
@@ -212,21 +135,17 @@ def test_help_is_complete(capsys):
 
 
 def test_evaluate_refuses_searched_rounds(tiny_config, tmp_path, capsys):
-    text = tiny_config.read_text().replace("num_boost_round = 20", "num_boost_round = { low = 10, high = 30 }")
-    text = text.replace("learning_rate = { low = 0.05, high = 0.2 }", "learning_rate = 0.1")
-    text = text.replace("num_leaves = { low = 4, high = 8 }", "num_leaves = 4")
-    path = tmp_path / "searched_rounds.toml"
-    path.write_text(text)
+    path = make_config(tmp_path / "searched_rounds.toml",
+                       **ff49_tiny("tiny", tmp_path / "runs", model={"num_boost_round": {"low": 10, "high": 30}},
+                                   params={"learning_rate": 0.1, "num_leaves": 4}))
     assert main(["evaluate", "--config", str(path)]) == 2
     assert "model.num_boost_round is a search space; `evaluate` needs fixed values" in capsys.readouterr().err
 
 
 def _fixed(tiny_config, tmp_path):
-    """TINY with fixed booster parameters (what evaluate and compare need)."""
-    text = tiny_config.read_text().replace("learning_rate = { low = 0.05, high = 0.2 }", "learning_rate = 0.1")
-    path = tmp_path / "fixed.toml"
-    path.write_text(text.replace("num_leaves = { low = 4, high = 8 }", "num_leaves = 4"))
-    return path
+    """The tiny search with fixed booster parameters (what evaluate and compare need)."""
+    return make_config(tmp_path / "fixed.toml",
+                       **ff49_tiny("tiny", tmp_path / "runs", params={"learning_rate": 0.1, "num_leaves": 4}))
 
 
 def test_no_optuna_info_lines_and_tune_ends_with_the_next_command(tiny_config, capfd):
@@ -244,6 +163,7 @@ def test_no_optuna_info_lines_and_tune_ends_with_the_next_command(tiny_config, c
     assert "best trial #" in out
 
 
+@pytest.mark.slow
 def test_tune_progress_says_compiling_shows_the_best_value_and_draws_nothing_to_do(tiny_config, monkeypatch,
                                                                                     capsys):
     """The bar on stderr: "compiling kernels (first run only)" while the kernels compile (a warm-up that

@@ -18,31 +18,7 @@ from czar_gbdt import tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import make_synthetic_returns
-from study_helpers import study_table
-
-CONFIG = "\n" + study_table("errs") + """{storage}
-[data]
-source = "{data}"
-horizon = 5
-
-[splits]
-test_size = 60
-min_train_size = 80
-holdout = 40
-max_splits = 1
-
-[model]
-backend = "lightgbm"
-num_boost_round = 4
-
-[model.params]
-learning_rate = {learning_rate}
-num_leaves = {{ low = 3, high = 6 }}
-
-[loss]
-name = "{loss}"
-"""
-
+from config_helpers import make_config, small_study
 
 @pytest.fixture(scope="module")
 def returns_csv(tmp_path_factory):
@@ -51,12 +27,16 @@ def returns_csv(tmp_path_factory):
     return path
 
 
-def write_config(tmp_path, data, *, runs=None, storage="", learning_rate="0.1", loss="czar"):
-    text = CONFIG.format(runs=runs or tmp_path / "runs", data=data, storage=storage, learning_rate=learning_rate,
-                         loss=loss)
-    path = tmp_path / "errs.toml"
-    path.write_text(text)
-    return path
+def write_config(tmp_path, data, *, runs=None, storage=None, learning_rate=0.1, num_leaves=None, loss="czar"):
+    """A small config on ``data`` (1 fold, a 40-date holdout, 4 rounds) with ``num_leaves`` searched in [3, 6]
+    unless given."""
+    study = small_study("errs", runs or tmp_path / "runs", **({"storage": storage} if storage else {}))
+    return make_config(tmp_path / "errs.toml", study=study, data={"source": data, "horizon": 5},
+                       splits={"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 1},
+                       model={"backend": "lightgbm", "num_boost_round": 4,
+                              "params": {"learning_rate": learning_rate,
+                                         "num_leaves": num_leaves or {"low": 3, "high": 6}}},
+                       loss={"name": loss})
 
 
 def one_error_line(err: str, command: str = "tune") -> str:
@@ -89,7 +69,7 @@ def test_storage_and_runs_folders_that_cannot_be_made(tmp_path, returns_csv, cap
     # as root permissions are ignored: a folder under a regular file cannot be created by anyone
     (tmp_path / "somefile").write_text("a file, not a folder")
     url = f"sqlite:///{tmp_path / 'somefile' / 'sub' / 'study.db'}"
-    cfg = write_config(tmp_path, returns_csv, storage=f'storage = "{url}"')
+    cfg = write_config(tmp_path, returns_csv, storage=url)
     assert main(["tune", "--config", str(cfg), "--no-progress"]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert f"study.storage (or --storage) '{url}': the folder of the SQLite file cannot be created" in line
@@ -97,7 +77,7 @@ def test_storage_and_runs_folders_that_cannot_be_made(tmp_path, returns_csv, cap
     assert main(["tune", "--config", str(cfg), "--no-progress"]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert f"study.runs_dir '{tmp_path / 'somefile' / 'runs'}': the folder cannot be created" in line
-    cfg.write_text(cfg.read_text().replace("num_leaves = { low = 3, high = 6 }", "num_leaves = 4"))  # fixed
+    cfg = write_config(tmp_path, returns_csv, runs=tmp_path / "somefile" / "runs", num_leaves=4)  # fixed
     for argv in (["evaluate", "--config", str(cfg)], ["compare", "--config", str(cfg), "--loss", "builtin",
                                                       "--no-progress"]):
         assert main(argv) == 2  # refused before any training, not when the outputs are written
@@ -109,7 +89,7 @@ def test_storage_and_runs_folders_that_cannot_be_made(tmp_path, returns_csv, cap
 def test_a_corrupted_sqlite_file(tmp_path, returns_csv, capsys):
     bad = tmp_path / "broken.db"
     bad.write_bytes(b"this is not a database " * 200)
-    cfg = write_config(tmp_path, returns_csv, storage=f'storage = "sqlite:///{bad}"')
+    cfg = write_config(tmp_path, returns_csv, storage=f"sqlite:///{bad}")
     for command in ("tune", "report"):
         assert main([command, "--config", str(cfg)] + (["--no-progress"] if command == "tune" else [])) == 2
         line = one_error_line(capsys.readouterr().err, command)
@@ -118,8 +98,9 @@ def test_a_corrupted_sqlite_file(tmp_path, returns_csv, capsys):
     assert bad.read_bytes() == b"this is not a database " * 200
 
 
+@pytest.mark.slow
 def test_postgresql_without_psycopg2_names_the_extra(tmp_path, returns_csv):
-    cfg = write_config(tmp_path, returns_csv, storage='storage = "postgresql://user@127.0.0.1:1/studies"')
+    cfg = write_config(tmp_path, returns_csv, storage="postgresql://user@127.0.0.1:1/studies")
     code = ("import sys; sys.modules['psycopg2'] = None; sys.modules['psycopg'] = None\n"
             "from czar_gbdt.cli import main\n"
             f"sys.exit(main(['tune', '--config', {str(cfg)!r}, '--no-progress']))")
@@ -150,13 +131,14 @@ def test_a_syntax_error_in_the_module_of_a_loss_names_file_and_line(tmp_path, re
 
 
 def test_log_with_step_is_refused_when_the_config_is_loaded(tmp_path, returns_csv, capsys):
-    cfg = write_config(tmp_path, returns_csv, learning_rate="{ low = 0.01, high = 0.2, log = true, step = 0.01 }")
+    cfg = write_config(tmp_path, returns_csv, learning_rate={"low": 0.01, "high": 0.2, "log": True, "step": 0.01})
     assert main(["tune", "--config", str(cfg), "--no-progress"]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert "model.params.learning_rate: log = true and step = 0.01 cannot be combined" in line
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("CZAR_GBDT_PG_URL"),
                     reason='set CZAR_GBDT_PG_URL (eval "$(.ci/postgres.sh)") for the PostgreSQL tests')
 def test_a_postgresql_url_without_a_driver_uses_the_one_the_postgres_extra_installs(tmp_path, returns_csv):

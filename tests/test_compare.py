@@ -14,47 +14,9 @@ from czar_gbdt.cli import main
 from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, validate_config
 from czar_gbdt.datasets import make_synthetic_panel
-from study_helpers import study_table
+from config_helpers import make_config, small_study
 
 ROOT = Path(__file__).resolve().parents[1]
-
-SMALL = """
-[study]
-name = "cmp"
-runs_dir = "{runs}"
-seed = 1
-
-[data]
-source = "{data}"
-horizon = 5
-target_transform = "demean"
-
-[data.panel]
-std_col = "std"
-
-[splits]
-test_size = 60
-gap = 5
-min_train_size = 120
-holdout = 30
-max_splits = 2
-
-[model]
-backend = "lightgbm"
-num_boost_round = 25
-
-[model.params]
-learning_rate = 0.1
-num_leaves = 7
-min_child_samples = 40
-num_threads = 1
-
-[compare]
-losses = ["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking"]
-top_k = 3
-cost = 0.001
-"""
-
 
 @pytest.fixture(scope="module")
 def panel_csv(tmp_path_factory):
@@ -66,13 +28,15 @@ def panel_csv(tmp_path_factory):
     return path
 
 
-def _config(tmp_path, data, **replace):
-    text = SMALL.format(runs=tmp_path / "runs", data=data)
-    for old, new in replace.items():
-        text = text.replace(old, new)
-    path = tmp_path / "cmp.toml"
-    path.write_text(text)
-    return path
+def _config(tmp_path, data, losses=("builtin", "zptae", "czar", "czar:alpha=0.5", "ranking")):
+    """The comparison 'cmp' on ``data``: 2 folds of 60 dates, a 30-date holdout, 25 rounds, fixed parameters."""
+    return make_config(tmp_path / "cmp.toml", study={"name": "cmp", "runs_dir": tmp_path / "runs", "seed": 1},
+                       data={"source": data, "horizon": 5, "target_transform": "demean", "panel": {"std_col": "std"}},
+                       splits={"test_size": 60, "gap": 5, "min_train_size": 120, "holdout": 30, "max_splits": 2},
+                       model={"backend": "lightgbm", "num_boost_round": 25,
+                              "params": {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 40,
+                                         "num_threads": 1}},
+                       compare={"losses": list(losses), "top_k": 3, "cost": 0.001})
 
 
 @pytest.fixture(scope="module")
@@ -261,41 +225,20 @@ def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
                                 "best_params": {"loss": "czar", "loss_params": {"alpha": 0.3, "epsilon": 0.5}}}))
     assert tuning.best_czar_params(best) == ({"alpha": 0.3, "epsilon": 0.5}, "study s, trial 3")
     toml = tmp_path / "study.toml"
-    toml.write_text(f'[study]\nname = "nothing"\nruns_dir = "{tmp_path / "runs"}"\n')
+    make_config(toml, study={"name": "nothing", "runs_dir": tmp_path / "runs"})
     with pytest.raises(ConfigError, match="has no storage yet"):
         tuning.best_czar_params(toml)
 
 
-STUDY = "\n" + study_table("tiny_study") + """
-[data]
-source = "{data}"
-horizon = 5
-
-[data.panel]
-std_col = "std"
-
-[splits]
-test_size = 60
-min_train_size = 120
-holdout = 30
-max_splits = 2
-
-[model]
-backend = "lightgbm"
-num_boost_round = 15
-
-[model.params]
-learning_rate = 0.1
-num_leaves = {{ low = 3, high = 8 }}
-num_threads = 1
-
-[loss]
-name = {{ choices = ["czar", "mse"] }}
-
-[loss.czar]
-alpha = {{ low = 0.0, high = 1.0 }}
-epsilon = 0.5
-"""
+def _study(path, data, name="tiny_study"):
+    """A study searching the loss (czar or mse), CZAR's alpha and the leaves: 2 folds, 15 rounds."""
+    return make_config(path, study=small_study(name, path.parent / "runs"),
+                       data={"source": data, "horizon": 5, "panel": {"std_col": "std"}},
+                       splits={"test_size": 60, "min_train_size": 120, "holdout": 30, "max_splits": 2},
+                       model={"backend": "lightgbm", "num_boost_round": 15,
+                              "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 8}, "num_threads": 1}},
+                       loss={"name": {"choices": ["czar", "mse"]}, "czar": {"alpha": {"low": 0.0, "high": 1.0},
+                                                                          "epsilon": 0.5}})
 
 
 def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
@@ -304,8 +247,7 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
 
     from czar_gbdt.config import load_config
 
-    path = tmp_path / "study.toml"
-    path.write_text(STUDY.format(runs=tmp_path / "runs", data=panel_csv))
+    path = _study(tmp_path / "study.toml", panel_csv)
     study_cfg = load_config(path)
     study = tuning.open_study(study_cfg)
     for alpha, leaves in ((0.9, 8), (0.1, 3)):  # two real CZAR trials with different parameters
@@ -337,8 +279,7 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
     assert specs[-1] == ("study", "czar", params,
                          f"CZAR(alpha={params['alpha']:.3g}, epsilon=0.5, tau=0.05), tuned ({source})")
     # a study with no completed CZAR trial is refused
-    other = tmp_path / "other.toml"
-    other.write_text(STUDY.format(runs=tmp_path / "runs", data=panel_csv).replace('"tiny_study"', '"mse_only"'))
+    other = _study(tmp_path / "other.toml", panel_csv, name="mse_only")
     mse_study = tuning.open_study(load_config(other))
     mse_study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 5, "loss.name": "mse"}, value=0.1,
                                                   distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")}))
@@ -347,8 +288,7 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
 
 
 def test_cli_compare_on_a_user_panel_with_a_tuned_study(tmp_path, panel_csv, capsys):
-    config = _config(tmp_path, "ff49", **{'["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking"]':
-                                          '["builtin", "czar"]'})
+    config = _config(tmp_path, "ff49", losses=["builtin", "czar"])
     best = tmp_path / "best_params.json"
     best.write_text(json.dumps({"study": "tuned", "best_trial": 7,
                                 "best_params": {"loss": "czar", "loss_params": {"alpha": 0.25}}}))
@@ -388,6 +328,7 @@ def test_cli_compare_exit_codes(tmp_path, panel_csv, capsys):
         assert flag in text
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")

@@ -153,3 +153,73 @@ def test_xgboost_dmatrices_are_reused_with_the_labels_of_each_training(cache):
     fresh = cx.train_loss(cg.CZAR(alpha=0.2), X, y[::-1].copy(), std=std * 2, **{**kw, "params": {"max_bin": 31}})
     assert cached.rounds == fresh.rounds
     np.testing.assert_array_equal(cached.predict(Xv), fresh.predict(Xv))
+
+
+# --------------------------------------------------------------------------- CatBoost Pools
+def _catboost_study(tmp_path, name):
+    from config_helpers import make_config, small_study
+
+    return make_config(
+        tmp_path, f"{name}.toml", study=small_study(name, tmp_path / "runs", n_trials=3),
+        data={"source": "ff49", "start": "2017-01-01", "horizon": 5},
+        splits={"test_size": 120, "min_train_size": 400, "holdout": 120, "max_splits": 1, "valid_size": 60},
+        model={"backend": "catboost", "num_boost_round": 15, "early_stopping_rounds": 5,
+               "params": {"learning_rate": {"low": 0.05, "high": 0.3}, "depth": {"low": 2, "high": 4},
+                          "l2_leaf_reg": {"low": 1.0, "high": 5.0}, "thread_count": 2}},
+        loss={"name": "czar", "czar": {"alpha": 0.5}})
+
+
+def test_a_catboost_study_gives_the_same_trials_with_and_without_the_pool_cache(cache, tmp_path):
+    """Same seed, same CatBoost study (depth, learning rate and l2_leaf_reg searched): the trial
+    values are those of building and quantizing every Pool per trial, and each fold's Pool is
+    built once: by the first trial, then lent to the others."""
+    trials, stats = {}, {}
+    for enabled in (False, True):
+        cache(enabled)
+        cfg = load_config(_catboost_study(tmp_path, f"cb_{enabled}"))
+        study = tuning.tune(cfg, show_progress=False)
+        trials[enabled] = [(t.state, t.params, t.value, t.intermediate_values) for t in study.trials]
+        stats[enabled] = (ad.DATASETS.hits, ad.DATASETS.misses, len(ad.DATASETS))
+    assert len(trials[True]) == 3 and len({repr(t[1]) for t in trials[True]}) == 3
+    assert trials[False] == trials[True]
+    assert stats[False][2] == 0  # the cache off keeps nothing
+    # hits, misses, kept: the fold's training and validation Pools built by the first trial and
+    # reused by the other 2, and the warm-up's two Pools of its tiny panel
+    assert stats[True] == (4, 4, 4), stats[True]
+
+
+def test_catboost_pools_are_quantized_once_and_lent_with_their_labels(cache):
+    """The training Pool comes back quantized; the validation Pool is reused too; the results
+    equal those of fresh Pools. Other labels (CatBoost has no set_label) get their own Pool."""
+    from czar_gbdt import catboost as ccb
+
+    X, y, std = fold(6)
+    Xv, yv, stdv = fold(7, n=300)
+    dates = np.repeat(np.arange(30), 10)
+    kw = dict(std=std, valid_X=Xv, valid_y=yv, valid_std=stdv, valid_dates=dates, early_stopping_rounds=3,
+              num_boost_round=25)
+    ccb.train_loss(cg.CZAR(alpha=0.9), X, y, params={"depth": 2, "learning_rate": 0.3}, **kw)
+    cached = ccb.train_loss(cg.CZAR(alpha=0.2), X, y, params={"depth": 3, "learning_rate": 0.2}, **kw)
+    assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
+    pools = [entry[0] for entry in ad.DATASETS._entries.values()]
+    assert [p.is_quantized() for p in pools] == [True, False]  # the training Pool, the validation Pool
+    ccb.train_loss(cg.CZAR(alpha=0.2), X, y[::-1].copy(), params={"depth": 3}, num_boost_round=3, std=std)
+    assert len(ad.DATASETS) == 3 and ad.DATASETS.hits == 2
+    cache(False)
+    fresh = ccb.train_loss(cg.CZAR(alpha=0.2), X, y, params={"depth": 3, "learning_rate": 0.2}, **kw)
+    assert cached.rounds == fresh.rounds
+    np.testing.assert_array_equal(cached.predict(Xv, stdv), fresh.predict(Xv, stdv))
+
+
+def test_a_quantization_parameter_gets_its_own_catboost_pool(cache):
+    """border_count changes the quantization: its own Pool; depth and the learning rate do not."""
+    from czar_gbdt import catboost as ccb
+
+    X, y, std = fold(8)
+    for params in ({"border_count": 32}, {"border_count": 32, "depth": 3, "learning_rate": 0.05},
+                   {"border_count": 16}, {"max_bin": 16}):
+        ccb.train_loss(cg.CZAR(), X, y, std=std, params=params, num_boost_round=3)
+    assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
+    from czar_gbdt.catboost.training import quantization
+
+    assert quantization({"max_bin": 16, "random_state": 1, "depth": 3}) == {"border_count": 16, "random_seed": 1}

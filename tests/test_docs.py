@@ -118,6 +118,7 @@ def test_python_blocks_run(page: Path, tmp_path):
     assert failure is None, failure
 
 
+@pytest.mark.slow
 def test_a_page_runs_as_a_script_and_a_failure_names_its_line(tmp_path):
     """The script runs as __main__ in its own process: a page that starts spawned processes without the
     main guard fails (the children re-run the script), with the guard it runs; errors name the page's line."""

@@ -94,6 +94,7 @@ for folder, out in zip(sys.argv[2::2], sys.argv[3::2]):
 
 
 # --------------------------------------------------------------------------- fit, save, load, predict
+@pytest.mark.slow
 def test_fit_then_load_in_a_fresh_process_gives_the_in_memory_forecasts(tmp_path):
     """Every backend, with CZAR and with a loss written with define_loss (by import path): the
     bundle loaded in a fresh process forecasts what the in-memory model does, to 1e-12."""
@@ -293,6 +294,7 @@ def test_save_replaces_a_bundle_atomically(bundles, tmp_path):
     assert "lightgbm" in repr(model) and model.booster.num_trees() == 4
 
 
+@pytest.mark.slow
 def test_import_czar_gbdt_stays_light():
     code = textwrap.dedent("""
         import sys, czar_gbdt as cg

@@ -13,6 +13,8 @@ import textwrap
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from study_helpers import FF49_TINY, study_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,7 @@ def _run(code: str, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, timeout=240)
 
 
+@pytest.mark.slow
 def test_the_main_job_runs_without_xgboost_and_catboost(tmp_path):
     """``import czar_gbdt``, ``tune`` and ``report`` (its default baselines on the study's LightGBM)
     of a LightGBM study, through the CLI's entry point, with neither booster importable."""
@@ -50,6 +53,7 @@ def test_the_main_job_runs_without_xgboost_and_catboost(tmp_path):
     assert [m["spec"] for m in holdout["models"]] == ["tuned", "builtin", "ranking"]
 
 
+@pytest.mark.slow
 def test_a_missing_backend_names_its_extra(tmp_path):
     """Using XGBoost or CatBoost without it installed: an ImportError that says which extra installs it."""
     code = """
@@ -71,6 +75,7 @@ def test_a_missing_backend_names_its_extra(tmp_path):
         assert f'pip install -e ".[{name}]"' in line and f"czar_gbdt.{name}" in line, line
 
 
+@pytest.mark.slow
 def test_a_config_on_a_missing_backend_is_a_config_error(tmp_path):
     """``tune`` on ``model.backend = "xgboost"`` without XGBoost: exit 2 before any work, one line
     naming the key, the value and the extra, no traceback."""

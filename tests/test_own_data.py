@@ -20,45 +20,12 @@ from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import DataError, load_panel, make_synthetic_returns, to_returns
 from czar_gbdt.features import build_features
-from study_helpers import study_table
+from config_helpers import make_config, merged, small_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # 330 business days; the features need 59 dates of warm-up and the last 5 have no target:
 # 266 labelled dates, of which the splits use 80 + 5 + 60 + 5 + 40 = 190 at the least.
-CONFIG = "\n" + study_table("mine") + """
-[data]
-source = "{data}"
-horizon = 5
-
-[splits]
-test_size = 60
-min_train_size = 80
-holdout = 40
-max_splits = 2
-
-[model]
-backend = "lightgbm"
-num_boost_round = 8
-
-[model.params]
-learning_rate = 0.1
-num_leaves = {{ low = 3, high = 6 }}
-min_child_samples = 20
-num_threads = 1
-
-[loss]
-name = "czar"
-
-[loss.czar]
-alpha = {{ low = 0.0, high = 1.0 }}
-
-[compare]
-losses = ["builtin", "czar"]
-ensemble = false
-top_k = 3
-"""
-
 LATE, DELISTED, GAP = "A00", "A11", ("A05", 150)  # listed late, delisted, a missing day (asset, row)
 
 
@@ -87,14 +54,26 @@ def tables(tmp_path_factory):
     return paths, prices
 
 
-def config(tmp_path, data, name="mine.toml", **replace):
-    text = CONFIG.format(runs=tmp_path / "runs", data=data)
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+def sections(tmp_path, data) -> dict:
+    """The study 'mine' on ``data``: 2 folds of 60 dates, a 40-date holdout, 8 rounds, leaves and alpha searched."""
+    return {"study": small_study("mine", tmp_path / "runs"),
+            "data": {"source": data, "horizon": 5},
+            "splits": {"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 2},
+            "model": {"backend": "lightgbm", "num_boost_round": 8,
+                      "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 6}, "min_child_samples": 20,
+                                 "num_threads": 1}},
+            "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
+            "compare": {"losses": ["builtin", "czar"], "ensemble": False, "top_k": 3}}
+
+
+#: The edit that fixes the booster parameters (what evaluate and compare need).
+FIXED = {"model": {"params": {"num_leaves": 4}}}
+
+
+def config(tmp_path, source, name="mine.toml", /, **edits):
+    """Write :func:`sections` on the file ``source`` with ``edits`` (:func:`config_helpers.merged`) to
+    ``tmp_path / name``."""
+    return make_config(tmp_path / name, **merged(sections(tmp_path, source), **edits))
 
 
 def no_study(tmp_path):
@@ -119,8 +98,7 @@ def test_wide_table_through_tune_report_evaluate_and_compare(tmp_path, tables, c
     text = capsys.readouterr().out
     assert "holdout" in text and "evaluated once" in text and "sqlite:///" in text
     assert "loss czar (alpha=" in text and "epsilon=1, tau=0.05)" in text  # defaults printed with their values
-    fixed = config(tmp_path, paths["returns"], "fixed.toml",
-                   **{"num_leaves = { low = 3, high = 6 }": "num_leaves = 4", '"mine"': '"fixed"'})
+    fixed = config(tmp_path, paths["returns"], "fixed.toml", study={"name": "fixed"}, **FIXED)
     assert main(["evaluate", "--config", str(fixed), "--loss", "builtin", "--loss", "czar", "--format", "json"]) == 0
     table = json.loads(capsys.readouterr().out)
     assert [row["loss"] for row in table] == ["lightgbm built-in squared error", "CZAR(alpha=1, epsilon=1, tau=0.05)"]
@@ -137,8 +115,7 @@ def test_missing_values_drop_rows_per_asset_and_date(tables):
     """A late listing, a delisting and a missing day drop exactly the rows whose windows or target
     need a missing price, asset by asset; nothing is filled (build_features is the FF49 code path)."""
     paths, prices = tables
-    cfg = load_config(config(Path(paths["prices"]).parent, paths["prices"]))
-    cfg["data"]["wide"]["values"] = "prices"
+    cfg = load_config(config(Path(paths["prices"]).parent, paths["prices"], data={"wide": {"values": "prices"}}))
     panel = evaluation.load_data(cfg)
     n = len(prices)
     for asset in prices.columns:
@@ -154,8 +131,7 @@ def test_prices_returns_and_log_returns_give_the_same_panel(tmp_path, tables):
     paths, _ = tables
     panels = {}
     for values, path in paths.items():
-        cfg = load_config(config(tmp_path, path, f"{values}.toml"))
-        cfg["data"]["wide"]["values"] = values
+        cfg = load_config(config(tmp_path, path, f"{values}.toml", data={"wide": {"values": values}}))
         panels[values] = evaluation.load_data(cfg)
     ref = panels["returns"]
     for values in ("prices", "log_returns"):
@@ -171,10 +147,9 @@ def test_a_wide_parquet_file_with_its_dates_as_the_index(tmp_path, tables):
     paths, prices = tables
     path = tmp_path / "prices.parquet"
     prices.to_parquet(path)  # the dates are the index
-    ref = evaluation.load_data(load_config(config(tmp_path, paths["prices"], "csv.toml",
-                                                  **{"horizon = 5": 'horizon = 5\nwide = { values = "prices" }'})))
-    cfg = load_config(config(tmp_path, path, "parquet.toml",
-                             **{"horizon = 5": 'horizon = 5\nwide = { values = "prices" }'}))
+    prices_edit = {"data": {"wide": {"values": "prices"}}}
+    ref = evaluation.load_data(load_config(config(tmp_path, paths["prices"], "csv.toml", **prices_edit)))
+    cfg = load_config(config(tmp_path, path, "parquet.toml", **prices_edit))
     assert evaluation.data_layout(cfg) == "wide"
     panel = evaluation.load_data(cfg)
     np.testing.assert_array_equal(panel.y, ref.y)
@@ -213,8 +188,8 @@ def test_auto_layout_and_long_panels_keep_working(tmp_path, tables):
     np.testing.assert_allclose(loaded.std, panel.std)
     assert loaded.info["side_columns"] == {"std": "std"}
     # listed as a feature, it stays a feature
-    cfg["data"]["panel"]["feature_cols"] = list(panel.feature_names) + ["std"]
-    assert evaluation.load_data(cfg).std is None
+    features = {"data": {"panel": {"feature_cols": [*panel.feature_names, "std"]}}}
+    assert evaluation.load_data(load_config(config(tmp_path, long, "long.toml", **features))).std is None
 
 
 # ------------------------------------------------------------------ every data error before any work
@@ -280,17 +255,39 @@ LONG_CASES = {
 }
 
 
+def _refusal(cfg_path) -> str:
+    """The message of the DataError that tune's data check raises on the config's data (checked
+    directly: the command-line route of the same error is test_bad_data_exits_2_in_one_line_before_any_work)."""
+    cfg = load_config(cfg_path)
+    with pytest.raises(DataError) as info:
+        evaluation.prepare_data(cfg, tuning.search_losses(cfg))
+    return str(info.value)
+
+
 @pytest.mark.parametrize("layout, case", [("wide", c) for c in WIDE_CASES] + [("long", c) for c in LONG_CASES])
-def test_bad_data_exits_2_before_any_work(layout, case, tmp_path, tables, capsys):
+def test_bad_data_is_refused_by_the_data_check(layout, case, tmp_path, tables):
     paths, _ = tables
     change, expected = (WIDE_CASES if layout == "wide" else LONG_CASES)[case]
     bad = tmp_path / "bad.csv"
     change(_wide(paths) if layout == "wide" else _long(paths, tmp_path)).to_csv(bad, index=False)
-    assert main(["tune", "--config", str(config(tmp_path, bad)), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and err.count("error:") == 1
+    message = _refusal(config(tmp_path, bad))
+    assert "\n" not in message  # one line on the command line
     for fragment in expected:
-        assert fragment in err, (fragment, err)
+        assert fragment in message, (fragment, message)
+    assert no_study(tmp_path)
+
+
+def test_bad_data_exits_2_in_one_line_before_any_work(tmp_path, tables, capsys):
+    """tune on bad data: exit 2, the check's message as the one error line, no traceback, nothing created."""
+    paths, _ = tables
+    bad = tmp_path / "bad.csv"
+    WIDE_CASES["unsorted"][0](_wide(paths)).to_csv(bad, index=False)
+    cfg_path = config(tmp_path, bad)
+    message = _refusal(cfg_path)
+    assert main(["tune", "--config", str(cfg_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and [line for line in err.splitlines() if "error" in line] == [
+        f"czar-gbdt tune: error: {message}"]
     assert no_study(tmp_path)
 
 
@@ -299,7 +296,7 @@ def test_bad_data_is_refused_by_every_command(tmp_path, tables, capsys):
     paths, _ = tables
     bad = tmp_path / "bad.csv"
     _set(_wide(paths), 200, "A03", "abc").to_csv(bad, index=False)
-    fixed = config(tmp_path, bad, "fixed.toml", **{"num_leaves = { low = 3, high = 6 }": "num_leaves = 4"})
+    fixed = config(tmp_path, bad, "fixed.toml", **FIXED)
     for argv in (["evaluate", "--config", str(fixed)], ["compare", "--config", str(fixed), "--no-progress"]):
         assert main(argv) == 2
         err = capsys.readouterr().err
@@ -377,11 +374,11 @@ def tuned(tmp_path, tables, capsys):
 
 
 @pytest.mark.parametrize("edit, key", [
-    ({"num_leaves = { low = 3, high = 6 }": "num_leaves = { low = 3, high = 9 }"}, "model.params.num_leaves"),
-    ({"test_size = 60": "test_size = 50"}, "splits.test_size"),
-    ({'backend = "lightgbm"': 'backend = "xgboost"', "min_child_samples = 20": "min_child_weight = 1",
-      "num_leaves = { low = 3, high = 6 }": "max_depth = { low = 3, high = 6 }",
-      "num_threads = 1": "nthread = 1"}, "model.backend"),
+    ({"model": {"params": {"num_leaves": {"low": 3, "high": 9}}}}, "model.params.num_leaves"),
+    ({"splits": {"test_size": 50}}, "splits.test_size"),
+    ({"model": {"backend": "xgboost", "params": {"num_leaves": None, "max_depth": {"low": 3, "high": 6},
+                                                 "min_child_samples": None, "min_child_weight": 1,
+                                                 "num_threads": None, "nthread": 1}}}, "model.backend"),
     ("data", "data.content_sha256"),
 ])
 def test_a_changed_setup_is_refused_naming_the_key(edit, key, tuned, tmp_path, capsys):
@@ -391,25 +388,21 @@ def test_a_changed_setup_is_refused_naming_the_key(edit, key, tuned, tmp_path, c
         frame.loc[100, "A01"] += 0.01
         frame.to_csv(data, index=False)
     else:
-        text = cfg_path.read_text()
-        for old, new in edit.items():
-            text = text.replace(old, new)
-        cfg_path.write_text(text)
+        config(tmp_path, data, **edit)
     assert main(["tune", "--config", str(cfg_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "was made with another configuration" in err and key in err and "new study.name" in err
     assert "Traceback" not in err
     assert main(["report", "--config", str(cfg_path)]) == 2
     assert key in capsys.readouterr().err
-    fixed = config(tmp_path, data, "fixed.toml", **{"num_leaves = { low = 3, high = 6 }": "num_leaves = 4",
-                                                    '"mine"': '"fixed"'})
+    fixed = config(tmp_path, data, "fixed.toml", study={"name": "fixed"}, **FIXED)
     assert main(["compare", "--config", str(fixed), "--study", str(cfg_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"--study '{cfg_path}'" in err and key in err
     study = tuning.load_study(load_config(cfg_path))
     assert [(t.number, t.params, t.value) for t in study.trials] == before  # nothing added
     # a new study name starts a new study with the edited setup
-    cfg_path.write_text(cfg_path.read_text().replace('name = "mine"', 'name = "mine_2"'))
+    config(tmp_path, data, **merged(edit if isinstance(edit, dict) else {}, study={"name": "mine_2"}))
     assert main(["tune", "--config", str(cfg_path), "--no-progress"]) == 0
 
 
@@ -417,7 +410,7 @@ def test_an_unchanged_rerun_resumes_and_a_moved_file_is_the_same_data(tuned, tmp
     cfg_path, data, before = tuned
     moved = tmp_path / "moved.csv"
     data.rename(moved)
-    cfg_path.write_text(cfg_path.read_text().replace(str(data), str(moved)))
+    config(tmp_path, moved)
     assert main(["tune", "--config", str(cfg_path), "--no-progress", "--trials", "3"]) == 0
     err = capsys.readouterr().err
     assert "resuming: the study holds 2 finished trials; running 1 more" in err
@@ -496,9 +489,9 @@ def test_an_error_that_does_not_depend_on_the_parameters_stops_at_once(tmp_path,
     assert info.value.usage
     assert len(tuning.load_study(cfg).trials) == 1
     # from the command line: one line, no traceback, exit 1 for an error of the code
-    path = tmp_path / "fails.toml"
-    path.write_text(f'[study]\nname = "cli"\nruns_dir = "{tmp_path}"\nn_trials = 3\n[data]\nstart = "2019-01-01"\n'
-                    f'[splits]\ntest_size = 100\nmin_train_size = 200\nholdout = 50\nmax_splits = 1\n')
+    path = make_config(tmp_path / "fails.toml", study={"name": "cli", "runs_dir": tmp_path, "n_trials": 3},
+                       data={"start": "2019-01-01"},
+                       splits={"test_size": 100, "min_train_size": 200, "holdout": 50, "max_splits": 1})
     monkeypatch.setattr(tuning.run, "make_objective", _failing([TypeError("a bug in a loss")] * 3))
     assert main(["tune", "--config", str(path), "--no-progress"]) == 1
     err = capsys.readouterr().err
@@ -506,12 +499,13 @@ def test_an_error_that_does_not_depend_on_the_parameters_stops_at_once(tmp_path,
     assert "Traceback" not in err and "failed with parameters" not in err  # optuna's own lines are not shown
 
 
+@pytest.mark.slow
 def test_ctrl_c_prints_one_line(tmp_path):
-    path = tmp_path / "long.toml"
-    path.write_text(f'[study]\nname = "ctrl_c"\nruns_dir = "{tmp_path}"\nn_trials = 500\nsampler = "random"\n'
-                    f'[data]\nstart = "2016-01-01"\n[splits]\ntest_size = 120\nmin_train_size = 400\n'
-                    f'holdout = 120\nmax_splits = 2\n[model]\nnum_boost_round = 20\n[model.params]\n'
-                    f'num_threads = 1\n')
+    path = make_config(tmp_path / "long.toml",
+                       study={"name": "ctrl_c", "runs_dir": tmp_path, "n_trials": 500, "sampler": "random"},
+                       data={"start": "2016-01-01"},
+                       splits={"test_size": 120, "min_train_size": 400, "holdout": 120, "max_splits": 2},
+                       model={"num_boost_round": 20, "params": {"num_threads": 1}})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "czar_gbdt.cli", "tune", "--config", str(path), "--no-progress"],
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
@@ -540,7 +534,7 @@ def test_ctrl_c_prints_one_line(tmp_path):
 
 def test_tune_and_report_score_the_book_net_of_the_one_cost(tmp_path, tables, capsys):
     paths, _ = tables
-    cfg_path = config(tmp_path, paths["returns"], **{"top_k = 3": "top_k = 3\ncost = 0.01"})
+    cfg_path = config(tmp_path, paths["returns"], compare={"cost": 0.01})
     assert main(["tune", "--config", str(cfg_path), "--no-progress", "--format", "json"]) == 0
     folds = json.loads(capsys.readouterr().out)["folds"]
     for fold in folds:  # compare.cost, not 0, outside compare too
@@ -554,8 +548,7 @@ def test_zscore_labels_train_a_loss_that_needs_std(tmp_path, tables):
     """zscore labels are in units of the cross-sectional std: a z-space loss trains on them with std 1
     (it used to fail in every trial for want of a std)."""
     paths, _ = tables
-    cfg = load_config(config(tmp_path, paths["returns"], **{"horizon = 5": 'horizon = 5\ntarget_transform = "zscore"',
-                                                            "num_leaves = { low = 3, high = 6 }": "num_leaves = 4"}))
+    cfg = load_config(config(tmp_path, paths["returns"], data={"target_transform": "zscore"}, **FIXED))
     table = evaluation.evaluate_losses(cfg, [("czar", {})])
     assert np.isfinite(table["mean_rank_ic"].iloc[0])
 

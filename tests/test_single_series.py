@@ -13,47 +13,14 @@ import pytest
 import czar_gbdt as cg
 from czar_gbdt import allora, evaluation, metrics, tuning
 from czar_gbdt.cli import main
-from czar_gbdt.config import load_config, validate_config
+from czar_gbdt.config import ConfigError, load_config, validate_config
 from czar_gbdt.datasets import DataError, make_synthetic_returns
+from config_helpers import make_config, small_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # 700 business days of one asset whose return follows its own past 5 days (momentum 0.5): 59 dates of
 # feature warm-up and the last one without a target leave 640; the splits use 200 + 1 + 300 + 1 + 100.
-SERIES = """
-[study]
-name = "{name}"
-runs_dir = "{runs}"
-n_trials = 3
-seed = 3
-sampler = "random"
-pruner = "none"
-objective = "{objective}"
-
-[data]
-source = "{data}"
-horizon = 1
-target_transform = "raw"
-
-[splits]
-test_size = 100
-min_train_size = 200
-holdout = 100
-max_splits = 3
-
-[model]
-num_boost_round = 30
-
-[model.params]
-learning_rate = 0.1
-num_leaves = {{ low = 3, high = 6 }}
-min_child_samples = 20
-num_threads = 1
-
-[loss.czar]
-alpha = {{ low = 0.0, high = 1.0 }}
-"""
-
 LEFT_OUT = "need several assets per date and are left out"
 
 
@@ -65,14 +32,23 @@ def series_csv(tmp_path_factory):
     return path
 
 
-def series_config(tmp_path, data, name="series", objective="rank_ic", **replace):
-    text = SERIES.format(name=name, runs=tmp_path / "runs", data=data, objective=objective)
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / f"{name}.toml"
-    path.write_text(text)
-    return path
+#: What evaluate and compare need: the searched parameters fixed.
+FIXED = {"params": {"num_leaves": 4}, "alpha": 0.5}
+
+
+def series_config(tmp_path, data, name="series", objective="rank_ic", *, transform="raw", params=None, alpha=None):
+    """3 trials on ``data``: 3 folds of 100 dates, a 100-date holdout, 30 rounds; leaves and CZAR's alpha searched
+    unless ``params`` / ``alpha`` fix them. 700 business days of one asset whose return follows its own past 5
+    days (momentum 0.5): 59 dates of feature warm-up and the last one without a target leave 640; the splits
+    use 200 + 1 + 300 + 1 + 100."""
+    return make_config(tmp_path / f"{name}.toml", study=small_study(name, tmp_path / "runs", n_trials=3,
+                                                                     objective=objective),
+                       data={"source": data, "horizon": 1, "target_transform": transform},
+                       splits={"test_size": 100, "min_train_size": 200, "holdout": 100, "max_splits": 3},
+                       model={"num_boost_round": 30,
+                              "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 6},
+                                         "min_child_samples": 20, "num_threads": 1, **(params or {})}},
+                       loss={"czar": {"alpha": {"low": 0.0, "high": 1.0} if alpha is None else alpha}})
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +96,7 @@ def test_a_series_with_a_planted_signal_tunes_to_a_positive_time_series_rank_ic(
     assert "the rank IC is the time-series rank IC of each test window" in text
 
 
-def test_report_evaluate_and_compare_on_a_series(tuned, capsys):
+def test_report_evaluate_and_compare_on_a_series(tuned, series_csv, capsys):
     path, tmp = tuned
     _tune(path, capsys)
     assert main(["report", "--config", str(path), "--format", "json"]) == 0
@@ -145,9 +121,7 @@ def test_report_evaluate_and_compare_on_a_series(tuned, capsys):
     assert sum(LEFT_OUT in line for line in lines) == 1
     assert [line for line in lines if "top-k" in line] == [next(line for line in lines if LEFT_OUT in line)]
 
-    fixed = series_config(tmp, path.read_text().split('source = "')[1].split('"')[0], name="fixed",
-                          **{"num_leaves = { low = 3, high = 6 }": "num_leaves = 4",
-                             "alpha = { low = 0.0, high = 1.0 }": "alpha = 0.5"})
+    fixed = series_config(tmp, series_csv, name="fixed", **FIXED)
     assert main(["evaluate", "--config", str(fixed), "--loss", "builtin", "--loss", "ranking", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["loss"] for r in rows] == ["lightgbm built-in squared error"] and "top_k_net_spread" not in rows[0]
@@ -195,7 +169,7 @@ def test_what_a_series_is_refused(tmp_path, series_csv):
                                         r"IC across assets.*use 'rank_ic' or 'ts_rank_ic'"):
         evaluation.prepare_data(cfg)
     for transform in ("demean", "zscore"):
-        cfg = load_config(series_config(tmp_path, series_csv, **{'"raw"': f'"{transform}"'}))
+        cfg = load_config(series_config(tmp_path, series_csv, transform=transform))
         with pytest.raises(DataError, match=rf"data.target_transform = '{transform}' .* leaves a single series no "
                                             r"label to learn: set data.target_transform = \"raw\""):
             evaluation.prepare_data(cfg)
@@ -252,7 +226,7 @@ def test_ts_rank_ic_by_date_splits_the_window_rank_ic_into_terms():
         metrics.ts_rank_ic_by_date(y, p, dates=None)
 
 
-def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel(tmp_path, capsys):
+def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel():
     """data.wide.columns keeps some assets of a wide table (one: a series); study.objective = "ts_rank_ic"
     on a panel scores each asset's series and averages over the assets; the top-k book stays."""
     cfg = validate_config({"data": {"source": "ff49", "start": "2019-01-01", "horizon": 1,
@@ -270,14 +244,11 @@ def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel(tmp_p
     scores, per_date = evaluation.score_predictions(test, pred, top_k=1, time_series=True)
     want = np.mean([metrics.ts_rank_ic(test.y[test.assets == a], pred[test.assets == a]) for a in how.assets])
     assert scores["rank_ic"] == pytest.approx(want, abs=1e-12) and "top_k_net_spread" in scores
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[data]\nsource = "ff49"\n[data.wide]\ncolumns = ["Oil", "Bitcoin"]\n')
-    assert main(["tune", "--config", str(bad), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert "data.wide.columns names ['Bitcoin'], which the table does not have; its asset columns are ['Agric'" in err
-    bad.write_text('[data]\nsource = "ff49"\n[data.wide]\ncolumns = ["Oil", "Oil"]\n')
-    assert main(["tune", "--config", str(bad)]) == 2
-    assert "data.wide.columns must be a list of distinct column names" in capsys.readouterr().err
+    with pytest.raises(DataError, match=r"data.wide.columns names \['Bitcoin'\], which the table does not have; its "
+                                        r"asset columns are \['Agric'"):
+        evaluation.load_data(validate_config({"data": {"source": "ff49", "wide": {"columns": ["Oil", "Bitcoin"]}}}))
+    with pytest.raises(ConfigError, match="data.wide.columns must be a list of distinct column names"):
+        validate_config({"data": {"source": "ff49", "wide": {"columns": ["Oil", "Oil"]}}})
 
 
 def test_study_objective_names_the_new_choices():
@@ -299,8 +270,7 @@ def test_a_long_panel_with_one_asset_is_a_series_too(tmp_path, series_csv, capsy
     cfg = load_config(series_config(tmp_path, series_csv))
     long = tmp_path / "long.csv"
     evaluation.load_data(cfg).to_frame().to_csv(long, index=False)  # date, asset, features, target, std
-    path = series_config(tmp_path, long, name="long", **{"num_leaves = { low = 3, high = 6 }": "num_leaves = 4",
-                                                         "alpha = { low = 0.0, high = 1.0 }": "alpha = 0.5"})
+    path = series_config(tmp_path, long, name="long", **FIXED)
     assert main(["evaluate", "--config", str(path), "--loss", "czar", "--loss", "builtin", "--format", "json"]) == 0
     captured = capsys.readouterr()
     assert "long (features from the file)" in captured.err and "1 asset" in captured.err

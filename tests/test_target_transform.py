@@ -9,45 +9,12 @@ import json
 
 import numpy as np
 import pytest
-from study_helpers import FF49_TINY, study_table
+from config_helpers import ff49_tiny, make_config, small_study
 
 from czar_gbdt import evaluation, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import DataError, make_synthetic_returns
-
-SERIES = """
-[study]
-name = "{name}"
-runs_dir = "{runs}"
-n_trials = 1
-seed = 3
-sampler = "random"
-pruner = "none"
-
-[data]
-source = "{data}"
-horizon = 1
-{transform}
-[splits]
-test_size = 100
-min_train_size = 200
-holdout = 100
-max_splits = 2
-
-[model]
-num_boost_round = 20
-
-[model.params]
-learning_rate = 0.1
-num_leaves = 4
-min_child_samples = 20
-num_threads = 1
-
-[loss.czar]
-alpha = 0.5
-"""
-
 
 @pytest.fixture(scope="module")
 def series_csv(tmp_path_factory):
@@ -57,11 +24,15 @@ def series_csv(tmp_path_factory):
     return path
 
 
-def _series(tmp_path, data, name, transform=""):
-    path = tmp_path / f"{name}.toml"
-    line = f'target_transform = "{transform}"\n' if transform else ""
-    path.write_text(SERIES.format(name=name, runs=tmp_path / "runs", data=data, transform=line))
-    return path
+def _series(tmp_path, data, name, transform=None):
+    """1 trial of fixed parameters on ``data``: 2 folds of 100 dates, a 100-date holdout, 20 rounds;
+    data.target_transform left to its default unless given."""
+    return make_config(tmp_path / f"{name}.toml", study=small_study(name, tmp_path / "runs", n_trials=1),
+                       data={"source": data, "horizon": 1, **({"target_transform": transform} if transform else {})},
+                       splits={"test_size": 100, "min_train_size": 200, "holdout": 100, "max_splits": 2},
+                       model={"num_boost_round": 20, "params": {"learning_rate": 0.1, "num_leaves": 4,
+                                                                "min_child_samples": 20, "num_threads": 1}},
+                       loss={"czar": {"alpha": 0.5}})
 
 
 def test_auto_is_the_default_and_trains_one_series_on_the_raw_return(tmp_path, series_csv, capsys):
@@ -89,30 +60,32 @@ def test_auto_is_the_default_and_trains_one_series_on_the_raw_return(tmp_path, s
 
 
 @pytest.mark.parametrize("transform", ["demean", "zscore"])
-def test_an_explicit_cross_sectional_transform_on_one_series_is_still_refused(tmp_path, series_csv, capsys, transform):
-    path = _series(tmp_path, series_csv, transform, transform)
+def test_an_explicit_cross_sectional_transform_on_one_series_is_still_refused(tmp_path, series_csv, transform):
+    cfg = load_config(_series(tmp_path, series_csv, transform, transform))
     with pytest.raises(DataError, match=rf"data.target_transform = '{transform}' .* leaves a single series no label "
                                         r"to learn: set data.target_transform = \"raw\" \(or \"auto\""):
-        evaluation.prepare_data(load_config(path))
+        evaluation.prepare_data(cfg)
+    # the data line, printed before the refusal, names the transform asked for
+    assert evaluation.describe_data(cfg, evaluation.load_data(cfg)).endswith(f"labels {transform} "
+                                                                             f"(data.target_transform).")
+
+
+def test_the_refusal_on_the_command_line_is_the_data_line_then_one_error_line(tmp_path, series_csv, capsys):
+    path = _series(tmp_path, series_csv, "demean", "demean")
     assert main(["tune", "--config", str(path), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()          # the "data:" line, then the error
     assert len(err) == 2 and err[1].startswith("czar-gbdt tune: error: ") and "Traceback" not in err[1]
-    assert f"data.target_transform = '{transform}'" in err[1] and err[0].endswith("labels "
-                                                                                f"{transform} (data.target_transform).")
+    assert "data.target_transform = 'demean'" in err[1] and err[0].endswith("labels demean (data.target_transform).")
     assert not (tmp_path / "runs").exists()
 
 
 def test_auto_demeans_a_panel_and_resumes_a_study_made_with_demean(tmp_path, capsys):
     """A study tuned with the former default (an explicit "demean": what the fingerprint recorded) is
     the same study under "auto" on a panel: tune resumes it and report accepts it; "raw" is another."""
-    body = "\n" + study_table("panel").format(runs=tmp_path / "runs") + FF49_TINY.format()
-    assert "target_transform" not in body
-    auto = tmp_path / "auto.toml"
-    auto.write_text(body)
-    old = tmp_path / "old.toml"
-    old.write_text(body.replace('horizon = 5\n', 'horizon = 5\ntarget_transform = "demean"\n'))
-    raw = tmp_path / "raw.toml"
-    raw.write_text(body.replace('horizon = 5\n', 'horizon = 5\ntarget_transform = "raw"\n'))
+    auto = make_config(tmp_path / "auto.toml", **ff49_tiny("panel", tmp_path / "runs"))
+    assert "target_transform" not in auto.read_text()
+    old = make_config(tmp_path / "old.toml", **ff49_tiny("panel", tmp_path / "runs", data={"target_transform": "demean"}))
+    raw = make_config(tmp_path / "raw.toml", **ff49_tiny("panel", tmp_path / "runs", data={"target_transform": "raw"}))
     cfg = load_config(auto)
     evaluation.prepare_data(cfg)
     assert cfg["data"]["target_transform"] == "demean"

@@ -179,6 +179,48 @@ def test_definition_errors_name_the_argument():
         cg.define_loss("sq_test", sq, kind="ranking")
 
 
+def test_one_domain_type_for_every_loss_parameter():
+    """Built-in and user losses list their parameters' domains as Intervals (the config's booster
+    bounds are Intervals too); a user's (low, high) pair is converted once, the stored definition
+    (what the fingerprint and pickles read) keeps the pair, and the messages are the Interval's."""
+    from czar_gbdt._validation import Interval
+    from czar_gbdt.losses.registry import LOSSES
+
+    for name, cls in LOSSES.items():
+        assert set(cls.param_domains) <= set(cls.param_defaults), name
+        for pname, default in cls.param_defaults.items():
+            domain = cls.domain(pname)
+            assert isinstance(domain, Interval), (name, pname)
+            assert domain.check(pname, default) == default  # every default lies in its domain
+    assert cg.CZAR.param_domains["alpha"] == Interval("real", 0.0, 1.0)
+    assert cg.ZPTAE.domain("hessian").options == ("irls", "constant")
+
+    def sq(zt, zp, a=1.0, b=0.5):
+        return a * (zp - zt) ** 2 + b * zp**2
+
+    loss = cg.define_loss("domain_test", sq, params={"a": (0, math.inf), "b": [0.0, 1.0]})
+    assert type(loss).param_domains == {"a": Interval("real", 0.0), "b": Interval("real", 0.0, 1.0)}
+    assert loss.domain("b") is type(loss).param_domains["b"]
+    assert type(loss).definition["domains"] == (("a", (0.0, math.inf)), ("b", (0.0, 1.0)))
+    with pytest.raises(ValueError, match=r"^b must be in \[0, 1\]; got 2.0\.$"):
+        loss.with_params(b=2.0)
+    with pytest.raises(ValueError, match=r"^a must be in \[0, inf\]; got -1.0\.$"):
+        type(loss)(a=-1.0)
+    with pytest.raises(ValueError, match=r"^a must be a finite number"):
+        type(loss)(a=math.nan)
+    clone = pickle.loads(pickle.dumps(loss.with_params(b=0.25)))
+    assert clone.b == 0.25 and type(clone).param_domains == type(loss).param_domains
+    with pytest.raises(ValueError, match=r"^average must be one of \('binary', 'macro'\); got 'micro'\.$"):
+        cg.SoftF1Composite(average="micro")
+    with pytest.raises(ValueError, match=r"^clip must be in \[0, 1\); got 1.0\.$"):
+        cg.AsymmetricLoss(clip=1.0)
+    with pytest.raises(ValueError, match=r"^rounds must be an integer >= 0; got -1\.$"):
+        cg.linear_warmup(-1)
+    assert Interval("int", 0).check("rounds", np.int64(3)) == 3 and Interval("str", options=("a",)).check("x", "a") == "a"
+    with pytest.raises(ValueError, match=r"^flag must be true or false; got 1\.$"):
+        Interval("bool").check("flag", 1)
+
+
 def _over_3x(pred, target):  # the measured case: over-prediction costs 3x, written prediction first
     r = pred - target
     return cg.where(r > 0, 3.0 * r**2, r**2)

@@ -8,8 +8,9 @@ as its ``train_builtin``, ``train_ranking`` and ``train_loss``. They return a
 :class:`TrainedModel`: ``predict(X, std=None)`` and ``rounds``.
 
 :data:`DATASETS` (a :class:`DatasetCache`) keeps the binned training datasets of
-``train_loss`` across the trials of a process: the binning depends only on the fold's
-features and the dataset-level booster parameters, not on the loss.
+``train_loss`` across the trials of a process (LightGBM Datasets, XGBoost DMatrices,
+CatBoost quantized Pools): the binning depends only on the fold's features and the
+dataset-level booster parameters, not on the loss.
 """
 
 from __future__ import annotations
@@ -275,7 +276,11 @@ DEFAULT_CACHE_MB = 1024
 
 
 def digest(*arrays: Any) -> tuple:
-    """A content key of arrays (None allowed): their shapes, dtypes and a BLAKE2 digest of their bytes."""
+    """A content key of arrays (None allowed): their shapes, dtypes and a BLAKE2 digest of their bytes.
+
+    Dates and durations are hashed as their integer ticks (the unit is in the dtype), object
+    arrays (dates as Timestamps, asset names) as the text of their values.
+    """
     h = hashlib.blake2b(digest_size=16)
     shapes = []
     for a in arrays:
@@ -284,6 +289,10 @@ def digest(*arrays: Any) -> tuple:
             continue
         a = np.ascontiguousarray(a)
         shapes.append((a.shape, a.dtype.str))
+        if a.dtype.kind in "mM":
+            a = a.view(np.int64)
+        elif a.dtype.kind == "O":
+            a = a.astype(str)
         h.update(memoryview(a).cast("B"))
     return (tuple(shapes), h.hexdigest())
 
@@ -305,12 +314,13 @@ class DatasetCache:
     """Binned datasets built once per process and lent to every training whose key matches.
 
     A backend module's ``train_loss`` builds its dataset (LightGBM ``Dataset``, XGBoost
-    ``DMatrix``) through :meth:`lend`, keyed by the backend, the content of the fold's
-    features and weights (:func:`digest`) and the booster parameters that change the
-    binning (the rest, such as the learning rate or ``min_data_in_leaf`` with
+    ``DMatrix``, CatBoost quantized ``Pool``) through :meth:`lend`, keyed by the backend, the
+    content of the fold's features and weights (:func:`digest`) and the booster parameters
+    that change the binning (the rest, such as the learning rate or ``min_data_in_leaf`` with
     LightGBM's ``feature_pre_filter`` off, do not enter the key). A trial that searches a
     dataset-level parameter thus gets its own dataset. The labels, side data and starting
-    score of a reused dataset are set again by the training that borrows it.
+    score of a reused dataset are set again by the training that borrows it (CatBoost, which
+    cannot set a Pool's labels, keys its Pools by their labels and ``std`` as well).
 
     Memory stays below ``max_bytes`` (the sizes are the caller's estimates): the least
     recently used entries are dropped first, and a dataset larger than the cap is not kept.
@@ -396,5 +406,5 @@ class DatasetCache:
                         total -= dropped
 
 
-#: The process's dataset cache (``train_loss`` of the lightgbm and xgboost modules).
+#: The process's dataset cache (``train_loss`` of the lightgbm, xgboost and catboost modules).
 DATASETS = DatasetCache()

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from .. import allora, cluster
-from ..config import check_compare_spec, parse_loss_spec
+from ..config import Config, as_config, check_compare_spec, parse_loss_spec
 from ..evaluation import (FoldHooks, HoldoutSplit, allora_of, fold_scoring, holdout_scores, iso_date, make_splitter,
                           model_spec, output_kind, scoring)
 from ..losses import get_loss
@@ -51,13 +51,13 @@ MODEL_KEYS = {"mean_rank_ic": "rank_ic", "icir": "icir", "t_stat": "t", "t_stat_
               "test_czar_loss": "test_czar_loss", "test_zptae_loss": "test_zptae_loss", "n_dates": "n_dates"}
 
 
-def holdout_bakeoff(cfg: dict, params: dict, *, trial: int | None = None,
+def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = None,
                     progress: Any = None) -> ComparisonResult:
     """Train the tuned model and the baselines on the final training window and score them on the holdout.
 
     Parameters
     ----------
-    cfg : dict
+    cfg : Config or dict
         The study's validated configuration; ``report.baselines`` lists the baselines.
     params : dict
         The tuned trial's parameters (:func:`czar_gbdt.tuning.fixed_params`): its loss, and the
@@ -81,11 +81,13 @@ def holdout_bakeoff(cfg: dict, params: dict, *, trial: int | None = None,
     ConfigError
         For a baseline the backend cannot train (``report.baselines[i]``).
     """
+    config = as_config(cfg)
+    cfg = config.to_dict()  # phase 2: until evaluation and cluster read Config (the engine's calls below take it)
     backend = params["backend"]
     tuned = get_loss(params["loss"], **params["loss_params"])
     entries = [("tuned", f"{model_label(tuned, backend)}, tuned" + (f" (trial #{trial})" if trial is not None else ""),
                 tuned)]
-    for i, spec in enumerate(cfg["report"]["baselines"]):
+    for i, spec in enumerate(config.report.baselines):
         key = f"report.baselines[{i}]"
         name, spec_params = parse_loss_spec(spec, key)
         check_compare_spec(name, spec_params, key, [backend])
@@ -93,11 +95,12 @@ def holdout_bakeoff(cfg: dict, params: dict, *, trial: int | None = None,
         entries.append((spec, model_label(model, backend), model))
     engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
     panel = engine.prepare_data(cfg, [model for *_, model in entries])
+    config = as_config(cfg)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in cfg)
     how = scoring(cfg, panel)
     left_out = [label for _, label, model in entries if not how.keeps(model)]
     splitter = HoldoutSplit(make_splitter(cfg))
-    c, transform = cfg["compare"], cfg["data"]["target_transform"]
-    czar_eval, zptae_eval = get_loss("czar", alpha=float(c["eval_alpha"])), get_loss("zptae")
+    c, transform = config.compare, config.data.target_transform
+    czar_eval, zptae_eval = get_loss("czar", alpha=float(c.eval_alpha)), get_loss("zptae")
     members = []
     for key, label, model in entries:
         if not how.keeps(model):
@@ -113,7 +116,7 @@ def holdout_bakeoff(cfg: dict, params: dict, *, trial: int | None = None,
                               else {}))
         if progress is not None:
             progress(f"holdout: {label}: rank IC {result.mean_rank_ic:.4f}")
-    lags = cfg["data"]["horizon"] - 1  # overlapping h-day labels
+    lags = config.data.horizon - 1  # overlapping h-day labels
     comparisons = paired(members[0], members[1:], lags)
     sentences = [f"{p['model']} vs {p['baseline']}: holdout rank IC difference {p['diff']:+.4f} (paired Newey-West "
                  f"t {p['t_nw']:+.2f}, {lags} lags): {p['verdict']}." for p in comparisons]
@@ -123,8 +126,8 @@ def holdout_bakeoff(cfg: dict, params: dict, *, trial: int | None = None,
         verdicts=sentences, members=members,
         settings={"backend": backend, "booster": params["booster"], "num_boost_round": params["num_boost_round"],
                   "early_stopping_rounds": params["early_stopping_rounds"], "target_transform": transform,
-                  "top_k": c["top_k"], "cost": c["cost"], "czar_eval": repr(czar_eval),
-                  "zptae_eval": repr(zptae_eval), "data": cfg["data"]["source"], "horizon": cfg["data"]["horizon"],
+                  "top_k": c.top_k, "cost": c.cost, "czar_eval": repr(czar_eval),
+                  "zptae_eval": repr(zptae_eval), "data": config.data.source, "horizon": config.data.horizon,
                   "newey_west_lags": lags, "rank_ic": how.rank_ic, "scoring": how.describe(),
                   "cross_section": not how.single_series,
                   "left_out": left_out, "comparisons": comparisons, "start": scores["start"], "end": scores["end"]})

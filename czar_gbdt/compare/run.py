@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import cluster
-from ..config import ConfigError, check_compare_spec, fixed_model, parse_loss_spec
+from ..config import Config, ConfigError, as_config, check_compare_spec, fixed_model, parse_loss_spec
 from ..datasets import Panel
 from ..evaluation import allora_of, label_target, make_splitter, output_kind, scoring
 from ..losses import BaseLoss, get_loss
@@ -24,20 +24,20 @@ from .stats import CROSS_SECTION_COLUMNS, comparison_table, fold_table, per_date
 __all__ = ["compare_losses", "model_specs", "study_row", "rank_average", "forecast_scorer"]
 
 
-def model_specs(cfg: dict, specs: list[str] | None, study: str | None) -> list[tuple[str, str, dict, str]]:
+def model_specs(cfg: Config | dict, specs: list[str] | None, study: str | None) -> list[tuple[str, str, dict, str]]:
     """The models a comparison trains: ``(key, name, params, label)`` per model, the tuned CZAR last.
 
     ``specs`` replaces ``compare.losses`` and ``study`` replaces ``compare.study`` when
     given (as ``--loss`` and ``--study`` do); errors name the key or option. See
     :func:`study_row` for the study's model (left out when it is one of ``specs``).
     """
-    return _specs(cfg, specs, study)[0]
+    return _specs(as_config(cfg), specs, study)[0]
 
 
-def _specs(cfg: dict, specs: list[str] | None, study: str | None) -> tuple[list, dict | None]:
+def _specs(cfg: Config, specs: list[str] | None, study: str | None) -> tuple[list, dict | None]:
     """:func:`model_specs` and what the comparison says about the study's model (None without one)."""
     backend, _ = fixed_model(cfg, "compare")
-    given = specs if specs is not None else cfg["compare"]["losses"]
+    given = specs if specs is not None else cfg.compare.losses
     if not given:
         raise ConfigError("compare.losses: nothing to compare; give at least one loss spec.")
     out = []
@@ -50,7 +50,7 @@ def _specs(cfg: dict, specs: list[str] | None, study: str | None) -> tuple[list,
     dup = sorted({lbl for lbl in labels if labels.count(lbl) > 1})
     if dup:
         raise ConfigError(f"compare.losses: the same model is listed twice: {dup}.")
-    ref = cfg["compare"]["study"] if study is None else study
+    ref = cfg.compare.study if study is None else study
     note = None
     if ref:
         key = "compare.study" if study is None else "--study"
@@ -147,14 +147,15 @@ def forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, k
     return score
 
 
-def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | None = None, write: bool = True,
+def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study: str | None = None, write: bool = True,
                    progress: Callable[[str], None] | None = None) -> ComparisonResult:
     """Train the config's booster once per loss on the same walk-forward folds and compare.
 
     Parameters
     ----------
-    cfg : dict
-        A validated configuration (:func:`czar_gbdt.config.load_config`) with fixed
+    cfg : Config or dict
+        A validated configuration (:func:`czar_gbdt.config.load`, or the dict of
+        :func:`czar_gbdt.config.load_config`) with fixed
         ``model.backend`` and ``model.params``; ``[compare]`` lists the losses.
     specs : list of str, optional
         Loss specs replacing ``compare.losses`` (``"czar:alpha=0.5"``, ``"builtin"``,
@@ -176,27 +177,30 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
     ConfigError
         For a search space where a fixed value is needed, a bad loss spec or study.
     """
+    cfg = as_config(cfg)
     backend, booster = fixed_model(cfg, "compare")
     models, study_note = _specs(cfg, specs, study)
-    c = cfg["compare"]
-    czar_eval, zptae_eval = get_loss("czar", alpha=float(c["eval_alpha"])), get_loss("zptae")
-    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
-    panel = engine.prepare_data(cfg, [build_model(name, params) for _, name, params, _ in models])
-    how = scoring(cfg, panel)
+    c = cfg.compare
+    czar_eval, zptae_eval = get_loss("czar", alpha=float(c.eval_alpha)), get_loss("zptae")
+    raw = cfg.to_dict()  # phase 2: until evaluation, cluster and tuning read Config
+    engine = cluster.engine(raw)  # this process, or a Dask cluster ([cluster])
+    panel = engine.prepare_data(raw, [build_model(name, params) for _, name, params, _ in models])
+    cfg = as_config(raw)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in raw)
+    how = scoring(raw, panel)
     models = [m for m in models if how.keeps(build_model(m[1], m[2]))]  # one series, a cluster: no ranking objective
     if not models:
         raise ConfigError(f"compare.losses: nothing to compare{' on one series' if how.single_series else ''}: "
                           f"{how.describe()}")
-    splitter = make_splitter(cfg)
-    transform = cfg["data"]["target_transform"]
+    splitter = make_splitter(raw)
+    transform = cfg.data.target_transform
     members: list[Member] = []
-    ensemble = c["ensemble"] and len(models) > 1 and not how.single_series
+    ensemble = c.ensemble and len(models) > 1 and not how.single_series
     n_total = len(models) + (1 if ensemble else 0)
     for i, (key, name, params, label) in enumerate(models):
         model = build_model(name, params)
         kind = output_kind(model)
         start = time.perf_counter()
-        result = engine.run_walk_forward(cfg, panel, splitter, model, "compare",
+        result = engine.run_walk_forward(raw, panel, splitter, model, "compare",
                                          score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind))
         members.append(Member(key, label, kind, result, time.perf_counter() - start,
                               study_note["text"] if study_note and study_note["label"] == label else "",
@@ -209,25 +213,25 @@ def compare_losses(cfg: dict, specs: list[str] | None = None, *, study: str | No
         if progress is not None:
             progress(f"[{n_total}/{n_total}] {members[-1].label}: mean Rank IC "
                      f"{members[-1].result.mean_rank_ic:.4f}")
-    lags = cfg["data"]["horizon"] - 1  # overlapping h-day labels
+    lags = cfg.data.horizon - 1  # overlapping h-day labels
     table = comparison_table(members, lags)
     if how.single_series:  # no cross-section: the scoring line says why these are absent
         table = table.drop(columns=list(CROSS_SECTION_COLUMNS))
     result = ComparisonResult(
         table=table, folds=fold_table(members), per_date=per_date_table(members),
         verdicts=verdicts(members, lags), members=members,
-        settings={"backend": backend, "booster": booster, "num_boost_round": cfg["model"]["num_boost_round"],
-                  "target_transform": transform, "top_k": c["top_k"], "cost": c["cost"],
+        settings={"backend": backend, "booster": booster, "num_boost_round": cfg.model.num_boost_round,
+                  "target_transform": transform, "top_k": c.top_k, "cost": c.cost,
                   "czar_eval": repr(czar_eval), "zptae_eval": repr(zptae_eval),
-                  "data": cfg["data"]["source"], "horizon": cfg["data"]["horizon"], "newey_west_lags": lags,
+                  "data": cfg.data.source, "horizon": cfg.data.horizon, "newey_west_lags": lags,
                   "study": study_note["text"] if study_note else None, "rank_ic": how.rank_ic,
                   "scoring": how.describe()})
     if write:
-        write_outputs(result, output_dir(cfg))
+        write_outputs(result, output_dir(raw))
     return result
 
 
-def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss,
+def _ensemble(cfg: Config, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss,
               zptae_eval: BaseLoss) -> Member:
     """The rank average of the members' test predictions, scored fold by fold like a model."""
     start = time.perf_counter()
@@ -235,9 +239,10 @@ def _ensemble(cfg: dict, panel: Panel, splitter, members: list[Member], czar_eva
     def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
         return rank_average([m.result.fold_predictions[i] for m in members], test.dates), 0
 
-    transform = cfg["data"]["target_transform"]
-    result = cluster.engine(cfg).run_walk_forward(
-        cfg, panel, splitter, None, "compare", predict=predict,
+    transform = cfg.data.target_transform
+    raw = cfg.to_dict()  # phase 2: until evaluation and cluster read Config
+    result = cluster.engine(raw).run_walk_forward(
+        raw, panel, splitter, None, "compare", predict=predict,
         score_extra=forecast_scorer(transform, czar_eval, zptae_eval, "score"))
     return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
                   time.perf_counter() - start)

@@ -26,11 +26,13 @@ from scipy import optimize
 
 from .._jit import SERIAL_ROWS
 from .._kernels.loops import Loops, RowFunctions, compile_loops
-from .._validation import as_aligned, as_rows, check_number, first_bad, out_dtype, output_pair
+from .._validation import NONNEGATIVE, REAL, Interval, as_aligned, as_rows, first_bad, out_dtype, output_pair
 
 __all__ = ["BaseLoss", "ElementwiseLoss", "BinaryLoss"]
 
 _DERIVATIVES = ("reference", "exact")
+#: The domain of every loss's ``derivatives`` argument.
+DERIVATIVES = Interval("str", options=_DERIVATIVES)
 
 
 class BaseLoss:
@@ -79,20 +81,31 @@ class BaseLoss:
     default_min_hessian: ClassVar[float] = 1e-6
     #: Parameters of the loss's shape, in signature order, with their defaults.
     param_defaults: ClassVar[dict[str, Any]] = {}
+    #: The domain of each parameter of ``param_defaults``, checked whenever the loss is built
+    #: (:meth:`domain`; a parameter not listed takes any finite real number).
+    param_domains: ClassVar[dict[str, Interval]] = {}
 
     def __init__(self, *, derivatives: str = "reference", min_hessian: float | None = None):
-        if derivatives not in _DERIVATIVES:
-            raise ValueError(f"derivatives must be one of {_DERIVATIVES}; got {derivatives!r}.")
-        self.derivatives = derivatives
+        self.derivatives = DERIVATIVES.check("derivatives", derivatives)
         if min_hessian is None:
             min_hessian = self.default_min_hessian
         elif min_hessian == "none":
             min_hessian = None
         if min_hessian is not None:
-            min_hessian = check_number("min_hessian", min_hessian, low=0.0)
+            min_hessian = NONNEGATIVE.check("min_hessian", min_hessian)
         self.min_hessian = min_hessian
 
     # -- parameters -------------------------------------------------------------
+    @classmethod
+    def domain(cls, name: str) -> Interval:
+        """The domain of the parameter ``name`` (``param_domains``; any finite real number if unlisted)."""
+        return cls.param_domains.get(name, REAL)
+
+    def _set_params(self, **values: Any) -> None:
+        """Check each parameter against its domain, in the order given, and set it."""
+        for name, value in values.items():
+            setattr(self, name, self.domain(name).check(name, value))
+
     @property
     def params(self) -> dict[str, Any]:
         """The loss-shape parameters (what a config or a tuner sets)."""

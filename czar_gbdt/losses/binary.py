@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .._kernels.loops import RowFunctions
-from .._validation import as_aligned, as_rows, check_number, first_bad
+from .._validation import NONNEGATIVE, POSITIVE, UNIT, Interval, as_aligned, as_rows, first_bad
 from .base import BinaryLoss
 
 __all__ = ["FocalLoss", "AsymmetricLoss", "LogisticLoss"]
@@ -50,12 +50,12 @@ class FocalLoss(BinaryLoss):
                         loss="focal_loss_row", grad_hess=(("reference", "focal_grad_hess_reference"), ("exact", "focal_grad_hess_exact")), n_args=2,
                         cases="focal_cases", n_cases=2)
     param_defaults = {"gamma": 2.0, "alpha": 0.25}
+    param_domains = {"gamma": NONNEGATIVE, "alpha": UNIT}
 
     def __init__(self, gamma: float = 2.0, alpha: float = 0.25, *, derivatives: str = "reference",
                  min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
-        self.gamma = check_number("gamma", gamma, low=0.0)
-        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
+        self._set_params(gamma=gamma, alpha=alpha)
 
     def kernel_args(self) -> tuple[float, ...]:
         """``(alpha, gamma)``."""
@@ -95,13 +95,12 @@ class AsymmetricLoss(BinaryLoss):
                         loss="asymmetric_loss_row", grad_hess=(("reference", "asymmetric_grad_hess_reference"), ("exact", "asymmetric_grad_hess_exact")), n_args=3,
                         cases="asymmetric_cases", n_cases=2)
     param_defaults = {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.0}
+    param_domains = {"gamma_pos": NONNEGATIVE, "gamma_neg": NONNEGATIVE, "clip": Interval("real", 0.0, 1.0, open_high=True)}
 
     def __init__(self, gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.0, *,
                  derivatives: str = "reference", min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
-        self.gamma_pos = check_number("gamma_pos", gamma_pos, low=0.0)
-        self.gamma_neg = check_number("gamma_neg", gamma_neg, low=0.0)
-        self.clip = check_number("clip", clip, low=0.0, high=1.0, high_open=True)
+        self._set_params(gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
 
     def kernel_args(self) -> tuple[float, ...]:
         """``(gamma_pos, gamma_neg, clip)``."""
@@ -137,11 +136,12 @@ class LogisticLoss(BinaryLoss):
     rows = RowFunctions(label="logistic", kind="binary", module="czar_gbdt._kernels.binary",
                         loss="logistic_loss_row", grad_hess=(("reference", "logistic_grad_hess"), ("exact", "logistic_grad_hess")), n_args=1)
     param_defaults = {"pos_weight": 1.0}
+    param_domains = {"pos_weight": POSITIVE}
 
     def __init__(self, pos_weight: float = 1.0, *, derivatives: str = "reference",
                  min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
-        self.pos_weight = check_number("pos_weight", pos_weight, low=0.0, low_open=True)
+        self._set_params(pos_weight=pos_weight)
 
     def kernel_args(self) -> tuple[float, ...]:
         """``(pos_weight,)``."""

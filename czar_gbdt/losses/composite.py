@@ -8,7 +8,7 @@ import numpy as np
 
 from .._jit import threads_for_rows
 from .._kernels import soft_f1 as _sf1
-from .._validation import check_number, output_pair
+from .._validation import POSITIVE, UNIT, Interval, output_pair
 from .base import BaseLoss
 
 __all__ = ["SoftF1Composite"]
@@ -132,21 +132,17 @@ class SoftF1Composite(BaseLoss):
     param_defaults = {"alpha": 0.5, "beta": 0.5, "g": 3.0, "pos_weight": 1.0, "epsilon": 1e-7,
                       "average": "binary"}
     _AVERAGES = ("binary", "macro")
+    param_domains = {"alpha": UNIT, "beta": UNIT, "g": POSITIVE, "pos_weight": POSITIVE, "epsilon": POSITIVE,
+                     "average": Interval("str", options=_AVERAGES)}
 
     def __init__(self, alpha: float = 0.5, beta: float = 0.5, g: float = 3.0, pos_weight: float = 1.0,
                  epsilon: float = 1e-7, average: str = "binary", *, derivatives: str = "reference",
                  min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
-        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
-        self.beta = check_number("beta", beta, low=0.0, high=1.0)
+        self._set_params(alpha=alpha, beta=beta)
         if self.alpha + self.beta == 0:
             raise ValueError("alpha and beta are both 0: the loss would be 0 everywhere; got alpha=0, beta=0.")
-        self.g = check_number("g", g, low=0.0, low_open=True)
-        self.pos_weight = check_number("pos_weight", pos_weight, low=0.0, low_open=True)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
-        if average not in self._AVERAGES:
-            raise ValueError(f"average must be one of {self._AVERAGES}; got {average!r}.")
-        self.average = average
+        self._set_params(g=g, pos_weight=pos_weight, epsilon=epsilon, average=average)
 
     # -- the scalar part
     def _metric(self, tp, fp, fn, tn):

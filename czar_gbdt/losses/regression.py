@@ -8,7 +8,7 @@ import numpy as np
 
 from .._kernels import czar as _czar
 from .._kernels.loops import RowFunctions
-from .._validation import as_aligned, as_rows, check_number, first_bad
+from .._validation import NONNEGATIVE, POSITIVE, REAL, UNIT, Interval, as_aligned, as_rows, first_bad
 from .base import ElementwiseLoss
 
 __all__ = ["CZAR", "ZPTAE", "HalfSquaredError"]
@@ -64,13 +64,12 @@ class CZAR(ElementwiseLoss):
     rows = RowFunctions(label="czar", kind="regression", module="czar_gbdt._kernels.czar", loss="loss_row",
                         grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")), n_args=8)
     param_defaults = {"alpha": 1.0, "epsilon": 1.0, "tau": 0.05}
+    param_domains = {"alpha": UNIT, "epsilon": NONNEGATIVE, "tau": REAL}
 
     def __init__(self, alpha: float = 1.0, epsilon: float = 1.0, tau: float = 0.05, *,
                  derivatives: str = "reference", min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
-        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0)
-        self.tau = check_number("tau", tau)
+        self._set_params(alpha=alpha, epsilon=epsilon, tau=tau)
         delta = self.alpha / np.sqrt(3)
         D = delta**2 + 1
         self._delta, self._D = float(delta), float(D)
@@ -163,19 +162,14 @@ class ZPTAE(ElementwiseLoss):
     param_defaults = {"alpha": 0.25, "beta": 2.0, "gamma": 4.0, "penalty_norm": 0.01,
                       "hessian": "constant", "eta": 0.1}
     _HESSIANS = ("irls", "constant")
+    param_domains = {"alpha": UNIT, "beta": POSITIVE, "gamma": Interval("real", 1.0), "penalty_norm": NONNEGATIVE,
+                     "hessian": Interval("str", options=_HESSIANS), "eta": POSITIVE}
 
     def __init__(self, alpha: float = 0.25, beta: float = 2.0, gamma: float = 4.0,
                  penalty_norm: float = 0.01, hessian: str = "constant", eta: float = 0.1, *,
                  derivatives: str = "reference", min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
-        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
-        self.beta = check_number("beta", beta, low=0.0, low_open=True)
-        self.gamma = check_number("gamma", gamma, low=1.0)
-        self.penalty_norm = check_number("penalty_norm", penalty_norm, low=0.0)
-        if hessian not in self._HESSIANS:
-            raise ValueError(f"hessian must be one of {self._HESSIANS}; got {hessian!r}.")
-        self.hessian = hessian
-        self.eta = check_number("eta", eta, low=0.0, low_open=True)
+        self._set_params(alpha=alpha, beta=beta, gamma=gamma, penalty_norm=penalty_norm, hessian=hessian, eta=eta)
 
     def kernel_args(self) -> tuple[float, ...]:
         """``(alpha, beta, gamma, penalty_norm, eta)``."""

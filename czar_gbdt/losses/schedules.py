@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validation import check_number, check_round, out_dtype
+from .._validation import UNIT, check_round, out_dtype
 from .base import BaseLoss
 from .registry import get_loss
 
@@ -60,7 +60,7 @@ class piecewise_linear(_Schedule):
         if not pts:
             raise ValueError("points is empty: give at least one (round, weight) pair.")
         rounds = [check_round("points round", r) for r, _ in pts]
-        weights = [check_number("points weight", w, low=0.0, high=1.0) for _, w in pts]
+        weights = [UNIT.check("points weight", w) for _, w in pts]
         if any(b <= a for a, b in zip(rounds, rounds[1:])):
             raise ValueError(f"points rounds must be strictly increasing; got {rounds}.")
         self.points = tuple(zip(rounds, weights))
@@ -99,8 +99,8 @@ class linear_warmup(piecewise_linear):
         rounds = check_round("rounds", rounds)
         if rounds < 1:
             raise ValueError(f"rounds must be >= 1; got {rounds!r}.")
-        start = check_number("start", start, low=0.0, high=1.0)
-        end = check_number("end", end, low=0.0, high=1.0)
+        start = UNIT.check("start", start)
+        end = UNIT.check("end", end)
         super().__init__([(0, start), (rounds, end)])
         self.rounds, self.start, self.end = rounds, start, end
 
@@ -130,7 +130,7 @@ class steps(_Schedule):
 
     def __init__(self, boundaries, values):
         b = [check_round("boundaries", r) for r in boundaries]
-        v = [check_number("values", w, low=0.0, high=1.0) for w in values]
+        v = [UNIT.check("values", w) for w in values]
         if len(v) != len(b) + 1:
             raise ValueError(f"values must have one more entry than boundaries ({len(b) + 1}); got {len(v)}.")
         if any(r < 1 for r in b) or any(y <= x for x, y in zip(b, b[1:])):
@@ -208,7 +208,7 @@ class MixedLoss(_TwoParts):
     def __init__(self, first: Any, second: Any, weight: float):
         super().__init__()
         self._set_parts(first, second)
-        self.weight = check_number("weight", weight, low=0.0, high=1.0)
+        self.weight = UNIT.check("weight", weight)
         self.name = f"mix({self.first.name},{self.second.name})"
 
     def _parts(self):

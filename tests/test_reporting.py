@@ -1,19 +1,21 @@
-"""`czar-gbdt report`: the holdout bake-off of the tuned model against the baselines, scored once."""
+"""czar_gbdt.reporting and `czar-gbdt report`: the holdout bake-off of the tuned model against the baselines,
+scored once; the study report needs; what print_summary and print_table print, from hand-made summaries."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from optuna.trial import TrialState
 
-from czar_gbdt import evaluation, metrics, tuning
+from czar_gbdt import evaluation, metrics, reporting, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, load_config, validate_config
-from study_helpers import FF49_TINY, study_table
+from config_helpers import ff49_tiny, make_config, small_study
 
-QUICK_FF49 = "\n" + study_table("quick") + FF49_TINY
 
 def expected_verdict(diff, t, means=(0.0, 0.0)):
     """The verdict rule, written out: "beats it" only with a Newey-West t >= 2; two negative rank ICs
@@ -33,8 +35,7 @@ MODEL_KEYS = {"name", "role", "spec", "rank_ic", "icir", "t", "t_nw", "direction
 def reported(tmp_path_factory):
     """A quick FF49 study, tuned and reported once from the command line."""
     tmp = tmp_path_factory.mktemp("bakeoff")
-    path = tmp / "quick.toml"
-    path.write_text(QUICK_FF49.format(runs=tmp / "runs"))
+    path = make_config(tmp / "quick.toml", **ff49_tiny("quick", tmp / "runs"))
     assert main(["tune", "--config", str(path), "--no-progress"]) == 0
     capsys_free = main(["report", "--config", str(path), "--format", "json"])
     assert capsys_free == 0
@@ -121,8 +122,8 @@ def test_the_bakeoff_is_stored_once_and_not_scored_again(reported, monkeypatch, 
     assert text.count(" vs lightgbm ") == 2 and "paired per date, Newey-West t" in text
     assert "scoring: the rank IC is cross-sectional" in text
     # a configuration that changes what the bake-off depends on: said, naming the keys, and not scored again
-    edited = path.with_name("edited.toml")
-    edited.write_text(path.read_text() + '\n[report]\nbaselines = ["builtin", "zptae"]\n\n[compare]\ncost = 0.002\n')
+    edited = make_config(path.with_name("edited.toml"), **ff49_tiny("quick", path.parent / "runs"),
+                         report={"baselines": ["builtin", "zptae"]}, compare={"cost": 0.002})
     assert main(["report", "--config", str(edited), "--format", "json"]) == 0
     changed = json.loads(capsys.readouterr().out)
     assert "It was scored with another configuration than this one" in changed["note"]
@@ -133,8 +134,7 @@ def test_the_bakeoff_is_stored_once_and_not_scored_again(reported, monkeypatch, 
 
 def test_a_holdout_stored_before_bakeoffs_is_printed_as_it_was(tmp_path, capsys):
     """A study whose holdout was scored by an older version (no bake-off, no fingerprint): printed, not re-scored."""
-    path = tmp_path / "old.toml"
-    path.write_text(QUICK_FF49.format(runs=tmp_path / "runs").replace("n_trials = 2", "n_trials = 1"))
+    path = make_config(tmp_path / "old.toml", **ff49_tiny("quick", tmp_path / "runs", study={"n_trials": 1}))
     assert main(["tune", "--config", str(path), "--no-progress"]) == 0
     study = tuning.load_study(load_config(path))
     old = {"start": "2021-07-07", "end": "2021-12-23", "rounds": 20, "rank_ic": 0.01, "rank_icir": 0.05,
@@ -149,32 +149,15 @@ def test_a_holdout_stored_before_bakeoffs_is_printed_as_it_was(tmp_path, capsys)
 
 # ------------------------------------------------------------------ the verdict on planted data
 
-PLANTED = "\n" + study_table("planted").replace("n_trials = 2", "n_trials = 1") + """
-[data]
-source = "{data}"
-horizon = 1
-
-[splits]
-test_size = 60
-min_train_size = 120
-holdout = 150
-max_splits = 1
-
-[model]
-num_boost_round = 40
-
-[model.params]
-learning_rate = 0.1
-num_leaves = 7
-min_child_samples = 20
-num_threads = 2
-
-[loss.czar]
-alpha = 1.0
-
-[report]
-baselines = ["builtin", "ranking", "czar:alpha=0.9"]
-"""
+def planted_config(path, data):
+    """1 trial of fixed parameters on ``data``: 1 fold of 60 dates, a 150-date holdout, 40 rounds, three baselines."""
+    return make_config(path, study=small_study("planted", path.parent / "runs", n_trials=1),
+                       data={"source": data, "horizon": 1},
+                       splits={"test_size": 60, "min_train_size": 120, "holdout": 150, "max_splits": 1},
+                       model={"num_boost_round": 40, "params": {"learning_rate": 0.1, "num_leaves": 7,
+                                                                "min_child_samples": 20, "num_threads": 2}},
+                       loss={"czar": {"alpha": 1.0}},
+                       report={"baselines": ["builtin", "ranking", "czar:alpha=0.9"]})
 
 
 def planted_panel(path, seed=0, n_dates=360, n_assets=30):
@@ -195,8 +178,7 @@ def planted_panel(path, seed=0, n_dates=360, n_assets=30):
 
 def test_verdicts_on_planted_data_say_beats_it_only_with_t_at_least_2(tmp_path, capsys):
     data = planted_panel(tmp_path / "planted.csv")
-    path = tmp_path / "planted.toml"
-    path.write_text(PLANTED.format(runs=tmp_path / "runs", data=data))
+    path = planted_config(tmp_path / "planted.toml", data)
     assert main(["tune", "--config", str(path), "--no-progress"]) == 0
     capsys.readouterr()
     assert main(["report", "--config", str(path), "--format", "json"]) == 0
@@ -342,3 +324,196 @@ def test_two_negative_holdout_rank_ics_say_neither_forecasts_and_what_to_try(rep
     finally:
         study.set_user_attr("holdout", stored)
     assert "What this means" not in text and " ".join(text.split()).count("lags): beats it") == 2
+
+
+# ------------------------------------------------------------------ report from the command line: the study it needs
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    return make_config(tmp_path / "tiny.toml", **ff49_tiny("tiny", tmp_path / "runs"))
+
+
+def test_report_without_a_study_is_a_usage_error_and_creates_nothing(tiny_config, tmp_path, capsys):
+    assert main(["report", "--config", str(tiny_config)]) == 2
+    err = capsys.readouterr().err
+    assert "there is no study yet" in err and "tiny.db does not exist" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+    # a storage that exists but holds another study: still nothing created
+    cfg = load_config(tiny_config)
+    other = optuna.create_study(study_name="other", storage=tuning.storage_url(cfg))
+    assert main(["report", "--config", str(tiny_config)]) == 2
+    assert "no study of that name" in capsys.readouterr().err
+    assert [s.study_name for s in optuna.get_all_study_summaries(other._storage)] == ["other"]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+def test_report_on_a_study_without_completed_trials_is_a_usage_error(tiny_config, capsys):
+    cfg = load_config(tiny_config)
+    study = tuning.open_study(cfg)
+    study.tell(study.ask(), state=TrialState.FAIL)
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        assert main(["report", "--config", str(tiny_config)]) == 2
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO  # silenced while it ran, then given back
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    captured = capsys.readouterr()
+    assert "has no completed trial yet (1 fail)" in captured.err and "Traceback" not in captured.err
+    study = tuning.load_study(cfg)
+    assert len(study.trials) == 1 and not study.user_attrs
+
+
+def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_config, tmp_path, capsys, monkeypatch):
+    assert main(["tune", "--config", str(tiny_config), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["holdout_status"] == "evaluated" and first["holdout_trial"] == first["best_trial"]
+    cfg = load_config(tiny_config)
+    stored = tuning.load_study(cfg).user_attrs["holdout"]
+    assert stored["trial"] == first["best_trial"] and stored["result"] == first["holdout"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("report trained a model on the holdout a second time")
+
+    monkeypatch.setattr(evaluation.engine, "fit_predict", no_training)
+    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["holdout_status"] == "stored" and second["holdout"] == first["holdout"]
+    assert f"already evaluated for trial #{first['best_trial']}" in second["note"]
+    assert "best trial has changed" not in second["note"]
+    assert main(["report", "--config", str(tiny_config)]) == 0
+    text = capsys.readouterr().out
+    assert f"trial #{first['best_trial']} (stored result)" in text and "already evaluated" in text
+
+    # a new best trial (a better copy of the old best): the holdout result is still the old one's, said so
+    study = tuning.load_study(cfg)
+    best = study.best_trial
+    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
+                                              value=best.value + 1.0, user_attrs=best.user_attrs))
+    new_best = study.best_trial.number
+    assert new_best != first["best_trial"]
+    assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
+    third = json.loads(capsys.readouterr().out)
+    assert third["best_trial"] == new_best and third["holdout_trial"] == first["best_trial"]
+    assert third["holdout"] == first["holdout"]
+    assert f"best trial has changed since: it is now #{new_best}, not #{first['best_trial']}" in third["note"]
+    saved = json.loads((tmp_path / "runs" / "tiny" / "holdout.json").read_text())
+    assert saved["trial"] == first["best_trial"]
+
+
+# ------------------------------------------------------------------ the functions, called directly
+
+
+def hand_summary(**extra):
+    """A :func:`reporting.study_summary`-shaped dict made by hand: what print_summary prints comes from it alone."""
+    folds = pd.DataFrame({"fold": [0, 1], "test_start": ["2020-01-02", "2020-07-01"],
+                          "test_end": ["2020-06-30", "2020-12-31"], "rounds": [20, 20], "rank_ic": [0.0312, -0.0051],
+                          "directional_accuracy": [0.5123, 0.4987], "top_k_net_spread": [0.00123, -0.0004],
+                          "unprinted": [1.0, 2.0]})
+    return {"study": "hand", "storage": "sqlite:///hand.db", "n_trials": 7, "objective": "rank_ic", "best_trial": 3,
+            "best_value": 0.01304,
+            "best_params": {"backend": "lightgbm", "loss": "czar", "loss_params": {"alpha": 0.3125},
+                            "booster": {"num_leaves": 5}, "num_boost_round": 20, "early_stopping_rounds": None},
+            "walk_forward": {"mean_rank_ic": 0.01304, "icir": None, "n_folds": 2},
+            "folds": folds, "book": {"top_k": 4, "cost": 0.001}, "scoring": "scoring: a line as evaluation gives it",
+            "files": ["runs/hand/best_params.json"], **extra}
+
+
+def test_print_summary_prints_the_best_trial_its_folds_in_their_units_and_the_files(capsys):
+    reporting.print_summary(hand_summary(note="A note."))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "study hand (sqlite:///hand.db): 7 finished trials; best trial #3 rank_ic = 0.0130"
+    assert lines[1] == "  backend lightgbm, loss czar (alpha=0.3125, epsilon=1, tau=0.05)"  # defaults with their values
+    assert lines[2] == "  booster {'num_leaves': 5}, num_boost_round 20, early_stopping_rounds None"
+    assert lines[3] == "  walk-forward: mean_rank_ic 0.0130, n_folds 2"  # a missing figure is left out
+    header = lines[4].split()
+    assert header == ["fold", "test_start", "test_end", "rounds", "rank_ic", "dir_raw", "top_k_net_bp"]
+    assert lines[5].split()[-2:] == ["0.5123", "12.3"] and lines[6].split()[-1] == "-4.0"  # the spread in bp
+    assert lines[7].startswith("  dir_raw: the share of rows whose forecast has the sign of the raw target")
+    assert lines[8] == ("  top_k_net_bp: the top-4 long-short spread net of 0.001 per unit of turnover, in bp "
+                        "(compare.top_k, compare.cost)")
+    assert lines[9:] == ["scoring: a line as evaluation gives it", "A note.", "  wrote runs/hand/best_params.json"]
+
+
+def test_print_summary_as_json_is_the_summary_with_its_tables_as_records(capsys):
+    summary = hand_summary()
+    reporting.print_summary(summary, "json")
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["folds"] == json.loads(summary["folds"].to_json(orient="records"))
+    assert {k: v for k, v in printed.items() if k != "folds"} == {k: v for k, v in summary.items() if k != "folds"}
+
+
+def test_a_holdout_without_a_bakeoff_is_one_line(capsys):
+    holdout = {"start": "2021-07-07", "end": "2021-12-23", "rank_ic": 0.01, "rank_icir": 0.05, "rank_ic_t": 0.5,
+               "ic": 0.0, "directional_accuracy": 0.5, "top_k_net_spread": 0.0005}
+    reporting.print_summary(hand_summary(holdout=holdout, holdout_trial=2, holdout_status="stored"))
+    assert ("holdout 2021-07-07 .. 2021-12-23, trial #2 (stored result): rank IC 0.0100, ICIR 0.0500, t 0.5000, "
+            "IC 0.0000, directional accuracy 0.5000 (raw target), top-k net spread 5.0 bp") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("selection, words", [
+    ({"pbo": 0.6, "dsr": 0.99}, ["probability of backtest overfitting 0.60", "in 60% of splits",
+                                 "selection verdict: the search overfits"]),
+    ({"pbo": 0.2, "dsr": 0.5}, ["deflated: 0.50 probability", "selection verdict: not significant after selection: "
+                                "the best trial's rank IC is within what the best of 9 trials shows by chance"]),
+    ({"pbo": 0.2, "dsr": 0.97}, ["selection verdict: the best trial's rank IC holds up after choosing it among 9"]),
+    ({"pbo": 0.2, "dsr": float("nan")}, ["deflated: not defined", "selection verdict: not significant"]),
+    (None, ["selection bias: not measured: the study holds 1 completed trial."]),
+])
+def test_the_selection_verdict_follows_the_probability_of_overfitting_and_the_deflated_score(selection, words, capsys):
+    if selection is None:
+        extra = {"selection": None, "selection_missing": "the study holds 1 completed trial"}
+    else:
+        extra = {"selection": {"n_trials": 9, "n_dates": 240, "cscv_blocks": 16, "sr_best": 0.12, "sr0": 0.08,
+                               **selection}, "selection_missing": ""}
+    reporting.print_summary(hand_summary(**extra))
+    text = capsys.readouterr().out
+    for w in words:
+        assert w in text, (w, text)
+    assert text.count("selection verdict") == (selection is not None)
+
+
+def test_print_table_prints_units_scoring_and_files_and_json_records(capsys):
+    table = pd.DataFrame({"loss": ["czar", "builtin"], "mean_rank_ic": [0.02, 0.01],
+                          "directional_accuracy": [0.51, 0.5], "top_k_net_spread": [0.0021, float("nan")]})
+    table.attrs.update(book={"top_k": 5, "cost": 0.0005}, scoring="scoring: cross-sectional",
+                       files=["runs/x/evaluate.csv"])
+    reporting.print_table(table)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["loss", "mean_rank_ic", "dir_raw", "top_k_net_bp"]
+    assert lines[1].split() == ["czar", "0.0200", "0.5100", "21.0"] and lines[2].split()[-1] == "nan"
+    assert lines[3].startswith("  dir_raw:") and lines[4].startswith("  top_k_net_bp: the top-5 long-short spread")
+    assert lines[5:] == ["scoring: cross-sectional", "  wrote runs/x/evaluate.csv"]
+    reporting.print_table(table, "json")
+    records = json.loads(capsys.readouterr().out)
+    assert records[0] == {"loss": "czar", "mean_rank_ic": 0.02, "directional_accuracy": 0.51,
+                          "top_k_net_spread": 0.0021} and records[1]["top_k_net_spread"] is None
+
+
+def test_report_called_directly_returns_the_stored_bakeoff_and_says_what_it_loaded(reported, capsys):
+    """reporting.report on the tuned study: the data handed to on_data once, the stored holdout returned (not
+    scored again), the selection figures and their files; the 'What this means' lines only when a baseline is
+    not beaten."""
+    path, out = reported
+    seen = []
+    summary = reporting.report(load_config(path), on_data=seen.append)
+    assert len(seen) == 1 and len(seen[0]) > 0  # the panel, once
+    assert summary["holdout_status"] == "stored" and summary["study"] == "quick"
+    assert summary["bakeoff"] == {k: v for k, v in json.loads((out / "holdout.json").read_text()).items()
+                                  if k != "trial"}
+    # every finished trial of the study (2, and 1 more when the best-trial test above has run)
+    assert summary["selection"]["n_trials"] == summary["n_trials"] >= 2
+    assert summary["selection"]["best_trial"] == summary["best_trial"]
+    assert all(Path(f).is_file() for f in summary["files"])
+    assert str(out / "selection.json") in summary["files"]
+    bakeoff = summary["bakeoff"]
+    for verdicts, explained in ((["beats it", "beats it"], False), (["beats it", "does NOT beat it"], True)):
+        comparisons = [{**c, "diff": None, "verdict": v} for c, v in zip(bakeoff["comparisons"], verdicts)]
+        reporting.print_summary({**summary, "bakeoff": {**bakeoff, "comparisons": comparisons}})
+        text = capsys.readouterr().out
+        assert text.count(": beats it") == verdicts.count("beats it")
+        assert ("What this means: the walk-forward scores" in text) is explained
+    with pytest.raises(tuning.StudyError, match="there is no study yet"):
+        reporting.report(load_config(path, {"study": {"name": "never_tuned"}}))
