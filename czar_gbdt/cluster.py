@@ -38,6 +38,7 @@ See docs/cluster.md ("When your panel outgrows one machine").
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import operator
 import sys
@@ -49,15 +50,15 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation
-from .config import ConfigError
+from .config import ClusterConfig, Config, ConfigError, DataConfig, PanelConfig, as_config
 from .datasets import AUTO, DataError, Panel, transform_target
 from .datasets.checks import (Rows, check_finite_features, check_unique_pairs, labels_and_side,
                               non_numeric_features, refuse_non_numeric)
 from .datasets.columns import PanelColumns, resolve_columns
 from .datasets.dates import check_sorted, parse_dates
 from .datasets.long import panel_rows
-from .evaluation import (DATA_KEYS, FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, iso_date, score_folds,
-                         training_labels)
+from .evaluation import (DATA_KEYS, FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, auto_transform, iso_date,
+                         panel_key, score_folds, training_labels)
 from .losses import BaseLoss
 from .model_selection import WalkForward
 from .ranking import RankObjective
@@ -65,11 +66,11 @@ from .ranking import RankObjective
 __all__ = ["engine", "worker_lost", "LazyPanel", "Window", "client_for", "close_clients", "load_data", "prepare_data", "describe_data", "walk_forward",
            "run_walk_forward", "evaluate_losses", "check_models", "partition_rows", "fit_panel"]
 
-_CLIENTS: dict[tuple, Any] = {}
+_CLIENTS: dict[ClusterConfig, Any] = {}
 
 
 # --------------------------------------------------------------------------- the engine
-def engine(cfg: dict) -> ModuleType:
+def engine(cfg: Config | dict) -> ModuleType:
     """The module that loads ``cfg``'s data and runs its folds: :mod:`czar_gbdt.evaluation` (this
     process) or, with ``cluster.engine = "dask"``, this module (a Dask cluster).
 
@@ -77,7 +78,7 @@ def engine(cfg: dict) -> ModuleType:
     ``run_walk_forward`` and ``evaluate_losses`` with the same signatures; ``tune``,
     ``compare``, ``report`` and ``evaluate`` call them through this function.
     """
-    return sys.modules[__name__] if cfg["cluster"]["engine"] == "dask" else evaluation
+    return sys.modules[__name__] if as_config(cfg).cluster.engine == "dask" else evaluation
 
 
 def worker_lost(exc: BaseException) -> bool:
@@ -88,37 +89,40 @@ def worker_lost(exc: BaseException) -> bool:
 
 
 # --------------------------------------------------------------------------- the cluster
-def client_for(cfg: dict) -> Any:
-    """The Dask client of ``cfg["cluster"]`` (created once per process, closed at exit).
+def client_for(cfg: Config | dict) -> Any:
+    """The Dask client of ``cfg.cluster`` (created once per process, closed at exit).
 
     ``cluster.scheduler`` connects to a running scheduler; empty, a ``LocalCluster`` of
     worker processes is started with ``n_workers``, ``threads_per_worker`` and
     ``memory_limit``.
     """
+    return _client(as_config(cfg).cluster)
+
+
+def _client(c: ClusterConfig) -> Any:
+    """The client of the cluster section ``c`` (hashable: the key of the clients made in this process)."""
     from . import dask as cdask
 
     cdask.check_imports()
     import distributed
 
-    c = cfg["cluster"]
-    key = (c["scheduler"], c["n_workers"], c["threads_per_worker"], c["memory_limit"])
-    client = _CLIENTS.get(key)
+    client = _CLIENTS.get(c)
     if client is not None and client.status == "running":
         return client
     if client is not None:  # its scheduler went away: start afresh
         _close(client)
     # not the default client: every computation here names its client, and a caller's own
     # default client (or a later one) stays theirs
-    if c["scheduler"]:
+    if c.scheduler:
         try:
-            client = distributed.Client(c["scheduler"], timeout="30s", set_as_default=False)
+            client = distributed.Client(c.scheduler, timeout="30s", set_as_default=False)
         except OSError as exc:
-            raise OSError(f"cluster.scheduler: cannot reach the Dask scheduler at {c['scheduler']!r} ({exc}).") from None
+            raise OSError(f"cluster.scheduler: cannot reach the Dask scheduler at {c.scheduler!r} ({exc}).") from None
     else:
-        local = distributed.LocalCluster(n_workers=c["n_workers"], threads_per_worker=c["threads_per_worker"],
-                                         memory_limit=c["memory_limit"], processes=True, dashboard_address=None)
+        local = distributed.LocalCluster(n_workers=c.n_workers, threads_per_worker=c.threads_per_worker,
+                                         memory_limit=c.memory_limit, processes=True, dashboard_address=None)
         client = distributed.Client(local, set_as_default=False)
-    _CLIENTS[key] = client
+    _CLIENTS[c] = client
     atexit.register(_close, client)
     return client
 
@@ -283,13 +287,13 @@ def _pairs_part(part: pd.DataFrame, offset: int, asset_col: str, where: str) -> 
     return {"error": None, "assets": pd.unique(part[asset_col].to_numpy())}
 
 
-def _panel_columns(raw: Any, p: dict, where: str) -> PanelColumns:
-    """The roles of the columns, as in memory: ``""`` for a side column is ``"auto"`` (the column of that
+def _panel_columns(raw: Any, p: PanelConfig, where: str) -> PanelColumns:
+    """The roles of the columns, as in memory: a side column not named is ``"auto"`` (the column of that
     name, when the table has one) and no ``feature_cols`` takes every other column."""
-    side = {f"{role}_col": p[f"{role}_col"] or AUTO for role in ("std", "mean", "weight")}
-    columns = resolve_columns(raw.columns, date_col=p["date_col"], asset_col=p["asset_col"],
-                              target_col=p["target_col"], feature_cols=list(p["feature_cols"] or []) or None,
-                              where=where, names=PANEL_KEYS, **side)
+    columns = resolve_columns(raw.columns, date_col=p.date_col, asset_col=p.asset_col, target_col=p.target_col,
+                              feature_cols=list(p.feature_cols) if p.feature_cols else None, where=where,
+                              names=PANEL_KEYS, std_col=p.std_col or AUTO, mean_col=p.mean_col or AUTO,
+                              weight_col=p.weight_col or AUTO)
     category = [f"{c!r}" for c in columns.features if isinstance(raw[c].dtype, pd.CategoricalDtype)]
     if category:
         raise DataError(f"{where}: feature columns must be numeric or bool on a Dask cluster (pandas 'category' "
@@ -342,48 +346,71 @@ def _date_cuts(counts: np.ndarray, target: int) -> list[int]:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_panel(source: str, start: str, end: str, columns: tuple, cluster: tuple) -> LazyPanel:
-    cfg = {"cluster": dict(zip(("engine", "scheduler", "n_workers", "threads_per_worker", "memory_limit"), cluster))}
-    client = client_for(cfg)
+def _cached_panel(d: DataConfig, cluster: ClusterConfig) -> LazyPanel:
+    client = _client(cluster)
     with client.as_current():  # what dask computes by itself (the divisions of set_index) runs on the cluster
-        return _read_panel(source, start, end, dict(columns), client)
+        return _read_panel(d, client)
 
 
-def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> LazyPanel:
+def _read_panel(d: DataConfig, client: Any) -> LazyPanel:
+    """The long panel of ``d`` on ``client``'s cluster: read, checked (two passes), indexed by date and cut
+    into partitions at date boundaries."""
     import dask
     import dask.dataframe as dd
 
-    from . import dask as cdask
-
+    source = d.source
     with dask.config.set({"dataframe.convert-string": False}):  # text columns as pandas.read_parquet reads them
         raw = dd.read_parquet(source)
-    columns = _panel_columns(raw, p, source)
+    columns = _panel_columns(raw, d.panel, source)
     raw = raw[list(dict.fromkeys(columns.used + columns.features))]
-    every = _check_partitions(raw, columns, source, bool(p.get("sort")), client)
+    every = _check_partitions(raw, columns, source, d.panel.sort, client)
+    counts = _between(every, source, d.start, d.end)
+    dates = pd.DatetimeIndex(counts.index, name="date")
+    n = counts.to_numpy(np.int64)
+    frame, cuts = _date_partitions(raw, columns.date, dates, n, client)
+    # pass 2: one row per (date, asset), every date now inside one partition; rows numbered as in the table
+    before = int(every[every.index < dates[0]].sum())
+    assets = _check_pairs(frame, columns.asset, [before + int(n[:i].sum()) for i in cuts], source, client)
+    roles = {"asset": columns.asset, "target": columns.target, **columns.side}
+    info = {"source": source, "engine": "dask", "partitions": frame.npartitions}
+    return LazyPanel(frame, dates, n, roles, list(columns.features), client, assets, info)
+
+
+def _between(every: pd.Series, source: str, start: str | None, end: str | None) -> pd.Series:
+    """The rows per date between ``data.start`` and ``data.end`` (None: no bound); none is an error."""
     counts = every
     if start:
         counts = counts[counts.index >= pd.Timestamp(start)]
     if end:
         counts = counts[counts.index <= pd.Timestamp(end)]
     if counts.empty:
-        raise DataError(f"{source}: no rows between data.start={start!r} and data.end={end!r}; the data (after the "
-                        f"feature warm-up and the last data.horizon dates) runs from {iso_date(every.index[0])} to "
-                        f"{iso_date(every.index[-1])}.")
-    dates = pd.DatetimeIndex(counts.index, name="date")
-    n = counts.to_numpy(np.int64)
-    # index by date, then cut the partitions at date boundaries
-    date_col = columns.date
+        raise DataError(f"{source}: no rows between data.start={start or ''!r} and data.end={end or ''!r}; the data "
+                        f"(after the feature warm-up and the last data.horizon dates) runs from "
+                        f"{iso_date(every.index[0])} to {iso_date(every.index[-1])}.")
+    return counts
+
+
+def _date_partitions(raw: Any, date_col: str, dates: pd.DatetimeIndex, n: np.ndarray,
+                     client: Any) -> tuple[Any, list[int]]:
+    """The frame indexed by date, between the first and last of ``dates``, cut into partitions at date
+    boundaries (about four per worker); and the positions of the dates that start a partition."""
+    from . import dask as cdask
+
     kind = raw[date_col].dtype
     frame = raw.assign(**{date_col: raw[date_col].map_partitions(
         _as_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]"))})
     frame = frame.set_index(date_col, sorted=True).loc[dates[0]:dates[-1]]
     cuts = _date_cuts(n, partition_rows(int(n.sum()), len(cdask.worker_addresses(client))))
-    frame = frame.repartition(divisions=[dates[i] for i in cuts] + [dates[-1]])
-    # pass 2: one row per (date, asset), every date now inside one partition; rows numbered as in the table
-    before = int(every[every.index < dates[0]].sum())
-    offsets = [before + int(n[:i].sum()) for i in cuts]
-    checks = client.compute([dask.delayed(_pairs_part)(part, offsets[i], columns.asset, source)
-                             for i, part in enumerate(frame[[columns.asset]].to_delayed())], sync=True)
+    return frame.repartition(divisions=[dates[i] for i in cuts] + [dates[-1]]), cuts
+
+
+def _check_pairs(frame: Any, asset_col: str, offsets: list[int], source: str, client: Any) -> np.ndarray:
+    """Pass 2: one row per (date, asset) in each partition (the first row of partition ``i`` is row
+    ``offsets[i]`` of the table), and more than one asset. Returns the distinct assets."""
+    import dask
+
+    checks = client.compute([dask.delayed(_pairs_part)(part, offsets[i], asset_col, source)
+                             for i, part in enumerate(frame[[asset_col]].to_delayed())], sync=True)
     errors = [c["error"] for c in checks if c["error"]]
     if errors:
         raise DataError(errors[0])
@@ -392,9 +419,7 @@ def _read_panel(source: str, start: str, end: str, p: dict, client: Any) -> Lazy
         raise DataError(f"{source}: one asset ({assets[0]!r}): a single series is scored by its time-series rank IC "
                         "in memory, where its early stopping watches that rank IC; set cluster.engine = 'local' (a "
                         "series of even a million bars fits in one process).")
-    roles = {"asset": columns.asset, "target": columns.target, **columns.side}
-    info = {"source": source, "engine": "dask", "partitions": frame.npartitions}
-    return LazyPanel(frame, dates, n, roles, list(columns.features), client, assets, info)
+    return assets
 
 
 def _as_dates(col: pd.Series, name: str) -> pd.Series:
@@ -402,13 +427,10 @@ def _as_dates(col: pd.Series, name: str) -> pd.Series:
     return pd.Series(parse_dates(col, name, ""), index=col.index, name=col.name)
 
 
-def load_data(cfg: dict) -> LazyPanel:
-    """The panel of ``cfg["data"]`` on the config's cluster (cached per process: trials reuse it)."""
-    d = cfg["data"]
-    cols = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["panel"].items()))
-    c = cfg["cluster"]
-    cluster = (c["engine"], c["scheduler"], c["n_workers"], c["threads_per_worker"], c["memory_limit"])
-    return _cached_panel(d["source"], d["start"], d["end"], cols, cluster)
+def load_data(cfg: Config | dict) -> LazyPanel:
+    """The panel of ``cfg.data`` on the config's cluster (cached per process: trials reuse it)."""
+    cfg = as_config(cfg)
+    return _cached_panel(panel_key(cfg), cfg.cluster)
 
 
 # --------------------------------------------------------------------------- training a fold
@@ -467,8 +489,10 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec, scor
     The folds are the splitter's positions on the panel's distinct dates (a
     :class:`~czar_gbdt.evaluation.HoldoutSplit`: the holdout's). ``hooks.predict``
     (``compare``'s ensemble) receives the fold's lazy train and valid :class:`Window` and
-    the test window collected without its features.
+    the test window collected without its features. The model's ``target_transform = "auto"`` is
+    resolved on ``panel``, as in memory.
     """
+    model = _resolved(model, panel)
     positions = splitter.fold_positions(len(panel.dates))
     windows = [(panel.window(f.train_start, f.train_end), panel.window(f.test_start, f.test_end),
                 panel.window(f.valid_start, f.valid_end)) for f in positions]
@@ -494,6 +518,7 @@ def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
     predicts in this process as a model trained here does (a loss's margins, the starting
     score included), so that ``czar-gbdt fit`` saves it like any other.
     """
+    model = _resolved(model, panel)
     backend, loss = model.backend, model.loss
     check_models([loss])
     trained = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend,
@@ -507,7 +532,15 @@ def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
     return evaluation.backend_module(backend).TrainedModel(trained.model, trained.rounds, **options)
 
 
-def run_walk_forward(cfg: dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
+def _resolved(model: ModelSpec, panel: LazyPanel) -> ModelSpec:
+    """``model`` with its ``target_transform = "auto"`` resolved on ``panel``
+    (:func:`czar_gbdt.evaluation.auto_transform`)."""
+    if model.target_transform != "auto":
+        return model
+    return dataclasses.replace(model, target_transform=auto_transform(panel))
+
+
+def run_walk_forward(cfg: Config | dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
                      command: str = "evaluate", **kwargs: Any) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings).
 
@@ -534,28 +567,30 @@ def check_models(models: list) -> None:
                               "specs (compare.losses, --loss), or set cluster.engine = 'local'.")
 
 
-def prepare_data(cfg: dict, models: list = ()) -> LazyPanel:
+def prepare_data(cfg: Config | dict, models: list = ()) -> LazyPanel:
     """:func:`czar_gbdt.evaluation.prepare_data` on the cluster: the panel loaded and checked.
 
     ``models`` is accepted for the same signature; a ranking objective among them is left
     out by the commands (:meth:`czar_gbdt.evaluation.Scoring.keeps`), and refused by
-    :func:`run_walk_forward`. ``data.target_transform = "auto"`` is resolved on it
-    (:func:`czar_gbdt.evaluation.resolve_target_transform`: a cluster's panel is a cross-section).
+    :func:`run_walk_forward`. ``data.target_transform = "auto"`` is resolved on it into a dict
+    ``cfg`` (:func:`czar_gbdt.evaluation.resolve_target_transform`: a cluster's panel is a
+    cross-section; a :class:`~czar_gbdt.config.Config`'s copy: :func:`czar_gbdt.evaluation.resolve_config`).
     """
     panel = load_data(cfg)
     evaluation.resolve_target_transform(cfg, panel)
     return panel
 
 
-def describe_data(cfg: dict, panel: LazyPanel) -> str:
+def describe_data(cfg: Config | dict, panel: LazyPanel) -> str:
     """One line on what was loaded, as :func:`czar_gbdt.evaluation.describe_data` says it in memory."""
+    cfg = as_config(cfg)
     side = ", ".join(f"{k} from column {v!r}" for k, v in panel.columns.items() if k in ("std", "mean", "weight") and v)
-    return (f"data: {cfg['data']['source']}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
+    return (f"data: {cfg.data.source}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
             f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
             f"{panel.dates[-1].date()}, {evaluation.name_assets(panel.assets)}, {len(panel.features)} features; side "
             f"data: {side or 'none'}; {evaluation.describe_transform(cfg, panel)}.")
 
 
-def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
+def evaluate_losses(cfg: Config | dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses` with the data and the folds on the cluster."""
     return evaluation.evaluate_losses(cfg, specs, prepare=prepare_data, run=run_walk_forward)

@@ -204,6 +204,27 @@ def test_a_bad_parquet_panel_on_a_cluster_exits_2_with_the_in_memory_message(das
 
 
 # --------------------------------------------------------------------------- the commands
+def test_the_cluster_reads_a_typed_config_and_resolves_auto_labels_on_its_panel(dask_client, parquet_panel):
+    """A Config and its dict share the cluster's panel; a ModelSpec's "auto" labels are resolved on the lazy
+    panel as in memory (a cross-section: demean)."""
+    from czar_gbdt import get_loss
+    from czar_gbdt.config import as_config
+    from czar_gbdt.evaluation import FoldScoring, ModelSpec
+    from czar_gbdt.model_selection import WalkForward
+
+    _, folder, _ = parquet_panel
+    cfg = validate_config(_raw(folder, scheduler=dask_client.scheduler.address))
+    typed = as_config(cfg)
+    assert cluster.engine(typed) is cluster and typed.data.target_transform == "auto"
+    panel = cluster.load_data(typed)
+    assert cluster.load_data(cfg) is panel
+    splitter = WalkForward(horizon=1, test_size=20, min_train_size=60, max_splits=1)
+    auto, demean = (cluster.walk_forward(panel, splitter, ModelSpec("xgboost", {"max_depth": 2}, get_loss("czar"),
+                                                                    num_boost_round=3, target_transform=transform),
+                                         FoldScoring(top_k=3)).folds for transform in ("auto", "demean"))
+    pd.testing.assert_frame_equal(auto, demean)
+
+
 def test_evaluate_on_a_cluster_equals_the_in_memory_evaluation(parquet_panel, tmp_path, capsys):
     """czar-gbdt evaluate, [cluster] engine = "dask" with a LocalCluster of 2 workers started from the config."""
     _, folder, single = parquet_panel

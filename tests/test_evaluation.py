@@ -9,6 +9,7 @@ import pytest
 
 import czar_gbdt as cg
 from czar_gbdt import evaluation, metrics, ranking
+from czar_gbdt.config import validate_config
 from czar_gbdt.datasets import make_synthetic_panel
 from czar_gbdt.evaluation import FoldHooks, FoldScoring, HoldoutSplit, ModelSpec, score_folds, walk_forward
 from czar_gbdt.model_selection import WalkForward
@@ -72,8 +73,9 @@ def test_the_typed_arguments_are_frozen_and_keep_their_own_booster_params():
 
 
 def test_the_config_glue_builds_the_typed_arguments_from_a_configuration(panel):
-    cfg = {"model": {"num_boost_round": 30, "early_stopping_rounds": 5}, "data": {"target_transform": "demean"},
-           "study": {"seed": 7, "objective": "rank_ic"}, "compare": {"top_k": 3, "cost": 0.001}, "cluster": {}}
+    cfg = validate_config({"model": {"num_boost_round": 30, "early_stopping_rounds": 5},
+                           "data": {"target_transform": "demean"}, "study": {"name": "glue", "seed": 7},
+                           "splits": {"valid_size": 5}, "compare": {"top_k": 3, "cost": 0.001}})
     loss = cg.get_loss("czar")
     assert evaluation.model_spec(cfg, "xgboost", {"max_depth": 2}, loss) == ModelSpec(
         "xgboost", {"max_depth": 2}, loss, num_boost_round=30, early_stopping_rounds=5, target_transform="demean",
@@ -196,6 +198,31 @@ def test_run_walk_forward_reads_the_model_book_and_seed_of_a_configuration(panel
                               ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean"),
                               FoldScoring(top_k=2, cost=0.002))
     assert not np.array_equal(other_seed.predictions, result.predictions)
+
+
+def test_the_config_glue_takes_a_typed_config_or_its_dict_and_resolves_auto_into_a_copy(panel, tmp_path):
+    """A Config and its validated dict give the same panel (one cache entry, keyed by the data section without
+    its transform), splitter and table; "auto" is resolved into a copy of a Config and into a dict in place."""
+    from czar_gbdt.config import Config, as_config
+
+    csv = tmp_path / "panel.csv"
+    panel.to_frame().to_csv(csv, index=False)
+    raw = {"study": {"name": "typed"}, "data": {"source": str(csv), "horizon": 1},
+           "splits": {"test_size": 10, "min_train_size": 20, "holdout": 0, "max_splits": 2},
+           "model": {"num_boost_round": 5, "params": LGB}, "loss": {"name": "czar"}}
+    cfg = validate_config(raw)
+    typed = Config.from_validated(cfg, path="typed.toml")
+    loaded = evaluation.load_data(typed)
+    assert evaluation.load_data(cfg) is loaded
+    resolved = evaluation.resolve_config(typed, loaded)
+    assert resolved.data.target_transform == "demean" and typed.data.target_transform == "auto"
+    assert resolved.path == "typed.toml" and evaluation.resolve_config(resolved, loaded) is resolved
+    assert evaluation.load_data(resolved) is loaded  # the labels' transform is not the panel's key
+    assert [f.test_start for f in evaluation.make_splitter(typed).fold_positions(60)] == [40, 50]  # the last 2
+    assert evaluation.prepare_data(cfg) is loaded and as_config(cfg).data.target_transform == "demean"
+    specs = [("czar", {"alpha": 0.5})]
+    demean = validate_config({**raw, "data": {**raw["data"], "target_transform": "demean"}})
+    pd.testing.assert_frame_equal(evaluation.evaluate_losses(typed, specs), evaluation.evaluate_losses(demean, specs))
 
 
 # ---------------------------------------------------------------------------------------------------------------

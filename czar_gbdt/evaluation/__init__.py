@@ -36,7 +36,7 @@ The package's modules, bottom to top (the engine imports no configuration):
 * ``grading``: Allora's evaluation of walk-forward forecasts (:func:`allora_scores`, :func:`allora_of`);
 * ``engine``: :func:`walk_forward`, :func:`score_folds`, :func:`score_predictions`, :class:`HoldoutSplit`;
 * ``data``: the configuration glue of the data (:func:`load_data`, :func:`check_data`, :func:`scoring`,
-  :func:`make_splitter`);
+  :func:`make_splitter`, :func:`resolve_config`);
 * ``runs``: the configuration glue of the runs (:func:`run_walk_forward`, :func:`evaluate_losses`,
   :func:`evaluate_holdout`);
 * ``warmup``: :func:`warm_up`, the kernels compiled before a run times its trials.
@@ -48,8 +48,8 @@ from __future__ import annotations
 from .arguments import (ExtraScorer, FoldCallback, FoldHooks, FoldPredictor, FoldScoring, ModelSpec,
                         TARGET_TRANSFORMS)
 from .data import (CROSS_SECTIONAL_OBJECTIVES, DATA_KEYS, Scoring, check_data, data_layout, data_warnings,
-                   describe_data, describe_transform, load_data, make_splitter, name_assets, prepare_data,
-                   resolve_target_transform, scoring)
+                   describe_data, describe_transform, load_data, make_splitter, name_assets, panel_key, prepare_data,
+                   resolve_config, resolve_target_transform, scoring)
 from .engine import (HoldoutSplit, WalkForwardResult, fold_trainer, holdout_scores, iso_date, score_folds,
                      score_predictions, walk_forward)
 from .grading import ALLORA_COLUMNS, allora_of, allora_scores
@@ -60,7 +60,7 @@ from .warmup import warm_up
 from ..ranking import RankObjective, query_sizes, rank_labels  # noqa: F401 (reached through here by tests)
 
 __all__ = ["load_data", "check_data", "prepare_data", "describe_data", "describe_transform", "auto_transform",
-           "resolve_target_transform", "name_assets", "data_warnings", "data_layout", "DATA_KEYS",
+           "resolve_target_transform", "resolve_config", "panel_key", "name_assets", "data_warnings", "data_layout", "DATA_KEYS",
            "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
            "backend_module", "BACKENDS", "train_model", "fit_panel", "prediction_std", "fit_predict",
            "walk_forward", "fold_trainer", "WalkForwardResult", "score_predictions", "allora_scores", "allora_of",

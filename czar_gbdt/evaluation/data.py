@@ -1,14 +1,18 @@
 """The configuration glue of the data: the panel a configuration names, checked before any work.
 
-:func:`load_data` builds the panel of ``cfg["data"]`` (the bundled FF49 returns with causal
+:func:`load_data` builds the panel of ``cfg.data`` (the bundled FF49 returns with causal
 features, a user's wide table, or a user's long panel), :func:`check_data` refuses data the
 configuration cannot be run on, :func:`scoring` says how its forecasts are scored (which
 rank IC: across assets, or over time for one series), :func:`make_splitter` builds the
-walk-forward splitter of ``cfg["splits"]``, and :func:`describe_data` the "data:" line.
+walk-forward splitter of ``cfg.splits``, and :func:`describe_data` the "data:" line.
+
+Every function taking ``cfg`` accepts a :class:`~czar_gbdt.config.Config` or the validated dict
+(:func:`~czar_gbdt.config.as_config`) and reads the typed sections.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import ALLORA_OBJECTIVES
+from ..config import ALLORA_OBJECTIVES, Config, DataConfig, PanelConfig, SplitsConfig, WideConfig, as_config
 from .._validation import first_true
 from ..datasets import (AUTO, DataError, Panel, extreme_returns, load_ff49, load_panel, load_wide, resolve_layout)
 from ..features import build_features
@@ -26,8 +30,9 @@ from ..ranking import RankObjective
 from .engine import iso_date
 from .labels import auto_transform
 
-__all__ = ["DATA_KEYS", "data_layout", "load_data", "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring",
-           "resolve_target_transform", "check_data", "prepare_data", "describe_data", "name_assets", "data_warnings",
+__all__ = ["DATA_KEYS", "data_layout", "panel_key", "load_data", "CROSS_SECTIONAL_OBJECTIVES", "Scoring",
+           "scoring",
+           "resolve_target_transform", "resolve_config", "check_data", "prepare_data", "describe_data", "name_assets", "data_warnings",
            "describe_transform", "make_splitter"]
 
 
@@ -40,12 +45,26 @@ DATA_KEYS = {
 }
 
 
-def data_layout(cfg: dict) -> str:
+def data_layout(cfg: Config | dict) -> str:
     """``"wide"`` or ``"long"``: ``data.layout``, or for ``"auto"`` what the file's header says
     (:func:`czar_gbdt.datasets.detect_layout`; the bundled FF49 data is a wide table)."""
-    d = cfg["data"]
-    return resolve_layout(d["source"], d["layout"], asset_col=d["panel"]["asset_col"],
-                          target_col=d["panel"]["target_col"])
+    return _layout(as_config(cfg).data)
+
+
+def _layout(d: DataConfig) -> str:
+    return resolve_layout(d.source, d.layout, asset_col=d.panel.asset_col, target_col=d.panel.target_col)
+
+
+def _where(d: DataConfig) -> str:
+    """How a data error names the data: the bundled FF49 data, or the file."""
+    return "the bundled FF49 data" if d.source == "ff49" else d.source
+
+
+def panel_key(cfg: Config | dict) -> DataConfig:
+    """The ``[data]`` section as the cache key of the panel loaded for it: every field but
+    ``target_transform`` (which the labels apply, not the panel), so that a configuration before and
+    after :func:`resolve_config` shares its cached panel."""
+    return dataclasses.replace(as_config(cfg).data, target_transform="auto")
 
 
 def _stamp(source: str) -> tuple:
@@ -57,17 +76,17 @@ def _stamp(source: str) -> tuple:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_data(source: str, stamp: tuple, layout: str, detected: bool, start: str, end: str, horizon: int,
-                 windows: tuple, vol_window: int, wide: tuple, panel_cols: tuple) -> Panel:
+def _cached_data(d: DataConfig, stamp: tuple, layout: str) -> Panel:
     if layout == "wide":
-        panel = _wide_panel(source, detected, dict(wide), horizon=horizon, windows=windows, vol_window=vol_window)
+        detected = d.layout == "auto" and d.source != "ff49"
+        panel = _wide_panel(d.source, detected, d.wide, horizon=d.horizon, windows=d.features.windows,
+                            vol_window=d.features.vol_window)
     else:
-        panel = _long_panel(source, panel_cols)
-    where = "the bundled FF49 data" if source == "ff49" else source
-    return _between(panel, where, start, end)
+        panel = _long_panel(d.source, d.panel)
+    return _between(panel, _where(d), d.start, d.end)
 
 
-def _wide_panel(source: str, detected: bool, wide_opts: dict, *, horizon: int, windows: tuple,
+def _wide_panel(source: str, detected: bool, wide: WideConfig, *, horizon: int, windows: tuple,
                 vol_window: int) -> Panel:
     """FF49 and a user's wide table: one code path, the features of :mod:`czar_gbdt.features`
     (they need their warm-up before ``data.start``: :func:`_between` cuts the panel, not the returns)."""
@@ -75,7 +94,7 @@ def _wide_panel(source: str, detected: bool, wide_opts: dict, *, horizon: int, w
             "dates": "data.wide.dates"}
     if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
         del keys["layout"]
-    columns = list(wide_opts["columns"])  # the assets to keep: one column is a single series
+    columns = list(wide.columns or ())  # the assets to keep: one column is a single series
     if source == "ff49":
         returns = load_ff49()
         missing = [c for c in columns if c not in returns.columns]
@@ -84,8 +103,8 @@ def _wide_panel(source: str, detected: bool, wide_opts: dict, *, horizon: int, w
                             f"have; its asset columns are {list(map(str, returns.columns))}.")
         returns = returns[columns] if columns else returns
     else:
-        returns = load_wide(source, values=wide_opts["values"], date_col=wide_opts["date_col"] or None,
-                            columns=columns or None, dates=wide_opts.get("dates", "calendar"), names=keys)
+        returns = load_wide(source, values=wide.values, date_col=wide.date_col, columns=columns or None,
+                            dates=wide.dates, names=keys)
     panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
     notes = extreme_returns(returns)
     if notes:
@@ -93,18 +112,17 @@ def _wide_panel(source: str, detected: bool, wide_opts: dict, *, horizon: int, w
     return panel
 
 
-def _long_panel(source: str, panel_cols: tuple) -> Panel:
+def _long_panel(source: str, p: PanelConfig) -> Panel:
     """A user's long panel: :func:`czar_gbdt.datasets.load_panel` with the columns of ``[data.panel]``
-    (``""``: the column named std/mean/weight, if any)."""
-    cols = {k: (list(v) if isinstance(v, tuple) else v) for k, v in panel_cols}
-    for role in ("std", "mean", "weight"):
-        cols[f"{role}_col"] = cols[f"{role}_col"] or AUTO
-    cols["feature_cols"] = cols["feature_cols"] or None
-    return load_panel(source, **cols, names={**DATA_KEYS, "date_col": "data.panel.date_col"})
+    (a side column not named: the column named std/mean/weight, if any)."""
+    return load_panel(source, date_col=p.date_col, asset_col=p.asset_col, target_col=p.target_col,
+                      feature_cols=list(p.feature_cols) if p.feature_cols else None, std_col=p.std_col or AUTO,
+                      mean_col=p.mean_col or AUTO, weight_col=p.weight_col or AUTO, sort=p.sort,
+                      names={**DATA_KEYS, "date_col": "data.panel.date_col"})
 
 
-def _between(panel: Panel, where: str, start: str, end: str) -> Panel:
-    """The rows of ``panel`` between ``data.start`` and ``data.end`` (either empty: no bound); none is an error."""
+def _between(panel: Panel, where: str, start: str | None, end: str | None) -> Panel:
+    """The rows of ``panel`` between ``data.start`` and ``data.end`` (None: no bound); none is an error."""
     keep = np.ones(len(panel), dtype=bool)
     if start:
         keep &= panel.dates >= pd.Timestamp(start)
@@ -112,13 +130,13 @@ def _between(panel: Panel, where: str, start: str, end: str) -> Panel:
         keep &= panel.dates <= pd.Timestamp(end)
     if not keep.any():
         span = f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}" if len(panel) else "no dates at all"
-        raise DataError(f"{where}: no rows between data.start={start!r} and data.end={end!r}; the data (after the "
-                        f"feature warm-up and the last data.horizon dates) runs from {span}.")
+        raise DataError(f"{where}: no rows between data.start={start or ''!r} and data.end={end or ''!r}; the data "
+                        f"(after the feature warm-up and the last data.horizon dates) runs from {span}.")
     return panel if keep.all() else panel.subset(np.flatnonzero(keep))
 
 
-def load_data(cfg: dict) -> Panel:
-    """The panel of ``cfg["data"]`` (cached per process and per version of the file: trials reuse it).
+def load_data(cfg: Config | dict) -> Panel:
+    """The panel of ``cfg.data`` (cached per process and per version of the file: trials reuse it).
 
     A wide table (``"ff49"``, or a file detected or declared as wide) goes through
     :func:`czar_gbdt.features.build_features`; a long panel through
@@ -126,13 +144,8 @@ def load_data(cfg: dict) -> Panel:
     recognised by name unless ``[data.panel]`` names them. Data errors
     (:class:`~czar_gbdt.datasets.DataError`) name the configuration keys to change.
     """
-    d = cfg["data"]
-    layout = data_layout(cfg)
-    cols = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["panel"].items()))
-    wide = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d["wide"].items()))
-    detected = d["layout"] == "auto" and d["source"] != "ff49"
-    return _cached_data(d["source"], _stamp(d["source"]), layout, detected, d["start"], d["end"], d["horizon"],
-                        tuple(d["features"]["windows"]), d["features"]["vol_window"], wide, cols)
+    d = panel_key(cfg)
+    return _cached_data(d, _stamp(d.source), _layout(d))
 
 
 #: The study objectives (``study.objective``) scored per date across assets: they need at least
@@ -202,72 +215,86 @@ class Scoring:
         return text
 
 
-def scoring(cfg: dict, panel: Panel) -> Scoring:
+def scoring(cfg: Config | dict, panel: Panel) -> Scoring:
     """How ``cfg``'s forecasts are scored on ``panel`` (:class:`Scoring`): the time-series rank IC for one
     asset or ``study.objective = "ts_rank_ic"``, the rank IC across assets per date otherwise."""
+    cfg = as_config(cfg)
     assets = tuple(str(a) for a in pd.unique(panel.assets))
-    objective = cfg["study"]["objective"]
+    objective = cfg.study.objective
     return Scoring(objective, len(assets) == 1 or objective == "ts_rank_ic", assets,
-                   cluster=cfg.get("cluster", {}).get("engine") == "dask")
+                   cluster=cfg.cluster.engine == "dask")
 
 
-def resolve_target_transform(cfg: dict, panel: Any) -> str:
+def resolve_target_transform(cfg: Config | dict, panel: Any) -> str:
     """``data.target_transform`` of ``cfg`` with ``"auto"`` resolved on ``panel`` (:func:`auto_transform`).
 
-    The resolved value is written back into ``cfg`` (the commands resolve it once, when the
-    data is loaded), so that the training labels, the printed settings and the study's
-    fingerprint name the transform actually used: a study tuned on a panel with the former
-    default ``"demean"`` keeps its fingerprint under ``"auto"``.
+    The commands resolve it once, when the data is loaded, so that the training labels, the
+    printed settings and the study's fingerprint name the transform actually used: a study
+    tuned on a panel with the former default ``"demean"`` keeps its fingerprint under
+    ``"auto"``. A validated dict ``cfg`` gets the resolved value written into its ``data``
+    table (what its readers see afterwards); a :class:`~czar_gbdt.config.Config` is frozen:
+    :func:`resolve_config` gives its resolved copy.
     """
-    d = cfg["data"]
-    if d["target_transform"] == "auto":
-        d["target_transform"] = auto_transform(panel)
-    return d["target_transform"]
+    config = as_config(cfg)
+    transform = config.data.target_transform
+    if transform == "auto":
+        transform = auto_transform(panel)
+        if isinstance(cfg, dict):  # the dict form of the callers that still hold one: updated in place
+            cfg.update(data=config.with_value("data.target_transform", transform).data.to_dict())
+    return transform
 
 
-def check_data(cfg: dict, panel: Panel, models: Any = ()) -> None:
+def resolve_config(cfg: Config | dict, panel: Any) -> Config:
+    """``cfg`` as a :class:`~czar_gbdt.config.Config` whose ``data.target_transform`` ``"auto"`` is resolved on
+    ``panel`` (:func:`resolve_target_transform`): a changed copy, ``cfg`` itself when nothing changes."""
+    config = as_config(cfg)
+    transform = resolve_target_transform(config, panel)
+    return config if transform == config.data.target_transform else config.with_value("data.target_transform",
+                                                                                      transform)
+
+
+def check_data(cfg: Config | dict, panel: Panel, models: Any = ()) -> None:
     """Refuse data the configuration cannot be run on, before any training.
 
     Checks that the walk-forward splits fit in the panel's dates, that every date the
     folds and the holdout score has at least two assets (when the objective is the
     cross-sectional rank IC), that a single series is neither asked for the ICIR across
     assets nor given labels transformed across assets (an explicit ``demean`` or ``zscore``:
-    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`),
-    and that each of ``models`` (losses, ranking objectives or None) that needs a per-row
-    ``std`` gets one.
+    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`,
+    which writes it into a dict ``cfg``), and that each of ``models`` (losses, ranking
+    objectives or None) that needs a per-row ``std`` gets one.
 
     Raises
     ------
     DataError
         Naming the configuration keys to change, the dates and the assets concerned.
     """
-    d = cfg["data"]
-    where = "the bundled FF49 data" if d["source"] == "ff49" else d["source"]
-    splitter = make_splitter(cfg)
+    config = as_config(cfg)
+    where = _where(config.data)
+    splitter = make_splitter(config)
     codes, uniques = pd.factorize(panel.dates, sort=True)
-    folds = _check_splits(cfg, where, splitter, uniques)
-    how = scoring(cfg, panel)
-    objective, transform = cfg["study"]["objective"], resolve_target_transform(cfg, panel)
+    folds = _check_splits(config.splits, where, splitter, uniques)
+    how = scoring(config, panel)
+    objective, transform = config.study.objective, resolve_target_transform(cfg, panel)
     if how.single_series:
         _check_single_series(where, how, objective, transform)
     if not how.time_series and objective in CROSS_SECTIONAL_OBJECTIVES:
         _check_cross_sections(where, panel, codes, uniques, folds, splitter.holdout)
-    _check_std(where, panel, models, d["target_transform"])
+    _check_std(where, panel, models, transform)
 
 
-def _check_splits(cfg: dict, where: str, splitter: WalkForward, uniques: Any) -> list:
+def _check_splits(s: SplitsConfig, where: str, splitter: WalkForward, uniques: Any) -> list:
     """The folds' positions on the ``uniques`` distinct dates; too few dates for one fold is an error naming
     the split sizes that add up."""
     n = len(uniques)
     try:
         return splitter.fold_positions(n)
     except ValueError:
-        s = cfg["splits"]
         span = f"{iso_date(uniques[0])} to {iso_date(uniques[-1])}" if n else "none"
-        parts = (f"splits.min_train_size {s['min_train_size']} + splits.gap {splitter.gap} + splits.test_size "
-                 f"{s['test_size']}"
-                 + (f" + splits.valid_size {s['valid_size']} + splits.gap {splitter.gap}" if s["valid_size"] else "")
-                 + (f" + splits.gap {splitter.gap} + splits.holdout {s['holdout']}" if s["holdout"] else ""))
+        parts = (f"splits.min_train_size {s.min_train_size} + splits.gap {splitter.gap} + splits.test_size "
+                 f"{s.test_size}"
+                 + (f" + splits.valid_size {s.valid_size} + splits.gap {splitter.gap}" if s.valid_size else "")
+                 + (f" + splits.gap {splitter.gap} + splits.holdout {s.holdout}" if s.holdout else ""))
         raise DataError(
             f"{where}: too few dates for the configured splits: {n} dates ({span}, after data.start/data.end, the "
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
@@ -321,8 +348,9 @@ def _check_std(where: str, panel: Panel, models: Any, transform: str) -> None:
             f"(labels in units of the cross-sectional std), or a loss without std (mse).")
 
 
-def prepare_data(cfg: dict, models: Any = ()) -> Panel:
-    """:func:`load_data` and :func:`check_data`: the panel, with every data error raised before any work."""
+def prepare_data(cfg: Config | dict, models: Any = ()) -> Panel:
+    """:func:`load_data` and :func:`check_data`: the panel, with every data error raised before any work
+    (``data.target_transform = "auto"`` resolved into a dict ``cfg``, as :func:`check_data` does)."""
     panel = load_data(cfg)
     check_data(cfg, panel, models)
     return panel
@@ -332,16 +360,17 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def describe_data(cfg: dict, panel: Panel) -> str:
+def describe_data(cfg: Config | dict, panel: Panel) -> str:
     """One line on what was loaded: layout, dates, assets, features, side columns."""
-    d = cfg["data"]
-    where = "FF49 (bundled)" if d["source"] == "ff49" else d["source"]
-    layout = data_layout(cfg)
+    cfg = as_config(cfg)
+    d = cfg.data
+    where = "FF49 (bundled)" if d.source == "ff49" else d.source
+    layout = _layout(d)
     side = [name for name in ("std", "mean", "weight") if getattr(panel, name) is not None]
     how = "features built from the returns (docs/own-data.md)" if layout == "wide" else "features from the file"
-    if layout == "wide" and d["source"] != "ff49":
-        how = f"{d['wide']['values']}; " + how
-        if d["wide"].get("dates") == "periods":
+    if layout == "wide" and d.source != "ff49":
+        how = f"{d.wide.values}; " + how
+        if d.wide.dates == "periods":
             how = "dates are period numbers; " + how
     cols = panel.info.get("side_columns")
     side_text = (", ".join(f"{k} from column {v!r}" for k, v in cols.items()) if cols else
@@ -385,20 +414,21 @@ def data_warnings(panel: Any) -> list[str]:
     return list(getattr(panel, "info", {}).get("warnings", ()))
 
 
-def describe_transform(cfg: dict, panel: Any) -> str:
+def describe_transform(cfg: Config | dict, panel: Any) -> str:
     """``labels demean (data.target_transform "auto": a cross-section)``: the training labels' transform, and
     why when ``"auto"`` chose it (for the "data:" line)."""
-    given = cfg["data"]["target_transform"]
+    given = as_config(cfg).data.target_transform
     if given != "auto":
         return f"labels {given} (data.target_transform)"
     chosen = auto_transform(panel)
     return f"labels {chosen} (data.target_transform \"auto\": {'one series' if chosen == 'raw' else 'a cross-section'})"
 
 
-def make_splitter(cfg: dict) -> WalkForward:
-    """The walk-forward splitter of ``cfg["splits"]`` (0 means "default" for the optional sizes)."""
-    s = cfg["splits"]
+def make_splitter(cfg: Config | dict) -> WalkForward:
+    """The walk-forward splitter of ``cfg.splits`` (None, 0 in the file, means "default" for the optional sizes)."""
+    cfg = as_config(cfg)
+    s = cfg.splits
     return WalkForward(
-        horizon=cfg["data"]["horizon"], test_size=s["test_size"], gap=s["gap"] or None,
-        train_size=s["train_size"] or None, min_train_size=s["min_train_size"], step=s["step"] or None,
-        valid_size=s["valid_size"], holdout=s["holdout"], max_splits=s["max_splits"] or None)
+        horizon=cfg.data.horizon, test_size=s.test_size, gap=s.gap, train_size=s.train_size,
+        min_train_size=s.min_train_size, step=s.step, valid_size=s.valid_size, holdout=s.holdout,
+        max_splits=s.max_splits)

@@ -7,6 +7,8 @@ engine's typed arguments, and the runs the commands ask for.
 configuration's fixed model, :func:`evaluate_losses` does so for several model specs
 (``czar-gbdt evaluate``), and :func:`evaluate_holdout` trains a trial's parameters on every
 date before the holdout and scores the holdout once. See ``docs/evaluation.md``.
+
+Every function taking ``cfg`` accepts a :class:`~czar_gbdt.config.Config` or the validated dict.
 """
 
 from __future__ import annotations
@@ -16,47 +18,50 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..config import ConfigError, check_compare_spec, fixed_loss, fixed_model
+from ..config import Config, ConfigError, as_config, check_compare_spec, fixed_loss, fixed_model
 from ..datasets import Panel
 from ..losses import BaseLoss, get_loss
 from ..model_selection import WalkForward
 from ..ranking import RankObjective
 from ..specs import build_model, model_label
 from .arguments import ExtraScorer, FoldCallback, FoldHooks, FoldPredictor, FoldScoring, ModelSpec
-from .data import Scoring, make_splitter, prepare_data, scoring
+from .data import Scoring, make_splitter, prepare_data, resolve_config, scoring
 from .engine import HoldoutSplit, WalkForwardResult, holdout_scores, walk_forward
 
 __all__ = ["book", "model_spec", "fold_scoring", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
 
 
-def book(cfg: dict) -> dict:
+def book(cfg: Config | dict) -> dict:
     """The top-k long-short book every command scores: ``top_k`` and ``cost`` (per unit of
     turnover) from ``compare.top_k`` and ``compare.cost``, the one setting of tune, report,
     evaluate and compare."""
-    return {"top_k": cfg["compare"]["top_k"], "cost": cfg["compare"]["cost"]}
+    c = as_config(cfg).compare
+    return {"top_k": c.top_k, "cost": c.cost}
 
 
-def model_spec(cfg: dict, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, *,
+def model_spec(cfg: Config | dict, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, *,
                num_boost_round: int | None = None, early_stopping_rounds: int | None = None) -> ModelSpec:
     """The :class:`~czar_gbdt.evaluation.ModelSpec` of ``loss`` on ``backend`` with the configuration's
     labels (``data.target_transform``) and seed (``study.seed``); the rounds are ``model.num_boost_round``
     and ``model.early_stopping_rounds`` unless given (a trial's or a stored study's own)."""
-    m = cfg["model"]
+    cfg = as_config(cfg)
+    m = cfg.model
     return ModelSpec(backend, booster_params, loss,
-                     num_boost_round=m["num_boost_round"] if num_boost_round is None else num_boost_round,
-                     early_stopping_rounds=(m["early_stopping_rounds"] if early_stopping_rounds is None
+                     num_boost_round=m.num_boost_round if num_boost_round is None else num_boost_round,
+                     early_stopping_rounds=((m.early_stopping_rounds or 0) if early_stopping_rounds is None
                                             else early_stopping_rounds),
-                     target_transform=cfg["data"]["target_transform"], seed=cfg["study"]["seed"])
+                     target_transform=cfg.data.target_transform, seed=cfg.study.seed)
 
 
-def fold_scoring(cfg: dict, panel: Any, *, allora: bool = False) -> FoldScoring:
+def fold_scoring(cfg: Config | dict, panel: Any, *, allora: bool = False) -> FoldScoring:
     """The :class:`~czar_gbdt.evaluation.FoldScoring` of ``cfg`` on ``panel``: the :func:`book` and the rank
     IC :func:`~czar_gbdt.evaluation.scoring` picks (time-series for one series); ``allora`` adds Allora's
     scores to each fold's row."""
+    cfg = as_config(cfg)
     return FoldScoring(**book(cfg), time_series=scoring(cfg, panel).time_series, allora=allora)
 
 
-def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
+def run_walk_forward(cfg: Config | dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
                      command: str = "evaluate", *, walk: Callable[..., WalkForwardResult] = walk_forward,
                      on_fold: FoldCallback | None = None, predict: FoldPredictor | None = None,
                      score_extra: ExtraScorer | None = None) -> WalkForwardResult:
@@ -74,19 +79,20 @@ def run_walk_forward(cfg: dict, panel: Panel, splitter: WalkForward, loss: BaseL
     ConfigError
         When the config's model holds a search space (:func:`czar_gbdt.config.fixed_model`).
     """
+    cfg = as_config(cfg)
     backend, booster = fixed_model(cfg, command)
     return walk(panel, splitter, model_spec(cfg, backend, booster, loss), fold_scoring(cfg, panel),
                 FoldHooks(on_fold=on_fold, predict=predict, score_extra=score_extra))
 
 
-def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
-                    prepare: Callable[[dict, list], Any] | None = None,
+def evaluate_losses(cfg: Config | dict, specs: list[tuple[str, dict]], *,
+                    prepare: Callable[[Config, list], Any] | None = None,
                     run: Callable[..., WalkForwardResult] | None = None) -> pd.DataFrame:
     """Walk-forward summary per model spec with the config's fixed booster parameters.
 
     Parameters
     ----------
-    cfg : dict
+    cfg : Config or dict
         A validated configuration with a fixed model (a search space is refused).
     specs : list of (name, params)
         Parsed model specs (:func:`czar_gbdt.specs.parse_spec`): a loss, ``"builtin"`` (the
@@ -110,9 +116,11 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
     walk-forward (default: :func:`prepare_data` and :func:`run_walk_forward`, in memory;
     :func:`czar_gbdt.cluster.evaluate_losses` passes the cluster's).
     """
+    cfg = as_config(cfg)
     backend, _ = fixed_model(cfg)
     models = _spec_models(specs, backend, cfg)
     panel = (prepare or prepare_data)(cfg, models)
+    cfg = resolve_config(cfg, panel)  # data.target_transform "auto" resolved on the data, as the labels are
     how = scoring(cfg, panel)
     if not any(how.keeps(m) for m in models):
         raise ConfigError(f"--loss: nothing to evaluate{' on one series' if how.single_series else ''}: "
@@ -123,7 +131,7 @@ def evaluate_losses(cfg: dict, specs: list[tuple[str, dict]], *,
     return _evaluate_table(rows, how)
 
 
-def _spec_models(specs: list[tuple[str, dict]], backend: str, cfg: dict) -> list:
+def _spec_models(specs: list[tuple[str, dict]], backend: str, cfg: Config) -> list:
     """The models of ``evaluate``'s specs (each checked against the backend), or the config's own loss."""
     for name, params in specs:
         check_compare_spec(name, params, f"--loss {name}", [backend])
@@ -150,7 +158,7 @@ def _evaluate_table(rows: list[dict], how: Scoring) -> pd.DataFrame:
     return table
 
 
-def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
+def evaluate_holdout(cfg: Config | dict, params: dict) -> tuple[dict, pd.Series]:
     """Train a trial's parameters on every date before the final holdout and score the holdout.
 
     The training window follows the walk-forward rules (:meth:`WalkForward.final_fold`:
@@ -160,7 +168,7 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
 
     Parameters
     ----------
-    cfg : dict
+    cfg : Config or dict
         The study's validated configuration.
     params : dict
         The trial's parameters as :func:`czar_gbdt.tuning.suggest_params` returns them
@@ -175,8 +183,10 @@ def evaluate_holdout(cfg: dict, params: dict) -> tuple[dict, pd.Series]:
     per_date : pandas.Series
         Rank IC per holdout date (terms of the time-series rank IC for one series).
     """
-    loss = get_loss(params["loss"], **params["loss_params"])
+    cfg = as_config(cfg)
+    loss = get_loss(params["loss"], **params["loss_params"])  # the trial's parameters (not the configuration)
     panel = prepare_data(cfg, [loss])
+    cfg = resolve_config(cfg, panel)
     model = model_spec(cfg, params["backend"], params["booster"], loss, num_boost_round=params["num_boost_round"],
                        early_stopping_rounds=params["early_stopping_rounds"])
     result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), model, fold_scoring(cfg, panel))
