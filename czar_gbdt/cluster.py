@@ -572,13 +572,10 @@ def prepare_data(cfg: Config | dict, models: list = ()) -> LazyPanel:
 
     ``models`` is accepted for the same signature; a ranking objective among them is left
     out by the commands (:meth:`czar_gbdt.evaluation.Scoring.keeps`), and refused by
-    :func:`run_walk_forward`. ``data.target_transform = "auto"`` is resolved on it into a dict
-    ``cfg`` (:func:`czar_gbdt.evaluation.resolve_target_transform`: a cluster's panel is a
-    cross-section; a :class:`~czar_gbdt.config.Config`'s copy: :func:`czar_gbdt.evaluation.resolve_config`).
+    :func:`run_walk_forward`. ``cfg`` is not changed: :func:`czar_gbdt.evaluation.resolve_config` gives it
+    with ``data.target_transform = "auto"`` resolved on the panel (a cluster's panel is a cross-section).
     """
-    panel = load_data(cfg)
-    evaluation.resolve_target_transform(cfg, panel)
-    return panel
+    return load_data(cfg)
 
 
 def describe_data(cfg: Config | dict, panel: LazyPanel) -> str:

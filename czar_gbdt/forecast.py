@@ -33,7 +33,7 @@ from .losses import get_loss
 from .ranking import RankObjective
 from .reporting import HOLDOUT_ATTR
 from .specs import build_model, model_label
-from .tuning import StudyError, best_trial, fixed_params, load_checked_study, output_dir, trial_folds
+from .tuning import StudyError, TrialParams, best_trial, fixed_params, load_checked_study, output_dir, trial_folds
 
 __all__ = ["fit_model", "chosen_rounds", "model_dir", "ROUNDS_RULE"]
 
@@ -44,7 +44,7 @@ ROUNDS_RULE = ("the median of the walk-forward folds' best rounds (early stoppin
 
 def model_dir(cfg: Config | dict) -> Path:
     """Where ``czar-gbdt fit`` saves the bundle by default: ``<runs_dir>/<study.name>/model/``."""
-    return output_dir(as_config(cfg).to_dict()) / "model"  # phase 2: until tuning reads Config
+    return output_dir(cfg) / "model"
 
 
 def chosen_rounds(fold_rounds: Any) -> int:
@@ -77,12 +77,11 @@ def _trial(study: Any, number: int) -> Any:
                      f"are {numbers[:20]}{' ...' if len(numbers) > 20 else ''}.")
 
 
-def _from_study(cfg: Config, trial: int | None, storage: str | None) -> tuple[dict, dict, list]:
+def _from_study(cfg: Config, trial: int | None, storage: str | None) -> tuple[TrialParams, dict, list]:
     """The trial's parameters, the card's ``chosen_by`` and the folds' rounds."""
-    raw = cfg.to_dict()  # phase 2: until tuning reads Config
-    study, url = load_checked_study(raw, storage, "fit")
+    study, url = load_checked_study(cfg, storage, "fit")
     t = best_trial(study) if trial is None else _trial(study, trial)
-    params = fixed_params(t, raw)
+    params = fixed_params(t, cfg)
     folds = trial_folds(t)
     stored = study.user_attrs.get(HOLDOUT_ATTR)
     holdout = None
@@ -102,12 +101,11 @@ def _from_study(cfg: Config, trial: int | None, storage: str | None) -> tuple[di
     return params, chosen, rounds
 
 
-def _fixed(cfg: Config, spec: tuple[str, dict] | None) -> tuple[dict, Any]:
+def _fixed(cfg: Config, spec: tuple[str, dict] | None) -> tuple[TrialParams, Any]:
     backend, booster = fixed_model(cfg, "fit")
     name, loss_params = spec if spec is not None else fixed_loss(cfg, "fit")
-    return ({"backend": backend, "booster": booster, "loss": name, "loss_params": loss_params,
-             "num_boost_round": cfg.model.num_boost_round,
-             "early_stopping_rounds": cfg.model.early_stopping_rounds or 0},  # 0 (as in the file): no early stopping
+    return (TrialParams(backend, booster, name, loss_params, cfg.model.num_boost_round,
+                        cfg.model.early_stopping_rounds or 0),  # 0 (as in the file): no early stopping
             build_model(name, loss_params))
 
 
@@ -116,7 +114,7 @@ def _features_card(cfg: Config, panel: Any, trained: Any) -> tuple[dict, Any]:
     wide table's causal std), ``"ones"`` (``zscore`` labels) or a long panel's std column. Only a
     z-space model (CatBoost with a loss that needs a std) needs one."""
     d = cfg.data
-    layout = evaluation.data_layout(cfg.to_dict())  # phase 2: until evaluation reads Config
+    layout = evaluation.data_layout(cfg)
     z_space = bool(trained.options.get("z_space"))
     std = "ones" if z_space and d.target_transform == "zscore" else None
     if layout == "wide":
@@ -167,31 +165,30 @@ def fit_model(config: Config | dict | str | os.PathLike, trial: int | None = Non
         that does not exist, data the configuration cannot be trained on.
     """
     config = as_config(config if isinstance(config, (dict, Config)) else load_config(config))
-    cfg = config.to_dict()  # phase 2: until evaluation and cluster read Config (the engine's calls below take it)
     say = echo or (lambda line: None)
     params, model, chosen, fold_rounds = _chosen_model(config, trial, loss, storage)
-    run = cluster.engine(cfg)
-    panel = run.prepare_data(cfg, [model])
-    config = as_config(cfg)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in cfg)
-    _check_trainable(run, cfg, panel, model, params)
+    run = cluster.engine(config)
+    panel = run.prepare_data(config, [model])
+    config = evaluation.resolve_config(config, panel)  # data.target_transform "auto" resolved on the data
+    _check_trainable(run, config, panel, model, params)
     ranking = isinstance(model, RankObjective)
-    stop = params["early_stopping_rounds"] if model is not None and not ranking else 0
+    stop = params.early_stopping_rounds if model is not None and not ranking else 0
     if stop and not fold_rounds:  # a fixed configuration: its walk-forward chooses the rounds
-        fold_rounds, chosen = _walk_forward_rounds(run, cfg, panel, model, say)
-    rounds = chosen_rounds(fold_rounds) if stop else int(params["num_boost_round"])
+        fold_rounds, chosen = _walk_forward_rounds(run, config, panel, model, say)
+    rounds = chosen_rounds(fold_rounds) if stop else int(params.num_boost_round)
     dates = panel.dates if run is cluster else pd.DatetimeIndex(pd.unique(panel.dates))
-    say(f"fit: training {model_label(model, params['backend'])} on {params['backend']} for {rounds} rounds on "
+    say(f"fit: training {model_label(model, params.backend)} on {params.backend} for {rounds} rounds on "
         f"{len(panel):,} rows, {len(dates):,} dates {iso_date(dates[0])} to {iso_date(dates[-1])}"
         + (" (the holdout included)" if config.splits.holdout else "")
         + (" on the Dask cluster" if run is cluster else "") + " ...")
-    trained = run.fit_panel(panel, model_spec(cfg, params["backend"], params["booster"], model,
+    trained = run.fit_panel(panel, model_spec(config, params.backend, params.booster, model,
                                               num_boost_round=rounds, early_stopping_rounds=0))
     return Model(trained, _card(config, panel, trained, params, model, rounds=rounds, early_stopping=bool(stop),
                                 dates=dates, chosen=chosen))
 
 
 def _chosen_model(config: Config, trial: int | None, loss: str | None,
-                  storage: str | None) -> tuple[dict, Any, dict | None, list]:
+                  storage: str | None) -> tuple[TrialParams, Any, dict | None, list]:
     """The parameters and model to train, the card's ``chosen_by`` and the folds' rounds: from the
     study (a trial was asked for, or the configuration searches), else the configuration's fixed values."""
     study_mode = trial is not None or _searched(config)
@@ -200,7 +197,7 @@ def _chosen_model(config: Config, trial: int | None, loss: str | None,
                           "search ranges.")
     if study_mode:
         params, chosen, fold_rounds = _from_study(config, trial, storage)
-        return params, get_loss(params["loss"], **params["loss_params"]), chosen, fold_rounds
+        return params, get_loss(params.loss, **params.loss_params), chosen, fold_rounds
     spec = None
     if loss is not None:
         from .config import check_compare_spec, parse_loss_spec
@@ -211,17 +208,17 @@ def _chosen_model(config: Config, trial: int | None, loss: str | None,
     return params, model, None, []
 
 
-def _check_trainable(run: Any, cfg: dict, panel: Any, model: Any, params: dict) -> None:
+def _check_trainable(run: Any, cfg: Config, panel: Any, model: Any, params: TrialParams) -> None:
     """Refuse a model the engine cannot train on this data (on a cluster: the cluster's own checks)."""
     if run is cluster:
         cluster.check_models([model])
     how = scoring(cfg, panel)
     if not how.keeps(model) and run is not cluster:
-        raise ConfigError(f"--loss: {model_label(model, params['backend'])} needs several assets per date; "
+        raise ConfigError(f"--loss: {model_label(model, params.backend)} needs several assets per date; "
                           f"{how.describe()}")
 
 
-def _walk_forward_rounds(run: Any, cfg: dict, panel: Any, model: Any, say: Any) -> tuple[list, dict]:
+def _walk_forward_rounds(run: Any, cfg: Config, panel: Any, model: Any, say: Any) -> tuple[list, dict]:
     """A fixed configuration with early stopping: run its walk-forward for the folds' best rounds;
     returns them and the card's ``chosen_by`` (the walk-forward's summary and folds)."""
     say(f"fit: early stopping: running the walk-forward to choose the rounds ({ROUNDS_RULE}) ...")
@@ -233,31 +230,31 @@ def _walk_forward_rounds(run: Any, cfg: dict, panel: Any, model: Any, say: Any) 
     return list(result.folds["rounds"]), chosen
 
 
-def _model_entry(model: Any, params: dict) -> dict:
+def _model_entry(model: Any, params: TrialParams) -> dict:
     """The card's ``model``: the spec to rebuild it, its parameters, label and output kind."""
     ranking = isinstance(model, RankObjective)
-    spec_name = "builtin" if model is None else "ranking" if ranking else params["loss"]
+    spec_name = "builtin" if model is None else "ranking" if ranking else params.loss
     spec_params = ({} if model is None else
                    {"bins": model.n_bins, **({"objective": model.objective} if model.objective else {})}
-                   if ranking else dict(params["loss_params"]))
-    return {"spec": spec_name, "params": spec_params, "label": model_label(model, params["backend"]),
+                   if ranking else dict(params.loss_params))
+    return {"spec": spec_name, "params": spec_params, "label": model_label(model, params.backend),
             "all_params": spec_params if model is None or ranking else dict(model.params),
             "output": output_kind(model)}
 
 
-def _card(config: Config, panel: Any, trained: Any, params: dict, model: Any, *, rounds: int,
+def _card(config: Config, panel: Any, trained: Any, params: TrialParams, model: Any, *, rounds: int,
           early_stopping: bool, dates: Any, chosen: dict | None) -> dict:
     """The model card (``model.json``): what was trained, on what, how the features are built, and why."""
     features, std = _features_card(config, panel, trained)
     n_holdout = config.splits.holdout
     holdout = {"start": iso_date(dates[-n_holdout]), "end": iso_date(dates[-1])} if n_holdout else None
     return {
-        "format": FORMAT, "czar_gbdt": __version__, "backend": params["backend"],
-        "backend_version": _version_of(params["backend"]),
+        "format": FORMAT, "czar_gbdt": __version__, "backend": params.backend,
+        "backend_version": _version_of(params.backend),
         "native_class": type(trained.model).__name__,
         "model": _model_entry(model, params),
-        "booster_params": params["booster"], "rounds": rounds, "num_boost_round": params["num_boost_round"],
-        "early_stopping_rounds": params["early_stopping_rounds"],
+        "booster_params": params.booster, "rounds": rounds, "num_boost_round": params.num_boost_round,
+        "early_stopping_rounds": params.early_stopping_rounds,
         "rounds_rule": ROUNDS_RULE if early_stopping else "model.num_boost_round (no early stopping)",
         "seed": config.study.seed, "predict_options": dict(trained.options),
         "features": features, "prediction_needs": {"std": std},

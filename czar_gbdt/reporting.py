@@ -45,13 +45,12 @@ def study_summary(study: optuna.Study, cfg: Config | dict, *, storage: str | Non
     best = best_trial(study)
     if storage:
         cfg = cfg.with_value("study.storage", storage)
-    raw = cfg.to_dict()  # phase 2: until tuning, evaluation and cluster read Config
-    params = fixed_params(best, raw)
+    params = fixed_params(best, cfg)
     folds = trial_folds(best)
     n_finished = len(study.get_trials(deepcopy=False, states=FINISHED))
     summary = {
         "study": study.study_name,
-        "storage": storage_url(raw, create=False),
+        "storage": storage_url(cfg, create=False),
         "n_trials": n_finished,
         "objective": cfg.study.objective,
         "best_trial": best.number,
@@ -61,11 +60,11 @@ def study_summary(study: optuna.Study, cfg: Config | dict, *, storage: str | Non
         "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
                                                                  "n_folds")},
         "folds": folds,
-        "book": evaluation.book(raw),
+        "book": evaluation.book(cfg),
     }
-    how = evaluation.scoring(raw, cluster.engine(raw).load_data(raw))  # cached: the data the command loaded
+    how = evaluation.scoring(cfg, cluster.engine(cfg).load_data(cfg))  # cached: the data the command loaded
     summary.update(rank_ic_kind=how.rank_ic, scoring=how.describe())
-    out = output_dir(raw)
+    out = output_dir(cfg)
     write_json(out / "best_params.json", {k: v for k, v in summary.items() if k not in ("folds", "scoring")})
     if len(folds):
         folds.to_csv(out / "folds.csv", index=False)
@@ -82,8 +81,7 @@ def selection_bias(study: optuna.Study, cfg: Config | dict, best: int) -> tuple[
     recompute them), or ``(None, [], why)`` with one sentence saying why they are missing.
     """
     cfg = as_config(cfg)
-    raw = cfg.to_dict()  # phase 2: until tuning reads Config
-    table, why = trial_terms(study, raw)
+    table, why = trial_terms(study, cfg)
     if table is None:
         return None, [], why
     blocks = cfg.report.cscv_blocks
@@ -93,7 +91,7 @@ def selection_bias(study: optuna.Study, cfg: Config | dict, best: int) -> tuple[
                                        horizon=cfg.data.horizon)
     figures = {"n_trials": figures["n_trials"], "best_trial": best,
                **{k: figures[k] for k in ("n_dates", "cscv_blocks", "pbo", "sr_best", "sr0", "dsr")}}
-    out = output_dir(raw)
+    out = output_dir(cfg)
     write_json(out / "selection.json", figures)
     csv = table.copy()
     csv.index = [evaluation.iso_date(d) for d in csv.index]
@@ -130,10 +128,10 @@ def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = No
     ``on_data``, if given, is called with the panel once the study has been found and the
     data loaded and checked (the command line prints the data line).
     """
-    raw = as_config(cfg).to_dict()  # phase 2: until tuning, evaluation and cluster read Config
-    study, url = load_checked_study(raw, storage, "report")
-    panel = cluster.engine(raw).prepare_data(raw, search_losses(raw))  # every data error before anything is written
-    cfg = as_config(raw)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in raw)
+    cfg = as_config(cfg)
+    study, url = load_checked_study(cfg, storage, "report")
+    panel = cluster.engine(cfg).prepare_data(cfg, search_losses(cfg))  # every data error before anything is written
+    cfg = evaluation.resolve_config(cfg, panel)  # data.target_transform "auto" resolved on the data
     if on_data is not None:  # the command line says what was loaded, as every command does
         on_data(panel)
     summary = study_summary(study, cfg, storage=storage)
@@ -144,7 +142,7 @@ def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = No
         summary["holdout_status"] = None
         summary["note"] = "splits.holdout = 0: there is no holdout period to evaluate."
         return summary
-    out = output_dir(raw)
+    out = output_dir(cfg)
     current = fingerprint.record(cfg, also=fingerprint.HOLDOUT_KEYS)
     stored = study.user_attrs.get(HOLDOUT_ATTR)
     if stored is not None:
@@ -173,7 +171,8 @@ def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = No
                      f"is printed as it was scored, not scored again.")
         summary["note"] = note
     else:
-        result = compare.holdout_bakeoff(cfg, summary["best_params"], trial=summary["best_trial"], progress=progress)
+        params = fixed_params(best_trial(study), cfg)  # the best trial's, as summary["best_params"] holds them
+        result = compare.holdout_bakeoff(cfg, params, trial=summary["best_trial"], progress=progress)
         record = compare.holdout_record(result)
         holdout = json.loads(dumps(evaluation.holdout_scores(result.members[0].result)))  # what the storage keeps
         study.set_user_attr(HOLDOUT_ATTR, {
@@ -192,12 +191,12 @@ def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = No
 
 def evaluate(cfg: Config | dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:
     """:func:`czar_gbdt.evaluation.evaluate_losses`, saved as ``evaluate.csv`` next to the study."""
-    raw = as_config(cfg).to_dict()  # phase 2: until evaluation and cluster read Config
-    table = cluster.engine(raw).evaluate_losses(raw, specs)  # in this process or on a Dask cluster
-    out = output_dir(raw)
+    cfg = as_config(cfg)
+    table = cluster.engine(cfg).evaluate_losses(cfg, specs)  # in this process or on a Dask cluster
+    out = output_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "evaluate.csv", index=False)
-    table.attrs.update(book=evaluation.book(raw), files=[str(out / "evaluate.csv")])
+    table.attrs.update(book=evaluation.book(cfg), files=[str(out / "evaluate.csv")])
     return table
 
 

@@ -24,7 +24,7 @@ def toy_objective_factory(cfg: dict):
 
     def objective(trial):
         params = suggest_params(trial, cfg)
-        numbers = [v for v in (*params["booster"].values(), *params["loss_params"].values())
+        numbers = [v for v in (*params.booster.values(), *params.loss_params.values())
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]
         value = -sum((v - 0.5) ** 2 for v in numbers)
         for fold in range(folds):

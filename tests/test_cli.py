@@ -84,7 +84,7 @@ def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
     assert trial.user_attrs["worker_pid"] > 0
     rounds = trial.params["model.num_boost_round"]
     assert 5 <= rounds <= 15 and all(trial.user_attrs[f"fold_{i}"]["rounds"] == rounds for i in range(k))
-    assert tuning.fixed_params(trial, cfg)["num_boost_round"] == rounds
+    assert tuning.fixed_params(trial, cfg).num_boost_round == rounds
 
 
 def test_missing_data_and_journal_storage_are_config_errors(tiny_config, tmp_path, capsys):

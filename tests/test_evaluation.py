@@ -202,8 +202,8 @@ def test_run_walk_forward_reads_the_model_book_and_seed_of_a_configuration(panel
 
 def test_the_config_glue_takes_a_typed_config_or_its_dict_and_resolves_auto_into_a_copy(panel, tmp_path):
     """A Config and its validated dict give the same panel (one cache entry, keyed by the data section without
-    its transform), splitter and table; "auto" is resolved into a copy of a Config and into a dict in place."""
-    from czar_gbdt.config import Config, as_config
+    its transform), splitter and table; "auto" is resolved into a copy, never written into the config."""
+    from czar_gbdt.config import Config
 
     csv = tmp_path / "panel.csv"
     panel.to_frame().to_csv(csv, index=False)
@@ -219,7 +219,9 @@ def test_the_config_glue_takes_a_typed_config_or_its_dict_and_resolves_auto_into
     assert resolved.path == "typed.toml" and evaluation.resolve_config(resolved, loaded) is resolved
     assert evaluation.load_data(resolved) is loaded  # the labels' transform is not the panel's key
     assert [f.test_start for f in evaluation.make_splitter(typed).fold_positions(60)] == [40, 50]  # the last 2
-    assert evaluation.prepare_data(cfg) is loaded and as_config(cfg).data.target_transform == "demean"
+    assert evaluation.prepare_data(cfg) is loaded and cfg["data"]["target_transform"] == "auto"
+    assert evaluation.resolve_config(cfg, loaded).data == resolved.data
+    assert evaluation.resolve_target_transform(cfg, loaded) == "demean" and cfg["data"]["target_transform"] == "auto"
     specs = [("czar", {"alpha": 0.5})]
     demean = validate_config({**raw, "data": {**raw["data"], "target_transform": "demean"}})
     pd.testing.assert_frame_equal(evaluation.evaluate_losses(typed, specs), evaluation.evaluate_losses(demean, specs))

@@ -421,8 +421,8 @@ def test_an_unchanged_rerun_resumes_and_a_moved_file_is_the_same_data(tuned, tmp
     assert "already holds 3 finished trials, and 2 were asked for (--trials is the total" in err
     stored = study.user_attrs[fingerprint.ATTR]
     cfg = load_config(cfg_path)
-    evaluation.prepare_data(cfg)  # resolves data.target_transform = "auto" as tune did
-    assert stored["keys"] == fingerprint.make(cfg)
+    resolved = evaluation.resolve_config(cfg, evaluation.prepare_data(cfg))  # data.target_transform "auto" as tune
+    assert stored["keys"] == fingerprint.make(resolved)
     assert stored["keys"]["loss.czar.alpha"] == {"low": 0.0, "high": 1.0, "log": False, "step": None, "int": False}
 
 

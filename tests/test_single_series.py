@@ -79,7 +79,7 @@ def test_a_series_with_a_planted_signal_tunes_to_a_positive_time_series_rank_ic(
     study = tuning.load_study(cfg)
     params = tuning.fixed_params(study.best_trial, cfg)
     panel = evaluation.load_data(cfg)
-    model = evaluation.ModelSpec("lightgbm", params["booster"], cg.get_loss("czar", **params["loss_params"]),
+    model = evaluation.ModelSpec("lightgbm", params.booster, cg.get_loss("czar", **params.loss_params),
                                  num_boost_round=30, target_transform="raw", seed=3)
     result = evaluation.walk_forward(panel, evaluation.make_splitter(cfg), model,
                                      evaluation.FoldScoring(time_series=True))
@@ -156,7 +156,7 @@ def test_the_time_series_and_allora_objectives(tmp_path, series_csv):
     # a fold's score is Allora's CZAR improvement of the window's forecasts, recomputed here
     params = tuning.fixed_params(study.best_trial, cfg)
     train, test = panel.subset(folds[0].train), panel.subset(folds[0].test)
-    (pred,), _ = evaluation.fit_predict("lightgbm", params["booster"], cg.get_loss("czar", **params["loss_params"]),
+    (pred,), _ = evaluation.fit_predict("lightgbm", params.booster, cg.get_loss("czar", **params.loss_params),
                                         train, [test], num_boost_round=30, target_transform="raw", seed=3)
     want = allora.allora_czar_improvement(test.y, pred)
     assert tuning.trial_folds(study.best_trial)["allora_czar_improvement"][0] == pytest.approx(want, abs=1e-12)

@@ -40,7 +40,8 @@ def test_auto_is_the_default_and_trains_one_series_on_the_raw_return(tmp_path, s
     cfg = load_config(auto)
     assert cfg["data"]["target_transform"] == "auto"
     panel = evaluation.prepare_data(cfg)        # no refusal: "auto" is raw on one series
-    assert cfg["data"]["target_transform"] == "raw"
+    assert cfg["data"]["target_transform"] == "auto"  # nothing is written into the config: its resolved copy
+    assert evaluation.resolve_config(cfg, panel).data.target_transform == "raw"
     np.testing.assert_array_equal(evaluation.label_target(panel, "raw")[0], panel.y)
     # the same figures as an explicit "raw", and the "data:" line says which transform "auto" chose
     tables = []
@@ -87,8 +88,7 @@ def test_auto_demeans_a_panel_and_resumes_a_study_made_with_demean(tmp_path, cap
     old = make_config(tmp_path / "old.toml", **ff49_tiny("panel", tmp_path / "runs", data={"target_transform": "demean"}))
     raw = make_config(tmp_path / "raw.toml", **ff49_tiny("panel", tmp_path / "runs", data={"target_transform": "raw"}))
     cfg = load_config(auto)
-    evaluation.prepare_data(cfg)
-    assert cfg["data"]["target_transform"] == "demean"
+    assert evaluation.resolve_config(cfg, evaluation.prepare_data(cfg)).data.target_transform == "demean"
 
     assert main(["tune", "--config", str(old), "--no-progress", "--trials", "1"]) == 0
     capsys.readouterr()

@@ -32,9 +32,10 @@ import pandas as pd
 from .. import allora, cluster
 from ..config import Config, as_config, check_compare_spec, parse_loss_spec
 from ..evaluation import (FoldHooks, HoldoutSplit, allora_of, fold_scoring, holdout_scores, iso_date, make_splitter,
-                          model_spec, output_kind, scoring)
+                          model_spec, output_kind, resolve_config, scoring)
 from ..losses import get_loss
 from ..specs import build_model, model_label
+from ..tuning import TrialParams
 from .files import save_figure
 from .plots import plot_cumulative_rank_ic
 from .result import ComparisonResult, Member
@@ -51,7 +52,7 @@ MODEL_KEYS = {"mean_rank_ic": "rank_ic", "icir": "icir", "t_stat": "t", "t_stat_
               "test_czar_loss": "test_czar_loss", "test_zptae_loss": "test_zptae_loss", "n_dates": "n_dates"}
 
 
-def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = None,
+def holdout_bakeoff(cfg: Config | dict, params: TrialParams, *, trial: int | None = None,
                     progress: Any = None) -> ComparisonResult:
     """Train the tuned model and the baselines on the final training window and score them on the holdout.
 
@@ -59,7 +60,7 @@ def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = Non
     ----------
     cfg : Config or dict
         The study's validated configuration; ``report.baselines`` lists the baselines.
-    params : dict
+    params : TrialParams
         The tuned trial's parameters (:func:`czar_gbdt.tuning.fixed_params`): its loss, and the
         backend, booster parameters and rounds every model trains with. Early stopping
         applies to the losses; ``builtin`` and ``ranking`` train every round, as in ``compare``.
@@ -82,9 +83,8 @@ def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = Non
         For a baseline the backend cannot train (``report.baselines[i]``).
     """
     config = as_config(cfg)
-    cfg = config.to_dict()  # phase 2: until evaluation and cluster read Config (the engine's calls below take it)
-    backend = params["backend"]
-    tuned = get_loss(params["loss"], **params["loss_params"])
+    backend = params.backend
+    tuned = get_loss(params.loss, **params.loss_params)
     entries = [("tuned", f"{model_label(tuned, backend)}, tuned" + (f" (trial #{trial})" if trial is not None else ""),
                 tuned)]
     for i, spec in enumerate(config.report.baselines):
@@ -93,12 +93,12 @@ def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = Non
         check_compare_spec(name, spec_params, key, [backend])
         model = build_model(name, spec_params)
         entries.append((spec, model_label(model, backend), model))
-    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
-    panel = engine.prepare_data(cfg, [model for *_, model in entries])
-    config = as_config(cfg)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in cfg)
-    how = scoring(cfg, panel)
+    engine = cluster.engine(config)  # this process, or a Dask cluster ([cluster])
+    panel = engine.prepare_data(config, [model for *_, model in entries])
+    config = resolve_config(config, panel)  # data.target_transform "auto" resolved on the data
+    how = scoring(config, panel)
     left_out = [label for _, label, model in entries if not how.keeps(model)]
-    splitter = HoldoutSplit(make_splitter(cfg))
+    splitter = HoldoutSplit(make_splitter(config))
     c, transform = config.compare, config.data.target_transform
     czar_eval, zptae_eval = get_loss("czar", alpha=float(c.eval_alpha)), get_loss("zptae")
     members = []
@@ -107,9 +107,9 @@ def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = Non
             continue
         kind = output_kind(model)
         start = time.perf_counter()
-        spec = model_spec(cfg, backend, params["booster"], model, num_boost_round=params["num_boost_round"],
-                          early_stopping_rounds=params["early_stopping_rounds"])
-        result = engine.walk_forward(panel, splitter, spec, fold_scoring(cfg, panel),
+        spec = model_spec(config, backend, params.booster, model, num_boost_round=params.num_boost_round,
+                          early_stopping_rounds=params.early_stopping_rounds)
+        result = engine.walk_forward(panel, splitter, spec, fold_scoring(config, panel),
                                      FoldHooks(score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind)))
         members.append(Member(key, label, kind, result, time.perf_counter() - start,
                               allora=allora_of(panel, result, transform) if kind == "forecast" and not how.cluster
@@ -124,8 +124,8 @@ def holdout_bakeoff(cfg: Config | dict, params: dict, *, trial: int | None = Non
     return ComparisonResult(
         table=comparison_table(members, lags), folds=fold_table(members), per_date=per_date_table(members),
         verdicts=sentences, members=members,
-        settings={"backend": backend, "booster": params["booster"], "num_boost_round": params["num_boost_round"],
-                  "early_stopping_rounds": params["early_stopping_rounds"], "target_transform": transform,
+        settings={"backend": backend, "booster": params.booster, "num_boost_round": params.num_boost_round,
+                  "early_stopping_rounds": params.early_stopping_rounds, "target_transform": transform,
                   "top_k": c.top_k, "cost": c.cost, "czar_eval": repr(czar_eval),
                   "zptae_eval": repr(zptae_eval), "data": config.data.source, "horizon": config.data.horizon,
                   "newey_west_lags": lags, "rank_ic": how.rank_ic, "scoring": how.describe(),

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import cluster
 from ..config import Config, ConfigError, as_config, check_compare_spec, fixed_model, parse_loss_spec
 from ..datasets import Panel
-from ..evaluation import allora_of, label_target, make_splitter, output_kind, scoring
+from ..evaluation import allora_of, label_target, make_splitter, output_kind, resolve_config, scoring
 from ..losses import BaseLoss, get_loss
 from ..specs import build_model, model_label
 from ..tuning import StudyCzar, best_czar_trial, output_dir
@@ -182,16 +182,15 @@ def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study:
     models, study_note = _specs(cfg, specs, study)
     c = cfg.compare
     czar_eval, zptae_eval = get_loss("czar", alpha=float(c.eval_alpha)), get_loss("zptae")
-    raw = cfg.to_dict()  # phase 2: until evaluation, cluster and tuning read Config
-    engine = cluster.engine(raw)  # this process, or a Dask cluster ([cluster])
-    panel = engine.prepare_data(raw, [build_model(name, params) for _, name, params, _ in models])
-    cfg = as_config(raw)  # with data.target_transform "auto" resolved on the data (prepare_data wrote it in raw)
-    how = scoring(raw, panel)
+    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
+    panel = engine.prepare_data(cfg, [build_model(name, params) for _, name, params, _ in models])
+    cfg = resolve_config(cfg, panel)  # data.target_transform "auto" resolved on the data
+    how = scoring(cfg, panel)
     models = [m for m in models if how.keeps(build_model(m[1], m[2]))]  # one series, a cluster: no ranking objective
     if not models:
         raise ConfigError(f"compare.losses: nothing to compare{' on one series' if how.single_series else ''}: "
                           f"{how.describe()}")
-    splitter = make_splitter(raw)
+    splitter = make_splitter(cfg)
     transform = cfg.data.target_transform
     members: list[Member] = []
     ensemble = c.ensemble and len(models) > 1 and not how.single_series
@@ -200,7 +199,7 @@ def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study:
         model = build_model(name, params)
         kind = output_kind(model)
         start = time.perf_counter()
-        result = engine.run_walk_forward(raw, panel, splitter, model, "compare",
+        result = engine.run_walk_forward(cfg, panel, splitter, model, "compare",
                                          score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind))
         members.append(Member(key, label, kind, result, time.perf_counter() - start,
                               study_note["text"] if study_note and study_note["label"] == label else "",
@@ -227,7 +226,7 @@ def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study:
                   "study": study_note["text"] if study_note else None, "rank_ic": how.rank_ic,
                   "scoring": how.describe()})
     if write:
-        write_outputs(result, output_dir(raw))
+        write_outputs(result, output_dir(cfg))
     return result
 
 
@@ -240,9 +239,8 @@ def _ensemble(cfg: Config, panel: Panel, splitter, members: list[Member], czar_e
         return rank_average([m.result.fold_predictions[i] for m in members], test.dates), 0
 
     transform = cfg.data.target_transform
-    raw = cfg.to_dict()  # phase 2: until evaluation and cluster read Config
-    result = cluster.engine(raw).run_walk_forward(
-        raw, panel, splitter, None, "compare", predict=predict,
+    result = cluster.engine(cfg).run_walk_forward(
+        cfg, panel, splitter, None, "compare", predict=predict,
         score_extra=forecast_scorer(transform, czar_eval, zptae_eval, "score"))
     return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
                   time.perf_counter() - start)

@@ -228,25 +228,20 @@ def scoring(cfg: Config | dict, panel: Panel) -> Scoring:
 def resolve_target_transform(cfg: Config | dict, panel: Any) -> str:
     """``data.target_transform`` of ``cfg`` with ``"auto"`` resolved on ``panel`` (:func:`auto_transform`).
 
-    The commands resolve it once, when the data is loaded, so that the training labels, the
-    printed settings and the study's fingerprint name the transform actually used: a study
-    tuned on a panel with the former default ``"demean"`` keeps its fingerprint under
-    ``"auto"``. A validated dict ``cfg`` gets the resolved value written into its ``data``
-    table (what its readers see afterwards); a :class:`~czar_gbdt.config.Config` is frozen:
-    :func:`resolve_config` gives its resolved copy.
+    The commands resolve it once, when the data is loaded (:func:`resolve_config`), so that the
+    training labels, the printed settings and the study's fingerprint name the transform actually
+    used: a study tuned on a panel with the former default ``"demean"`` keeps its fingerprint under
+    ``"auto"``. Nothing is written into ``cfg``.
     """
-    config = as_config(cfg)
-    transform = config.data.target_transform
-    if transform == "auto":
-        transform = auto_transform(panel)
-        if isinstance(cfg, dict):  # the dict form of the callers that still hold one: updated in place
-            cfg.update(data=config.with_value("data.target_transform", transform).data.to_dict())
-    return transform
+    transform = as_config(cfg).data.target_transform
+    return auto_transform(panel) if transform == "auto" else transform
 
 
 def resolve_config(cfg: Config | dict, panel: Any) -> Config:
     """``cfg`` as a :class:`~czar_gbdt.config.Config` whose ``data.target_transform`` ``"auto"`` is resolved on
-    ``panel`` (:func:`resolve_target_transform`): a changed copy, ``cfg`` itself when nothing changes."""
+    ``panel`` (:func:`resolve_target_transform`): a changed copy, ``cfg`` itself when nothing changes. What the
+    commands call after ``prepare_data``: ``panel = engine.prepare_data(cfg, models); cfg = resolve_config(cfg,
+    panel)``."""
     config = as_config(cfg)
     transform = resolve_target_transform(config, panel)
     return config if transform == config.data.target_transform else config.with_value("data.target_transform",
@@ -260,8 +255,8 @@ def check_data(cfg: Config | dict, panel: Panel, models: Any = ()) -> None:
     folds and the holdout score has at least two assets (when the objective is the
     cross-sectional rank IC), that a single series is neither asked for the ICIR across
     assets nor given labels transformed across assets (an explicit ``demean`` or ``zscore``:
-    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`,
-    which writes it into a dict ``cfg``), and that each of ``models`` (losses, ranking
+    every label would be 0; ``"auto"`` is resolved first, :func:`resolve_target_transform`),
+    and that each of ``models`` (losses, ranking
     objectives or None) that needs a per-row ``std`` gets one.
 
     Raises
@@ -350,7 +345,7 @@ def _check_std(where: str, panel: Panel, models: Any, transform: str) -> None:
 
 def prepare_data(cfg: Config | dict, models: Any = ()) -> Panel:
     """:func:`load_data` and :func:`check_data`: the panel, with every data error raised before any work
-    (``data.target_transform = "auto"`` resolved into a dict ``cfg``, as :func:`check_data` does)."""
+    (``cfg`` is not changed: :func:`resolve_config` gives it with ``data.target_transform = "auto"`` resolved)."""
     panel = load_data(cfg)
     check_data(cfg, panel, models)
     return panel

@@ -158,7 +158,7 @@ def _evaluate_table(rows: list[dict], how: Scoring) -> pd.DataFrame:
     return table
 
 
-def evaluate_holdout(cfg: Config | dict, params: dict) -> tuple[dict, pd.Series]:
+def evaluate_holdout(cfg: Config | dict, params: Any) -> tuple[dict, pd.Series]:
     """Train a trial's parameters on every date before the final holdout and score the holdout.
 
     The training window follows the walk-forward rules (:meth:`WalkForward.final_fold`:
@@ -170,10 +170,10 @@ def evaluate_holdout(cfg: Config | dict, params: dict) -> tuple[dict, pd.Series]
     ----------
     cfg : Config or dict
         The study's validated configuration.
-    params : dict
-        The trial's parameters as :func:`czar_gbdt.tuning.suggest_params` returns them
-        (``backend``, ``booster``, ``loss``, ``loss_params``, ``num_boost_round``,
-        ``early_stopping_rounds``).
+    params : czar_gbdt.tuning.TrialParams
+        The trial's parameters as :func:`czar_gbdt.tuning.suggest_params` returns them, read by
+        attribute (``backend``, ``booster``, ``loss``, ``loss_params``, ``num_boost_round``,
+        ``early_stopping_rounds``; this layer is below tuning, so the type is not imported).
 
     Returns
     -------
@@ -184,10 +184,10 @@ def evaluate_holdout(cfg: Config | dict, params: dict) -> tuple[dict, pd.Series]
         Rank IC per holdout date (terms of the time-series rank IC for one series).
     """
     cfg = as_config(cfg)
-    loss = get_loss(params["loss"], **params["loss_params"])  # the trial's parameters (not the configuration)
+    loss = get_loss(params.loss, **params.loss_params)  # the trial's parameters (not the configuration)
     panel = prepare_data(cfg, [loss])
     cfg = resolve_config(cfg, panel)
-    model = model_spec(cfg, params["backend"], params["booster"], loss, num_boost_round=params["num_boost_round"],
-                       early_stopping_rounds=params["early_stopping_rounds"])
+    model = model_spec(cfg, params.backend, params.booster, loss, num_boost_round=params.num_boost_round,
+                       early_stopping_rounds=params.early_stopping_rounds)
     result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), model, fold_scoring(cfg, panel))
     return holdout_scores(result), result.per_date

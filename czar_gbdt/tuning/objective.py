@@ -25,10 +25,10 @@ from optuna.trial import TrialState
 from .. import cluster, metrics, selection
 from ..config import ALLORA_OBJECTIVES, Config, ConfigError, as_config
 from ..datasets import DataError
-from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, model_spec
+from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, model_spec, resolve_config
 from ..losses import get_loss
 from .space import suggest_params
-from .studies import FINISHED, TERMS_ATTR, resolve_transform
+from .studies import FINISHED, TERMS_ATTR
 
 __all__ = ["Objective", "ObjectiveFactory", "StudyStopped", "REPEATING_ERRORS", "STOPPED", "SurplusTrial",
            "DuplicateTrial", "MAX_DUPLICATE_DRAWS", "duplicate_of", "RetryTrial", "TrialFailed", "objective_value",
@@ -134,13 +134,11 @@ def make_objective(cfg: Config | dict) -> Objective:
     """
     cfg = as_config(cfg)
     kind = cfg.study.objective
-    raw = cfg.to_dict()  # phase 2: until cluster and evaluation read Config
-    engine = cluster.engine(raw)  # this process, or a Dask cluster ([cluster])
-    panel = engine.load_data(raw)  # once: every trial of this process scores the same data, even if the file changes
-    cfg = resolve_transform(cfg, panel)  # "auto": raw for one series, demean for a cross-section
-    raw = cfg.to_dict()  # phase 2: until evaluation reads Config
-    fold_scores = fold_scoring(raw, panel, allora=kind in ALLORA_OBJECTIVES)
-    splitter = make_splitter(raw)
+    engine = cluster.engine(cfg)  # this process, or a Dask cluster ([cluster])
+    panel = engine.load_data(cfg)  # once: every trial of this process scores the same data, even if the file changes
+    cfg = resolve_config(cfg, panel)  # "auto": raw for one series, demean for a cross-section
+    fold_scores = fold_scoring(cfg, panel, allora=kind in ALLORA_OBJECTIVES)
+    splitter = make_splitter(cfg)
 
     def objective(trial: optuna.Trial) -> float:
         params = suggest_params(trial, cfg)
@@ -157,7 +155,7 @@ def make_objective(cfg: Config | dict) -> Objective:
 
         try:
             result = engine.walk_forward(panel, splitter,
-                                         model_spec(raw, params.backend, params.booster, loss,
+                                         model_spec(cfg, params.backend, params.booster, loss,
                                                     num_boost_round=params.num_boost_round,
                                                     early_stopping_rounds=params.early_stopping_rounds),
                                          fold_scores, FoldHooks(on_fold=on_fold))

@@ -16,13 +16,12 @@ import optuna
 
 from .. import cluster, fingerprint
 from ..config import Choices, Config, ConfigError, Range, as_config, check_storage_url, load_config
-from ..evaluation import warm_up
+from ..evaluation import resolve_config, warm_up
 from .objective import STOPPED, ObjectiveFactory, StudyStopped, make_objective
 from .progress import report_progress
 from .space import search_losses
 from .storage import make_runs_dir, make_storage, storage_url
-from .studies import (check_fingerprint, count_trials, open_study, resolve_auto_transform, resolve_transform,
-                      with_storage)
+from .studies import check_fingerprint, count_trials, open_study, resolve_auto_transform, with_storage
 from .workers import spawn_workers, worker_loop
 
 __all__ = ["tune"]
@@ -127,9 +126,8 @@ def _open_study(cfg: Config, losses: list, objective_factory: ObjectiveFactory |
     resolved on the data, once the data is checked and the study's fingerprint matches: bad data or
     another configuration creates nothing."""
     if objective_factory is None:
-        raw = cfg.to_dict()  # phase 2: until cluster and evaluation read Config
-        panel = cluster.engine(raw).prepare_data(raw, losses)  # every data error before the storage is touched
-        cfg = resolve_transform(cfg, panel)
+        panel = cluster.engine(cfg).prepare_data(cfg, losses)  # every data error before the storage is touched
+        cfg = resolve_config(cfg, panel)
     else:  # a given objective checks no data, but the study records the transform it would use
         cfg = resolve_auto_transform(cfg)
     record = fingerprint.record(cfg)

@@ -8,7 +8,7 @@ rebuilds them from a finished trial. Each trial's sampler is seeded from ``study
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -89,10 +89,8 @@ def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
 
 @dataclass(frozen=True)
 class TrialParams:
-    """The parameters of one trial, drawn by :func:`suggest_params` (or rebuilt by :func:`fixed_params`).
-
-    ``params["loss"]`` reads a field as ``params.loss`` does, for callers written when the
-    parameters were a dict; :meth:`to_dict` gives that dict (``best_params.json`` stores it).
+    """The parameters of one trial, drawn by :func:`suggest_params` (or rebuilt by :func:`fixed_params`),
+    read by attribute (``params.loss``); :meth:`to_dict` gives them as the dict ``best_params.json`` stores.
     """
 
     backend: str
@@ -101,15 +99,6 @@ class TrialParams:
     loss_params: dict[str, Any]
     num_boost_round: int
     early_stopping_rounds: int  # 0: no early stopping
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.keys():
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def keys(self) -> tuple[str, ...]:
-        """The field names, in the order of :meth:`to_dict`."""
-        return tuple(f.name for f in fields(self))
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a plain dict (``backend``, ``booster``, ``loss``, ``loss_params``, the rounds)."""

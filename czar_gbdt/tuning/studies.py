@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import optuna
 import pandas as pd
@@ -21,12 +20,12 @@ from optuna.trial import TrialState
 from .. import allora, cluster, fingerprint, selection
 from ..config import ALLORA_OBJECTIVES, Config, ConfigError, as_config, load
 from ..datasets import DataError
-from ..evaluation import resolve_target_transform
+from ..evaluation import resolve_config
 from .space import fixed_params, make_sampler
 from .storage import StudyError, make_storage, storage_url
 
-__all__ = ["TERMS_ATTR", "FINISHED", "load_study", "load_checked_study", "with_storage", "resolve_transform",
-           "resolve_auto_transform", "check_fingerprint", "open_study", "count_trials", "best_trial", "trial_terms",
+__all__ = ["TERMS_ATTR", "FINISHED", "load_study", "load_checked_study", "with_storage", "resolve_auto_transform",
+           "check_fingerprint", "open_study", "count_trials", "best_trial", "trial_terms",
            "trial_folds", "StudyCzar", "best_czar_params", "best_czar_trial"]
 
 
@@ -77,30 +76,19 @@ def load_checked_study(cfg: Config | dict, storage: str | None, command: str) ->
     return study, url
 
 
-def resolve_transform(cfg: Config | dict, panel: Any) -> Config:
-    """``cfg`` with ``data.target_transform = "auto"`` resolved on ``panel``
-    (:func:`czar_gbdt.evaluation.resolve_target_transform`): a changed copy, the config being frozen."""
-    cfg = as_config(cfg)
-    if cfg.data.target_transform != "auto":
-        return cfg
-    raw = cfg.to_dict()  # phase 2: until evaluation reads Config (it returns the resolved value)
-    return cfg.with_value("data.target_transform", resolve_target_transform(raw, panel))
-
-
 def resolve_auto_transform(cfg: Config | dict) -> Config:
-    """``cfg`` with ``data.target_transform = "auto"`` resolved on its data (:func:`resolve_transform`),
-    so that the fingerprint names the transform used (a study tuned with "demean" on a panel
-    matches "auto"); data that does not load is left for its own error (prepare_data): ``cfg``
-    is returned unresolved."""
+    """``cfg`` with ``data.target_transform = "auto"`` resolved on its data
+    (:func:`czar_gbdt.evaluation.resolve_config`), so that the fingerprint names the transform used (a study
+    tuned with "demean" on a panel matches "auto"); data that does not load is left for its own error
+    (prepare_data): ``cfg`` is returned unresolved."""
     cfg = as_config(cfg)
     if cfg.data.target_transform != "auto":
         return cfg
-    raw = cfg.to_dict()  # phase 2: until cluster and evaluation read Config
     try:
-        panel = cluster.engine(raw).load_data(raw)
+        panel = cluster.engine(cfg).load_data(cfg)
     except DataError:
         return cfg
-    return resolve_transform(cfg, panel)
+    return resolve_config(cfg, panel)
 
 
 def check_fingerprint(study: optuna.Study, cfg: Config | dict, command: str = "tune", *, url: str = "",
@@ -110,7 +98,7 @@ def check_fingerprint(study: optuna.Study, cfg: Config | dict, command: str = "t
     ``tune`` records the fingerprint in a study that has none (a new study, or one made
     before fingerprints were recorded: then a note says so, returned). ``report`` and
     ``compare`` (``command``) only compare. ``data.target_transform = "auto"`` is resolved
-    on the data first (:func:`czar_gbdt.evaluation.resolve_target_transform`).
+    on the data first (:func:`resolve_auto_transform`).
 
     Raises
     ------
