@@ -77,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
         "start": "",
         "end": "",
         "horizon": 5,
-        # "auto": "demean" for a cross-section, "raw" for one series (resolved on the data: evaluation.prepare_data)
+        # "auto": "demean" for a cross-section, "raw" for one series (resolved on the data: evaluation.resolve_config)
         "target_transform": "auto",
         "features": {"windows": [1, 5, 20, 60], "vol_window": 60},
         # date_col "": the first column; columns []: every asset column (["Softw"]: that one series)
