@@ -1,4 +1,5 @@
-"""The architecture of docs/architecture.md, checked: layers, no import cycle, no private name across modules."""
+"""The architecture of docs/architecture.md, checked: layers, no import cycle, no private name across modules,
+modules of at most 600 lines, the typed configuration read by attribute, and the code formatted and linted."""
 
 import ast
 import pathlib
@@ -94,3 +95,57 @@ def test_no_private_name_crosses_modules():
                         and not _shared_privately(target) and _is_module(target)):
                     problems.append(f"{module}: {node.value.id}.{node.attr} ({target})")
     assert not problems, "private names used across modules:\n" + "\n".join(problems)
+
+
+ROOT = PACKAGE.parent
+MAX_MODULE_LINES = 600
+#: The config's tables: reading one of them by string key is a read of the untyped config.
+SECTIONS = {"study", "data", "splits", "model", "loss", "compare", "report", "cluster"}
+#: String-key reads of the config allowed outside the config package (issue 23: at most 20).
+CONFIG_READ_ALLOWANCE = 20
+
+
+def test_every_module_is_at_most_600_lines():
+    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them along their concerns): {long}"
+
+
+def _names_a_config(node: ast.AST) -> bool:
+    """Whether ``node`` is (a table read from) a configuration: a name or attribute holding
+    ``cfg``/``config``, or a subscript of one (``cfg["model"]["params"]``)."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return "cfg" in name.lower() or "config" in name.lower()
+
+
+def _config_reads(tree: ast.AST) -> list[int]:
+    """Lines that read a table of a configuration by string key: ``cfg["model"]``, ``config.get("model")``
+    (model cards, trial parameters and result rows have keys of the same names: they are not counted)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key, owner = node.slice, node.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and node.args):
+            key, owner = node.args[0], node.func.value
+        else:
+            continue
+        if isinstance(key, ast.Constant) and key.value in SECTIONS and _names_a_config(owner):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_engine_reads_the_typed_config():
+    reads = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] == "config":
+            continue
+        if found := _config_reads(ast.parse(path.read_text())):
+            reads[str(rel)] = found
+    total = sum(map(len, reads.values()))
+    assert total <= CONFIG_READ_ALLOWANCE, (
+        f"{total} string-key reads of the config outside czar_gbdt/config (allowed {CONFIG_READ_ALLOWANCE}): "
+        f"read the typed Config's attributes instead: {reads}")
