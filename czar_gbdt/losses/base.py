@@ -434,8 +434,8 @@ class ElementwiseLoss(BaseLoss):
 
     @property
     def loops(self) -> Loops:
-        """The compiled loops of this loss class (generated on first use)."""
-        return compile_loops(self.rows)
+        """The compiled loops of this loss class, for the case of its parameters (generated on first use)."""
+        return compile_loops(self.rows, self.kernel_args())
 
     def _loss_kernel(self, y_true, y_pred, std, mean, weight, out) -> int:
         loops = self.loops
