@@ -36,6 +36,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,9 @@ class Loops:
         ``(y_true, y_pred, std, mean, weight, args, out) -> bad_rows``.
     grad_hess_parallel, grad_hess_serial : dict of mode -> function
         ``(y_true, y_pred, std, mean, weight, args, min_hessian, grad_out, hess_out) -> bad_rows``.
+    grad_sum : dict of mode -> function
+        ``(y_true, c, std, mean, weight, args) -> (sum(w * grad), sum(w * hess), bad_rows)`` at
+        the constant prediction ``c``, unfloored, serial (the starting score's passes).
     catboost_ders : dict of mode -> function
         ``(approxes, targets, weights, args, min_hessian, offset) -> (n, 2) array of (-grad, -hess)``
         at ``approxes + offset``, serial (CatBoost calls it from its own threads); targets
@@ -144,6 +148,7 @@ class Loops:
     loss_serial: object
     grad_hess_parallel: dict
     grad_hess_serial: dict
+    grad_sum: dict
     catboost_ders: dict
     catboost_loss_sum: object
     module: ModuleType = field(repr=False)
@@ -158,6 +163,9 @@ import numpy as np
 from numba import prange
 
 from czar_gbdt._jit import parallel_loop, serial_loop
+
+#: rows per chunk of the starting score's sums (see grad_sum_*)
+CHUNK = 4096
 
 {rows}
 '''
@@ -240,6 +248,55 @@ _STORE_LOGIT = '''\
         hess_out[i] = w * max(h, min_hessian)
 '''
 
+_GRAD_SUM_LOOP = '''\
+    for k in range(n_chunks):
+        start = k * CHUNK
+        stop = min(start + CHUNK, n)
+        g_buf = np.empty(stop - start)
+        h_buf = np.empty(stop - start)
+        # the chunk's rows as arrays indexed from 0: the loop of grad_hess, vectorised
+        y_true_chunk = y_true[start:stop]
+        std_chunk = std[start:stop] if ns != 1 else std
+        mean_chunk = mean[start:stop] if nm != 1 else mean
+        weight_chunk = weight[start:stop] if nw != 0 else weight
+        bad = 0
+        for i in range(stop - start):
+{read}            g, h = grad_hess_row_{mode}(t, p{args})
+{accumulate}        bad_rows[k] = bad
+        g_sums[k] = g_buf.sum()
+        h_sums[k] = h_buf.sum()
+'''
+_GRAD_SUM = '''
+
+@serial_loop
+def grad_sum_{mode}_serial{end}(y_true, c, std, mean, weight, args):
+    """``(sum(w * grad), sum(w * hess), bad_rows)`` of the raw rows at the constant prediction ``c``.
+
+    What the starting score's root finding needs of a pass: no prediction array to fill,
+    no output arrays to write and read again, no hessian floor. The rows are summed in
+    chunks of ``CHUNK`` whose derivatives go to a small buffer first (a loop that adds
+    floats into one sum is not vectorised: LLVM keeps the order of the additions). Serial:
+    numba does not vectorise a loop nested in a ``prange`` body, and the chunked serial
+    pass costs less CPU than the parallel derivative loop and the sums of its outputs.
+    """
+    n = y_true.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    g_sums = np.zeros(n_chunks)
+    h_sums = np.zeros(n_chunks)
+    bad_rows = np.zeros(n_chunks, dtype=np.int64)
+{loop}    return g_sums.sum(), h_sums.sum(), bad_rows.sum()
+
+'''
+_ACCUMULATE_Z = '''\
+            g_buf[i] = w * (g / sd)
+            h_buf[i] = w * (h / sd**2)
+'''
+_ACCUMULATE_LOGIT = '''\
+            g_buf[i] = w * g
+            h_buf[i] = w * h
+'''
+
 _CATBOOST_LOOP = '''\
     for i in range(n):
         g, h = grad_hess_row_{mode}(np.float64(targets[i]), approxes[i] + offset{args})
@@ -316,6 +373,12 @@ def _render(rows: RowFunctions, key: str) -> str:
         row_code = rows.source.rstrip() + "\n\n" + "\n".join(aliases)
     read, store = (_READ_Z, _STORE_Z) if rows.kind == "regression" else (_READ_LOGIT, _STORE_LOGIT)
     read_loss = _READ_Z_LOSS if rows.kind == "regression" else _READ_LOGIT_LOSS
+    # the starting score's sums: one constant prediction, the rows of one chunk
+    read_at_c = read.replace("y_pred[i]", "c")
+    for name in ("y_true", "std", "mean", "weight"):
+        read_at_c = read_at_c.replace(f"{name}[", f"{name}_chunk[")
+    read_at_c = textwrap.indent(read_at_c, "    ")
+    accumulate = _ACCUMULATE_Z if rows.kind == "regression" else _ACCUMULATE_LOGIT
     parts = [_HEADER.format(label=rows.label, key=key, rows=row_code)]
     for case in range(rows.n_cases):
         end = _suffix(rows, case)
@@ -327,6 +390,8 @@ def _render(rows: RowFunctions, key: str) -> str:
                 parts.append(_GRAD_HESS.format(decorator=decorator, variant=variant + end, mode=mode, loop=loop))
         for mode, _ in rows.grad_hess:
             parts.append(_CATBOOST.format(mode=mode + end, loop=_loops(rows, _CATBOOST_LOOP, case, mode=mode)))
+            loop = _loops(rows, _GRAD_SUM_LOOP, case, read=read_at_c, mode=mode, accumulate=accumulate)
+            parts.append(_GRAD_SUM.format(mode=mode, end=end, loop=loop))
         parts.append(_CATBOOST_SUM.format(name="catboost_loss_sum" + end, loop=_loops(rows, _CATBOOST_SUM_LOOP, case)))
     return "".join(parts)
 
@@ -451,6 +516,7 @@ def compile_loops(rows: RowFunctions, args: tuple = ()) -> Loops:
             loss_serial=getattr(module, f"loss_serial{end}"),
             grad_hess_parallel={mode: getattr(module, f"grad_hess_{mode}_parallel{end}") for mode in rows.modes},
             grad_hess_serial={mode: getattr(module, f"grad_hess_{mode}_serial{end}") for mode in rows.modes},
+            grad_sum={mode: getattr(module, f"grad_sum_{mode}_serial{end}") for mode in rows.modes},
             catboost_ders={mode: getattr(module, f"catboost_ders_{mode}{end}") for mode in rows.modes},
             catboost_loss_sum=getattr(module, f"catboost_loss_sum{end}"),
             module=module,
