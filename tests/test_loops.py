@@ -1,5 +1,6 @@
 """The loop factory: loops generated from row functions, shared by every element-wise loss."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def test_a_second_process_loads_the_compiled_loops_from_disk(tmp_path):
         loss = cg.ZPTAE()
         loss.grad_hess(np.ones(10), np.zeros(10), std=np.ones(10))
         stats = loss.loops.grad_hess_serial["constant"].stats
+        module = loss.loops.module  # the other cases of the loop are not compiled, nor loaded
+        others = [module.grad_hess_constant_serial_case0, module.grad_hess_constant_serial_case1]
+        assert loss.loops.case == 2 and not any(f.signatures for f in others)
         print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
     """)
     env = {**os.environ, "CZAR_GBDT_KERNEL_DIR": str(tmp_path)}
@@ -186,4 +190,41 @@ def test_loops_are_compiled_per_case_and_run_the_parameters_case(rows):
     np.testing.assert_allclose(_Scaled(0.5).loss(y, p), 2.25)
     np.testing.assert_allclose(_Scaled(0.5).grad_hess(y, p)[0], 1.5)
     np.testing.assert_allclose(_Scaled(2.0).grad_hess(y, p)[1], 2.0)
-    assert "case = row_cases(args[0])" in Path(_Scaled().loops.module.__file__).read_text()
+    assert (_Scaled(2.0).loops.case, _Scaled(0.5).loops.case) == (1, 0)
+    assert compile_loops(_Scaled.rows) is _Scaled(0.5).loops  # no parameters: the general case
+    assert "def grad_hess_reference_serial_case1(" in Path(_Scaled().loops.module.__file__).read_text()
+
+
+def test_a_call_compiles_only_the_loop_and_case_it_runs():
+    """Each case of a loop is its own function, chosen in Python: a process that calls one case
+    compiles that case alone (before, one loop held every case and compiled them all)."""
+    rows = dataclasses.replace(_Scaled.rows, label="scaled_once_test")  # a module of its own, not called before
+    loops = compile_loops(rows, (0.5,))
+    y = np.zeros(3)
+    assert loops.grad_hess_serial["reference"](y, y + 1, np.ones(1), np.zeros(1), y[:0], (0.5,), 0.0, y.copy(),
+                                               y.copy()) == 0
+    module = loops.module
+    assert module.grad_hess_reference_serial_case0.signatures
+    assert not module.grad_hess_reference_serial_case1.signatures
+    assert not module.loss_serial_case0.signatures and not module.grad_hess_reference_parallel_case0.signatures
+
+
+def test_a_case_function_out_of_range_is_refused():
+    bad = RowFunctions(label="bad_cases_test", kind="regression", loss="loss_row", grad_hess=(("reference", "g"),),
+                       n_args=1, cases="cases", n_cases=2, source=textwrap.dedent("""
+                           from czar_gbdt._jit import scalar
+
+                           @scalar
+                           def cases(c):
+                               return 2
+
+                           @scalar
+                           def loss_row(t, p, c, case):
+                               return 0.0
+
+                           @scalar
+                           def g(t, p, c, case):
+                               return 0.0, 1.0
+                       """))
+    with pytest.raises(ValueError, match="returned 2 for"):
+        compile_loops(bad, (1.0,))

@@ -11,6 +11,7 @@ from scipy import optimize
 
 import czar_gbdt as cg
 from czar_gbdt import testing as ref
+from czar_gbdt.losses import ElementwiseLoss
 
 HERE = Path(__file__).parent
 
@@ -423,14 +424,14 @@ def test_init_score_of_a_unimodal_loss_takes_no_loss_pass(monkeypatch):
     """The unimodal losses find the starting score from derivative passes only (no Brent on the
     loss), a handful of them; ZPTAE keeps Brent."""
     calls = {"loss": 0, "grad_hess": 0}
-    for name in ("loss", "grad_hess"):
-        original = getattr(cg.BaseLoss, name)
+    for owner, name in ((cg.BaseLoss, "loss"), (ElementwiseLoss, "gradient_sums")):
+        original = getattr(owner, name)
 
         def counted(self, *args, _original=original, _name=name, **kwargs):
-            calls[_name] += 1
+            calls["grad_hess" if _name == "gradient_sums" else _name] += 1  # a derivative pass
             return _original(self, *args, **kwargs)
 
-        monkeypatch.setattr(cg.BaseLoss, name, counted)
+        monkeypatch.setattr(owner, name, counted)
     y, kw = start_payload(cg.CZAR(), 60_000, 3)  # beyond SERIAL_ROWS: the parallel loops
     for loss in (cg.CZAR(), cg.CZAR(alpha=0.0, epsilon=0.0), cg.CZAR(alpha=0.3, epsilon=1.7)):
         calls.update(loss=0, grad_hess=0)
@@ -443,6 +444,22 @@ def test_init_score_of_a_unimodal_loss_takes_no_loss_pass(monkeypatch):
     calls.update(loss=0, grad_hess=0)
     cg.ZPTAE().init_score(y[:2000], **{k: v[:2000] for k, v in kw.items()})
     assert calls["loss"] > 10 and calls["grad_hess"] == 0
+
+
+@pytest.mark.parametrize("loss", [cg.CZAR(), cg.ZPTAE(), cg.ZPTAE(beta=1.5, gamma=2.5), cg.HalfSquaredError(),
+                                  cg.FocalLoss(), cg.AsymmetricLoss(clip=0.05)], ids=repr)
+def test_gradient_sums_are_the_sums_of_the_exact_derivatives(loss):
+    """The starting score's fused pass (one constant prediction, chunked sums) equals the sums of
+    the exact grad_hess at that constant, with weights, std and mean, across chunk boundaries."""
+    for n, seed in ((5, 0), (9_000, 1)):
+        y, kw = start_payload(loss, n, seed)
+        c = float(np.median(y)) + (0.0 if loss.kind == "binary" else 0.3 * float(np.mean(kw["std"])))
+        g, h = exact(loss).grad_hess(y, np.full(n, c), **kw)
+        got = loss.gradient_sums(y, c, **kw)
+        np.testing.assert_allclose(got, (g.sum(), h.sum()), rtol=1e-12, atol=0)
+    if loss.kind == "regression":
+        with pytest.raises(ValueError, match="std must be > 0"):
+            loss.gradient_sums(y, c, std=np.where(np.arange(n) == 7, 0.0, kw["std"]))
 
 
 def test_large_unimodal_start_equals_brent():

@@ -68,13 +68,13 @@ def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: 
     def sub(a):
         return a if a is None or np.ndim(a) == 0 else a[::stride]
 
-    c0 = float(loss.init_score(y[::stride], std=sub(std), mean=sub(mean), weight=sub(weight)))
-    exact = loss.with_params(derivatives="exact", min_hessian="none")
+    with numba_threads(1):  # tens of short loss passes: a parallel region costs more than each of them
+        c0 = float(loss.init_score(y[::stride], std=sub(std), mean=sub(mean), weight=sub(weight)))
+
     pred = np.empty(n)
 
     def gradient_sum(c: float) -> float:
-        pred.fill(c)
-        return float(exact.grad_hess(y, pred, std=std, mean=mean, weight=weight)[0].sum())
+        return loss.gradient_sums(y, c, std=std, mean=mean, weight=weight)[0]
 
     def mean_loss(c: float) -> float:
         pred.fill(c)

@@ -44,7 +44,7 @@ from types import ModuleType
 
 import numba
 
-__all__ = ["RowFunctions", "Loops", "compile_loops", "kernel_dir", "KERNEL_DIR_ENV"]
+__all__ = ["RowFunctions", "Loops", "compile_loops", "case_of", "kernel_dir", "KERNEL_DIR_ENV"]
 
 #: Environment variable naming the folder of the generated loop modules.
 KERNEL_DIR_ENV = "CZAR_GBDT_KERNEL_DIR"
@@ -77,10 +77,12 @@ class RowFunctions:
     cases : str, optional
         Name of a scalar function of the ``n_args`` parameters returning which of
         ``n_cases`` cases they are in (``0`` is the general one). Each loop is then
-        compiled once per case, the case number a constant passed to every row function
-        as its last argument, so that the row functions can fix parameters to constants
-        in a case (ZPTAE's ``beta = 2``): the branches on them compile away and the loop
-        stays vectorised. LLVM does not unswitch a loop on such branches by itself.
+        generated once per case, as its own function, the case number a constant passed
+        to every row function as its last argument, so that the row functions can fix
+        parameters to constants in a case (ZPTAE's ``beta = 2``): the branches on them
+        compile away and the loop stays vectorised. LLVM does not unswitch a loop on such
+        branches by itself. The case is chosen in Python (:func:`compile_loops`), so that a
+        process compiles only the cases its losses' parameters are in.
     n_cases : int, optional
         Number of cases (1: no ``cases`` function, no extra argument).
     """
@@ -125,6 +127,9 @@ class Loops:
         ``(y_true, y_pred, std, mean, weight, args, out) -> bad_rows``.
     grad_hess_parallel, grad_hess_serial : dict of mode -> function
         ``(y_true, y_pred, std, mean, weight, args, min_hessian, grad_out, hess_out) -> bad_rows``.
+    grad_sum : dict of mode -> function
+        ``(y_true, c, std, mean, weight, args) -> (sum(w * grad), sum(w * hess), bad_rows)`` at
+        the constant prediction ``c``, unfloored, serial (the starting score's passes).
     catboost_ders : dict of mode -> function
         ``(approxes, targets, weights, args, min_hessian, offset) -> (n, 2) array of (-grad, -hess)``
         at ``approxes + offset``, serial (CatBoost calls it from its own threads); targets
@@ -133,15 +138,21 @@ class Loops:
         ``(approx, target, weight, args, offset) -> (sum(w * loss), sum(w))``, parallel.
     module : module
         The generated module.
+    case : int
+        The case of the loss's parameters these loops are compiled for (see
+        ``RowFunctions.cases``; 0 when the loss has no cases): they must be called with
+        parameters in that case, or, for case 0, any parameters.
     """
 
     loss_parallel: object
     loss_serial: object
     grad_hess_parallel: dict
     grad_hess_serial: dict
+    grad_sum: dict
     catboost_ders: dict
     catboost_loss_sum: object
     module: ModuleType = field(repr=False)
+    case: int = 0
 
 
 # --------------------------------------------------------------------------- the template
@@ -152,6 +163,9 @@ import numpy as np
 from numba import prange
 
 from czar_gbdt._jit import parallel_loop, serial_loop
+
+#: rows per chunk of the starting score's sums (see grad_sum_*)
+CHUNK = 4096
 
 {rows}
 '''
@@ -234,6 +248,55 @@ _STORE_LOGIT = '''\
         hess_out[i] = w * max(h, min_hessian)
 '''
 
+_GRAD_SUM_LOOP = '''\
+    for k in range(n_chunks):
+        start = k * CHUNK
+        stop = min(start + CHUNK, n)
+        g_buf = np.empty(stop - start)
+        h_buf = np.empty(stop - start)
+        # the chunk's rows as arrays indexed from 0: the loop of grad_hess, vectorised
+        y_true_chunk = y_true[start:stop]
+        std_chunk = std[start:stop] if ns != 1 else std
+        mean_chunk = mean[start:stop] if nm != 1 else mean
+        weight_chunk = weight[start:stop] if nw != 0 else weight
+        bad = 0
+        for i in range(stop - start):
+{read}            g, h = grad_hess_row_{mode}(t, p{args})
+{accumulate}        bad_rows[k] = bad
+        g_sums[k] = g_buf.sum()
+        h_sums[k] = h_buf.sum()
+'''
+_GRAD_SUM = '''
+
+@serial_loop
+def grad_sum_{mode}_serial{end}(y_true, c, std, mean, weight, args):
+    """``(sum(w * grad), sum(w * hess), bad_rows)`` of the raw rows at the constant prediction ``c``.
+
+    What the starting score's root finding needs of a pass: no prediction array to fill,
+    no output arrays to write and read again, no hessian floor. The rows are summed in
+    chunks of ``CHUNK`` whose derivatives go to a small buffer first (a loop that adds
+    floats into one sum is not vectorised: LLVM keeps the order of the additions). Serial:
+    numba does not vectorise a loop nested in a ``prange`` body, and the chunked serial
+    pass costs less CPU than the parallel derivative loop and the sums of its outputs.
+    """
+    n = y_true.shape[0]
+    ns, nm, nw = std.shape[0], mean.shape[0], weight.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    g_sums = np.zeros(n_chunks)
+    h_sums = np.zeros(n_chunks)
+    bad_rows = np.zeros(n_chunks, dtype=np.int64)
+{loop}    return g_sums.sum(), h_sums.sum(), bad_rows.sum()
+
+'''
+_ACCUMULATE_Z = '''\
+            g_buf[i] = w * (g / sd)
+            h_buf[i] = w * (h / sd**2)
+'''
+_ACCUMULATE_LOGIT = '''\
+            g_buf[i] = w * g
+            h_buf[i] = w * h
+'''
+
 _CATBOOST_LOOP = '''\
     for i in range(n):
         g, h = grad_hess_row_{mode}(np.float64(targets[i]), approxes[i] + offset{args})
@@ -273,7 +336,7 @@ _CATBOOST_SUM_LOOP = '''\
 _CATBOOST_SUM = '''
 
 @parallel_loop
-def catboost_loss_sum(approx, target, weight, args, offset):
+def {name}(approx, target, weight, args, offset):
     """``(sum(w * loss), sum(w))`` at ``approx + offset``: CatBoost's metric accumulator."""
     n = approx.shape[0]
     total = 0.0
@@ -282,20 +345,21 @@ def catboost_loss_sum(approx, target, weight, args, offset):
 '''
 
 
-def _loops(rows: RowFunctions, template: str, **fields) -> str:
-    """The loop of ``template`` filled in, once per case of ``rows`` (see ``RowFunctions.cases``)."""
+def _loops(rows: RowFunctions, template: str, case: int, **fields) -> str:
+    """The loop of ``template`` filled in for one case of ``rows`` (see ``RowFunctions.cases``):
+    the case number a constant argument of every row function call."""
     args = "".join(f", args[{i}]" for i in range(rows.n_args))
-    if rows.n_cases == 1:
-        return template.format(args=args, **fields)
-    text = f"    case = row_cases({args[2:]})\n"
-    for case in range(rows.n_cases):
-        head = "if" if case == 0 else ("elif" if case < rows.n_cases - 1 else "else")
-        test = f" case == {case}" if head != "else" else ""
-        text += f"    {head}{test}:\n" + textwrap.indent(template.format(args=f"{args}, {case}", **fields), "    ")
-    return text
+    return template.format(args=args if rows.n_cases == 1 else f"{args}, {case}", **fields)
+
+
+def _suffix(rows: RowFunctions, case: int) -> str:
+    """What the name of a generated function of ``case`` ends with: nothing without cases."""
+    return "" if rows.n_cases == 1 else f"_case{case}"
 
 
 def _render(rows: RowFunctions, key: str) -> str:
+    """The generated module: every loop once per case, each its own function, so that numba
+    compiles (or loads from its disk cache) only the cases that are called."""
     if rows.module:
         imports = [f"from {rows.module} import {rows.loss} as loss_row"]
         imports += [f"from {rows.module} import {name} as grad_hess_row_{mode}" for mode, name in rows.grad_hess]
@@ -309,16 +373,26 @@ def _render(rows: RowFunctions, key: str) -> str:
         row_code = rows.source.rstrip() + "\n\n" + "\n".join(aliases)
     read, store = (_READ_Z, _STORE_Z) if rows.kind == "regression" else (_READ_LOGIT, _STORE_LOGIT)
     read_loss = _READ_Z_LOSS if rows.kind == "regression" else _READ_LOGIT_LOSS
+    # the starting score's sums: one constant prediction, the rows of one chunk
+    read_at_c = read.replace("y_pred[i]", "c")
+    for name in ("y_true", "std", "mean", "weight"):
+        read_at_c = read_at_c.replace(f"{name}[", f"{name}_chunk[")
+    read_at_c = textwrap.indent(read_at_c, "    ")
+    accumulate = _ACCUMULATE_Z if rows.kind == "regression" else _ACCUMULATE_LOGIT
     parts = [_HEADER.format(label=rows.label, key=key, rows=row_code)]
-    for variant, decorator, rng in (("parallel", "parallel_loop", "prange"), ("serial", "serial_loop", "range")):
-        loop = _loops(rows, _LOSS_LOOP, range=rng, read_loss=read_loss)
-        parts.append(_LOSS.format(decorator=decorator, variant=variant, loop=loop))
+    for case in range(rows.n_cases):
+        end = _suffix(rows, case)
+        for variant, decorator, rng in (("parallel", "parallel_loop", "prange"), ("serial", "serial_loop", "range")):
+            loop = _loops(rows, _LOSS_LOOP, case, range=rng, read_loss=read_loss)
+            parts.append(_LOSS.format(decorator=decorator, variant=variant + end, loop=loop))
+            for mode, _ in rows.grad_hess:
+                loop = _loops(rows, _GRAD_HESS_LOOP, case, range=rng, read=read, mode=mode, store=store)
+                parts.append(_GRAD_HESS.format(decorator=decorator, variant=variant + end, mode=mode, loop=loop))
         for mode, _ in rows.grad_hess:
-            loop = _loops(rows, _GRAD_HESS_LOOP, range=rng, read=read, mode=mode, store=store)
-            parts.append(_GRAD_HESS.format(decorator=decorator, variant=variant, mode=mode, loop=loop))
-    for mode, _ in rows.grad_hess:
-        parts.append(_CATBOOST.format(mode=mode, loop=_loops(rows, _CATBOOST_LOOP, mode=mode)))
-    parts.append(_CATBOOST_SUM.format(loop=_loops(rows, _CATBOOST_SUM_LOOP)))
+            parts.append(_CATBOOST.format(mode=mode + end, loop=_loops(rows, _CATBOOST_LOOP, case, mode=mode)))
+            loop = _loops(rows, _GRAD_SUM_LOOP, case, read=read_at_c, mode=mode, accumulate=accumulate)
+            parts.append(_GRAD_SUM.format(mode=mode, end=end, loop=loop))
+        parts.append(_CATBOOST_SUM.format(name="catboost_loss_sum" + end, loop=_loops(rows, _CATBOOST_SUM_LOOP, case)))
     return "".join(parts)
 
 
@@ -368,45 +442,85 @@ def _write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-_LOCK = threading.Lock()
-_COMPILED: dict[RowFunctions, Loops] = {}
+_LOCK = threading.RLock()
+_MODULES: dict[RowFunctions, ModuleType] = {}
+_COMPILED: dict[tuple[RowFunctions, int], Loops] = {}
 
 
-def compile_loops(rows: RowFunctions) -> Loops:
-    """The loops of ``rows``: generated, imported and cached once per process.
+def _module(rows: RowFunctions) -> ModuleType:
+    """The generated module of ``rows``: written (unless already there) and imported once per process."""
+    module = _MODULES.get(rows)
+    if module is not None:
+        return module
+    with _LOCK:
+        return _MODULES.get(rows) or _import(rows)
 
-    Numba compiles each loop lazily on its first call (or loads it from its disk cache).
+
+def _import(rows: RowFunctions) -> ModuleType:
+    """Generate, write and import the module of ``rows`` (under ``_LOCK``)."""
+    key = _key(rows)
+    label = re.sub(r"[^0-9a-zA-Z_]", "_", rows.label)
+    text = _render(rows, key)
+    filename = f"{label}_{key}.py"
+    try:
+        path = _write(kernel_dir(), filename, text)
+    except OSError:
+        path = _write(_fallback_dir(), filename, text)
+    name = f"czar_gbdt_kernels_{label}_{key}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # generated functions pickle and cache by module name
+        spec.loader.exec_module(module)
+    _MODULES[rows] = module
+    return module
+
+
+def case_of(rows: RowFunctions, args: tuple = ()) -> int:
+    """Which case of ``rows`` the parameters ``args`` are in (0 without cases or ``args``).
+
+    Runs the case function as plain Python (its ``py_func``): it is called once per loss
+    call, where a compiled scalar would add a dispatch, and a first call its compilation.
     """
-    loops = _COMPILED.get(rows)
+    if rows.n_cases == 1 or not args:
+        return 0
+    function = _module(rows).row_cases
+    case = int(getattr(function, "py_func", function)(*args))
+    if not 0 <= case < rows.n_cases:
+        raise ValueError(f"the case function {rows.cases!r} of {rows.label!r} returned {case} for {args!r}; "
+                         f"expected 0 to {rows.n_cases - 1}.")
+    return case
+
+
+def compile_loops(rows: RowFunctions, args: tuple = ()) -> Loops:
+    """The loops of ``rows`` for the case the parameters ``args`` are in: generated, imported
+    and cached once per process (the general case 0 when ``args`` is empty).
+
+    Numba compiles each loop lazily on its first call (or loads it from its disk cache),
+    and each case's loops are their own functions: a process compiles only the loops, and
+    the cases, it calls.
+    """
+    case = case_of(rows, args)
+    loops = _COMPILED.get((rows, case))
     if loops is not None:
         return loops
     with _LOCK:
-        loops = _COMPILED.get(rows)
+        loops = _COMPILED.get((rows, case))
         if loops is not None:
             return loops
-        key = _key(rows)
-        label = re.sub(r"[^0-9a-zA-Z_]", "_", rows.label)
-        text = _render(rows, key)
-        filename = f"{label}_{key}.py"
-        try:
-            path = _write(kernel_dir(), filename, text)
-        except OSError:
-            path = _write(_fallback_dir(), filename, text)
-        name = f"czar_gbdt_kernels_{label}_{key}"
-        module = sys.modules.get(name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module  # generated functions pickle and cache by module name
-            spec.loader.exec_module(module)
+        module = _module(rows)
+        end = _suffix(rows, case)
         loops = Loops(
-            loss_parallel=module.loss_parallel,
-            loss_serial=module.loss_serial,
-            grad_hess_parallel={mode: getattr(module, f"grad_hess_{mode}_parallel") for mode in rows.modes},
-            grad_hess_serial={mode: getattr(module, f"grad_hess_{mode}_serial") for mode in rows.modes},
-            catboost_ders={mode: getattr(module, f"catboost_ders_{mode}") for mode in rows.modes},
-            catboost_loss_sum=module.catboost_loss_sum,
+            loss_parallel=getattr(module, f"loss_parallel{end}"),
+            loss_serial=getattr(module, f"loss_serial{end}"),
+            grad_hess_parallel={mode: getattr(module, f"grad_hess_{mode}_parallel{end}") for mode in rows.modes},
+            grad_hess_serial={mode: getattr(module, f"grad_hess_{mode}_serial{end}") for mode in rows.modes},
+            grad_sum={mode: getattr(module, f"grad_sum_{mode}_serial{end}") for mode in rows.modes},
+            catboost_ders={mode: getattr(module, f"catboost_ders_{mode}{end}") for mode in rows.modes},
+            catboost_loss_sum=getattr(module, f"catboost_loss_sum{end}"),
             module=module,
+            case=case,
         )
-        _COMPILED[rows] = loops
+        _COMPILED[(rows, case)] = loops
         return loops

@@ -306,22 +306,17 @@ class BaseLoss:
         the first guess, as Brent finds one of them; where the mean loss is flat (a zero
         gradient on an interval), any point of it minimises the loss.
         """
-        exact = self.with_params(derivatives="exact", min_hessian="none")
         n = y_true.shape[0]
         y = np.ascontiguousarray(y_true, dtype=np.float64)
         if self.kind == "binary":
             std = mean = None
         std_rows = None if std is None else np.broadcast_to(as_aligned("std", std, n, 1.0), (n,))
         w_rows = None if weight is None else np.broadcast_to(as_aligned("weight", weight, n, None), (n,))
-        pred = np.empty(n)
-        out = (np.empty(n), np.empty(n))
         passes = [0]
 
         def sums(c: float) -> tuple[float, float]:
             passes[0] += 1
-            pred.fill(c)
-            g, h = exact.grad_hess(y, pred, std=std, mean=mean, weight=weight, out=out)
-            return float(g.sum()), float(h.sum())
+            return self.gradient_sums(y, c, std=std, mean=mean, weight=weight)
 
         width = hi - lo
         tol = 1e-12 * width
@@ -415,6 +410,18 @@ class BaseLoss:
                 inside = inside[(inside > a) & (inside < b)]
         return x
 
+    def gradient_sums(self, y_true, c: float, *, std=None, mean=None, weight=None) -> tuple[float, float]:
+        """The summed exact gradient and hessian (weighted, unfloored) at the constant prediction ``c``.
+
+        One pass of the root finding behind the starting score (:meth:`init_score`,
+        ``constant_minimiser``). Element-wise losses sum in one fused pass of their
+        generated loops; others take their exact :meth:`grad_hess` at ``c`` and sum it.
+        """
+        exact = self.with_params(derivatives="exact", min_hessian="none")
+        n = as_rows("y_true", y_true).shape[0]
+        g, h = exact.grad_hess(y_true, np.full(n, float(c)), std=std, mean=mean, weight=weight)
+        return float(g.sum()), float(h.sum())
+
     # -- kernels (subclasses) -------------------------------------------------
     def _loss_kernel(self, y_true, y_pred, std, mean, weight, out) -> int:
         raise NotImplementedError
@@ -447,8 +454,18 @@ class ElementwiseLoss(BaseLoss):
 
     @property
     def loops(self) -> Loops:
-        """The compiled loops of this loss class (generated on first use)."""
-        return compile_loops(self.rows)
+        """The compiled loops of this loss class, for the case of its parameters (generated on first use)."""
+        return compile_loops(self.rows, self.kernel_args())
+
+    def gradient_sums(self, y_true, c: float, *, std=None, mean=None, weight=None) -> tuple[float, float]:
+        """The summed exact gradient and hessian at the constant ``c``, in one pass of the
+        generated ``grad_sum`` loop (no prediction or output arrays; see bench/RESULTS.md)."""
+        y_true, _, std, mean, weight = self._prepare(y_true, y_true, std, mean, weight)  # y_true: the shape
+        mode = self.with_params(derivatives="exact").derivative_mode
+        g, h, bad = self.loops.grad_sum[mode](y_true, float(c), std, mean, weight, self.kernel_args())
+        if bad:
+            self._raise_bad(y_true, np.full(y_true.shape[0], float(c)), std, mean, weight)
+        return g, h
 
     def _loss_kernel(self, y_true, y_pred, std, mean, weight, out) -> int:
         loops = self.loops
