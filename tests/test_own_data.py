@@ -435,7 +435,8 @@ def test_a_study_without_a_fingerprint_is_adopted(tmp_path, tables):
     notes = []
     study = tuning.tune(cfg, show_progress=False, echo=notes.append)
     assert any("made before studies recorded their configuration" in n for n in notes)
-    assert study.user_attrs[fingerprint.ATTR]["keys"] == fingerprint.make(cfg)
+    resolved = evaluation.resolve_config(cfg, evaluation.prepare_data(cfg))  # "auto" resolved, as tune records it
+    assert study.user_attrs[fingerprint.ATTR]["keys"] == fingerprint.make(resolved)
 
 
 # ------------------------------------------------------------------ failing trials, Ctrl-C
