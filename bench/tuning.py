@@ -105,7 +105,7 @@ def install_timers() -> StageTimer:
     timer.wrap(clx, "Dataset", "dataset construction")
     timer.wrap(ad, "digest", "dataset construction")
     timer.wrap(training, "digest", "dataset construction")
-    timer.wrap(evaluation, "score_predictions", "scoring")
+    timer.wrap(evaluation.engine, "score_predictions", "scoring")  # where score_folds looks it up
     timer.wrap(clx.TrainedModel, "predict", "scoring")
     return timer
 
