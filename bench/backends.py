@@ -37,7 +37,6 @@ import warnings
 from datetime import date
 
 import numpy as np
-
 from _common import cpu_model
 
 
@@ -80,12 +79,17 @@ def bench_xgboost(X, y, std, rounds, threads, repeats):
     def numpy_mse(predt, data):  # the cheapest custom objective: XGBoost's own overhead for one
         return (predt - label).astype(np.float32), np.ones(predt.shape[0], dtype=np.float32)
 
-    return timed({"builtin squared error": lambda: xgb.train({**params, "objective": "reg:squarederror"}, dtrain,
-                                                            rounds),
-                  "czar_gbdt CZAR": lambda: cx.train(params, dtrain, rounds, objective="czar"),
-                  "czar_gbdt ZPTAE": lambda: cx.train(params, dtrain, rounds, objective="zptae"),
-                  "numpy squared error objective": lambda: xgb.train({**params, "base_score": start}, dtrain,
-                                                                     rounds, obj=numpy_mse)}, repeats)
+    return timed(
+        {
+            "builtin squared error": lambda: xgb.train({**params, "objective": "reg:squarederror"}, dtrain, rounds),
+            "czar_gbdt CZAR": lambda: cx.train(params, dtrain, rounds, objective="czar"),
+            "czar_gbdt ZPTAE": lambda: cx.train(params, dtrain, rounds, objective="zptae"),
+            "numpy squared error objective": lambda: xgb.train(
+                {**params, "base_score": start}, dtrain, rounds, obj=numpy_mse
+            ),
+        },
+        repeats,
+    )
 
 
 def bench_lightgbm(X, y, std, rounds, threads, repeats):
@@ -93,8 +97,7 @@ def bench_lightgbm(X, y, std, rounds, threads, repeats):
 
     from czar_gbdt import lightgbm as clx
 
-    params = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": threads, "max_bin": 255, "seed": 0,
-              "verbose": -1}
+    params = {"num_leaves": 63, "learning_rate": 0.1, "num_threads": threads, "max_bin": 255, "seed": 0, "verbose": -1}
     binning = {"max_bin": 255, "verbose": -1}
     # one Dataset per side: clx.train sets the CZAR starting score as the init_score of its
     # training set, which a built-in run on the same Dataset would then start from
@@ -104,8 +107,9 @@ def bench_lightgbm(X, y, std, rounds, threads, repeats):
     zptae_set = lgb.Dataset(X, label=y, params=binning, free_raw_data=False).construct()
     clx.attach(zptae_set, std=std)
     label = dtrain.get_label().astype(np.float64)
-    plain_set = lgb.Dataset(X, label=y, params=binning, free_raw_data=False,
-                            init_score=np.full(len(y), label.mean())).construct()
+    plain_set = lgb.Dataset(
+        X, label=y, params=binning, free_raw_data=False, init_score=np.full(len(y), label.mean())
+    ).construct()
 
     def numpy_mse(preds, data):  # the cheapest custom objective: LightGBM's own overhead for one
         return (preds - label).astype(np.float32), np.ones(preds.shape[0], dtype=np.float32)
@@ -113,11 +117,15 @@ def bench_lightgbm(X, y, std, rounds, threads, repeats):
     def builtin():
         return lgb.train({**params, "objective": "regression"}, builtin_set, rounds)
 
-    return timed({"builtin squared error": builtin,
-                  "czar_gbdt CZAR": lambda: clx.train(params, dtrain, rounds, objective="czar"),
-                  "czar_gbdt ZPTAE": lambda: clx.train(params, zptae_set, rounds, objective="zptae"),
-                  "numpy squared error objective": lambda: lgb.train({**params, "objective": numpy_mse}, plain_set,
-                                                                     rounds)}, repeats)
+    return timed(
+        {
+            "builtin squared error": builtin,
+            "czar_gbdt CZAR": lambda: clx.train(params, dtrain, rounds, objective="czar"),
+            "czar_gbdt ZPTAE": lambda: clx.train(params, zptae_set, rounds, objective="zptae"),
+            "numpy squared error objective": lambda: lgb.train({**params, "objective": numpy_mse}, plain_set, rounds),
+        },
+        repeats,
+    )
 
 
 def bench_catboost(X, y, std, rounds, threads, repeats, plain_repeats=1):
@@ -126,9 +134,18 @@ def bench_catboost(X, y, std, rounds, threads, repeats, plain_repeats=1):
     from czar_gbdt import catboost as ccb
     from czar_gbdt import testing
 
-    params = {"iterations": rounds, "depth": 6, "learning_rate": 0.1, "thread_count": threads, "random_seed": 0,
-              "leaf_estimation_method": "Newton", "leaf_estimation_iterations": 1, "boosting_type": "Plain",
-              "verbose": 0, "allow_writing_files": False}
+    params = {
+        "iterations": rounds,
+        "depth": 6,
+        "learning_rate": 0.1,
+        "thread_count": threads,
+        "random_seed": 0,
+        "leaf_estimation_method": "Newton",
+        "leaf_estimation_iterations": 1,
+        "boosting_type": "Plain",
+        "verbose": 0,
+        "allow_writing_files": False,
+    }
     pool_y = cb.Pool(X, label=y)
     pool_y.quantize(border_count=254)
     pool_z = ccb.Pool(X, y, std=std)  # z-space labels: the CZAR adapter's training set
@@ -183,8 +200,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--backends", nargs="+", default=["xgboost", "lightgbm", "catboost"])
-    ap.add_argument("--plain-repeats", type=int, default=1,
-                    help="runs of the (slow) plain Python CatBoost objective; 0 skips it")
+    ap.add_argument(
+        "--plain-repeats", type=int, default=1, help="runs of the (slow) plain Python CatBoost objective; 0 skips it"
+    )
     ap.add_argument("--json", help="also write the raw figures here")
     args = ap.parse_args(argv)
 
@@ -198,19 +216,24 @@ def main(argv=None) -> int:
             results[name] = runners[name](X, y, std, args.rounds, args.threads, args.repeats, **extra)
         base = results[name]["builtin squared error"][0]
         for label, (med, times, cpu) in results[name].items():
-            print(f"{name:9s} {label:30s} median {med:8.2f} s  ratio {med / base:5.2f}  cpu {cpu:8.2f} s  runs "
-                  + ", ".join(f"{t:.2f}" for t in times), flush=True)
+            print(
+                f"{name:9s} {label:30s} median {med:8.2f} s  ratio {med / base:5.2f}  cpu {cpu:8.2f} s  runs "
+                + ", ".join(f"{t:.2f}" for t in times),
+                flush=True,
+            )
 
     import catboost
     import lightgbm
     import numba
     import xgboost
 
-    header = (f"{date.today().isoformat()}, {cpu_model()}, {args.threads} threads "
-              f"(os.cpu_count()={os.cpu_count()}), {args.rows:,} rows x {args.features} features, "
-              f"{args.rounds} rounds, median of {args.repeats} runs; Python {platform.python_version()}, "
-              f"xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}, catboost {catboost.__version__}, "
-              f"numba {numba.__version__}")
+    header = (
+        f"{date.today().isoformat()}, {cpu_model()}, {args.threads} threads "
+        f"(os.cpu_count()={os.cpu_count()}), {args.rows:,} rows x {args.features} features, "
+        f"{args.rounds} rounds, median of {args.repeats} runs; Python {platform.python_version()}, "
+        f"xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}, catboost {catboost.__version__}, "
+        f"numba {numba.__version__}"
+    )
     print()
     print(header)
     print()
@@ -219,15 +242,25 @@ def main(argv=None) -> int:
     for name, rows in results.items():
         base = rows["builtin squared error"][0]
         for label, (med, _, cpu) in rows.items():
-            target = "" if label == "builtin squared error" else (
-                f"<= {TARGETS[name]:.2f}x" if label == "czar_gbdt CZAR" else
-                (f"<= {ZPTAE_TARGETS[name]:.2f}x" if name in ZPTAE_TARGETS else "")
-                if label == "czar_gbdt ZPTAE" else "(reference)")
+            target = (
+                ""
+                if label == "builtin squared error"
+                else (
+                    f"<= {TARGETS[name]:.2f}x"
+                    if label == "czar_gbdt CZAR"
+                    else (f"<= {ZPTAE_TARGETS[name]:.2f}x" if name in ZPTAE_TARGETS else "")
+                    if label == "czar_gbdt ZPTAE"
+                    else "(reference)"
+                )
+            )
             print(f"| {name} | {label} | {med:.2f} | {med / base:.2f} | {cpu:.2f} | {target} |")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"header": header, "results": {k: {lab: v for lab, v in r.items()} for k, r in results.items()}},
-                      fh, indent=2)
+            json.dump(
+                {"header": header, "results": {k: {lab: v for lab, v in r.items()} for k, r in results.items()}},
+                fh,
+                indent=2,
+            )
     return 0
 
 

@@ -77,8 +77,8 @@ def models(y_train: np.ndarray, z_train: np.ndarray, rounds: int) -> list[tuple[
     """``(label, loss, sample weights)`` of every compared objective for one training fold."""
     composite = cg.SoftF1Composite(alpha=0.5, beta=0.5, g=3.0, pos_weight=POS_WEIGHT)
     schedule = cg.ScheduledLoss(
-        cg.SoftF1Composite(alpha=0.0, beta=1.0, pos_weight=POS_WEIGHT),   # the weighted CE alone
-        cg.SoftF1Composite(alpha=1.0, beta=0.0, g=3.0),                        # the metric part alone
+        cg.SoftF1Composite(alpha=0.0, beta=1.0, pos_weight=POS_WEIGHT),  # the weighted CE alone
+        cg.SoftF1Composite(alpha=1.0, beta=0.0, g=3.0),  # the metric part alone
         cg.steps([int(0.3 * rounds), int(0.8 * rounds)], [0.3, 0.5, 0.7]),
     )
     balanced = cg.balanced_pos_weight(y_train)
@@ -100,15 +100,22 @@ def scores(y: np.ndarray, margin: np.ndarray, threshold: float) -> dict[str, flo
     for key, cut in (("", 0.0), ("v_", threshold)):
         pred = (margin > cut).astype(int)
         precision, recall, f1, _ = precision_recall_fscore_support(y, pred, average="binary", zero_division=0)
-        out.update({key + "precision": precision, key + "recall": recall, key + "f1": f1,
-                    key + "rate": pred.mean()})
+        out.update({key + "precision": precision, key + "recall": recall, key + "f1": f1, key + "rate": pred.mean()})
     return out
 
 
 def run(args: argparse.Namespace) -> tuple[dict, dict]:
     threshold = float(norm.ppf(1.0 - args.positive_rate))
-    params = {"tree_method": "hist", "max_depth": args.depth, "eta": args.eta, "subsample": 0.8,
-              "colsample_bytree": 0.8, "min_child_weight": 1.0, "nthread": args.threads, "seed": 0}
+    params = {
+        "tree_method": "hist",
+        "max_depth": args.depth,
+        "eta": args.eta,
+        "subsample": 0.8,
+        "colsample_bytree": 0.8,
+        "min_child_weight": 1.0,
+        "nthread": args.threads,
+        "seed": 0,
+    }
     results: dict[str, list[dict]] = {}
     info = {"folds": 0, "positive_rates": [], "train_rows": [], "test_rows": []}
     for seed in args.seeds:
@@ -134,8 +141,11 @@ def run(args: argparse.Namespace) -> tuple[dict, dict]:
                 margin = booster.predict(dtest, output_margin=True).astype(np.float64)
                 results.setdefault(label, []).append(scores(y[test], margin, threshold))
                 results[label][-1]["valid_rate"] = float((margin_v > threshold).mean())
-                print(f"seed {seed} fold {info['folds']} {label[:40]:40s} "
-                      + " ".join(f"{k}={v:.3f}" for k, v in results[label][-1].items()), flush=True)
+                print(
+                    f"seed {seed} fold {info['folds']} {label[:40]:40s} "
+                    + " ".join(f"{k}={v:.3f}" for k, v in results[label][-1].items()),
+                    flush=True,
+                )
     return results, info
 
 
@@ -168,6 +178,7 @@ def table(results: dict, info: dict, args: argparse.Namespace, seconds: float) -
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, rows in results.items():
+
         def band(key):
             return f"{sum(low - 1e-12 <= r[key] <= high + 1e-12 for r in rows)}/{len(rows)}"
 
@@ -175,7 +186,8 @@ def table(results: dict, info: dict, args: argparse.Namespace, seconds: float) -
             f"| {label} | {cell([r['pr_auc'] for r in rows])} | {cell([r['f1'] for r in rows])} | "
             f"{cell([r['rate'] for r in rows], pct=True)} | {band('rate')} | "
             f"{cell([r['v_precision'] for r in rows])} | {cell([r['v_recall'] for r in rows])} | "
-            f"{cell([r['v_f1'] for r in rows])} | {cell([r['v_rate'] for r in rows], pct=True)} | {band('v_rate')} |")
+            f"{cell([r['v_f1'] for r in rows])} | {cell([r['v_rate'] for r in rows], pct=True)} | {band('v_rate')} |"
+        )
     lines += [
         "",
         f"- date: {date.today().isoformat()}; {os.cpu_count()} logical cores, python "
@@ -194,14 +206,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--positive-rate", type=float, default=0.15, help="expected share of positives (label threshold)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--test-dates", type=int, default=60)
-    ap.add_argument("--valid-dates", type=int, default=40,
-                    help="dates of the validation slice that chooses the threshold (end of each training window)")
-    ap.add_argument("--criterion", default="f1", choices=["break_even", "f1", "precision_first"],
-                    help="select_threshold criterion on the validation slice")
-    ap.add_argument("--rate", type=float, nargs=2, default=[0.12, 0.28], metavar=("LOW", "HIGH"),
-                    help="allowed predicted-positive rates on the validation slice")
-    ap.add_argument("--band", type=float, nargs=2, default=[0.10, 0.30], metavar=("LOW", "HIGH"),
-                    help="success band of the test predicted-positive rate (default 10-30%%)")
+    ap.add_argument(
+        "--valid-dates",
+        type=int,
+        default=40,
+        help="dates of the validation slice that chooses the threshold (end of each training window)",
+    )
+    ap.add_argument(
+        "--criterion",
+        default="f1",
+        choices=["break_even", "f1", "precision_first"],
+        help="select_threshold criterion on the validation slice",
+    )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        nargs=2,
+        default=[0.12, 0.28],
+        metavar=("LOW", "HIGH"),
+        help="allowed predicted-positive rates on the validation slice",
+    )
+    ap.add_argument(
+        "--band",
+        type=float,
+        nargs=2,
+        default=[0.10, 0.30],
+        metavar=("LOW", "HIGH"),
+        help="success band of the test predicted-positive rate (default 10-30%%)",
+    )
     ap.add_argument("--rounds", type=int, default=300)
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--eta", type=float, default=0.05)

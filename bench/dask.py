@@ -48,7 +48,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from _common import cpu_model, emit_report
 
 # this file is bench/dask.py, and Python put its folder first on sys.path: move it last so that
@@ -75,7 +74,7 @@ def write_panel(folder: Path, rows: int, features: int, chunk_rows: int, seed: i
     names = [f"f{i}" for i in range(features)]
     for k, start in enumerate(range(0, n_dates, per_chunk)):
         rng = np.random.default_rng([seed, k])
-        d = dates[start:start + per_chunk]
+        d = dates[start : start + per_chunk]
         n = len(d) * ASSETS
         X = rng.standard_normal((n, features), dtype=np.float32)
         std = (0.01 * np.exp(0.3 * rng.standard_normal(n))).astype(np.float32)
@@ -119,17 +118,26 @@ def run_memory(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     if args.backend == "xgboost":
         import xgboost as xgb
+
         from czar_gbdt import xgboost as cx
 
         dtrain = cx.attach(xgb.QuantileDMatrix(X, y, max_bin=256), std=std)
-        cx.train({"max_depth": 6, "eta": 0.1, "nthread": os.cpu_count(), "tree_method": "hist"}, dtrain,
-                 args.rounds, objective=loss)
+        cx.train(
+            {"max_depth": 6, "eta": 0.1, "nthread": os.cpu_count(), "tree_method": "hist"},
+            dtrain,
+            args.rounds,
+            objective=loss,
+        )
     else:
         from czar_gbdt import lightgbm as clx
 
         train_set = clx.Dataset(X, y, std=std, params={"max_bin": 255, "verbose": -1})
-        clx.train({"num_leaves": 63, "learning_rate": 0.1, "num_threads": os.cpu_count(), "verbose": -1},
-                  train_set, args.rounds, objective=loss)
+        clx.train(
+            {"num_leaves": 63, "learning_rate": 0.1, "num_threads": os.cpu_count(), "verbose": -1},
+            train_set,
+            args.rounds,
+            objective=loss,
+        )
     t_train = time.perf_counter() - t0
     return {"read_s": t_read, "train_s": t_train, "peak_mb": {"process": _peak_mb()}, "base_mb": base}
 
@@ -145,9 +153,16 @@ def run_dask(args: argparse.Namespace) -> dict:
     import czar_gbdt as cg
     from czar_gbdt import dask as cdask
 
-    with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, memory_limit=args.memory_limit,
-                                  processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            memory_limit=args.memory_limit,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         client.wait_for_workers(args.workers)
         base = client.run(_worker_peak)
         t0 = time.perf_counter()
@@ -156,23 +171,52 @@ def run_dask(args: argparse.Namespace) -> dict:
         frame = client.persist(frame)
         distributed.wait(frame)
         t_read = time.perf_counter() - t0
-        params = ({"max_depth": 6, "eta": 0.1, "max_bin": 256} if args.backend == "xgboost"
-                  else {"num_leaves": 63, "learning_rate": 0.1, "max_bin": 255})
+        params = (
+            {"max_depth": 6, "eta": 0.1, "max_bin": 256}
+            if args.backend == "xgboost"
+            else {"num_leaves": 63, "learning_rate": 0.1, "max_bin": 255}
+        )
         t0 = time.perf_counter()
-        cdask.train_loss(cg.get_loss(args.loss), frame[features], frame["target"].astype("float64"),
-                         std=frame["std"].astype("float64"), backend=args.backend, params=params,
-                         num_boost_round=args.rounds, client=client)
+        cdask.train_loss(
+            cg.get_loss(args.loss),
+            frame[features],
+            frame["target"].astype("float64"),
+            std=frame["std"].astype("float64"),
+            backend=args.backend,
+            params=params,
+            num_boost_round=args.rounds,
+            client=client,
+        )
         t_train = time.perf_counter() - t0
         peaks = client.run(_worker_peak)
     workers = {f"worker {i}": peaks[a] for i, a in enumerate(sorted(peaks))}
-    return {"read_s": t_read, "train_s": t_train, "peak_mb": {"client": _peak_mb(), **workers},
-            "base_mb": float(np.mean(list(base.values())))}
+    return {
+        "read_s": t_read,
+        "train_s": t_train,
+        "peak_mb": {"client": _peak_mb(), **workers},
+        "base_mb": float(np.mean(list(base.values()))),
+    }
 
 
 def _subprocess(mode: str, path: Path, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--_mode", mode, "--_path", str(path), "--rounds", str(args.rounds),
-           "--backend", args.backend, "--loss", args.loss, "--workers", str(args.workers),
-           "--memory-limit", args.memory_limit]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--_mode",
+        mode,
+        "--_path",
+        str(path),
+        "--rounds",
+        str(args.rounds),
+        "--backend",
+        args.backend,
+        "--loss",
+        args.loss,
+        "--workers",
+        str(args.workers),
+        "--memory-limit",
+        args.memory_limit,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
@@ -213,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.data_dir / f"panel_{rows}_{args.features}"
         t0 = time.perf_counter()
         write_panel(folder, rows, args.features, args.chunk_rows)
-        print(f"{_fmt_rows(rows)} rows written in {time.perf_counter() - t0:.0f} s (or reused): {folder}",
-              file=sys.stderr)
+        print(
+            f"{_fmt_rows(rows)} rows written in {time.perf_counter() - t0:.0f} s (or reused): {folder}", file=sys.stderr
+        )
         for mode in ("memory", "dask"):
             res = _subprocess(mode, folder, args)
             res.update(rows=rows, mode=mode)
@@ -244,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         rate = r["rows"] * args.rounds / r["train_s"]
         peaks = ", ".join(f"{k} {v:,.0f}" for k, v in r["peak_mb"].items())
-        lines.append(f"| {_fmt_rows(r['rows'])} | {label} | {r['read_s']:.1f} | {r['train_s']:.1f} | "
-                     f"{rate / 1e6:.1f}M | {peaks} |")
+        lines.append(
+            f"| {_fmt_rows(r['rows'])} | {label} | {r['read_s']:.1f} | {r['train_s']:.1f} | "
+            f"{rate / 1e6:.1f}M | {peaks} |"
+        )
         total = sum(v for k, v in r["peak_mb"].items() if k != "client")  # the processes that hold rows
         runs[r["mode"]].append((r["rows"], total, rate))
     lines.append("")
@@ -269,19 +316,27 @@ def main(argv: list[str] | None = None) -> int:
         ]
         per_worker = runs["dask"][-1][2] / args.workers
         cost_100 = b_dask * 100 / args.features  # features dominate the cost per row
-        lines += ["", f"On paper, the 15M-row x 100-feature panel on N machines with {args.workers} cores each "
-                      f"({args.workers} workers per machine; the cost per row scaled to 100 features, "
-                      f"{cost_100:.0f} bytes; the rows x rounds / s of one worker on the largest panel, "
-                      f"{per_worker / 1e6:.1f}M, scaled by {args.features}/100 features):", "",
-                  "| machines | rows per worker | memory per worker | expected rounds / s |", "|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"On paper, the 15M-row x 100-feature panel on N machines with {args.workers} cores each "
+            f"({args.workers} workers per machine; the cost per row scaled to 100 features, "
+            f"{cost_100:.0f} bytes; the rows x rounds / s of one worker on the largest panel, "
+            f"{per_worker / 1e6:.1f}M, scaled by {args.features}/100 features):",
+            "",
+            "| machines | rows per worker | memory per worker | expected rounds / s |",
+            "|---:|---:|---:|---:|",
+        ]
         for machines in (1, 2, 4, 8, 16):
             workers = machines * args.workers
             rows_w = 15e6 / workers
             rate = per_worker * args.features / 100 / rows_w
             memory = rows_w * cost_100 / 2**30 + f_dask / args.workers / 1024
             lines.append(f"| {machines} | {_fmt_rows(rows_w)} | {memory:.1f} GiB | {rate:.2f} |")
-        lines += ["", "(Rounds per second assume the workers' histograms are summed as cheaply as on one machine; "
-                      "across a network each round adds an allreduce of the histograms.)"]
+        lines += [
+            "",
+            "(Rounds per second assume the workers' histograms are summed as cheaply as on one machine; "
+            "across a network each round adds an allreduce of the histograms.)",
+        ]
     emit_report(lines, "Dask benchmark (bench/dask.py)", args.output)
     return 0
 

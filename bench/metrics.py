@@ -34,7 +34,6 @@ from pathlib import Path
 import numba
 import numpy as np
 import pandas as pd
-
 from _common import cpu_model, emit_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

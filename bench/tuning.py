@@ -159,8 +159,10 @@ def split_run(cfg: dict, timer: StageTimer, trials: int, label: str) -> None:
         print(f"| {stage} | {med[stage]:.3f} | {100 * med[stage] / med['trial']:.1f}% |")
     print(f"| trial | {med['trial']:.3f} | 100% |")
     ratios = [r["trial"] / (r["boosting"] + r["objective"]) for r in rows]
-    print(f"trial / (boosting + objective): {med['trial'] / fit:.2f}x of the medians, "
-          f"median of the per-trial ratios {statistics.median(ratios):.2f}x")
+    print(
+        f"trial / (boosting + objective): {med['trial'] / fit:.2f}x of the medians, "
+        f"median of the per-trial ratios {statistics.median(ratios):.2f}x"
+    )
 
 
 def run_once(cfg: dict, *, trials: int, workers: int, storage: str | None) -> tuple[float, dict]:
@@ -183,8 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default=str(ROOT / "configs" / "ff49_czar.toml"))
     ap.add_argument("--trials", type=int, default=None, help="trials per run (default: the config's n_trials)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--storage", default=os.environ.get("CZAR_GBDT_PG_URL"),
-                    help="PostgreSQL URL for part 2 (default $CZAR_GBDT_PG_URL)")
+    ap.add_argument(
+        "--storage",
+        default=os.environ.get("CZAR_GBDT_PG_URL"),
+        help="PostgreSQL URL for part 2 (default $CZAR_GBDT_PG_URL)",
+    )
     ap.add_argument("--threads", type=int, default=1, help="booster threads per worker in part 2")
     ap.add_argument("--skip-main", action="store_true", help="skip part 1 (the main job on SQLite)")
     ap.add_argument("--split", action="store_true", help="part 1b only: the time split of a trial")
@@ -196,16 +201,19 @@ def main(argv: list[str] | None = None) -> int:
     trials = args.trials or base["study"]["n_trials"]
     runs = Path(tempfile.mkdtemp(prefix="czar_bench_tuning_"))
     base["study"]["runs_dir"] = str(runs)
-    print(f"# bench/tuning.py  {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores, "
-          f"python {platform.python_version()}, optuna {optuna.__version__}")
-    print(f"config {Path(args.config).name}: {trials} trials per run, {args.repeats} repeats, "
-          f"backend {base['model']['backend']}, {base['model']['num_boost_round']} rounds, "
-          f"{base['splits']['max_splits']} folds")
+    print(
+        f"# bench/tuning.py  {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores, "
+        f"python {platform.python_version()}, optuna {optuna.__version__}"
+    )
+    print(
+        f"config {Path(args.config).name}: {trials} trials per run, {args.repeats} repeats, "
+        f"backend {base['model']['backend']}, {base['model']['num_boost_round']} rounds, "
+        f"{base['splits']['max_splits']} folds"
+    )
 
     t0 = time.perf_counter()
     panel = load_data(base)
-    print(f"data load + features (first call, cached after): {time.perf_counter() - t0:.2f} s "
-          f"({len(panel.y):,} rows)")
+    print(f"data load + features (first call, cached after): {time.perf_counter() - t0:.2f} s ({len(panel.y):,} rows)")
 
     if args.split:
         timer = install_timers()
@@ -214,8 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         synth = copy.deepcopy(base)
         synth["data"]["source"] = synthetic_source(args.synthetic_dates)
         synth["data"]["start"] = ""
-        split_run(synth, timer, trials, f"36-asset synthetic panel ({args.synthetic_dates} dates, "
-                                        f"{len(load_data(synth).y):,} rows)")
+        split_run(
+            synth,
+            timer,
+            trials,
+            f"36-asset synthetic panel ({args.synthetic_dates} dates, {len(load_data(synth).y):,} rows)",
+        )
         return 0
 
     # part 1: the main job as shipped (SQLite, one process, the config's threads)
@@ -244,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             times[workers].append(wall)
             print(f"  PostgreSQL, {workers} worker(s), {args.threads} thread(s) each: {wall:.1f} s  {states}")
     m1, m2 = statistics.median(times[1]), statistics.median(times[2])
-    print(f"PostgreSQL {trials} trials: 1 worker {60 * trials / m1:.1f} trials/min, 2 workers "
-          f"{60 * trials / m2:.1f} trials/min; 2 workers / 1 worker throughput = {m1 / m2:.2f}x")
+    print(
+        f"PostgreSQL {trials} trials: 1 worker {60 * trials / m1:.1f} trials/min, 2 workers "
+        f"{60 * trials / m2:.1f} trials/min; 2 workers / 1 worker throughput = {m1 / m2:.2f}x"
+    )
     return 0
 
 

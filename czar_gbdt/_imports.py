@@ -46,8 +46,14 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 class _DeferredImport:
     """Context manager that swallows an ImportError and re-raises it on :meth:`check`."""
 
-    def __init__(self, package: str, min_version: str | None, below_version: str | None,
-                 extra: str | None = None, module: str | None = None):
+    def __init__(
+        self,
+        package: str,
+        min_version: str | None,
+        below_version: str | None,
+        extra: str | None = None,
+        module: str | None = None,
+    ):
         self._package = package
         self._extra = extra
         self._module = module or f"czar_gbdt.{package}"
@@ -55,17 +61,21 @@ class _DeferredImport:
         self._below = below_version
         self._error: tuple[BaseException, str] | None = None
 
-    def __enter__(self) -> "_DeferredImport":
+    def __enter__(self) -> _DeferredImport:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool | None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
         if exc is None:
             self._check_version()
             return None
         if isinstance(exc, (ImportError, SyntaxError)):
-            self._error = (exc, f"{self._package} could not be imported ({exc}). Install it with "
-                                f"{install_hint(self._package, self._extra)} to use {self._module}.")
+            self._error = (
+                exc,
+                f"{self._package} could not be imported ({exc}). Install it with "
+                f"{install_hint(self._package, self._extra)} to use {self._module}.",
+            )
             return True
         return None
 
@@ -78,11 +88,15 @@ class _DeferredImport:
             return
         v = _version_tuple(found)
         if self._min is not None and v < _version_tuple(self._min):
-            self._error = (ImportError(found), f"czar_gbdt.{self._package} needs {self._package} >= "
-                                               f"{self._min}; found {found}.")
+            self._error = (
+                ImportError(found),
+                f"czar_gbdt.{self._package} needs {self._package} >= {self._min}; found {found}.",
+            )
         if self._below is not None and v >= _version_tuple(self._below):
-            self._error = (ImportError(found), f"czar_gbdt.{self._package} supports {self._package} < "
-                                               f"{self._below} (its API changed); found {found}.")
+            self._error = (
+                ImportError(found),
+                f"czar_gbdt.{self._package} supports {self._package} < {self._below} (its API changed); found {found}.",
+            )
 
     def is_successful(self) -> bool:
         """Whether the import (and the version gate) succeeded."""
@@ -95,8 +109,14 @@ class _DeferredImport:
             raise ImportError(message) from exc
 
 
-def try_import(package: str, *, min_version: str | None = None, below_version: str | None = None,
-               extra: str | None = None, module: str | None = None) -> _DeferredImport:
+def try_import(
+    package: str,
+    *,
+    min_version: str | None = None,
+    below_version: str | None = None,
+    extra: str | None = None,
+    module: str | None = None,
+) -> _DeferredImport:
     """Guard the import of ``package``; failures surface on ``.check()``.
 
     Parameters

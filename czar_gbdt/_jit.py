@@ -15,8 +15,16 @@ from collections.abc import Iterator
 import numba
 from numba import njit
 
-__all__ = ["scalar", "inlined", "parallel_loop", "serial_loop", "numba_threads", "threads_for_rows", "share_threads",
-           "SERIAL_ROWS"]
+__all__ = [
+    "scalar",
+    "inlined",
+    "parallel_loop",
+    "serial_loop",
+    "numba_threads",
+    "threads_for_rows",
+    "share_threads",
+    "SERIAL_ROWS",
+]
 
 #: Scalar kernels: one row in, numbers out. Small enough for LLVM to inline.
 scalar = njit(cache=True, error_model="numpy", nogil=True)

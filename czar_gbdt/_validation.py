@@ -14,8 +14,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Interval", "REAL", "NONNEGATIVE", "POSITIVE", "UNIT", "ROUND", "check_number", "check_round", "check_threads", "as_rows", "as_aligned", "finite_rows",
-           "first_bad", "first_true", "out_dtype", "output_pair", "check_unweighted", "EMPTY"]
+__all__ = [
+    "Interval",
+    "REAL",
+    "NONNEGATIVE",
+    "POSITIVE",
+    "UNIT",
+    "ROUND",
+    "check_number",
+    "check_round",
+    "check_threads",
+    "as_rows",
+    "as_aligned",
+    "finite_rows",
+    "first_bad",
+    "first_true",
+    "out_dtype",
+    "output_pair",
+    "check_unweighted",
+    "EMPTY",
+]
 
 #: An empty float64 array: "no weights" for the kernels.
 EMPTY = np.empty(0, dtype=np.float64)
@@ -87,7 +105,7 @@ class Interval:
         return self.contains(v)
 
     @classmethod
-    def closed(cls, low: float, high: float) -> "Interval":
+    def closed(cls, low: float, high: float) -> Interval:
         """The real interval ``[low, high]``; an infinite end is an unbounded side."""
         return cls("real", None if low == -math.inf else float(low), None if high == math.inf else float(high))
 
@@ -130,12 +148,24 @@ UNIT = Interval("real", 0.0, 1.0)
 ROUND = Interval("int", 0)
 
 
-def check_number(name: str, value: Any, *, low: float = -math.inf, high: float = math.inf,
-                 low_open: bool = False, high_open: bool = False) -> float:
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """Return ``value`` as a float after checking it is a finite number inside the interval
     (:meth:`Interval.check` of the real interval these keywords describe)."""
-    return Interval("real", None if low == -math.inf else low, None if high == math.inf else high,
-                    open_low=low_open, open_high=high_open).check(name, value)
+    return Interval(
+        "real",
+        None if low == -math.inf else low,
+        None if high == math.inf else high,
+        open_low=low_open,
+        open_high=high_open,
+    ).check(name, value)
 
 
 def check_round(name: str, value: Any) -> int:
@@ -179,9 +209,7 @@ def as_aligned(name: str, values: Any, n: int, default: float | None) -> np.ndar
         return arr.reshape(1)
     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(
-            f"{name} must be a scalar or have one value per row ({n} rows); got shape {np.shape(values)}."
-        )
+        raise ValueError(f"{name} must be a scalar or have one value per row ({n} rows); got shape {np.shape(values)}.")
     return np.ascontiguousarray(arr)
 
 
@@ -256,5 +284,7 @@ def check_unweighted(metric: str, sample_weight: Any, n: int) -> None:
     first_bad("sample_weight", w, np.isfinite(w) & (w > 0), "finite and > 0")
     if (w != w[0]).any():
         i = first_true(w != w[0])
-        raise ValueError(f"{metric} is unweighted, but sample_weight varies ({w[0].item()!r} at row 0, {w[i].item()!r} at row "
-                         f"{i}); score this eval set without weights, or use a metric that takes them.")
+        raise ValueError(
+            f"{metric} is unweighted, but sample_weight varies ({w[0].item()!r} at row 0, {w[i].item()!r} at row "
+            f"{i}); score this eval set without weights, or use a metric that takes them."
+        )

@@ -147,8 +147,12 @@ class Model:
             backend = self.card["backend"]
             native = tmp / NATIVE_FILES[backend]
             _save_native(backend, self.trained, native)
-            card = {**self.card, "native_file": native.name, "native_bytes": native.stat().st_size,
-                    "native_sha256": _sha256(native)}
+            card = {
+                **self.card,
+                "native_file": native.name,
+                "native_bytes": native.stat().st_size,
+                "native_sha256": _sha256(native),
+            }
             write_json(tmp / CARD, card)
             old = None
             if path.exists():
@@ -213,8 +217,10 @@ def resolve_spec(model: dict) -> Any:
     try:
         return build_model(model["spec"], model["params"])
     except (ValueError, TypeError, ImportError) as exc:
-        raise BundleError(f"the model's loss {model['spec']!r} cannot be rebuilt ({exc}); a loss of your own must be "
-                          f"importable (its module on sys.path) where the model is loaded.") from None
+        raise BundleError(
+            f"the model's loss {model['spec']!r} cannot be rebuilt ({exc}); a loss of your own must be "
+            f"importable (its module on sys.path) where the model is loaded."
+        ) from None
 
 
 def load_model(path: str | os.PathLike) -> Model:
@@ -234,17 +240,25 @@ def load_model(path: str | os.PathLike) -> Model:
         card = json.loads(card_path.read_text())
         fmt, version = card["format"], card["czar_gbdt"]
     except (ValueError, KeyError, TypeError):
-        raise BundleError(f"{card_path}: not a complete model card (truncated or not written by czar-gbdt fit); "
-                          f"fit the model again.") from None
+        raise BundleError(
+            f"{card_path}: not a complete model card (truncated or not written by czar-gbdt fit); fit the model again."
+        ) from None
     if fmt != FORMAT:
-        raise BundleError(f"{path}: the bundle was written by czar-gbdt {version} (bundle format {fmt}); this is "
-                          f"czar-gbdt {__version__}, which reads bundle format {FORMAT}: fit the model again with "
-                          f"this version.")
+        raise BundleError(
+            f"{path}: the bundle was written by czar-gbdt {version} (bundle format {fmt}); this is "
+            f"czar-gbdt {__version__}, which reads bundle format {FORMAT}: fit the model again with "
+            f"this version."
+        )
     native = path / card.get("native_file", "")
-    if not native.is_file() or native.stat().st_size != card.get("native_bytes") or \
-            _sha256(native) != card.get("native_sha256"):
-        raise BundleError(f"{native}: the model file is missing, truncated or altered (its size or SHA-256 differs "
-                          f"from {CARD}'s); fit the model again.")
+    if (
+        not native.is_file()
+        or native.stat().st_size != card.get("native_bytes")
+        or _sha256(native) != card.get("native_sha256")
+    ):
+        raise BundleError(
+            f"{native}: the model file is missing, truncated or altered (its size or SHA-256 differs "
+            f"from {CARD}'s); fit the model again."
+        )
     resolve_spec(card["model"])  # a loss of your own must still be importable
     try:
         trained = _load_native(card["backend"], native, card)
@@ -262,7 +276,7 @@ def _requested(all_dates: pd.DatetimeIndex, dates: str | int) -> pd.DatetimeInde
     if dates == "all":
         return all_dates
     if isinstance(dates, (int, np.integer)) and not isinstance(dates, bool) and dates >= 1:
-        return all_dates[-int(dates):]
+        return all_dates[-int(dates) :]
     raise ValueError(f"dates must be 'last', 'all' or a number of dates >= 1; got {dates!r}.")
 
 
@@ -284,20 +298,31 @@ def _wide_rows(f: dict, data: Any, dates: str | int) -> tuple[Panel, list]:
         returns = load_wide(data, values=f["values"], date_col=f["date_col"] or None)
     missing = [c for c in f["columns"] if c not in returns.columns]
     if missing:
-        raise BundleError(f"{where}: no column for asset(s) {missing} of the model; its features (and their "
-                          f"cross-sectional ranks) are built from the assets {f['columns']}.")
+        raise BundleError(
+            f"{where}: no column for asset(s) {missing} of the model; its features (and their "
+            f"cross-sectional ranks) are built from the assets {f['columns']}."
+        )
     returns = returns[f["columns"]]
     wanted = _requested(returns.index, dates)
     need = warm_up_dates(f)
     first = returns.index.get_loc(wanted[0])
     if dates != "all" and first < need - 1:
-        raise BundleError(f"{where}: too few dates for the features' warm-up: the forecast for {date_text(wanted[0])} "
-                          f"needs {need} dates of {f['values'].replace('_', ' ')} up to it (windows "
-                          f"{list(f['windows'])}, vol_window {f['vol_window']}"
-                          f"{', and the first price has no return' if f['values'] == 'prices' else ''}); the data "
-                          f"has {first + 1}.")
-    panel = build_features(returns, horizon=f["horizon"], windows=tuple(f["windows"]), vol_window=f["vol_window"],
-                           vol_floor=f["vol_floor"], ranks=f["ranks"], dropna=False)
+        raise BundleError(
+            f"{where}: too few dates for the features' warm-up: the forecast for {date_text(wanted[0])} "
+            f"needs {need} dates of {f['values'].replace('_', ' ')} up to it (windows "
+            f"{list(f['windows'])}, vol_window {f['vol_window']}"
+            f"{', and the first price has no return' if f['values'] == 'prices' else ''}); the data "
+            f"has {first + 1}."
+        )
+    panel = build_features(
+        returns,
+        horizon=f["horizon"],
+        windows=tuple(f["windows"]),
+        vol_window=f["vol_window"],
+        vol_floor=f["vol_floor"],
+        ranks=f["ranks"],
+        dropna=False,
+    )
     on_date = np.isin(panel.dates.values, wanted.values)
     ok = np.isfinite(panel.X.to_numpy(dtype=np.float64)).all(axis=1) & np.isfinite(panel.std)
     keep = on_date & ok
@@ -306,8 +331,10 @@ def _wide_rows(f: dict, data: Any, dates: str | int) -> tuple[Panel, list]:
         left &= np.isin(panel.dates.values, np.unique(panel.dates.values[keep]))
     left_out = [(date_text(pd.Timestamp(d)), str(a)) for d, a in zip(panel.dates[left], panel.assets[left])]
     if not keep.any():
-        raise BundleError(f"{where}: no asset has features on {', '.join(date_text(d) for d in wanted[-3:])}: every "
-                          f"asset's return is missing on that date or within the features' look-back.")
+        raise BundleError(
+            f"{where}: no asset has features on {', '.join(date_text(d) for d in wanted[-3:])}: every "
+            f"asset's return is missing on that date or within the features' look-back."
+        )
     rows = panel.subset(np.flatnonzero(keep))
     return rows, left_out
 
@@ -319,18 +346,34 @@ def _long_rows(f: dict, std_col: Any, data: Any, dates: str | int) -> tuple[Pane
     missing = [c for c in dict.fromkeys(need) if c not in table.columns]
     if missing:
         what = [c for c in missing if c in f["feature_cols"]]
-        raise BundleError(f"{where}: missing column(s) {missing} the model needs"
-                          + (f" (feature column(s) {what} of the model)" if what else "")
-                          + f"; the model's features are {f['feature_cols']}.")
+        raise BundleError(
+            f"{where}: missing column(s) {missing} the model needs"
+            + (f" (feature column(s) {what} of the model)" if what else "")
+            + f"; the model's features are {f['feature_cols']}."
+        )
     target = "__czar_gbdt_no_target__"
     frame = table[list(dict.fromkeys(need))].assign(**{target: 0.0})  # the target is not needed to forecast
     try:
-        panel = load_panel(frame, date_col=f["date_col"], asset_col=f["asset_col"], target_col=target,
-                           feature_cols=f["feature_cols"], std_col=std_name, mean_col=None, weight_col=None)
+        panel = load_panel(
+            frame,
+            date_col=f["date_col"],
+            asset_col=f["asset_col"],
+            target_col=target,
+            feature_cols=f["feature_cols"],
+            std_col=std_name,
+            mean_col=None,
+            weight_col=None,
+        )
     except DataError as exc:
         raise BundleError(str(exc).replace("the DataFrame", where, 1)) from None
     wanted = _requested(pd.DatetimeIndex(pd.unique(panel.dates)), dates)
     rows = panel.subset(np.flatnonzero(np.isin(panel.dates.values, wanted.values)))
-    rows = Panel.from_arrays(rows.X.reset_index(drop=True), np.full(len(rows), math.nan), rows.dates, rows.assets,
-                             std=rows.std, info=rows.info)
+    rows = Panel.from_arrays(
+        rows.X.reset_index(drop=True),
+        np.full(len(rows), math.nan),
+        rows.dates,
+        rows.assets,
+        std=rows.std,
+        info=rows.info,
+    )
     return rows, []

@@ -103,13 +103,13 @@ def balanced_pos_weight(y: Any, weight: Any = None) -> float:
     """
     y = as_rows("y", y).astype(np.float64, copy=False)
     first_bad("y", y, (y == 0) | (y == 1), "0 or 1 (binary labels)")
-    w = np.ones_like(y) if weight is None else np.broadcast_to(as_aligned("weight", weight, y.shape[0], None),
-                                                                y.shape)
+    w = np.ones_like(y) if weight is None else np.broadcast_to(as_aligned("weight", weight, y.shape[0], None), y.shape)
     first_bad("weight", np.asarray(w), np.isfinite(w) & (w >= 0), "finite and >= 0")
     pos, neg = float(np.dot(w, y)), float(np.dot(w, 1.0 - y))
     if pos == 0 or neg == 0:
-        raise ValueError(f"y needs both classes with positive weight to balance them; got {pos:g} positive "
-                         f"and {neg:g} negative.")
+        raise ValueError(
+            f"y needs both classes with positive weight to balance them; got {pos:g} positive and {neg:g} negative."
+        )
     return neg / pos
 
 
@@ -117,8 +117,15 @@ def balanced_pos_weight(y: Any, weight: Any = None) -> float:
 _CRITERIA = ("f1", "precision_first", "break_even")
 
 
-def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: Any = "f1",
-                     rate: tuple[float, float] = (0.0, 1.0), g: float = 3.0) -> float:
+def select_threshold(
+    y_true: Any,
+    score: Any,
+    *,
+    weight: Any = None,
+    criterion: Any = "f1",
+    rate: tuple[float, float] = (0.0, 1.0),
+    g: float = 3.0,
+) -> float:
     """Decision threshold chosen on held-out rows: predict positive when ``score > threshold``.
 
     Meant for a validation slice at the end of the training window (never the test
@@ -186,8 +193,7 @@ def select_threshold(y_true: Any, score: Any, *, weight: Any = None, criterion: 
     low, high = _checked_rate(rate)
     g = check_number("g", g, low=0.0, low_open=True)
     if not callable(criterion) and criterion not in _CRITERIA:
-        raise ValueError(f"criterion must be one of {_CRITERIA} or a function of (tp, fp, fn, tn); "
-                         f"got {criterion!r}.")
+        raise ValueError(f"criterion must be one of {_CRITERIA} or a function of (tp, fp, fn, tn); got {criterion!r}.")
     total, pos = float(w.sum()), float(np.dot(w, y))
     if not pos > 0:
         raise ValueError("y_true has no positive row with weight > 0: there is nothing to find a threshold for.")
@@ -263,9 +269,11 @@ def _inside_rate(share: np.ndarray, low: float, high: float) -> np.ndarray:
     tol = 1e-12
     inside = (share >= low - tol) & (share <= high + tol)
     if not inside.any():
-        raise ValueError(f"no threshold puts the predicted-positive rate in [{low:g}, {high:g}]: the nearest "
-                         f"rates are {share[share < low].max(initial=0.0):g} and "
-                         f"{share[share > high].min(initial=1.0):g} (ties in score, or too few rows).")
+        raise ValueError(
+            f"no threshold puts the predicted-positive rate in [{low:g}, {high:g}]: the nearest "
+            f"rates are {share[share < low].max(initial=0.0):g} and "
+            f"{share[share > high].min(initial=1.0):g} (ties in score, or too few rows)."
+        )
     return inside
 
 
@@ -278,8 +286,9 @@ def _criterion_values(criterion: Any, cuts: _Cuts, pos: float, g: float) -> np.n
         if callable(criterion):
             value = np.asarray(criterion(tp, fp, fn, tn), dtype=np.float64)
             if value.shape != tp.shape:
-                raise ValueError(f"criterion returned shape {value.shape}; it must return one value per "
-                                 f"candidate, shape {tp.shape}.")
+                raise ValueError(
+                    f"criterion returned shape {value.shape}; it must return one value per candidate, shape {tp.shape}."
+                )
             return value
         f1 = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
         if criterion == "f1":

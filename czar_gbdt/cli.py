@@ -28,8 +28,7 @@ EXIT_CODES = """exit codes:
 
 
 def _epilog(outputs: str) -> str:
-    return (f"{EXIT_CODES}\n\noutputs (<runs_dir> is study.runs_dir, default runs/; <study> is study.name):\n"
-            f"{outputs}")
+    return f"{EXIT_CODES}\n\noutputs (<runs_dir> is study.runs_dir, default runs/; <study> is study.name):\n{outputs}"
 
 
 _TUNE_OUT = """  <runs_dir>/<study>.db       the study (default SQLite storage)
@@ -40,11 +39,15 @@ _REPORT_OUT = """  <runs_dir>/<study>/best_params.json, folds.csv   best trial's
        and kept in the study; later reports print the stored result)"""
 
 
-def _command(sub, name: str, *, help: str, description: str, outputs: str,
-             config: str) -> argparse.ArgumentParser:
+def _command(sub, name: str, *, help: str, description: str, outputs: str, config: str) -> argparse.ArgumentParser:
     """A subcommand with its help, exit codes and outputs, and its required ``--config``."""
-    parser = sub.add_parser(name, help=help, description=description, epilog=_epilog(outputs),
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=_epilog(outputs),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", required=True, help=config)
     return parser
 
@@ -66,10 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="czar-gbdt",
         description="Train gradient-boosted trees on returns-forecasting losses (CZAR, ZPTAE, ...) and tune "
-                    "them against walk-forward rank IC.",
-        epilog=_epilog(_TUNE_OUT + "\n" + _REPORT_OUT.split("\n", 1)[1]
-                       + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"
-                       + "\n  <runs_dir>/<study>/model/   `fit`: the model bundle that `predict --model` reads"),
+        "them against walk-forward rank IC.",
+        epilog=_epilog(
+            _TUNE_OUT
+            + "\n"
+            + _REPORT_OUT.split("\n", 1)[1]
+            + "\n  <runs_dir>/<study>/evaluate.csv   `evaluate`; `compare` writes CSV and PNG files there"
+            + "\n  <runs_dir>/<study>/model/   `fit`: the model bundle that `predict --model` reads"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -81,17 +88,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_tune(sub) -> None:
     tune = _command(
-        sub, "tune", help="run or resume an optuna study described by a TOML config",
+        sub,
+        "tune",
+        help="run or resume an optuna study described by a TOML config",
         description="Run (or resume) the study of a config: search loss and booster parameters against "
-                    "walk-forward rank IC (across assets per date; for one series, over each test window's "
-                    "dates), its ICIR or one of Allora's scores (study.objective). Re-running the same command resumes the study; completed trials are "
-                    "never lost or repeated. Writes best params and the per-fold table next to the study.",
-        outputs=_TUNE_OUT, config="TOML configuration (see docs/tuning.md)")
-    _add_storage(tune, "SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
-                       "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
-                       "refused (no heartbeats)")
-    tune.add_argument("--workers", type=int, default=1,
-                      help="worker processes sharing the study (needs PostgreSQL/MySQL storage when > 1)")
+        "walk-forward rank IC (across assets per date; for one series, over each test window's "
+        "dates), its ICIR or one of Allora's scores (study.objective). Re-running the same command resumes the study; completed trials are "
+        "never lost or repeated. Writes best params and the per-fold table next to the study.",
+        outputs=_TUNE_OUT,
+        config="TOML configuration (see docs/tuning.md)",
+    )
+    _add_storage(
+        tune,
+        "SQLAlchemy URL overriding study.storage (e.g. postgresql://u@host/db); "
+        "default: sqlite:///<runs_dir>/<study name>.db. Journal storage is "
+        "refused (no heartbeats)",
+    )
+    tune.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the study (needs PostgreSQL/MySQL storage when > 1)",
+    )
     tune.add_argument("--trials", type=int, help="total finished trials the study should hold (study.n_trials)")
     tune.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_format(tune)
@@ -99,95 +117,136 @@ def _add_tune(sub) -> None:
 
 def _add_report(sub) -> None:
     report = _command(
-        sub, "report", help="best parameters, per-fold table and the one holdout evaluation of a study",
+        sub,
+        "report",
+        help="best parameters, per-fold table and the one holdout evaluation of a study",
         description="Print and save the best trial's parameters and per-fold table, then train it and the "
-                    "baselines of [report] baselines (default: the backend's built-in squared error and its "
-                    "ranking objective) with the tuned booster on every date before the holdout, and score them "
-                    "on the holdout period, which no trial has seen: rank IC, ICIR, t (per date and Newey-West), "
-                    "directional accuracy, top-k net spread, Allora's grade, and the paired difference of the "
-                    "tuned model against each baseline with its verdict. The holdout is scored once per study: "
-                    "the result is stored in the study and later reports print it (naming the trial it belongs "
-                    "to) instead of scoring again. Loads the study, never creates one.",
-        outputs=_REPORT_OUT, config="TOML configuration of the study")
+        "baselines of [report] baselines (default: the backend's built-in squared error and its "
+        "ranking objective) with the tuned booster on every date before the holdout, and score them "
+        "on the holdout period, which no trial has seen: rank IC, ICIR, t (per date and Newey-West), "
+        "directional accuracy, top-k net spread, Allora's grade, and the paired difference of the "
+        "tuned model against each baseline with its verdict. The holdout is scored once per study: "
+        "the result is stored in the study and later reports print it (naming the trial it belongs "
+        "to) instead of scoring again. Loads the study, never creates one.",
+        outputs=_REPORT_OUT,
+        config="TOML configuration of the study",
+    )
     _add_storage(report)
     _add_format(report)
 
 
 def _add_evaluate(sub) -> None:
     ev = _command(
-        sub, "evaluate", help="walk-forward scores of fixed parameters for one or more losses",
+        sub,
+        "evaluate",
+        help="walk-forward scores of fixed parameters for one or more losses",
         description="Train the config's booster with fixed parameters (a range is refused) on the walk-forward "
-                    "folds, once per loss, and print mean rank IC, ICIR and t-stat per loss. 'builtin' is the "
-                    "backend's own squared error, 'ranking' its learning-to-rank objective.",
-        outputs="  <runs_dir>/<study>/evaluate.csv", config="TOML configuration (fixed booster parameters)")
-    ev.add_argument("--loss", action="append", metavar="NAME[:k=v,...]",
-                    help="loss to evaluate, repeatable: builtin, mse, czar, czar:alpha=0.5, zptae, ranking ... "
-                         "(default: the config's loss)")
+        "folds, once per loss, and print mean rank IC, ICIR and t-stat per loss. 'builtin' is the "
+        "backend's own squared error, 'ranking' its learning-to-rank objective.",
+        outputs="  <runs_dir>/<study>/evaluate.csv",
+        config="TOML configuration (fixed booster parameters)",
+    )
+    ev.add_argument(
+        "--loss",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="loss to evaluate, repeatable: builtin, mse, czar, czar:alpha=0.5, zptae, ranking ... "
+        "(default: the config's loss)",
+    )
     _add_format(ev)
 
 
 def _add_fit(sub) -> None:
     fit = _command(
-        sub, "fit", help="train the study's best trial (or --trial N) on every labelled date and save the model",
+        sub,
+        "fit",
+        help="train the study's best trial (or --trial N) on every labelled date and save the model",
         description="Train one model on every date of the config's data that has a label, up to data.end, the "
-                    "holdout included (report has scored it once; the model card says the model saw it): the "
-                    "study's best trial by default, --trial N for another, or the fixed values of a config without "
-                    "search ranges (no study needed). With early stopping the model trains the median of the "
-                    "walk-forward folds' best rounds. A study made with another configuration is refused, as by "
-                    "report. Saves the bundle: the backend's native model file and model.json, the card "
-                    "(docs/forecast.md).",
+        "holdout included (report has scored it once; the model card says the model saw it): the "
+        "study's best trial by default, --trial N for another, or the fixed values of a config without "
+        "search ranges (no study needed). With early stopping the model trains the median of the "
+        "walk-forward folds' best rounds. A study made with another configuration is refused, as by "
+        "report. Saves the bundle: the backend's native model file and model.json, the card "
+        "(docs/forecast.md).",
         outputs="  <runs_dir>/<study>/model/   model.json (the card) and the native model file (or --out DIR)",
-        config="TOML configuration of the study (or a config without search ranges)")
+        config="TOML configuration of the study (or a config without search ranges)",
+    )
     fit.add_argument("--trial", type=int, metavar="N", help="the study's trial to train (default: the best)")
     fit.add_argument("--out", metavar="DIR", help="the bundle folder (default: <runs_dir>/<study>/model)")
     _add_storage(fit)
-    fit.add_argument("--loss", metavar="NAME[:k=v,...]",
-                     help="a config without search ranges only: the model to train instead of loss.name (builtin, "
-                          "ranking, czar:alpha=0.5, package.module:name ...)")
+    fit.add_argument(
+        "--loss",
+        metavar="NAME[:k=v,...]",
+        help="a config without search ranges only: the model to train instead of loss.name (builtin, "
+        "ranking, czar:alpha=0.5, package.module:name ...)",
+    )
     _add_format(fit)
 
 
 def _add_predict(sub) -> None:
     """``predict`` needs no config: it reads a model bundle (so it is not made by :func:`_command`)."""
     pred = sub.add_parser(
-        "predict", help="forecasts of a saved model (czar-gbdt fit) from a data file",
+        "predict",
+        help="forecasts of a saved model (czar-gbdt fit) from a data file",
         description="Load a model bundle (no config or study needed), build its features from --data exactly as "
-                    "training did (a wide table of returns, log returns or prices, or a long panel; CSV or Parquet), "
-                    "and write date, asset, forecast (and rank, the cross-sectional percentile 0..1, when there are "
-                    "several assets) for the requested dates. Forecasts are causal: the forecast for a date does "
-                    "not change when later rows are appended.",
+        "training did (a wide table of returns, log returns or prices, or a long panel; CSV or Parquet), "
+        "and write date, asset, forecast (and rank, the cross-sectional percentile 0..1, when there are "
+        "several assets) for the requested dates. Forecasts are causal: the forecast for a date does "
+        "not change when later rows are appended.",
         epilog=_epilog("  --out FILE   CSV (.csv) or Parquet (.parquet); without it the table is printed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     pred.add_argument("--model", required=True, metavar="DIR", help="the bundle folder written by `czar-gbdt fit`")
-    pred.add_argument("--data", required=True, metavar="PATH",
-                      help="the data, as data.source was (wide table or long panel, CSV or Parquet); ff49: the "
-                           "bundled table")
-    pred.add_argument("--dates", default="last", metavar="last|all|N",
-                      help="the data's last date (default; it has features but no label yet), every date with "
-                           "features, or the last N dates")
+    pred.add_argument(
+        "--data",
+        required=True,
+        metavar="PATH",
+        help="the data, as data.source was (wide table or long panel, CSV or Parquet); ff49: the bundled table",
+    )
+    pred.add_argument(
+        "--dates",
+        default="last",
+        metavar="last|all|N",
+        help="the data's last date (default; it has features but no label yet), every date with "
+        "features, or the last N dates",
+    )
     pred.add_argument("--out", metavar="FILE", help="write CSV (.csv) or Parquet (.parquet) instead of printing")
 
 
 def _add_compare(sub) -> None:
     cmp = _command(
-        sub, "compare", help="ZPTAE vs CZAR vs built-ins: one booster, the same folds, a table and figures per loss",
+        sub,
+        "compare",
+        help="ZPTAE vs CZAR vs built-ins: one booster, the same folds, a table and figures per loss",
         description="Train the config's booster (fixed parameters) on the walk-forward folds once per loss of "
-                    "[compare] losses (built-in squared error, ZPTAE, CZAR variants, the backend's ranking "
-                    "objective with one query group per date, the best CZAR of a tuning study) plus their "
-                    "rank-average ensemble. Prints and writes (CSV + PNG) mean Rank IC, ICIR, t-stat, per-fold "
-                    "spread, directional accuracy, top-k long-short after costs and the test-fold CZAR/ZPTAE "
-                    "losses, and says whether CZAR beats the ranking objective.",
+        "[compare] losses (built-in squared error, ZPTAE, CZAR variants, the backend's ranking "
+        "objective with one query group per date, the best CZAR of a tuning study) plus their "
+        "rank-average ensemble. Prints and writes (CSV + PNG) mean Rank IC, ICIR, t-stat, per-fold "
+        "spread, directional accuracy, top-k long-short after costs and the test-fold CZAR/ZPTAE "
+        "losses, and says whether CZAR beats the ranking objective.",
         outputs="  <runs_dir>/<study>/   the comparison table (CSV) and figures (PNG)",
-        config="TOML configuration with fixed booster parameters (e.g. configs/compare_ff49.toml)")
-    cmp.add_argument("--data", metavar="PATH", help="a wide table of returns or a long panel (CSV/Parquet) "
-                                                   "replacing data.source; read as [data] layout, [data.wide] and "
-                                                   "[data.panel] say")
-    cmp.add_argument("--study", metavar="FILE", help="best_params.json or a study's TOML config: add a row with "
-                                                     "its best CZAR parameters, trained with model.params like "
-                                                     "every row (replaces compare.study)")
-    cmp.add_argument("--loss", action="append", metavar="NAME[:k=v,...]",
-                     help="replace compare.losses, repeatable: builtin, ranking, ranking:bins=10, zptae, czar, "
-                          "czar:alpha=0.5 ...")
+        config="TOML configuration with fixed booster parameters (e.g. configs/compare_ff49.toml)",
+    )
+    cmp.add_argument(
+        "--data",
+        metavar="PATH",
+        help="a wide table of returns or a long panel (CSV/Parquet) "
+        "replacing data.source; read as [data] layout, [data.wide] and "
+        "[data.panel] say",
+    )
+    cmp.add_argument(
+        "--study",
+        metavar="FILE",
+        help="best_params.json or a study's TOML config: add a row with "
+        "its best CZAR parameters, trained with model.params like "
+        "every row (replaces compare.study)",
+    )
+    cmp.add_argument(
+        "--loss",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="replace compare.losses, repeatable: builtin, ranking, ranking:bins=10, zptae, czar, czar:alpha=0.5 ...",
+    )
     cmp.add_argument("--no-progress", action="store_true", help="no progress line per model on stderr")
     _add_format(cmp)
 
@@ -272,14 +331,22 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         raise CLIUsageError(f"--trials must be >= 1; got {args.trials}.")
     cfg = load_config(args.config)
     _load_and_describe(cfg)
-    study = tuning.tune(cfg, storage=args.storage, workers=args.workers, n_trials=args.trials,
-                        show_progress=not args.no_progress, echo=_err)
+    study = tuning.tune(
+        cfg,
+        storage=args.storage,
+        workers=args.workers,
+        n_trials=args.trials,
+        show_progress=not args.no_progress,
+        echo=_err,
+    )
     summary = reporting.study_summary(study, cfg, storage=args.storage)
     reporting.print_summary(summary, fmt=args.format)
     sys.stdout.flush()
     storage = f" --storage {args.storage}" if args.storage else ""
-    _err(f"next: czar-gbdt report --config {args.config}{storage}   (scores the best trial once on the holdout, "
-         f"against the baselines)")
+    _err(
+        f"next: czar-gbdt report --config {args.config}{storage}   (scores the best trial once on the holdout, "
+        f"against the baselines)"
+    )
     return 0
 
 
@@ -295,11 +362,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
+    import optuna
+
     from . import forecast
     from ._files import dumps
     from .config import load_config
-
-    import optuna
 
     _check_storage_option(args.storage)
     if args.trial is not None and args.trial < 0:
@@ -318,15 +385,26 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     print(f"model {card['model']['label']} on {card['backend']}, {card['rounds']} rounds ({card['rounds_rule']})")
     if chosen.get("study"):
         wf = chosen["walk_forward"]
-        print(f"  chosen by study {chosen['study']!r}, trial #{chosen['trial']} (best: #{chosen['best_trial']}), "
-              f"{chosen['objective']} = {chosen['value']:.4f}; walk-forward mean rank IC "
-              f"{wf.get('mean_rank_ic') if wf.get('mean_rank_ic') is None else round(wf['mean_rank_ic'], 4)}")
+        print(
+            f"  chosen by study {chosen['study']!r}, trial #{chosen['trial']} (best: #{chosen['best_trial']}), "
+            f"{chosen['objective']} = {chosen['value']:.4f}; walk-forward mean rank IC "
+            f"{wf.get('mean_rank_ic') if wf.get('mean_rank_ic') is None else round(wf['mean_rank_ic'], 4)}"
+        )
         h = chosen.get("holdout")
-        print(f"  holdout (scored once by report): rank IC {h['rank_ic']:.4f}, t {h['rank_ic_t']:.2f}" if h else
-              f"  holdout: {chosen.get('holdout_note')}")
-    print(f"  trained on {t['rows']:,} rows, {t['dates']:,} dates {t['start']} to {t['end']}"
-          + (f": the final model saw the holdout {t['holdout']['start']} .. {t['holdout']['end']}, which can no "
-             f"longer test it" if t["holdout_included"] else ""))
+        print(
+            f"  holdout (scored once by report): rank IC {h['rank_ic']:.4f}, t {h['rank_ic_t']:.2f}"
+            if h
+            else f"  holdout: {chosen.get('holdout_note')}"
+        )
+    print(
+        f"  trained on {t['rows']:,} rows, {t['dates']:,} dates {t['start']} to {t['end']}"
+        + (
+            f": the final model saw the holdout {t['holdout']['start']} .. {t['holdout']['end']}, which can no "
+            f"longer test it"
+            if t["holdout_included"]
+            else ""
+        )
+    )
     print(f"  wrote {path}/ ({card['native_file']}, model.json)")
     return 0
 
@@ -350,8 +428,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     left = frame.attrs.get("left_out") or []
     if left:
         shown = ", ".join(f"{a} ({d})" for d, a in left[:10])
-        _err(f"czar-gbdt predict: left out {len(left)} asset-date(s) without features (a return missing on that date "
-             f"or within the features' look-back): {shown}{' ...' if len(left) > 10 else ''}.")
+        _err(
+            f"czar-gbdt predict: left out {len(left)} asset-date(s) without features (a return missing on that date "
+            f"or within the features' look-back): {shown}{' ...' if len(left) > 10 else ''}."
+        )
     if out is None:
         print(frame.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
         return 0
@@ -363,8 +443,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         frame.to_parquet(tmp, index=False)
     tmp.replace(out)
     dates_text = sorted({str(pd_date) for pd_date in frame["date"].astype(str)})
-    _err(f"czar-gbdt predict: wrote {len(frame):,} forecasts for {len(dates_text)} date(s) "
-         f"({dates_text[0]} .. {dates_text[-1]}) to {out}.")
+    _err(
+        f"czar-gbdt predict: wrote {len(frame):,} forecasts for {len(dates_text)} date(s) "
+        f"({dates_text[0]} .. {dates_text[-1]}) to {out}."
+    )
     return 0
 
 
@@ -398,14 +480,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         with _quiet_optuna():
-            return {"tune": _cmd_tune, "report": _cmd_report, "evaluate": _cmd_evaluate,
-                    "compare": _cmd_compare, "fit": _cmd_fit, "predict": _cmd_predict}[args.command](args)
+            return {
+                "tune": _cmd_tune,
+                "report": _cmd_report,
+                "evaluate": _cmd_evaluate,
+                "compare": _cmd_compare,
+                "fit": _cmd_fit,
+                "predict": _cmd_predict,
+            }[args.command](args)
     except (CLIUsageError, ConfigError, DataError) as exc:
         print(f"czar-gbdt {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        what = ("the study is kept (its completed trials are saved); re-run the same command to resume"
-                if args.command == "tune" else "nothing was saved")
+        what = (
+            "the study is kept (its completed trials are saved); re-run the same command to resume"
+            if args.command == "tune"
+            else "nothing was saved"
+        )
         print(f"czar-gbdt {args.command}: interrupted: {what}.", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one place decides how a failure is shown

@@ -52,19 +52,50 @@ import pandas as pd
 from . import evaluation
 from .config import ClusterConfig, Config, ConfigError, DataConfig, PanelConfig, as_config
 from .datasets import AUTO, DataError, Panel, transform_target
-from .datasets.checks import (Rows, check_finite_features, check_unique_pairs, labels_and_side,
-                              non_numeric_features, refuse_non_numeric)
+from .datasets.checks import (
+    Rows,
+    check_finite_features,
+    check_unique_pairs,
+    labels_and_side,
+    non_numeric_features,
+    refuse_non_numeric,
+)
 from .datasets.columns import PanelColumns, resolve_columns
 from .datasets.dates import check_sorted, parse_dates
 from .datasets.long import panel_rows
-from .evaluation import (DATA_KEYS, FoldHooks, FoldScoring, ModelSpec, WalkForwardResult, auto_transform, iso_date,
-                         panel_key, score_folds, training_labels)
+from .evaluation import (
+    DATA_KEYS,
+    FoldHooks,
+    FoldScoring,
+    ModelSpec,
+    WalkForwardResult,
+    auto_transform,
+    iso_date,
+    panel_key,
+    score_folds,
+    training_labels,
+)
 from .losses import BaseLoss
 from .model_selection import WalkForward
 from .ranking import RankObjective
 
-__all__ = ["engine", "worker_lost", "LazyPanel", "Window", "client_for", "close_clients", "load_data", "prepare_data", "describe_data", "walk_forward",
-           "run_walk_forward", "evaluate_losses", "check_models", "partition_rows", "fit_panel"]
+__all__ = [
+    "engine",
+    "worker_lost",
+    "LazyPanel",
+    "Window",
+    "client_for",
+    "close_clients",
+    "load_data",
+    "prepare_data",
+    "describe_data",
+    "walk_forward",
+    "run_walk_forward",
+    "evaluate_losses",
+    "check_models",
+    "partition_rows",
+    "fit_panel",
+]
 
 _CLIENTS: dict[ClusterConfig, Any] = {}
 
@@ -119,8 +150,13 @@ def _client(c: ClusterConfig) -> Any:
         except OSError as exc:
             raise OSError(f"cluster.scheduler: cannot reach the Dask scheduler at {c.scheduler!r} ({exc}).") from None
     else:
-        local = distributed.LocalCluster(n_workers=c.n_workers, threads_per_worker=c.threads_per_worker,
-                                         memory_limit=c.memory_limit, processes=True, dashboard_address=None)
+        local = distributed.LocalCluster(
+            n_workers=c.n_workers,
+            threads_per_worker=c.threads_per_worker,
+            memory_limit=c.memory_limit,
+            processes=True,
+            dashboard_address=None,
+        )
         client = distributed.Client(local, set_as_default=False)
     _CLIENTS[c] = client
     atexit.register(_close, client)
@@ -198,15 +234,17 @@ class LazyPanel:
 
     def __repr__(self) -> str:
         extra = [k for k in ("std", "mean", "weight") if self.columns.get(k)]
-        return (f"LazyPanel({len(self)} rows, {len(self.dates)} dates, {len(self.features)} features, "
-                f"{self.frame.npartitions} partitions" + (", with " + "/".join(extra) if extra else "") + ")")
+        return (
+            f"LazyPanel({len(self)} rows, {len(self.dates)} dates, {len(self.features)} features, "
+            f"{self.frame.npartitions} partitions" + (", with " + "/".join(extra) if extra else "") + ")"
+        )
 
     def window(self, start: int, end: int) -> Window | None:
         """The rows of the dates at positions ``[start, end)`` (None when empty)."""
         if end <= start:
             return None
         dates = self.dates[start:end]
-        return Window(self.frame.loc[dates[0]:dates[-1]], dates, int(self.counts[start:end].sum()))
+        return Window(self.frame.loc[dates[0] : dates[-1]], dates, int(self.counts[start:end].sum()))
 
     def narrow(self) -> list:
         """The columns of a window that are collected for scoring: everything but the features."""
@@ -220,9 +258,16 @@ class LazyPanel:
         def get(role: str) -> Any:
             return part[cols[role]].to_numpy(np.float64) if cols[role] else None
 
-        return Panel.from_arrays(pd.DataFrame(index=pd.RangeIndex(len(part))), part[cols["target"]].to_numpy(np.float64),
-                                 part.index, part[cols["asset"]].to_numpy(), std=get("std"), mean=get("mean"),
-                                 weight=get("weight"), info=self.info)
+        return Panel.from_arrays(
+            pd.DataFrame(index=pd.RangeIndex(len(part))),
+            part[cols["target"]].to_numpy(np.float64),
+            part.index,
+            part[cols["asset"]].to_numpy(),
+            std=get("std"),
+            mean=get("mean"),
+            weight=get("weight"),
+            info=self.info,
+        )
 
 
 def partition_rows(total_rows: int, n_workers: int) -> int:
@@ -244,8 +289,14 @@ def _partition_rules(part: pd.DataFrame, offset: int, columns: PanelColumns, whe
     are not numeric (merged over the partitions into one message, as in memory), or the
     partition's row count per date and its first and last date.
     """
-    out: dict = {"error": None, "rank": 0, "non_numeric": {}, "counts": pd.Series(dtype=np.int64), "first": None,
-                 "last": None}
+    out: dict = {
+        "error": None,
+        "rank": 0,
+        "non_numeric": {},
+        "counts": pd.Series(dtype=np.int64),
+        "first": None,
+        "last": None,
+    }
     if len(part) == 0:
         return out
     try:
@@ -255,9 +306,11 @@ def _partition_rules(part: pd.DataFrame, offset: int, columns: PanelColumns, whe
     out["non_numeric"] = non_numeric_features(part, columns.features, rows)
     if out["non_numeric"]:
         return out
-    for rank, step in ((2, lambda: check_finite_features(part, columns.features, rows)),
-                       (3, lambda: check_sorted(rows.dates, columns.date, where, names, offset=offset)),
-                       (4, lambda: labels_and_side(part, columns, rows))):
+    for rank, step in (
+        (2, lambda: check_finite_features(part, columns.features, rows)),
+        (3, lambda: check_sorted(rows.dates, columns.date, where, names, offset=offset)),
+        (4, lambda: labels_and_side(part, columns, rows)),
+    ):
         try:
             step()
         except DataError as exc:
@@ -290,14 +343,24 @@ def _pairs_part(part: pd.DataFrame, offset: int, asset_col: str, where: str) -> 
 def _panel_columns(raw: Any, p: PanelConfig, where: str) -> PanelColumns:
     """The roles of the columns, as in memory: a side column not named is ``"auto"`` (the column of that
     name, when the table has one) and no ``feature_cols`` takes every other column."""
-    columns = resolve_columns(raw.columns, date_col=p.date_col, asset_col=p.asset_col, target_col=p.target_col,
-                              feature_cols=list(p.feature_cols) if p.feature_cols else None, where=where,
-                              names=PANEL_KEYS, std_col=p.std_col or AUTO, mean_col=p.mean_col or AUTO,
-                              weight_col=p.weight_col or AUTO)
+    columns = resolve_columns(
+        raw.columns,
+        date_col=p.date_col,
+        asset_col=p.asset_col,
+        target_col=p.target_col,
+        feature_cols=list(p.feature_cols) if p.feature_cols else None,
+        where=where,
+        names=PANEL_KEYS,
+        std_col=p.std_col or AUTO,
+        mean_col=p.mean_col or AUTO,
+        weight_col=p.weight_col or AUTO,
+    )
     category = [f"{c!r}" for c in columns.features if isinstance(raw[c].dtype, pd.CategoricalDtype)]
     if category:
-        raise DataError(f"{where}: feature columns must be numeric or bool on a Dask cluster (pandas 'category' "
-                        f"trains in memory); 'category': {', '.join(category)}. Set cluster.engine = 'local'.")
+        raise DataError(
+            f"{where}: feature columns must be numeric or bool on a Dask cluster (pandas 'category' "
+            f"trains in memory); 'category': {', '.join(category)}. Set cluster.engine = 'local'."
+        )
     return columns
 
 
@@ -312,13 +375,16 @@ def _check_partitions(raw: Any, columns: PanelColumns, where: str, sort: bool, c
     offsets = [0]
     for n in lengths[:-1]:
         offsets.append(dask.delayed(operator.add)(offsets[-1], n))
-    tasks = [dask.delayed(_partition_rules)(part, offsets[i], columns, where, PANEL_KEYS) for i, part in enumerate(parts)]
+    tasks = [
+        dask.delayed(_partition_rules)(part, offsets[i], columns, where, PANEL_KEYS) for i, part in enumerate(parts)
+    ]
     found, lengths, offsets = client.compute([tasks, lengths, offsets], sync=True)
     errors = [(f["rank"], int(offsets[i]), f["error"]) for i, f in enumerate(found) if f["error"]]
     if not any(rank == 0 for rank, _, _ in errors):  # in memory the features are checked after the dates and assets
         refuse_non_numeric(where, _non_numeric(found))
-    spans = [(f["first"], f["last"], int(offsets[i]) + lengths[i] - 1) for i, f in enumerate(found)
-             if f["first"] is not None]
+    spans = [
+        (f["first"], f["last"], int(offsets[i]) + lengths[i] - 1) for i, f in enumerate(found) if f["first"] is not None
+    ]
     for (_, last, row), (first, _, _) in zip(spans, spans[1:]):
         try:  # the last row of a partition and the first of the next: rows `row` and `row + 1` of the table
             check_sorted(pd.DatetimeIndex([last, first]), columns.date, where, PANEL_KEYS, offset=row)
@@ -384,22 +450,30 @@ def _between(every: pd.Series, source: str, start: str | None, end: str | None) 
     if end:
         counts = counts[counts.index <= pd.Timestamp(end)]
     if counts.empty:
-        raise DataError(f"{source}: no rows between data.start={start or ''!r} and data.end={end or ''!r}; the data "
-                        f"(after the feature warm-up and the last data.horizon dates) runs from "
-                        f"{iso_date(every.index[0])} to {iso_date(every.index[-1])}.")
+        raise DataError(
+            f"{source}: no rows between data.start={start or ''!r} and data.end={end or ''!r}; the data "
+            f"(after the feature warm-up and the last data.horizon dates) runs from "
+            f"{iso_date(every.index[0])} to {iso_date(every.index[-1])}."
+        )
     return counts
 
 
-def _date_partitions(raw: Any, date_col: str, dates: pd.DatetimeIndex, n: np.ndarray,
-                     client: Any) -> tuple[Any, list[int]]:
+def _date_partitions(
+    raw: Any, date_col: str, dates: pd.DatetimeIndex, n: np.ndarray, client: Any
+) -> tuple[Any, list[int]]:
     """The frame indexed by date, between the first and last of ``dates``, cut into partitions at date
     boundaries (about four per worker); and the positions of the dates that start a partition."""
     from . import dask as cdask
 
     kind = raw[date_col].dtype
-    frame = raw.assign(**{date_col: raw[date_col].map_partitions(
-        _as_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]"))})
-    frame = frame.set_index(date_col, sorted=True).loc[dates[0]:dates[-1]]
+    frame = raw.assign(
+        **{
+            date_col: raw[date_col].map_partitions(
+                _as_dates, date_col, meta=(date_col, kind if kind.kind == "M" else "datetime64[ns]")
+            )
+        }
+    )
+    frame = frame.set_index(date_col, sorted=True).loc[dates[0] : dates[-1]]
     cuts = _date_cuts(n, partition_rows(int(n.sum()), len(cdask.worker_addresses(client))))
     return frame.repartition(divisions=[dates[i] for i in cuts] + [dates[-1]]), cuts
 
@@ -409,16 +483,23 @@ def _check_pairs(frame: Any, asset_col: str, offsets: list[int], source: str, cl
     ``offsets[i]`` of the table), and more than one asset. Returns the distinct assets."""
     import dask
 
-    checks = client.compute([dask.delayed(_pairs_part)(part, offsets[i], asset_col, source)
-                             for i, part in enumerate(frame[[asset_col]].to_delayed())], sync=True)
+    checks = client.compute(
+        [
+            dask.delayed(_pairs_part)(part, offsets[i], asset_col, source)
+            for i, part in enumerate(frame[[asset_col]].to_delayed())
+        ],
+        sync=True,
+    )
     errors = [c["error"] for c in checks if c["error"]]
     if errors:
         raise DataError(errors[0])
     assets = pd.unique(np.concatenate([c["assets"] for c in checks]))
     if len(assets) == 1:
-        raise DataError(f"{source}: one asset ({assets[0]!r}): a single series is scored by its time-series rank IC "
-                        "in memory, where its early stopping watches that rank IC; set cluster.engine = 'local' (a "
-                        "series of even a million bars fits in one process).")
+        raise DataError(
+            f"{source}: one asset ({assets[0]!r}): a single series is scored by its time-series rank IC "
+            "in memory, where its early stopping watches that rank IC; set cluster.engine = 'local' (a "
+            "series of even a million bars fits in one process)."
+        )
     return assets
 
 
@@ -437,8 +518,13 @@ def load_data(cfg: Config | dict) -> LazyPanel:
 def _labels_part(part: pd.DataFrame, cols: dict, loss: BaseLoss | None, transform: str) -> pd.DataFrame:
     """Training labels (and the std the loss sees) of one partition: per date, as in memory."""
     std = part[cols["std"]].to_numpy(np.float64) if cols["std"] else None
-    panel = Panel.from_arrays(pd.DataFrame(index=pd.RangeIndex(len(part))), part[cols["target"]].to_numpy(np.float64),
-                              part.index, part[cols["asset"]].to_numpy(), std=std)
+    panel = Panel.from_arrays(
+        pd.DataFrame(index=pd.RangeIndex(len(part))),
+        part[cols["target"]].to_numpy(np.float64),
+        part.index,
+        part[cols["asset"]].to_numpy(),
+        std=std,
+    )
     if loss is None:
         y, s = transform_target(panel.y, panel.dates, transform), None
     else:
@@ -450,9 +536,19 @@ def _date_codes_part(part: pd.DataFrame, dates: np.ndarray) -> pd.Series:
     return pd.Series(np.searchsorted(dates, part.index.to_numpy()).astype(np.float64), index=part.index)
 
 
-def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend: str, booster_params: dict,
-              loss: BaseLoss | RankObjective | None, num_boost_round: int, early_stopping_rounds: int,
-              target_transform: str, seed: int) -> Any:
+def _fit_fold(
+    panel: LazyPanel,
+    train: Window,
+    valid: Window | None,
+    *,
+    backend: str,
+    booster_params: dict,
+    loss: BaseLoss | RankObjective | None,
+    num_boost_round: int,
+    early_stopping_rounds: int,
+    target_transform: str,
+    seed: int,
+) -> Any:
     """Train one fold's model on the cluster (:mod:`czar_gbdt.dask`)."""
     from . import dask as cdask
 
@@ -462,8 +558,9 @@ def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend:
     def labels(window: Window) -> Any:
         return window.frame.map_partitions(_labels_part, cols, loss, target_transform, meta=meta)
 
-    common = dict(backend=backend, params=booster_params, num_boost_round=num_boost_round, seed=seed,
-                  client=panel.client)
+    common = dict(
+        backend=backend, params=booster_params, num_boost_round=num_boost_round, seed=seed, client=panel.client
+    )
     X = train.frame[panel.features]
     lab = labels(train)
     weight = train.frame[cols["weight"]] if cols["weight"] else None
@@ -474,16 +571,32 @@ def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, *, backend:
     eval_rows: dict[str, Any] = {}
     if valid is not None and len(valid) and early_stopping_rounds:
         vlab = labels(valid)
-        codes = valid.frame.map_partitions(_date_codes_part, panel.dates.to_numpy(),
-                                           meta=pd.Series(dtype=np.float64))
-        eval_rows = dict(valid_X=valid.frame[panel.features], valid_y=vlab["y"],
-                         valid_std=vlab["std"] if needs_std else None, valid_dates=codes)
-    return cdask.train_loss(loss, X, lab["y"], std=lab["std"] if needs_std else None, weight=weight,
-                            early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+        codes = valid.frame.map_partitions(_date_codes_part, panel.dates.to_numpy(), meta=pd.Series(dtype=np.float64))
+        eval_rows = dict(
+            valid_X=valid.frame[panel.features],
+            valid_y=vlab["y"],
+            valid_std=vlab["std"] if needs_std else None,
+            valid_dates=codes,
+        )
+    return cdask.train_loss(
+        loss,
+        X,
+        lab["y"],
+        std=lab["std"] if needs_std else None,
+        weight=weight,
+        early_stopping_rounds=early_stopping_rounds,
+        **eval_rows,
+        **common,
+    )
 
 
-def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec, scoring: FoldScoring = FoldScoring(),
-                 hooks: FoldHooks = FoldHooks()) -> WalkForwardResult:
+def walk_forward(
+    panel: LazyPanel,
+    splitter: WalkForward,
+    model: ModelSpec,
+    scoring: FoldScoring = FoldScoring(),
+    hooks: FoldHooks = FoldHooks(),
+) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.walk_forward` on a :class:`LazyPanel`: every fold trained on the cluster.
 
     The folds are the splitter's positions on the panel's distinct dates (a
@@ -494,21 +607,42 @@ def walk_forward(panel: LazyPanel, splitter: WalkForward, model: ModelSpec, scor
     """
     model = _resolved(model, panel)
     positions = splitter.fold_positions(len(panel.dates))
-    windows = [(panel.window(f.train_start, f.train_end), panel.window(f.test_start, f.test_end),
-                panel.window(f.valid_start, f.valid_end)) for f in positions]
+    windows = [
+        (
+            panel.window(f.train_start, f.train_end),
+            panel.window(f.test_start, f.test_end),
+            panel.window(f.valid_start, f.valid_end),
+        )
+        for f in positions
+    ]
     predict = hooks.predict
     if predict is None:
+
         def predict(i: int, train: Window, test: Panel, valid: Window | None) -> tuple[np.ndarray, int]:
-            fitted = _fit_fold(panel, train, valid, backend=model.backend, booster_params=model.booster_params,
-                               loss=model.loss, num_boost_round=model.num_boost_round,
-                               early_stopping_rounds=model.early_stopping_rounds,
-                               target_transform=model.target_transform, seed=model.seed)
+            fitted = _fit_fold(
+                panel,
+                train,
+                valid,
+                backend=model.backend,
+                booster_params=model.booster_params,
+                loss=model.loss,
+                num_boost_round=model.num_boost_round,
+                early_stopping_rounds=model.early_stopping_rounds,
+                target_transform=model.target_transform,
+                seed=model.seed,
+            )
             pred = panel.client.compute(fitted.predict(windows[i][1].frame[panel.features]), sync=True)
             return pred.to_numpy(np.float64), fitted.rounds
 
     folds = ((train, panel.collect(test), valid) for train, test, valid in windows)
-    return score_folds(folds, predict, scoring, hooks, model=f"{model.label()} on a Dask cluster",
-                       target_transform=model.target_transform)
+    return score_folds(
+        folds,
+        predict,
+        scoring,
+        hooks,
+        model=f"{model.label()} on a Dask cluster",
+        target_transform=model.target_transform,
+    )
 
 
 def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
@@ -521,9 +655,18 @@ def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
     model = _resolved(model, panel)
     backend, loss = model.backend, model.loss
     check_models([loss])
-    trained = _fit_fold(panel, panel.window(0, len(panel.dates)), None, backend=backend,
-                        booster_params=model.booster_params, loss=loss, num_boost_round=model.num_boost_round,
-                        early_stopping_rounds=0, target_transform=model.target_transform, seed=model.seed)
+    trained = _fit_fold(
+        panel,
+        panel.window(0, len(panel.dates)),
+        None,
+        backend=backend,
+        booster_params=model.booster_params,
+        loss=loss,
+        num_boost_round=model.num_boost_round,
+        early_stopping_rounds=0,
+        target_transform=model.target_transform,
+        seed=model.seed,
+    )
     options = {}
     if loss is not None:  # a loss's raw margins, as the in-memory models predict them
         options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
@@ -540,8 +683,14 @@ def _resolved(model: ModelSpec, panel: LazyPanel) -> ModelSpec:
     return dataclasses.replace(model, target_transform=auto_transform(panel))
 
 
-def run_walk_forward(cfg: Config | dict, panel: LazyPanel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
-                     command: str = "evaluate", **kwargs: Any) -> WalkForwardResult:
+def run_walk_forward(
+    cfg: Config | dict,
+    panel: LazyPanel,
+    splitter: WalkForward,
+    loss: BaseLoss | RankObjective | None,
+    command: str = "evaluate",
+    **kwargs: Any,
+) -> WalkForwardResult:
     """:func:`czar_gbdt.evaluation.run_walk_forward` on the cluster (the config's fixed model and settings).
 
     Raises
@@ -562,9 +711,11 @@ def check_models(models: list) -> None:
     """
     for model in models:
         if isinstance(model, RankObjective):
-            raise ConfigError(f"{model!r}: the backends' ranking objectives are not trained on a Dask cluster (their "
-                              "query groups would have to follow the workers' rows); remove 'ranking' from the loss "
-                              "specs (compare.losses, --loss), or set cluster.engine = 'local'.")
+            raise ConfigError(
+                f"{model!r}: the backends' ranking objectives are not trained on a Dask cluster (their "
+                "query groups would have to follow the workers' rows); remove 'ranking' from the loss "
+                "specs (compare.losses, --loss), or set cluster.engine = 'local'."
+            )
 
 
 def prepare_data(cfg: Config | dict, models: list = ()) -> LazyPanel:
@@ -582,10 +733,12 @@ def describe_data(cfg: Config | dict, panel: LazyPanel) -> str:
     """One line on what was loaded, as :func:`czar_gbdt.evaluation.describe_data` says it in memory."""
     cfg = as_config(cfg)
     side = ", ".join(f"{k} from column {v!r}" for k, v in panel.columns.items() if k in ("std", "mean", "weight") and v)
-    return (f"data: {cfg.data.source}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
-            f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
-            f"{panel.dates[-1].date()}, {evaluation.name_assets(panel.assets)}, {len(panel.features)} features; side "
-            f"data: {side or 'none'}; {evaluation.describe_transform(cfg, panel)}.")
+    return (
+        f"data: {cfg.data.source}, long panel on a Dask cluster ({panel.frame.npartitions} partitions, "
+        f"every date inside one): {len(panel):,} rows, {len(panel.dates):,} dates {panel.dates[0].date()} to "
+        f"{panel.dates[-1].date()}, {evaluation.name_assets(panel.assets)}, {len(panel.features)} features; side "
+        f"data: {side or 'none'}; {evaluation.describe_transform(cfg, panel)}."
+    )
 
 
 def evaluate_losses(cfg: Config | dict, specs: list[tuple[str, dict]]) -> pd.DataFrame:

@@ -46,7 +46,8 @@ def _check_returns(returns: Any) -> pd.DataFrame:
             # pd.DatetimeIndex would read 0, 1, 2 ... as nanoseconds after 1970-01-01
             raise DataError(
                 f"returns must have dates as its index; it holds numbers ({', '.join(map(str, idx[:3]))} ...), not "
-                "dates. Read a CSV with index_col=0, parse_dates=True, or use czar_gbdt.datasets.load_wide(path).")
+                "dates. Read a CSV with index_col=0, parse_dates=True, or use czar_gbdt.datasets.load_wide(path)."
+            )
         try:
             idx = pd.DatetimeIndex(idx)
         except (TypeError, ValueError) as exc:
@@ -185,8 +186,9 @@ def _check_parameters(horizon: Any, windows: Any, vol_window: Any, vol_floor: An
     return ws
 
 
-def _feature_frames(L: pd.DataFrame, ws: tuple[int, ...], vol_window: int,
-                    ranks: bool) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def _feature_frames(
+    L: pd.DataFrame, ws: tuple[int, ...], vol_window: int, ranks: bool
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """The feature columns (dates x assets each, in the documented order) from log returns ``L``,
     and the trailing volatility (also the base of ``std``)."""
     feats: dict[str, pd.DataFrame] = {}
@@ -216,5 +218,6 @@ def _row_counts(R: pd.DataFrame, has_features: np.ndarray, has_target: np.ndarra
         # and the dates before the first row with every feature (the warm-up)
         "all_nan_assets": [str(c) for c in R.columns[R.isna().all(axis=0).to_numpy()]],
         "n_dates_warm_up": int(np.argmax(has_features.reshape(n_dates, n_assets).any(axis=1)))
-        if has_features.any() else int(n_dates),
+        if has_features.any()
+        else int(n_dates),
     }

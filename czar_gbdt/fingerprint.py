@@ -42,15 +42,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ._version import __version__
 from .config import Choices, Config, Range, as_config
 from .datasets import resolve_layout, source_digest
 from .losses import loss_class, loss_name
 
-__all__ = ["ATTR", "VERSION", "HOLDOUT_KEYS", "make", "record", "differences", "record_differences", "describe",
-           "space_value", "loss_definition"]
+__all__ = [
+    "ATTR",
+    "VERSION",
+    "HOLDOUT_KEYS",
+    "make",
+    "record",
+    "differences",
+    "record_differences",
+    "describe",
+    "space_value",
+    "loss_definition",
+]
 
 #: The study user attribute that holds the fingerprint.
 ATTR = "fingerprint"
@@ -111,8 +122,7 @@ def _flatten(prefix: str, table: dict, out: dict) -> None:
 def _data_keys(config: Config, out: dict) -> None:
     """``data.*`` (the tables of the layout as read) and ``splits.*``, with the data's content digest."""
     data = config.data
-    layout = resolve_layout(data.source, data.layout, asset_col=data.panel.asset_col,
-                            target_col=data.panel.target_col)
+    layout = resolve_layout(data.source, data.layout, asset_col=data.panel.asset_col, target_col=data.panel.target_col)
     unused = {"long": ("wide", "features"), "wide": ("panel",)}[layout]  # tables that do not apply
     _flatten("data", {k: v for k, v in data.to_dict().items() if k not in unused}, out)
     _flatten("splits", config.splits.to_dict(), out)
@@ -160,8 +170,11 @@ def make(cfg: Config | dict, keys: Iterable[str] | None = None, also: Iterable[s
 def record(cfg: Config | dict, also: Iterable[str] = ()) -> dict:
     """What a study stores: the fingerprint (with the keys ``also``), its version and what made it
     (not compared)."""
-    return {"version": VERSION, "keys": make(cfg, also=also),
-            "info": {"data.source": as_config(cfg).data.source, "czar_gbdt": __version__}}
+    return {
+        "version": VERSION,
+        "keys": make(cfg, also=also),
+        "info": {"data.source": as_config(cfg).data.source, "czar_gbdt": __version__},
+    }
 
 
 def record_differences(stored: dict, current: dict) -> list[tuple[str, Any, Any]]:
@@ -197,8 +210,14 @@ def _show(value: Any) -> str:
     if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
         return value[:12] + "..."  # a content hash
     if isinstance(value, dict) and any(isinstance(v, str) and "sha256:" in v for v in value.values()):
-        return json.dumps({k: v.split("sha256:")[0] + "sha256:" + v.split("sha256:")[1][:12] + "..."
-                           if isinstance(v, str) and "sha256:" in v else v for k, v in value.items()})
+        return json.dumps(
+            {
+                k: v.split("sha256:")[0] + "sha256:" + v.split("sha256:")[1][:12] + "..."
+                if isinstance(v, str) and "sha256:" in v
+                else v
+                for k, v in value.items()
+            }
+        )
     return json.dumps(value)
 
 

@@ -52,7 +52,8 @@ linear ``label_gain``, so that they score the whole cross-section rather than it
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,15 +64,37 @@ from .ranking import RANK_OBJECTIVES
 with try_import("lightgbm", min_version="4.7", below_version="5") as _imports:
     import lightgbm as lgb
 
-__all__ = ["Dataset", "attach", "objective", "metric", "train", "fit", "early_stopping", "bake_init_score",
-           "LGBObjective", "LGBMetric", "DEFAULTS", "RANKING_OBJECTIVES", "TrainedModel", "train_builtin",
-           "train_ranking", "train_loss"]
+__all__ = [
+    "Dataset",
+    "attach",
+    "objective",
+    "metric",
+    "train",
+    "fit",
+    "early_stopping",
+    "bake_init_score",
+    "LGBObjective",
+    "LGBMetric",
+    "DEFAULTS",
+    "RANKING_OBJECTIVES",
+    "TrainedModel",
+    "train_builtin",
+    "train_ranking",
+    "train_loss",
+]
 
 _INIT_KEY = "lightgbm_init_score"
-_DOC = {"package": "lightgbm", "dataset": "Dataset", "argument": "dataset", "name": "LightGBM",
-        "objective_class": "LGBObjective", "metric_class": "LGBMetric", "threads": "None",
-        "hessian_params": "``min_sum_hessian_in_leaf`` and ``lambda_l2``",
-        "start": "LightGBM starts custom objectives at 0"}
+_DOC = {
+    "package": "lightgbm",
+    "dataset": "Dataset",
+    "argument": "dataset",
+    "name": "LightGBM",
+    "objective_class": "LGBObjective",
+    "metric_class": "LGBMetric",
+    "threads": "None",
+    "hessian_params": "``min_sum_hessian_in_leaf`` and ``lambda_l2``",
+    "start": "LightGBM starts custom objectives at 0",
+}
 
 
 # --------------------------------------------------------------------------- backend
@@ -103,19 +126,23 @@ class _LightGBM(_ad.Backend):
     name, dataset, argument, alias = "lightgbm", "Dataset", "dataset", "lgb"
     callback_type, sklearn_fit = _RoundCallback, "model.fit"
     metric_threads = None
-    native_advice = ("set the training and validation Datasets' init_score to {init!r} "
-                     "(objective.init_score(train_set)) or use czar_gbdt.lightgbm.train()")
-    sklearn_advice = ("pass init_score=np.full(len(y), {init!r}) (objective.init_score(y_train)) and "
-                      "eval_init_score to fit(), or use czar_gbdt.lightgbm.fit()")
+    native_advice = (
+        "set the training and validation Datasets' init_score to {init!r} "
+        "(objective.init_score(train_set)) or use czar_gbdt.lightgbm.train()"
+    )
+    sklearn_advice = (
+        "pass init_score=np.full(len(y), {init!r}) (objective.init_score(y_train)) and "
+        "eval_init_score to fit(), or use czar_gbdt.lightgbm.fit()"
+    )
 
-    def rows(self, dataset: "lgb.Dataset") -> int:
+    def rows(self, dataset: lgb.Dataset) -> int:
         if dataset.label is not None:
             return int(np.shape(dataset.label)[0])
         if _constructed(dataset):  # label freed from Python
             return int(dataset.num_data())
         raise ValueError("the Dataset has no labels (label=None): build it with labels.")
 
-    def labels_weights(self, dataset: "lgb.Dataset") -> tuple[np.ndarray, np.ndarray | None]:
+    def labels_weights(self, dataset: lgb.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
         if _constructed(dataset):
             label, weight = dataset.get_label(), dataset.get_weight()
         else:  # not constructed yet: the raw inputs
@@ -127,7 +154,7 @@ class _LightGBM(_ad.Backend):
         return label, weight
 
 
-def _constructed(dataset: "lgb.Dataset") -> bool:
+def _constructed(dataset: lgb.Dataset) -> bool:
     """Whether LightGBM has built the Dataset (it then holds the labels; Python may have freed its copy)."""
     try:
         dataset.num_data()  # raises before the Dataset is constructed
@@ -141,8 +168,9 @@ _BACKEND = _LightGBM(_imports, lgb.Dataset if _imports.is_successful() else None
 
 # --------------------------------------------------------------------------- data
 @_ad.fill_doc("dataset", **_DOC, kwargs="``weight=``, ``reference=``, ``params=``, ...")
-def Dataset(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
-            **kwargs: Any) -> "lgb.Dataset":
+def Dataset(
+    data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None, **kwargs: Any
+) -> lgb.Dataset:
     """A ``lightgbm.Dataset`` with per-row ``std``, ``mean`` and ``dates`` attached.
 
     LightGBM constructs it lazily; its labels, weights and init score are read from the
@@ -152,7 +180,7 @@ def Dataset(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, 
 
 
 @_ad.fill_doc("attach", **_DOC)
-def attach(dataset: "lgb.Dataset", *, std: Any = None, mean: Any = None, dates: Any = None) -> "lgb.Dataset":
+def attach(dataset: lgb.Dataset, *, std: Any = None, mean: Any = None, dates: Any = None) -> lgb.Dataset:
     """Attach per-row ``std``/``mean``/``dates`` to an existing ``lightgbm.Dataset``."""
     return _BACKEND.attach_side(dataset, std=std, mean=mean, dates=dates)
 
@@ -172,10 +200,19 @@ class LGBObjective(_ad.Objective):
 
     backend = _BACKEND
 
-    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
-                 check_start: bool = True, n_threads: int | None = None):
-        super().__init__(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
-                         n_threads=n_threads)
+    def __init__(
+        self,
+        loss: Any,
+        *,
+        std: Any = None,
+        mean: Any = None,
+        hessian_scale: Any = "auto",
+        check_start: bool = True,
+        n_threads: int | None = None,
+    ):
+        super().__init__(
+            loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start, n_threads=n_threads
+        )
 
     def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """``(preds, train_data)`` (native API) or ``(y_true, y_pred, weight)`` (scikit-learn)."""
@@ -183,15 +220,23 @@ class LGBObjective(_ad.Objective):
 
 
 @_ad.fill_doc("objective", **_DOC)
-def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
-              check_start: bool = True, n_threads: int | None = None) -> LGBObjective:
+def objective(
+    loss: Any,
+    *,
+    std: Any = None,
+    mean: Any = None,
+    hessian_scale: Any = "auto",
+    check_start: bool = True,
+    n_threads: int | None = None,
+) -> LGBObjective:
     """Wrap a loss as a LightGBM objective (native and scikit-learn APIs).
 
     Use it with :func:`train`, or as ``objective=`` of an ``LGBMRegressor``/``LGBMClassifier``
     fitted with :func:`fit`; both set the ``init_score`` LightGBM needs (it starts at 0).
     """
-    return LGBObjective(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
-                        n_threads=n_threads)
+    return LGBObjective(
+        loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start, n_threads=n_threads
+    )
 
 
 # --------------------------------------------------------------------------- metric
@@ -219,8 +264,7 @@ class LGBMetric(_ad.Metric):
 
 
 @_ad.fill_doc("metric", **_DOC)
-def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-           name: str | None = None) -> LGBMetric:
+def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None, name: str | None = None) -> LGBMetric:
     """Wrap a loss (lower is better) or a metric such as ``"rank_ic"`` (higher is better).
 
     Give it as ``metric=`` to :func:`train` (or ``feval=`` to ``lgb.train``), or as
@@ -275,14 +319,16 @@ def bake_init_score(model: Any, init_score: float) -> Any:
     return model
 
 
-def _set_init(dataset: "lgb.Dataset", value: float) -> None:
+def _set_init(dataset: lgb.Dataset, value: float) -> None:
     """Set a constant init_score on ``dataset`` (refusing to overwrite a user's own)."""
     side = _ad.side_of(dataset)
     current = dataset.get_init_score() if (dataset.init_score is not None or _constructed(dataset)) else None
     ours = side is not None and _INIT_KEY in side.extra
     if current is not None and np.size(current) and not ours:
-        raise ValueError("the Dataset already has an init_score; train() sets it from the loss. "
-                         "Build the Dataset without init_score.")
+        raise ValueError(
+            "the Dataset already has an init_score; train() sets it from the loss. "
+            "Build the Dataset without init_score."
+        )
     n = _BACKEND.rows(dataset)
     dataset.set_init_score(np.full(n, value))
     if side is None:
@@ -291,12 +337,22 @@ def _set_init(dataset: "lgb.Dataset", value: float) -> None:
     side.extra[_INIT_KEY] = value
 
 
-@_ad.fill_doc(**_DOC, watched="validation sets",
-              kept="the booster keeps ``best_iteration``, which ``predict`` uses by default")
-def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_round: int = 100, *,
-          objective: Any, valid_sets: Sequence["lgb.Dataset"] = (), valid_names: Sequence[str] | None = None,
-          metric: Any = None, early_stopping_rounds: int | None = None, callbacks: Sequence[Any] | None = None,
-          **kwargs: Any) -> "lgb.Booster":
+@_ad.fill_doc(
+    **_DOC, watched="validation sets", kept="the booster keeps ``best_iteration``, which ``predict`` uses by default"
+)
+def train(
+    params: dict[str, Any] | None,
+    train_set: lgb.Dataset,
+    num_boost_round: int = 100,
+    *,
+    objective: Any,
+    valid_sets: Sequence[lgb.Dataset] = (),
+    valid_names: Sequence[str] | None = None,
+    metric: Any = None,
+    early_stopping_rounds: int | None = None,
+    callbacks: Sequence[Any] | None = None,
+    **kwargs: Any,
+) -> lgb.Booster:
     """``lightgbm.train`` with a loss: start score, weights and metrics set up.
 
     Parameters
@@ -333,17 +389,25 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
     params = dict(params or {})
     for key in ("objective", "objective_type", "app", "application", "loss"):
         if params.get(key) is not None:
-            raise ValueError(f"params[{key!r}] is set by train() from objective=; remove it "
-                             f"(got {params[key]!r}).")
+            raise ValueError(f"params[{key!r}] is set by train() from objective=; remove it (got {params[key]!r}).")
         params.pop(key, None)
     if params.get("boosting", params.get("boosting_type", "gbdt")) in ("dart", "rf"):
-        raise ValueError("boosting='dart'/'rf' rescales or averages trees: the starting score cannot be "
-                         "baked into the first tree; use gbdt.")
+        raise ValueError(
+            "boosting='dart'/'rf' rescales or averages trees: the starting score cannot be "
+            "baked into the first tree; use gbdt."
+        )
     params["objective"] = obj
     params.setdefault("metric", "None")  # no l2 ahead of the metrics given here
     metrics, callbacks = _ad.metrics_and_callbacks(
-        obj, metric, callbacks, LGBMetric, early_stopping_rounds=early_stopping_rounds, has_evals=bool(valid_sets),
-        evals="one set in valid_sets", stopper=lambda watched: early_stopping(early_stopping_rounds))
+        obj,
+        metric,
+        callbacks,
+        LGBMetric,
+        early_stopping_rounds=early_stopping_rounds,
+        has_evals=bool(valid_sets),
+        evals="one set in valid_sets",
+        stopper=lambda watched: early_stopping(early_stopping_rounds),
+    )
     fresh = kwargs.get("init_model") is None
     init = 0.0
     if fresh:
@@ -351,8 +415,16 @@ def train(params: dict[str, Any] | None, train_set: "lgb.Dataset", num_boost_rou
         for dataset in [train_set, *valid_sets]:
             _set_init(dataset, init)
     try:
-        booster = lgb.train(params, train_set, num_boost_round, valid_sets=list(valid_sets),
-                            valid_names=valid_names, feval=metrics or None, callbacks=callbacks, **kwargs)
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round,
+            valid_sets=list(valid_sets),
+            valid_names=valid_names,
+            feval=metrics or None,
+            callbacks=callbacks,
+            **kwargs,
+        )
     finally:
         obj.clear_round()
     if fresh:
@@ -413,8 +485,7 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
 #: and :func:`train_loss` (their ``params`` override them). ``feature_pre_filter`` off keeps the
 #: binned Dataset independent of ``min_data_in_leaf`` (tuned by most studies), so that
 #: :func:`train_loss` reuses it across trials (as optuna's LightGBM tuner does).
-DEFAULTS = {"verbose": -1, "deterministic": True, "force_col_wise": True, "num_threads": 2,
-            "feature_pre_filter": False}
+DEFAULTS = {"verbose": -1, "deterministic": True, "force_col_wise": True, "num_threads": 2, "feature_pre_filter": False}
 
 #: LightGBM's learning-to-rank objectives; the first is the default of :func:`train_ranking`.
 RANKING_OBJECTIVES = RANK_OBJECTIVES["lightgbm"]
@@ -423,23 +494,90 @@ RANKING_OBJECTIVES = RANK_OBJECTIVES["lightgbm"]
 #: key of the dataset cache. Any other parameter (``max_bin``, ``min_data_in_bin``, ``seed``, an
 #: unknown one, ...) is part of it; ``min_data_in_leaf`` and its aliases too when
 #: ``feature_pre_filter`` is on.
-TRAINING_ONLY_PARAMS = frozenset({
-    "learning_rate", "shrinkage_rate", "eta", "num_leaves", "num_leaf", "max_leaves", "max_leaf",
-    "max_leaf_nodes", "max_depth", "min_sum_hessian_in_leaf", "min_sum_hessian_per_leaf", "min_sum_hessian",
-    "min_hessian", "min_child_weight", "bagging_fraction", "sub_row", "subsample", "bagging", "bagging_freq",
-    "subsample_freq", "bagging_seed", "bagging_fraction_seed", "pos_bagging_fraction", "neg_bagging_fraction",
-    "feature_fraction", "sub_feature", "colsample_bytree", "feature_fraction_bynode", "sub_feature_bynode",
-    "colsample_bynode", "feature_fraction_seed", "extra_trees", "extra_tree", "extra_seed", "lambda_l1",
-    "reg_alpha", "l1_regularization", "lambda_l2", "reg_lambda", "lambda", "l2_regularization",
-    "min_gain_to_split", "min_split_gain", "max_delta_step", "max_tree_output", "max_leaf_output", "path_smooth",
-    "num_threads", "num_thread", "nthread", "nthreads", "n_jobs", "verbose", "verbosity", "deterministic",
-    "force_col_wise", "force_row_wise", "histogram_pool_size", "metric", "metrics", "metric_types",
-    "first_metric_only", "early_stopping_round", "early_stopping_rounds", "early_stopping", "n_iter_no_change",
-    "num_iterations", "num_iteration", "n_iter", "num_tree", "num_trees", "num_round", "num_rounds",
-    "nrounds", "num_boost_round", "n_estimators", "max_iter",
-})
-_MIN_DATA_IN_LEAF = frozenset({"min_data_in_leaf", "min_data_per_leaf", "min_data", "min_child_samples",
-                               "min_samples_leaf"})
+TRAINING_ONLY_PARAMS = frozenset(
+    {
+        "learning_rate",
+        "shrinkage_rate",
+        "eta",
+        "num_leaves",
+        "num_leaf",
+        "max_leaves",
+        "max_leaf",
+        "max_leaf_nodes",
+        "max_depth",
+        "min_sum_hessian_in_leaf",
+        "min_sum_hessian_per_leaf",
+        "min_sum_hessian",
+        "min_hessian",
+        "min_child_weight",
+        "bagging_fraction",
+        "sub_row",
+        "subsample",
+        "bagging",
+        "bagging_freq",
+        "subsample_freq",
+        "bagging_seed",
+        "bagging_fraction_seed",
+        "pos_bagging_fraction",
+        "neg_bagging_fraction",
+        "feature_fraction",
+        "sub_feature",
+        "colsample_bytree",
+        "feature_fraction_bynode",
+        "sub_feature_bynode",
+        "colsample_bynode",
+        "feature_fraction_seed",
+        "extra_trees",
+        "extra_tree",
+        "extra_seed",
+        "lambda_l1",
+        "reg_alpha",
+        "l1_regularization",
+        "lambda_l2",
+        "reg_lambda",
+        "lambda",
+        "l2_regularization",
+        "min_gain_to_split",
+        "min_split_gain",
+        "max_delta_step",
+        "max_tree_output",
+        "max_leaf_output",
+        "path_smooth",
+        "num_threads",
+        "num_thread",
+        "nthread",
+        "nthreads",
+        "n_jobs",
+        "verbose",
+        "verbosity",
+        "deterministic",
+        "force_col_wise",
+        "force_row_wise",
+        "histogram_pool_size",
+        "metric",
+        "metrics",
+        "metric_types",
+        "first_metric_only",
+        "early_stopping_round",
+        "early_stopping_rounds",
+        "early_stopping",
+        "n_iter_no_change",
+        "num_iterations",
+        "num_iteration",
+        "n_iter",
+        "num_tree",
+        "num_trees",
+        "num_round",
+        "num_rounds",
+        "nrounds",
+        "num_boost_round",
+        "n_estimators",
+        "max_iter",
+    }
+)
+_MIN_DATA_IN_LEAF = frozenset(
+    {"min_data_in_leaf", "min_data_per_leaf", "min_data", "min_child_samples", "min_samples_leaf"}
+)
 
 
 def _dataset_key(kind: str, X: np.ndarray, weight: Any, params: dict) -> tuple:
@@ -449,7 +587,7 @@ def _dataset_key(kind: str, X: np.ndarray, weight: Any, params: dict) -> tuple:
     return ("lightgbm", kind, _ad.digest(X, weight), dataset_params)
 
 
-def _reset(dataset: "lgb.Dataset", y: Any, *, weight: Any = None, std: Any = None, dates: Any = None) -> None:
+def _reset(dataset: lgb.Dataset, y: Any, *, weight: Any = None, std: Any = None, dates: Any = None) -> None:
     """Give a cached Dataset this training's labels and side data; the init score that an
     earlier :func:`train` left on it stays :func:`train`'s to overwrite.
 
@@ -485,8 +623,10 @@ class _Training(_ad.Training):
 
     def ranking_params(self, group_sizes: np.ndarray, n_grades: int) -> dict:
         # the listwise objectives score the whole date, with a linear gain per grade
-        return {"lambdarank_truncation_level": int(group_sizes.max()),
-                "label_gain": [float(g) for g in range(n_grades)]}
+        return {
+            "lambdarank_truncation_level": int(group_sizes.max()),
+            "label_gain": [float(g) for g in range(n_grades)],
+        }
 
     def fit(self, params, X, labels, *, weight, group_sizes, num_boost_round) -> TrainedModel:
         model = lgb.train(params, lgb.Dataset(X, labels, weight=weight, group=group_sizes), num_boost_round)
@@ -496,8 +636,7 @@ class _Training(_ad.Training):
         # the binned Datasets come from the dataset cache: built once per fold and process
         key = _dataset_key("train", X, weight, params)
         size = X.nbytes + X.size + 24 * X.shape[0]  # the raw features kept, one byte per bin, label/weight/init
-        with _ad.DATASETS.lend(key, lambda: Dataset(X, y, std=std, weight=weight, free_raw_data=False),
-                               size) as lent:
+        with _ad.DATASETS.lend(key, lambda: Dataset(X, y, std=std, weight=weight, free_raw_data=False), size) as lent:
             train_set = lent.dataset
             if lent.reused:
                 _reset(train_set, y, weight=weight, std=std)
@@ -506,13 +645,21 @@ class _Training(_ad.Training):
                 return self._fit(loss, params, train_set, num_boost_round, stopping)
             vkey = (key, "valid", _ad.digest(valid.X)) if lent.cached else ("private", id(train_set))
             vsize = valid.X.nbytes + valid.X.size + 24 * valid.X.shape[0]
-            with _ad.DATASETS.lend(vkey, lambda: Dataset(valid.X, valid.y, std=valid.std, dates=valid.dates,
-                                                         reference=train_set, free_raw_data=False),
-                                   vsize if lent.cached else 0) as vlent:
+            with _ad.DATASETS.lend(
+                vkey,
+                lambda: Dataset(
+                    valid.X, valid.y, std=valid.std, dates=valid.dates, reference=train_set, free_raw_data=False
+                ),
+                vsize if lent.cached else 0,
+            ) as vlent:
                 if vlent.reused:
                     _reset(vlent.dataset, valid.y, std=valid.std, dates=valid.dates)
-                stopping = {"valid_sets": [vlent.dataset], "valid_names": ["valid"], "metric": "rank_ic",
-                            "early_stopping_rounds": stop}
+                stopping = {
+                    "valid_sets": [vlent.dataset],
+                    "valid_names": ["valid"],
+                    "metric": "rank_ic",
+                    "early_stopping_rounds": stop,
+                }
                 return self._fit(loss, params, train_set, num_boost_round, stopping)
 
     def _fit(self, loss, params, train_set, num_boost_round, stopping) -> TrainedModel:

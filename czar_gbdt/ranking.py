@@ -63,8 +63,9 @@ class RankObjective:
         _check_bins(self.n_bins)
         known = {o for objs in RANK_OBJECTIVES.values() for o in objs}
         if self.objective and self.objective not in known:
-            raise ValueError(f"objective must be one of {sorted(known)} (or '' for the backend's default); "
-                             f"got {self.objective!r}.")
+            raise ValueError(
+                f"objective must be one of {sorted(known)} (or '' for the backend's default); got {self.objective!r}."
+            )
 
     name = "ranking"
     kind = "ranking"
@@ -75,8 +76,10 @@ class RankObjective:
             raise ValueError(f"backend must be one of {sorted(RANK_OBJECTIVES)}; got {backend!r}.")
         objective = self.objective or RANK_OBJECTIVES[backend][0]
         if objective not in RANK_OBJECTIVES[backend]:
-            raise ValueError(f"objective {objective!r} is not a {backend} ranking objective; "
-                             f"{backend} has {list(RANK_OBJECTIVES[backend])}.")
+            raise ValueError(
+                f"objective {objective!r} is not a {backend} ranking objective; "
+                f"{backend} has {list(RANK_OBJECTIVES[backend])}."
+            )
         return objective
 
     def label(self, backend: str) -> str:

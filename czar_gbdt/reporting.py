@@ -30,8 +30,17 @@ from ._files import dumps, write_json
 from .compare.stats import verdict_word
 from .config import Config, as_config
 from .losses import get_loss
-from .tuning import (FINISHED, best_trial, fixed_params, load_checked_study, output_dir, search_losses,
-                     storage_url, trial_folds, trial_terms)
+from .tuning import (
+    FINISHED,
+    best_trial,
+    fixed_params,
+    load_checked_study,
+    output_dir,
+    search_losses,
+    storage_url,
+    trial_folds,
+    trial_terms,
+)
 
 __all__ = ["study_summary", "selection_bias", "report", "evaluate", "print_summary", "print_table", "HOLDOUT_ATTR"]
 
@@ -57,8 +66,7 @@ def study_summary(study: optuna.Study, cfg: Config | dict, *, storage: str | Non
         "best_value": best.value,
         "best_params": params.to_dict(),
         "searched": sorted(best.params),  # which parameters the study searched (compare --study reads it)
-        "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates",
-                                                                 "n_folds")},
+        "walk_forward": {k: best.user_attrs.get(k) for k in ("mean_rank_ic", "icir", "t_stat", "n_dates", "n_folds")},
         "folds": folds,
         "book": evaluation.book(cfg),
     }
@@ -87,10 +95,14 @@ def selection_bias(study: optuna.Study, cfg: Config | dict, best: int) -> tuple[
     blocks = cfg.report.cscv_blocks
     if len(table) < blocks:
         return None, [], (f"the trials share {len(table)} walk-forward dates, fewer than report.cscv_blocks = {blocks}")
-    figures = selection.selection_bias(table.to_numpy(), list(table.columns).index(best), blocks=blocks,
-                                       horizon=cfg.data.horizon)
-    figures = {"n_trials": figures["n_trials"], "best_trial": best,
-               **{k: figures[k] for k in ("n_dates", "cscv_blocks", "pbo", "sr_best", "sr0", "dsr")}}
+    figures = selection.selection_bias(
+        table.to_numpy(), list(table.columns).index(best), blocks=blocks, horizon=cfg.data.horizon
+    )
+    figures = {
+        "n_trials": figures["n_trials"],
+        "best_trial": best,
+        **{k: figures[k] for k in ("n_dates", "cscv_blocks", "pbo", "sr_best", "sr0", "dsr")},
+    }
     out = output_dir(cfg)
     write_json(out / "selection.json", figures)
     csv = table.copy()
@@ -148,15 +160,21 @@ def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = No
     if stored is not None:
         holdout, trial, record = stored["result"], stored["trial"], stored.get("bakeoff")
         summary.update(holdout=holdout, holdout_trial=trial, holdout_status="stored")
-        note = (f"The holdout was already evaluated for trial #{trial} (on {stored.get('evaluated_at', '?')}); "
-                f"this is that stored result, not a new evaluation: the holdout is scored once per study.")
+        note = (
+            f"The holdout was already evaluated for trial #{trial} (on {stored.get('evaluated_at', '?')}); "
+            f"this is that stored result, not a new evaluation: the holdout is scored once per study."
+        )
         if trial != summary["best_trial"]:
-            note += (f" The best trial has changed since: it is now #{summary['best_trial']}, not #{trial}, and "
-                     f"the holdout result above is trial #{trial}'s. Scoring #{summary['best_trial']} on the same "
-                     f"holdout would be choosing on it; keep it for a final check only.")
+            note += (
+                f" The best trial has changed since: it is now #{summary['best_trial']}, not #{trial}, and "
+                f"the holdout result above is trial #{trial}'s. Scoring #{summary['best_trial']} on the same "
+                f"holdout would be choosing on it; keep it for a final check only."
+            )
         if record is None:
-            note += (" It was scored before `report` compared the tuned model with baselines, so this study has no "
-                     "holdout bake-off.")
+            note += (
+                " It was scored before `report` compared the tuned model with baselines, so this study has no "
+                "holdout bake-off."
+            )
             summary["note"] = note
             summary["bakeoff"] = None
             write_json(out / "holdout.json", {"trial": trial, **holdout})
@@ -167,22 +185,32 @@ def report(cfg: Config | dict, *, storage: str | None = None, progress: Any = No
             note += " " + regraded
         diffs = fingerprint.record_differences(stored["fingerprint"], current)
         if diffs:
-            note += (f" It was scored with another configuration than this one: {fingerprint.describe(diffs)}. It "
-                     f"is printed as it was scored, not scored again.")
+            note += (
+                f" It was scored with another configuration than this one: {fingerprint.describe(diffs)}. It "
+                f"is printed as it was scored, not scored again."
+            )
         summary["note"] = note
     else:
         params = fixed_params(best_trial(study), cfg)  # the best trial's, as summary["best_params"] holds them
         result = compare.holdout_bakeoff(cfg, params, trial=summary["best_trial"], progress=progress)
         record = compare.holdout_record(result)
         holdout = json.loads(dumps(evaluation.holdout_scores(result.members[0].result)))  # what the storage keeps
-        study.set_user_attr(HOLDOUT_ATTR, {
-            "trial": summary["best_trial"], "result": holdout,
-            "evaluated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
-            "fingerprint": current, "bakeoff": record})
+        study.set_user_attr(
+            HOLDOUT_ATTR,
+            {
+                "trial": summary["best_trial"],
+                "result": holdout,
+                "evaluated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
+                "fingerprint": current,
+                "bakeoff": record,
+            },
+        )
         summary.update(holdout=holdout, holdout_trial=summary["best_trial"], holdout_status="evaluated")
-        summary["note"] = (f"The holdout period was evaluated once, now, with the parameters of best trial "
-                           f"#{summary['best_trial']}; no trial of the study has seen it. The result is stored in the "
-                           f"study: a later `report` prints it again instead of re-scoring.")
+        summary["note"] = (
+            f"The holdout period was evaluated once, now, with the parameters of best trial "
+            f"#{summary['best_trial']}; no trial of the study has seen it. The result is stored in the "
+            f"study: a later `report` prints it again instead of re-scoring."
+        )
     summary["bakeoff"] = {k: v for k, v in record.items() if k != "per_date"}
     write_json(out / "holdout.json", {"trial": summary["holdout_trial"], **summary["bakeoff"]})
     summary["files"] += [str(out / "holdout.json"), *compare.write_holdout_files(record, out)]
@@ -213,18 +241,37 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         print(dumps(data))
         return
     p = summary["best_params"]
-    print(f"study {summary['study']} ({summary['storage']}): {summary['n_trials']} finished trials; best trial "
-          f"#{summary['best_trial']} {summary['objective']} = {_fmt(summary['best_value'])}")
+    print(
+        f"study {summary['study']} ({summary['storage']}): {summary['n_trials']} finished trials; best trial "
+        f"#{summary['best_trial']} {summary['objective']} = {_fmt(summary['best_value'])}"
+    )
     print(f"  backend {p['backend']}, loss {_loss_text(p['loss'], p['loss_params'])}")
-    print(f"  booster {p['booster']}, num_boost_round {p.get('num_boost_round')}, "
-          f"early_stopping_rounds {p.get('early_stopping_rounds')}")
+    print(
+        f"  booster {p['booster']}, num_boost_round {p.get('num_boost_round')}, "
+        f"early_stopping_rounds {p.get('early_stopping_rounds')}"
+    )
     wf = summary["walk_forward"]
     print("  walk-forward: " + ", ".join(f"{k} {_fmt(v)}" for k, v in wf.items() if v is not None))
     folds = summary["folds"]
     if len(folds):
-        cols = [c for c in dict.fromkeys(("fold", "test_start", "test_end", "rounds", "rank_ic", "rank_icir", "ic",
-                                          "directional_accuracy", "top_k_net_spread", summary["objective"]))
-                if c in folds]
+        cols = [
+            c
+            for c in dict.fromkeys(
+                (
+                    "fold",
+                    "test_start",
+                    "test_end",
+                    "rounds",
+                    "rank_ic",
+                    "rank_icir",
+                    "ic",
+                    "directional_accuracy",
+                    "top_k_net_spread",
+                    summary["objective"],
+                )
+            )
+            if c in folds
+        ]
         print(_printed(folds[cols]).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
         for line in _units(cols, summary.get("book")):
             print(line)
@@ -237,10 +284,12 @@ def print_summary(summary: dict, fmt: str = "table") -> None:
         if summary.get("bakeoff"):
             _print_bakeoff(summary["bakeoff"], summary.get("holdout_trial"), when)
         else:
-            print(f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
-                  f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, "
-                  f"IC {_fmt(h['ic'])}, directional accuracy {_fmt(h['directional_accuracy'])} (raw target)"
-                  + (f", top-k net spread {_bp(h['top_k_net_spread'])} bp" if "top_k_net_spread" in h else ""))
+            print(
+                f"holdout {h['start']} .. {h['end']}, trial #{summary.get('holdout_trial')} ({when}): "
+                f"rank IC {_fmt(h['rank_ic'])}, ICIR {_fmt(h['rank_icir'])}, t {_fmt(h['rank_ic_t'])}, "
+                f"IC {_fmt(h['ic'])}, directional accuracy {_fmt(h['directional_accuracy'])} (raw target)"
+                + (f", top-k net spread {_bp(h['top_k_net_spread'])} bp" if "top_k_net_spread" in h else "")
+            )
     if summary.get("note"):
         print(summary["note"])
     for f in summary.get("files", []):
@@ -256,20 +305,28 @@ def _print_selection(summary: dict) -> None:
     if not sel:
         return
     n, pbo, dsr = sel["n_trials"], sel["pbo"], sel["dsr"]
-    print(f"  probability of backtest overfitting {pbo:.2f}: the best of {n} trials ranks below the median out of "
-          f"sample in {pbo:.0%} of splits ({sel['cscv_blocks']} blocks of {sel['n_dates']} dates, half in-sample)")
+    print(
+        f"  probability of backtest overfitting {pbo:.2f}: the best of {n} trials ranks below the median out of "
+        f"sample in {pbo:.0%} of splits ({sel['cscv_blocks']} blocks of {sel['n_dates']} dates, half in-sample)"
+    )
     if np.isfinite(dsr):
-        print(f"  deflated: {dsr:.2f} probability that the best trial's rank IC is real after {n} trials (Sharpe "
-              f"ratio per date {sel['sr_best']:.3f} against {sel['sr0']:.3f} expected from the best of {n} trials "
-              f"of no skill)")
+        print(
+            f"  deflated: {dsr:.2f} probability that the best trial's rank IC is real after {n} trials (Sharpe "
+            f"ratio per date {sel['sr_best']:.3f} against {sel['sr0']:.3f} expected from the best of {n} trials "
+            f"of no skill)"
+        )
     else:
         print("  deflated: not defined (too few independent dates for data.horizon, or an extreme kurtosis)")
     if pbo >= 0.5:
-        verdict = ("the search overfits: the trial that is best in-sample is usually below the median out of sample; "
-                   "do not trust the best trial's walk-forward rank IC")
+        verdict = (
+            "the search overfits: the trial that is best in-sample is usually below the median out of sample; "
+            "do not trust the best trial's walk-forward rank IC"
+        )
     elif not dsr >= 0.95:
-        verdict = (f"not significant after selection: the best trial's rank IC is within what the best of {n} "
-                   f"trials shows by chance")
+        verdict = (
+            f"not significant after selection: the best trial's rank IC is within what the best of {n} "
+            f"trials shows by chance"
+        )
     else:
         verdict = f"the best trial's rank IC holds up after choosing it among {n} trials"
     print(f"  selection verdict: {verdict} (docs/tuning.md, selection bias).")
@@ -280,9 +337,14 @@ def _print_bakeoff(bakeoff: dict, trial: Any, when: str) -> None:
     tuned model that does not beat its baselines means."""
     s = bakeoff["settings"]
     n = max((m.get("n_dates") or 0 for m in bakeoff["models"]), default=0)
-    print(textwrap.fill(f"holdout {bakeoff['start']} .. {bakeoff['end']} ({n} dates), trial #{trial} ({when}): every "
-                        f"model trained with the tuned booster ({s['backend']}, {s['num_boost_round']} rounds) on the "
-                        f"dates before it, scored once:", width=compare.TEXT_WIDTH))
+    print(
+        textwrap.fill(
+            f"holdout {bakeoff['start']} .. {bakeoff['end']} ({n} dates), trial #{trial} ({when}): every "
+            f"model trained with the tuned booster ({s['backend']}, {s['num_boost_round']} rounds) on the "
+            f"dates before it, scored once:",
+            width=compare.TEXT_WIDTH,
+        )
+    )
     table = compare.record_table(bakeoff)
     names = compare.short_names([m["spec"] for m in bakeoff["models"]])
     print(compare.text_table(table, names))
@@ -298,13 +360,30 @@ def _print_bakeoff(bakeoff: dict, trial: Any, when: str) -> None:
         if c["diff"] is not None and c["t_nw"] is not None and None not in means:
             verdict = verdict_word(c["diff"], c["t_nw"], means, "the holdout")  # a stored record: today's wording
         beaten.append(verdict == "beats it")
-        print(textwrap.fill(f"{c['model']} vs {c['baseline']}: rank IC difference {diff} (paired per date, "
-                            f"Newey-West t {t}, {bakeoff['newey_west_lags']} lags): {verdict}",
-                            width=compare.TEXT_WIDTH, initial_indent="  ", subsequent_indent="      "))
-    print(textwrap.fill(f"{bakeoff['rank_ic_kind']} rank IC; t NW with Newey-West errors; 'beats it' only with "
-                        f"t >= 2" + (f"; top-k net of {s['cost']} per unit of turnover, k = {s['top_k']}" if
-                                     any("top_k_net_spread" in m for m in bakeoff["models"]) else "") + ".",
-                        width=compare.TEXT_WIDTH, initial_indent="  ", subsequent_indent="  "))
+        print(
+            textwrap.fill(
+                f"{c['model']} vs {c['baseline']}: rank IC difference {diff} (paired per date, "
+                f"Newey-West t {t}, {bakeoff['newey_west_lags']} lags): {verdict}",
+                width=compare.TEXT_WIDTH,
+                initial_indent="  ",
+                subsequent_indent="      ",
+            )
+        )
+    print(
+        textwrap.fill(
+            f"{bakeoff['rank_ic_kind']} rank IC; t NW with Newey-West errors; 'beats it' only with "
+            f"t >= 2"
+            + (
+                f"; top-k net of {s['cost']} per unit of turnover, k = {s['top_k']}"
+                if any("top_k_net_spread" in m for m in bakeoff["models"])
+                else ""
+            )
+            + ".",
+            width=compare.TEXT_WIDTH,
+            initial_indent="  ",
+            subsequent_indent="  ",
+        )
+    )
     if beaten and not all(beaten):
         for line in _not_beaten(n):
             print(line)
@@ -313,12 +392,14 @@ def _print_bakeoff(bakeoff: dict, trial: Any, when: str) -> None:
 def _not_beaten(n_dates: int) -> list[str]:
     """What a tuned model that does not beat its baselines on the holdout means, and what to try (two
     sentences, wrapped; the README's main-job section says the same)."""
-    text = (f"What this means: the walk-forward scores that chose the tuned model overstate how well it forecasts "
-            f"new dates, or its edge is too small to show in {n_dates} holdout dates, so keep the baseline until a "
-            f"holdout says otherwise. What to try: read the selection-bias figures above (a high probability of "
-            f"backtest overfitting or a low deflated score says the search fitted noise), then a longer "
-            f"walk-forward (more test windows), fewer trials over coarser ranges, or the rank-average ensemble of "
-            f"`czar-gbdt compare --study`.")
+    text = (
+        f"What this means: the walk-forward scores that chose the tuned model overstate how well it forecasts "
+        f"new dates, or its edge is too small to show in {n_dates} holdout dates, so keep the baseline until a "
+        f"holdout says otherwise. What to try: read the selection-bias figures above (a high probability of "
+        f"backtest overfitting or a low deflated score says the search fitted noise), then a longer "
+        f"walk-forward (more test windows), fewer trials over coarser ranges, or the rank-average ensemble of "
+        f"`czar-gbdt compare --study`."
+    )
     return textwrap.wrap(text, width=compare.TEXT_WIDTH, initial_indent="  ", subsequent_indent="  ")
 
 
@@ -328,8 +409,9 @@ def _loss_text(name: str, params: dict) -> str:
         values = get_loss(name, **params).params
     except (ValueError, TypeError):
         values = params
-    return f"{name} (" + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                   for k, v in values.items()) + ")"
+    return (
+        f"{name} (" + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()) + ")"
+    )
 
 
 #: The printed names of the per-fold and ``evaluate`` columns whose unit the text says (files and JSON keep the
@@ -354,11 +436,14 @@ def _units(columns: Any, book: dict | None) -> list[str]:
     """The lines under a printed table that say what :data:`PRINTED`'s columns hold."""
     lines = []
     if "directional_accuracy" in columns:
-        lines.append("  dir_raw: the share of rows whose forecast has the sign of the raw target (directional "
-                     "accuracy)")
+        lines.append(
+            "  dir_raw: the share of rows whose forecast has the sign of the raw target (directional accuracy)"
+        )
     if "top_k_net_spread" in columns and book:
-        lines.append(f"  top_k_net_bp: the top-{book['top_k']} long-short spread net of {book['cost']} per unit of "
-                     f"turnover, in bp (compare.top_k, compare.cost)")
+        lines.append(
+            f"  top_k_net_bp: the top-{book['top_k']} long-short spread net of {book['cost']} per unit of "
+            f"turnover, in bp (compare.top_k, compare.cost)"
+        )
     return lines
 
 

@@ -83,7 +83,7 @@ def pbo_cscv(matrix: np.ndarray, blocks: int = 16) -> float:
     below = 0
     combos = list(itertools.combinations(range(blocks), blocks // 2))
     for start in range(0, len(combos), 2048):  # in chunks: (chunk, S/2, N) stays small
-        idx = np.array(combos[start:start + 2048])
+        idx = np.array(combos[start : start + 2048])
         in_sum = sums[idx].sum(axis=1)  # (chunk, N)
         in_count = counts[idx].sum(axis=1)[:, None]
         best = np.argmax(in_sum / in_count, axis=1)  # the first (lowest column) on ties
@@ -121,13 +121,15 @@ def deflated_sharpe(matrix: np.ndarray, best: int, horizon: int = 1) -> dict:
     if not np.isfinite(sr).all():
         raise ValueError("every trial's per-date terms must vary (a constant column has no Sharpe ratio).")
     sr_best = float(sr[best])
-    sr0 = float(math.sqrt(np.var(sr, ddof=1)) * ((1 - EULER_GAMMA) * stats.norm.ppf(1 - 1 / n)
-                                                   + EULER_GAMMA * stats.norm.ppf(1 - 1 / (n * math.e))))
+    sr0 = float(
+        math.sqrt(np.var(sr, ddof=1))
+        * ((1 - EULER_GAMMA) * stats.norm.ppf(1 - 1 / n) + EULER_GAMMA * stats.norm.ppf(1 - 1 / (n * math.e)))
+    )
     col = m[:, best]
     g3 = float(stats.skew(col, bias=True))
     g4 = float(stats.kurtosis(col, fisher=False, bias=True))
     t_eff = t / horizon
-    denom = 1 - g3 * sr_best + (g4 - 1) / 4 * sr_best ** 2
+    denom = 1 - g3 * sr_best + (g4 - 1) / 4 * sr_best**2
     if t_eff <= 1 or denom <= 0:
         dsr = float("nan")
     else:
@@ -138,8 +140,13 @@ def deflated_sharpe(matrix: np.ndarray, best: int, horizon: int = 1) -> dict:
 def selection_bias(matrix: np.ndarray, best: int, *, blocks: int = 16, horizon: int = 1) -> dict:
     """PBO and DSR of a study's matrix: ``{n_trials, n_dates, cscv_blocks, pbo, sr_best, sr0, dsr}``."""
     m = _matrix(matrix)
-    return {"n_trials": int(m.shape[1]), "n_dates": int(m.shape[0]), "cscv_blocks": int(blocks),
-            "pbo": pbo_cscv(m, blocks), **deflated_sharpe(m, best, horizon)}
+    return {
+        "n_trials": int(m.shape[1]),
+        "n_dates": int(m.shape[0]),
+        "cscv_blocks": int(blocks),
+        "pbo": pbo_cscv(m, blocks),
+        **deflated_sharpe(m, best, horizon),
+    }
 
 
 def encode_terms(per_date: pd.Series) -> dict:
@@ -151,12 +158,12 @@ def encode_terms(per_date: pd.Series) -> dict:
     def pack(a: np.ndarray) -> str:
         return base64.b64encode(zlib.compress(a.tobytes(), 9)).decode("ascii")
 
-    return {"n": len(values), "days": pack(np.diff(days, prepend=np.int32(0)).astype(np.int32)),
-            "values": pack(values)}
+    return {"n": len(values), "days": pack(np.diff(days, prepend=np.int32(0)).astype(np.int32)), "values": pack(values)}
 
 
 def decode_terms(data: dict) -> pd.Series:
     """The series :func:`encode_terms` stored (float64 values of float32 precision, dates at day resolution)."""
+
     def unpack(text: str, dtype) -> np.ndarray:
         return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=dtype)
 

@@ -22,8 +22,18 @@ from typing import Any
 from .losses import LOSSES, BaseLoss, get_loss, loss_class
 from .ranking import RankObjective
 
-__all__ = ["BUILTIN", "RANKING", "EXTRA", "SpecError", "parse_spec", "check_spec", "build_model", "model_label",
-           "loss_parameters", "did_you_mean"]
+__all__ = [
+    "BUILTIN",
+    "RANKING",
+    "EXTRA",
+    "SpecError",
+    "parse_spec",
+    "check_spec",
+    "build_model",
+    "model_label",
+    "loss_parameters",
+    "did_you_mean",
+]
 
 BUILTIN = "builtin"
 RANKING = "ranking"
@@ -84,13 +94,16 @@ def check_spec(name: str, params: dict, key: str, backends: Any = ()) -> None:
         except ValueError as exc:
             raise SpecError(f"{key}: {exc}") from None
     elif name not in known_names:
-        raise SpecError(f"{key}: unknown loss {name!r}{did_you_mean(name, known_names)}; "
-                        f"known: {', '.join(known_names)}, or a loss of your own by import path "
-                        f"('package.module:name').")
+        raise SpecError(
+            f"{key}: unknown loss {name!r}{did_you_mean(name, known_names)}; "
+            f"known: {', '.join(known_names)}, or a loss of your own by import path "
+            f"('package.module:name')."
+        )
     if name == BUILTIN:
         if params:
-            raise SpecError(f"{key}: 'builtin' (the backend's squared error) takes no parameters; "
-                            f"got {sorted(params)}.")
+            raise SpecError(
+                f"{key}: 'builtin' (the backend's squared error) takes no parameters; got {sorted(params)}."
+            )
         return
     if name == RANKING:
         extra = set(params) - EXTRA[RANKING]
@@ -109,8 +122,10 @@ def check_spec(name: str, params: dict, key: str, backends: Any = ()) -> None:
     known = loss_parameters(name)
     for pname in params:
         if pname not in known:
-            raise SpecError(f"{key}: unknown parameter {pname!r}{did_you_mean(pname, known)} of {name}; "
-                            f"{name} takes: {', '.join(sorted(known))}.")
+            raise SpecError(
+                f"{key}: unknown parameter {pname!r}{did_you_mean(pname, known)} of {name}; "
+                f"{name} takes: {', '.join(sorted(known))}."
+            )
     try:
         build_model(name, params)
     except ValueError as exc:

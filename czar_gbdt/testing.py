@@ -85,8 +85,19 @@ def _czar_terms(y_true, y_pred, std, mean, alpha) -> _CZARTerms:
     delta = alpha / np.sqrt(3)
     d2p1 = delta**2 + 1
     d_true = z_true + s * delta
-    return _CZARTerms(z_true=z_true, z_pred=z_pred, s=s, a=np.abs(z_true), u=s * z_pred, delta=delta, d2p1=d2p1,
-                      d_true=d_true, d_pred=z_pred + s_pred * delta, h1=d2p1 * _f2(delta), h3=d2p1 * _f2(d_true))
+    return _CZARTerms(
+        z_true=z_true,
+        z_pred=z_pred,
+        s=s,
+        a=np.abs(z_true),
+        u=s * z_pred,
+        delta=delta,
+        d2p1=d2p1,
+        d_true=d_true,
+        d_pred=z_pred + s_pred * delta,
+        h1=d2p1 * _f2(delta),
+        h3=d2p1 * _f2(d_true),
+    )
 
 
 def czar_loss(y_true, y_pred, std, mean=0.0, alpha=1.0, epsilon=1.0, tau=0.05):
@@ -112,14 +123,21 @@ def czar_grad_hess(y_true, y_pred, std, mean=0.0, alpha=1.0, exact=False):
     r1 = u <= 0
     r2 = ~r1 & (u <= a)
     if exact:
-        G = np.where(r1, h1 * z_pred - s, np.where(
-            r2, -s * d2p1 * _f(d_pred), np.minimum(h3, h1) * (z_pred - z_true) + s * d2p1 * _f(d_true)))
+        G = np.where(
+            r1,
+            h1 * z_pred - s,
+            np.where(r2, -s * d2p1 * _f(d_pred), np.minimum(h3, h1) * (z_pred - z_true) + s * d2p1 * _f(d_true)),
+        )
         H = np.where(r1, h1, np.where(r2, d2p1 * _f2(d_pred), np.minimum(h3, h1)))
     else:
-        G = np.where(r1, h1 * z_pred - np.sign(z_true), np.where(
-            r2, -s * d2p1 * _f(d_pred), np.minimum(h3, h1) * (z_pred - z_true)))
-        H = np.where(r1, h1, np.where(
-            r2, (1.0 + d_pred**2) * _f2(d_pred), np.minimum(h1, (1.0 + d_true**2) * _f2(d_true))))
+        G = np.where(
+            r1,
+            h1 * z_pred - np.sign(z_true),
+            np.where(r2, -s * d2p1 * _f(d_pred), np.minimum(h3, h1) * (z_pred - z_true)),
+        )
+        H = np.where(
+            r1, h1, np.where(r2, (1.0 + d_pred**2) * _f2(d_pred), np.minimum(h1, (1.0 + d_true**2) * _f2(d_true)))
+        )
     return G / std, H / std**2
 
 
@@ -131,12 +149,24 @@ def zptae_loss(y_true, y_pred, std, mean=0.0, alpha=0.25, beta=2.0, gamma=4.0, p
     """ZPTAE loss per row."""
     z_true = (np.asarray(y_true, dtype=float) - mean) / std
     z_pred = (np.asarray(y_pred, dtype=float) - mean) / std
-    return (np.abs(_pt(z_pred, alpha, beta) - _pt(z_true, alpha, beta))
-            + (penalty_norm * np.abs(z_pred - z_true)) ** gamma)
+    return (
+        np.abs(_pt(z_pred, alpha, beta) - _pt(z_true, alpha, beta)) + (penalty_norm * np.abs(z_pred - z_true)) ** gamma
+    )
 
 
-def zptae_grad_hess(y_true, y_pred, std, mean=0.0, alpha=0.25, beta=2.0, gamma=4.0, penalty_norm=0.01,
-                    eta=0.1, exact=False, hessian="constant"):
+def zptae_grad_hess(
+    y_true,
+    y_pred,
+    std,
+    mean=0.0,
+    alpha=0.25,
+    beta=2.0,
+    gamma=4.0,
+    penalty_norm=0.01,
+    eta=0.1,
+    exact=False,
+    hessian="constant",
+):
     """ZPTAE exact gradient with a surrogate hessian ("constant" or "irls") or the exact hessian."""
     z_true = (np.asarray(y_true, dtype=float) - mean) / std
     z_pred = (np.asarray(y_pred, dtype=float) - mean) / std
@@ -148,8 +178,13 @@ def zptae_grad_hess(y_true, y_pred, std, mean=0.0, alpha=0.25, beta=2.0, gamma=4
     G = np.sign(r) * (dpt + gamma * kg * np.abs(r) ** (gamma - 1))
     if exact:
         with np.errstate(divide="ignore", invalid="ignore"):
-            d2pt = (np.sign(z_pred) * beta * np.abs(z_pred) ** (beta - 1) * (1 + t) ** (-c - 2)
-                    * ((alpha - c - 1) - alpha * c * t))
+            d2pt = (
+                np.sign(z_pred)
+                * beta
+                * np.abs(z_pred) ** (beta - 1)
+                * (1 + t) ** (-c - 2)
+                * ((alpha - c - 1) - alpha * c * t)
+            )
         H = np.sign(r) * np.where(z_pred == 0, 0.0, d2pt) + gamma * (gamma - 1) * kg * np.abs(r) ** (gamma - 2)
     else:
         ar = np.abs(r) if gamma >= 2 else np.maximum(np.abs(r), eta)
@@ -220,8 +255,11 @@ def asymmetric_grad_hess(y, x, gamma_pos=0.0, gamma_neg=4.0, clip=0.0, exact=Fal
         g = gamma_neg
         with np.errstate(divide="ignore", invalid="ignore"):
             dl = pm**g / om - (g * pm ** (g - 1) * np.log(om) if g else 0.0)
-            d2 = (pm**g / om**2 + (2 * g * pm ** (g - 1) / om if g else 0.0)
-                  - (g * (g - 1) * pm ** (g - 2) * np.log(om) if g not in (0, 1) else 0.0))
+            d2 = (
+                pm**g / om**2
+                + (2 * g * pm ** (g - 1) / om if g else 0.0)
+                - (g * (g - 1) * pm ** (g - 2) * np.log(om) if g not in (0, 1) else 0.0)
+            )
         live = pm > 0
         gn = np.where(live, dl * v, 0.0)
         hn = np.where(live, d2 * v * v + dl * v * (1 - 2 * p) if exact else pm**g * v, 0.0)

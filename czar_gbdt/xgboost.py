@@ -51,7 +51,8 @@ score the whole cross-section rather than its top.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,12 +63,35 @@ from .ranking import RANK_OBJECTIVES
 with try_import("xgboost", min_version="3.1", extra="xgboost") as _imports:
     import xgboost as xgb
 
-__all__ = ["DMatrix", "attach", "objective", "metric", "train", "fit", "early_stopping", "XGBObjective", "XGBMetric",
-           "DEFAULTS", "RANKING_OBJECTIVES", "TrainedModel", "train_builtin", "train_ranking", "train_loss"]
+__all__ = [
+    "DMatrix",
+    "attach",
+    "objective",
+    "metric",
+    "train",
+    "fit",
+    "early_stopping",
+    "XGBObjective",
+    "XGBMetric",
+    "DEFAULTS",
+    "RANKING_OBJECTIVES",
+    "TrainedModel",
+    "train_builtin",
+    "train_ranking",
+    "train_loss",
+]
 
-_DOC = {"package": "xgboost", "dataset": "DMatrix", "argument": "dmatrix", "name": "XGBoost",
-        "objective_class": "XGBObjective", "metric_class": "XGBMetric", "threads": "1",
-        "hessian_params": "``min_child_weight`` and ``lambda``", "start": "a forgotten ``base_score``"}
+_DOC = {
+    "package": "xgboost",
+    "dataset": "DMatrix",
+    "argument": "dmatrix",
+    "name": "XGBoost",
+    "objective_class": "XGBObjective",
+    "metric_class": "XGBMetric",
+    "threads": "1",
+    "hessian_params": "``min_child_weight`` and ``lambda``",
+    "start": "a forgotten ``base_score``",
+}
 
 
 # --------------------------------------------------------------------------- backend
@@ -110,22 +134,26 @@ class _XGBoost(_ad.Backend):
 
     name, dataset, argument, article, alias = "xgboost", "DMatrix", "dmatrix", "an", "xgb"
     callback_type, sklearn_fit = _RoundCallback, "the estimator"
-    native_advice = ("set params['base_score'] = {setting!r} (objective.base_score(dtrain)) "
-                     "or use czar_gbdt.xgboost.train()")
-    sklearn_advice = ("pass base_score={setting!r} (objective.base_score(y_train)) to the estimator "
-                      "or use czar_gbdt.xgboost.fit()")
+    native_advice = (
+        "set params['base_score'] = {setting!r} (objective.base_score(dtrain)) or use czar_gbdt.xgboost.train()"
+    )
+    sklearn_advice = (
+        "pass base_score={setting!r} (objective.base_score(y_train)) to the estimator or use czar_gbdt.xgboost.fit()"
+    )
 
-    def rows(self, dmatrix: "xgb.DMatrix") -> int:
+    def rows(self, dmatrix: xgb.DMatrix) -> int:
         return dmatrix.num_row()
 
-    def labels_weights(self, dmatrix: "xgb.DMatrix") -> tuple[np.ndarray, np.ndarray | None]:
+    def labels_weights(self, dmatrix: xgb.DMatrix) -> tuple[np.ndarray, np.ndarray | None]:
         weight = dmatrix.get_weight()
         return dmatrix.get_label(), (weight if weight.size else None)
 
-    def eval_labels_weights(self, dmatrix: "xgb.DMatrix", metric_name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    def eval_labels_weights(self, dmatrix: xgb.DMatrix, metric_name: str) -> tuple[np.ndarray, np.ndarray | None]:
         if dmatrix.get_label().size == 0 and dmatrix.num_row() > 0:
-            raise ValueError(f"metric {metric_name!r}: an eval DMatrix ({dmatrix.num_row()} rows) has no labels "
-                             "(label=None): build it with labels (czar_gbdt.xgboost.DMatrix(X, y, ...)).")
+            raise ValueError(
+                f"metric {metric_name!r}: an eval DMatrix ({dmatrix.num_row()} rows) has no labels "
+                "(label=None): build it with labels (czar_gbdt.xgboost.DMatrix(X, y, ...))."
+            )
         return self.labels_weights(dmatrix)
 
 
@@ -134,14 +162,15 @@ _BACKEND = _XGBoost(_imports, xgb.DMatrix if _imports.is_successful() else None)
 
 # --------------------------------------------------------------------------- data
 @_ad.fill_doc("dataset", **_DOC, kwargs="``weight=``, ``nthread=``, ...")
-def DMatrix(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
-            **kwargs: Any) -> "xgb.DMatrix":
+def DMatrix(
+    data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None, **kwargs: Any
+) -> xgb.DMatrix:
     """An ``xgboost.DMatrix`` with per-row ``std``, ``mean`` and ``dates`` attached."""
     return _BACKEND.make_dataset(data, label, std=std, mean=mean, dates=dates, **kwargs)
 
 
 @_ad.fill_doc("attach", **_DOC)
-def attach(dmatrix: "xgb.DMatrix", *, std: Any = None, mean: Any = None, dates: Any = None) -> "xgb.DMatrix":
+def attach(dmatrix: xgb.DMatrix, *, std: Any = None, mean: Any = None, dates: Any = None) -> xgb.DMatrix:
     """Attach per-row ``std``/``mean``/``dates`` to an existing DMatrix (or QuantileDMatrix)."""
     return _BACKEND.attach_side(dmatrix, std=std, mean=mean, dates=dates)
 
@@ -161,10 +190,19 @@ class XGBObjective(_ad.Objective):
 
     backend = _BACKEND
 
-    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
-                 check_start: bool = True, n_threads: int | None = 1):
-        super().__init__(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
-                         n_threads=n_threads)
+    def __init__(
+        self,
+        loss: Any,
+        *,
+        std: Any = None,
+        mean: Any = None,
+        hessian_scale: Any = "auto",
+        check_start: bool = True,
+        n_threads: int | None = 1,
+    ):
+        super().__init__(
+            loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start, n_threads=n_threads
+        )
 
     def __call__(self, first: Any, second: Any, *, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """``(predt, dtrain)`` (native API) or ``(y_true, y_pred, sample_weight=)`` (scikit-learn)."""
@@ -190,16 +228,24 @@ class XGBObjective(_ad.Objective):
 
 
 @_ad.fill_doc("objective", **_DOC)
-def objective(loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = "auto",
-              check_start: bool = True, n_threads: int | None = 1) -> XGBObjective:
+def objective(
+    loss: Any,
+    *,
+    std: Any = None,
+    mean: Any = None,
+    hessian_scale: Any = "auto",
+    check_start: bool = True,
+    n_threads: int | None = 1,
+) -> XGBObjective:
     """Wrap a loss as an XGBoost objective (native and scikit-learn APIs).
 
     Pass it as ``obj=`` to ``xgb.train`` with ``base_score=obj.base_score(dtrain)`` (or use
     :func:`train`), or as ``objective=`` to an ``XGBRegressor``/``XGBClassifier`` fitted
     with :func:`fit`.
     """
-    return XGBObjective(loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start,
-                        n_threads=n_threads)
+    return XGBObjective(
+        loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start, n_threads=n_threads
+    )
 
 
 # --------------------------------------------------------------------------- metric
@@ -237,8 +283,7 @@ class XGBMetric(_ad.Metric):
 
 
 @_ad.fill_doc("metric", **_DOC)
-def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-           name: str | None = None) -> XGBMetric:
+def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None, name: str | None = None) -> XGBMetric:
     """Wrap a loss (lower is better) or a metric such as ``"rank_ic"`` (higher is better).
 
     Pass it as ``custom_metric=`` to ``xgb.train`` with ``maximize=metric.maximize`` (or
@@ -247,8 +292,9 @@ def metric(what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
     return XGBMetric(what, std=std, mean=mean, dates=dates, name=name)
 
 
-def early_stopping(metric: XGBMetric, rounds: int, *, data_name: str | None = None, save_best: bool = True,
-                   min_delta: float = 0.0) -> "xgb.callback.EarlyStopping":
+def early_stopping(
+    metric: XGBMetric, rounds: int, *, data_name: str | None = None, save_best: bool = True, min_delta: float = 0.0
+) -> xgb.callback.EarlyStopping:
     """An ``EarlyStopping`` callback watching ``metric`` in its own direction.
 
     XGBoost guesses the direction from the name (``rank_ic`` would be minimised);
@@ -257,16 +303,30 @@ def early_stopping(metric: XGBMetric, rounds: int, *, data_name: str | None = No
     _imports.check()
     if not isinstance(metric, XGBMetric):
         metric = XGBMetric(metric)
-    return xgb.callback.EarlyStopping(rounds=int(rounds), metric_name=metric.name, data_name=data_name,
-                                      maximize=metric.maximize, save_best=save_best, min_delta=min_delta)
+    return xgb.callback.EarlyStopping(
+        rounds=int(rounds),
+        metric_name=metric.name,
+        data_name=data_name,
+        maximize=metric.maximize,
+        save_best=save_best,
+        min_delta=min_delta,
+    )
 
 
 # --------------------------------------------------------------------------- training helpers
 @_ad.fill_doc(**_DOC, watched="last eval set", kept="the returned booster is truncated to the best round")
-def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round: int = 10, *,
-          objective: Any, evals: Sequence[tuple["xgb.DMatrix", str]] = (), metric: Any = None,
-          early_stopping_rounds: int | None = None, callbacks: Sequence[Any] | None = None,
-          **kwargs: Any) -> "xgb.Booster":
+def train(
+    params: dict[str, Any] | None,
+    dtrain: xgb.DMatrix,
+    num_boost_round: int = 10,
+    *,
+    objective: Any,
+    evals: Sequence[tuple[xgb.DMatrix, str]] = (),
+    metric: Any = None,
+    early_stopping_rounds: int | None = None,
+    callbacks: Sequence[Any] | None = None,
+    **kwargs: Any,
+) -> xgb.Booster:
     """``xgboost.train`` with a loss: start score, weights, metric directions set up.
 
     Parameters
@@ -301,29 +361,49 @@ def train(params: dict[str, Any] | None, dtrain: "xgb.DMatrix", num_boost_round:
     params = dict(params or {})
     link = obj.xgb_objective
     if params.get("objective", link) != link:
-        raise ValueError(f"params['objective'] must be {link!r} (or absent) with {obj.loss!r}; "
-                         f"got {params['objective']!r}.")
+        raise ValueError(
+            f"params['objective'] must be {link!r} (or absent) with {obj.loss!r}; got {params['objective']!r}."
+        )
     params["objective"] = link
     base = obj.base_score(dtrain)
     if "base_score" in params and not np.isclose(float(params["base_score"]), base, rtol=1e-6, atol=1e-12):
-        raise ValueError(f"params['base_score'] = {params['base_score']!r} differs from the loss's starting "
-                         f"score {base!r}; remove it (train() sets it).")
+        raise ValueError(
+            f"params['base_score'] = {params['base_score']!r} differs from the loss's starting "
+            f"score {base!r}; remove it (train() sets it)."
+        )
     params["base_score"] = base
     metrics, callbacks = _ad.metrics_and_callbacks(
-        obj, metric, callbacks, XGBMetric, early_stopping_rounds=early_stopping_rounds, has_evals=bool(evals),
+        obj,
+        metric,
+        callbacks,
+        XGBMetric,
+        early_stopping_rounds=early_stopping_rounds,
+        has_evals=bool(evals),
         evals="one eval set in evals",
-        stopper=lambda watched: early_stopping(watched, early_stopping_rounds, data_name=evals[-1][1]))
+        stopper=lambda watched: early_stopping(watched, early_stopping_rounds, data_name=evals[-1][1]),
+    )
     custom = None
     for i, (dmatrix, name) in enumerate(evals):
         if metrics and dmatrix.num_row() > 0 and dmatrix.get_label().size == 0:
-            raise ValueError(f"evals[{i}] ({name!r}) has no labels (label=None): the metrics need them; "
-                             "build it with czar_gbdt.xgboost.DMatrix(X, y, ...).")
+            raise ValueError(
+                f"evals[{i}] ({name!r}) has no labels (label=None): the metrics need them; "
+                "build it with czar_gbdt.xgboost.DMatrix(X, y, ...)."
+            )
     if metrics:
         params.setdefault("disable_default_eval_metric", 1)
         custom = metrics[0] if len(metrics) == 1 else _MultiMetric(metrics)
     maximize = kwargs.pop("maximize", metrics[0].maximize if metrics else None)
-    return xgb.train(params, dtrain, num_boost_round, evals=list(evals), obj=obj, custom_metric=custom,
-                     maximize=maximize, callbacks=callbacks, **kwargs)
+    return xgb.train(
+        params,
+        dtrain,
+        num_boost_round,
+        evals=list(evals),
+        obj=obj,
+        custom_metric=custom,
+        maximize=maximize,
+        callbacks=callbacks,
+        **kwargs,
+    )
 
 
 class _MultiMetric:
@@ -332,7 +412,7 @@ class _MultiMetric:
     def __init__(self, metrics: list[XGBMetric]):
         self.metrics = metrics
 
-    def __call__(self, predt: np.ndarray, dmatrix: "xgb.DMatrix") -> list[tuple[str, float]]:
+    def __call__(self, predt: np.ndarray, dmatrix: xgb.DMatrix) -> list[tuple[str, float]]:
         return [m(predt, dmatrix) for m in self.metrics]
 
 
@@ -370,8 +450,9 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     # XGBoost watches the last metric logged for the last eval set; a callable metric is
     # logged after the built-in ones, so that is this metric
     callbacks = model.get_params().get("callbacks")
-    model.set_params(early_stopping_rounds=None,
-                     callbacks=list(callbacks or []) + [early_stopping(watched, rounds, save_best=False)])
+    model.set_params(
+        early_stopping_rounds=None, callbacks=list(callbacks or []) + [early_stopping(watched, rounds, save_best=False)]
+    )
     try:
         model.fit(X, y, sample_weight=sample_weight, **fit_kwargs)
     finally:
@@ -379,7 +460,7 @@ def fit(model: Any, X: Any, y: Any, *, sample_weight: Any = None, **fit_kwargs: 
     return model
 
 
-def _early_stopping_metric(eval_metric: Any) -> "XGBMetric | None":
+def _early_stopping_metric(eval_metric: Any) -> XGBMetric | None:
     """The XGBMetric among a model's ``eval_metric`` (XGBoost allows one callable), or None."""
     if isinstance(eval_metric, XGBMetric):
         return eval_metric
@@ -434,14 +515,21 @@ class _Training(_ad.Training):
             if valid is None:
                 return self._fit(loss, params, dtrain, num_boost_round, {})
             vkey = (key, "valid", _ad.digest(valid.X)) if lent.cached else ("private",)
-            with _ad.DATASETS.lend(vkey, lambda: DMatrix(valid.X, valid.y, std=valid.std, dates=valid.dates),
-                                   9 * valid.X.size + 16 * valid.X.shape[0] if lent.cached else 0) as vlent:
+            with _ad.DATASETS.lend(
+                vkey,
+                lambda: DMatrix(valid.X, valid.y, std=valid.std, dates=valid.dates),
+                9 * valid.X.size + 16 * valid.X.shape[0] if lent.cached else 0,
+            ) as vlent:
                 dvalid = vlent.dataset
                 if vlent.reused:
                     dvalid.set_label(valid.y)
                     attach(dvalid, std=valid.std, dates=valid.dates)
-                evals = {"evals": [(dvalid, "valid")], "metric": "rank_ic", "early_stopping_rounds": stop,
-                         "verbose_eval": False}
+                evals = {
+                    "evals": [(dvalid, "valid")],
+                    "metric": "rank_ic",
+                    "early_stopping_rounds": stop,
+                    "verbose_eval": False,
+                }
                 return self._fit(loss, params, dtrain, num_boost_round, evals)
 
     def _fit(self, loss, params, dtrain, num_boost_round, evals) -> TrainedModel:

@@ -121,27 +121,47 @@ def check_same_as_fit_predict(module, kind):
     train, valid, test = panels()
     common = {"params": params, "seed": SEED}
     if kind == "builtin":
-        (expected,), rounds = evaluation.fit_predict(backend, params, None, train, [test], num_boost_round=ROUNDS,
-                                                     seed=SEED)
+        (expected,), rounds = evaluation.fit_predict(
+            backend, params, None, train, [test], num_boost_round=ROUNDS, seed=SEED
+        )
         model = module.train_builtin(features(train), train.y, weight=train.weight, num_boost_round=ROUNDS, **common)
     elif kind == "ranking":
         rank = evaluation.RankObjective(n_bins=5)
-        (expected,), rounds = evaluation.fit_predict(backend, params, rank, train, [test], num_boost_round=ROUNDS,
-                                                     seed=SEED)
+        (expected,), rounds = evaluation.fit_predict(
+            backend, params, rank, train, [test], num_boost_round=ROUNDS, seed=SEED
+        )
         grades = evaluation.rank_labels(train.y, train.dates, rank.n_bins)
-        model = module.train_ranking(features(train), grades, evaluation.query_sizes(train.dates),
-                                     objective=rank.resolve(backend), n_grades=rank.n_bins, num_boost_round=ROUNDS,
-                                     **common)
+        model = module.train_ranking(
+            features(train),
+            grades,
+            evaluation.query_sizes(train.dates),
+            objective=rank.resolve(backend),
+            n_grades=rank.n_bins,
+            num_boost_round=ROUNDS,
+            **common,
+        )
     else:
         loss = cg.CZAR()
         stop, n = (STOP, MAX_ROUNDS) if kind == "loss_with_early_stopping" else (0, ROUNDS)
-        (expected,), rounds = evaluation.fit_predict(backend, params, loss, train, [test], valid=valid,
-                                                     num_boost_round=n, early_stopping_rounds=stop, seed=SEED)
+        (expected,), rounds = evaluation.fit_predict(
+            backend, params, loss, train, [test], valid=valid, num_boost_round=n, early_stopping_rounds=stop, seed=SEED
+        )
         y, std = evaluation.label_target(train, "raw")
         y_valid, std_valid = evaluation.label_target(valid, "raw")
-        model = module.train_loss(loss, features(train), y, std=std, weight=train.weight, valid_X=features(valid),
-                                  valid_y=y_valid, valid_std=std_valid, valid_dates=valid.dates,
-                                  early_stopping_rounds=stop, num_boost_round=n, **common)
+        model = module.train_loss(
+            loss,
+            features(train),
+            y,
+            std=std,
+            weight=train.weight,
+            valid_X=features(valid),
+            valid_y=y_valid,
+            valid_std=std_valid,
+            valid_dates=valid.dates,
+            early_stopping_rounds=stop,
+            num_boost_round=n,
+            **common,
+        )
         if stop:
             assert rounds < n  # early stopping happened
     np.testing.assert_array_equal(model.predict(features(test), std=test.std), expected)

@@ -75,12 +75,27 @@ def make_config(where: str | Path, _name: str = "config.toml", **sections: dict)
 def small_study(name: str, runs: str | Path, **overrides: Any) -> dict:
     """The ``[study]`` table of the small test studies: 2 trials, random sampler, no pruner, seed 3
     (the table :func:`study_helpers.study_table` writes as text)."""
-    return {"name": name, "runs_dir": str(runs), "n_trials": 2, "seed": 3, "sampler": "random", "pruner": "none",
-            **overrides}
+    return {
+        "name": name,
+        "runs_dir": str(runs),
+        "n_trials": 2,
+        "seed": 3,
+        "sampler": "random",
+        "pruner": "none",
+        **overrides,
+    }
 
 
-def ff49_tiny(name: str, runs: str | Path, *, study: dict | None = None, data: dict | None = None,
-              model: dict | None = None, params: dict | None = None, loss: dict | None = None) -> dict:
+def ff49_tiny(
+    name: str,
+    runs: str | Path,
+    *,
+    study: dict | None = None,
+    data: dict | None = None,
+    model: dict | None = None,
+    params: dict | None = None,
+    loss: dict | None = None,
+) -> dict:
     """The sections of a small CZAR search on the bundled FF49 data (2 folds of 120 dates, a 120-date
     holdout, 20 rounds; learning rate, leaves and alpha searched), for ``make_config(where, **sections)``.
 
@@ -91,9 +106,17 @@ def ff49_tiny(name: str, runs: str | Path, *, study: dict | None = None, data: d
         "study": small_study(name, runs, **(study or {})),
         "data": {"source": "ff49", "start": "2017-01-01", "horizon": 5, **(data or {})},
         "splits": {"test_size": 120, "min_train_size": 400, "holdout": 120, "max_splits": 2},
-        "model": {"backend": "lightgbm", "num_boost_round": 20, **(model or {}),
-                  "params": {"learning_rate": {"low": 0.05, "high": 0.2}, "num_leaves": {"low": 4, "high": 8},
-                             "num_threads": 2, **(params or {})}},
+        "model": {
+            "backend": "lightgbm",
+            "num_boost_round": 20,
+            **(model or {}),
+            "params": {
+                "learning_rate": {"low": 0.05, "high": 0.2},
+                "num_leaves": {"low": 4, "high": 8},
+                "num_threads": 2,
+                **(params or {}),
+            },
+        },
         "loss": loss if loss is not None else {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
     }
 

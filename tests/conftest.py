@@ -4,7 +4,10 @@ from hypothesis import HealthCheck, settings
 
 # Hypothesis: a CI profile that is deterministic and does not flake on slow machines.
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=150,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=150,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=150)
@@ -34,8 +37,12 @@ def dask_client():
     tests/test_cluster.py; tests that kill a worker start a cluster of their own.
     """
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         client.wait_for_workers(2)
         yield client
         from czar_gbdt.cluster import close_clients

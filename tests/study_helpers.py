@@ -24,8 +24,11 @@ def toy_objective_factory(cfg: dict):
 
     def objective(trial):
         params = suggest_params(trial, cfg)
-        numbers = [v for v in (*params.booster.values(), *params.loss_params.values())
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        numbers = [
+            v
+            for v in (*params.booster.values(), *params.loss_params.values())
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
         value = -sum((v - 0.5) ** 2 for v in numbers)
         for fold in range(folds):
             trial.report(value, fold)
@@ -41,8 +44,10 @@ def study_table(name: str) -> str:
 
     ``runs_dir`` is left as the ``{runs}`` placeholder for ``str.format``.
     """
-    return (f'[study]\nname = "{name}"\nruns_dir = "{{runs}}"\nn_trials = 2\nseed = 3\nsampler = "random"\n'
-            f'pruner = "none"\n')
+    return (
+        f'[study]\nname = "{name}"\nruns_dir = "{{runs}}"\nn_trials = 2\nseed = 3\nsampler = "random"\n'
+        f'pruner = "none"\n'
+    )
 
 
 def data_error_objective_factory(cfg: dict):

@@ -139,8 +139,11 @@ def test_metric_core_rank_ic_needs_dates_and_is_maximised():
         ad.MetricCore("nope")
 
 
-@pytest.mark.parametrize("loss", [cg.CZAR(), cg.ZPTAE(), cg.HalfSquaredError(), cg.FocalLoss(), cg.AsymmetricLoss()],
-                         ids=lambda loss: loss.name)
+@pytest.mark.parametrize(
+    "loss",
+    [cg.CZAR(), cg.ZPTAE(), cg.HalfSquaredError(), cg.FocalLoss(), cg.AsymmetricLoss()],
+    ids=lambda loss: loss.name,
+)
 def test_constant_minimiser_on_large_data_matches_init_score(loss, monkeypatch):
     """Beyond INIT_EXACT_ROWS rows: subsample + root of the exact gradient == loss.init_score."""
     monkeypatch.setattr(ad_core, "INIT_EXACT_ROWS", 500)
@@ -150,8 +153,10 @@ def test_constant_minimiser_on_large_data_matches_init_score(loss, monkeypatch):
     scale = 1.0 if std is None else float(np.mean(std))
     assert abs(fast - exact) <= 1e-6 * scale
     pred = np.full(len(y), fast)
-    assert loss(y, pred, std=std, mean=mean, weight=w) <= loss(y, np.full(len(y), exact), std=std, mean=mean,
-                                                               weight=w) + 1e-12
+    assert (
+        loss(y, pred, std=std, mean=mean, weight=w)
+        <= loss(y, np.full(len(y), exact), std=std, mean=mean, weight=w) + 1e-12
+    )
 
 
 def test_n_threads_is_validated_and_restored():
@@ -231,8 +236,9 @@ def test_catboost_objective_payload(loss):
     for weights in (None, w.astype(np.float32)):
         out = inst.calc_ders_range(zp, targets, weights)
         assert out.shape == (len(y), 2) and out.dtype == np.float64
-        eg, eh = loss.grad_hess(targets.astype(np.float64), zp,
-                                weight=None if weights is None else weights.astype(np.float64))
+        eg, eh = loss.grad_hess(
+            targets.astype(np.float64), zp, weight=None if weights is None else weights.astype(np.float64)
+        )
         # CatBoost maximises: it wants (-grad, -hess)
         np.testing.assert_allclose(out[:, 0], -eg, rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(out[:, 1], -eh, rtol=1e-12, atol=1e-300)
@@ -282,21 +288,24 @@ def _train(name, mod, X, y, *, std=None, eval_set=None, objective="czar", bound_
         d = xgb.DMatrix(X, label=y) if plain else mod.DMatrix(X, y, std=std)
         obj = mod.objective(objective, std=bound_std)
         evals = [] if eval_set is None else [(eval_set, "valid")]
-        return mod.train({"max_depth": 2}, d, 2, objective=obj, evals=evals, metric=objective if evals else None,
-                         verbose_eval=False)
+        return mod.train(
+            {"max_depth": 2}, d, 2, objective=obj, evals=evals, metric=objective if evals else None, verbose_eval=False
+        )
     if name == "lightgbm":
         import lightgbm as lgb
 
         d = lgb.Dataset(X, label=y) if plain else mod.Dataset(X, y, std=std)
         obj = mod.objective(objective, std=bound_std)
         valid = [] if eval_set is None else [eval_set]
-        return mod.train({"num_leaves": 4, "verbose": -1}, d, 2, objective=obj, valid_sets=valid,
-                         metric=objective if valid else None)
+        return mod.train(
+            {"num_leaves": 4, "verbose": -1}, d, 2, objective=obj, valid_sets=valid, metric=objective if valid else None
+        )
     import catboost as cb
 
     d = cb.Pool(X, label=y) if plain else mod.Pool(X, y, std=std)
-    return mod.train({"iterations": 2, "depth": 2, "verbose": 0, "thread_count": 1}, d, objective=objective,
-                     eval_set=eval_set)
+    return mod.train(
+        {"iterations": 2, "depth": 2, "verbose": 0, "thread_count": 1}, d, objective=objective, eval_set=eval_set
+    )
 
 
 def _eval_without_std(name, X, y):
@@ -347,8 +356,7 @@ def test_bad_input_raises_value_error_naming_the_argument(name):
         _train(name, mod, X, y, std=bad)
     # a dataset without labels
     with pytest.raises(ValueError, match="label is required"):
-        {"xgboost": lambda: mod.DMatrix(X), "lightgbm": lambda: mod.Dataset(X),
-         "catboost": lambda: mod.Pool(X)}[name]()
+        {"xgboost": lambda: mod.DMatrix(X), "lightgbm": lambda: mod.Dataset(X), "catboost": lambda: mod.Pool(X)}[name]()
     with pytest.raises(ValueError, match="no labels"):
         _train(name, mod, X, None, plain=True, objective="mse")
     # an eval set without labels: the message says so
@@ -423,11 +431,12 @@ def test_catboost_refuses_row_coupled_losses():
 def ff49_panel(n_dates=300):
     """Bundled FF49 daily industry returns (percent) as a causal panel: features up to t,
     target the return of t+1, std the trailing 20-day volatility (floored)."""
-    import pandas as pd
     from importlib import resources
 
+    import pandas as pd
+
     with resources.as_file(resources.files("czar_gbdt") / "data" / "ff49_industries_vw_daily.csv.gz") as path:
-        wide = pd.read_csv(path, index_col="date").iloc[-(n_dates + 25):]
+        wide = pd.read_csv(path, index_col="date").iloc[-(n_dates + 25) :]
     feats = {
         "r1": wide,
         "r5": wide.rolling(5).mean(),
@@ -455,8 +464,9 @@ def test_czar_on_real_returns_500_rounds_default_parameters(name):
         model = mod.train({"verbose": -1}, mod.Dataset(X, y, std=std), 500, objective=loss)
         pred = model.predict(X)
     else:
-        model = mod.train({"iterations": 500, "verbose": 0, "allow_writing_files": False},
-                          mod.Pool(X, y, std=std), objective=loss)
+        model = mod.train(
+            {"iterations": 500, "verbose": 0, "allow_writing_files": False}, mod.Pool(X, y, std=std), objective=loss
+        )
         pred = mod.predict(model, X, std=std)
     assert pred.shape == y.shape
     assert np.isfinite(pred).all()

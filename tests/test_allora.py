@@ -58,9 +58,13 @@ def test_fixed_example_by_hand():
     # continuity correction: 4/7 - 0.5 - 0.5/7 = 0, so z = 0 and p = 1/2
     assert g["allora_da_p_value"] == pytest.approx(0.5, abs=TOL)
     lo, hi = wilson(4 / 7, 7)
-    assert g["allora_da_ci_lower"] == pytest.approx(lo, abs=TOL) and g["allora_da_ci_upper"] == pytest.approx(hi, abs=TOL)
+    assert g["allora_da_ci_lower"] == pytest.approx(lo, abs=TOL) and g["allora_da_ci_upper"] == pytest.approx(
+        hi, abs=TOL
+    )
     r, p = pearson_by_hand(Y, P)
-    assert g["allora_pearson_r"] == pytest.approx(r, abs=TOL) and g["allora_pearson_p_value"] == pytest.approx(p, rel=1e-9)
+    assert g["allora_pearson_r"] == pytest.approx(r, abs=TOL) and g["allora_pearson_p_value"] == pytest.approx(
+        p, rel=1e-9
+    )
     # WRMSE, weights |y|: sum|y| = 0.135, baseline sum|y|^3, model sum |y| (y - p)^2
     w = np.abs(Y)
     model, base = math.sqrt(np.sum(w * (Y - P) ** 2) / 0.135), math.sqrt(np.sum(w**3) / 0.135)
@@ -124,8 +128,14 @@ def test_ties_in_sign_and_zero_returns():
     assert g["allora_czar_improvement"] == pytest.approx(0.02 / 0.04, abs=TOL)
     # every return zero: DA 0.5, interval [0, 1], p 1, n 0; WRMSE 0 (no weight), CZAR 0 (std 0), r 0 and p 1
     g = allora.allora_grade(np.zeros(5), np.array([0.1, -0.2, 0.3, 0.0, 0.5]))
-    assert (g["allora_directional_accuracy"], g["allora_da_ci_lower"], g["allora_da_ci_upper"],
-            g["allora_da_p_value"], g["allora_da_n_samples"], g["allora_da_n_effective"]) == (0.5, 0.0, 1.0, 1.0, 0, 0.0)
+    assert (
+        g["allora_directional_accuracy"],
+        g["allora_da_ci_lower"],
+        g["allora_da_ci_upper"],
+        g["allora_da_p_value"],
+        g["allora_da_n_samples"],
+        g["allora_da_n_effective"],
+    ) == (0.5, 0.0, 1.0, 1.0, 0, 0.0)
     assert g["allora_wrmse_improvement"] == 0.0 and g["allora_czar_improvement"] == 0.0
     assert g["allora_wrmse_model"] == g["allora_wrmse_baseline"] == 0.0
     assert (g["allora_pearson_r"], g["allora_pearson_p_value"]) == (0.0, 1.0)
@@ -204,9 +214,9 @@ def test_nan_policies():
 def test_threshold_boundaries(name):
     t = {x.name: x for x in allora.PRIMARY}[name]
     at, below, above = t.threshold, np.nextafter(t.threshold, -1), np.nextafter(t.threshold, 2)
-    if t.higher_is_better:   # ">=": the threshold itself passes
+    if t.higher_is_better:  # ">=": the threshold itself passes
         assert t.passes(at) and t.passes(above) and not t.passes(below)
-    else:                    # "<": the threshold itself fails
+    else:  # "<": the threshold itself fails
         assert not t.passes(at) and t.passes(below) and not t.passes(above)
     assert not t.passes(math.nan)
     values = {n: math.nan for n in NAMES} | {name: at}
@@ -215,10 +225,14 @@ def test_threshold_boundaries(name):
 
 def test_thresholds_and_grades_are_the_builder_kits():
     assert {t.name: (t.threshold, t.higher_is_better) for t in allora.PRIMARY} == {
-        "allora_directional_accuracy": (0.52, True), "allora_da_ci_lower": (0.50, True),
-        "allora_da_p_value": (0.05, False), "allora_pearson_r": (0.05, True),
-        "allora_pearson_p_value": (0.05, False), "allora_wrmse_improvement": (0.05, True),
-        "allora_czar_improvement": (0.10, True)}
+        "allora_directional_accuracy": (0.52, True),
+        "allora_da_ci_lower": (0.50, True),
+        "allora_da_p_value": (0.05, False),
+        "allora_pearson_r": (0.05, True),
+        "allora_pearson_p_value": (0.05, False),
+        "allora_wrmse_improvement": (0.05, True),
+        "allora_czar_improvement": (0.10, True),
+    }
     # builder kit e9bb684 (2026-04-27): points = primary metrics passed, out of 7: 7 A+, 6 A, 5 B+, 4 B,
     # 3 C, 2 D, 1 or 0 F; temporal coverage is no longer a point
     assert allora.GRADE_TABLE_COMMIT == "e9bb684" and allora.MAX_POINTS == 7
@@ -244,7 +258,9 @@ def test_grade_end_to_end_and_temporal_coverage():
     assert full["allora_temporal_coverage_pass"] is True and full["allora_temporal_coverage"] == 0.5
     assert full["allora_grade"] == "A+"
     late = allora.allora_grade(y, y, n_expected_epochs=801)
-    assert late["allora_temporal_coverage_pass"] is False and late["allora_points"] == 7 and late["allora_grade"] == "A+"
+    assert (
+        late["allora_temporal_coverage_pass"] is False and late["allora_points"] == 7 and late["allora_grade"] == "A+"
+    )
     none = allora.allora_grade(y, y, n_expected_epochs=0)
     assert none["allora_temporal_coverage_pass"] is False and none["allora_points"] == 7
     with pytest.raises(ValueError, match="n_expected_epochs must be an integer >= 0; got -3"):
@@ -273,13 +289,22 @@ def test_regrade_of_a_grade_stored_with_the_eight_point_table():
     assert new["allora_regraded_from"] == "8-point table of builder kit 3fc8ea7b" and "allora_max_points" not in old
     assert new["allora_pearson_r"] == 0.1
     # every metric passed: A+ either way; 3/8 (D) is 2/7 (D); 2/8 (F) is 1/7 (F)
-    for points, before, after in ((8, "A+", "A+"), (7, "A", "A"), (6, "B+", "B+"), (4, "C", "C"), (3, "D", "D"),
-                                  (2, "F", "F"), (1, "F", "F")):
+    for points, before, after in (
+        (8, "A+", "A+"),
+        (7, "A", "A"),
+        (6, "B+", "B+"),
+        (4, "C", "C"),
+        (3, "D", "D"),
+        (2, "F", "F"),
+        (1, "F", "F"),
+    ):
         assert allora.LEGACY_GRADES[points] == before
         assert allora.allora_regrade({"allora_points": points, "allora_grade": before})["allora_grade"] == after
         assert allora.allora_grade_letter(points - 1) == after
     # a mean over assets: 4.6/8 (rounded 5, B) is 3.6/7 (rounded 4, B); numpy numbers as pandas gives them
-    mean = allora.allora_regrade({"allora_points": np.float64(4.6), "allora_grade": "B", "allora_scope": "mean of 49 assets"})
+    mean = allora.allora_regrade(
+        {"allora_points": np.float64(4.6), "allora_grade": "B", "allora_scope": "mean of 49 assets"}
+    )
     assert mean["allora_points"] == pytest.approx(3.6) and mean["allora_grade"] == "B"
     assert allora.allora_regrade({"allora_points": np.int64(6), "allora_grade": "B+"})["allora_points"] == 5
     # current records, scores without a grade and rows without one are left as they are
@@ -295,8 +320,11 @@ def test_weights_must_be_equal():
         assert func(y, p, sample_weight=np.full(30, 2.0)) == func(y, p) == func(y, p, sample_weight=np.empty(0))
     w = np.ones(30)
     w[7] = 3.0
-    with pytest.raises(ValueError, match=r"allora_czar_improvement is unweighted, but sample_weight varies "
-                                         r"\(1.0 at row 0, 3.0 at row 7\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"allora_czar_improvement is unweighted, but sample_weight varies "
+        r"\(1.0 at row 0, 3.0 at row 7\)",
+    ):
         allora.allora_czar_improvement(y, p, sample_weight=w)
     with pytest.raises(ValueError, match="sample_weight has 29 values but y_true has 30 rows"):
         allora.allora_pearson_r(y, p, sample_weight=w[:29])
@@ -337,9 +365,17 @@ def test_xgboost_early_stopping_maximises_allora_czar_improvement():
     X, y = _series()
     n = 800
     res = {}
-    booster = cx.train({"max_depth": 3, "eta": 0.1}, cx.DMatrix(X[:n], y[:n]), 300, objective="mse",
-                       evals=[(cx.DMatrix(X[n:], y[n:]), "valid")], metric="allora_czar_improvement",
-                       early_stopping_rounds=10, evals_result=res, verbose_eval=False)
+    booster = cx.train(
+        {"max_depth": 3, "eta": 0.1},
+        cx.DMatrix(X[:n], y[:n]),
+        300,
+        objective="mse",
+        evals=[(cx.DMatrix(X[n:], y[n:]), "valid")],
+        metric="allora_czar_improvement",
+        early_stopping_rounds=10,
+        evals_result=res,
+        verbose_eval=False,
+    )
     hist = np.array(res["valid"]["allora_czar_improvement"])
     best = int(np.argmax(hist))
     assert booster.best_iteration == best and len(hist) == best + 11 < 300
@@ -359,8 +395,16 @@ def test_lightgbm_early_stopping_maximises_allora_wrmse_improvement():
     valid = clx.Dataset(X[n:], y[n:], reference=train)
     res = {}
     params = {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 10, "verbose": -1, "num_threads": 2}
-    booster = clx.train(params, train, 300, objective="mse", valid_sets=[valid], metric="allora_wrmse_improvement",
-                        early_stopping_rounds=10, callbacks=[lgb.record_evaluation(res)])
+    booster = clx.train(
+        params,
+        train,
+        300,
+        objective="mse",
+        valid_sets=[valid],
+        metric="allora_wrmse_improvement",
+        early_stopping_rounds=10,
+        callbacks=[lgb.record_evaluation(res)],
+    )
     hist = np.array(res["valid_0"]["allora_wrmse_improvement"])
     best = int(np.argmax(hist))
     assert booster.best_iteration == best + 1 and len(hist) == best + 11 < 300  # LightGBM counts from 1

@@ -36,7 +36,7 @@ def test_no_import_cycle():
             if not other.startswith("czar_gbdt"):
                 continue
             if state.get(other) == 1:
-                return stack[stack.index(other):] + [other]
+                return stack[stack.index(other) :] + [other]
             if other not in state:
                 cycle = visit(other)
                 if cycle:
@@ -91,8 +91,13 @@ def test_no_private_name_crosses_modules():
                         problems.append(f"{module}: from {source} import {alias.name}")
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 target = aliases.get(node.value.id)
-                if (target and node.attr.startswith("_") and not node.attr.startswith("__")
-                        and not _shared_privately(target) and _is_module(target)):
+                if (
+                    target
+                    and node.attr.startswith("_")
+                    and not node.attr.startswith("__")
+                    and not _shared_privately(target)
+                    and _is_module(target)
+                ):
                     problems.append(f"{module}: {node.value.id}.{node.attr} ({target})")
     assert not problems, "private names used across modules:\n" + "\n".join(problems)
 
@@ -106,8 +111,11 @@ CONFIG_READ_ALLOWANCE = 20
 
 
 def test_every_module_is_at_most_600_lines():
-    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
     assert not long, f"modules over {MAX_MODULE_LINES} lines (split them along their concerns): {long}"
 
 
@@ -127,8 +135,12 @@ def _config_reads(tree: ast.AST) -> list[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             key, owner = node.slice, node.value
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-              and node.args):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+        ):
             key, owner = node.args[0], node.func.value
         else:
             continue
@@ -148,4 +160,13 @@ def test_the_engine_reads_the_typed_config():
     total = sum(map(len, reads.values()))
     assert total <= CONFIG_READ_ALLOWANCE, (
         f"{total} string-key reads of the config outside czar_gbdt/config (allowed {CONFIG_READ_ALLOWANCE}): "
-        f"read the typed Config's attributes instead: {reads}")
+        f"read the typed Config's attributes instead: {reads}"
+    )
+
+
+def test_code_is_formatted_and_linted():
+    ruff = shutil.which("ruff", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff, "ruff is part of the test extra: pip install -e '.[test]'"
+    for args in (["format", "--check", "--quiet"], ["check", "--quiet"]):
+        done = subprocess.run([ruff, *args, "."], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, f"ruff {args[0]}: {done.stdout}{done.stderr}"

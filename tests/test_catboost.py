@@ -7,9 +7,10 @@ import pytest
 
 cb = pytest.importorskip("catboost")
 
+from backend_helpers import KINDS, check_same_as_fit_predict  # noqa: E402
+
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import catboost as ccb  # noqa: E402
-from backend_helpers import KINDS, check_same_as_fit_predict  # noqa: E402
 
 REGRESSION = ["czar", "zptae", "mse"]
 BINARY = ["focal", "asymmetric"]
@@ -30,13 +31,23 @@ def make_data(n=400, seed=0, binary=False, std_scale=0.01):
 
 
 def _jit_warnings(record):
-    return [str(w.message) for w in record if "optimiz" in str(w.message).lower()
-            or "optimze" in str(w.message).lower() or "numba" in str(w.message).lower()]
+    return [
+        str(w.message)
+        for w in record
+        if "optimiz" in str(w.message).lower()
+        or "optimze" in str(w.message).lower()
+        or "numba" in str(w.message).lower()
+    ]
 
 
 # parameter sets used nowhere else: their classes are generated and compiled in this test
-FRESH = [cg.CZAR(alpha=0.7311), cg.ZPTAE(alpha=0.2711), cg.HalfSquaredError(min_hessian=1.7311e-7),
-         cg.FocalLoss(gamma=1.7311), cg.AsymmetricLoss(gamma_neg=3.7311)]
+FRESH = [
+    cg.CZAR(alpha=0.7311),
+    cg.ZPTAE(alpha=0.2711),
+    cg.HalfSquaredError(min_hessian=1.7311e-7),
+    cg.FocalLoss(gamma=1.7311),
+    cg.AsymmetricLoss(gamma_neg=3.7311),
+]
 
 
 @pytest.mark.parametrize("loss", FRESH, ids=[loss.name for loss in FRESH])
@@ -54,9 +65,11 @@ def test_catboost_compiles_objective_and_metric_with_numba(loss):
     model = Model(loss_function=obj, eval_metric=met, iterations=5, depth=3, **QUIET)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        ccb.fit(model, ccb.Pool(X, y, std=std, mean=mean), eval_set=ccb.Pool(X[:100], y[:100], std=None if binary
-                                                                               else std[:100], mean=None if binary
-                                                                               else mean[:100]))
+        ccb.fit(
+            model,
+            ccb.Pool(X, y, std=std, mean=mean),
+            eval_set=ccb.Pool(X[:100], y[:100], std=None if binary else std[:100], mean=None if binary else mean[:100]),
+        )
     assert _jit_warnings(record) == []
     for method in (obj.calc_ders_range, met.evaluate, met.get_final_error):
         assert getattr(method, "use_optimized", False) is True, method  # CatBoost's compiled wrapper
@@ -76,8 +89,9 @@ def test_every_loss_trains(name, api):
         model = ccb.train(params, train, objective=loss, eval_set=valid)
     else:
         Model = cb.CatBoostClassifier if binary else cb.CatBoostRegressor
-        model = ccb.fit(Model(loss_function=ccb.objective(loss), eval_metric=ccb.metric(loss), **params), train,
-                        eval_set=valid)
+        model = ccb.fit(
+            Model(loss_function=ccb.objective(loss), eval_metric=ccb.metric(loss), **params), train, eval_set=valid
+        )
     z_pred = model.predict(Xv, prediction_type="RawFormulaVal")  # includes the starting score (bias)
     assert np.isfinite(z_pred).all()
     y_pred = ccb.predict(model, Xv, std=stdv, mean=meanv)
@@ -126,8 +140,15 @@ def test_z_space_keeps_std_aligned_with_its_rows():
     y = std * (X[:, 0] + rng.normal(size=n)) + 0.004 * X[:, 1]
     w = rng.uniform(0.5, 2.0, n)
     loss = cg.CZAR()
-    params = {"iterations": 1, "depth": 2, "learning_rate": 1.0, "leaf_estimation_method": "Newton",
-              "leaf_estimation_iterations": 1, **EXACT, **QUIET}
+    params = {
+        "iterations": 1,
+        "depth": 2,
+        "learning_rate": 1.0,
+        "leaf_estimation_method": "Newton",
+        "leaf_estimation_iterations": 1,
+        **EXACT,
+        **QUIET,
+    }
     pool = ccb.Pool(X, y, std=std, weight=w)
     model = ccb.train(params, pool, objective=loss)
     z_pred = model.predict(X, prediction_type="RawFormulaVal")
@@ -231,13 +252,21 @@ def test_focal_gamma0_alpha_half_equals_logloss_at_half_the_learning_rate():
     learning rate 2*eta trains the same trees as Logloss at eta (both from the log-odds). The random
     noise CatBoost adds to split scores is not scale-free, so it is off (random_strength=0)."""
     X, y, _, _ = make_data(500, seed=5, binary=True)
-    params = {"iterations": 30, "depth": 4, "leaf_estimation_method": "Gradient", "leaf_estimation_iterations": 1,
-              "random_strength": 0, **QUIET}
-    builtin = cb.CatBoostClassifier(loss_function="Logloss", learning_rate=0.05, boost_from_average=True,
-                                    **params).fit(X, y)
+    params = {
+        "iterations": 30,
+        "depth": 4,
+        "leaf_estimation_method": "Gradient",
+        "leaf_estimation_iterations": 1,
+        "random_strength": 0,
+        **QUIET,
+    }
+    builtin = cb.CatBoostClassifier(loss_function="Logloss", learning_rate=0.05, boost_from_average=True, **params).fit(
+        X, y
+    )
     ours = ccb.train({**params, "learning_rate": 0.1}, ccb.Pool(X, y), objective=cg.FocalLoss(gamma=0.0, alpha=0.5))
-    np.testing.assert_allclose(ours.predict(X, prediction_type="RawFormulaVal"),
-                               builtin.predict(X, prediction_type="RawFormulaVal"), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict(X, prediction_type="RawFormulaVal"), builtin.predict(X, prediction_type="RawFormulaVal"), atol=1e-5
+    )
 
 
 def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
@@ -268,8 +297,7 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     # the training pool (it has dates) is scored too, the learn set is found by its labels
     assert np.all(np.array(model.get_evals_result()["learn"]["rank_ic"]) != 0)
     # scikit-learn estimator with early_stopping_rounds as a model parameter: same direction
-    sk = cb.CatBoostRegressor(loss_function=ccb.objective("czar"), eval_metric=met, early_stopping_rounds=10,
-                              **params)
+    sk = cb.CatBoostRegressor(loss_function=ccb.objective("czar"), eval_metric=met, early_stopping_rounds=10, **params)
     ccb.fit(sk, train, eval_set=valid)
     hist_sk = np.array(sk.get_evals_result()["validation"]["rank_ic"])
     assert sk.get_best_iteration() == int(np.argmax(hist_sk)) == best and len(hist_sk) == best + 11
@@ -298,8 +326,9 @@ def test_z_space_hessians_do_not_depend_on_the_return_scale():
 
     ref = None
     for scale in (2.0**-7, 1.0, 2.0**7):
-        model = ccb.train({"iterations": 3, **QUIET}, ccb.Pool(X, y1 * scale, std=std1 * scale, mean=mean1 * scale),
-                          objective=loss)
+        model = ccb.train(
+            {"iterations": 3, **QUIET}, ccb.Pool(X, y1 * scale, std=std1 * scale, mean=mean1 * scale), objective=loss
+        )
         z = model.predict(X, prediction_type="RawFormulaVal")
         ref = z if ref is None else ref
         np.testing.assert_allclose(z, ref, rtol=1e-6, atol=1e-9)
@@ -308,8 +337,9 @@ def test_z_space_hessians_do_not_depend_on_the_return_scale():
             ys = y1 * scale
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                y_space = cb.CatBoostRegressor(loss_function=YSpace(scale), eval_metric="RMSE", iterations=3,
-                                               **QUIET).fit(X, ys, baseline=np.full(len(ys), np.median(ys)))
+                y_space = cb.CatBoostRegressor(
+                    loss_function=YSpace(scale), eval_metric="RMSE", iterations=3, **QUIET
+                ).fit(X, ys, baseline=np.full(len(ys), np.median(ys)))
             moved = np.std(y_space.predict(X, prediction_type="RawFormulaVal")) / scale
             if scale < 1:
                 assert abs(moved - np.std(z)) > 0.05 * np.std(z)  # another model
@@ -377,8 +407,11 @@ def test_side_data_goes_to_the_pool_not_the_objective():
     """ccb.objective(loss, std=...) and ccb.metric(loss, std=...) say where std goes."""
     X, y, std, mean = make_data(100)
     for factory, name in ((ccb.objective, "objective"), (ccb.metric, "metric")):
-        with pytest.raises(ValueError, match=rf"czar_gbdt.catboost.{name}\(\) takes no std: .*"
-                                             r"czar_gbdt.catboost.Pool\(X, y, std=...\)"):
+        with pytest.raises(
+            ValueError,
+            match=rf"czar_gbdt.catboost.{name}\(\) takes no std: .*"
+            r"czar_gbdt.catboost.Pool\(X, y, std=...\)",
+        ):
             factory(cg.CZAR(), std=std)
         with pytest.raises(ValueError, match=r"takes no dates/mean"):
             factory(cg.CZAR(), mean=mean, dates=np.arange(100))
@@ -395,11 +428,16 @@ def test_a_loss_that_needs_std_never_trains_with_a_bare_fit(data):
     loss = cg.CZAR(alpha=0.4141)  # a parameter set no other test compiles
     train = (X, y) if data == "arrays" else (ccb.Pool(X, y, std=std, mean=mean),)
     model = cb.CatBoostRegressor(loss_function=ccb.objective(loss), eval_metric="RMSE", iterations=3, **QUIET)
-    with pytest.raises(cb.CatBoostError, match=r"needs labels z-scored with a per-row std, which a bare model.fit\(\) "
-                                               r"does not check .*czar_gbdt.catboost.fit\(model, "):
+    with pytest.raises(
+        cb.CatBoostError,
+        match=r"needs labels z-scored with a per-row std, which a bare model.fit\(\) "
+        r"does not check .*czar_gbdt.catboost.fit\(model, ",
+    ):
         model.fit(*train)
-    fitted = ccb.fit(cb.CatBoostRegressor(loss_function=ccb.objective(loss), iterations=3, **QUIET),
-                     ccb.Pool(X, y, std=std, mean=mean))
+    fitted = ccb.fit(
+        cb.CatBoostRegressor(loss_function=ccb.objective(loss), iterations=3, **QUIET),
+        ccb.Pool(X, y, std=std, mean=mean),
+    )
     assert fitted.tree_count_ == 3
     assert type(ccb.objective(loss))._cell[1] == 0.0  # disarmed after the fit
     with pytest.raises(cb.CatBoostError, match="needs labels z-scored"):  # and a bare fit is refused again

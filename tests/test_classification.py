@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 import pytest
+from classification_helpers import ONE, QUIET, Spy, binary_data, payload, sigmoid
 
 import czar_gbdt as cg
 from czar_gbdt.classification import select_threshold
-from classification_helpers import ONE, QUIET, Spy, binary_data, payload, sigmoid
 
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")
@@ -32,16 +32,19 @@ def test_pnl_weights_formula_normalisation_and_gate():
     np.testing.assert_allclose(cg.pnl_weights([0.01, -0.02], scale=100, normalize=False), [2.0, 1.0])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(pnl=[0.0, np.nan]), r"^pnl must be finite; got nan at row 1"),
-    (dict(pnl=[]), r"^pnl is empty"),
-    (dict(pnl=[[1.0, 2.0], [3.0, 4.0]]), r"^pnl must be 1-dimensional"),
-    (dict(pnl=[1.0, 2.0], gate=[1, -1]), r"^gate must be >= 0 \(a mask\); got -1.0 at row 1"),
-    (dict(pnl=[1.0, 2.0], gate=[1, np.inf]), r"^gate must be finite; got inf at row 1"),
-    (dict(pnl=[1.0, 2.0], gate=[1, 1, 1]), r"^gate has 3 values but pnl has 2"),
-    (dict(pnl=[1.0, 2.0], gate=[0, 0]), r"^gate removes every row"),
-    (dict(pnl=[1.0, 2.0], scale=0.0), r"^scale must be in \(0, inf\]; got 0.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(pnl=[0.0, np.nan]), r"^pnl must be finite; got nan at row 1"),
+        (dict(pnl=[]), r"^pnl is empty"),
+        (dict(pnl=[[1.0, 2.0], [3.0, 4.0]]), r"^pnl must be 1-dimensional"),
+        (dict(pnl=[1.0, 2.0], gate=[1, -1]), r"^gate must be >= 0 \(a mask\); got -1.0 at row 1"),
+        (dict(pnl=[1.0, 2.0], gate=[1, np.inf]), r"^gate must be finite; got inf at row 1"),
+        (dict(pnl=[1.0, 2.0], gate=[1, 1, 1]), r"^gate has 3 values but pnl has 2"),
+        (dict(pnl=[1.0, 2.0], gate=[0, 0]), r"^gate removes every row"),
+        (dict(pnl=[1.0, 2.0], scale=0.0), r"^scale must be in \(0, inf\]; got 0.0"),
+    ],
+)
 def test_pnl_weights_bad_input_names_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cg.pnl_weights(**kwargs)
@@ -52,7 +55,7 @@ def _duplicate(X, y, w):
     return X[rows], y[rows]
 
 
-@pytest.mark.parametrize("loss", [cg.LogisticLoss(), cg.SoftF1Composite(pos_weight=1.4)], ids=lambda l: l.name)
+@pytest.mark.parametrize("loss", [cg.LogisticLoss(), cg.SoftF1Composite(pos_weight=1.4)], ids=lambda loss: loss.name)
 def test_pnl_weights_equal_duplicated_rows(loss):
     """Integer PnL weights (gate 0 drops a row) train the same trees as rows repeated that often.
 
@@ -80,8 +83,9 @@ def test_pnl_weights_equal_duplicated_rows(loss):
     np.testing.assert_allclose(wn * m, w, rtol=1e-15)
     scaled = {**params, "lambda": 1.0 / m, "min_child_weight": 1.0 / m}
     b_n = cx.train(scaled, cx.DMatrix(X, y, weight=wn), 15, objective=loss)
-    np.testing.assert_allclose(b_n.predict(dtest, output_margin=True), b_d.predict(dtest, output_margin=True),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        b_n.predict(dtest, output_margin=True), b_d.predict(dtest, output_margin=True), atol=1e-5
+    )
     # gradient sums: a row of weight k carries the gradient of its k copies
     pred = rng.normal(size=len(y))
     rows = np.repeat(np.arange(len(y)), w.astype(int))
@@ -103,8 +107,16 @@ def few_level_data(n=240, seed=1, levels=6):
 
 # min_data_in_leaf counts rows (a row of weight 3 is one row, its copies three): 1 makes it never bind;
 # min_sum_hessian_in_leaf (default 1e-3) still refuses leaves of weight-0 rows only, as in the copies
-LGB_DUP = {"num_leaves": 8, "learning_rate": 0.3, "min_data_in_leaf": 1, "min_data_in_bin": 1,
-           "max_bin": 255, "force_row_wise": True, "deterministic": True, **QUIET}
+LGB_DUP = {
+    "num_leaves": 8,
+    "learning_rate": 0.3,
+    "min_data_in_leaf": 1,
+    "min_data_in_bin": 1,
+    "max_bin": 255,
+    "force_row_wise": True,
+    "deterministic": True,
+    **QUIET,
+}
 
 
 def _integer_weights(n, seed=2):
@@ -116,7 +128,7 @@ def _integer_weights(n, seed=2):
     return w
 
 
-@pytest.mark.parametrize("loss", [cg.LogisticLoss(), cg.SoftF1Composite(pos_weight=1.4)], ids=lambda l: l.name)
+@pytest.mark.parametrize("loss", [cg.LogisticLoss(), cg.SoftF1Composite(pos_weight=1.4)], ids=lambda loss: loss.name)
 def test_lightgbm_pnl_weights_equal_duplicated_rows_gradient_by_gradient(loss):
     """LightGBM: at every round, the gradients and hessians handed to the booster for the weighted
     rows equal those of the duplicated rows summed per original row, and so the trees agree.
@@ -131,8 +143,10 @@ def test_lightgbm_pnl_weights_equal_duplicated_rows_gradient_by_gradient(loss):
     rows = np.repeat(np.arange(len(y)), w.astype(int))
     spies = {}
     margins = {}
-    for name, data, n in [("weighted", clx.Dataset(X, y, weight=w, free_raw_data=False), len(y)),
-                          ("duplicated", clx.Dataset(X[rows], y[rows], free_raw_data=False), len(rows))]:
+    for name, data, n in [
+        ("weighted", clx.Dataset(X, y, weight=w, free_raw_data=False), len(y)),
+        ("duplicated", clx.Dataset(X[rows], y[rows], free_raw_data=False), len(rows)),
+    ]:
         spy = spies[name] = Spy(clx.objective(loss))
         init = spy.obj.init_score(data)
         data.set_init_score(np.full(n, init))
@@ -187,18 +201,19 @@ def test_logistic_matches_formula_and_xgboost_scale_pos_weight():
     g, h = loss.grad_hess(y, x, weight=w)
     np.testing.assert_allclose(g, w * c * (p - y), rtol=1e-12)
     np.testing.assert_allclose(h, w * c * p * (1 - p), rtol=1e-12)
-    assert loss.init_score(y, weight=w) == pytest.approx(
-        math.log(2.5 * np.dot(w, y) / np.dot(w, 1 - y)), rel=1e-12)
+    assert loss.init_score(y, weight=w) == pytest.approx(math.log(2.5 * np.dot(w, y) / np.dot(w, 1 - y)), rel=1e-12)
     # same trees as the built-in objective with scale_pos_weight
     X, yb = binary_data(400, seed=3)
     params = {"max_depth": 3, "eta": 0.2, "seed": 0, **ONE}
     base = loss.init_score(yb)
-    builtin = xgb.train({**params, "objective": "binary:logistic", "scale_pos_weight": 2.5,
-                         "base_score": float(sigmoid(base))}, xgb.DMatrix(X, label=yb), 20)
+    builtin = xgb.train(
+        {**params, "objective": "binary:logistic", "scale_pos_weight": 2.5, "base_score": float(sigmoid(base))},
+        xgb.DMatrix(X, label=yb),
+        20,
+    )
     ours = cx.train(params, cx.DMatrix(X, yb), 20, objective=loss)
     d = xgb.DMatrix(X)
-    np.testing.assert_allclose(ours.predict(d, output_margin=True), builtin.predict(d, output_margin=True),
-                               atol=1e-5)
+    np.testing.assert_allclose(ours.predict(d, output_margin=True), builtin.predict(d, output_margin=True), atol=1e-5)
 
 
 def test_logistic_matches_lightgbm_binary_with_scale_pos_weight():
@@ -208,11 +223,20 @@ def test_logistic_matches_lightgbm_binary_with_scale_pos_weight():
     loss = cg.LogisticLoss(pos_weight=2.5)
     init = loss.init_score(y)
     assert init == pytest.approx(math.log(2.5 * y.sum() / (len(y) - y.sum())), rel=1e-12)
-    params = {"num_leaves": 8, "learning_rate": 0.2, "min_data_in_leaf": 5, "deterministic": True,
-              "force_row_wise": True, **QUIET}
+    params = {
+        "num_leaves": 8,
+        "learning_rate": 0.2,
+        "min_data_in_leaf": 5,
+        "deterministic": True,
+        "force_row_wise": True,
+        **QUIET,
+    }
     ours = clx.train(params, clx.Dataset(X, y), 20, objective=loss)
-    builtin = lgb.train({**params, "objective": "binary", "scale_pos_weight": 2.5},
-                        lgb.Dataset(X, y, init_score=np.full(len(y), init)), 20)
+    builtin = lgb.train(
+        {**params, "objective": "binary", "scale_pos_weight": 2.5},
+        lgb.Dataset(X, y, init_score=np.full(len(y), init)),
+        20,
+    )
     np.testing.assert_allclose(ours.predict(X), builtin.predict(X, raw_score=True) + init, atol=1e-5)
     # a control: without scale_pos_weight the built-in model is another one
     plain = lgb.train({**params, "objective": "binary"}, lgb.Dataset(X, y, init_score=np.full(len(y), init)), 20)
@@ -233,8 +257,9 @@ def brute_threshold(y, s, w, criterion, low, high, g=3.0):
             continue
         f1 = 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
         prec = tp / (tp + fp) if tp + fp > 0 else 0.0
-        value = {"f1": f1, "precision_first": (g * prec + f1) / (g + 1),
-                 "break_even": -abs((tp + fp) - (tp + fn))}[criterion]
+        value = {"f1": f1, "precision_first": (g * prec + f1) / (g + 1), "break_even": -abs((tp + fp) - (tp + fn))}[
+            criterion
+        ]
         key = (value, -share, -pred.sum())  # ties: fewer predicted positives (rows, for weight-0 rows)
         if best is None or key > best[0]:
             best = (key, pred)
@@ -271,8 +296,8 @@ def test_select_threshold_rules_edges_and_a_function_criterion():
     st = select_threshold
     y = np.array([0, 0, 1, 0, 1, 1, 0, 0, 0, 0.0])
     s = np.array([0.1, 0.2, 0.9, 0.3, 0.8, 0.4, 0.5, 0.05, 0.15, 0.25])
-    assert st(y, s) == pytest.approx(0.35)                       # top 4: F1 6/7
-    assert st(y, s, criterion="precision_first") == pytest.approx(0.65)   # top 2: P = 1
+    assert st(y, s) == pytest.approx(0.35)  # top 4: F1 6/7
+    assert st(y, s, criterion="precision_first") == pytest.approx(0.65)  # top 2: P = 1
     assert st(y, s, criterion="precision_first", g=0.01) == pytest.approx(0.35)  # ~F1 again
     assert st(y, s, criterion="break_even") == pytest.approx(0.45)  # top 3 = number of positives
     assert st(y, s, rate=(0.5, 1.0)) == pytest.approx(0.275)
@@ -293,23 +318,28 @@ def test_select_threshold_rules_edges_and_a_function_criterion():
     assert st(y2, s2, weight=[1, 10, 1, 1, 1]) == pytest.approx(4.5)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(y_true=[0, 1, 2], score=[0, 1, 2]), r"^y_true must be 0 or 1 \(binary labels\); got 2.0 at row 2"),
-    (dict(y_true=[0, 1], score=[0, np.nan]), r"^score must be finite; got nan at row 1"),
-    (dict(y_true=[0, 1], score=[0, 1, 2]), r"^score has 3 values but y_true has 2"),
-    (dict(y_true=[], score=[]), r"^y_true is empty"),
-    (dict(y_true=[0, 0], score=[0, 1]), r"^y_true has no positive row"),
-    (dict(y_true=[0, 1], score=[0, 1], weight=[1, 0]), r"^y_true has no positive row"),
-    (dict(y_true=[0, 1], score=[0, 1], weight=[1, -1]), r"^weight must be >= 0; got -1.0 at row 1"),
-    (dict(y_true=[0, 1], score=[0, 1], criterion="auc"), r"^criterion must be one of \('f1'"),
-    (dict(y_true=[0, 1], score=[0, 1], rate=0.2), r"^rate must be a \(low, high\) pair"),
-    (dict(y_true=[0, 1], score=[0, 1], rate=(0.3, 0.1)), r"^rate low must be <= rate high"),
-    (dict(y_true=[0, 1], score=[0, 1], rate=(0.1, 1.5)), r"^rate high must be in \[0, 1\]; got 1.5"),
-    (dict(y_true=[0, 1], score=[0, 1], g=0), r"^g must be in \(0, inf\]"),
-    (dict(y_true=[0, 1, 0, 1], score=[1, 1, 1, 1], rate=(0.1, 0.9)),
-     r"^no threshold puts the predicted-positive rate in \[0.1, 0.9\]: the nearest rates are 0 and 1"),
-    (dict(y_true=[0, 1], score=[0, 1], criterion=lambda tp, fp, fn, tn: 1.0), r"^criterion returned shape \(\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(y_true=[0, 1, 2], score=[0, 1, 2]), r"^y_true must be 0 or 1 \(binary labels\); got 2.0 at row 2"),
+        (dict(y_true=[0, 1], score=[0, np.nan]), r"^score must be finite; got nan at row 1"),
+        (dict(y_true=[0, 1], score=[0, 1, 2]), r"^score has 3 values but y_true has 2"),
+        (dict(y_true=[], score=[]), r"^y_true is empty"),
+        (dict(y_true=[0, 0], score=[0, 1]), r"^y_true has no positive row"),
+        (dict(y_true=[0, 1], score=[0, 1], weight=[1, 0]), r"^y_true has no positive row"),
+        (dict(y_true=[0, 1], score=[0, 1], weight=[1, -1]), r"^weight must be >= 0; got -1.0 at row 1"),
+        (dict(y_true=[0, 1], score=[0, 1], criterion="auc"), r"^criterion must be one of \('f1'"),
+        (dict(y_true=[0, 1], score=[0, 1], rate=0.2), r"^rate must be a \(low, high\) pair"),
+        (dict(y_true=[0, 1], score=[0, 1], rate=(0.3, 0.1)), r"^rate low must be <= rate high"),
+        (dict(y_true=[0, 1], score=[0, 1], rate=(0.1, 1.5)), r"^rate high must be in \[0, 1\]; got 1.5"),
+        (dict(y_true=[0, 1], score=[0, 1], g=0), r"^g must be in \(0, inf\]"),
+        (
+            dict(y_true=[0, 1, 0, 1], score=[1, 1, 1, 1], rate=(0.1, 0.9)),
+            r"^no threshold puts the predicted-positive rate in \[0.1, 0.9\]: the nearest rates are 0 and 1",
+        ),
+        (dict(y_true=[0, 1], score=[0, 1], criterion=lambda tp, fp, fn, tn: 1.0), r"^criterion returned shape \(\)"),
+    ],
+)
 def test_select_threshold_bad_input_names_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         select_threshold(**kwargs)

@@ -4,12 +4,12 @@ import json
 
 import optuna
 import pytest
+from config_helpers import ff49_tiny, make_config
 from optuna.trial import TrialState
 
 from czar_gbdt import tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
-from config_helpers import ff49_tiny, make_config
 
 
 @pytest.fixture
@@ -65,8 +65,13 @@ def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
     """The walk-forward objective reports one step per fold (0..k-1), keeps fold_i attributes,
     and with study.objective = "icir" returns the ICIR of the per-date rank IC. The number of
     boosting rounds is searched here too."""
-    cfg = load_config(tiny_config, {"study": {"n_trials": 1, "objective": "icir", "name": "icir"},
-                                    "model": {"num_boost_round": {"low": 5, "high": 15}}})
+    cfg = load_config(
+        tiny_config,
+        {
+            "study": {"n_trials": 1, "objective": "icir", "name": "icir"},
+            "model": {"num_boost_round": {"low": 5, "high": 15}},
+        },
+    )
     study = tuning.tune(cfg, show_progress=False)
     (trial,) = study.trials
     assert trial.state == TrialState.COMPLETE
@@ -88,8 +93,9 @@ def test_real_objective_reports_each_fold_and_icir_works(tiny_config):
 
 
 def test_missing_data_and_journal_storage_are_config_errors(tiny_config, tmp_path, capsys):
-    bad = make_config(tmp_path / "nodata.toml",
-                      **ff49_tiny("tiny", tmp_path / "runs", data={"source": tmp_path / "nope.parquet"}))
+    bad = make_config(
+        tmp_path / "nodata.toml", **ff49_tiny("tiny", tmp_path / "runs", data={"source": tmp_path / "nope.parquet"})
+    )
     assert main(["tune", "--config", str(bad), "--no-progress"]) == 2
     assert "data.source: no such file" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()  # refused before a study (or its folder) exists
@@ -103,7 +109,7 @@ def test_missing_data_and_journal_storage_are_config_errors(tiny_config, tmp_pat
 
 def test_config_errors_exit_2_naming_the_key(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[study]\nn_trails = 3\n')
+    bad.write_text("[study]\nn_trails = 3\n")
     assert main(["tune", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "unknown key 'study.n_trails'" in err and "Traceback" not in err
@@ -135,17 +141,24 @@ def test_help_is_complete(capsys):
 
 
 def test_evaluate_refuses_searched_rounds(tiny_config, tmp_path, capsys):
-    path = make_config(tmp_path / "searched_rounds.toml",
-                       **ff49_tiny("tiny", tmp_path / "runs", model={"num_boost_round": {"low": 10, "high": 30}},
-                                   params={"learning_rate": 0.1, "num_leaves": 4}))
+    path = make_config(
+        tmp_path / "searched_rounds.toml",
+        **ff49_tiny(
+            "tiny",
+            tmp_path / "runs",
+            model={"num_boost_round": {"low": 10, "high": 30}},
+            params={"learning_rate": 0.1, "num_leaves": 4},
+        ),
+    )
     assert main(["evaluate", "--config", str(path)]) == 2
     assert "model.num_boost_round is a search space; `evaluate` needs fixed values" in capsys.readouterr().err
 
 
 def _fixed(tiny_config, tmp_path):
     """The tiny search with fixed booster parameters (what evaluate and compare need)."""
-    return make_config(tmp_path / "fixed.toml",
-                       **ff49_tiny("tiny", tmp_path / "runs", params={"learning_rate": 0.1, "num_leaves": 4}))
+    return make_config(
+        tmp_path / "fixed.toml", **ff49_tiny("tiny", tmp_path / "runs", params={"learning_rate": 0.1, "num_leaves": 4})
+    )
 
 
 def test_no_optuna_info_lines_and_tune_ends_with_the_next_command(tiny_config, capfd):
@@ -164,8 +177,7 @@ def test_no_optuna_info_lines_and_tune_ends_with_the_next_command(tiny_config, c
 
 
 @pytest.mark.slow
-def test_tune_progress_says_compiling_shows_the_best_value_and_draws_nothing_to_do(tiny_config, monkeypatch,
-                                                                                    capsys):
+def test_tune_progress_says_compiling_shows_the_best_value_and_draws_nothing_to_do(tiny_config, monkeypatch, capsys):
     """The bar on stderr: "compiling kernels (first run only)" while the kernels compile (a warm-up that
     takes 3.5 s stands in for a cold cache), no estimate before the first trial ends, the best value so
     far; and nothing drawn when the study already holds every trial."""
@@ -217,7 +229,7 @@ def test_every_command_prints_directional_accuracy_raw_and_the_spread_in_bp(tiny
     at = next(i for i, line in enumerate(lines) if line.split()[:2] == ["fold", "test_start"])
     header = lines[at].split()
     assert "dir_raw" in header and "top_k_net_bp" in header
-    for line, (_, fold) in zip(lines[at + 1:at + 3], folds.iterrows()):
+    for line, (_, fold) in zip(lines[at + 1 : at + 3], folds.iterrows()):
         cells = dict(zip(header, line.split()))
         assert cells["top_k_net_bp"] == f"{fold['top_k_net_spread'] * 1e4:.1f}"
         assert cells["dir_raw"] == f"{fold['directional_accuracy']:.4f}"

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import optuna
 import pytest
+from config_helpers import make_config, small_study
 
 from czar_gbdt import tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import make_synthetic_returns
-from config_helpers import make_config, small_study
+
 
 @pytest.fixture(scope="module")
 def returns_csv(tmp_path_factory):
@@ -31,12 +32,18 @@ def write_config(tmp_path, data, *, runs=None, storage=None, learning_rate=0.1, 
     """A small config on ``data`` (1 fold, a 40-date holdout, 4 rounds) with ``num_leaves`` searched in [3, 6]
     unless given."""
     study = small_study("errs", runs or tmp_path / "runs", **({"storage": storage} if storage else {}))
-    return make_config(tmp_path / "errs.toml", study=study, data={"source": data, "horizon": 5},
-                       splits={"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 1},
-                       model={"backend": "lightgbm", "num_boost_round": 4,
-                              "params": {"learning_rate": learning_rate,
-                                         "num_leaves": num_leaves or {"low": 3, "high": 6}}},
-                       loss={"name": loss})
+    return make_config(
+        tmp_path / "errs.toml",
+        study=study,
+        data={"source": data, "horizon": 5},
+        splits={"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 1},
+        model={
+            "backend": "lightgbm",
+            "num_boost_round": 4,
+            "params": {"learning_rate": learning_rate, "num_leaves": num_leaves or {"low": 3, "high": 6}},
+        },
+        loss={"name": loss},
+    )
 
 
 def one_error_line(err: str, command: str = "tune") -> str:
@@ -53,10 +60,14 @@ def no_db_under(folder: Path) -> bool:
 
 
 def test_a_csv_named_parquet_an_empty_parquet_and_a_spreadsheet(tmp_path, returns_csv, capsys):
-    cases = {"csv.parquet": (returns_csv.read_bytes(), ["could not be read as a table", "CSV (or another format) "
-                                                                                        "named .parquet"]),
-             "empty.parquet": (b"", ["the file is empty (0 bytes)"]),
-             "book.xlsx": (b"PK\x03\x04 not really a workbook", ["unknown file type '.xlsx'", "Save As > CSV"])}
+    cases = {
+        "csv.parquet": (
+            returns_csv.read_bytes(),
+            ["could not be read as a table", "CSV (or another format) named .parquet"],
+        ),
+        "empty.parquet": (b"", ["the file is empty (0 bytes)"]),
+        "book.xlsx": (b"PK\x03\x04 not really a workbook", ["unknown file type '.xlsx'", "Save As > CSV"]),
+    }
     for name, (content, fragments) in cases.items():
         (tmp_path / name).write_bytes(content)
         assert main(["tune", "--config", str(write_config(tmp_path, tmp_path / name)), "--no-progress"]) == 2, name
@@ -78,8 +89,10 @@ def test_storage_and_runs_folders_that_cannot_be_made(tmp_path, returns_csv, cap
     line = one_error_line(capsys.readouterr().err)
     assert f"study.runs_dir '{tmp_path / 'somefile' / 'runs'}': the folder cannot be created" in line
     cfg = write_config(tmp_path, returns_csv, runs=tmp_path / "somefile" / "runs", num_leaves=4)  # fixed
-    for argv in (["evaluate", "--config", str(cfg)], ["compare", "--config", str(cfg), "--loss", "builtin",
-                                                      "--no-progress"]):
+    for argv in (
+        ["evaluate", "--config", str(cfg)],
+        ["compare", "--config", str(cfg), "--loss", "builtin", "--no-progress"],
+    ):
         assert main(argv) == 2  # refused before any training, not when the outputs are written
         line = one_error_line(capsys.readouterr().err, argv[0])
         assert f"study.runs_dir '{tmp_path / 'somefile' / 'runs'}': the folder cannot be created" in line
@@ -101,9 +114,11 @@ def test_a_corrupted_sqlite_file(tmp_path, returns_csv, capsys):
 @pytest.mark.slow
 def test_postgresql_without_psycopg2_names_the_extra(tmp_path, returns_csv):
     cfg = write_config(tmp_path, returns_csv, storage="postgresql://user@127.0.0.1:1/studies")
-    code = ("import sys; sys.modules['psycopg2'] = None; sys.modules['psycopg'] = None\n"
-            "from czar_gbdt.cli import main\n"
-            f"sys.exit(main(['tune', '--config', {str(cfg)!r}, '--no-progress']))")
+    code = (
+        "import sys; sys.modules['psycopg2'] = None; sys.modules['psycopg'] = None\n"
+        "from czar_gbdt.cli import main\n"
+        f"sys.exit(main(['tune', '--config', {str(cfg)!r}, '--no-progress']))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 2, proc.stderr
     line = one_error_line(proc.stderr)
@@ -114,14 +129,16 @@ def test_postgresql_without_psycopg2_names_the_extra(tmp_path, returns_csv):
 
 def test_a_syntax_error_in_the_module_of_a_loss_names_file_and_line(tmp_path, returns_csv, monkeypatch, capsys):
     module = tmp_path / "broken_losses.py"
-    module.write_text(textwrap.dedent("""\
+    module.write_text(
+        textwrap.dedent("""\
         import czar_gbdt as cg
 
         def f(zt, zp):
             return (zp - zt) ** 2 +
 
         PH = cg.define_loss("ph_broken", f)
-        """))
+        """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     cfg = write_config(tmp_path, returns_csv, loss="broken_losses:PH")
     assert main(["tune", "--config", str(cfg), "--no-progress"]) == 2
@@ -139,8 +156,10 @@ def test_log_with_step_is_refused_when_the_config_is_loaded(tmp_path, returns_cs
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("CZAR_GBDT_PG_URL"),
-                    reason='set CZAR_GBDT_PG_URL (eval "$(.ci/postgres.sh)") for the PostgreSQL tests')
+@pytest.mark.skipif(
+    not os.environ.get("CZAR_GBDT_PG_URL"),
+    reason='set CZAR_GBDT_PG_URL (eval "$(.ci/postgres.sh)") for the PostgreSQL tests',
+)
 def test_a_postgresql_url_without_a_driver_uses_the_one_the_postgres_extra_installs(tmp_path, returns_csv):
     """``postgresql://`` means psycopg 3 to SQLAlchemy 2.1; the ``postgres`` extra installs psycopg2."""
     url = os.environ["CZAR_GBDT_PG_URL"].replace("postgresql+psycopg2://", "postgresql://")

@@ -12,19 +12,22 @@ from optuna.trial import TrialState
 
 pytest.importorskip("distributed")
 
+from dask_helpers import FEATURES, is_training_task, kill_worker_when, panel_frame, write_parquet_folder  # noqa: E402
+
 from czar_gbdt import cluster, tuning  # noqa: E402
 from czar_gbdt.cli import main  # noqa: E402
 from czar_gbdt.config import ConfigError, validate_config  # noqa: E402
 from czar_gbdt.datasets import DataError  # noqa: E402
 
-from dask_helpers import FEATURES, is_training_task, kill_worker_when, panel_frame, write_parquet_folder  # noqa: E402
-
 PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
 
 
 def config_text(source, runs, *, scheduler="", backend="xgboost", extra="", name="cl"):
-    params = ('max_depth = 3\nlearning_rate = 0.1\nmin_child_weight = 20' if backend == "xgboost"
-              else 'num_leaves = 7\nlearning_rate = 0.1\nmin_data_in_leaf = 50')
+    params = (
+        "max_depth = 3\nlearning_rate = 0.1\nmin_child_weight = 20"
+        if backend == "xgboost"
+        else "num_leaves = 7\nlearning_rate = 0.1\nmin_data_in_leaf = 50"
+    )
     return f"""
 [study]
 name = "{name}"
@@ -72,21 +75,25 @@ def parquet_panel(tmp_path_factory):
 
 # --------------------------------------------------------------------------- config
 def _raw(source, **cluster):
-    return {"data": {"source": str(source)}, "model": {"backend": "xgboost"},
-            "cluster": {"engine": "dask", **cluster}}
+    return {"data": {"source": str(source)}, "model": {"backend": "xgboost"}, "cluster": {"engine": "dask", **cluster}}
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"cluster": {"engine": "spark"}}, r"cluster.engine must be one of \('local', 'dask'\); got 'spark'"),
-    ({"cluster": {"scheduler": "host:8786"}}, "cluster.scheduler must be a Dask scheduler address"),
-    ({"cluster": {"n_workers": 0}}, "cluster.n_workers must be >= 1; got 0"),
-    ({"cluster": {"memory_limit": "lots"}}, "cluster.memory_limit must be 'auto', a size"),
-    ({"data": {"source": "ff49"}}, "data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet"),
-    ({"model": {"backend": "catboost"}}, "model.backend: 'catboost' has no Dask interface"),
-    ({"model": {"backend": "lightgbm", "early_stopping_rounds": 5}, "splits": {"valid_size": 10}},
-     "model.early_stopping_rounds: LightGBM's Dask interface has no early stopping"),
-    ({"loss": {"name": "soft_f1"}}, "loss.name: 'soft_f1' cannot train on a Dask cluster: its gradients need"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"cluster": {"engine": "spark"}}, r"cluster.engine must be one of \('local', 'dask'\); got 'spark'"),
+        ({"cluster": {"scheduler": "host:8786"}}, "cluster.scheduler must be a Dask scheduler address"),
+        ({"cluster": {"n_workers": 0}}, "cluster.n_workers must be >= 1; got 0"),
+        ({"cluster": {"memory_limit": "lots"}}, "cluster.memory_limit must be 'auto', a size"),
+        ({"data": {"source": "ff49"}}, "data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet"),
+        ({"model": {"backend": "catboost"}}, "model.backend: 'catboost' has no Dask interface"),
+        (
+            {"model": {"backend": "lightgbm", "early_stopping_rounds": 5}, "splits": {"valid_size": 10}},
+            "model.early_stopping_rounds: LightGBM's Dask interface has no early stopping",
+        ),
+        ({"loss": {"name": "soft_f1"}}, "loss.name: 'soft_f1' cannot train on a Dask cluster: its gradients need"),
+    ],
+)
 def test_cluster_config_errors_name_the_key(parquet_panel, change, message):
     _, folder, _ = parquet_panel
     raw = _raw(folder)
@@ -101,16 +108,24 @@ def test_a_folder_is_a_source_on_a_cluster_only(parquet_panel):
     assert validate_config(_raw(folder))["cluster"]["engine"] == "dask"
     with pytest.raises(ConfigError, match="data.source: no such file"):
         validate_config({"data": {"source": str(folder)}})
-    assert validate_config({})["cluster"] == {"engine": "local", "scheduler": "", "n_workers": 2,
-                                              "threads_per_worker": 1, "memory_limit": "auto"}
+    assert validate_config({})["cluster"] == {
+        "engine": "local",
+        "scheduler": "",
+        "n_workers": 2,
+        "threads_per_worker": 1,
+        "memory_limit": "auto",
+    }
 
 
 # --------------------------------------------------------------------------- the lazy panel
 def test_lazy_panel_puts_every_date_inside_one_partition(dask_client, parquet_panel, tmp_path):
     frame, folder, _ = parquet_panel
-    cfg = validate_config({**_raw(folder, scheduler=dask_client.scheduler.address),
-                           "data": {"source": str(folder), "panel": {"std_col": "std", "weight_col": "weight"},
-                                    "start": "2015-01-05"}})
+    cfg = validate_config(
+        {
+            **_raw(folder, scheduler=dask_client.scheduler.address),
+            "data": {"source": str(folder), "panel": {"std_col": "std", "weight_col": "weight"}, "start": "2015-01-05"},
+        }
+    )
     panel = cluster.load_data(cfg)
     assert panel.features == FEATURES and len(panel.dates) == 128 and len(panel) == 128 * 40  # from Monday 5th
     assert panel.frame.npartitions > 2
@@ -126,16 +141,31 @@ def test_lazy_panel_puts_every_date_inside_one_partition(dask_client, parquet_pa
     np.testing.assert_array_equal(scored.assets, want["asset"].to_numpy())
 
 
-@pytest.mark.parametrize(("damage", "message"), [
-    ("unsorted", r"dates in 'date' must be sorted ascending; row 160 has 2015-01-01 after 2015-02-11 at row 159"),
-    ("nan_target", r"target 'target' has 1 NaN/infinite values, the first at row 179 \(date 2015-02-02, asset a003\)"),
-    ("bad_std", r"std column 'std' must be finite and > 0; 1 rows are not, the first at row 41 \(date 2015-01-08, "
-                r"asset a001\) \(value 0.0\)"),
-    ("duplicate", r"2 rows share a \(date, asset\) pair with another row, e.g. \(2015-01-02, a000\); .* The first "
-                  r"duplicated row is row 8"),
-    ("category", r"feature columns must be numeric or bool on a Dask cluster \(pandas 'category' trains in memory\); "
-                 r"'category': 'f1'"),
-])
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("unsorted", r"dates in 'date' must be sorted ascending; row 160 has 2015-01-01 after 2015-02-11 at row 159"),
+        (
+            "nan_target",
+            r"target 'target' has 1 NaN/infinite values, the first at row 179 \(date 2015-02-02, asset a003\)",
+        ),
+        (
+            "bad_std",
+            r"std column 'std' must be finite and > 0; 1 rows are not, the first at row 41 \(date 2015-01-08, "
+            r"asset a001\) \(value 0.0\)",
+        ),
+        (
+            "duplicate",
+            r"2 rows share a \(date, asset\) pair with another row, e.g. \(2015-01-02, a000\); .* The first "
+            r"duplicated row is row 8",
+        ),
+        (
+            "category",
+            r"feature columns must be numeric or bool on a Dask cluster \(pandas 'category' trains in memory\); "
+            r"'category': 'f1'",
+        ),
+    ],
+)
 def test_lazy_panel_errors_name_row_date_and_asset(dask_client, tmp_path, damage, message):
     """The rows are numbered in the whole table (the second of two files starts at row 120), as in memory."""
     frame = panel_frame(n_dates=30, n_assets=8)
@@ -150,8 +180,12 @@ def test_lazy_panel_errors_name_row_date_and_asset(dask_client, tmp_path, damage
     else:
         frame.loc[frame.index[9], "asset"] = "a000"
     write_parquet_folder(frame, tmp_path / "p", n_files=2)
-    cfg = validate_config({**_raw(tmp_path / "p", scheduler=dask_client.scheduler.address),
-                           "data": {"source": str(tmp_path / "p"), "panel": {"std_col": "std"}}})
+    cfg = validate_config(
+        {
+            **_raw(tmp_path / "p", scheduler=dask_client.scheduler.address),
+            "data": {"source": str(tmp_path / "p"), "panel": {"std_col": "std"}},
+        }
+    )
     with pytest.raises(DataError, match=message):
         cluster.load_data(cfg)
 
@@ -180,21 +214,28 @@ def bad_panels(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize(("fault", "message"), [
-    ("non_numeric", "feature columns must be numeric (or bool / pandas 'category'); not numeric: 'f1' "),
-    ("unsorted", "dates in 'date' must be sorted ascending; row 80 has 2015-01-01 after 2015-02-11 at row 79"),
-    ("missing_side", "missing column(s) ['std']; available columns: "),
-])
-def test_a_bad_parquet_panel_on_a_cluster_exits_2_with_the_in_memory_message(dask_client, bad_panels, tmp_path,
-                                                                            capsys, fault, message):
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("non_numeric", "feature columns must be numeric (or bool / pandas 'category'); not numeric: 'f1' "),
+        ("unsorted", "dates in 'date' must be sorted ascending; row 80 has 2015-01-01 after 2015-02-11 at row 79"),
+        ("missing_side", "missing column(s) ['std']; available columns: "),
+    ],
+)
+def test_a_bad_parquet_panel_on_a_cluster_exits_2_with_the_in_memory_message(
+    dask_client, bad_panels, tmp_path, capsys, fault, message
+):
     """Issue 23: the cluster path calls the in-memory data rules, so the CLI on a cluster prints the same one
     line (rows numbered in the whole table) and exits 2, without a traceback."""
     single, folder = bad_panels[fault]
     errors = {}
     for engine, source in (("local", single), ("dask", folder)):
         path = tmp_path / f"{engine}.toml"
-        path.write_text(config_text(source, tmp_path / "runs", scheduler=dask_client.scheduler.address)
-                        .replace('engine = "dask"', f'engine = "{engine}"'))
+        path.write_text(
+            config_text(source, tmp_path / "runs", scheduler=dask_client.scheduler.address).replace(
+                'engine = "dask"', f'engine = "{engine}"'
+            )
+        )
         assert main(["evaluate", "--config", str(path), "--loss", "czar", "--format", "json"]) == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
@@ -219,9 +260,15 @@ def test_the_cluster_reads_a_typed_config_and_resolves_auto_labels_on_its_panel(
     panel = cluster.load_data(typed)
     assert cluster.load_data(cfg) is panel
     splitter = WalkForward(horizon=1, test_size=20, min_train_size=60, max_splits=1)
-    auto, demean = (cluster.walk_forward(panel, splitter, ModelSpec("xgboost", {"max_depth": 2}, get_loss("czar"),
-                                                                    num_boost_round=3, target_transform=transform),
-                                         FoldScoring(top_k=3)).folds for transform in ("auto", "demean"))
+    auto, demean = (
+        cluster.walk_forward(
+            panel,
+            splitter,
+            ModelSpec("xgboost", {"max_depth": 2}, get_loss("czar"), num_boost_round=3, target_transform=transform),
+            FoldScoring(top_k=3),
+        ).folds
+        for transform in ("auto", "demean")
+    )
     pd.testing.assert_frame_equal(auto, demean)
 
 
@@ -259,10 +306,34 @@ def test_lightgbm_on_a_cluster_keeps_its_info_lines_off_stdout(parquet_panel, tm
 def test_compare_tune_and_report_on_a_cluster(dask_client, parquet_panel, tmp_path, capsys):
     _, folder, _ = parquet_panel
     path = tmp_path / "cluster.toml"
-    path.write_text(config_text(folder, tmp_path / "runs", scheduler=dask_client.scheduler.address, backend="lightgbm",
-                                name=f"cmp_{uuid.uuid4().hex[:6]}"))
-    assert main(["compare", "--config", str(path), "--loss", "builtin", "--loss", "czar", "--loss", "mse",
-                 "--no-progress", "--format", "json"]) == 0
+    path.write_text(
+        config_text(
+            folder,
+            tmp_path / "runs",
+            scheduler=dask_client.scheduler.address,
+            backend="lightgbm",
+            name=f"cmp_{uuid.uuid4().hex[:6]}",
+        )
+    )
+    assert (
+        main(
+            [
+                "compare",
+                "--config",
+                str(path),
+                "--loss",
+                "builtin",
+                "--loss",
+                "czar",
+                "--loss",
+                "mse",
+                "--no-progress",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     table = json.loads(capsys.readouterr().out)
     assert len(table["table"] if isinstance(table, dict) else table) == 4  # three models and their ensemble
     assert main(["tune", "--config", str(path), "--no-progress", "--format", "json"]) == 0
@@ -283,17 +354,26 @@ def test_tuner_retries_a_trial_whose_cluster_lost_a_worker(parquet_panel, tmp_pa
     with the same parameters, and the study ends with every trial it asked for."""
     distributed = pytest.importorskip("distributed")
     _, folder, _ = parquet_panel
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True,
-                                  dashboard_address=None) as local, distributed.Client(local) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True, dashboard_address=None
+        ) as local,
+        distributed.Client(local) as client,
+    ):
         client.wait_for_workers(2)
         path = tmp_path / "cluster.toml"
-        path.write_text(config_text(folder, tmp_path / "runs", scheduler=local.scheduler_address,
-                                    name=f"kill_{uuid.uuid4().hex[:6]}")
-                        .replace("num_boost_round = 15", "num_boost_round = 800")
-                        .replace("min_child_weight = 20", "min_child_weight = 0").replace("max_depth = 3", "max_depth = 8"))
+        path.write_text(
+            config_text(
+                folder, tmp_path / "runs", scheduler=local.scheduler_address, name=f"kill_{uuid.uuid4().hex[:6]}"
+            )
+            .replace("num_boost_round = 15", "num_boost_round = 800")
+            .replace("min_child_weight = 20", "min_child_weight = 0")
+            .replace("max_depth = 3", "max_depth = 8")
+        )
         box = {}
-        killer = threading.Thread(target=lambda: box.update(kill=kill_worker_when(client, is_training_task, 0.5)),
-                                  daemon=True)
+        killer = threading.Thread(
+            target=lambda: box.update(kill=kill_worker_when(client, is_training_task, 0.5)), daemon=True
+        )
         killer.start()
         study = tuning.tune(str(path), show_progress=False)
         killer.join(5)
@@ -313,9 +393,15 @@ def test_tuner_retries_a_trial_whose_cluster_lost_a_worker(parquet_panel, tmp_pa
 def test_two_tuner_processes_share_one_cluster_through_postgres(dask_client, parquet_panel, tmp_path):
     _, folder, _ = parquet_panel
     path = tmp_path / "cluster.toml"
-    path.write_text(config_text(folder, tmp_path / "runs", scheduler=dask_client.scheduler.address,
-                                name=f"pg_{uuid.uuid4().hex[:6]}", extra=f'storage = "{PG_URL}"')
-                    .replace("n_trials = 2", "n_trials = 4"))
+    path.write_text(
+        config_text(
+            folder,
+            tmp_path / "runs",
+            scheduler=dask_client.scheduler.address,
+            name=f"pg_{uuid.uuid4().hex[:6]}",
+            extra=f'storage = "{PG_URL}"',
+        ).replace("n_trials = 2", "n_trials = 4")
+    )
     study = tuning.tune(str(path), workers=2, show_progress=False)
     done = study.get_trials(states=(TrialState.COMPLETE,))
     assert len(done) == 4 and len({t.user_attrs["worker_pid"] for t in done}) == 2

@@ -8,21 +8,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from config_helpers import make_config, small_study
 
 from czar_gbdt import compare, evaluation, metrics, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, validate_config
 from czar_gbdt.datasets import make_synthetic_panel
-from config_helpers import make_config, small_study
 
 ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
 def panel_csv(tmp_path_factory):
     """A synthetic panel with a planted signal (rank IC 0.15 per date), as a user's CSV file."""
-    panel = make_synthetic_panel(n_dates=300, n_assets=20, n_features=5, signal_ic=0.15, vol_dispersion=0.3,
-                                 seed=7)
+    panel = make_synthetic_panel(n_dates=300, n_assets=20, n_features=5, signal_ic=0.15, vol_dispersion=0.3, seed=7)
     path = tmp_path_factory.mktemp("data") / "panel.csv"
     panel.to_frame().to_csv(path, index=False)
     return path
@@ -30,13 +30,18 @@ def panel_csv(tmp_path_factory):
 
 def _config(tmp_path, data, losses=("builtin", "zptae", "czar", "czar:alpha=0.5", "ranking")):
     """The comparison 'cmp' on ``data``: 2 folds of 60 dates, a 30-date holdout, 25 rounds, fixed parameters."""
-    return make_config(tmp_path / "cmp.toml", study={"name": "cmp", "runs_dir": tmp_path / "runs", "seed": 1},
-                       data={"source": data, "horizon": 5, "target_transform": "demean", "panel": {"std_col": "std"}},
-                       splits={"test_size": 60, "gap": 5, "min_train_size": 120, "holdout": 30, "max_splits": 2},
-                       model={"backend": "lightgbm", "num_boost_round": 25,
-                              "params": {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 40,
-                                         "num_threads": 1}},
-                       compare={"losses": list(losses), "top_k": 3, "cost": 0.001})
+    return make_config(
+        tmp_path / "cmp.toml",
+        study={"name": "cmp", "runs_dir": tmp_path / "runs", "seed": 1},
+        data={"source": data, "horizon": 5, "target_transform": "demean", "panel": {"std_col": "std"}},
+        splits={"test_size": 60, "gap": 5, "min_train_size": 120, "holdout": 30, "max_splits": 2},
+        model={
+            "backend": "lightgbm",
+            "num_boost_round": 25,
+            "params": {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 40, "num_threads": 1},
+        },
+        compare={"losses": list(losses), "top_k": 3, "cost": 0.001},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +60,11 @@ def test_table_columns_and_values(result):
     assert list(table["loss"]) == [
         "lightgbm built-in squared error",
         "ZPTAE(alpha=0.25, beta=2, gamma=4, penalty_norm=0.01" + table["loss"][1].split("penalty_norm=0.01")[1],
-        "CZAR(alpha=1, epsilon=1, tau=0.05)", "CZAR(alpha=0.5, epsilon=1, tau=0.05)",
-        "lightgbm lambdarank (5 grades per date)", "rank-average ensemble of the 5 models above"]
+        "CZAR(alpha=1, epsilon=1, tau=0.05)",
+        "CZAR(alpha=0.5, epsilon=1, tau=0.05)",
+        "lightgbm lambdarank (5 grades per date)",
+        "rank-average ensemble of the 5 models above",
+    ]
     assert (table["n_folds"] == 2).all() and (table["n_dates"] == 120).all()
     for _, row in table.iterrows():
         assert row["t_stat_nw"] == pytest.approx(metrics.newey_west_t(res.per_date[row["loss"]], 4), rel=1e-12)
@@ -82,8 +90,9 @@ def test_table_columns_and_values(result):
         d = res.per_date[row["loss"]] - ranking
         assert row["diff_vs_ranking"] == pytest.approx(d.mean(), abs=1e-12)
         assert row["t_vs_ranking"] == pytest.approx(metrics.newey_west_t(d, 4), rel=1e-12)
-        assert row["vs_ranking"] == stats.verdict_word(d.mean(), row["t_vs_ranking"],
-                                                       (row["mean_rank_ic"], ranking.mean()))
+        assert row["vs_ranking"] == stats.verdict_word(
+            d.mean(), row["t_vs_ranking"], (row["mean_rank_ic"], ranking.mean())
+        )
 
 
 def test_test_losses_are_the_mean_czar_and_zptae_losses(result):
@@ -117,8 +126,7 @@ def test_ensemble_is_the_rank_average(result):
     assert ensemble.result.mean_rank_ic == pytest.approx(want, abs=1e-12)
     assert res.table["mean_rank_ic"].iloc[-1] == pytest.approx(want, abs=1e-12)
     # rank_average itself, on ties: average ranks
-    got = compare.rank_average([np.array([1.0, 1.0, 3.0, 5.0]), np.array([4.0, 3.0, 2.0, 1.0])],
-                               np.array([0, 0, 0, 1]))
+    got = compare.rank_average([np.array([1.0, 1.0, 3.0, 5.0]), np.array([4.0, 3.0, 2.0, 1.0])], np.array([0, 0, 0, 1]))
     np.testing.assert_allclose(got, [(0.5 + 1) / 2, (0.5 + 2 / 3) / 2, (1 + 1 / 3) / 2, 1.0])
     with pytest.raises(ValueError, match=r"predictions\[1\] has shape \(2,\)"):
         compare.rank_average([np.zeros(3), np.zeros(2)], np.zeros(3))
@@ -127,8 +135,16 @@ def test_ensemble_is_the_rank_average(result):
 def test_files_are_written(result):
     res, out, _ = result
     names = sorted(Path(f).name for f in res.files)
-    assert names == sorted(["compare.csv", "compare_folds.csv", "compare_rank_ic.csv", "compare_table.png",
-                            "compare_fold_rank_ic.png", "compare_cumulative_rank_ic.png"])
+    assert names == sorted(
+        [
+            "compare.csv",
+            "compare_folds.csv",
+            "compare_rank_ic.csv",
+            "compare_table.png",
+            "compare_fold_rank_ic.png",
+            "compare_cumulative_rank_ic.png",
+        ]
+    )
     for f in res.files:
         assert Path(f).parent == out and Path(f).stat().st_size > 500
         if f.endswith(".png"):
@@ -149,7 +165,8 @@ def test_verdict_words_and_sentences(result):
     # two negative rank ICs: neither forecasts, whichever is less wrong (and however significant)
     for diff, t in ((0.01, 1.0), (0.01, 2.5), (-0.01, -3.0)):
         assert stats.verdict_word(diff, t, (-0.004, -0.014), "the holdout") == (
-            "neither forecasts the holdout (both rank ICs negative)")
+            "neither forecasts the holdout (both rank ICs negative)"
+        )
     assert stats.verdict_word(0.01, 1.0, (0.004, -0.006)).startswith("higher, not significant")
     # one sentence per CZAR model and reference (ranking, built-in), consistent with the table
     assert len(res.verdicts) == 4
@@ -171,7 +188,7 @@ def test_printed_table_fits_120_columns_with_a_legend_of_the_full_names(result, 
     header, rows = lines[0].split(), [line.split() for line in lines[1:7]]
     assert [r[0] for r in rows] == ["builtin", "zptae", "czar", "czar:alpha=0.5", "ranking", "ensemble"]
     assert header[:2] == ["model", "rank"] and "bp" in header and "raw" in header
-    for (short, full) in zip([r[0] for r in rows], res.table["loss"]):
+    for short, full in zip([r[0] for r in rows], res.table["loss"]):
         assert any(line.split(maxsplit=1) == [short, full] for line in lines[7:14]), (short, full)
     assert list(pd.read_csv(out / "compare.csv")["loss"]) == list(res.table["loss"])
     for r, (_, row) in zip(rows, res.table.iterrows()):
@@ -184,27 +201,36 @@ def test_printed_table_fits_120_columns_with_a_legend_of_the_full_names(result, 
             continue
         pred = m.result.predictions
         y = pd.Series(panel.y, index=panel.X.index).reindex(pred.index).to_numpy()
-        assert row["directional_accuracy"] == pytest.approx(metrics.directional_accuracy(y, pred.to_numpy()),
-                                                            abs=1e-12)
+        assert row["directional_accuracy"] == pytest.approx(metrics.directional_accuracy(y, pred.to_numpy()), abs=1e-12)
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"compare": {"losses": ["czr"]}}, r"compare.losses\[0\]: unknown loss 'czr' \(did you mean 'czar'\?\)"),
-    ({"compare": {"losses": ["builtin", "czar:alpa=0.5"]}},
-     r"compare.losses\[1\]: unknown parameter 'alpa' \(did you mean 'alpha'\?\) of czar"),
-    ({"compare": {"losses": ["czar:alpha=1.5"]}}, r"compare.losses\[0\]: alpha must be in \[0, 1\]; got 1.5"),
-    ({"compare": {"losses": ["czar:alpha"]}}, r"compare.losses\[0\] 'czar:alpha': parameters are written key=value"),
-    ({"compare": {"losses": ["ranking:bins=1"]}}, r"compare.losses\[0\]: n_bins must be an integer >= 2; got 1"),
-    ({"compare": {"losses": ["ranking:objective=rank:pairwise"]}},
-     r"compare.losses\[0\]: objective 'rank:pairwise' is not a lightgbm ranking objective"),
-    ({"compare": {"losses": ["czar", "czar"]}}, r"compare.losses\[1\]: 'czar' is listed twice"),
-    ({"compare": {"losses": []}}, r"compare.losses must be a non-empty list"),
-    ({"compare": {"losess": ["czar"]}}, r"unknown key 'compare.losess' \(did you mean 'losses'\?\)"),
-    ({"compare": {"top_k": 0}}, r"compare.top_k must be > 0; got 0"),
-    ({"compare": {"cost": -0.1}}, r"compare.cost must be >= 0"),
-    ({"compare": {"eval_alpha": 1.5}}, r"compare.eval_alpha must be in \[0, 1\]"),
-    ({"compare": {"ensemble": "yes"}}, r"compare.ensemble must be a bool; got 'yes'"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"compare": {"losses": ["czr"]}}, r"compare.losses\[0\]: unknown loss 'czr' \(did you mean 'czar'\?\)"),
+        (
+            {"compare": {"losses": ["builtin", "czar:alpa=0.5"]}},
+            r"compare.losses\[1\]: unknown parameter 'alpa' \(did you mean 'alpha'\?\) of czar",
+        ),
+        ({"compare": {"losses": ["czar:alpha=1.5"]}}, r"compare.losses\[0\]: alpha must be in \[0, 1\]; got 1.5"),
+        (
+            {"compare": {"losses": ["czar:alpha"]}},
+            r"compare.losses\[0\] 'czar:alpha': parameters are written key=value",
+        ),
+        ({"compare": {"losses": ["ranking:bins=1"]}}, r"compare.losses\[0\]: n_bins must be an integer >= 2; got 1"),
+        (
+            {"compare": {"losses": ["ranking:objective=rank:pairwise"]}},
+            r"compare.losses\[0\]: objective 'rank:pairwise' is not a lightgbm ranking objective",
+        ),
+        ({"compare": {"losses": ["czar", "czar"]}}, r"compare.losses\[1\]: 'czar' is listed twice"),
+        ({"compare": {"losses": []}}, r"compare.losses must be a non-empty list"),
+        ({"compare": {"losess": ["czar"]}}, r"unknown key 'compare.losess' \(did you mean 'losses'\?\)"),
+        ({"compare": {"top_k": 0}}, r"compare.top_k must be > 0; got 0"),
+        ({"compare": {"cost": -0.1}}, r"compare.cost must be >= 0"),
+        ({"compare": {"eval_alpha": 1.5}}, r"compare.eval_alpha must be in \[0, 1\]"),
+        ({"compare": {"ensemble": "yes"}}, r"compare.ensemble must be a bool; got 'yes'"),
+    ],
+)
 def test_bad_compare_config_names_the_key(raw, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(raw)
@@ -217,12 +243,18 @@ def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
     with pytest.raises(ConfigError, match=r"--study: '.*missing.json' is not a file"):
         compare.compare_losses(validate_config({}), study=str(tmp_path / "missing.json"), write=False)
     best = tmp_path / "best_params.json"
-    best.write_text(json.dumps({"study": "s", "best_trial": 3,
-                                "best_params": {"loss": "mse", "loss_params": {}}}))
+    best.write_text(json.dumps({"study": "s", "best_trial": 3, "best_params": {"loss": "mse", "loss_params": {}}}))
     with pytest.raises(ConfigError, match="used loss 'mse', not czar"):
         tuning.best_czar_params(best)
-    best.write_text(json.dumps({"study": "s", "best_trial": 3,
-                                "best_params": {"loss": "czar", "loss_params": {"alpha": 0.3, "epsilon": 0.5}}}))
+    best.write_text(
+        json.dumps(
+            {
+                "study": "s",
+                "best_trial": 3,
+                "best_params": {"loss": "czar", "loss_params": {"alpha": 0.3, "epsilon": 0.5}},
+            }
+        )
+    )
     assert tuning.best_czar_params(best) == ({"alpha": 0.3, "epsilon": 0.5}, "study s, trial 3")
     toml = tmp_path / "study.toml"
     make_config(toml, study={"name": "nothing", "runs_dir": tmp_path / "runs"})
@@ -232,13 +264,18 @@ def test_search_spaces_and_bad_studies_are_refused(tmp_path, panel_csv):
 
 def _study(path, data, name="tiny_study"):
     """A study searching the loss (czar or mse), CZAR's alpha and the leaves: 2 folds, 15 rounds."""
-    return make_config(path, study=small_study(name, path.parent / "runs"),
-                       data={"source": data, "horizon": 5, "panel": {"std_col": "std"}},
-                       splits={"test_size": 60, "min_train_size": 120, "holdout": 30, "max_splits": 2},
-                       model={"backend": "lightgbm", "num_boost_round": 15,
-                              "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 8}, "num_threads": 1}},
-                       loss={"name": {"choices": ["czar", "mse"]}, "czar": {"alpha": {"low": 0.0, "high": 1.0},
-                                                                          "epsilon": 0.5}})
+    return make_config(
+        path,
+        study=small_study(name, path.parent / "runs"),
+        data={"source": data, "horizon": 5, "panel": {"std_col": "std"}},
+        splits={"test_size": 60, "min_train_size": 120, "holdout": 30, "max_splits": 2},
+        model={
+            "backend": "lightgbm",
+            "num_boost_round": 15,
+            "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 8}, "num_threads": 1},
+        },
+        loss={"name": {"choices": ["czar", "mse"]}, "czar": {"alpha": {"low": 0.0, "high": 1.0}, "epsilon": 0.5}},
+    )
 
 
 def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
@@ -258,14 +295,25 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
     best = max(done, key=lambda t: t.value)
     # trials a study searching several losses may also hold: a better non-CZAR one (skipped),
     # a worse CZAR one after it (neither the first nor the last CZAR trial is the best one)
-    dist = {"model.num_leaves": optuna.distributions.IntDistribution(3, 8),
-            "loss.name": optuna.distributions.CategoricalDistribution(["czar", "mse"]),
-            "czar.alpha": optuna.distributions.FloatDistribution(0.0, 1.0)}
-    study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 5, "loss.name": "mse"},
-                                              distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")},
-                                              value=best.value + 0.5))
-    study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 4, "loss.name": "czar", "czar.alpha": 0.5},
-                                              distributions=dist, value=min(t.value for t in done) - 0.5))
+    dist = {
+        "model.num_leaves": optuna.distributions.IntDistribution(3, 8),
+        "loss.name": optuna.distributions.CategoricalDistribution(["czar", "mse"]),
+        "czar.alpha": optuna.distributions.FloatDistribution(0.0, 1.0),
+    }
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"model.num_leaves": 5, "loss.name": "mse"},
+            distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")},
+            value=best.value + 0.5,
+        )
+    )
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"model.num_leaves": 4, "loss.name": "czar", "czar.alpha": 0.5},
+            distributions=dist,
+            value=min(t.value for t in done) - 0.5,
+        )
+    )
     assert study.best_trial.params["loss.name"] == "mse"
     czar_numbers = [t.number for t in study.trials if t.params["loss.name"] == "czar"]
     assert len(czar_numbers) == 3 and best.number not in (czar_numbers[0], czar_numbers[-1])
@@ -276,13 +324,22 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
     # the --study route of compare adds it as the last model, labelled with its source
     cfg = load_config(_config(tmp_path, panel_csv))
     specs = compare.model_specs(cfg, ["builtin"], str(path))
-    assert specs[-1] == ("study", "czar", params,
-                         f"CZAR(alpha={params['alpha']:.3g}, epsilon=0.5, tau=0.05), tuned ({source})")
+    assert specs[-1] == (
+        "study",
+        "czar",
+        params,
+        f"CZAR(alpha={params['alpha']:.3g}, epsilon=0.5, tau=0.05), tuned ({source})",
+    )
     # a study with no completed CZAR trial is refused
     other = _study(tmp_path / "other.toml", panel_csv, name="mse_only")
     mse_study = tuning.open_study(load_config(other))
-    mse_study.add_trial(optuna.trial.create_trial(params={"model.num_leaves": 5, "loss.name": "mse"}, value=0.1,
-                                                  distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")}))
+    mse_study.add_trial(
+        optuna.trial.create_trial(
+            params={"model.num_leaves": 5, "loss.name": "mse"},
+            value=0.1,
+            distributions={k: dist[k] for k in ("model.num_leaves", "loss.name")},
+        )
+    )
     with pytest.raises(ConfigError, match="study 'mse_only' has no completed CZAR trial"):
         tuning.best_czar_params(other)
 
@@ -290,16 +347,30 @@ def test_study_toml_route_takes_the_best_czar_trial(tmp_path, panel_csv):
 def test_cli_compare_on_a_user_panel_with_a_tuned_study(tmp_path, panel_csv, capsys):
     config = _config(tmp_path, "ff49", losses=["builtin", "czar"])
     best = tmp_path / "best_params.json"
-    best.write_text(json.dumps({"study": "tuned", "best_trial": 7,
-                                "best_params": {"loss": "czar", "loss_params": {"alpha": 0.25}}}))
-    argv = ["compare", "--config", str(config), "--data", str(panel_csv), "--study", str(best), "--no-progress",
-            "--format", "json"]
+    best.write_text(
+        json.dumps({"study": "tuned", "best_trial": 7, "best_params": {"loss": "czar", "loss_params": {"alpha": 0.25}}})
+    )
+    argv = [
+        "compare",
+        "--config",
+        str(config),
+        "--data",
+        str(panel_csv),
+        "--study",
+        str(best),
+        "--no-progress",
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     labels = [row["loss"] for row in out["table"]]
-    assert labels == ["lightgbm built-in squared error", "CZAR(alpha=1, epsilon=1, tau=0.05)",
-                      "CZAR(alpha=0.25, epsilon=1, tau=0.05), tuned (study tuned, trial 7)",
-                      "rank-average ensemble of the 3 models above"]
+    assert labels == [
+        "lightgbm built-in squared error",
+        "CZAR(alpha=1, epsilon=1, tau=0.05)",
+        "CZAR(alpha=0.25, epsilon=1, tau=0.05), tuned (study tuned, trial 7)",
+        "rank-average ensemble of the 3 models above",
+    ]
     assert out["settings"]["data"] == str(panel_csv)
     assert "vs_ranking" not in out["table"][0]  # no ranking objective compared: no such column
     assert len(out["files"]) == 6 and all(Path(f).is_file() for f in out["files"])
@@ -341,8 +412,9 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     committed = source.read_bytes()
     start = time.perf_counter()
-    client = nbclient.NotebookClient(nb, timeout=170, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=170, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
     elapsed = time.perf_counter() - start
     nbformat.write(nb, tmp_path / "executed.ipynb")  # a copy: the committed notebook keeps its full-run outputs
@@ -398,13 +470,19 @@ def test_study_row_is_named_after_what_was_tuned_and_says_what_it_took():
     from czar_gbdt.tuning import StudyCzar
 
     rows = [("czar", "czar", {}, "CZAR(alpha=1, epsilon=1, tau=0.05)")]
-    tuned = StudyCzar({"alpha": 0.3}, "study s, trial 4", ("alpha",),
-                      {"backend": "lightgbm", "booster": {"num_leaves": 9}, "num_boost_round": 50})
+    tuned = StudyCzar(
+        {"alpha": 0.3},
+        "study s, trial 4",
+        ("alpha",),
+        {"backend": "lightgbm", "booster": {"num_leaves": 9}, "num_boost_round": 50},
+    )
     row, note = compare.study_row(tuned, "lightgbm", rows)
     assert row == ("study", "czar", {"alpha": 0.3}, "CZAR(alpha=0.3, epsilon=1, tau=0.05), tuned (study s, trial 4)")
     assert "took its tuned CZAR parameters (alpha): alpha=0.3, epsilon=1, tau=0.05" in note["text"]
     assert "Not taken: its booster (lightgbm: num_leaves=9, num_boost_round=50)" in note["text"]
-    booster_only = StudyCzar({"epsilon": 0.5}, "study s, trial 2", (), {"backend": "xgboost", "booster": {"max_depth": 3}})
+    booster_only = StudyCzar(
+        {"epsilon": 0.5}, "study s, trial 2", (), {"backend": "xgboost", "booster": {"max_depth": 3}}
+    )
     row, note = compare.study_row(booster_only, "lightgbm", rows)
     assert row[3] == "CZAR(alpha=1, epsilon=0.5, tau=0.05) of study s, trial 2 (CZAR parameters fixed there)"
     assert "which the study kept fixed (it tuned only the booster)" in note["text"]
@@ -419,13 +497,28 @@ def test_a_study_that_tuned_only_the_booster_adds_no_duplicate_row(tmp_path, pan
     from czar_gbdt.config import load_config
 
     best = tmp_path / "best_params.json"
-    best.write_text(json.dumps({"study": "b", "best_trial": 5, "searched": ["model.num_leaves"],
-                                "best_params": {"backend": "lightgbm", "booster": {"num_leaves": 12},
-                                                "loss": "czar", "loss_params": {}}}))
+    best.write_text(
+        json.dumps(
+            {
+                "study": "b",
+                "best_trial": 5,
+                "searched": ["model.num_leaves"],
+                "best_params": {
+                    "backend": "lightgbm",
+                    "booster": {"num_leaves": 12},
+                    "loss": "czar",
+                    "loss_params": {},
+                },
+            }
+        )
+    )
     cfg = load_config(_config(tmp_path, panel_csv))
     res = compare.compare_losses(cfg, ["builtin", "czar"], study=str(best), write=False)
-    assert list(res.table["loss"]) == ["lightgbm built-in squared error", "CZAR(alpha=1, epsilon=1, tau=0.05)",
-                                       "rank-average ensemble of the 2 models above"]
+    assert list(res.table["loss"]) == [
+        "lightgbm built-in squared error",
+        "CZAR(alpha=1, epsilon=1, tau=0.05)",
+        "rank-average ensemble of the 2 models above",
+    ]
     assert "num_leaves=12" in res.table["from_study"].iloc[1] and res.table["from_study"].iloc[0] == ""
     assert res.settings["study"] == res.table["from_study"].iloc[1]
 
@@ -440,8 +533,7 @@ def test_allora_columns_grade_each_asset_and_average(result):
     panel = evaluation.load_data(cfg)
     test = panel.subset(np.sort(panel.X.index.get_indexer(member.result.predictions.index)))
     pred = member.result.predictions.reindex(test.X.index).to_numpy()
-    per_asset = allora.allora_grade_by_asset(test.training_target("demean"), pred, assets=test.assets,
-                                             dates=test.dates)
+    per_asset = allora.allora_grade_by_asset(test.training_target("demean"), pred, assets=test.assets, dates=test.dates)
     row = res.table.iloc[2]
     for name in allora.METRIC_FUNCTIONS:
         assert row[name] == pytest.approx(per_asset[name].mean(), abs=1e-12)

@@ -6,11 +6,11 @@ import json
 
 import pandas as pd
 import pytest
+from config_helpers import make_config, small_study
 
 from czar_gbdt import compare, forecast, reporting, tuning
 from czar_gbdt.config import Config, load, load_config
 from czar_gbdt.datasets import make_synthetic_panel
-from config_helpers import make_config, small_study
 
 
 @pytest.fixture(scope="module")
@@ -18,14 +18,23 @@ def path(tmp_path_factory):
     """A fixed configuration (no search space) on a small synthetic panel, target_transform "auto"."""
     tmp = tmp_path_factory.mktemp("typed")
     csv = tmp / "panel.csv"
-    make_synthetic_panel(n_dates=160, n_assets=8, n_features=3, signal_ic=0.2, seed=5).to_frame().to_csv(csv,
-                                                                                                       index=False)
-    return make_config(tmp, study=small_study("typed", tmp / "runs"), data={"source": str(csv), "horizon": 2},
-                       splits={"test_size": 40, "min_train_size": 60, "holdout": 20, "max_splits": 1},
-                       model={"backend": "lightgbm", "num_boost_round": 5,
-                              "params": {"num_leaves": 4, "min_child_samples": 10, "num_threads": 1}},
-                       loss={"name": "czar"}, compare={"losses": ["czar", "zptae"], "ensemble": False},
-                       report={"baselines": ["zptae"]})
+    make_synthetic_panel(n_dates=160, n_assets=8, n_features=3, signal_ic=0.2, seed=5).to_frame().to_csv(
+        csv, index=False
+    )
+    return make_config(
+        tmp,
+        study=small_study("typed", tmp / "runs"),
+        data={"source": str(csv), "horizon": 2},
+        splits={"test_size": 40, "min_train_size": 60, "holdout": 20, "max_splits": 1},
+        model={
+            "backend": "lightgbm",
+            "num_boost_round": 5,
+            "params": {"num_leaves": 4, "min_child_samples": 10, "num_threads": 1},
+        },
+        loss={"name": "czar"},
+        compare={"losses": ["czar", "zptae"], "ensemble": False},
+        report={"baselines": ["zptae"]},
+    )
 
 
 def test_compare_takes_a_config_and_labels_with_the_resolved_transform(path):
@@ -48,8 +57,7 @@ def test_fit_and_evaluate_take_a_config_and_the_card_keeps_the_file_conventions(
     assert card["training"]["data_start"] == "" and card["training"]["data_end"] == ""
     assert card["features"]["target_transform"] == "demean"
     plain = forecast.fit_model(load_config(path)).card
-    assert {k: v for k, v in card.items() if k != "created_at"} == {k: v for k, v in plain.items()
-                                                                      if k != "created_at"}
+    assert {k: v for k, v in card.items() if k != "created_at"} == {k: v for k, v in plain.items() if k != "created_at"}
     assert forecast.model_dir(cfg) == forecast.model_dir(load_config(path))
     table = reporting.evaluate(cfg, [])
     assert list(table["loss"]) == list(reporting.evaluate(load_config(path), [])["loss"])

@@ -11,16 +11,18 @@ from scipy.stats import spearmanr
 pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 
+from dask_helpers import FEATURES, is_training_task, kill_worker_when, panel_frame  # noqa: E402
+
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import dask as cdask  # noqa: E402
 from czar_gbdt import lightgbm as clx  # noqa: E402
 from czar_gbdt import metrics  # noqa: E402
 from czar_gbdt import xgboost as cx  # noqa: E402
 
-from dask_helpers import FEATURES, is_training_task, kill_worker_when, panel_frame  # noqa: E402
-
-PARAMS = {"xgboost": {"max_depth": 3, "eta": 0.1, "min_child_weight": 20},
-          "lightgbm": {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 50}}
+PARAMS = {
+    "xgboost": {"max_depth": 3, "eta": 0.1, "min_child_weight": 20},
+    "lightgbm": {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 50},
+}
 MODULES = {"xgboost": cx, "lightgbm": clx}
 
 
@@ -51,8 +53,13 @@ def test_init_score_is_the_loss_init_score(dask_client, panel, name):
     assert got == pytest.approx(loss.init_score(y, std=std, weight=w), rel=1e-8)
     # and it is the root of the summed exact gradient, to the last digits
     exact = loss.with_params(derivatives="exact", min_hessian="none")
-    root = optimize.brentq(lambda c: exact.grad_hess(y, np.full(y.size, c), std=std, weight=w)[0].sum(),
-                           y.min(), y.max(), xtol=1e-300, rtol=1e-15)
+    root = optimize.brentq(
+        lambda c: exact.grad_hess(y, np.full(y.size, c), std=std, weight=w)[0].sum(),
+        y.min(),
+        y.max(),
+        xtol=1e-300,
+        rtol=1e-15,
+    )
     assert got == pytest.approx(root, rel=1e-12)
 
 
@@ -67,15 +74,18 @@ def test_init_score_of_binary_losses(dask_client, panel, name):
     # the summed exact gradient is sharper
     assert got == pytest.approx(loss.init_score(y, weight=w), rel=1e-7)
     exact = loss.with_params(derivatives="exact", min_hessian="none")
-    root = optimize.brentq(lambda c: exact.grad_hess(y, np.full(y.size, c), weight=w)[0].sum(), -30, 30,
-                           xtol=1e-300, rtol=1e-15)
+    root = optimize.brentq(
+        lambda c: exact.grad_hess(y, np.full(y.size, c), weight=w)[0].sum(), -30, 30, xtol=1e-300, rtol=1e-15
+    )
     assert got == pytest.approx(root, rel=1e-12)
 
 
 def test_hessian_scale_is_the_in_memory_auto_scale(dask_client, panel):
     frame, ddf = panel
     w, s = frame["weight"].to_numpy(), frame["std"].to_numpy()
-    assert cdask.hessian_scale("czar", ddf["std"], ddf["weight"]) == pytest.approx(w.sum() / np.sum(w / s**2), rel=1e-12)
+    assert cdask.hessian_scale("czar", ddf["std"], ddf["weight"]) == pytest.approx(
+        w.sum() / np.sum(w / s**2), rel=1e-12
+    )
     assert cdask.hessian_scale("focal", ddf["std"], ddf["weight"]) == 1.0
     assert cdask.hessian_scale("mse", None, ddf["weight"]) == 1.0
 
@@ -85,8 +95,11 @@ def test_bad_side_data_names_argument_partition_and_row(dask_client, panel):
     bad = frame.copy()
     bad.loc[bad.index[500], "std"] = -1.0
     ddf = dd.from_pandas(bad, npartitions=5, sort=False)
-    with pytest.raises(ValueError, match=r"std must be finite and > 0; 1 rows of partition 0 are not, the first at "
-                                         r"row 500 of that partition \(value -1.0\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"std must be finite and > 0; 1 rows of partition 0 are not, the first at "
+        r"row 500 of that partition \(value -1.0\)",
+    ):
         cdask.init_score("czar", ddf["target"], std=ddf["std"])
     with pytest.raises(ValueError, match="std has 3 partitions but the labels have 5"):
         cdask.init_score("czar", ddf["target"], std=dd.from_pandas(frame["std"], npartitions=3))
@@ -124,10 +137,22 @@ def test_rank_ic_refuses_a_date_split_over_partitions(dask_client):
 def test_training_matches_the_single_process_model(dask_client, panel, backend):
     frame, ddf = panel
     loss = cg.get_loss("czar")
-    X, y, std, w = (frame[FEATURES].to_numpy(), frame["target"].to_numpy(), frame["std"].to_numpy(),
-                    frame["weight"].to_numpy())
-    model = cdask.train_loss(loss, ddf[FEATURES], ddf["target"], std=ddf["std"], weight=ddf["weight"],
-                             backend=backend, params=PARAMS[backend], num_boost_round=30)
+    X, y, std, w = (
+        frame[FEATURES].to_numpy(),
+        frame["target"].to_numpy(),
+        frame["std"].to_numpy(),
+        frame["weight"].to_numpy(),
+    )
+    model = cdask.train_loss(
+        loss,
+        ddf[FEATURES],
+        ddf["target"],
+        std=ddf["std"],
+        weight=ddf["weight"],
+        backend=backend,
+        params=PARAMS[backend],
+        num_boost_round=30,
+    )
     pred = model.predict(ddf[FEATURES]).compute().to_numpy()
     local = MODULES[backend].train_loss(loss, X, y, std=std, weight=w, params=PARAMS[backend], num_boost_round=30)
     want = local.predict(X)
@@ -146,8 +171,16 @@ def test_the_sklearn_estimator_of_xgboost_dask_trains_a_loss_with_std(dask_clien
     est = cdask.DaskXGBRegressor(objective=loss, n_estimators=20, max_depth=3, learning_rate=0.1, min_child_weight=20)
     est.fit(ddf[FEATURES], ddf["target"], std=ddf["std"], sample_weight=ddf["weight"])
     pred = est.predict(ddf[FEATURES]).compute()
-    model = cdask.train_loss(loss, ddf[FEATURES], ddf["target"], std=ddf["std"], weight=ddf["weight"],
-                             backend="xgboost", params=PARAMS["xgboost"], num_boost_round=20)
+    model = cdask.train_loss(
+        loss,
+        ddf[FEATURES],
+        ddf["target"],
+        std=ddf["std"],
+        weight=ddf["weight"],
+        backend="xgboost",
+        params=PARAMS["xgboost"],
+        num_boost_round=20,
+    )
     np.testing.assert_allclose(pred, model.predict(ddf[FEATURES]).compute().to_numpy(), rtol=1e-6, atol=1e-9)
     y, std, w = frame["target"].to_numpy(), frame["std"].to_numpy(), frame["weight"].to_numpy()
     assert est.init_score_ == pytest.approx(loss.init_score(y, std=std, weight=w), rel=1e-8)
@@ -163,8 +196,9 @@ def test_other_elementwise_losses_and_a_user_loss_train_on_the_cluster(dask_clie
     # a loss defined with define_loss (losses.extra) is pickled to the worker processes and rebuilt there
     loss = make_loss(name)
     frame, ddf = panel
-    model = cdask.train_loss(loss, ddf[FEATURES], ddf["target"], std=ddf["std"], backend=backend,
-                             params=PARAMS[backend], num_boost_round=10)
+    model = cdask.train_loss(
+        loss, ddf[FEATURES], ddf["target"], std=ddf["std"], backend=backend, params=PARAMS[backend], num_boost_round=10
+    )
     pred = model.predict(ddf[FEATURES]).compute().to_numpy()
     X, y, std = frame[FEATURES].to_numpy(), frame["target"].to_numpy(), frame["std"].to_numpy()
     want = MODULES[backend].train_loss(loss, X, y, std=std, params=PARAMS[backend], num_boost_round=10).predict(X)
@@ -175,8 +209,9 @@ def test_binary_loss_trains_on_the_cluster(dask_client, panel):
     frame, ddf = panel
     loss = cg.get_loss("focal")
     labels = (ddf["target"] > 0.002).astype("float64")
-    model = cdask.train_loss(loss, ddf[FEATURES], labels, backend="xgboost", params=PARAMS["xgboost"],
-                             num_boost_round=10)
+    model = cdask.train_loss(
+        loss, ddf[FEATURES], labels, backend="xgboost", params=PARAMS["xgboost"], num_boost_round=10
+    )
     logits = model.predict(ddf[FEATURES]).compute().to_numpy()
     X, y = frame[FEATURES].to_numpy(), (frame["target"] > 0.002).to_numpy(np.float64)
     want = cx.train_loss(loss, X, y, params=PARAMS["xgboost"], num_boost_round=10).predict(X)
@@ -193,14 +228,34 @@ def test_early_stopping_on_rank_ic_is_exact_across_workers(dask_client):
     dtrain = dd.from_pandas(train, npartitions=4, sort=False)
     dvalid = dd.from_pandas(valid.set_index("date"), npartitions=3, sort=True)  # each date inside one partition
     loss, params = cg.get_loss("czar"), {**PARAMS["xgboost"], "eta": 0.3}
-    model = cdask.train_loss(loss, dtrain[FEATURES], dtrain["target"], std=dtrain["std"], valid_X=dvalid[FEATURES],
-                             valid_y=dvalid["target"], valid_std=dvalid["std"], valid_dates=dvalid["code"],
-                             early_stopping_rounds=5, backend="xgboost", params=params, num_boost_round=200)
+    model = cdask.train_loss(
+        loss,
+        dtrain[FEATURES],
+        dtrain["target"],
+        std=dtrain["std"],
+        valid_X=dvalid[FEATURES],
+        valid_y=dvalid["target"],
+        valid_std=dvalid["std"],
+        valid_dates=dvalid["code"],
+        early_stopping_rounds=5,
+        backend="xgboost",
+        params=params,
+        num_boost_round=200,
+    )
     history = {}
-    local = cx.train(params, cx.DMatrix(train[FEATURES].to_numpy(), train["target"], std=train["std"]), 200,
-                     objective=loss, evals=[(cx.DMatrix(valid[FEATURES].to_numpy(), valid["target"], std=valid["std"],
-                                                        dates=valid["date"]), "valid")],
-                     metric="rank_ic", early_stopping_rounds=5, evals_result=history, verbose_eval=False)
+    local = cx.train(
+        params,
+        cx.DMatrix(train[FEATURES].to_numpy(), train["target"], std=train["std"]),
+        200,
+        objective=loss,
+        evals=[
+            (cx.DMatrix(valid[FEATURES].to_numpy(), valid["target"], std=valid["std"], dates=valid["date"]), "valid")
+        ],
+        metric="rank_ic",
+        early_stopping_rounds=5,
+        evals_result=history,
+        verbose_eval=False,
+    )
     np.testing.assert_allclose(model.history["valid"]["rank_ic"], history["valid"]["rank_ic"], rtol=0, atol=1e-6)
     assert model.rounds == local.num_boosted_rounds() < 200
 
@@ -210,7 +265,9 @@ def test_whole_dataset_and_scheduled_losses_are_refused(dask_client, panel):
     _, ddf = panel
     soft_f1 = cg.SoftF1Composite() if hasattr(cg, "SoftF1Composite") else cg.get_loss("soft_f1")
     for backend in ("lightgbm", "xgboost"):
-        with pytest.raises(ValueError, match=f"cannot train on Dask {backend}: its gradients need whole-dataset counts"):
+        with pytest.raises(
+            ValueError, match=f"cannot train on Dask {backend}: its gradients need whole-dataset counts"
+        ):
             cdask.train_loss(soft_f1, ddf[FEATURES], (ddf["target"] > 0).astype("float64"), backend=backend)
     scheduled = cg.ScheduledLoss("mse", cg.get_loss("czar"), cg.linear_warmup(5))
     with pytest.raises(ValueError, match="changes with the boosting round"):
@@ -222,8 +279,17 @@ def test_whole_dataset_and_scheduled_losses_are_refused(dask_client, panel):
 def test_early_stopping_is_refused_on_lightgbm(dask_client, panel):
     _, ddf = panel
     with pytest.raises(ValueError, match="early_stopping_rounds is not supported on Dask LightGBM.*issues/3712"):
-        cdask.train_loss("czar", ddf[FEATURES], ddf["target"], std=ddf["std"], valid_X=ddf[FEATURES],
-                         valid_y=ddf["target"], valid_dates=ddf["f0"], early_stopping_rounds=5, backend="lightgbm")
+        cdask.train_loss(
+            "czar",
+            ddf[FEATURES],
+            ddf["target"],
+            std=ddf["std"],
+            valid_X=ddf[FEATURES],
+            valid_y=ddf["target"],
+            valid_dates=ddf["f0"],
+            early_stopping_rounds=5,
+            backend="lightgbm",
+        )
 
 
 def test_the_watcher_asks_the_scheduler_for_the_workers_not_the_clients_cache(dask_client, monkeypatch):
@@ -236,25 +302,41 @@ def test_the_watcher_asks_the_scheduler_for_the_workers_not_the_clients_cache(da
 
 
 # --------------------------------------------------------------------------- faults
-@pytest.mark.parametrize(("backend", "delay"), [("xgboost", 3.0), ("lightgbm", 3.0), ("lightgbm", 0.0)],
-                         ids=["xgboost-mid-training", "lightgbm-mid-training", "lightgbm-while-connecting"])
+@pytest.mark.parametrize(
+    ("backend", "delay"),
+    [("xgboost", 3.0), ("lightgbm", 3.0), ("lightgbm", 0.0)],
+    ids=["xgboost-mid-training", "lightgbm-mid-training", "lightgbm-while-connecting"],
+)
 def test_worker_killed_during_training_fails_fast_with_a_clear_error(backend, delay):
     # mid-training the survivors fail at once (their peer's socket closed); while the workers
     # connect, a survivor keeps retrying and the guard restarts it after its grace period
     distributed = pytest.importorskip("distributed")
     frame = panel_frame(n_dates=400, n_assets=100, seed=2)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, memory_limit="1GiB", processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         client.wait_for_workers(2)
         ddf = dd.from_pandas(frame, npartitions=4, sort=False)
         params = {"max_depth": 8, "eta": 0.01} if backend == "xgboost" else {"num_leaves": 255, "learning_rate": 0.01}
         box = {}
-        killer = threading.Thread(target=lambda: box.update(kill=kill_worker_when(client, is_training_task, delay)),
-                                  daemon=True)
+        killer = threading.Thread(
+            target=lambda: box.update(kill=kill_worker_when(client, is_training_task, delay)), daemon=True
+        )
         killer.start()
         with pytest.raises(cdask.WorkerLostError, match="left the cluster during the call") as err:
-            cdask.train_loss("czar", ddf[FEATURES], ddf["target"], std=ddf["std"], backend=backend, params=params,
-                             num_boost_round=100_000, client=client)
+            cdask.train_loss(
+                "czar",
+                ddf[FEATURES],
+                ddf["target"],
+                std=ddf["std"],
+                backend=backend,
+                params=params,
+                num_boost_round=100_000,
+                client=client,
+            )
         failed_at = time.monotonic()
         killer.join(5)
         address, killed_at = box["kill"]
@@ -263,6 +345,7 @@ def test_worker_killed_during_training_fails_fast_with_a_clear_error(backend, de
         # the cluster trains again once its nanny has replaced the worker
         client.wait_for_workers(2, timeout=60)
         small = dd.from_pandas(panel_frame(n_dates=20, n_assets=20), npartitions=2, sort=False)
-        model = cdask.train_loss("mse", small[FEATURES], small["target"], backend=backend, num_boost_round=3,
-                                 client=client)
+        model = cdask.train_loss(
+            "mse", small[FEATURES], small["target"], backend=backend, num_boost_round=3, client=client
+        )
         assert model.rounds == 3

@@ -38,7 +38,9 @@ def test_a_study_gives_the_same_trials_with_and_without_the_cache(cache, tmp_pat
     parameters): the trial values are those of building every Dataset per trial, and the
     trials after the first reuse the folds' Datasets."""
     text = ("\n" + study_table("cache") + FF49_TINY).format(runs=tmp_path / "runs")
-    text = text.replace("n_trials = 2", "n_trials = 3\nn_startup_trials = 2").replace('sampler = "random"', 'sampler = "tpe"')
+    text = text.replace("n_trials = 2", "n_trials = 3\nn_startup_trials = 2").replace(
+        'sampler = "random"', 'sampler = "tpe"'
+    )
     text = text.replace("[model.params]", "[model.params]\nmin_child_samples = { low = 5, high = 200, log = true }")
     path = tmp_path / "cache.toml"
     path.write_text(text)
@@ -75,8 +77,16 @@ def test_validation_datasets_are_reused_too(cache):
     X, y, std = fold(1)
     Xv, yv, stdv = fold(2, n=300)
     dates = np.repeat(np.arange(30), 10)
-    kw = dict(std=std, valid_X=Xv, valid_y=yv, valid_std=stdv, valid_dates=dates, early_stopping_rounds=3,
-              params={"num_leaves": 4, "learning_rate": 0.3}, num_boost_round=30)
+    kw = dict(
+        std=std,
+        valid_X=Xv,
+        valid_y=yv,
+        valid_std=stdv,
+        valid_dates=dates,
+        early_stopping_rounds=3,
+        params={"num_leaves": 4, "learning_rate": 0.3},
+        num_boost_round=30,
+    )
     first = clx.train_loss(cg.CZAR(alpha=0.2), X, y, **kw)
     second = clx.train_loss(cg.CZAR(alpha=0.8), X, y, **kw)
     assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
@@ -90,15 +100,16 @@ def test_validation_datasets_are_reused_too(cache):
 def test_a_dataset_level_parameter_gets_its_own_dataset(cache):
     """max_bin changes the binning: its own entry; the learning rate and min_data_in_leaf do not."""
     X, y, std = fold(3)
-    for params in ({"max_bin": 63}, {"max_bin": 63, "learning_rate": 0.05, "min_child_samples": 7},
-                   {"max_bin": 15}):
+    for params in ({"max_bin": 63}, {"max_bin": 63, "learning_rate": 0.05, "min_child_samples": 7}, {"max_bin": 15}):
         clx.train_loss(cg.CZAR(), X, y, std=std, params=params, num_boost_round=3)
     assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 1
     # with LightGBM's feature_pre_filter on, min_data_in_leaf decides which features are kept
-    clx.train_loss(cg.CZAR(), X, y, std=std, params={"feature_pre_filter": True, "min_child_samples": 7},
-                   num_boost_round=3)
-    clx.train_loss(cg.CZAR(), X, y, std=std, params={"feature_pre_filter": True, "min_child_samples": 9},
-                   num_boost_round=3)
+    clx.train_loss(
+        cg.CZAR(), X, y, std=std, params={"feature_pre_filter": True, "min_child_samples": 7}, num_boost_round=3
+    )
+    clx.train_loss(
+        cg.CZAR(), X, y, std=std, params={"feature_pre_filter": True, "min_child_samples": 9}, num_boost_round=3
+    )
     assert len(ad.DATASETS) == 4 and ad.DATASETS.hits == 1
 
 
@@ -144,8 +155,15 @@ def test_xgboost_dmatrices_are_reused_with_the_labels_of_each_training(cache):
     X, y, std = fold(4)
     Xv, yv, stdv = fold(5, n=300)
     dates = np.repeat(np.arange(30), 10)
-    kw = dict(valid_X=Xv, valid_y=yv, valid_std=stdv, valid_dates=dates, early_stopping_rounds=3,
-              params={"max_depth": 2, "learning_rate": 0.3}, num_boost_round=20)
+    kw = dict(
+        valid_X=Xv,
+        valid_y=yv,
+        valid_std=stdv,
+        valid_dates=dates,
+        early_stopping_rounds=3,
+        params={"max_depth": 2, "learning_rate": 0.3},
+        num_boost_round=20,
+    )
     cx.train_loss(cg.CZAR(alpha=0.9), X, y, std=std, **kw)
     cached = cx.train_loss(cg.CZAR(alpha=0.2), X, y[::-1].copy(), std=std * 2, **{**kw, "params": {"max_bin": 31}})
     assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
@@ -160,13 +178,24 @@ def _catboost_study(tmp_path, name):
     from config_helpers import make_config, small_study
 
     return make_config(
-        tmp_path, f"{name}.toml", study=small_study(name, tmp_path / "runs", n_trials=3),
+        tmp_path,
+        f"{name}.toml",
+        study=small_study(name, tmp_path / "runs", n_trials=3),
         data={"source": "ff49", "start": "2017-01-01", "horizon": 5},
         splits={"test_size": 120, "min_train_size": 400, "holdout": 120, "max_splits": 1, "valid_size": 60},
-        model={"backend": "catboost", "num_boost_round": 15, "early_stopping_rounds": 5,
-               "params": {"learning_rate": {"low": 0.05, "high": 0.3}, "depth": {"low": 2, "high": 4},
-                          "l2_leaf_reg": {"low": 1.0, "high": 5.0}, "thread_count": 2}},
-        loss={"name": "czar", "czar": {"alpha": 0.5}})
+        model={
+            "backend": "catboost",
+            "num_boost_round": 15,
+            "early_stopping_rounds": 5,
+            "params": {
+                "learning_rate": {"low": 0.05, "high": 0.3},
+                "depth": {"low": 2, "high": 4},
+                "l2_leaf_reg": {"low": 1.0, "high": 5.0},
+                "thread_count": 2,
+            },
+        },
+        loss={"name": "czar", "czar": {"alpha": 0.5}},
+    )
 
 
 def test_a_catboost_study_gives_the_same_trials_with_and_without_the_pool_cache(cache, tmp_path):
@@ -196,8 +225,9 @@ def test_catboost_pools_are_quantized_once_and_lent_with_their_labels(cache):
     X, y, std = fold(6)
     Xv, yv, stdv = fold(7, n=300)
     dates = np.repeat(np.arange(30), 10)
-    kw = dict(std=std, valid_X=Xv, valid_y=yv, valid_std=stdv, valid_dates=dates, early_stopping_rounds=3,
-              num_boost_round=25)
+    kw = dict(
+        std=std, valid_X=Xv, valid_y=yv, valid_std=stdv, valid_dates=dates, early_stopping_rounds=3, num_boost_round=25
+    )
     ccb.train_loss(cg.CZAR(alpha=0.9), X, y, params={"depth": 2, "learning_rate": 0.3}, **kw)
     cached = ccb.train_loss(cg.CZAR(alpha=0.2), X, y, params={"depth": 3, "learning_rate": 0.2}, **kw)
     assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
@@ -216,8 +246,12 @@ def test_a_quantization_parameter_gets_its_own_catboost_pool(cache):
     from czar_gbdt import catboost as ccb
 
     X, y, std = fold(8)
-    for params in ({"border_count": 32}, {"border_count": 32, "depth": 3, "learning_rate": 0.05},
-                   {"border_count": 16}, {"max_bin": 16}):
+    for params in (
+        {"border_count": 32},
+        {"border_count": 32, "depth": 3, "learning_rate": 0.05},
+        {"border_count": 16},
+        {"max_bin": 16},
+    ):
         ccb.train_loss(cg.CZAR(), X, y, std=std, params=params, num_boost_round=3)
     assert len(ad.DATASETS) == 2 and ad.DATASETS.hits == 2
     from czar_gbdt.catboost.training import quantization

@@ -318,8 +318,15 @@ def test_a_rule_on_part_of_a_table_names_the_row_of_the_whole_table(fault):
         df.loc[130, "date"] = df.loc[0, "date"]
     else:
         df.loc[130, "weight"] = -1.0
-    kwargs = dict(date_col="date", asset_col="asset", target_col="target", feature_cols=None, std_col="auto",
-                  mean_col="auto", weight_col="auto")
+    kwargs = dict(
+        date_col="date",
+        asset_col="asset",
+        target_col="target",
+        feature_cols=None,
+        std_col="auto",
+        mean_col="auto",
+        weight_col="auto",
+    )
     with pytest.raises(datasets.DataError) as whole:
         load_panel(df, **{k: v for k, v in kwargs.items() if k != "feature_cols"})
     columns = resolve_columns(df.columns, where="the DataFrame", **kwargs)

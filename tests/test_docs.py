@@ -61,10 +61,14 @@ def blocks(path: Path) -> list[Block]:
         j = i + 1
         while j < len(lines):
             close = _FENCE.match(lines[j])
-            if close and close["fence"][0] == fence[0] and len(close["fence"]) >= len(fence) \
-                    and not close["info"].strip():
+            if (
+                close
+                and close["fence"][0] == fence[0]
+                and len(close["fence"]) >= len(fence)
+                and not close["info"].strip()
+            ):
                 break
-            body.append(lines[j][len(indent):] if lines[j].startswith(indent) else lines[j].lstrip())
+            body.append(lines[j][len(indent) :] if lines[j].startswith(indent) else lines[j].lstrip())
             j += 1
         else:
             raise AssertionError(f"{path.relative_to(ROOT)}:{i + 1}: code fence never closed")
@@ -99,16 +103,19 @@ def run_page(page: Path, where: Path, timeout: float = 280) -> str | None:
     script = where / "page.py"
     script.write_text(page_script(page), encoding="utf-8")
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, script.name], cwd=where, env=env, capture_output=True, text=True, check=False,
-                            timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, script.name], cwd=where, env=env, capture_output=True, text=True, check=False, timeout=timeout
+    )
     if result.returncode == 0:
         return None
     name = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
     lines = [m["line"] for m in _SCRIPT_LINE.finditer(result.stderr) if Path(m["file"]).name == script.name]
     at = f"{name}:{lines[-1]}" if lines else str(name)
     last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit code {result.returncode}"
-    return (f"the page's Python blocks failed as a script (python page.py) at {at}: {last}\n"
-            f"--- stderr (script lines are {name}'s lines) ---\n{result.stderr[-4000:]}")
+    return (
+        f"the page's Python blocks failed as a script (python page.py) at {at}: {last}\n"
+        f"--- stderr (script lines are {name}'s lines) ---\n{result.stderr[-4000:]}"
+    )
 
 
 @pytest.mark.parametrize("page", _RUNNABLE, ids=_rel)
@@ -122,25 +129,29 @@ def test_python_blocks_run(page: Path, tmp_path):
 def test_a_page_runs_as_a_script_and_a_failure_names_its_line(tmp_path):
     """The script runs as __main__ in its own process: a page that starts spawned processes without the
     main guard fails (the children re-run the script), with the guard it runs; errors name the page's line."""
-    pool = ("import multiprocessing\n\n"
-            "def work():\n    pass\n\n")
-    start = ('child = multiprocessing.get_context("spawn").Process(target=work)\n'
-             'child.start()\n'
-             'child.join()\n'
-             'assert child.exitcode == 0, f"the child process failed: exit code {child.exitcode}"\n')
+    pool = "import multiprocessing\n\ndef work():\n    pass\n\n"
+    start = (
+        'child = multiprocessing.get_context("spawn").Process(target=work)\n'
+        "child.start()\n"
+        "child.join()\n"
+        'assert child.exitcode == 0, f"the child process failed: exit code {child.exitcode}"\n'
+    )
     unguarded = tmp_path / "unguarded.md"
     unguarded.write_text(f"# A page\n\nSome text.\n\n```python\n{pool}```\n\nMore text.\n\n```python\n{start}```\n")
     failure = run_page(unguarded, tmp_path, timeout=60)
     assert failure is not None and "bootstrapping phase" in failure, failure
     guarded = tmp_path / "guarded.md"
     indented = "".join("    " + line + "\n" for line in start.splitlines())
-    guarded.write_text(f"# A page\n\n```python\n{pool}if __name__ == \"__main__\":\n{indented}```\n")
+    guarded.write_text(f'# A page\n\n```python\n{pool}if __name__ == "__main__":\n{indented}```\n')
     assert run_page(guarded, tmp_path, timeout=60) is None
     broken = tmp_path / "broken.md"
-    broken.write_text("# A page\n\n```python\nx = 1\n```\n\ntext\n\n```python\ny = x + 1\nassert y == 3, 'y is 2'\n```\n")
+    broken.write_text(
+        "# A page\n\n```python\nx = 1\n```\n\ntext\n\n```python\ny = x + 1\nassert y == 3, 'y is 2'\n```\n"
+    )
     failure = run_page(broken, tmp_path, timeout=60)
-    assert failure.startswith(f"the page's Python blocks failed as a script (python page.py) at {broken}:11: "
-                              "AssertionError: y is 2"), failure
+    assert failure.startswith(
+        f"the page's Python blocks failed as a script (python page.py) at {broken}:11: AssertionError: y is 2"
+    ), failure
 
 
 _CONFIGS = [(p, b) for p in PAGES for b in blocks(p) if b.lang == "toml" and re.search(r"^\[study\]", b.code, re.M)]
@@ -172,8 +183,10 @@ def test_readme_is_a_front_door():
 @pytest.mark.parametrize("page", PAGES, ids=_rel)
 def test_every_fence_names_its_language(page: Path):
     untagged = [b.line - 1 for b in blocks(page) if not b.lang]
-    assert not untagged, (f"{_rel(page)}: code fences without a language at lines {untagged}; "
-                          "use ```python for code that runs, ```bash/```toml/```text otherwise.")
+    assert not untagged, (
+        f"{_rel(page)}: code fences without a language at lines {untagged}; "
+        "use ```python for code that runs, ```bash/```toml/```text otherwise."
+    )
 
 
 _LINK = re.compile(r"\]\(([^)\s]+)\)")

@@ -36,25 +36,33 @@ def czar_spec(**changes):
 # the typed arguments
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"num_boost_round": 0}, "ModelSpec: num_boost_round must be >= 1; got 0."),
-    ({"num_boost_round": 2.5}, "ModelSpec: num_boost_round must be an integer >= 0; got 2.5."),
-    ({"early_stopping_rounds": -1}, "ModelSpec: early_stopping_rounds must be an integer >= 0; got -1."),
-    ({"seed": True}, "ModelSpec: seed must be an integer >= 0; got True."),
-    ({"target_transform": "rank"}, "ModelSpec: target_transform must be one of ['raw', 'demean', 'zscore', 'auto']; "
-                                   "got 'rank'."),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"num_boost_round": 0}, "ModelSpec: num_boost_round must be >= 1; got 0."),
+        ({"num_boost_round": 2.5}, "ModelSpec: num_boost_round must be an integer >= 0; got 2.5."),
+        ({"early_stopping_rounds": -1}, "ModelSpec: early_stopping_rounds must be an integer >= 0; got -1."),
+        ({"seed": True}, "ModelSpec: seed must be an integer >= 0; got True."),
+        (
+            {"target_transform": "rank"},
+            "ModelSpec: target_transform must be one of ['raw', 'demean', 'zscore', 'auto']; got 'rank'.",
+        ),
+    ],
+)
 def test_model_spec_refuses_bad_values_in_one_line(changes, message):
     with pytest.raises(ValueError) as err:
         czar_spec(**changes)
     assert str(err.value) == message
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"top_k": 0}, "FoldScoring: top_k must be an integer >= 1; got 0."),
-    ({"cost": -0.001}, "FoldScoring: cost must be a finite number >= 0; got -0.001."),
-    ({"cost": float("nan")}, "FoldScoring: cost must be a finite number >= 0; got nan."),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"top_k": 0}, "FoldScoring: top_k must be an integer >= 1; got 0."),
+        ({"cost": -0.001}, "FoldScoring: cost must be a finite number >= 0; got -0.001."),
+        ({"cost": float("nan")}, "FoldScoring: cost must be a finite number >= 0; got nan."),
+    ],
+)
 def test_fold_scoring_refuses_bad_values_in_one_line(changes, message):
     with pytest.raises(ValueError) as err:
         FoldScoring(**changes)
@@ -73,13 +81,25 @@ def test_the_typed_arguments_are_frozen_and_keep_their_own_booster_params():
 
 
 def test_the_config_glue_builds_the_typed_arguments_from_a_configuration(panel):
-    cfg = validate_config({"model": {"num_boost_round": 30, "early_stopping_rounds": 5},
-                           "data": {"target_transform": "demean"}, "study": {"name": "glue", "seed": 7},
-                           "splits": {"valid_size": 5}, "compare": {"top_k": 3, "cost": 0.001}})
+    cfg = validate_config(
+        {
+            "model": {"num_boost_round": 30, "early_stopping_rounds": 5},
+            "data": {"target_transform": "demean"},
+            "study": {"name": "glue", "seed": 7},
+            "splits": {"valid_size": 5},
+            "compare": {"top_k": 3, "cost": 0.001},
+        }
+    )
     loss = cg.get_loss("czar")
     assert evaluation.model_spec(cfg, "xgboost", {"max_depth": 2}, loss) == ModelSpec(
-        "xgboost", {"max_depth": 2}, loss, num_boost_round=30, early_stopping_rounds=5, target_transform="demean",
-        seed=7)
+        "xgboost",
+        {"max_depth": 2},
+        loss,
+        num_boost_round=30,
+        early_stopping_rounds=5,
+        target_transform="demean",
+        seed=7,
+    )
     trial = evaluation.model_spec(cfg, "xgboost", {}, loss, num_boost_round=12, early_stopping_rounds=0)
     assert (trial.num_boost_round, trial.early_stopping_rounds) == (12, 0)
     assert evaluation.fold_scoring(cfg, panel, allora=True) == FoldScoring(3, 0.001, time_series=False, allora=True)
@@ -93,8 +113,10 @@ def test_the_config_glue_builds_the_typed_arguments_from_a_configuration(panel):
 
 def test_walk_forward_trains_and_scores_each_fold_with_a_real_booster(panel, splitter):
     seen = []
-    hooks = FoldHooks(on_fold=lambda i, row, per_date: seen.append((i, row["fold"], len(per_date))),
-                      score_extra=lambda test, pred: {"n_rows": len(test)})
+    hooks = FoldHooks(
+        on_fold=lambda i, row, per_date: seen.append((i, row["fold"], len(per_date))),
+        score_extra=lambda test, pred: {"n_rows": len(test)},
+    )
     result = walk_forward(panel, splitter, czar_spec(), FoldScoring(top_k=3, cost=0.001), hooks)
     folds = list(splitter.split_with_validation(groups=panel.dates))
     assert list(result.folds["fold"]) == [0, 1, 2] and seen == [(0, 0, 10), (1, 1, 20), (2, 2, 30)]
@@ -102,8 +124,9 @@ def test_walk_forward_trains_and_scores_each_fold_with_a_real_booster(panel, spl
     for i, fold in enumerate(folds):
         train, test, valid = panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid)
         # the fold's model is fit_predict's (same data, same seed), and its scores are score_predictions'
-        (want,), _ = evaluation.fit_predict("lightgbm", LGB, cg.get_loss("czar", alpha=0.5), train, [test],
-                                            valid=valid, num_boost_round=8)
+        (want,), _ = evaluation.fit_predict(
+            "lightgbm", LGB, cg.get_loss("czar", alpha=0.5), train, [test], valid=valid, num_boost_round=8
+        )
         np.testing.assert_array_equal(result.fold_predictions[i], want)
         scores, _ = evaluation.score_predictions(test, want, top_k=3, cost=0.001)
         for name in ("rank_ic", "ic", "directional_accuracy", "top_k_net_spread"):
@@ -149,8 +172,9 @@ def test_walk_forward_adds_allora_scores_and_scores_one_series_over_time(panel, 
     assert not any(c.startswith("top_k") for c in result.folds.columns)  # one asset: no top-k book
     for i, fold in enumerate(series.split_with_validation(groups=single.dates)):
         test = single.subset(fold.test)
-        assert result.folds["rank_ic"][i] == pytest.approx(metrics.ts_rank_ic(test.y, result.fold_predictions[i]),
-                                                           abs=1e-12)
+        assert result.folds["rank_ic"][i] == pytest.approx(
+            metrics.ts_rank_ic(test.y, result.fold_predictions[i]), abs=1e-12
+        )
 
 
 def test_holdout_split_trains_before_the_holdout_and_scores_it_once(panel):
@@ -180,23 +204,33 @@ def test_run_walk_forward_reads_the_model_book_and_seed_of_a_configuration(panel
     csv = tmp_path / "panel.csv"
     panel.to_frame().to_csv(csv, index=False)
     params = {**LGB, "feature_fraction": 0.5}  # the seed matters
-    cfg = load_config(make_config(
-        tmp_path, study=small_study("engine", tmp_path / "runs"),
-        data={"source": str(csv), "horizon": 1, "target_transform": "demean"},
-        splits={"test_size": 10, "min_train_size": 20, "valid_size": 5, "holdout": 0},
-        model={"num_boost_round": 7, "early_stopping_rounds": 0, "params": params},
-        compare={"top_k": 2, "cost": 0.002}))
+    cfg = load_config(
+        make_config(
+            tmp_path,
+            study=small_study("engine", tmp_path / "runs"),
+            data={"source": str(csv), "horizon": 1, "target_transform": "demean"},
+            splits={"test_size": 10, "min_train_size": 20, "valid_size": 5, "holdout": 0},
+            model={"num_boost_round": 7, "early_stopping_rounds": 0, "params": params},
+            compare={"top_k": 2, "cost": 0.002},
+        )
+    )
     loaded = evaluation.prepare_data(cfg)
     loss = cg.get_loss("czar", alpha=0.5)
     result = evaluation.run_walk_forward(cfg, loaded, evaluation.make_splitter(cfg), loss)
-    want = walk_forward(loaded, evaluation.make_splitter(cfg),
-                        ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean", seed=3),
-                        FoldScoring(top_k=2, cost=0.002))
+    want = walk_forward(
+        loaded,
+        evaluation.make_splitter(cfg),
+        ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean", seed=3),
+        FoldScoring(top_k=2, cost=0.002),
+    )
     pd.testing.assert_frame_equal(result.folds, want.folds)
     assert (result.folds["rounds"] == 7).all() and len(result.folds) == 3
-    other_seed = walk_forward(loaded, evaluation.make_splitter(cfg),
-                              ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean"),
-                              FoldScoring(top_k=2, cost=0.002))
+    other_seed = walk_forward(
+        loaded,
+        evaluation.make_splitter(cfg),
+        ModelSpec("lightgbm", params, loss, num_boost_round=7, target_transform="demean"),
+        FoldScoring(top_k=2, cost=0.002),
+    )
     assert not np.array_equal(other_seed.predictions, result.predictions)
 
 
@@ -207,9 +241,13 @@ def test_the_config_glue_takes_a_typed_config_or_its_dict_and_resolves_auto_into
 
     csv = tmp_path / "panel.csv"
     panel.to_frame().to_csv(csv, index=False)
-    raw = {"study": {"name": "typed"}, "data": {"source": str(csv), "horizon": 1},
-           "splits": {"test_size": 10, "min_train_size": 20, "holdout": 0, "max_splits": 2},
-           "model": {"num_boost_round": 5, "params": LGB}, "loss": {"name": "czar"}}
+    raw = {
+        "study": {"name": "typed"},
+        "data": {"source": str(csv), "horizon": 1},
+        "splits": {"test_size": 10, "min_train_size": 20, "holdout": 0, "max_splits": 2},
+        "model": {"num_boost_round": 5, "params": LGB},
+        "loss": {"name": "czar"},
+    }
     cfg = validate_config(raw)
     typed = Config.from_validated(cfg, path="typed.toml")
     loaded = evaluation.load_data(typed)
@@ -232,8 +270,9 @@ def test_the_config_glue_takes_a_typed_config_or_its_dict_and_resolves_auto_into
 
 
 def folds_of(panel, splitter):
-    return [(panel.subset(f.train), panel.subset(f.test), None)
-            for f in splitter.split_with_validation(groups=panel.dates)]
+    return [
+        (panel.subset(f.train), panel.subset(f.test), None) for f in splitter.split_with_validation(groups=panel.dates)
+    ]
 
 
 def test_score_folds_refuses_a_prediction_of_the_wrong_shape(panel, splitter):
@@ -250,8 +289,9 @@ def test_score_folds_refuses_non_finite_predictions_naming_the_model(panel, spli
 
     seen = []
     with pytest.raises(FloatingPointError, match=r"^fold 1: the model predicted non-finite values \(my model\)\.$"):
-        score_folds(folds_of(panel, splitter), broken, hooks=FoldHooks(on_fold=lambda i, *_: seen.append(i)),
-                    model="my model")
+        score_folds(
+            folds_of(panel, splitter), broken, hooks=FoldHooks(on_fold=lambda i, *_: seen.append(i)), model="my model"
+        )
     assert seen == [0]  # the first fold was scored and reported before the second failed
 
 
@@ -280,10 +320,13 @@ def test_an_on_fold_error_stops_the_loop(panel, splitter):
 # fit_predict with the backends' ranking objectives
 
 
-@pytest.mark.parametrize("backend, module, attr, key, threads", [
-    ("lightgbm", "lightgbm", "Dataset", "group", {"num_threads": 1}),
-    ("xgboost", "xgboost", "DMatrix", "qid", {"nthread": 1}),
-])
+@pytest.mark.parametrize(
+    "backend, module, attr, key, threads",
+    [
+        ("lightgbm", "lightgbm", "Dataset", "group", {"num_threads": 1}),
+        ("xgboost", "xgboost", "DMatrix", "qid", {"nthread": 1}),
+    ],
+)
 def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, module, attr, key, threads):
     import importlib
 
@@ -300,8 +343,9 @@ def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, m
     monkeypatch.setattr(lib, attr, Recording)
     panel = make_synthetic_panel(n_dates=100, n_assets=15, n_features=4, signal_ic=0.3, seed=3)
     train, test = panel.subset(np.arange(40 * 15)), panel.subset(np.arange(40 * 15, 100 * 15))
-    (pred,), _ = evaluation.fit_predict(backend, threads, ranking.RankObjective(n_bins=5), train, [test],
-                                        num_boost_round=20)
+    (pred,), _ = evaluation.fit_predict(
+        backend, threads, ranking.RankObjective(n_bins=5), train, [test], num_boost_round=20
+    )
     assert len(seen) == 1
     labels, groups = seen[0]
     if key == "group":  # lightgbm: rows per query
@@ -317,7 +361,8 @@ def test_ranking_objective_uses_one_query_group_per_date(monkeypatch, backend, m
 def test_catboost_ranking_runs():
     panel = make_synthetic_panel(n_dates=50, n_assets=12, n_features=4, signal_ic=0.3, seed=4)
     train, test = panel.subset(np.arange(35 * 12)), panel.subset(np.arange(35 * 12, 50 * 12))
-    (pred,), rounds = evaluation.fit_predict("catboost", {"depth": 3, "thread_count": 1}, ranking.RankObjective(), train, [test],
-                                             num_boost_round=30)
+    (pred,), rounds = evaluation.fit_predict(
+        "catboost", {"depth": 3, "thread_count": 1}, ranking.RankObjective(), train, [test], num_boost_round=30
+    )
     assert rounds == 30 and pred.shape == (len(test),)
     assert metrics.rank_ic(test.y, pred, dates=test.dates).mean > 0.1

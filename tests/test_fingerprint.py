@@ -32,25 +32,43 @@ RAW_CASES = {
     "searched": lambda panel: {
         "study": {"objective": "icir", "seed": 7},
         "splits": {"valid_size": 50, "train_size": 400, "gap": 10, "step": 100, "max_splits": 3},
-        "model": {"backend": {"choices": ["lightgbm", "xgboost"]},
-                  "num_boost_round": {"low": 50, "high": 200, "step": 50},
-                  "early_stopping_rounds": {"choices": [0, 20]},
-                  "params": {"learning_rate": {"low": 0.01, "high": 0.3, "log": True},
-                             "max_depth": {"low": 2, "high": 6}, "subsample": {"low": 0.5, "high": 1},
-                             "colsample_bytree": 0.8}},
-        "loss": {"name": {"choices": ["czar", "mse", "czar_gbdt.losses.extra:huber_z"]},
-                 "czar": {"alpha": {"low": 0, "high": 1}, "tau": 0.05}},
-        "report": {"baselines": ["builtin"]}, "compare": {"top_k": 3, "cost": 0.001},
+        "model": {
+            "backend": {"choices": ["lightgbm", "xgboost"]},
+            "num_boost_round": {"low": 50, "high": 200, "step": 50},
+            "early_stopping_rounds": {"choices": [0, 20]},
+            "params": {
+                "learning_rate": {"low": 0.01, "high": 0.3, "log": True},
+                "max_depth": {"low": 2, "high": 6},
+                "subsample": {"low": 0.5, "high": 1},
+                "colsample_bytree": 0.8,
+            },
+        },
+        "loss": {
+            "name": {"choices": ["czar", "mse", "czar_gbdt.losses.extra:huber_z"]},
+            "czar": {"alpha": {"low": 0, "high": 1}, "tau": 0.05},
+        },
+        "report": {"baselines": ["builtin"]},
+        "compare": {"top_k": 3, "cost": 0.001},
     },
     "long_panel": lambda panel: {
-        "data": {"source": panel, "start": "2020-01-02", "end": "2020-01-09", "horizon": 1,
-                 "target_transform": "zscore", "panel": {"feature_cols": ["f1", "f2"], "weight_col": "weight"}},
+        "data": {
+            "source": panel,
+            "start": "2020-01-02",
+            "end": "2020-01-09",
+            "horizon": 1,
+            "target_transform": "zscore",
+            "panel": {"feature_cols": ["f1", "f2"], "weight_col": "weight"},
+        },
         "splits": {"min_train_size": 3, "test_size": 2, "holdout": 2, "valid_size": 2},
         "model": {"backend": "xgboost", "early_stopping_rounds": 5, "params": {"max_depth": 3}},
     },
     "wide_columns": lambda panel: {
-        "data": {"wide": {"columns": ["Softw", "Hlth"], "values": "returns"}, "features": {"windows": [1, 5]},
-                 "end": "2015-12-31", "target_transform": "raw"},
+        "data": {
+            "wide": {"columns": ["Softw", "Hlth"], "values": "returns"},
+            "features": {"windows": [1, 5]},
+            "end": "2015-12-31",
+            "target_transform": "raw",
+        },
         "loss": {"name": "zptae", "zptae": {"gamma": 1.5}},
         "model": {"num_boost_round": 80},
     },
@@ -69,7 +87,8 @@ def _expected_text(case: str) -> str:
 
 def test_the_cases_cover_every_config_file():
     assert {c for c in EXPECTED if c.startswith("configs/")} == {
-        f"configs/{p.name}" for p in (ROOT / "configs").glob("*.toml")}
+        f"configs/{p.name}" for p in (ROOT / "configs").glob("*.toml")
+    }
     assert {c for c in EXPECTED if not c.startswith("configs/")} == set(RAW_CASES)
 
 
@@ -91,12 +110,17 @@ def test_keys_keeps_only_those_keys():
 def test_the_fingerprint_follows_the_config():
     """A change of a key that matters shows in :func:`fingerprint.differences` (the ignored ones do not)."""
     base = fingerprint.make(validate_config({}))
-    other = fingerprint.make(validate_config({"model": {"params": {"num_leaves": {"low": 4, "high": 63}}},
-                                              "study": {"n_trials": 99, "name": "other"}}))
+    other = fingerprint.make(
+        validate_config(
+            {"model": {"params": {"num_leaves": {"low": 4, "high": 63}}}, "study": {"n_trials": 99, "name": "other"}}
+        )
+    )
     assert fingerprint.differences(base, other) == [
-        ("model.params.num_leaves", None, {"low": 4, "high": 63, "log": False, "step": None, "int": True})]
+        ("model.params.num_leaves", None, {"low": 4, "high": 63, "log": False, "step": None, "int": True})
+    ]
     assert "model.params.num_leaves (study: (not set); config: 4..63)" in fingerprint.describe(
-        fingerprint.differences(base, other))
+        fingerprint.differences(base, other)
+    )
 
 
 # ------------------------------------------------------------------ versions and loss definitions

@@ -11,6 +11,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from study_helpers import FF49_TINY, study_table
 
 import czar_gbdt as cg
 from czar_gbdt import bundle
@@ -18,16 +19,16 @@ from czar_gbdt.cli import main
 from czar_gbdt.datasets import load_ff49
 from czar_gbdt.forecast import chosen_rounds
 
-from study_helpers import FF49_TINY, study_table
-
 #: A few FF49 industries, a short date range: a fixed configuration (no study needed).
 ASSETS = ["Agric", "Food", "Soda", "Beer", "Smoke", "Toys", "Fun", "Books"]
 
-PARAMS = {"lightgbm": "num_leaves = 4\nlearning_rate = 0.1\nnum_threads = 1",
-          "xgboost": "max_depth = 2\nlearning_rate = 0.1\nnthread = 1",
-          "catboost": "depth = 2\nlearning_rate = 0.1\nthread_count = 1"}
+PARAMS = {
+    "lightgbm": "num_leaves = 4\nlearning_rate = 0.1\nnum_threads = 1",
+    "xgboost": "max_depth = 2\nlearning_rate = 0.1\nnthread = 1",
+    "catboost": "depth = 2\nlearning_rate = 0.1\nthread_count = 1",
+}
 
-USER_MODULE = '''
+USER_MODULE = """
 import czar_gbdt as cg
 
 
@@ -37,18 +38,29 @@ def _huber(zt, zp, delta=1.0):
 
 
 huber = cg.define_loss("huber_fit", _huber, params={"delta": (0.05, 10.0)}, hessian="gauss_newton")
-'''
+"""
 
 
-def fixed_config(tmp_path, *, backend="lightgbm", loss="czar", source="ff49", extra_data="", rounds=8,
-                 name="fx", splits="", model_extra="", wide=True):
+def fixed_config(
+    tmp_path,
+    *,
+    backend="lightgbm",
+    loss="czar",
+    source="ff49",
+    extra_data="",
+    rounds=8,
+    name="fx",
+    splits="",
+    model_extra="",
+    wide=True,
+):
     columns = ", ".join(f'"{a}"' for a in ASSETS)
     wide = f"[data.wide]\ncolumns = [{columns}]\n" if wide else ""
     path = tmp_path / f"{name}.toml"
     path.write_text(f"""
 [study]
 name = "{name}"
-runs_dir = "{tmp_path / 'runs'}"
+runs_dir = "{tmp_path / "runs"}"
 seed = 3
 [data]
 source = "{source}"
@@ -116,8 +128,13 @@ def test_fit_then_load_in_a_fresh_process_gives_the_in_memory_forecasts(tmp_path
             out = tmp_path / f"{folder.name}.npy"
             jobs += [str(folder), str(out)]
             want[out] = frame["forecast"].to_numpy()
-    run = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(data), *jobs], cwd=tmp_path,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    run = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_PREDICT, str(data), *jobs],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert run.returncode == 0, run.stderr
     for out, expected in want.items():
         np.testing.assert_allclose(np.load(out), expected, rtol=0, atol=1e-12, err_msg=out.name)
@@ -140,13 +157,19 @@ def test_one_series_gives_one_forecast_for_the_next_period(tmp_path):
     """A one-column wide table of prices (Allora-style): one forecast, and the daily loop appends a price."""
     prices = 100 * (1 + load_ff49().loc["2019-06-01":, "Softw"]).cumprod()
     prices.to_frame("BTC").to_csv(tmp_path / "prices.csv")
-    cfg = fixed_config(tmp_path, source=str(tmp_path / "prices.csv"), extra_data='target_transform = "raw"\n'
-                       '[data.wide]\nvalues = "prices"', name="one", wide=False)
+    cfg = fixed_config(
+        tmp_path,
+        source=str(tmp_path / "prices.csv"),
+        extra_data='target_transform = "raw"\n[data.wide]\nvalues = "prices"',
+        name="one",
+        wide=False,
+    )
     model = cg.fit_model(cfg)
     frame = model.predict(str(tmp_path / "prices.csv"))
     assert list(frame.columns) == ["date", "asset", "forecast"] and len(frame) == 1
-    tomorrow = pd.concat([prices.to_frame("BTC"),
-                          pd.DataFrame({"BTC": [prices.iloc[-1] * 1.01]}, index=[pd.Timestamp("2022-01-03")])])
+    tomorrow = pd.concat(
+        [prices.to_frame("BTC"), pd.DataFrame({"BTC": [prices.iloc[-1] * 1.01]}, index=[pd.Timestamp("2022-01-03")])]
+    )
     after = model.predict(tomorrow)  # a DataFrame with a DatetimeIndex
     assert after["date"].tolist() == [pd.Timestamp("2022-01-03")]
     assert model.predict(tomorrow, dates=2)["forecast"].iloc[0] == pytest.approx(frame["forecast"].iloc[0], abs=1e-12)
@@ -162,7 +185,7 @@ def test_early_stopping_trains_the_median_of_the_folds_rounds(tmp_path):
     assert "median" in model.card["rounds_rule"]
     # a study: the rounds its trial's folds stopped at, as the study stored them
     searched = cfg.read_text().replace("learning_rate = 0.1", "learning_rate = { low = 0.05, high = 0.3 }")
-    cfg.write_text(searched.replace('seed = 3', 'seed = 3\nn_trials = 1'))
+    cfg.write_text(searched.replace("seed = 3", "seed = 3\nn_trials = 1"))
     assert main(["tune", "--config", str(cfg), "--no-progress"]) == 0
     model = cg.fit_model(cfg)
     folds = model.card["chosen_by"]["folds"]
@@ -173,16 +196,19 @@ def test_early_stopping_trains_the_median_of_the_folds_rounds(tmp_path):
 # --------------------------------------------------------------------------- the CLI chain
 def test_cli_tune_report_fit_predict_writes_one_forecast_per_industry(tmp_path, capsys):
     config = tmp_path / "tiny.toml"
-    small = (FF49_TINY.replace("num_boost_round = 20", "num_boost_round = 10")
-             + '\n[report]\nbaselines = ["builtin"]\n')  # one trial, one baseline: the chain, not the search
-    config.write_text(("\n" + study_table("chain").replace("n_trials = 2", "n_trials = 1") + small)
-                      .format(runs=tmp_path / "runs"))
+    small = (
+        FF49_TINY.replace("num_boost_round = 20", "num_boost_round = 10") + '\n[report]\nbaselines = ["builtin"]\n'
+    )  # one trial, one baseline: the chain, not the search
+    config.write_text(
+        ("\n" + study_table("chain").replace("n_trials = 2", "n_trials = 1") + small).format(runs=tmp_path / "runs")
+    )
     assert main(["tune", "--config", str(config), "--no-progress"]) == 0
     assert main(["report", "--config", str(config)]) == 0
     capsys.readouterr()
     env = {**os.environ, "PYTHONPATH": ""}
-    fit = subprocess.run([sys.executable, "-m", "czar_gbdt.cli", "fit", "--config", str(config)],
-                         capture_output=True, text=True, env=env)
+    fit = subprocess.run(
+        [sys.executable, "-m", "czar_gbdt.cli", "fit", "--config", str(config)], capture_output=True, text=True, env=env
+    )
     assert fit.returncode == 0, fit.stderr
     assert "saw the holdout" in fit.stdout and "chosen by study 'chain'" in fit.stdout
     folder = tmp_path / "runs" / "chain" / "model"
@@ -191,8 +217,23 @@ def test_cli_tune_report_fit_predict_writes_one_forecast_per_industry(tmp_path, 
     assert card["chosen_by"]["fingerprint"]["keys"]["data.content_sha256"]
     load_ff49().to_csv(tmp_path / "ff49.csv")
     out = tmp_path / "forecasts.csv"
-    pred = subprocess.run([sys.executable, "-m", "czar_gbdt.cli", "predict", "--model", str(folder), "--data",
-                           str(tmp_path / "ff49.csv"), "--out", str(out)], capture_output=True, text=True, env=env)
+    pred = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "czar_gbdt.cli",
+            "predict",
+            "--model",
+            str(folder),
+            "--data",
+            str(tmp_path / "ff49.csv"),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert pred.returncode == 0, pred.stderr
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["date", "asset", "forecast", "rank"]
@@ -215,8 +256,9 @@ def bundles(tmp_path_factory):
     rng = np.random.default_rng(0)
     panel = long_frame.rename(columns={"forecast": "f0", "rank": "f1"}).assign(target=rng.normal(size=len(long_frame)))
     panel.to_csv(root / "panel.csv", index=False)
-    long = cg.fit_model(fixed_config(root, source=str(root / "panel.csv"), rounds=4, loss="mse", name="long",
-                                     wide=False)).save(root / "long")
+    long = cg.fit_model(
+        fixed_config(root, source=str(root / "panel.csv"), rounds=4, loss="mse", name="long", wide=False)
+    ).save(root / "long")
     return root, wide, long
 
 
@@ -251,8 +293,9 @@ def test_an_asset_missing_on_the_date_is_left_out_and_named(bundles, tmp_path, c
     returns = load_ff49().loc["2021-01-01":, ASSETS].copy()
     returns.loc["2021-12-31", "Beer"] = np.nan
     returns.to_parquet(tmp_path / "gap.parquet")
-    code, err = _predict(["--model", str(wide), "--data", str(tmp_path / "gap.parquet"), "--out",
-                          str(tmp_path / "f.parquet")], capsys)
+    code, err = _predict(
+        ["--model", str(wide), "--data", str(tmp_path / "gap.parquet"), "--out", str(tmp_path / "f.parquet")], capsys
+    )
     assert code == 0 and "Beer (2021-12-31)" in err
     frame = pd.read_parquet(tmp_path / "f.parquet")
     assert sorted(frame["asset"]) == sorted(set(ASSETS) - {"Beer"})
@@ -274,9 +317,11 @@ def test_a_truncated_bundle_and_one_from_another_version_are_refused(bundles, tm
     shutil.copytree(wide, other)
     meta = json.loads((other / "model.json").read_text())
     (other / "model.json").write_text(json.dumps({**meta, "format": 99, "czar_gbdt": "9.0.0"}))
-    for folder, expect in ((native, "missing, truncated or altered"), (card, "not a complete model card"),
-                           (other, f"written by czar-gbdt 9.0.0 (bundle format 99); this is czar-gbdt "
-                                   f"{cg.__version__}")):
+    for folder, expect in (
+        (native, "missing, truncated or altered"),
+        (card, "not a complete model card"),
+        (other, f"written by czar-gbdt 9.0.0 (bundle format 99); this is czar-gbdt {cg.__version__}"),
+    ):
         code, err = _predict(["--model", str(folder), "--data", data], capsys)
         assert code == 2 and expect in err and len(err.strip().splitlines()) == 1, err
         with pytest.raises(bundle.BundleError):
@@ -309,9 +354,8 @@ def test_import_czar_gbdt_stays_light():
 def test_fit_on_a_cluster_saves_a_bundle_that_forecasts_as_the_in_memory_fit(dask_client, tmp_path):
     """[cluster] engine = "dask": trained on the cluster, saved like any other; its forecasts match the
     in-memory fit of the same configuration within the Dask tests' tolerance (tests/test_dask.py)."""
-    from scipy.stats import spearmanr
-
     from dask_helpers import FEATURES, panel_frame, write_parquet_folder
+    from scipy.stats import spearmanr
 
     frame = panel_frame(n_dates=100, n_assets=30, seed=7)
     write_parquet_folder(frame, tmp_path / "folder", n_files=2)
@@ -319,9 +363,9 @@ def test_fit_on_a_cluster_saves_a_bundle_that_forecasts_as_the_in_memory_fit(das
     text = f"""
 [study]
 name = "cl"
-runs_dir = "{tmp_path / 'runs'}"
+runs_dir = "{tmp_path / "runs"}"
 [data]
-source = "{tmp_path / 'folder'}"
+source = "{tmp_path / "folder"}"
 horizon = 1
 target_transform = "demean"
 [data.panel]
@@ -345,8 +389,11 @@ engine = "dask"
 scheduler = "{dask_client.scheduler.address}"
 """
     (tmp_path / "cluster.toml").write_text(text)
-    (tmp_path / "local.toml").write_text(text.replace(str(tmp_path / "folder"), str(tmp_path / "single.parquet"))
-                                         .replace('engine = "dask"', 'engine = "local"'))
+    (tmp_path / "local.toml").write_text(
+        text.replace(str(tmp_path / "folder"), str(tmp_path / "single.parquet")).replace(
+            'engine = "dask"', 'engine = "local"'
+        )
+    )
     assert main(["fit", "--config", str(tmp_path / "cluster.toml"), "--out", str(tmp_path / "on_cluster")]) == 0
     on_cluster = cg.load_model(tmp_path / "on_cluster")
     assert on_cluster.card["training"]["engine"] == "dask" and on_cluster.card["features"]["feature_cols"] == FEATURES
@@ -358,8 +405,10 @@ scheduler = "{dask_client.scheduler.address}"
     np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize(("backend", "spec"), [("lightgbm", "builtin"), ("xgboost", "ranking"),
-                                               ("catboost", "builtin"), ("catboost", "ranking:bins=3")])
+@pytest.mark.parametrize(
+    ("backend", "spec"),
+    [("lightgbm", "builtin"), ("xgboost", "ranking"), ("catboost", "builtin"), ("catboost", "ranking:bins=3")],
+)
 def test_builtin_and_ranking_models_are_saved_and_loaded(tmp_path, backend, spec):
     """A config without search ranges and fit --loss: the backend's own squared error and its ranking objective."""
     cfg = fixed_config(tmp_path, backend=backend, rounds=5)
@@ -369,5 +418,6 @@ def test_builtin_and_ranking_models_are_saved_and_loaded(tmp_path, backend, spec
     assert model.card["model"]["output"] == ("score" if spec.startswith("ranking") else "forecast")
     in_memory = cg.fit_model(cfg, loss=spec)
     data = str(wide_csv(tmp_path))
-    np.testing.assert_allclose(model.predict(data, dates=10)["forecast"], in_memory.predict(data, dates=10)["forecast"],
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict(data, dates=10)["forecast"], in_memory.predict(data, dates=10)["forecast"], rtol=0, atol=1e-12
+    )

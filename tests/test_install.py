@@ -14,7 +14,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from study_helpers import FF49_TINY, study_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +27,14 @@ BLOCK = textwrap.dedent("""\
 
 
 def _run(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)], capture_output=True, text=True, check=False,
-                          cwd=cwd, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        timeout=240,
+    )
 
 
 @pytest.mark.slow
@@ -81,12 +86,18 @@ def test_a_config_on_a_missing_backend_is_a_config_error(tmp_path):
     naming the key, the value and the extra, no traceback."""
     config = tmp_path / "xgb.toml"
     text = "\n" + study_table("xgb").format(runs=tmp_path / "runs") + FF49_TINY.format()
-    config.write_text(text.replace('backend = "lightgbm"', 'backend = "xgboost"').replace(
-        "num_leaves = { low = 4, high = 8 }\n", "max_depth = 3\n").replace("num_threads = 2", "nthread = 2"))
-    result = _run(f"""
+    config.write_text(
+        text.replace('backend = "lightgbm"', 'backend = "xgboost"')
+        .replace("num_leaves = { low = 4, high = 8 }\n", "max_depth = 3\n")
+        .replace("num_threads = 2", "nthread = 2")
+    )
+    result = _run(
+        f"""
         from czar_gbdt.cli import main
         sys.exit(main(["tune", "--config", {str(config)!r}, "--no-progress"]))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert result.returncode == 2, result.stderr[-3000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr

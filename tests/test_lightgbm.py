@@ -8,10 +8,20 @@ import pytest
 lgb = pytest.importorskip("lightgbm")
 pytest.importorskip("sklearn")
 
+from backend_helpers import (  # noqa: E402 (after the importorskip of the backend)
+    BINARY,
+    KINDS,
+    REGRESSION,
+    check_hessian_scale,
+    check_same_as_fit_predict,  # noqa: E402
+    make_data,
+    rank_ic_data,
+    train_and_valid,
+    weighted_and_duplicated,
+)
+
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import lightgbm as clx  # noqa: E402
-from backend_helpers import (BINARY, KINDS, REGRESSION, check_hessian_scale, check_same_as_fit_predict,  # noqa: E402
-                             make_data, rank_ic_data, train_and_valid, weighted_and_duplicated)
 
 QUIET = {"verbose": -1, "num_threads": 2}
 
@@ -22,9 +32,16 @@ def test_every_loss_native_api(name):
     train = clx.Dataset(X, y, std=std)
     valid = clx.Dataset(Xv, yv, std=stdv, reference=train)
     res = {}
-    booster = clx.train({"num_leaves": 7, "learning_rate": 0.2, **QUIET}, train, 8, objective=loss,
-                        valid_sets=[train, valid], valid_names=["train", "valid"], metric=loss,
-                        callbacks=[lgb.record_evaluation(res)])
+    booster = clx.train(
+        {"num_leaves": 7, "learning_rate": 0.2, **QUIET},
+        train,
+        8,
+        objective=loss,
+        valid_sets=[train, valid],
+        valid_names=["train", "valid"],
+        metric=loss,
+        callbacks=[lgb.record_evaluation(res)],
+    )
     pred = booster.predict(Xv)  # the starting score is baked into the first tree
     assert np.isfinite(pred).all()
     assert set(res["valid"]) == {name}  # no l2 ahead of the custom metric
@@ -96,8 +113,15 @@ def test_weight_two_equals_duplicated_row_in_the_model():
     w = np.ones(300)
     w[:20] = 2.0
     dup = np.r_[np.arange(300), np.arange(20)]
-    params = {"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 1, "min_sum_hessian_in_leaf": 0,
-              "min_data_in_bin": 1, "verbose": -1, "num_threads": 1}
+    params = {
+        "num_leaves": 7,
+        "learning_rate": 0.3,
+        "min_data_in_leaf": 1,
+        "min_sum_hessian_in_leaf": 0,
+        "min_data_in_bin": 1,
+        "verbose": -1,
+        "num_threads": 1,
+    }
     control_w = lgb.train({**params, "objective": "regression"}, lgb.Dataset(X, y, weight=w), 20)
     control_d = lgb.train({**params, "objective": "regression"}, lgb.Dataset(X[dup], y[dup]), 20)
     np.testing.assert_allclose(control_w.predict(X), control_d.predict(X), atol=1e-9)
@@ -105,8 +129,16 @@ def test_weight_two_equals_duplicated_row_in_the_model():
     b_d = clx.train(params, clx.Dataset(X[dup], y[dup], std=0.5), 20, objective="mse")
     np.testing.assert_allclose(b_w.predict(X), b_d.predict(X), atol=1e-6)
     np.testing.assert_allclose(b_w.predict(X), control_w.predict(X), atol=1e-6)  # weights applied once
-    sk = {"n_estimators": 20, "num_leaves": 7, "learning_rate": 0.3, "min_child_samples": 1,
-          "min_child_weight": 0, "min_data_in_bin": 1, "verbose": -1, "n_jobs": 1}
+    sk = {
+        "n_estimators": 20,
+        "num_leaves": 7,
+        "learning_rate": 0.3,
+        "min_child_samples": 1,
+        "min_child_weight": 0,
+        "min_data_in_bin": 1,
+        "verbose": -1,
+        "n_jobs": 1,
+    }
     m_w = clx.fit(lgb.LGBMRegressor(objective=clx.objective("mse", std=0.5), **sk), X, y, sample_weight=w)
     np.testing.assert_allclose(m_w.predict(X), b_d.predict(X), atol=1e-6)
 
@@ -122,8 +154,12 @@ def test_training_starts_at_the_constant_minimiser(name):
     booster = clx.train({"min_gain_to_split": 1e30, **QUIET}, clx.Dataset(X, y, std=std, weight=w), 1, objective=loss)
     np.testing.assert_allclose(booster.predict(X), init, rtol=1e-9, atol=1e-12)
     Model = lgb.LGBMClassifier if loss.kind == "binary" else lgb.LGBMRegressor
-    model = clx.fit(Model(objective=clx.objective(loss, std=std), n_estimators=1, min_split_gain=1e30, **QUIET),
-                    X, y, sample_weight=w)
+    model = clx.fit(
+        Model(objective=clx.objective(loss, std=std), n_estimators=1, min_split_gain=1e30, **QUIET),
+        X,
+        y,
+        sample_weight=w,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         np.testing.assert_allclose(model.predict(X, raw_score=True), init, rtol=1e-9, atol=1e-12)
@@ -137,13 +173,19 @@ def test_mse_reproduces_builtin_squared_error():
     subsets differently for any custom objective, a plain Python one included.)"""
     X, y, _ = make_data(500, seed=4)
     y = y * 100 + 3.0
-    params = {"num_leaves": 15, "learning_rate": 0.1, "bagging_fraction": 0.8, "bagging_freq": 1,
-              "seed": 7, **QUIET}
+    params = {"num_leaves": 15, "learning_rate": 0.1, "bagging_fraction": 0.8, "bagging_freq": 1, "seed": 7, **QUIET}
     builtin = lgb.train({**params, "objective": "regression"}, lgb.Dataset(X, y), 50)
     ours = clx.train(params, clx.Dataset(X, y), 50, objective="mse")
     np.testing.assert_allclose(ours.predict(X), builtin.predict(X), atol=1e-5)
-    sk = {"n_estimators": 50, "num_leaves": 15, "learning_rate": 0.1, "subsample": 0.8, "subsample_freq": 1,
-          "random_state": 7, **QUIET}
+    sk = {
+        "n_estimators": 50,
+        "num_leaves": 15,
+        "learning_rate": 0.1,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "random_state": 7,
+        **QUIET,
+    }
     sk_builtin = lgb.LGBMRegressor(**sk).fit(X, y)
     sk_ours = clx.fit(lgb.LGBMRegressor(objective=clx.objective("mse"), **sk), X, y)
     np.testing.assert_allclose(sk_ours.predict(X), sk_builtin.predict(X), atol=1e-5)
@@ -171,8 +213,16 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     valid = clx.Dataset(X[n:], y[n:], std=std[n:], dates=dates[n:], reference=train)
     res = {}
     params = {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 10, **QUIET}
-    booster = clx.train(params, train, 300, objective="czar", valid_sets=[valid], metric=["rank_ic", "czar"],
-                        early_stopping_rounds=10, callbacks=[lgb.record_evaluation(res)])
+    booster = clx.train(
+        params,
+        train,
+        300,
+        objective="czar",
+        valid_sets=[valid],
+        metric=["rank_ic", "czar"],
+        early_stopping_rounds=10,
+        callbacks=[lgb.record_evaluation(res)],
+    )
     hist = np.array(res["valid_0"]["rank_ic"])
     best = int(np.argmax(hist))
     assert best > 0 and np.argmin(hist) != best
@@ -180,17 +230,38 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     assert len(hist) == best + 11
     np.testing.assert_array_equal(booster.predict(X[n:]), booster.predict(X[n:], num_iteration=best + 1))
     # scikit-learn API
-    model = lgb.LGBMRegressor(objective=clx.objective("czar", std=std[:n]), n_estimators=300, num_leaves=7,
-                              learning_rate=0.1, min_child_samples=10, **QUIET)
-    clx.fit(model, X[:n], y[:n], eval_X=X[n:], eval_y=y[n:],
-            eval_metric=clx.metric("rank_ic", std=std[n:], dates=dates[n:]), callbacks=[clx.early_stopping(10)])
+    model = lgb.LGBMRegressor(
+        objective=clx.objective("czar", std=std[:n]),
+        n_estimators=300,
+        num_leaves=7,
+        learning_rate=0.1,
+        min_child_samples=10,
+        **QUIET,
+    )
+    clx.fit(
+        model,
+        X[:n],
+        y[:n],
+        eval_X=X[n:],
+        eval_y=y[n:],
+        eval_metric=clx.metric("rank_ic", std=std[n:], dates=dates[n:]),
+        callbacks=[clx.early_stopping(10)],
+    )
     assert model.best_iteration_ == best + 1
     # scikit-learn API with LightGBM's own early_stopping_round parameter: it takes the direction
     # from is_higher_better too (clx.fit sets metric="None", so no l2 ahead of rank IC)
-    model = lgb.LGBMRegressor(objective=clx.objective("czar", std=std[:n]), n_estimators=300, num_leaves=7,
-                              learning_rate=0.1, min_child_samples=10, early_stopping_round=10, **QUIET)
-    clx.fit(model, X[:n], y[:n], eval_X=X[n:], eval_y=y[n:],
-            eval_metric=clx.metric("rank_ic", std=std[n:], dates=dates[n:]))
+    model = lgb.LGBMRegressor(
+        objective=clx.objective("czar", std=std[:n]),
+        n_estimators=300,
+        num_leaves=7,
+        learning_rate=0.1,
+        min_child_samples=10,
+        early_stopping_round=10,
+        **QUIET,
+    )
+    clx.fit(
+        model, X[:n], y[:n], eval_X=X[n:], eval_y=y[n:], eval_metric=clx.metric("rank_ic", std=std[n:], dates=dates[n:])
+    )
     hist_sk = np.array(model.evals_result_["valid_0"]["rank_ic"])
     assert set(model.evals_result_["valid_0"]) == {"rank_ic"}
     assert model.best_iteration_ == int(np.argmax(hist_sk)) + 1 == best + 1 and len(hist_sk) == best + 11
@@ -221,14 +292,16 @@ def test_hessians_on_return_scales_still_split():
     ref = None
     for scale in (2.0**-7, 1.0, 2.0**7):
         auto = clx.train(guard, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective="czar")
-        raw = clx.train(guard, clx.Dataset(X, y1 * scale, std=std1 * scale), 3,
-                        objective=clx.objective("czar", hessian_scale=None))
+        raw = clx.train(
+            guard, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective=clx.objective("czar", hessian_scale=None)
+        )
         z = auto.predict(X) / scale
         ref = check_hessian_scale(scale, z, ref, auto, raw, X, _n_splits, _min_leaf_rows)
     for scale, raw_splits in ((2.0**-7, True), (2.0**10, False)):
         auto = clx.train(QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective="czar")
-        raw = clx.train(QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3,
-                        objective=clx.objective("czar", hessian_scale=None))
+        raw = clx.train(
+            QUIET, clx.Dataset(X, y1 * scale, std=std1 * scale), 3, objective=clx.objective("czar", hessian_scale=None)
+        )
         assert _n_splits(auto) > 0
         assert (_n_splits(raw) > 0) is raw_splits
 

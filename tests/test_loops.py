@@ -15,9 +15,18 @@ from czar_gbdt._jit import SERIAL_ROWS
 from czar_gbdt._kernels.loops import RowFunctions, compile_loops, kernel_dir
 from czar_gbdt.losses import ElementwiseLoss
 
-ELEMENTWISE = [cg.CZAR(), cg.CZAR(derivatives="exact"), cg.ZPTAE(), cg.ZPTAE(hessian="irls"),
-               cg.ZPTAE(derivatives="exact"), cg.HalfSquaredError(), cg.FocalLoss(),
-               cg.FocalLoss(derivatives="exact"), cg.AsymmetricLoss(clip=0.05), cg.LogisticLoss(pos_weight=1.5)]
+ELEMENTWISE = [
+    cg.CZAR(),
+    cg.CZAR(derivatives="exact"),
+    cg.ZPTAE(),
+    cg.ZPTAE(hessian="irls"),
+    cg.ZPTAE(derivatives="exact"),
+    cg.HalfSquaredError(),
+    cg.FocalLoss(),
+    cg.FocalLoss(derivatives="exact"),
+    cg.AsymmetricLoss(clip=0.05),
+    cg.LogisticLoss(pos_weight=1.5),
+]
 
 
 def _data(loss, n, rng):
@@ -37,8 +46,10 @@ def test_parallel_and_serial_loops_agree_bit_for_bit(loss):
     mean, w = np.array([0.1]), rng.uniform(0, 2, y.shape[0])
     loops, args = loss.loops, loss.kernel_args()
     outs = []
-    for loss_loop, gh_loop in ((loops.loss_parallel, loops.grad_hess_parallel[loss.derivative_mode]),
-                               (loops.loss_serial, loops.grad_hess_serial[loss.derivative_mode])):
+    for loss_loop, gh_loop in (
+        (loops.loss_parallel, loops.grad_hess_parallel[loss.derivative_mode]),
+        (loops.loss_serial, loops.grad_hess_serial[loss.derivative_mode]),
+    ):
         v, g, h = np.empty_like(y), np.empty_like(y), np.empty_like(y)
         assert loss_loop(y, p, sd, mean, w, args, v) == 0
         assert gh_loop(y, p, sd, mean, w, args, 1e-6, g, h) == 0
@@ -88,8 +99,10 @@ def test_a_second_process_loads_the_compiled_loops_from_disk(tmp_path):
         print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
     """)
     env = {**os.environ, "CZAR_GBDT_KERNEL_DIR": str(tmp_path)}
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        for _ in range(2)
+    ]
     first, second = (tuple(map(int, r.stdout.split())) for r in runs)
     assert first == (0, 1)  # compiled
     assert second == (1, 0)  # loaded
@@ -100,9 +113,13 @@ class _Pinball(ElementwiseLoss):
     """A new element-wise loss: its row functions (as code) and its class, nothing else."""
 
     name = "pinball_test"
-    rows = RowFunctions(label="pinball_test", kind="regression", loss="loss_row",
-                        grad_hess=(("reference", "grad_hess"), ("exact", "grad_hess")), n_args=1,
-                        source=textwrap.dedent("""
+    rows = RowFunctions(
+        label="pinball_test",
+        kind="regression",
+        loss="loss_row",
+        grad_hess=(("reference", "grad_hess"), ("exact", "grad_hess")),
+        n_args=1,
+        source=textwrap.dedent("""
                             from czar_gbdt._jit import scalar
 
                             @scalar
@@ -113,7 +130,8 @@ class _Pinball(ElementwiseLoss):
                             @scalar
                             def grad_hess(t, p, q):
                                 return (-q if t - p >= 0.0 else 1.0 - q), 1.0
-                        """))
+                        """),
+    )
 
     def __init__(self, q=0.3, **kw):
         super().__init__(**kw)
@@ -146,17 +164,24 @@ def test_row_functions_spec_is_checked():
     with pytest.raises(ValueError, match="mode names"):
         RowFunctions(label="x", kind="binary", loss="l", grad_hess=(("Bad Mode", "g"),), n_args=0, module="m")
     with pytest.raises(ValueError, match="n_cases > 1"):
-        RowFunctions(label="x", kind="binary", loss="l", grad_hess=(("reference", "g"),), n_args=0, module="m",
-                     n_cases=2)
+        RowFunctions(
+            label="x", kind="binary", loss="l", grad_hess=(("reference", "g"),), n_args=0, module="m", n_cases=2
+        )
 
 
 class _Scaled(ElementwiseLoss):
     """A loss whose loops are compiled per case: case 1 fixes the parameter to 2 (``c * r**2 / 2``)."""
 
     name = "scaled_test"
-    rows = RowFunctions(label="scaled_test", kind="regression", loss="loss_row",
-                        grad_hess=(("reference", "grad_hess"),), n_args=1, cases="cases", n_cases=2,
-                        source=textwrap.dedent("""
+    rows = RowFunctions(
+        label="scaled_test",
+        kind="regression",
+        loss="loss_row",
+        grad_hess=(("reference", "grad_hess"),),
+        n_args=1,
+        cases="cases",
+        n_cases=2,
+        source=textwrap.dedent("""
                             from czar_gbdt._jit import scalar
 
                             @scalar
@@ -172,7 +197,8 @@ class _Scaled(ElementwiseLoss):
                             def grad_hess(t, p, c, case):
                                 c = 2.0 if case == 1 else c
                                 return c * (p - t), c
-                        """))
+                        """),
+    )
 
     def __init__(self, c=2.0, **kw):
         super().__init__(**kw)
@@ -201,8 +227,10 @@ def test_a_call_compiles_only_the_loop_and_case_it_runs():
     rows = dataclasses.replace(_Scaled.rows, label="scaled_once_test")  # a module of its own, not called before
     loops = compile_loops(rows, (0.5,))
     y = np.zeros(3)
-    assert loops.grad_hess_serial["reference"](y, y + 1, np.ones(1), np.zeros(1), y[:0], (0.5,), 0.0, y.copy(),
-                                               y.copy()) == 0
+    assert (
+        loops.grad_hess_serial["reference"](y, y + 1, np.ones(1), np.zeros(1), y[:0], (0.5,), 0.0, y.copy(), y.copy())
+        == 0
+    )
     module = loops.module
     assert module.grad_hess_reference_serial_case0.signatures
     assert not module.grad_hess_reference_serial_case1.signatures
@@ -210,8 +238,15 @@ def test_a_call_compiles_only_the_loop_and_case_it_runs():
 
 
 def test_a_case_function_out_of_range_is_refused():
-    bad = RowFunctions(label="bad_cases_test", kind="regression", loss="loss_row", grad_hess=(("reference", "g"),),
-                       n_args=1, cases="cases", n_cases=2, source=textwrap.dedent("""
+    bad = RowFunctions(
+        label="bad_cases_test",
+        kind="regression",
+        loss="loss_row",
+        grad_hess=(("reference", "g"),),
+        n_args=1,
+        cases="cases",
+        n_cases=2,
+        source=textwrap.dedent("""
                            from czar_gbdt._jit import scalar
 
                            @scalar
@@ -225,6 +260,7 @@ def test_a_case_function_out_of_range_is_refused():
                            @scalar
                            def g(t, p, c, case):
                                return 0.0, 1.0
-                       """))
+                       """),
+    )
     with pytest.raises(ValueError, match="returned 2 for"):
         compile_loops(bad, (1.0,))

@@ -47,7 +47,9 @@ def assert_rel(actual, expected, rtol=1e-12, what="", atol=0.0):
     actual, expected = np.asarray(actual), np.asarray(expected)
     err = np.abs(actual - expected)
     ok = (err <= rtol * np.abs(expected) + atol) | (actual == expected)
-    assert ok.all(), f"{what}: {int((~ok).sum())} rows off, worst at {np.argmax(err)}: {actual[~ok][:3]} vs {expected[~ok][:3]}"
+    assert ok.all(), (
+        f"{what}: {int((~ok).sum())} rows off, worst at {np.argmax(err)}: {actual[~ok][:3]} vs {expected[~ok][:3]}"
+    )
 
 
 def test_czar_golden_parity(czar_golden):
@@ -80,8 +82,7 @@ def test_zptae_golden_parity():
 def test_czar_canonical_check():
     loss = cg.CZAR()
     y, p = np.ones(3), np.array([-0.5, 0.5, 1.5])
-    np.testing.assert_allclose(loss.loss(y, p), [1.277257108913288, 0.270314256882699, 0.260455524262833],
-                               rtol=1e-14)
+    np.testing.assert_allclose(loss.loss(y, p), [1.277257108913288, 0.270314256882699, 0.260455524262833], rtol=1e-14)
     grad, hess = loss.grad_hess(y, p)
     np.testing.assert_allclose(grad, [-1.433012701892219, -0.617088652765469, 0.172864372318235], rtol=1e-14)
     np.testing.assert_allclose(hess, [0.866025403784439, 0.997230939256113, 0.866025403784439], rtol=1e-14)
@@ -99,9 +100,12 @@ def test_czar_kernel_equals_reference_code(loss):
     p[:50] = y[:50]  # on the kink
     p[50:100] = mean[50:100]
     kw = dict(alpha=loss.alpha)
-    np.testing.assert_allclose(loss.loss(y, p, std=std, mean=mean),
-                               ref.czar_loss(y, p, std, mean, epsilon=loss.epsilon, tau=loss.tau, **kw),
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        loss.loss(y, p, std=std, mean=mean),
+        ref.czar_loss(y, p, std, mean, epsilon=loss.epsilon, tau=loss.tau, **kw),
+        rtol=1e-13,
+        atol=1e-15,
+    )
     raw = loss.with_params(min_hessian="none")
     for exact_mode in (False, True):
         mine = (exact(loss) if exact_mode else raw).grad_hess(y, p, std=std, mean=mean)
@@ -142,8 +146,9 @@ def test_kernel_equals_numpy_reference(loss):
         want_loss = ref.focal_loss(y, x, loss.alpha, loss.gamma)
         want = ref.focal_grad_hess(y, x, loss.alpha, loss.gamma, exact=True)
         want_ref = ref.focal_grad_hess(y, x, loss.alpha, loss.gamma, exact=False)
-        np.testing.assert_allclose(loss.with_params(min_hessian="none").grad_hess(y, x)[1], want_ref[1],
-                                   rtol=1e-11, atol=1e-300)
+        np.testing.assert_allclose(
+            loss.with_params(min_hessian="none").grad_hess(y, x)[1], want_ref[1], rtol=1e-11, atol=1e-300
+        )
     else:
         p = dict(gamma_pos=loss.gamma_pos, gamma_neg=loss.gamma_neg, clip=loss.clip)
         want_loss = ref.asymmetric_loss(y, x, **p)
@@ -212,8 +217,7 @@ stds = st.floats(1e-12, 1e6, allow_nan=False)
 margins = st.floats(-1e3, 1e3, allow_nan=False)
 
 
-@given(zt=finite_z, zp=finite_z, std=stds, mean=st.floats(-1, 1), w=st.floats(0, 1e3),
-       loss=st.sampled_from(REGRESSION))
+@given(zt=finite_z, zp=finite_z, std=stds, mean=st.floats(-1, 1), w=st.floats(0, 1e3), loss=st.sampled_from(REGRESSION))
 def test_regression_outputs_finite_and_hessian_floored(zt, zp, std, mean, w, loss):
     y = np.array([mean + std * zt])
     p = np.array([mean + std * zp])
@@ -251,9 +255,14 @@ def test_zptae_boosting_hessian_positive_and_bounded(zt, zp, eta):
     assert hess[0] == 1.0
 
 
-@given(zt=finite_z, zp=finite_z, hessian=st.sampled_from(["constant", "irls"]),
-       params=st.sampled_from([{}, {"gamma": 1.5, "penalty_norm": 0.1}, {"gamma": 3.0, "penalty_norm": 0.5},
-                               {"gamma": 2.0}]))
+@given(
+    zt=finite_z,
+    zp=finite_z,
+    hessian=st.sampled_from(["constant", "irls"]),
+    params=st.sampled_from(
+        [{}, {"gamma": 1.5, "penalty_norm": 0.1}, {"gamma": 3.0, "penalty_norm": 0.5}, {"gamma": 2.0}]
+    ),
+)
 def test_zptae_default_penalty_hessian_bounded(zt, zp, hessian, params):
     """With the penalty on, the surrogate stays within its documented bound for any residual."""
     loss = cg.ZPTAE(hessian=hessian, **params)
@@ -348,8 +357,7 @@ def test_init_score_is_the_constant_minimiser(loss):
         y = rng.standard_t(4, n) * 0.02 + 0.001
         kw = dict(std=rng.uniform(0.01, 0.03, n), weight=rng.uniform(0.5, 2, n))
     c = loss.init_score(y, **kw)
-    best = optimize.minimize_scalar(lambda v: loss(y, np.full(n, v), **kw), bracket=(c - 0.1, c + 0.1),
-                                    tol=1e-12)
+    best = optimize.minimize_scalar(lambda v: loss(y, np.full(n, v), **kw), bracket=(c - 0.1, c + 0.1), tol=1e-12)
     assert loss(y, np.full(n, c), **kw) <= best.fun + 1e-12
     assert c == pytest.approx(best.x, abs=1e-5)
 
@@ -366,11 +374,16 @@ def brent_init_score(loss, y, std=None, mean=None, weight=None):
         return loss(y, pred, std=std, mean=mean, weight=weight)
 
     scale = hi - lo
-    res = optimize.minimize_scalar(objective, bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-10 * scale, "maxiter": 500})
+    res = optimize.minimize_scalar(
+        objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10 * scale, "maxiter": 500}
+    )
     c0, half = float(res.x), 1e-6 * scale
-    res = optimize.minimize_scalar(lambda t: objective(c0 + t), bounds=(-half, half), method="bounded",
-                                   options={"xatol": 1e-14 * scale, "maxiter": 500})
+    res = optimize.minimize_scalar(
+        lambda t: objective(c0 + t),
+        bounds=(-half, half),
+        method="bounded",
+        options={"xatol": 1e-14 * scale, "maxiter": 500},
+    )
     best = c0 + float(res.x)
     for edge in (lo, hi):
         if objective(edge) < objective(best):
@@ -388,9 +401,14 @@ def start_payload(loss, n, seed, all_positive=False):
     return mean + std * rng.standard_t(4, n), dict(std=std, mean=mean, weight=w)
 
 
-START_LOSSES = [*LOSS_INSTANCES, cg.ZPTAE(hessian="irls"), cg.LogisticLoss(pos_weight=2.0),
-                cg.MixedLoss(cg.CZAR(), cg.HalfSquaredError(), 0.3), cg.MixedLoss(cg.CZAR(), cg.ZPTAE(), 0.3),
-                cg.MixedLoss(cg.FocalLoss(), cg.AsymmetricLoss(), 0.5)]
+START_LOSSES = [
+    *LOSS_INSTANCES,
+    cg.ZPTAE(hessian="irls"),
+    cg.LogisticLoss(pos_weight=2.0),
+    cg.MixedLoss(cg.CZAR(), cg.HalfSquaredError(), 0.3),
+    cg.MixedLoss(cg.CZAR(), cg.ZPTAE(), 0.3),
+    cg.MixedLoss(cg.FocalLoss(), cg.AsymmetricLoss(), 0.5),
+]
 
 
 @pytest.mark.parametrize("loss", START_LOSSES, ids=repr)
@@ -446,8 +464,18 @@ def test_init_score_of_a_unimodal_loss_takes_no_loss_pass(monkeypatch):
     assert calls["loss"] > 10 and calls["grad_hess"] == 0
 
 
-@pytest.mark.parametrize("loss", [cg.CZAR(), cg.ZPTAE(), cg.ZPTAE(beta=1.5, gamma=2.5), cg.HalfSquaredError(),
-                                  cg.FocalLoss(), cg.AsymmetricLoss(clip=0.05)], ids=repr)
+@pytest.mark.parametrize(
+    "loss",
+    [
+        cg.CZAR(),
+        cg.ZPTAE(),
+        cg.ZPTAE(beta=1.5, gamma=2.5),
+        cg.HalfSquaredError(),
+        cg.FocalLoss(),
+        cg.AsymmetricLoss(clip=0.05),
+    ],
+    ids=repr,
+)
 def test_gradient_sums_are_the_sums_of_the_exact_derivatives(loss):
     """The starting score's fused pass (one constant prediction, chunked sums) equals the sums of
     the exact grad_hess at that constant, with weights, std and mean, across chunk boundaries."""
@@ -476,8 +504,12 @@ def test_binary_losses_are_unimodal():
     parameters and class ratios."""
     x = np.linspace(-30, 30, 6001)
     losses = [cg.FocalLoss(gamma=g, alpha=a) for g in (0.0, 0.5, 2.0, 5.0, 10.0) for a in (0.01, 0.5, 0.99)]
-    losses += [cg.AsymmetricLoss(gamma_pos=gp, gamma_neg=gn, clip=c)
-               for gp in (0.0, 1.0, 4.0) for gn in (0.0, 2.0, 8.0) for c in (0.0, 0.05, 0.5)]
+    losses += [
+        cg.AsymmetricLoss(gamma_pos=gp, gamma_neg=gn, clip=c)
+        for gp in (0.0, 1.0, 4.0)
+        for gn in (0.0, 2.0, 8.0)
+        for c in (0.0, 0.05, 0.5)
+    ]
     for loss in losses:
         assert loss.unimodal
         exact_loss = exact(loss)
@@ -506,16 +538,25 @@ def test_params_repr_and_registry():
 
 
 # --------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize(("loss", "arg"), [
-    pytest.param(loss, arg, id=f"{loss!r}-{arg}") for loss in LOSS_INSTANCES
-    for arg in ("y_true", "y_pred", "std", "weight", "mean")
-    if not (loss.kind == "binary" and arg in ("std", "mean"))  # binary losses ignore std and mean
-])
+@pytest.mark.parametrize(
+    ("loss", "arg"),
+    [
+        pytest.param(loss, arg, id=f"{loss!r}-{arg}")
+        for loss in LOSS_INSTANCES
+        for arg in ("y_true", "y_pred", "std", "weight", "mean")
+        if not (loss.kind == "binary" and arg in ("std", "mean"))  # binary losses ignore std and mean
+    ],
+)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_input_names_the_argument(loss, arg, bad):
     y_true = np.array([1.0, 0.0, 1.0]) if loss.kind == "binary" else np.array([0.1, 0.2, 0.3])
-    kw = dict(y_true=y_true, y_pred=np.array([0.0, 0.1, 0.4]),
-              std=np.array([1.0, 2.0, 0.5]), mean=np.zeros(3), weight=np.ones(3))
+    kw = dict(
+        y_true=y_true,
+        y_pred=np.array([0.0, 0.1, 0.4]),
+        std=np.array([1.0, 2.0, 0.5]),
+        mean=np.zeros(3),
+        weight=np.ones(3),
+    )
     kw[arg] = kw[arg].copy()
     kw[arg][1] = bad
     with pytest.raises(ValueError, match=rf"^{arg} must be .*got {bad!r} at row 1"):
@@ -580,7 +621,9 @@ def test_misaligned_arrays():
 
 
 def test_unknown_loss_lists_known_names():
-    with pytest.raises(ValueError, match=r"unknown loss 'czr'; known losses: asymmetric, czar, focal, logistic, mse, soft_f1, zptae"):
+    with pytest.raises(
+        ValueError, match=r"unknown loss 'czr'; known losses: asymmetric, czar, focal, logistic, mse, soft_f1, zptae"
+    ):
         cg.get_loss("czr")
     with pytest.raises(ValueError, match=r"bad parameters for loss 'czar'.*'gamma'"):
         cg.get_loss("czar", gamma=2)

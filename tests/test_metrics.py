@@ -245,5 +245,7 @@ def test_radix_kernel_equals_direct_kernel_on_ties_extremes_and_date_sizes(seed)
     direct, _ = kernels.grouped_spearman_direct(y, p, groups.order, groups.offsets)
     np.testing.assert_allclose(radix, direct, rtol=0, atol=1e-13)
     assert np.isnan(radix[0]) and np.isfinite(radix[-1])
-    assert_matches(metrics.rank_ic(y, p, dates=codes).per_date, pandas_reference(codes, np.where(np.isinf(y), np.nan, y), p,
-                                                                                  "spearman"))
+    assert_matches(
+        metrics.rank_ic(y, p, dates=codes).per_date,
+        pandas_reference(codes, np.where(np.isinf(y), np.nan, y), p, "spearman"),
+    )

@@ -1,6 +1,5 @@
 """Tests for czar_gbdt.metrics.grouping: DateGroups built once and reused, the grouping kernel."""
 
-
 import numpy as np
 import pandas as pd
 import pytest

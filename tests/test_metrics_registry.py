@@ -1,7 +1,5 @@
 """Tests for czar_gbdt.metrics.registry: METRICS, the scalar metrics by name (Allora's scores included)."""
 
-
-
 from metrics_helpers import random_panel
 
 from czar_gbdt import metrics
@@ -21,8 +19,14 @@ def test_registry():
 
 
 def test_registered_as_metrics():
-    for name in ("allora_directional_accuracy", "allora_da_ci_lower", "allora_pearson_r",
-                 "allora_wrmse_improvement", "allora_czar_improvement", "ts_rank_ic"):
+    for name in (
+        "allora_directional_accuracy",
+        "allora_da_ci_lower",
+        "allora_pearson_r",
+        "allora_wrmse_improvement",
+        "allora_czar_improvement",
+        "ts_rank_ic",
+    ):
         m = metrics.METRICS[name]
         assert m.higher_is_better and not m.needs_dates and m.name == name
     # the p-values pass when low: tests, not registered as scores

@@ -20,8 +20,12 @@ def test_newey_west_t():
     ts = []
     for _ in range(200):
         e = rng.standard_normal(505)
-        ts.append((metrics.newey_west_t(np.convolve(e, np.ones(5), "valid"), 0),
-                   metrics.newey_west_t(np.convolve(e, np.ones(5), "valid"), 4)))
+        ts.append(
+            (
+                metrics.newey_west_t(np.convolve(e, np.ones(5), "valid"), 0),
+                metrics.newey_west_t(np.convolve(e, np.ones(5), "valid"), 4),
+            )
+        )
     ts = np.array(ts)
     assert ts[:, 0].std() > 2.0 and 0.9 < ts[:, 1].std() < 1.4
     with pytest.raises(ValueError, match="lags must be an integer >= 0; got -1"):

@@ -13,7 +13,7 @@ TOL = 1e-12
 
 def test_ts_rank_ic_is_spearman_over_the_window():
     rng = np.random.default_rng(2)
-    y = np.round(rng.normal(size=60), 1)          # ties
+    y = np.round(rng.normal(size=60), 1)  # ties
     p = y + rng.normal(size=60)
     y[[3, 17]] = np.nan
     p[40] = np.inf

@@ -201,8 +201,11 @@ def test_final_fold_and_fold_table():
     # the same windows as positions on the distinct dates (what a lazy panel on a cluster cuts by)
     f = cv.final_fold_positions(len(udates))
     assert (f.test_start, f.test_end) == (len(udates) - 12, len(udates))
-    for rows, start, end in [(final.train, f.train_start, f.train_end), (final.valid, f.valid_start, f.valid_end),
-                             (final.test, f.test_start, f.test_end)]:
+    for rows, start, end in [
+        (final.train, f.train_start, f.train_end),
+        (final.valid, f.valid_start, f.valid_end),
+        (final.test, f.test_start, f.test_end),
+    ]:
         np.testing.assert_array_equal(np.unique(code[rows]), np.arange(start, end))
 
 

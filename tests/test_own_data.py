@@ -14,13 +14,13 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from config_helpers import make_config, merged, small_study
 
 from czar_gbdt import evaluation, fingerprint, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
 from czar_gbdt.datasets import DataError, load_panel, make_synthetic_returns, to_returns
 from czar_gbdt.features import build_features
-from config_helpers import make_config, merged, small_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,21 +49,33 @@ def tables(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wide")
     prices = wide_prices()
     simple = prices / prices.shift(1) - 1.0  # NaN where either price is missing: as to_returns does
-    paths = {"prices": write(prices, folder / "prices.csv"), "returns": write(simple, folder / "returns.csv"),
-             "log_returns": write(np.log(prices / prices.shift(1)), folder / "log_returns.csv")}
+    paths = {
+        "prices": write(prices, folder / "prices.csv"),
+        "returns": write(simple, folder / "returns.csv"),
+        "log_returns": write(np.log(prices / prices.shift(1)), folder / "log_returns.csv"),
+    }
     return paths, prices
 
 
 def sections(tmp_path, data) -> dict:
     """The study 'mine' on ``data``: 2 folds of 60 dates, a 40-date holdout, 8 rounds, leaves and alpha searched."""
-    return {"study": small_study("mine", tmp_path / "runs"),
-            "data": {"source": data, "horizon": 5},
-            "splits": {"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 2},
-            "model": {"backend": "lightgbm", "num_boost_round": 8,
-                      "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 6}, "min_child_samples": 20,
-                                 "num_threads": 1}},
-            "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
-            "compare": {"losses": ["builtin", "czar"], "ensemble": False, "top_k": 3}}
+    return {
+        "study": small_study("mine", tmp_path / "runs"),
+        "data": {"source": data, "horizon": 5},
+        "splits": {"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 2},
+        "model": {
+            "backend": "lightgbm",
+            "num_boost_round": 8,
+            "params": {
+                "learning_rate": 0.1,
+                "num_leaves": {"low": 3, "high": 6},
+                "min_child_samples": 20,
+                "num_threads": 1,
+            },
+        },
+        "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
+        "compare": {"losses": ["builtin", "czar"], "ensemble": False, "top_k": 3},
+    }
 
 
 #: The edit that fixes the booster parameters (what evaluate and compare need).
@@ -103,8 +115,7 @@ def test_wide_table_through_tune_report_evaluate_and_compare(tmp_path, tables, c
     table = json.loads(capsys.readouterr().out)
     assert [row["loss"] for row in table] == ["lightgbm built-in squared error", "CZAR(alpha=1, epsilon=1, tau=0.05)"]
     assert all(np.isfinite(row["top_k_net_spread"]) for row in table)
-    assert main(["compare", "--config", str(fixed), "--study", str(cfg_path), "--no-progress", "--format",
-                 "json"]) == 0
+    assert main(["compare", "--config", str(fixed), "--study", str(cfg_path), "--no-progress", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     labels = [row["loss"] for row in out["table"]]
     assert len(labels) == 3 and labels[2].endswith(f"tuned (study mine, trial {tuned['best_trial']})")
@@ -121,7 +132,7 @@ def test_missing_values_drop_rows_per_asset_and_date(tables):
     for asset in prices.columns:
         # the row of date t needs the prices of t-60 .. t (60 returns: features, std) and t .. t+5 (target)
         have = prices[asset].notna().to_numpy()
-        want = [prices.index[t] for t in range(60, n - 5) if have[t - 60:t + 6].all()]
+        want = [prices.index[t] for t in range(60, n - 5) if have[t - 60 : t + 6].all()]
         got = list(panel.dates[np.asarray(panel.assets) == asset])
         assert got == want, asset
     assert len(panel.dates[np.asarray(panel.assets) == LATE]) < len(panel.dates[np.asarray(panel.assets) == "A01"])
@@ -213,45 +224,75 @@ def _set(frame, row, col, value):
 
 
 WIDE_CASES = {
-    "non-numeric": (lambda f: _set(f, 200, "A03", "abc"),
-                    ["column 'A03' has 'abc' at row 200 (date 2015-10-09, asset 'A03')"]),
-    "unsorted": (lambda f: f.iloc[[*range(100), 101, 100, *range(102, len(f))]].reset_index(drop=True),
-                 ["row 101 has 2015-05-22, which comes after 2015-05-25 at row 100", "Sort the file by date"]),
-    "duplicate date": (lambda f: _set(f, 101, "date", f.loc[100, "date"]),
-                       ["row 101 has 2015-05-22, which repeats 2015-05-22 at row 100"]),
-    "unparsable date": (lambda f: _set(f, 7, "date", "2015-13-45"), ["column 'date' could not be parsed as dates: "
-                                                                     "row 7 has '2015-13-45'"]),
+    "non-numeric": (
+        lambda f: _set(f, 200, "A03", "abc"),
+        ["column 'A03' has 'abc' at row 200 (date 2015-10-09, asset 'A03')"],
+    ),
+    "unsorted": (
+        lambda f: f.iloc[[*range(100), 101, 100, *range(102, len(f))]].reset_index(drop=True),
+        ["row 101 has 2015-05-22, which comes after 2015-05-25 at row 100", "Sort the file by date"],
+    ),
+    "duplicate date": (
+        lambda f: _set(f, 101, "date", f.loc[100, "date"]),
+        ["row 101 has 2015-05-22, which repeats 2015-05-22 at row 100"],
+    ),
+    "unparsable date": (
+        lambda f: _set(f, 7, "date", "2015-13-45"),
+        ["column 'date' could not be parsed as dates: row 7 has '2015-13-45'"],
+    ),
     "infinite": (lambda f: _set(f, 30, "A02", np.inf), ["infinite values", "row 30 (date 2015-02-13, asset 'A02')"]),
     "return <= -1": (lambda f: _set(f, 40, "A04", -1.5), ["> -1; got -1.5 at row 40 (date 2015-02-27, asset 'A04')"]),
-    "prices as returns": (lambda f: f.set_index("date").add(1.0).cumprod().mul(100).reset_index(),
-                          ["does not look like returns", 'data.wide.values = "prices"']),
-    "index column": (lambda f: f.reset_index(), ["column 'index' could not be parsed as dates: row 0 has 0",
-                                                 'data.wide.date_col = "date"']),
-    "too few dates": (lambda f: f.iloc[:200], ["too few dates for the configured splits", "splits.min_train_size 80",
-                                               "splits.holdout 40"]),
+    "prices as returns": (
+        lambda f: f.set_index("date").add(1.0).cumprod().mul(100).reset_index(),
+        ["does not look like returns", 'data.wide.values = "prices"'],
+    ),
+    "index column": (
+        lambda f: f.reset_index(),
+        ["column 'index' could not be parsed as dates: row 0 has 0", 'data.wide.date_col = "date"'],
+    ),
+    "too few dates": (
+        lambda f: f.iloc[:200],
+        ["too few dates for the configured splits", "splits.min_train_size 80", "splits.holdout 40"],
+    ),
 }
 # (a single asset is a series: data.target_transform = "auto" trains it on the raw return; an explicit
 # "demean" or "zscore" on one is refused: tests/test_target_transform.py)
 
 
 LONG_CASES = {
-    "NaN target": (lambda f: _set(f, 500, "target", np.nan),
-                   ["target 'target' has 1 NaN/infinite values, the first at row 500 (date "]),
+    "NaN target": (
+        lambda f: _set(f, 500, "target", np.nan),
+        ["target 'target' has 1 NaN/infinite values, the first at row 500 (date "],
+    ),
     "std <= 0": (lambda f: _set(f, 600, "std", 0.0), ["std column 'std' must be finite and > 0", "row 600 (date "]),
-    "unsorted": (lambda f: f.iloc[[*range(300), 400, *range(300, 400), *range(401, len(f))]].reset_index(drop=True),
-                 ["must be sorted ascending; row 301", "set data.panel.sort = true"]),
-    "duplicates": (lambda f: pd.concat([f, f.iloc[[700]]]).sort_values("date", kind="mergesort"),
-                   ["2 rows share a (date, asset) pair"]),
-    "non-numeric feature": (lambda f: _set(f, 900, "ret_5", "oops"),
-                            ["not numeric: 'ret_5'", "'oops' at row 900 (date "]),
-    "a std by another name": (lambda f: f.rename(columns={"std": "sigma"}),
-                              ["column 'sigma' looks like a per-row std", 'set data.panel.std_col = "sigma"']),
-    "no std for CZAR": (lambda f: f.drop(columns="std"),
-                        ["needs a per-row std", "data.panel.std_col", 'data.target_transform = "zscore"']),
-    "one asset on scored dates": (lambda f: f[(f["asset"] == "A01") | (f["date"] < "2016-01-01")],
-                                  ["have fewer than 2 assets", "(assets: ['A01'])", "data.start"]),
-    "target column renamed": (lambda f: f.rename(columns={"target": "fwd"}),
-                              ["missing column(s) ['target']", 'data.panel.target_col = "target" names a column']),
+    "unsorted": (
+        lambda f: f.iloc[[*range(300), 400, *range(300, 400), *range(401, len(f))]].reset_index(drop=True),
+        ["must be sorted ascending; row 301", "set data.panel.sort = true"],
+    ),
+    "duplicates": (
+        lambda f: pd.concat([f, f.iloc[[700]]]).sort_values("date", kind="mergesort"),
+        ["2 rows share a (date, asset) pair"],
+    ),
+    "non-numeric feature": (
+        lambda f: _set(f, 900, "ret_5", "oops"),
+        ["not numeric: 'ret_5'", "'oops' at row 900 (date "],
+    ),
+    "a std by another name": (
+        lambda f: f.rename(columns={"std": "sigma"}),
+        ["column 'sigma' looks like a per-row std", 'set data.panel.std_col = "sigma"'],
+    ),
+    "no std for CZAR": (
+        lambda f: f.drop(columns="std"),
+        ["needs a per-row std", "data.panel.std_col", 'data.target_transform = "zscore"'],
+    ),
+    "one asset on scored dates": (
+        lambda f: f[(f["asset"] == "A01") | (f["date"] < "2016-01-01")],
+        ["have fewer than 2 assets", "(assets: ['A01'])", "data.start"],
+    ),
+    "target column renamed": (
+        lambda f: f.rename(columns={"target": "fwd"}),
+        ["missing column(s) ['target']", 'data.panel.target_col = "target" names a column'],
+    ),
 }
 
 
@@ -287,7 +328,8 @@ def test_bad_data_exits_2_in_one_line_before_any_work(tmp_path, tables, capsys):
     assert main(["tune", "--config", str(cfg_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and [line for line in err.splitlines() if "error" in line] == [
-        f"czar-gbdt tune: error: {message}"]
+        f"czar-gbdt tune: error: {message}"
+    ]
     assert no_study(tmp_path)
 
 
@@ -347,8 +389,11 @@ def test_side_columns_are_recognised_and_lookalikes_refused(tables, tmp_path):
     p = load_panel(frame, std_col="auto", mean_col="auto", weight_col="auto")
     assert p.std is not None and p.weight is not None and p.mean is None
     assert "std" not in p.feature_names and "weight" not in p.feature_names
-    with pytest.raises(DataError, match=r"column 'sample_weight' looks like a per-row weight .* "
-                                        r"pass weight_col='sample_weight'"):
+    with pytest.raises(
+        DataError,
+        match=r"column 'sample_weight' looks like a per-row weight .* "
+        r"pass weight_col='sample_weight'",
+    ):
         load_panel(frame.rename(columns={"weight": "sample_weight"}), std_col="auto", weight_col="auto")
     # feature_cols listing a look-alike keeps it a feature
     p = load_panel(frame.rename(columns={"std": "sigma"}), std_col="auto", feature_cols=["ret_1", "sigma"])
@@ -373,14 +418,30 @@ def tuned(tmp_path, tables, capsys):
     return cfg_path, data, [(t.number, t.params, t.value) for t in study.trials]
 
 
-@pytest.mark.parametrize("edit, key", [
-    ({"model": {"params": {"num_leaves": {"low": 3, "high": 9}}}}, "model.params.num_leaves"),
-    ({"splits": {"test_size": 50}}, "splits.test_size"),
-    ({"model": {"backend": "xgboost", "params": {"num_leaves": None, "max_depth": {"low": 3, "high": 6},
-                                                 "min_child_samples": None, "min_child_weight": 1,
-                                                 "num_threads": None, "nthread": 1}}}, "model.backend"),
-    ("data", "data.content_sha256"),
-])
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        ({"model": {"params": {"num_leaves": {"low": 3, "high": 9}}}}, "model.params.num_leaves"),
+        ({"splits": {"test_size": 50}}, "splits.test_size"),
+        (
+            {
+                "model": {
+                    "backend": "xgboost",
+                    "params": {
+                        "num_leaves": None,
+                        "max_depth": {"low": 3, "high": 6},
+                        "min_child_samples": None,
+                        "min_child_weight": 1,
+                        "num_threads": None,
+                        "nthread": 1,
+                    },
+                }
+            },
+            "model.backend",
+        ),
+        ("data", "data.content_sha256"),
+    ],
+)
 def test_a_changed_setup_is_refused_naming_the_key(edit, key, tuned, tmp_path, capsys):
     cfg_path, data, before = tuned
     if edit == "data":
@@ -461,16 +522,20 @@ def _failing(messages):
 def _toy_config(tmp_path):
     from czar_gbdt.config import validate_config
 
-    return validate_config({"study": {"name": "fails", "runs_dir": str(tmp_path), "n_trials": 4,
-                                      "sampler": "random", "pruner": "none"}})
+    return validate_config(
+        {"study": {"name": "fails", "runs_dir": str(tmp_path), "n_trials": 4, "sampler": "random", "pruner": "none"}}
+    )
 
 
 def test_an_error_that_repeats_stops_the_study_once(tmp_path):
     cfg = _toy_config(tmp_path)
     lines = []
     factory = _failing([ValueError("first"), None, ValueError("again"), ValueError("again"), None])
-    with pytest.raises(tuning.StudyStopped, match=r"trial 3 failed with ValueError: again; the trial before failed "
-                                                  r"with the same error") as info:
+    with pytest.raises(
+        tuning.StudyStopped,
+        match=r"trial 3 failed with ValueError: again; the trial before failed "
+        r"with the same error",
+    ) as info:
         tuning.tune(cfg, objective_factory=factory, show_progress=False, echo=lines.append)
     assert not info.value.usage
     study = tuning.load_study(cfg)
@@ -490,9 +555,12 @@ def test_an_error_that_does_not_depend_on_the_parameters_stops_at_once(tmp_path,
     assert info.value.usage
     assert len(tuning.load_study(cfg).trials) == 1
     # from the command line: one line, no traceback, exit 1 for an error of the code
-    path = make_config(tmp_path / "fails.toml", study={"name": "cli", "runs_dir": tmp_path, "n_trials": 3},
-                       data={"start": "2019-01-01"},
-                       splits={"test_size": 100, "min_train_size": 200, "holdout": 50, "max_splits": 1})
+    path = make_config(
+        tmp_path / "fails.toml",
+        study={"name": "cli", "runs_dir": tmp_path, "n_trials": 3},
+        data={"start": "2019-01-01"},
+        splits={"test_size": 100, "min_train_size": 200, "holdout": 50, "max_splits": 1},
+    )
     monkeypatch.setattr(tuning.run, "make_objective", _failing([TypeError("a bug in a loss")] * 3))
     assert main(["tune", "--config", str(path), "--no-progress"]) == 1
     err = capsys.readouterr().err
@@ -502,15 +570,22 @@ def test_an_error_that_does_not_depend_on_the_parameters_stops_at_once(tmp_path,
 
 @pytest.mark.slow
 def test_ctrl_c_prints_one_line(tmp_path):
-    path = make_config(tmp_path / "long.toml",
-                       study={"name": "ctrl_c", "runs_dir": tmp_path, "n_trials": 500, "sampler": "random"},
-                       data={"start": "2016-01-01"},
-                       splits={"test_size": 120, "min_train_size": 400, "holdout": 120, "max_splits": 2},
-                       model={"num_boost_round": 20, "params": {"num_threads": 1}})
+    path = make_config(
+        tmp_path / "long.toml",
+        study={"name": "ctrl_c", "runs_dir": tmp_path, "n_trials": 500, "sampler": "random"},
+        data={"start": "2016-01-01"},
+        splits={"test_size": 120, "min_train_size": 400, "holdout": 120, "max_splits": 2},
+        model={"num_boost_round": 20, "params": {"num_threads": 1}},
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "czar_gbdt.cli", "tune", "--config", str(path), "--no-progress"],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "czar_gbdt.cli", "tune", "--config", str(path), "--no-progress"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
@@ -558,8 +633,9 @@ def test_warm_up_says_it_is_compiling_when_that_is_slow():
     import czar_gbdt as cg
 
     lines = []
-    seconds = evaluation.warm_up([cg.get_loss("czar"), cg.get_loss("focal")], ("lightgbm",), on_slow=lines.append,
-                                 after=0.0)
+    seconds = evaluation.warm_up(
+        [cg.get_loss("czar"), cg.get_loss("focal")], ("lightgbm",), on_slow=lines.append, after=0.0
+    )
     assert seconds > 0 and len(lines) == 1 and lines[0].startswith("compiling the numba kernels")
     lines.clear()
     evaluation.warm_up([cg.get_loss("czar")], ("lightgbm",), on_slow=lines.append, after=60.0)
@@ -573,6 +649,9 @@ def test_the_missing_dates_hint_names_dates():
     X, y, std = np.random.default_rng(0).normal(size=(60, 2)), np.linspace(-1, 1, 60), np.ones(60)
     train = clx.Dataset(X, y, std=std)
     valid = clx.Dataset(X, y, std=std, reference=train)
-    with pytest.raises(ValueError, match=r"dates is required by metric 'rank_ic' but an eval Dataset has none: build "
-                                         r"it with czar_gbdt.lightgbm.Dataset\(X, y, dates=...\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dates is required by metric 'rank_ic' but an eval Dataset has none: build "
+        r"it with czar_gbdt.lightgbm.Dataset\(X, y, dates=...\)",
+    ):
         clx.train({"verbose": -1}, train, 2, objective=cg.CZAR(), valid_sets=[valid], metric="rank_ic")

@@ -8,13 +8,13 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from config_helpers import ff49_tiny, make_config, small_study
 from optuna.trial import TrialState
 
 from czar_gbdt import evaluation, metrics, reporting, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.compare import stats
 from czar_gbdt.config import ConfigError, load_config, validate_config
-from config_helpers import ff49_tiny, make_config, small_study
 
 
 def expected_verdict(diff, t, means=(0.0, 0.0)):
@@ -27,8 +27,23 @@ def expected_verdict(diff, t, means=(0.0, 0.0)):
     return "does NOT beat it (significantly lower)" if t <= -2 else "does NOT beat it"
 
 
-MODEL_KEYS = {"name", "role", "spec", "rank_ic", "icir", "t", "t_nw", "directional_accuracy", "top_k_spread",
-              "top_k_net_spread", "top_k_turnover", "test_czar_loss", "test_zptae_loss", "n_dates", "rounds"}
+MODEL_KEYS = {
+    "name",
+    "role",
+    "spec",
+    "rank_ic",
+    "icir",
+    "t",
+    "t_nw",
+    "directional_accuracy",
+    "top_k_spread",
+    "top_k_net_spread",
+    "top_k_turnover",
+    "test_czar_loss",
+    "test_zptae_loss",
+    "n_dates",
+    "rounds",
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +90,11 @@ def test_report_writes_the_bakeoff_as_the_issue_names_it(reported):
         assert c["diff"] == pytest.approx(d.mean(), abs=1e-12)
         assert c["t_nw"] == pytest.approx(metrics.newey_west_t(d, 4), rel=1e-9)
         means = (per_date[c["model"]].mean(), per_date[c["baseline"]].mean())
-        assert c["verdict"] == stats.verdict_word(c["diff"], c["t_nw"], means, "the holdout") == expected_verdict(
-            c["diff"], c["t_nw"], means)
+        assert (
+            c["verdict"]
+            == stats.verdict_word(c["diff"], c["t_nw"], means, "the holdout")
+            == expected_verdict(c["diff"], c["t_nw"], means)
+        )
     png = out / "holdout_cumulative_rank_ic.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the holdout follows every test window, and the stored result is what was written
@@ -84,7 +102,8 @@ def test_report_writes_the_bakeoff_as_the_issue_names_it(reported):
     assert saved["start"] > folds["test_end"].max()
     stored = tuning.load_study(load_config(path)).user_attrs["holdout"]
     assert {k: v for k, v in stored["bakeoff"].items() if k != "per_date"} == {
-        k: v for k, v in saved.items() if k not in ("trial",)}
+        k: v for k, v in saved.items() if k not in ("trial",)
+    }
     assert stored["result"]["rank_ic"] == pytest.approx(saved["models"][0]["rank_ic"], abs=1e-12)
 
 
@@ -122,8 +141,12 @@ def test_the_bakeoff_is_stored_once_and_not_scored_again(reported, monkeypatch, 
     assert text.count(" vs lightgbm ") == 2 and "paired per date, Newey-West t" in text
     assert "scoring: the rank IC is cross-sectional" in text
     # a configuration that changes what the bake-off depends on: said, naming the keys, and not scored again
-    edited = make_config(path.with_name("edited.toml"), **ff49_tiny("quick", path.parent / "runs"),
-                         report={"baselines": ["builtin", "zptae"]}, compare={"cost": 0.002})
+    edited = make_config(
+        path.with_name("edited.toml"),
+        **ff49_tiny("quick", path.parent / "runs"),
+        report={"baselines": ["builtin", "zptae"]},
+        compare={"cost": 0.002},
+    )
     assert main(["report", "--config", str(edited), "--format", "json"]) == 0
     changed = json.loads(capsys.readouterr().out)
     assert "It was scored with another configuration than this one" in changed["note"]
@@ -137,8 +160,17 @@ def test_a_holdout_stored_before_bakeoffs_is_printed_as_it_was(tmp_path, capsys)
     path = make_config(tmp_path / "old.toml", **ff49_tiny("quick", tmp_path / "runs", study={"n_trials": 1}))
     assert main(["tune", "--config", str(path), "--no-progress"]) == 0
     study = tuning.load_study(load_config(path))
-    old = {"start": "2021-07-07", "end": "2021-12-23", "rounds": 20, "rank_ic": 0.01, "rank_icir": 0.05,
-           "rank_ic_t": 0.5, "ic": 0.0, "n_dates": 120, "directional_accuracy": 0.5}
+    old = {
+        "start": "2021-07-07",
+        "end": "2021-12-23",
+        "rounds": 20,
+        "rank_ic": 0.01,
+        "rank_icir": 0.05,
+        "rank_ic_t": 0.5,
+        "ic": 0.0,
+        "n_dates": 120,
+        "directional_accuracy": 0.5,
+    }
     study.set_user_attr("holdout", {"trial": 0, "result": old, "evaluated_at": "2026-01-01 00:00 UTC"})
     capsys.readouterr()
     assert main(["report", "--config", str(path), "--format", "json"]) == 0
@@ -149,15 +181,21 @@ def test_a_holdout_stored_before_bakeoffs_is_printed_as_it_was(tmp_path, capsys)
 
 # ------------------------------------------------------------------ the verdict on planted data
 
+
 def planted_config(path, data):
     """1 trial of fixed parameters on ``data``: 1 fold of 60 dates, a 150-date holdout, 40 rounds, three baselines."""
-    return make_config(path, study=small_study("planted", path.parent / "runs", n_trials=1),
-                       data={"source": data, "horizon": 1},
-                       splits={"test_size": 60, "min_train_size": 120, "holdout": 150, "max_splits": 1},
-                       model={"num_boost_round": 40, "params": {"learning_rate": 0.1, "num_leaves": 7,
-                                                                "min_child_samples": 20, "num_threads": 2}},
-                       loss={"czar": {"alpha": 1.0}},
-                       report={"baselines": ["builtin", "ranking", "czar:alpha=0.9"]})
+    return make_config(
+        path,
+        study=small_study("planted", path.parent / "runs", n_trials=1),
+        data={"source": data, "horizon": 1},
+        splits={"test_size": 60, "min_train_size": 120, "holdout": 150, "max_splits": 1},
+        model={
+            "num_boost_round": 40,
+            "params": {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 20, "num_threads": 2},
+        },
+        loss={"czar": {"alpha": 1.0}},
+        report={"baselines": ["builtin", "ranking", "czar:alpha=0.9"]},
+    )
 
 
 def planted_panel(path, seed=0, n_dates=360, n_assets=30):
@@ -169,10 +207,17 @@ def planted_panel(path, seed=0, n_dates=360, n_assets=30):
     std = 0.02 * np.exp(0.3 * rng.normal(size=n))
     noise = rng.normal(size=n)
     noise[rng.random(n) < 0.03] *= 60
-    pd.DataFrame({"date": np.repeat(pd.bdate_range("2020-01-01", periods=n_dates), n_assets),
-                  "asset": np.tile([f"A{i:02d}" for i in range(n_assets)], n_dates),
-                  "f0": X[:, 0], "f1": X[:, 1], "f2": X[:, 2], "target": std * (0.5 * X[:, 0] + noise),
-                  "std": std}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "date": np.repeat(pd.bdate_range("2020-01-01", periods=n_dates), n_assets),
+            "asset": np.tile([f"A{i:02d}" for i in range(n_assets)], n_dates),
+            "f0": X[:, 0],
+            "f1": X[:, 1],
+            "f2": X[:, 2],
+            "target": std * (0.5 * X[:, 0] + noise),
+            "std": std,
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -199,13 +244,19 @@ def test_verdicts_on_planted_data_say_beats_it_only_with_t_at_least_2(tmp_path, 
 # ------------------------------------------------------------------ configuration and fingerprints
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"report": {"baselines": ["builtin", "zptea"]}}, r"report.baselines\[1\]: unknown loss 'zptea' \(did you mean"),
-    ({"report": {"baselines": ["builtin", "builtin"]}}, r"report.baselines\[1\]: 'builtin' is listed twice"),
-    ({"report": {"baselines": ["ranking:bins=1.5"]}}, r"report.baselines\[0\]: ranking bins must be an integer"),
-    ({"report": {"baselines": "builtin"}}, r"report.baselines must be a list"),
-    ({"report": {"baseline": []}}, r"unknown key 'report.baseline' \(did you mean 'baselines'\?\)"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (
+            {"report": {"baselines": ["builtin", "zptea"]}},
+            r"report.baselines\[1\]: unknown loss 'zptea' \(did you mean",
+        ),
+        ({"report": {"baselines": ["builtin", "builtin"]}}, r"report.baselines\[1\]: 'builtin' is listed twice"),
+        ({"report": {"baselines": ["ranking:bins=1.5"]}}, r"report.baselines\[0\]: ranking bins must be an integer"),
+        ({"report": {"baselines": "builtin"}}, r"report.baselines must be a list"),
+        ({"report": {"baseline": []}}, r"unknown key 'report.baseline' \(did you mean 'baselines'\?\)"),
+    ],
+)
 def test_bad_baselines_name_the_key(raw, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(raw)
@@ -221,8 +272,11 @@ def test_a_study_that_changed_its_best_trial_keeps_the_bakeoff_of_the_old_one(re
     study = tuning.load_study(load_config(path))
     best = study.best_trial
     held = study.user_attrs["holdout"]["trial"]
-    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
-                                              value=best.value + 1.0, user_attrs=best.user_attrs))
+    study.add_trial(
+        optuna.trial.create_trial(
+            params=best.params, distributions=best.distributions, value=best.value + 1.0, user_attrs=best.user_attrs
+        )
+    )
     assert main(["report", "--config", str(path), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["holdout_trial"] == held and "best trial has changed" in out["note"]
@@ -240,7 +294,7 @@ def test_a_bakeoff_stored_with_the_eight_point_allora_table_is_regraded_and_says
         m = dict(m)
         if m.get("allora_grade") not in (None, "n/a"):
             del m["allora_max_points"]
-            m["allora_points"] += 1                     # the coverage point every stored grade earned
+            m["allora_points"] += 1  # the coverage point every stored grade earned
         legacy_models.append(m)
     study.set_user_attr("holdout", {**current, "bakeoff": {**current["bakeoff"], "models": legacy_models}})
     try:
@@ -253,7 +307,7 @@ def test_a_bakeoff_stored_with_the_eight_point_allora_table_is_regraded_and_says
                 assert "allora_regraded_from" not in new
                 continue
             assert new["allora_points"] == pytest.approx(old["allora_points"]) and new["allora_max_points"] == 7
-            assert new["allora_grade"] == old["allora_grade"]     # the grades moved down with the points
+            assert new["allora_grade"] == old["allora_grade"]  # the grades moved down with the points
             assert new["allora_regraded_from"] == "8-point table of builder kit 3fc8ea7b"
         assert json.loads((out / "holdout.json").read_text())["models"] == shown["bakeoff"]["models"]
         assert main(["report", "--config", str(path)]) == 0
@@ -266,8 +320,14 @@ def test_a_bakeoff_stored_with_the_eight_point_allora_table_is_regraded_and_says
 
 def test_fold_rows_stored_with_the_eight_point_allora_table_are_regraded():
     """The fold table of a trial tuned on an Allora objective before e9bb684 is shown out of 7."""
-    old = {"fold": 0, "rank_ic": 0.01, "allora_czar_improvement": 0.2, "allora_points": 6, "allora_grade": "B+",
-           "allora_scope": "series"}
+    old = {
+        "fold": 0,
+        "rank_ic": 0.01,
+        "allora_czar_improvement": 0.2,
+        "allora_points": 6,
+        "allora_grade": "B+",
+        "allora_scope": "series",
+    }
     new = {**old, "fold": 1, "allora_points": 5, "allora_max_points": 7}
     trial = optuna.trial.create_trial(value=0.2, user_attrs={"fold_0": old, "fold_1": new})
     folds = tuning.trial_folds(trial)
@@ -306,8 +366,9 @@ def test_two_negative_holdout_rank_ics_say_neither_forecasts_and_what_to_try(rep
         study.set_user_attr("holdout", stored)
     flat = " ".join(text.split())
     verdict = "rank IC difference +0.0080 (paired per date, Newey-West t +0.90, 4 lags): "
-    assert ("vs lightgbm built-in squared error: " + verdict + "neither forecasts the holdout (both rank ICs "
-            "negative)") in flat
+    assert (
+        "vs lightgbm built-in squared error: " + verdict + "neither forecasts the holdout (both rank ICs negative)"
+    ) in flat
     # the ranking baseline's rank IC is positive: the usual verdict
     assert "vs lightgbm lambdarank (5 grades per date): " + verdict + "higher, not significant (|t| < 2)" in flat
     assert "What this means: the walk-forward scores that chose the tuned model overstate" in flat
@@ -390,8 +451,11 @@ def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_conf
     # a new best trial (a better copy of the old best): the holdout result is still the old one's, said so
     study = tuning.load_study(cfg)
     best = study.best_trial
-    study.add_trial(optuna.trial.create_trial(params=best.params, distributions=best.distributions,
-                                              value=best.value + 1.0, user_attrs=best.user_attrs))
+    study.add_trial(
+        optuna.trial.create_trial(
+            params=best.params, distributions=best.distributions, value=best.value + 1.0, user_attrs=best.user_attrs
+        )
+    )
     new_best = study.best_trial.number
     assert new_best != first["best_trial"]
     assert main(["report", "--config", str(tiny_config), "--format", "json"]) == 0
@@ -408,17 +472,40 @@ def test_holdout_is_scored_once_and_reported_from_the_study_afterwards(tiny_conf
 
 def hand_summary(**extra):
     """A :func:`reporting.study_summary`-shaped dict made by hand: what print_summary prints comes from it alone."""
-    folds = pd.DataFrame({"fold": [0, 1], "test_start": ["2020-01-02", "2020-07-01"],
-                          "test_end": ["2020-06-30", "2020-12-31"], "rounds": [20, 20], "rank_ic": [0.0312, -0.0051],
-                          "directional_accuracy": [0.5123, 0.4987], "top_k_net_spread": [0.00123, -0.0004],
-                          "unprinted": [1.0, 2.0]})
-    return {"study": "hand", "storage": "sqlite:///hand.db", "n_trials": 7, "objective": "rank_ic", "best_trial": 3,
-            "best_value": 0.01304,
-            "best_params": {"backend": "lightgbm", "loss": "czar", "loss_params": {"alpha": 0.3125},
-                            "booster": {"num_leaves": 5}, "num_boost_round": 20, "early_stopping_rounds": None},
-            "walk_forward": {"mean_rank_ic": 0.01304, "icir": None, "n_folds": 2},
-            "folds": folds, "book": {"top_k": 4, "cost": 0.001}, "scoring": "scoring: a line as evaluation gives it",
-            "files": ["runs/hand/best_params.json"], **extra}
+    folds = pd.DataFrame(
+        {
+            "fold": [0, 1],
+            "test_start": ["2020-01-02", "2020-07-01"],
+            "test_end": ["2020-06-30", "2020-12-31"],
+            "rounds": [20, 20],
+            "rank_ic": [0.0312, -0.0051],
+            "directional_accuracy": [0.5123, 0.4987],
+            "top_k_net_spread": [0.00123, -0.0004],
+            "unprinted": [1.0, 2.0],
+        }
+    )
+    return {
+        "study": "hand",
+        "storage": "sqlite:///hand.db",
+        "n_trials": 7,
+        "objective": "rank_ic",
+        "best_trial": 3,
+        "best_value": 0.01304,
+        "best_params": {
+            "backend": "lightgbm",
+            "loss": "czar",
+            "loss_params": {"alpha": 0.3125},
+            "booster": {"num_leaves": 5},
+            "num_boost_round": 20,
+            "early_stopping_rounds": None,
+        },
+        "walk_forward": {"mean_rank_ic": 0.01304, "icir": None, "n_folds": 2},
+        "folds": folds,
+        "book": {"top_k": 4, "cost": 0.001},
+        "scoring": "scoring: a line as evaluation gives it",
+        "files": ["runs/hand/best_params.json"],
+        **extra,
+    }
 
 
 def test_print_summary_prints_the_best_trial_its_folds_in_their_units_and_the_files(capsys):
@@ -432,8 +519,10 @@ def test_print_summary_prints_the_best_trial_its_folds_in_their_units_and_the_fi
     assert header == ["fold", "test_start", "test_end", "rounds", "rank_ic", "dir_raw", "top_k_net_bp"]
     assert lines[5].split()[-2:] == ["0.5123", "12.3"] and lines[6].split()[-1] == "-4.0"  # the spread in bp
     assert lines[7].startswith("  dir_raw: the share of rows whose forecast has the sign of the raw target")
-    assert lines[8] == ("  top_k_net_bp: the top-4 long-short spread net of 0.001 per unit of turnover, in bp "
-                        "(compare.top_k, compare.cost)")
+    assert lines[8] == (
+        "  top_k_net_bp: the top-4 long-short spread net of 0.001 per unit of turnover, in bp "
+        "(compare.top_k, compare.cost)"
+    )
     assert lines[9:] == ["scoring: a line as evaluation gives it", "A note.", "  wrote runs/hand/best_params.json"]
 
 
@@ -446,28 +535,51 @@ def test_print_summary_as_json_is_the_summary_with_its_tables_as_records(capsys)
 
 
 def test_a_holdout_without_a_bakeoff_is_one_line(capsys):
-    holdout = {"start": "2021-07-07", "end": "2021-12-23", "rank_ic": 0.01, "rank_icir": 0.05, "rank_ic_t": 0.5,
-               "ic": 0.0, "directional_accuracy": 0.5, "top_k_net_spread": 0.0005}
+    holdout = {
+        "start": "2021-07-07",
+        "end": "2021-12-23",
+        "rank_ic": 0.01,
+        "rank_icir": 0.05,
+        "rank_ic_t": 0.5,
+        "ic": 0.0,
+        "directional_accuracy": 0.5,
+        "top_k_net_spread": 0.0005,
+    }
     reporting.print_summary(hand_summary(holdout=holdout, holdout_trial=2, holdout_status="stored"))
-    assert ("holdout 2021-07-07 .. 2021-12-23, trial #2 (stored result): rank IC 0.0100, ICIR 0.0500, t 0.5000, "
-            "IC 0.0000, directional accuracy 0.5000 (raw target), top-k net spread 5.0 bp") in capsys.readouterr().out
+    assert (
+        "holdout 2021-07-07 .. 2021-12-23, trial #2 (stored result): rank IC 0.0100, ICIR 0.0500, t 0.5000, "
+        "IC 0.0000, directional accuracy 0.5000 (raw target), top-k net spread 5.0 bp"
+    ) in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("selection, words", [
-    ({"pbo": 0.6, "dsr": 0.99}, ["probability of backtest overfitting 0.60", "in 60% of splits",
-                                 "selection verdict: the search overfits"]),
-    ({"pbo": 0.2, "dsr": 0.5}, ["deflated: 0.50 probability", "selection verdict: not significant after selection: "
-                                "the best trial's rank IC is within what the best of 9 trials shows by chance"]),
-    ({"pbo": 0.2, "dsr": 0.97}, ["selection verdict: the best trial's rank IC holds up after choosing it among 9"]),
-    ({"pbo": 0.2, "dsr": float("nan")}, ["deflated: not defined", "selection verdict: not significant"]),
-    (None, ["selection bias: not measured: the study holds 1 completed trial."]),
-])
+@pytest.mark.parametrize(
+    "selection, words",
+    [
+        (
+            {"pbo": 0.6, "dsr": 0.99},
+            ["probability of backtest overfitting 0.60", "in 60% of splits", "selection verdict: the search overfits"],
+        ),
+        (
+            {"pbo": 0.2, "dsr": 0.5},
+            [
+                "deflated: 0.50 probability",
+                "selection verdict: not significant after selection: "
+                "the best trial's rank IC is within what the best of 9 trials shows by chance",
+            ],
+        ),
+        ({"pbo": 0.2, "dsr": 0.97}, ["selection verdict: the best trial's rank IC holds up after choosing it among 9"]),
+        ({"pbo": 0.2, "dsr": float("nan")}, ["deflated: not defined", "selection verdict: not significant"]),
+        (None, ["selection bias: not measured: the study holds 1 completed trial."]),
+    ],
+)
 def test_the_selection_verdict_follows_the_probability_of_overfitting_and_the_deflated_score(selection, words, capsys):
     if selection is None:
         extra = {"selection": None, "selection_missing": "the study holds 1 completed trial"}
     else:
-        extra = {"selection": {"n_trials": 9, "n_dates": 240, "cscv_blocks": 16, "sr_best": 0.12, "sr0": 0.08,
-                               **selection}, "selection_missing": ""}
+        extra = {
+            "selection": {"n_trials": 9, "n_dates": 240, "cscv_blocks": 16, "sr_best": 0.12, "sr0": 0.08, **selection},
+            "selection_missing": "",
+        }
     reporting.print_summary(hand_summary(**extra))
     text = capsys.readouterr().out
     for w in words:
@@ -476,10 +588,17 @@ def test_the_selection_verdict_follows_the_probability_of_overfitting_and_the_de
 
 
 def test_print_table_prints_units_scoring_and_files_and_json_records(capsys):
-    table = pd.DataFrame({"loss": ["czar", "builtin"], "mean_rank_ic": [0.02, 0.01],
-                          "directional_accuracy": [0.51, 0.5], "top_k_net_spread": [0.0021, float("nan")]})
-    table.attrs.update(book={"top_k": 5, "cost": 0.0005}, scoring="scoring: cross-sectional",
-                       files=["runs/x/evaluate.csv"])
+    table = pd.DataFrame(
+        {
+            "loss": ["czar", "builtin"],
+            "mean_rank_ic": [0.02, 0.01],
+            "directional_accuracy": [0.51, 0.5],
+            "top_k_net_spread": [0.0021, float("nan")],
+        }
+    )
+    table.attrs.update(
+        book={"top_k": 5, "cost": 0.0005}, scoring="scoring: cross-sectional", files=["runs/x/evaluate.csv"]
+    )
     reporting.print_table(table)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["loss", "mean_rank_ic", "dir_raw", "top_k_net_bp"]
@@ -488,8 +607,10 @@ def test_print_table_prints_units_scoring_and_files_and_json_records(capsys):
     assert lines[5:] == ["scoring: cross-sectional", "  wrote runs/x/evaluate.csv"]
     reporting.print_table(table, "json")
     records = json.loads(capsys.readouterr().out)
-    assert records[0] == {"loss": "czar", "mean_rank_ic": 0.02, "directional_accuracy": 0.51,
-                          "top_k_net_spread": 0.0021} and records[1]["top_k_net_spread"] is None
+    assert (
+        records[0] == {"loss": "czar", "mean_rank_ic": 0.02, "directional_accuracy": 0.51, "top_k_net_spread": 0.0021}
+        and records[1]["top_k_net_spread"] is None
+    )
 
 
 def test_report_called_directly_returns_the_stored_bakeoff_and_says_what_it_loaded(reported, capsys):
@@ -501,8 +622,9 @@ def test_report_called_directly_returns_the_stored_bakeoff_and_says_what_it_load
     summary = reporting.report(load_config(path), on_data=seen.append)
     assert len(seen) == 1 and len(seen[0]) > 0  # the panel, once
     assert summary["holdout_status"] == "stored" and summary["study"] == "quick"
-    assert summary["bakeoff"] == {k: v for k, v in json.loads((out / "holdout.json").read_text()).items()
-                                  if k != "trial"}
+    assert summary["bakeoff"] == {
+        k: v for k, v in json.loads((out / "holdout.json").read_text()).items() if k != "trial"
+    }
     # every finished trial of the study (2, and 1 more when the best-trial test above has run)
     assert summary["selection"]["n_trials"] == summary["n_trials"] >= 2
     assert summary["selection"]["best_trial"] == summary["best_trial"]

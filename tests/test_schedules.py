@@ -5,9 +5,9 @@ training and cross-validation).
 
 import numpy as np
 import pytest
+from classification_helpers import ONE, QUIET, Spy, binary_data, payload
 
 import czar_gbdt as cg
-from classification_helpers import ONE, QUIET, Spy, binary_data, payload
 
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")
@@ -77,14 +77,17 @@ def expected_mix(sched, y, pred, round_, weight=None, std=None):
 
 
 SCHEDULES = {
-    "ce_then_soft_f1": (cg.ScheduledLoss(cg.LogisticLoss(pos_weight=1.382), cg.SoftF1Composite(),
-                                         cg.linear_warmup(4)), True),
+    "ce_then_soft_f1": (
+        cg.ScheduledLoss(cg.LogisticLoss(pos_weight=1.382), cg.SoftF1Composite(), cg.linear_warmup(4)),
+        True,
+    ),
     "mse_then_czar": (cg.ScheduledLoss("mse", cg.CZAR(), cg.steps([2, 4], [0.0, 0.5, 1.0])), False),
     # a user function of the round, not expressible by the built-in schedules (it goes back and forth)
-    "lambda_ce_soft_f1": (cg.ScheduledLoss(cg.LogisticLoss(pos_weight=1.382), cg.SoftF1Composite(),
-                                           lambda r: (0.0, 0.9, 0.4)[r % 3]), True),
-    "lambda_mse_czar": (cg.ScheduledLoss("mse", cg.CZAR(), lambda r: min(1.0, 0.3 * r) if r < 4 else 0.25),
-                        False),
+    "lambda_ce_soft_f1": (
+        cg.ScheduledLoss(cg.LogisticLoss(pos_weight=1.382), cg.SoftF1Composite(), lambda r: (0.0, 0.9, 0.4)[r % 3]),
+        True,
+    ),
+    "lambda_mse_czar": (cg.ScheduledLoss("mse", cg.CZAR(), lambda r: min(1.0, 0.3 * r) if r < 4 else 0.25), False),
 }
 
 
@@ -112,8 +115,7 @@ def test_xgboost_schedule_mix_at_given_rounds_and_reuse(case):
     X, y, std = sched_data(binary)
     obj = cx.objective(sched, std=std, hessian_scale=None)
     dtrain = cx.DMatrix(X, y)
-    params = {"max_depth": 2, "eta": 0.3, "base_score": obj.base_score(dtrain), **ONE,
-              "objective": obj.xgb_objective}
+    params = {"max_depth": 2, "eta": 0.3, "base_score": obj.base_score(dtrain), **ONE, "objective": obj.xgb_objective}
     spy = Spy(obj)
     # 1) xgb.train with the objective's callback: round r gets the mix at r
     booster = xgb.train(params, dtrain, 6, obj=spy, callbacks=[obj.callback()])
@@ -126,8 +128,17 @@ def test_xgboost_schedule_mix_at_given_rounds_and_reuse(case):
     dvalid = cx.DMatrix(Xv, yv)
     met = cx.metric(sched.second, std=stdv)
     res = {}
-    xgb.train(params, dtrain, 50, obj=spy, callbacks=[obj.callback(), cx.early_stopping(met, 1)],
-              evals=[(dvalid, "valid")], custom_metric=met, evals_result=res, verbose_eval=False)
+    xgb.train(
+        params,
+        dtrain,
+        50,
+        obj=spy,
+        callbacks=[obj.callback(), cx.early_stopping(met, 1)],
+        evals=[(dvalid, "valid")],
+        custom_metric=met,
+        evals_result=res,
+        verbose_eval=False,
+    )
     n_rounds = len(res["valid"][met.name])
     assert n_rounds < 50  # stopped early
     check_log(spy.log, sched, y, list(range(n_rounds)), std=std)
@@ -149,26 +160,30 @@ def test_xgboost_schedule_mix_at_given_rounds_and_reuse(case):
             np.testing.assert_allclose(g, eg, rtol=2e-6, atol=1e-6 * np.abs(eg).max())
             np.testing.assert_allclose(h, eh, rtol=2e-6, atol=1e-6 * np.abs(eh).max())
     # 5) without the callback: a clear error, not a guess
-    with pytest.raises(ValueError, match=r"changes with the boosting round, but no round was set: pass "
-                                         r"callbacks=\[objective.callback\(\)\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"changes with the boosting round, but no round was set: pass "
+        r"callbacks=\[objective.callback\(\)\]",
+    ):
         xgb.train(params, dtrain, 2, obj=obj)
     # 6) the helpers add the callback themselves, and reuse restarts the schedule
     a = cx.train({"max_depth": 2, "eta": 0.3, **ONE}, dtrain, 6, objective=obj)
     b = cx.train({"max_depth": 2, "eta": 0.3, **ONE}, dtrain, 6, objective=obj)
     np.testing.assert_array_equal(a.predict(dtrain), b.predict(dtrain))
-    np.testing.assert_allclose(a.predict(dtrain, output_margin=True), booster.predict(dtrain, output_margin=True),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        a.predict(dtrain, output_margin=True), booster.predict(dtrain, output_margin=True), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_xgboost_schedule_through_the_sklearn_api():
     sched, _ = SCHEDULES["ce_then_soft_f1"]
     X, y, _ = sched_data(True)
     obj = cx.objective(sched)
-    model = cx.fit(xgb.XGBClassifier(objective=obj, n_estimators=6, max_depth=2, learning_rate=0.3,
-                                                      n_jobs=1), X, y)
+    model = cx.fit(xgb.XGBClassifier(objective=obj, n_estimators=6, max_depth=2, learning_rate=0.3, n_jobs=1), X, y)
     native = cx.train({"max_depth": 2, "eta": 0.3, **ONE}, cx.DMatrix(X, y), 6, objective=obj)
-    np.testing.assert_allclose(model.predict(X, output_margin=True),
-                               native.predict(xgb.DMatrix(X), output_margin=True), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict(X, output_margin=True), native.predict(xgb.DMatrix(X), output_margin=True), rtol=1e-5, atol=1e-5
+    )
     model.set_params(callbacks=None)
     with pytest.raises(ValueError, match="no round was set"):
         model.fit(X, y)
@@ -194,8 +209,15 @@ def test_lightgbm_schedule_mix_at_given_rounds_and_reuse(case):
     met = clx.metric(sched.second, std=stdv)
     valid = lgb.Dataset(Xv, yv, init_score=np.full(len(yv), init))
     res = {}
-    lgb.train({**params, "metric": "None"}, dataset(), 50, valid_sets=[valid], valid_names=["valid"], feval=met,
-              callbacks=[obj.callback(), clx.early_stopping(1), lgb.record_evaluation(res)])
+    lgb.train(
+        {**params, "metric": "None"},
+        dataset(),
+        50,
+        valid_sets=[valid],
+        valid_names=["valid"],
+        feval=met,
+        callbacks=[obj.callback(), clx.early_stopping(1), lgb.record_evaluation(res)],
+    )
     n_rounds = len(res["valid"][met.name])
     assert n_rounds < 50
     check_log(spy.log, sched, y, list(range(n_rounds)), std=std)
@@ -207,10 +229,12 @@ def test_lightgbm_schedule_mix_at_given_rounds_and_reuse(case):
     with pytest.raises(ValueError, match=r"the round was set by the callback of another \(finished\) training"):
         lgb.train(params, dataset(), 2)
     # the helpers add the callback; reuse gives the same model
-    a = clx.train({"num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, **QUIET}, clx.Dataset(X, y), 6,
-                  objective=obj)
-    b = clx.train({"num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, **QUIET}, clx.Dataset(X, y), 6,
-                  objective=obj)
+    a = clx.train(
+        {"num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, **QUIET}, clx.Dataset(X, y), 6, objective=obj
+    )
+    b = clx.train(
+        {"num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, **QUIET}, clx.Dataset(X, y), 6, objective=obj
+    )
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
     np.testing.assert_allclose(a.predict(X), booster.predict(X) + init, rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match="no round was set"):
@@ -225,8 +249,7 @@ def test_lightgbm_cv_folds_get_their_round():
     folds = [(np.arange(100, 200), np.arange(100)), (np.arange(100), np.arange(100, 200))]
     init = obj.init_score(y)
     data = lgb.Dataset(X, y, init_score=np.full(len(y), init), free_raw_data=False)
-    params = {"objective": spy, "num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, "metric": "None",
-              **QUIET}
+    params = {"objective": spy, "num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, "metric": "None", **QUIET}
     lgb.cv(params, data, 3, folds=folds, callbacks=[obj.callback()], feval=clx.metric(sched.second))
     assert len(spy.log) == 6  # 2 folds x 3 rounds, in round order
     for k, ((pred, g, h), labels) in enumerate(zip(spy.log, spy.labels)):
@@ -248,14 +271,23 @@ def test_lambda_schedule_trains_with_the_weights_it_returns(backend):
         obj = cx.objective(sched, hessian_scale=None)
         dtrain = cx.DMatrix(X, y)
         spy = Spy(obj)
-        xgb.train({"max_depth": 2, "eta": 0.3, "base_score": obj.base_score(dtrain), **ONE,
-                   "objective": obj.xgb_objective}, dtrain, 6, obj=spy, callbacks=[obj.callback()])
+        xgb.train(
+            {"max_depth": 2, "eta": 0.3, "base_score": obj.base_score(dtrain), **ONE, "objective": obj.xgb_objective},
+            dtrain,
+            6,
+            obj=spy,
+            callbacks=[obj.callback()],
+        )
     else:
         obj = clx.objective(sched, hessian_scale=None)
         spy = Spy(obj)
         data = lgb.Dataset(X, y, init_score=np.full(len(y), obj.init_score(y)), free_raw_data=False)
-        lgb.train({"objective": spy, "num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, **QUIET},
-                  data, 6, callbacks=[obj.callback()])
+        lgb.train(
+            {"objective": spy, "num_leaves": 4, "learning_rate": 0.3, "min_data_in_leaf": 5, **QUIET},
+            data,
+            6,
+            callbacks=[obj.callback()],
+        )
     assert len(spy.log) == 6
     for (pred, g, h), w in zip(spy.log, want):
         g1, h1 = first.grad_hess(y, pred)

@@ -13,11 +13,11 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
+from study_helpers import study_table, toy_objective_factory
 
 from czar_gbdt import selection, tuning
 from czar_gbdt.config import ConfigError, load_config
 from czar_gbdt.datasets import make_synthetic_panel
-from study_helpers import study_table, toy_objective_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,8 +53,8 @@ def oracle_dsr(m, best, horizon):
     sr0 = math.sqrt(v) * ((1 - g) * phi.inv_cdf(1 - 1 / n) + g * phi.inv_cdf(1 - 1 / (n * math.e)))
     col = m[:, best]
     d = col - col.mean()
-    m2, m3, m4 = (d ** 2).mean(), (d ** 3).mean(), (d ** 4).mean()
-    g3, g4 = m3 / m2 ** 1.5, m4 / m2 ** 2
+    m2, m3, m4 = (d**2).mean(), (d**3).mean(), (d**4).mean()
+    g3, g4 = m3 / m2**1.5, m4 / m2**2
     s = sr[best]
     z = (s - sr0) * math.sqrt(t / horizon - 1) / math.sqrt(1 - g3 * s + (g4 - 1) / 4 * s * s)
     return s, sr0, phi.cdf(z)
@@ -166,20 +166,22 @@ cscv_blocks = 10
 
 def _study(tmp_path, name, signal_ic, n_trials=6):
     """A study on a synthetic panel (one informative feature of 12) where num_leaves decides the quality."""
-    panel = make_synthetic_panel(n_dates=300, n_assets=40, n_features=12, signal_ic=signal_ic, n_informative=1,
-                                 seed=1)
+    panel = make_synthetic_panel(n_dates=300, n_assets=40, n_features=12, signal_ic=signal_ic, n_informative=1, seed=1)
     data = tmp_path / f"{name}.parquet"
     panel.to_frame().to_parquet(data)
     path = tmp_path / f"{name}.toml"
-    path.write_text(study_table(name).format(runs=tmp_path / "runs").replace("n_trials = 2", f"n_trials = {n_trials}")
-                    + CONFIG.format(data=data))
+    path.write_text(
+        study_table(name).format(runs=tmp_path / "runs").replace("n_trials = 2", f"n_trials = {n_trials}")
+        + CONFIG.format(data=data)
+    )
     return path
 
 
 def _cli(*args):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "czar_gbdt.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "czar_gbdt.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def _tune_and_report(path):
@@ -226,8 +228,10 @@ def test_a_study_without_per_date_terms_says_why_in_one_line(tmp_path, capsys):
     tuning.tune(path, show_progress=False, objective_factory=toy_objective_factory)  # stores no per-date terms
     assert main(["report", "--config", str(path)]) == 0
     lines = [x for x in capsys.readouterr().out.splitlines() if "selection" in x or "overfitting" in x]
-    assert lines == ["selection bias: not measured: 2 of the 2 completed trials were scored before trials stored "
-                     "their per-date terms (a study made by an older czar-gbdt)."]
+    assert lines == [
+        "selection bias: not measured: 2 of the 2 completed trials were scored before trials stored "
+        "their per-date terms (a study made by an older czar-gbdt)."
+    ]
     assert not (tmp_path / "runs" / "old" / "selection.json").exists()
     cfg = load_config(path)
     cfg["study"]["objective"] = "allora_czar_improvement"

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from config_helpers import make_config, small_study
 
 import czar_gbdt as cg
 from czar_gbdt import allora, evaluation, metrics, tuning
 from czar_gbdt.cli import main
 from czar_gbdt.config import ConfigError, load_config, validate_config
 from czar_gbdt.datasets import DataError, make_synthetic_returns
-from config_helpers import make_config, small_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,14 +41,23 @@ def series_config(tmp_path, data, name="series", objective="rank_ic", *, transfo
     unless ``params`` / ``alpha`` fix them. 700 business days of one asset whose return follows its own past 5
     days (momentum 0.5): 59 dates of feature warm-up and the last one without a target leave 640; the splits
     use 200 + 1 + 300 + 1 + 100."""
-    return make_config(tmp_path / f"{name}.toml", study=small_study(name, tmp_path / "runs", n_trials=3,
-                                                                     objective=objective),
-                       data={"source": data, "horizon": 1, "target_transform": transform},
-                       splits={"test_size": 100, "min_train_size": 200, "holdout": 100, "max_splits": 3},
-                       model={"num_boost_round": 30,
-                              "params": {"learning_rate": 0.1, "num_leaves": {"low": 3, "high": 6},
-                                         "min_child_samples": 20, "num_threads": 1, **(params or {})}},
-                       loss={"czar": {"alpha": {"low": 0.0, "high": 1.0} if alpha is None else alpha}})
+    return make_config(
+        tmp_path / f"{name}.toml",
+        study=small_study(name, tmp_path / "runs", n_trials=3, objective=objective),
+        data={"source": data, "horizon": 1, "target_transform": transform},
+        splits={"test_size": 100, "min_train_size": 200, "holdout": 100, "max_splits": 3},
+        model={
+            "num_boost_round": 30,
+            "params": {
+                "learning_rate": 0.1,
+                "num_leaves": {"low": 3, "high": 6},
+                "min_child_samples": 20,
+                "num_threads": 1,
+                **(params or {}),
+            },
+        },
+        loss={"czar": {"alpha": {"low": 0.0, "high": 1.0} if alpha is None else alpha}},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +88,17 @@ def test_a_series_with_a_planted_signal_tunes_to_a_positive_time_series_rank_ic(
     study = tuning.load_study(cfg)
     params = tuning.fixed_params(study.best_trial, cfg)
     panel = evaluation.load_data(cfg)
-    model = evaluation.ModelSpec("lightgbm", params.booster, cg.get_loss("czar", **params.loss_params),
-                                 num_boost_round=30, target_transform="raw", seed=3)
-    result = evaluation.walk_forward(panel, evaluation.make_splitter(cfg), model,
-                                     evaluation.FoldScoring(time_series=True))
+    model = evaluation.ModelSpec(
+        "lightgbm",
+        params.booster,
+        cg.get_loss("czar", **params.loss_params),
+        num_boost_round=30,
+        target_transform="raw",
+        seed=3,
+    )
+    result = evaluation.walk_forward(
+        panel, evaluation.make_splitter(cfg), model, evaluation.FoldScoring(time_series=True)
+    )
     splitter = evaluation.make_splitter(cfg)
     for i, fold in enumerate(splitter.split_with_validation(groups=panel.dates)):
         test = panel.subset(fold.test)
@@ -139,10 +155,10 @@ def test_report_evaluate_and_compare_on_a_series(tuned, series_csv, capsys):
 
 
 def test_the_time_series_and_allora_objectives(tmp_path, series_csv):
-    explicit = tuning.tune(load_config(series_config(tmp_path, series_csv, "explicit", "ts_rank_ic")),
-                           show_progress=False)
-    implicit = tuning.tune(load_config(series_config(tmp_path, series_csv, "implicit", "rank_ic")),
-                           show_progress=False)
+    explicit = tuning.tune(
+        load_config(series_config(tmp_path, series_csv, "explicit", "ts_rank_ic")), show_progress=False
+    )
+    implicit = tuning.tune(load_config(series_config(tmp_path, series_csv, "implicit", "rank_ic")), show_progress=False)
     assert [t.value for t in explicit.trials] == [t.value for t in implicit.trials]
     cfg = load_config(series_config(tmp_path, series_csv, "allora", "allora_czar_improvement"))
     study = tuning.tune(cfg, show_progress=False)
@@ -156,8 +172,16 @@ def test_the_time_series_and_allora_objectives(tmp_path, series_csv):
     # a fold's score is Allora's CZAR improvement of the window's forecasts, recomputed here
     params = tuning.fixed_params(study.best_trial, cfg)
     train, test = panel.subset(folds[0].train), panel.subset(folds[0].test)
-    (pred,), _ = evaluation.fit_predict("lightgbm", params.booster, cg.get_loss("czar", **params.loss_params),
-                                        train, [test], num_boost_round=30, target_transform="raw", seed=3)
+    (pred,), _ = evaluation.fit_predict(
+        "lightgbm",
+        params.booster,
+        cg.get_loss("czar", **params.loss_params),
+        train,
+        [test],
+        num_boost_round=30,
+        target_transform="raw",
+        seed=3,
+    )
     want = allora.allora_czar_improvement(test.y, pred)
     assert tuning.trial_folds(study.best_trial)["allora_czar_improvement"][0] == pytest.approx(want, abs=1e-12)
     assert tuning.trial_folds(study.best_trial)["allora_grade"][0] == allora.allora_grade(test.y, pred)["allora_grade"]
@@ -165,13 +189,19 @@ def test_the_time_series_and_allora_objectives(tmp_path, series_csv):
 
 def test_what_a_series_is_refused(tmp_path, series_csv):
     cfg = load_config(series_config(tmp_path, series_csv, objective="icir"))
-    with pytest.raises(DataError, match=r"a single asset \('BTC'\); study.objective = 'icir' is the ICIR of the rank "
-                                        r"IC across assets.*use 'rank_ic' or 'ts_rank_ic'"):
+    with pytest.raises(
+        DataError,
+        match=r"a single asset \('BTC'\); study.objective = 'icir' is the ICIR of the rank "
+        r"IC across assets.*use 'rank_ic' or 'ts_rank_ic'",
+    ):
         evaluation.prepare_data(cfg)
     for transform in ("demean", "zscore"):
         cfg = load_config(series_config(tmp_path, series_csv, transform=transform))
-        with pytest.raises(DataError, match=rf"data.target_transform = '{transform}' .* leaves a single series no "
-                                            r"label to learn: set data.target_transform = \"raw\""):
+        with pytest.raises(
+            DataError,
+            match=rf"data.target_transform = '{transform}' .* leaves a single series no "
+            r"label to learn: set data.target_transform = \"raw\"",
+        ):
             evaluation.prepare_data(cfg)
     assert not (tmp_path / "runs").exists()
 
@@ -182,18 +212,29 @@ def test_early_stopping_on_a_series_watches_its_time_series_rank_ic(series_csv, 
     train, valid = panel.subset(np.arange(0, 300)), panel.subset(np.arange(301, 400))
     loss = cg.get_loss("czar", alpha=0.5)
     params = {"learning_rate": 0.3, "num_leaves": 4, "min_child_samples": 20, "num_threads": 1}
-    (pred,), rounds = evaluation.fit_predict("lightgbm", params, loss, train, [valid], valid=valid,
-                                             num_boost_round=25, early_stopping_rounds=25, target_transform="raw")
+    (pred,), rounds = evaluation.fit_predict(
+        "lightgbm",
+        params,
+        loss,
+        train,
+        [valid],
+        valid=valid,
+        num_boost_round=25,
+        early_stopping_rounds=25,
+        target_transform="raw",
+    )
     # with patience as long as the run, the kept round is the first best validation time-series rank IC
-    (full,), _ = evaluation.fit_predict("lightgbm", params, loss, train, [valid], num_boost_round=25,
-                                        target_transform="raw")
+    (full,), _ = evaluation.fit_predict(
+        "lightgbm", params, loss, train, [valid], num_boost_round=25, target_transform="raw"
+    )
     from czar_gbdt.lightgbm import train_loss
 
     model = train_loss(loss, train.X.to_numpy(), train.y, std=train.std, params=params, num_boost_round=25)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a constant first-round forecast has no rank IC
-        scores = [metrics.ts_rank_ic(valid.y, model.model.predict(valid.X.to_numpy(), num_iteration=k))
-                  for k in range(1, 26)]
+        scores = [
+            metrics.ts_rank_ic(valid.y, model.model.predict(valid.X.to_numpy(), num_iteration=k)) for k in range(1, 26)
+        ]
     scores = [s if math.isfinite(s) else -np.inf for s in scores]
     assert rounds == int(np.argmax(scores)) + 1 and rounds < 25
     np.testing.assert_allclose(full, model.predict(valid.X.to_numpy()))
@@ -229,13 +270,25 @@ def test_ts_rank_ic_by_date_splits_the_window_rank_ic_into_terms():
 def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel():
     """data.wide.columns keeps some assets of a wide table (one: a series); study.objective = "ts_rank_ic"
     on a panel scores each asset's series and averages over the assets; the top-k book stays."""
-    cfg = validate_config({"data": {"source": "ff49", "start": "2019-01-01", "horizon": 1,
-                                    "target_transform": "raw", "wide": {"columns": ["Oil"]}}})
+    cfg = validate_config(
+        {
+            "data": {
+                "source": "ff49",
+                "start": "2019-01-01",
+                "horizon": 1,
+                "target_transform": "raw",
+                "wide": {"columns": ["Oil"]},
+            }
+        }
+    )
     panel = evaluation.load_data(cfg)
     assert list(panel.assets.unique()) == ["Oil"] and evaluation.scoring(cfg, panel).single_series
-    cfg = validate_config({"study": {"objective": "ts_rank_ic"},
-                           "data": {"source": "ff49", "start": "2019-01-01", "wide": {"columns": ["Oil", "Gold",
-                                                                                                "Softw"]}}})
+    cfg = validate_config(
+        {
+            "study": {"objective": "ts_rank_ic"},
+            "data": {"source": "ff49", "start": "2019-01-01", "wide": {"columns": ["Oil", "Gold", "Softw"]}},
+        }
+    )
     panel = evaluation.load_data(cfg)
     how = evaluation.scoring(cfg, panel)
     assert how.time_series and not how.single_series and "averaged over the 3 assets" in how.describe()
@@ -244,16 +297,25 @@ def test_one_column_of_a_wide_table_and_the_time_series_rank_ic_of_a_panel():
     scores, per_date = evaluation.score_predictions(test, pred, top_k=1, time_series=True)
     want = np.mean([metrics.ts_rank_ic(test.y[test.assets == a], pred[test.assets == a]) for a in how.assets])
     assert scores["rank_ic"] == pytest.approx(want, abs=1e-12) and "top_k_net_spread" in scores
-    with pytest.raises(DataError, match=r"data.wide.columns names \['Bitcoin'\], which the table does not have; its "
-                                        r"asset columns are \['Agric'"):
+    with pytest.raises(
+        DataError,
+        match=r"data.wide.columns names \['Bitcoin'\], which the table does not have; its "
+        r"asset columns are \['Agric'",
+    ):
         evaluation.load_data(validate_config({"data": {"source": "ff49", "wide": {"columns": ["Oil", "Bitcoin"]}}}))
     with pytest.raises(ConfigError, match="data.wide.columns must be a list of distinct column names"):
         validate_config({"data": {"source": "ff49", "wide": {"columns": ["Oil", "Oil"]}}})
 
 
 def test_study_objective_names_the_new_choices():
-    for objective in ("ts_rank_ic", "allora_czar_improvement", "allora_directional_accuracy",
-                      "allora_da_ci_lower", "allora_pearson_r", "allora_wrmse_improvement"):
+    for objective in (
+        "ts_rank_ic",
+        "allora_czar_improvement",
+        "allora_directional_accuracy",
+        "allora_da_ci_lower",
+        "allora_pearson_r",
+        "allora_wrmse_improvement",
+    ):
         assert validate_config({"study": {"objective": objective}})["study"]["objective"] == objective
     with pytest.raises(ValueError, match=r"study.objective must be one of .*got 'allora_da_p_value'"):
         validate_config({"study": {"objective": "allora_da_p_value"}})  # a p-value is not a target

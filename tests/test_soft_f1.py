@@ -9,10 +9,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from classification_helpers import ONE, QUIET, binary_data, payload, sigmoid
 
 import czar_gbdt as cg
 from czar_gbdt import _adapters as ad
-from classification_helpers import ONE, QUIET, binary_data, payload, sigmoid
 
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")
@@ -51,8 +51,7 @@ def test_soft_f1_value_matches_the_seed_code(average):
     y, x, _ = payload(200, seed=4)
     for kw in [dict(), dict(alpha=0.3, beta=0.7, g=1.5), dict(alpha=1.0, beta=0.0, g=3.0)]:
         loss = cg.SoftF1Composite(pos_weight=1.382, average=average, **kw)
-        want = reference_composite(y, x, class_weights=(1.0, 1.382), average=average,
-                              **{k: v for k, v in kw.items()})
+        want = reference_composite(y, x, class_weights=(1.0, 1.382), average=average, **{k: v for k, v in kw.items()})
         assert loss(y, x) == pytest.approx(want, rel=1e-12)
     parts = cg.SoftF1Composite(average=average).components(y, x)
     assert set(parts) == {"precision", "recall", "f1", "metric", "ce", "loss"}
@@ -68,7 +67,8 @@ def test_soft_f1_weights_are_duplicated_rows_and_the_loss_is_a_mean():
     # up to epsilon, which does not grow with the counts
     assert loss(np.r_[y, y], np.r_[x, x]) == pytest.approx(loss(y, x), rel=1e-8)
     assert cg.SoftF1Composite(epsilon=1e-300)(np.r_[y, y], np.r_[x, x]) == pytest.approx(
-        cg.SoftF1Composite(epsilon=1e-300)(y, x), rel=1e-13)
+        cg.SoftF1Composite(epsilon=1e-300)(y, x), rel=1e-13
+    )
 
 
 CASES = [
@@ -194,8 +194,9 @@ def test_soft_f1_init_score_minimises_the_loss_at_a_constant():
     y, _, w = payload(300, seed=8)
     loss = cg.SoftF1Composite(pos_weight=1.3)
     c = loss.init_score(y, weight=w)
-    best = optimize.minimize_scalar(lambda v: loss(y, np.full(len(y), v), weight=w), bounds=(-10, 10),
-                                    method="bounded", options={"xatol": 1e-10})
+    best = optimize.minimize_scalar(
+        lambda v: loss(y, np.full(len(y), v), weight=w), bounds=(-10, 10), method="bounded", options={"xatol": 1e-10}
+    )
     assert c == pytest.approx(best.x, abs=1e-5)
     # the F1 part pulls the constant above the cross-entropy's
     assert c > cg.SoftF1Composite(alpha=0.0, beta=1.0, pos_weight=1.3).init_score(y, weight=w) + 0.05
@@ -226,23 +227,29 @@ def test_soft_f1_per_row_values_and_catboost_are_refused():
     with pytest.raises(ValueError, match=msg):
         ccb.metric(loss)
     sched = cg.ScheduledLoss("focal", "asymmetric", cg.linear_warmup(10))
-    with pytest.raises(ValueError, match=r"^ScheduledLoss\(FocalLoss.*changes with the boosting round, but "
-                                         r"CatBoost passes no round"):
+    with pytest.raises(
+        ValueError,
+        match=r"^ScheduledLoss\(FocalLoss.*changes with the boosting round, but "
+        r"CatBoost passes no round",
+    ):
         ccb.objective(sched)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(g=0.0), r"^g must be in \(0, inf\]; got 0.0"),
-    (dict(g=-1), r"^g must be in \(0, inf\]; got -1.0"),
-    (dict(alpha=1.5), r"^alpha must be in \[0, 1\]; got 1.5"),
-    (dict(alpha=-0.1), r"^alpha must be in \[0, 1\]; got -0.1"),
-    (dict(beta=2.0), r"^beta must be in \[0, 1\]; got 2.0"),
-    (dict(alpha=0.0, beta=0.0), r"^alpha and beta are both 0"),
-    (dict(pos_weight=0.0), r"^pos_weight must be in \(0, inf\]; got 0.0"),
-    (dict(epsilon=0.0), r"^epsilon must be in \(0, inf\]; got 0.0"),
-    (dict(g=float("nan")), r"^g must be a finite number; got nan"),
-    (dict(average="micro"), r"^average must be one of \('binary', 'macro'\); got 'micro'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(g=0.0), r"^g must be in \(0, inf\]; got 0.0"),
+        (dict(g=-1), r"^g must be in \(0, inf\]; got -1.0"),
+        (dict(alpha=1.5), r"^alpha must be in \[0, 1\]; got 1.5"),
+        (dict(alpha=-0.1), r"^alpha must be in \[0, 1\]; got -0.1"),
+        (dict(beta=2.0), r"^beta must be in \[0, 1\]; got 2.0"),
+        (dict(alpha=0.0, beta=0.0), r"^alpha and beta are both 0"),
+        (dict(pos_weight=0.0), r"^pos_weight must be in \(0, inf\]; got 0.0"),
+        (dict(epsilon=0.0), r"^epsilon must be in \(0, inf\]; got 0.0"),
+        (dict(g=float("nan")), r"^g must be a finite number; got nan"),
+        (dict(average="micro"), r"^average must be one of \('binary', 'macro'\); got 'micro'"),
+    ],
+)
 def test_soft_f1_bad_parameters_name_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cg.SoftF1Composite(**kwargs)
@@ -250,7 +257,7 @@ def test_soft_f1_bad_parameters_name_the_argument(kwargs, match):
         cg.get_loss("soft_f1", **kwargs)
 
 
-@pytest.mark.parametrize("loss", [cg.SoftF1Composite(), cg.LogisticLoss()], ids=lambda l: l.name)
+@pytest.mark.parametrize("loss", [cg.SoftF1Composite(), cg.LogisticLoss()], ids=lambda loss: loss.name)
 def test_bad_labels_predictions_and_weights_name_the_argument(loss):
     y, x, w = payload(10)
     bad_y = y.copy()
@@ -285,18 +292,32 @@ def test_soft_f1_trains_and_is_logged_as_a_whole_dataset_metric(backend):
     loss = cg.SoftF1Composite(pos_weight=1.382)
     res = {}
     if backend == "xgboost":
-        booster = cx.train({"max_depth": 3, "eta": 0.2, **ONE}, cx.DMatrix(X, y), 30, objective=loss,
-                           evals=[(cx.DMatrix(X, y), "train"), (cx.DMatrix(Xv, yv), "valid")], metric=loss,
-                           evals_result=res, verbose_eval=False)
+        booster = cx.train(
+            {"max_depth": 3, "eta": 0.2, **ONE},
+            cx.DMatrix(X, y),
+            30,
+            objective=loss,
+            evals=[(cx.DMatrix(X, y), "train"), (cx.DMatrix(Xv, yv), "valid")],
+            metric=loss,
+            evals_result=res,
+            verbose_eval=False,
+        )
         margin = booster.predict(xgb.DMatrix(Xv), output_margin=True).astype(np.float64)
         logged = res["valid"]["soft_f1"]
         train_log = res["train"]["soft_f1"]
         rel = 1e-5
     else:
         train = clx.Dataset(X, y)
-        booster = clx.train({"num_leaves": 7, "learning_rate": 0.2, **QUIET}, train, 30, objective=loss,
-                            valid_sets=[train, clx.Dataset(Xv, yv, reference=train)], valid_names=["train", "valid"],
-                            metric=loss, callbacks=[lgb.record_evaluation(res)])
+        booster = clx.train(
+            {"num_leaves": 7, "learning_rate": 0.2, **QUIET},
+            train,
+            30,
+            objective=loss,
+            valid_sets=[train, clx.Dataset(Xv, yv, reference=train)],
+            valid_names=["train", "valid"],
+            metric=loss,
+            callbacks=[lgb.record_evaluation(res)],
+        )
         margin = booster.predict(Xv)
         logged = res["valid"]["soft_f1"]
         train_log = res["train"]["soft_f1"]

@@ -12,25 +12,36 @@ from pathlib import Path
 
 import pytest
 from optuna.trial import TrialState
+from study_helpers import study_table, toy_objective_factory
+from test_tuning_storage import PG_URL, needs_pg, spawn, wait_for  # noqa: F401  (spawn is a fixture)
 
 from czar_gbdt import tuning
 from czar_gbdt.config import validate_config
 from czar_gbdt.datasets import make_synthetic_panel
-from study_helpers import study_table, toy_objective_factory
-from test_tuning_storage import PG_URL, needs_pg, spawn, wait_for  # noqa: F401  (spawn is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def toy(tmp_path, name=None, n_trials=3, storage="", **spaces):
-    cfg = validate_config({
-        "study": {"name": name or f"s_{uuid.uuid4().hex[:8]}", "runs_dir": str(tmp_path), "n_trials": n_trials,
-                  "sampler": spaces.pop("sampler", "random"), "pruner": "none", "heartbeat_interval": 1,
-                  "grace_period": 3, "n_startup_trials": 2, "storage": storage},
-        "model": {"params": spaces or {"learning_rate": {"low": 0.01, "high": 1.0},
-                                       "num_leaves": {"low": 2, "high": 64}}},
-        "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}} if not spaces else {"name": "czar"},
-    })
+    cfg = validate_config(
+        {
+            "study": {
+                "name": name or f"s_{uuid.uuid4().hex[:8]}",
+                "runs_dir": str(tmp_path),
+                "n_trials": n_trials,
+                "sampler": spaces.pop("sampler", "random"),
+                "pruner": "none",
+                "heartbeat_interval": 1,
+                "grace_period": 3,
+                "n_startup_trials": 2,
+                "storage": storage,
+            },
+            "model": {
+                "params": spaces or {"learning_rate": {"low": 0.01, "high": 1.0}, "num_leaves": {"low": 2, "high": 64}}
+            },
+            "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}} if not spaces else {"name": "czar"},
+        }
+    )
     cfg["_toy"] = {"sleep": 0.0, "folds": 1}
     return cfg
 
@@ -126,8 +137,14 @@ PH = cg.define_loss("ph", ph, params={{"k": (0.1, 10.0)}})
 
 def _cli(tmp_path, *args):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
-    return subprocess.run([sys.executable, "-m", "czar_gbdt.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "czar_gbdt.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
 
 
 def test_editing_the_formula_of_a_loss_refuses_tune_report_fit_and_compare(tmp_path):
@@ -135,9 +152,11 @@ def test_editing_the_formula_of_a_loss_refuses_tune_report_fit_and_compare(tmp_p
     panel.to_frame().to_parquet(tmp_path / "panel.parquet")
     (tmp_path / "mylosses.py").write_text(FORMULA.format(over=3.0))
     config = tmp_path / "ph.toml"
-    config.write_text(study_table("ph").format(runs=tmp_path / "runs") + textwrap.dedent(f"""
+    config.write_text(
+        study_table("ph").format(runs=tmp_path / "runs")
+        + textwrap.dedent(f"""
         [data]
-        source = "{tmp_path / 'panel.parquet'}"
+        source = "{tmp_path / "panel.parquet"}"
         horizon = 1
         [splits]
         test_size = 40
@@ -154,17 +173,22 @@ def test_editing_the_formula_of_a_loss_refuses_tune_report_fit_and_compare(tmp_p
         name = "mylosses:PH"
         [report]
         baselines = []
-        """))
+        """)
+    )
     compare = tmp_path / "compare.toml"
-    compare.write_text(config.read_text().replace('name = "ph"', 'name = "cmp"').replace(
-        "[report]", f'[compare]\nlosses = ["builtin"]\nensemble = false\nstudy = "{config}"\n[report]').replace(
-        "num_leaves = { low = 2, high = 8 }", "num_leaves = 4"))
+    compare.write_text(
+        config.read_text()
+        .replace('name = "ph"', 'name = "cmp"')
+        .replace("[report]", f'[compare]\nlosses = ["builtin"]\nensemble = false\nstudy = "{config}"\n[report]')
+        .replace("num_leaves = { low = 2, high = 8 }", "num_leaves = 4")
+    )
     first = _cli(tmp_path, "tune", "--config", str(config), "--no-progress")
     assert first.returncode == 0, first.stderr
     (tmp_path / "mylosses.py").write_text(FORMULA.format(over=5.0))  # over-prediction now costs 5x, not 3x
     for command, config_path in (("tune", config), ("report", config), ("fit", config), ("compare", compare)):
-        refused = _cli(tmp_path, command, "--config", str(config_path), *(("--no-progress",) if command == "tune"
-                                                                            else ()))
+        refused = _cli(
+            tmp_path, command, "--config", str(config_path), *(("--no-progress",) if command == "tune" else ())
+        )
         assert refused.returncode == 2, (command, refused.stderr)
         lines = refused.stderr.strip().splitlines()
         assert "Traceback" not in refused.stderr and "loss.definition (study:" in lines[-1], (command, lines)
@@ -183,18 +207,28 @@ def test_a_dask_cluster_gives_the_same_figures_run_after_run(tmp_path, backend):
 
     panel = make_synthetic_panel(n_dates=300, n_assets=100, n_features=6, signal_ic=0.05, seed=4)
     panel.to_frame().to_parquet(tmp_path / "panel.parquet", index=False)
-    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, memory_limit="1GiB",
-                                  dashboard_address=None) as local, distributed.Client(local) as client:
-        cfg = validate_config({
-            "study": {"runs_dir": str(tmp_path / "runs")},
-            "data": {"source": str(tmp_path / "panel.parquet"), "horizon": 1, "panel": {"std_col": "std"}},
-            "splits": {"min_train_size": 150, "test_size": 50, "holdout": 10, "max_splits": 1},
-            "model": {"backend": backend, "num_boost_round": 15,
-                      "params": {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20} if backend == "lightgbm"
-                      else {"max_depth": 3, "learning_rate": 0.1}},
-            "loss": {"name": "czar"},
-            "cluster": {"engine": "dask", "scheduler": client.scheduler.address},
-        })
+    with (
+        distributed.LocalCluster(
+            n_workers=3, threads_per_worker=1, memory_limit="1GiB", dashboard_address=None
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        cfg = validate_config(
+            {
+                "study": {"runs_dir": str(tmp_path / "runs")},
+                "data": {"source": str(tmp_path / "panel.parquet"), "horizon": 1, "panel": {"std_col": "std"}},
+                "splits": {"min_train_size": 150, "test_size": 50, "holdout": 10, "max_splits": 1},
+                "model": {
+                    "backend": backend,
+                    "num_boost_round": 15,
+                    "params": {"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}
+                    if backend == "lightgbm"
+                    else {"max_depth": 3, "learning_rate": 0.1},
+                },
+                "loss": {"name": "czar"},
+                "cluster": {"engine": "dask", "scheduler": client.scheduler.address},
+            }
+        )
         runs = [cluster.evaluate_losses(cfg, [("builtin", {})]) for _ in range(3)]
         cluster.close_clients()
     for other in runs[1:]:

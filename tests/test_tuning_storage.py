@@ -11,25 +11,35 @@ from datetime import datetime, timedelta
 import optuna
 import pytest
 from optuna.trial import TrialState
+from study_helpers import data_error_objective_factory, toy_objective_factory
 
 from czar_gbdt import tuning
 from czar_gbdt.config import Config, ConfigError, as_config, validate_config
-from study_helpers import data_error_objective_factory, toy_objective_factory
 
 PG_URL = os.environ.get("CZAR_GBDT_PG_URL")
 needs_pg = pytest.mark.skipif(
     not PG_URL and not os.environ.get("CZAR_GBDT_REQUIRE_PG"),
-    reason="set CZAR_GBDT_PG_URL (eval \"$(.ci/postgres.sh)\") for the PostgreSQL tests",
+    reason='set CZAR_GBDT_PG_URL (eval "$(.ci/postgres.sh)") for the PostgreSQL tests',
 )
 
 
 def toy_config(tmp_path, name=None, n_trials=6, **study):
-    cfg = validate_config({
-        "study": {"name": name or f"toy_{uuid.uuid4().hex[:8]}", "runs_dir": str(tmp_path), "n_trials": n_trials,
-                  "sampler": "random", "pruner": "none", "heartbeat_interval": 1, "grace_period": 3, **study},
-        "model": {"params": {"learning_rate": {"low": 0.01, "high": 1.0}, "num_leaves": {"low": 2, "high": 64}}},
-        "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
-    })
+    cfg = validate_config(
+        {
+            "study": {
+                "name": name or f"toy_{uuid.uuid4().hex[:8]}",
+                "runs_dir": str(tmp_path),
+                "n_trials": n_trials,
+                "sampler": "random",
+                "pruner": "none",
+                "heartbeat_interval": 1,
+                "grace_period": 3,
+                **study,
+            },
+            "model": {"params": {"learning_rate": {"low": 0.01, "high": 1.0}, "num_leaves": {"low": 2, "high": 64}}},
+            "loss": {"name": "czar", "czar": {"alpha": {"low": 0.0, "high": 1.0}}},
+        }
+    )
     cfg["_toy"] = {"sleep": 0.0, "folds": 3}
     return cfg
 
@@ -48,8 +58,9 @@ def spawn():
     started = []
 
     def start(cfg, n_trials, worker=0):
-        proc = ctx.Process(target=tuning.run_worker,
-                           args=(cfg, tuning.storage_url(cfg), n_trials, toy_objective_factory, worker))
+        proc = ctx.Process(
+            target=tuning.run_worker, args=(cfg, tuning.storage_url(cfg), n_trials, toy_objective_factory, worker)
+        )
         proc.start()
         started.append(proc)
         return proc
@@ -85,8 +96,7 @@ def test_sqlite_default_storage_and_resume(tmp_path):
 
 def test_sqlite_refuses_parallel_workers(tmp_path):
     with pytest.raises(ConfigError, match="SQLite .* not safe for parallel workers"):
-        tuning.tune(toy_config(tmp_path), workers=2, objective_factory=toy_objective_factory,
-                    show_progress=False)
+        tuning.tune(toy_config(tmp_path), workers=2, objective_factory=toy_objective_factory, show_progress=False)
 
 
 def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path, spawn):
@@ -97,8 +107,10 @@ def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path, spawn):
     study = tuning.open_study(cfg)
     # the toy objective reports its first step after drawing every parameter: waiting for the
     # parameters alone could kill the worker half-way through drawing them
-    wait_for(lambda: [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.intermediate_values],
-             "the worker to start a trial, draw its parameters and report a first step")
+    wait_for(
+        lambda: [t for t in study.get_trials(states=(TrialState.RUNNING,)) if t.intermediate_values],
+        "the worker to start a trial, draw its parameters and report a first step",
+    )
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
     killed = study.get_trials(states=(TrialState.RUNNING,))[0]
@@ -111,7 +123,6 @@ def test_stale_trial_of_killed_run_is_retried_on_resume(tmp_path, spawn):
     assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
     assert retried[0].params == killed.params
     assert len(finished(study)) == 3
-
 
 
 def test_dead_trial_holding_the_last_slot_is_retried_without_waiting_for_ever(tmp_path, spawn):
@@ -180,8 +191,12 @@ def test_postgres_two_workers_complete_exactly_the_requested_trials(tmp_path):
 @needs_pg
 def test_postgres_workers_take_a_typed_config(tmp_path):
     """A typed Config reaches the spawned workers (pickled) and their objective factory as it is."""
-    study = tuning.tune(as_config(_pg_config(tmp_path, n_trials=4)), workers=2, objective_factory=toy_objective_factory,
-                        show_progress=False)
+    study = tuning.tune(
+        as_config(_pg_config(tmp_path, n_trials=4)),
+        workers=2,
+        objective_factory=toy_objective_factory,
+        show_progress=False,
+    )
     done = finished(study)
     assert len(done) == 4 and len({tuple(sorted(t.params.items())) for t in done}) == 4
     assert os.getpid() not in {t.user_attrs["pid"] for t in done}  # the spawned workers ran them
@@ -193,8 +208,9 @@ def test_postgres_an_error_that_repeats_stops_every_worker(tmp_path):
     stopped (recorded in it), the other worker stops too, and the parent raises it once."""
     cfg = _pg_config(tmp_path, n_trials=20)
     cfg["_toy"]["sleep"] = 0.2
-    with pytest.raises(tuning.StudyStopped, match="DataError: the data went bad; it does not depend on the trial's "
-                                                  "parameters") as info:
+    with pytest.raises(
+        tuning.StudyStopped, match="DataError: the data went bad; it does not depend on the trial's parameters"
+    ) as info:
         tuning.tune(cfg, workers=2, objective_factory=data_error_objective_factory, show_progress=False)
     assert info.value.usage
     study = tuning.load_study(cfg)
@@ -214,8 +230,11 @@ def test_postgres_worker_killed_mid_run_leaves_study_resumable(tmp_path, spawn):
     def victim_just_started():
         # worker 0's trial with every parameter drawn (the toy reports its first step after drawing
         # them) and only the first of its 3 folds (0.5 s each) reported: a second left to kill it
-        return [t for t in study.get_trials(states=(TrialState.RUNNING,))
-                if t.user_attrs.get("worker_pid") == victim and len(t.intermediate_values) == 1]
+        return [
+            t
+            for t in study.get_trials(states=(TrialState.RUNNING,))
+            if t.user_attrs.get("worker_pid") == victim and len(t.intermediate_values) == 1
+        ]
 
     wait_for(lambda: finished(study) and victim_just_started(), "a finished trial and a running one of worker 0")
     os.kill(victim, signal.SIGKILL)
@@ -248,8 +267,13 @@ def test_journal_storage_is_refused_with_the_reason(tmp_path):
     log = tmp_path / "study.log"
     for workers in (1, 2):
         with pytest.raises(ConfigError, match=r"storage: journal storage is not supported .*no heartbeats"):
-            tuning.tune(toy_config(tmp_path), storage=f"journal:///{log}", workers=workers,
-                        objective_factory=toy_objective_factory, show_progress=False)
+            tuning.tune(
+                toy_config(tmp_path),
+                storage=f"journal:///{log}",
+                workers=workers,
+                objective_factory=toy_objective_factory,
+                show_progress=False,
+            )
     assert not log.exists()
     with pytest.raises(ConfigError, match=r"study.storage: journal storage is not supported"):
         toy_config(tmp_path, storage=str(log))
@@ -257,12 +281,23 @@ def test_journal_storage_is_refused_with_the_reason(tmp_path):
 
 
 def test_searched_rounds_are_trial_parameters(tmp_path):
-    cfg = validate_config({
-        "study": {"name": "rounds", "runs_dir": str(tmp_path), "n_trials": 3, "sampler": "random", "pruner": "none"},
-        "model": {"num_boost_round": {"low": 10, "high": 50, "step": 10}, "early_stopping_rounds": {"choices": [0, 5]},
-                  "params": {"learning_rate": 0.1}},
-        "splits": {"valid_size": 20},
-    })
+    cfg = validate_config(
+        {
+            "study": {
+                "name": "rounds",
+                "runs_dir": str(tmp_path),
+                "n_trials": 3,
+                "sampler": "random",
+                "pruner": "none",
+            },
+            "model": {
+                "num_boost_round": {"low": 10, "high": 50, "step": 10},
+                "early_stopping_rounds": {"choices": [0, 5]},
+                "params": {"learning_rate": 0.1},
+            },
+            "splits": {"valid_size": 20},
+        }
+    )
     study = tuning.tune(cfg, objective_factory=toy_objective_factory, show_progress=False)
     for trial in finished(study):
         params = tuning.fixed_params(trial, cfg)
@@ -284,17 +319,31 @@ def test_a_trials_parameters_are_a_frozen_typed_object(tmp_path):
     params = tuning.suggest_params(optuna.trial.FixedTrial(drawn), cfg)
     assert isinstance(params, tuning.TrialParams)
     assert (params.backend, params.booster, params.loss, params.loss_params) == (
-        "lightgbm", {"learning_rate": 0.5, "num_leaves": 8}, "czar", {"alpha": 0.25})
+        "lightgbm",
+        {"learning_rate": 0.5, "num_leaves": 8},
+        "czar",
+        {"alpha": 0.25},
+    )
     assert (params.num_boost_round, params.early_stopping_rounds) == (200, 0)  # 0 in the file: no early stopping
-    assert list(params.to_dict()) == ["backend", "booster", "loss", "loss_params", "num_boost_round",
-                                      "early_stopping_rounds"]
+    assert list(params.to_dict()) == [
+        "backend",
+        "booster",
+        "loss",
+        "loss_params",
+        "num_boost_round",
+        "early_stopping_rounds",
+    ]
     with pytest.raises(TypeError):  # read by attribute: no dict access left to mistype a key in
         params["loss"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         params.loss = "zptae"
     assert tuning.suggest_params(optuna.trial.FixedTrial(drawn), as_config(cfg)) == params
-    assert params.booster_settings() == {"backend": "lightgbm", "booster": {"learning_rate": 0.5, "num_leaves": 8},
-                                         "num_boost_round": 200, "early_stopping_rounds": 0}
+    assert params.booster_settings() == {
+        "backend": "lightgbm",
+        "booster": {"learning_rate": 0.5, "num_leaves": 8},
+        "num_boost_round": 200,
+        "early_stopping_rounds": 0,
+    }
 
 
 def test_tune_takes_a_typed_config_and_writes_nothing_into_the_one_it_is_given(tmp_path):
@@ -317,8 +366,9 @@ def test_tune_takes_a_typed_config_and_writes_nothing_into_the_one_it_is_given(t
     assert seen["data"]["target_transform"] == "demean"
     assert not (tmp_path / f"{cfg['study']['name']}.db").exists()  # the storage given, not the default
     typed = as_config(cfg)
-    again = tuning.tune(typed, storage=f"sqlite:///{tmp_path / 'typed.db'}", objective_factory=factory,
-                        show_progress=False)
+    again = tuning.tune(
+        typed, storage=f"sqlite:///{tmp_path / 'typed.db'}", objective_factory=factory, show_progress=False
+    )
     assert isinstance(given[1], Config) and given[1].data.target_transform == "demean"
     assert [(t.params, t.value) for t in finished(again)] == [(t.params, t.value) for t in finished(study)]
     study, where = tuning.load_checked_study(typed, url, "report")
@@ -330,11 +380,36 @@ def test_the_tuning_package_keeps_its_public_names_in_modules_of_at_most_600_lin
     ``czar_gbdt.tuning`` (by the package, the tests, the docs and bench/) is still there."""
     from pathlib import Path
 
-    used = ["tune", "storage_url", "output_dir", "make_storage", "make_runs_dir", "open_study", "load_study",
-            "load_checked_study", "check_fingerprint", "count_trials", "best_trial", "trial_folds", "trial_terms",
-            "TERMS_ATTR", "FINISHED", "StudyCzar", "best_czar_params", "best_czar_trial", "suggest_params",
-            "fixed_params", "search_losses", "trial_seed", "make_objective", "objective_value", "run_worker",
-            "StudyError", "StudyStopped", "REPEATING_ERRORS"]
+    used = [
+        "tune",
+        "storage_url",
+        "output_dir",
+        "make_storage",
+        "make_runs_dir",
+        "open_study",
+        "load_study",
+        "load_checked_study",
+        "check_fingerprint",
+        "count_trials",
+        "best_trial",
+        "trial_folds",
+        "trial_terms",
+        "TERMS_ATTR",
+        "FINISHED",
+        "StudyCzar",
+        "best_czar_params",
+        "best_czar_trial",
+        "suggest_params",
+        "fixed_params",
+        "search_losses",
+        "trial_seed",
+        "make_objective",
+        "objective_value",
+        "run_worker",
+        "StudyError",
+        "StudyStopped",
+        "REPEATING_ERRORS",
+    ]
     assert [name for name in used if not hasattr(tuning, name)] == []
     assert set(used) <= set(tuning.__all__)
     assert tuning.run_worker.__module__ == "czar_gbdt.tuning.workers"  # what a spawned worker imports by name

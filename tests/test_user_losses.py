@@ -32,8 +32,9 @@ def test_czar_written_with_define_loss_reproduces_the_builtin_czar():
     for params in ({}, {"alpha": 0.5, "epsilon": 2.0, "tau": 0.1}, {"alpha": 0.0, "epsilon": 1.0, "tau": 0.05}):
         builtin = cg.CZAR(**params, derivatives="exact")
         ours = extra.czar_z.with_params(**params, derivatives="exact")
-        np.testing.assert_allclose(ours.loss(y, p, std=std, mean=mean), builtin.loss(y, p, std=std, mean=mean),
-                                   rtol=1e-10, atol=0)
+        np.testing.assert_allclose(
+            ours.loss(y, p, std=std, mean=mean), builtin.loss(y, p, std=std, mean=mean), rtol=1e-10, atol=0
+        )
         g_ours, h_ours = ours.grad_hess(y, p, std=std, mean=mean)
         g_ref, h_ref = builtin.grad_hess(y, p, std=std, mean=mean)
         np.testing.assert_allclose(g_ours, g_ref, rtol=1e-10, atol=0)
@@ -71,16 +72,19 @@ def test_user_huber_matches_a_hand_written_numpy_huber():
         cg.get_loss("huber_test", delta=20.0)
 
 
-@pytest.mark.parametrize("hessian, expected", [
-    ("constant", lambda g, h, L: np.ones_like(h)),
-    (0.25, lambda g, h, L: np.full_like(h, 0.25)),
-    ("abs", lambda g, h, L: np.abs(h)),
-    ("gauss_newton", lambda g, h, L: np.where(L > 0, g**2 / (2 * L), h)),
-])
+@pytest.mark.parametrize(
+    "hessian, expected",
+    [
+        ("constant", lambda g, h, L: np.ones_like(h)),
+        (0.25, lambda g, h, L: np.full_like(h, 0.25)),
+        ("abs", lambda g, h, L: np.abs(h)),
+        ("gauss_newton", lambda g, h, L: np.where(L > 0, g**2 / (2 * L), h)),
+    ],
+)
 def test_boosting_hessian_choices(hessian, expected):
     def bumpy(zt, zp, k=2.0):
         r = zp - zt
-        return 0.5 * r**2 + k * (1 - np.exp(-r**2)) + 0.1 * np.tanh(r) ** 2
+        return 0.5 * r**2 + k * (1 - np.exp(-(r**2))) + 0.1 * np.tanh(r) ** 2
 
     name = f"bumpy_{str(hessian).replace('.', '_')}"
     loss = cg.define_loss(name, bumpy, hessian=hessian)
@@ -97,8 +101,10 @@ def test_boosting_hessian_choices(hessian, expected):
 
 def test_binary_user_loss_equals_the_builtin_logistic():
     def bce(y, x, pos_weight=1.0):
-        return -(pos_weight * y * cg.where(x >= 0, -np.log1p(np.exp(-x)), x - np.log1p(np.exp(x)))
-                 + (1 - y) * cg.where(x >= 0, -x - np.log1p(np.exp(-x)), -np.log1p(np.exp(x))))
+        return -(
+            pos_weight * y * cg.where(x >= 0, -np.log1p(np.exp(-x)), x - np.log1p(np.exp(x)))
+            + (1 - y) * cg.where(x >= 0, -x - np.log1p(np.exp(-x)), -np.log1p(np.exp(x)))
+        )
 
     loss = cg.define_loss("bce_test", bce, kind="binary", params={"pos_weight": (1e-6, 1e6)})
     assert loss.kind == "binary" and not loss.requires_std
@@ -113,41 +119,65 @@ def test_binary_user_loss_equals_the_builtin_logistic():
     assert ours.init_score(y) == pytest.approx(ref.init_score(y), abs=1e-6)
 
 
-@pytest.mark.parametrize("source, message", [
-    ("""
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            """
         def f(zt, zp, a=1.0):
             s = 0.0
             for k in range(3):
                 s = s + (zp - zt) ** 2
             return s
-     """, "a Python loop"),
-    ("""
+     """,
+            "a Python loop",
+        ),
+        (
+            """
         def f(zt, zp):
             return math.erf(zp - zt)
-     """, "unknown function 'math.erf'"),
-    ("""
+     """,
+            "unknown function 'math.erf'",
+        ),
+        (
+            """
         def f(zt, zp):
             return helper(zp - zt)
-     """, "unknown function 'helper'"),
-    ("""
+     """,
+            "unknown function 'helper'",
+        ),
+        (
+            """
         def f(zt, zp, kind="l2"):
             return (zp - zt) ** 2
-     """, "parameter 'kind' of loss 'f' must be a finite number"),
-    ("""
+     """,
+            "parameter 'kind' of loss 'f' must be a finite number",
+        ),
+        (
+            """
         def f(zt, zp):
             if zp > zt:
                 return zp - zt
             return zt - zp
-     """, "an if statement"),
-    ("""
+     """,
+            "an if statement",
+        ),
+        (
+            """
         def f(zt, zp, a):
             return a * (zp - zt) ** 2
-     """, "needs a default value"),
-    ("""
+     """,
+            "needs a default value",
+        ),
+        (
+            """
         def f(zt, zp):
             return zt ** 2
-     """, "does not depend on its argument .zp."),
-])
+     """,
+            "does not depend on its argument .zp.",
+        ),
+    ],
+)
 def test_unsupported_constructs_are_refused_at_definition(tmp_path, source, message):
     module = tmp_path / "user_formula.py"
     module.write_text("import math\n" + textwrap.dedent(source))
@@ -155,6 +185,7 @@ def test_unsupported_constructs_are_refused_at_definition(tmp_path, source, mess
     try:
         sys.modules.pop("user_formula", None)
         import user_formula
+
         with pytest.raises(ValueError, match=message):
             cg.define_loss("bad_test", user_formula.f)
     finally:
@@ -216,7 +247,9 @@ def test_one_domain_type_for_every_loss_parameter():
         cg.AsymmetricLoss(clip=1.0)
     with pytest.raises(ValueError, match=r"^rounds must be an integer >= 0; got -1\.$"):
         cg.linear_warmup(-1)
-    assert Interval("int", 0).check("rounds", np.int64(3)) == 3 and Interval("str", options=("a",)).check("x", "a") == "a"
+    assert (
+        Interval("int", 0).check("rounds", np.int64(3)) == 3 and Interval("str", options=("a",)).check("x", "a") == "a"
+    )
     with pytest.raises(ValueError, match=r"^flag must be true or false; got 1\.$"):
         Interval("bool").check("flag", 1)
 
@@ -229,7 +262,7 @@ def _over_3x(pred, target):  # the measured case: over-prediction costs 3x, writ
 def test_row_arguments_are_read_by_name_in_either_order():
     over = cg.define_loss("over_3x_test", _over_3x)
     zt, over_by_one, under_by_one = np.zeros(2), np.array([1.0, 1.0]), np.array([-1.0, -1.0])
-    assert over.loss(zt, over_by_one)[0] == pytest.approx(3.0)   # over-prediction penalised 3x
+    assert over.loss(zt, over_by_one)[0] == pytest.approx(3.0)  # over-prediction penalised 3x
     assert over.loss(zt, under_by_one)[0] == pytest.approx(1.0)
     g, _ = over.grad_hess(zt, over_by_one)
     assert g[0] == pytest.approx(6.0)
@@ -244,10 +277,14 @@ def test_row_arguments_are_read_by_name_in_either_order():
     np.testing.assert_allclose(over.loss(y, x), ref.loss(y, x))
     for label, pred in (("y_true", "y_pred"), ("target", "prediction"), ("label", "pred"), ("truth", "zp")):
         for first, second in ((label, pred), (pred, label)):
-            f = eval(f"lambda {first}, {second}: cg.where({pred} > {label}, 3.0 * ({pred} - {label}) ** 2, "
-                     f"({pred} - {label}) ** 2)", {"cg": cg})
-            np.testing.assert_allclose(cg.define_loss("named_test", f, check=False).loss(y, x),
-                                       ref.loss(y, x), err_msg=f"({first}, {second})")
+            f = eval(
+                f"lambda {first}, {second}: cg.where({pred} > {label}, 3.0 * ({pred} - {label}) ** 2, "
+                f"({pred} - {label}) ** 2)",
+                {"cg": cg},
+            )
+            np.testing.assert_allclose(
+                cg.define_loss("named_test", f, check=False).loss(y, x), ref.loss(y, x), err_msg=f"({first}, {second})"
+            )
 
     def bce(margin, label, pos_weight=2.0):  # binary: the margin and the label by name too
         return pos_weight * label * cg.log1p(cg.exp(-margin)) + (1 - label) * cg.log1p(cg.exp(margin))
@@ -256,14 +293,21 @@ def test_row_arguments_are_read_by_name_in_either_order():
     assert weighted.loss(np.array([1.0]), np.array([0.0]))[0] == pytest.approx(2 * math.log(2))
 
 
-@pytest.mark.parametrize("source, message", [
-    ("def f(a, b):\n    return (b - a) ** 2\n",
-     r"loss 'f': its row arguments are read by name, and \(a, b\) are not one label and one prediction; name "
-     r"them the label as zt or y_true or target or label or truth and the prediction .* as zp or y_pred or pred"),
-    ("def f(target, label):\n    return (label - target) ** 2\n", r"\(target, label\) are not one label"),
-    ("def f(zt, zp, delta=1.0, unused=2.0):\n    return delta * (zp - zt) ** 2\n",
-     r"loss 'bad_test': the formula never uses its parameter\(s\) \['unused'\]; remove them"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            "def f(a, b):\n    return (b - a) ** 2\n",
+            r"loss 'f': its row arguments are read by name, and \(a, b\) are not one label and one prediction; name "
+            r"them the label as zt or y_true or target or label or truth and the prediction .* as zp or y_pred or pred",
+        ),
+        ("def f(target, label):\n    return (label - target) ** 2\n", r"\(target, label\) are not one label"),
+        (
+            "def f(zt, zp, delta=1.0, unused=2.0):\n    return delta * (zp - zt) ** 2\n",
+            r"loss 'bad_test': the formula never uses its parameter\(s\) \['unused'\]; remove them",
+        ),
+    ],
+)
 def test_row_names_and_parameters_are_refused_naming_what_is_expected(source, message):
     namespace: dict = {}
     exec(source, namespace)
@@ -310,9 +354,16 @@ def test_shipped_examples_train_on_all_three_backends_from_their_init_score(name
     tr, va = slice(0, 1500), slice(1500, n)
     init = loss.init_score(y[tr], std=std[tr])
     history = {}
-    booster = cx.train({"max_depth": 3, "eta": 0.1}, cx.DMatrix(X[tr], y[tr], std=std[tr]), 5, objective=loss,
-                       evals=[(cx.DMatrix(X[va], y[va], std=std[va]), "valid")], metric=loss,
-                       evals_result=history, verbose_eval=False)
+    booster = cx.train(
+        {"max_depth": 3, "eta": 0.1},
+        cx.DMatrix(X[tr], y[tr], std=std[tr]),
+        5,
+        objective=loss,
+        evals=[(cx.DMatrix(X[va], y[va], std=std[va]), "valid")],
+        metric=loss,
+        evals_result=history,
+        verbose_eval=False,
+    )
     config = json.loads(booster.save_config())["learner"]["learner_model_param"]["base_score"]
     assert float(re.findall(r"[-+0-9.eE]+", config)[0]) == pytest.approx(init, rel=1e-6)
     assert np.isfinite(booster.predict(xgb.DMatrix(X))).all()
@@ -323,17 +374,29 @@ def test_shipped_examples_train_on_all_three_backends_from_their_init_score(name
     train_set = clx.Dataset(X[tr], y[tr], std=std[tr])
     valid_set = clx.Dataset(X[va], y[va], std=std[va], reference=train_set)
     lgb_history = {}
-    lgb_model = clx.train({"num_leaves": 7, "verbose": -1}, train_set, 5, objective=loss, valid_sets=[valid_set],
-                          metric=loss, callbacks=[lgb.record_evaluation(lgb_history)])
+    lgb_model = clx.train(
+        {"num_leaves": 7, "verbose": -1},
+        train_set,
+        5,
+        objective=loss,
+        valid_sets=[valid_set],
+        metric=loss,
+        callbacks=[lgb.record_evaluation(lgb_history)],
+    )
     assert train_set.get_init_score() == pytest.approx(np.full(1500, init), rel=1e-12, abs=1e-15)
     assert lgb_history["valid_0"][loss.name][-1] == pytest.approx(
-        loss(y[va], lgb_model.predict(X[va]), std=std[va]), rel=1e-5)
+        loss(y[va], lgb_model.predict(X[va]), std=std[va]), rel=1e-5
+    )
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # CatBoost compiles the objective: no "could not be optimized"
-        model = ccb.train({"iterations": 5, "depth": 3, "verbose": False, "allow_writing_files": False},
-                          ccb.Pool(X[tr], y[tr], std=std[tr]), objective=loss,
-                          eval_set=ccb.Pool(X[va], y[va], std=std[va]), metric=loss)
+        model = ccb.train(
+            {"iterations": 5, "depth": 3, "verbose": False, "allow_writing_files": False},
+            ccb.Pool(X[tr], y[tr], std=std[tr]),
+            objective=loss,
+            eval_set=ccb.Pool(X[va], y[va], std=std[va]),
+            metric=loss,
+        )
     z_init = loss.init_score(y[tr] / std[tr])
     assert model.get_scale_and_bias()[1] == pytest.approx(z_init, rel=1e-9, abs=1e-12)
     z_pred = ccb.predict(model, X[va])
@@ -350,8 +413,10 @@ def test_derived_sources_are_cached_so_a_second_process_skips_derivation(tmp_pat
         print(time.perf_counter() - t0)
     """)
     env = {**__import__("os").environ, "CZAR_GBDT_KERNEL_DIR": str(tmp_path)}
-    first, second = (float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                                          check=True).stdout) for _ in range(2))
+    first, second = (
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
+        for _ in range(2)
+    )
     assert any((tmp_path / "derived").iterdir())
     assert second < first
 
@@ -361,7 +426,7 @@ def test_where_is_numpy_where_on_numbers():
     assert math.isclose(float(cg.where(3 > 2, 1.5, 0.0)), 1.5)
 
 
-USER_MODULE = '''
+USER_MODULE = """
 import czar_gbdt as cg
 
 
@@ -371,19 +436,22 @@ def _huber(zt, zp, delta=1.0):
 
 
 huber = cg.define_loss("huber_cfg", _huber, params={"delta": (0.05, 10.0)}, hessian="gauss_newton")
-'''
+"""
 
 
 def test_a_config_naming_a_user_loss_by_import_path_tunes_its_parameters(tmp_path, monkeypatch, capsys):
     import optuna
+    from study_helpers import study_table
 
     from czar_gbdt.cli import main
     from czar_gbdt.config import ConfigError, load_config
-    from study_helpers import study_table
 
     (tmp_path / "my_losses.py").write_text(USER_MODULE)
     config = tmp_path / "user.toml"
-    config.write_text("\n" + study_table("user").format(runs=tmp_path / "runs") + """
+    config.write_text(
+        "\n"
+        + study_table("user").format(runs=tmp_path / "runs")
+        + """
 [data]
 source = "ff49"
 start = "2018-01-01"
@@ -408,7 +476,8 @@ name = "my_losses:huber"
 
 [loss.huber_cfg]
 delta = { low = 0.1, high = 3.0 }
-""")
+"""
+    )
     monkeypatch.chdir(tmp_path)  # the module sits next to the config
     assert main(["tune", "--config", str(config), "--no-progress", "--format", "json", "--trials", "2"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -418,7 +487,9 @@ delta = { low = 0.1, high = 3.0 }
     study = optuna.load_study(study_name="user", storage=f"sqlite:///{tmp_path / 'runs' / 'user.db'}")
     assert {"huber_cfg.delta"} <= set(study.best_trial.params)
     # a range outside the loss's domain is refused when the config is loaded
-    config.write_text(config.read_text().replace("delta = { low = 0.1, high = 3.0 }", "delta = { low = 0.01, high = 3.0 }"))
+    config.write_text(
+        config.read_text().replace("delta = { low = 0.1, high = 3.0 }", "delta = { low = 0.01, high = 3.0 }")
+    )
     with pytest.raises(ConfigError, match=r"loss.huber_cfg.delta: delta must be in \[0.05, 10\]; got 0.01"):
         load_config(config)
     config.write_text(config.read_text().replace("my_losses:huber", "my_losses:hubert"))

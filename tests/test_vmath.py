@@ -35,10 +35,20 @@ N = 20_000
 CASES = {
     "exp": (vexp, math.exp, np.concatenate([RNG.uniform(-745, 709.7, N), RNG.uniform(-1, 1, N)]), 1.5),
     "log": (vlog, math.log, np.concatenate([np.exp(RNG.uniform(-744, 709, N)), RNG.uniform(0.5, 2, N)]), 1.5),
-    "log1p": (vlog1p, math.log1p, np.concatenate([RNG.uniform(-0.999, 3, N), np.exp(RNG.uniform(-40, 5, N)),
-                                                   -np.exp(RNG.uniform(-40, -0.01, N))]), 2.5),
-    "atan": (vatan, math.atan, np.concatenate([RNG.uniform(-5, 5, N), np.exp(RNG.uniform(-30, 30, N)),
-                                               -np.exp(RNG.uniform(-30, 30, N))]), 2.5),
+    "log1p": (
+        vlog1p,
+        math.log1p,
+        np.concatenate(
+            [RNG.uniform(-0.999, 3, N), np.exp(RNG.uniform(-40, 5, N)), -np.exp(RNG.uniform(-40, -0.01, N))]
+        ),
+        2.5,
+    ),
+    "atan": (
+        vatan,
+        math.atan,
+        np.concatenate([RNG.uniform(-5, 5, N), np.exp(RNG.uniform(-30, 30, N)), -np.exp(RNG.uniform(-30, 30, N))]),
+        2.5,
+    ),
 }
 
 
@@ -58,8 +68,9 @@ def test_pow_within_its_bound():
     want = x**y
     ulps = np.abs(got - want) / np.spacing(np.abs(want))
     assert (ulps <= 3.0 + np.abs(y * np.log(x))).all()
-    np.testing.assert_array_equal(_pow_loop(np.array([0.0, 0.0, 5.0, 0.0]), np.array([2.0, 0.0, 0.0, 0.5])),
-                                  [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(
+        _pow_loop(np.array([0.0, 0.0, 5.0, 0.0]), np.array([2.0, 0.0, 0.0, 0.5])), [0.0, 1.0, 1.0, 0.0]
+    )
 
 
 def test_special_values_follow_c99():

@@ -8,25 +8,39 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from config_helpers import make_config, small_study
 from pandas._libs.parsers import STR_NA_VALUES
 
 from czar_gbdt import evaluation
 from czar_gbdt.cli import main
 from czar_gbdt.config import load_config
-from czar_gbdt.datasets import (DataError, extreme_returns, load_panel, load_wide, make_synthetic_panel,
-                                make_synthetic_returns, read_table)
-from config_helpers import make_config, small_study
+from czar_gbdt.datasets import (
+    DataError,
+    extreme_returns,
+    load_panel,
+    load_wide,
+    make_synthetic_panel,
+    make_synthetic_returns,
+    read_table,
+)
 
 KEYS = {"values": "data.wide.values", "columns": "data.wide.columns", "date_col": "data.wide.date_col"}
 
+
 def write_config(tmp_path, data, *, name="wrong", num_leaves=4, wide=None):
     """A small fixed-parameter config on the file ``data`` (1 fold of 60 dates, a 40-date holdout, 3 rounds)."""
-    return make_config(tmp_path / f"{name}.toml", study=small_study(name, tmp_path / "runs"),
-                       data={"source": data, "horizon": 5, **({"wide": wide} if wide else {})},
-                       splits={"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 1},
-                       model={"backend": "lightgbm", "num_boost_round": 3,
-                              "params": {"learning_rate": 0.1, "num_leaves": num_leaves, "num_threads": 1}},
-                       loss={"name": "czar"})
+    return make_config(
+        tmp_path / f"{name}.toml",
+        study=small_study(name, tmp_path / "runs"),
+        data={"source": data, "horizon": 5, **({"wide": wide} if wide else {})},
+        splits={"test_size": 60, "min_train_size": 80, "holdout": 40, "max_splits": 1},
+        model={
+            "backend": "lightgbm",
+            "num_boost_round": 3,
+            "params": {"learning_rate": 0.1, "num_leaves": num_leaves, "num_threads": 1},
+        },
+        loss={"name": "czar"},
+    )
 
 
 def one_error(err: str) -> str:
@@ -43,8 +57,17 @@ def returns():
 
 def bars(returns):
     price = 100.0 * np.exp(np.log1p(returns.iloc[:, 0]).cumsum())
-    return pd.DataFrame({"Open": price * 0.999, "High": price * 1.01, "Low": price * 0.99, "Close": price,
-                         "Adj Close": price * 0.98, "Volume": 1e6 + np.arange(len(price))}, index=returns.index)
+    return pd.DataFrame(
+        {
+            "Open": price * 0.999,
+            "High": price * 1.01,
+            "Low": price * 0.99,
+            "Close": price,
+            "Adj Close": price * 0.98,
+            "Volume": 1e6 + np.arange(len(price)),
+        },
+        index=returns.index,
+    )
 
 
 # ------------------------------------------------------------------ the bars of one instrument
@@ -94,8 +117,11 @@ def test_repeated_column_names_are_refused_from_the_header(tmp_path, returns):
     header, body = path.read_text().split("\n", 1)
     path.write_text(header.replace("A02", "A01") + "\n" + body)
     assert list(pd.read_csv(path).columns)[2:4] == ["A01", "A01.1"]  # what pandas alone would do
-    with pytest.raises(DataError, match=r"dup.csv: duplicate column names in the header: \['A01'\] \(pandas would "
-                                        r"rename the repeats 'A01' to 'A01.1'"):
+    with pytest.raises(
+        DataError,
+        match=r"dup.csv: duplicate column names in the header: \['A01'\] \(pandas would "
+        r"rename the repeats 'A01' to 'A01.1'",
+    ):
         read_table(path)
     panel = make_synthetic_panel(n_dates=30, n_assets=4, n_features=3, seed=0).to_frame().reset_index()
     frame = panel.rename(columns={panel.columns[-1]: panel.columns[-2]})
@@ -117,8 +143,11 @@ def test_an_infinite_feature_in_a_long_panel_is_refused_and_nan_is_not(tmp_path)
     frame.loc[123, feature] = -np.inf
     row = frame.loc[123]
     where = f"row 123 (date {row['date'].date()}, asset {row['asset']})"
-    with pytest.raises(DataError, match=rf"feature '{feature}' has 1 infinite values, the first -inf at "
-                                        rf"{where.replace('(', '.').replace(')', '.')}; use NaN"):
+    with pytest.raises(
+        DataError,
+        match=rf"feature '{feature}' has 1 infinite values, the first -inf at "
+        rf"{where.replace('(', '.').replace(')', '.')}; use NaN",
+    ):
         load_panel(frame, std_col="auto")
     path = tmp_path / "long.csv"
     frame.to_csv(path, index=False)
@@ -130,13 +159,15 @@ def test_an_infinite_feature_in_a_long_panel_is_refused_and_nan_is_not(tmp_path)
 def test_returns_beyond_belief_give_one_warning_line(tmp_path, returns, capsys):
     assert extreme_returns(returns) is None
     wild = returns.copy()
-    wild.iloc[100, 2] = 500.0    # +50,000%
-    wild.iloc[200, 4] = -0.97    # -97%
-    wild.iloc[50, 1] = 10.0      # exactly 1,000%: not above
+    wild.iloc[100, 2] = 500.0  # +50,000%
+    wild.iloc[200, 4] = -0.97  # -97%
+    wild.iloc[50, 1] = 10.0  # exactly 1,000%: not above
     line = extreme_returns(wild)
-    assert line == (f"2 single-period returns above 1,000% or below -95%, the first +500 (+50,000%) on "
-                    f"{wild.index[100].date()} for asset 'A02': check the data (a price error, an unadjusted split, "
-                    f"percent read as decimals?).")
+    assert line == (
+        f"2 single-period returns above 1,000% or below -95%, the first +500 (+50,000%) on "
+        f"{wild.index[100].date()} for asset 'A02': check the data (a price error, an unadjusted split, "
+        f"percent read as decimals?)."
+    )
     wild["Z"] = np.nan  # an all-NaN column: named on the data line with the rows lost to the warm-up
     path = tmp_path / "wild.csv"
     wild.to_csv(path, index_label="date")
@@ -166,8 +197,9 @@ def test_the_data_line_names_the_assets_and_what_was_dropped(tmp_path):
     assert "dropped: columns ['short'] (too few returns for one row of features)" in line
     info = panel.info
     assert info["n_dates_warm_up"] == 59 and info["n_rows_dropped"] == 13 * 200 - len(panel)
-    assert f"dropped: columns ['short'] (too few returns for one row of features); {info['n_rows_dropped']:,} rows" \
-        in line
+    assert (
+        f"dropped: columns ['short'] (too few returns for one row of features); {info['n_rows_dropped']:,} rows" in line
+    )
     frame = make_synthetic_panel(n_dates=300, n_assets=5, n_features=3, seed=0).to_frame().reset_index()
     frame["empty"] = np.nan
     long_path = tmp_path / "long.csv"
@@ -199,12 +231,21 @@ def test_integer_periods_are_read_in_order_and_shown_as_period_numbers(tmp_path,
     line = one_error(capsys.readouterr().err)
     assert "column 't' could not be parsed as dates: row 0 has 1000" in line
     assert 'If it holds period numbers (a row index, a period count), set data.wide.dates = "periods"' in line
-    with pytest.raises(DataError, match=r'dates = "periods" reads column \'t\' as period numbers \(integers\); row 2 '
-                                        r"has 'x'"):
-        load_wide(table.reset_index().astype({"index": object}).rename(columns={"index": "t"})
-                  .assign(t=lambda f: f["t"].where(f.index != 2, "x")), dates="periods")
-    with pytest.raises(DataError, match="must be unique and ascending .one row per period.; row 5 has 1004, which "
-                                        "comes after 1005"):
+    with pytest.raises(
+        DataError,
+        match=r'dates = "periods" reads column \'t\' as period numbers \(integers\); row 2 '
+        r"has 'x'",
+    ):
+        load_wide(
+            table.reset_index()
+            .astype({"index": object})
+            .rename(columns={"index": "t"})
+            .assign(t=lambda f: f["t"].where(f.index != 2, "x")),
+            dates="periods",
+        )
+    with pytest.raises(
+        DataError, match="must be unique and ascending .one row per period.; row 5 has 1004, which comes after 1005"
+    ):
         load_wide(table.reset_index().iloc[[0, 1, 2, 3, 5, 4, *range(6, 330)]], dates="periods")
 
     cfg = write_config(tmp_path, path, num_leaves={"low": 3, "high": 5}, wide={"dates": "periods"})

@@ -6,10 +6,20 @@ import pytest
 xgb = pytest.importorskip("xgboost")
 pytest.importorskip("sklearn")
 
+from backend_helpers import (  # noqa: E402 (after the importorskip of the backend)
+    BINARY,
+    KINDS,
+    REGRESSION,
+    check_hessian_scale,
+    check_same_as_fit_predict,  # noqa: E402
+    make_data,
+    rank_ic_data,
+    train_and_valid,
+    weighted_and_duplicated,
+)
+
 import czar_gbdt as cg  # noqa: E402
 from czar_gbdt import xgboost as cx  # noqa: E402
-from backend_helpers import (BINARY, KINDS, REGRESSION, check_hessian_scale, check_same_as_fit_predict,  # noqa: E402
-                             make_data, rank_ic_data, train_and_valid, weighted_and_duplicated)
 
 
 def margins(booster, dmatrix):
@@ -22,9 +32,16 @@ def test_every_loss_native_api(name):
     dtrain = cx.DMatrix(X, y, std=std)
     dvalid = cx.DMatrix(Xv, yv, std=stdv)
     res = {}
-    booster = cx.train({"max_depth": 3, "eta": 0.2}, dtrain, 8, objective=loss,
-                       evals=[(dtrain, "train"), (dvalid, "valid")], metric=loss, evals_result=res,
-                       verbose_eval=False)
+    booster = cx.train(
+        {"max_depth": 3, "eta": 0.2},
+        dtrain,
+        8,
+        objective=loss,
+        evals=[(dtrain, "train"), (dvalid, "valid")],
+        metric=loss,
+        evals_result=res,
+        verbose_eval=False,
+    )
     pred = margins(booster, dvalid)
     assert np.isfinite(pred).all()
     # each eval set is scored with its own std: the logged value is the loss with std_valid
@@ -80,10 +97,17 @@ def test_weights_native_and_sklearn_give_the_same_model():
     loss = cg.get_loss("czar")
     X, y, std = make_data(300, seed=3)
     w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
-    b = cx.train({"max_depth": 3, "eta": 0.3, "tree_method": "exact"}, cx.DMatrix(X, y, weight=w, std=std), 20,
-                 objective=loss)
-    m = cx.fit(xgb.XGBRegressor(objective=cx.objective(loss, std=std), n_estimators=20, max_depth=3,
-                                learning_rate=0.3, tree_method="exact"), X, y, sample_weight=w)
+    b = cx.train(
+        {"max_depth": 3, "eta": 0.3, "tree_method": "exact"}, cx.DMatrix(X, y, weight=w, std=std), 20, objective=loss
+    )
+    m = cx.fit(
+        xgb.XGBRegressor(
+            objective=cx.objective(loss, std=std), n_estimators=20, max_depth=3, learning_rate=0.3, tree_method="exact"
+        ),
+        X,
+        y,
+        sample_weight=w,
+    )
     np.testing.assert_allclose(m.predict(X, output_margin=True), margins(b, xgb.DMatrix(X)), atol=1e-6)
 
 
@@ -97,8 +121,9 @@ def test_training_starts_at_the_constant_minimiser(name):
     booster = cx.train({}, dtrain, 0, objective=loss)  # 0 rounds: the starting score alone
     np.testing.assert_allclose(margins(booster, dtrain), init, rtol=1e-6, atol=1e-9)
     Model = xgb.XGBClassifier if loss.kind == "binary" else xgb.XGBRegressor
-    model = cx.fit(Model(objective=cx.objective(loss, std=std), n_estimators=1, learning_rate=0.0), X, y,
-                   sample_weight=w)
+    model = cx.fit(
+        Model(objective=cx.objective(loss, std=std), n_estimators=1, learning_rate=0.0), X, y, sample_weight=w
+    )
     np.testing.assert_allclose(model.predict(X, output_margin=True), init, rtol=1e-6, atol=1e-9)
 
 
@@ -110,10 +135,22 @@ def test_mse_reproduces_builtin_squared_error():
     ours = cx.train(params, cx.DMatrix(X, y), 50, objective="mse")
     d = xgb.DMatrix(X)
     np.testing.assert_allclose(ours.predict(d), builtin.predict(d), atol=1e-5)
-    sk_builtin = xgb.XGBRegressor(n_estimators=50, max_depth=4, learning_rate=0.1, subsample=0.8,
-                                  colsample_bytree=0.8, random_state=7).fit(X, y)
-    sk_ours = cx.fit(xgb.XGBRegressor(objective=cx.objective("mse"), n_estimators=50, max_depth=4, learning_rate=0.1,
-                                      subsample=0.8, colsample_bytree=0.8, random_state=7), X, y)
+    sk_builtin = xgb.XGBRegressor(
+        n_estimators=50, max_depth=4, learning_rate=0.1, subsample=0.8, colsample_bytree=0.8, random_state=7
+    ).fit(X, y)
+    sk_ours = cx.fit(
+        xgb.XGBRegressor(
+            objective=cx.objective("mse"),
+            n_estimators=50,
+            max_depth=4,
+            learning_rate=0.1,
+            subsample=0.8,
+            colsample_bytree=0.8,
+            random_state=7,
+        ),
+        X,
+        y,
+    )
     np.testing.assert_allclose(sk_ours.predict(X), sk_builtin.predict(X), atol=1e-5)
 
 
@@ -145,8 +182,17 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     dtrain = cx.DMatrix(X[:n], y[:n], std=std[:n])
     dvalid = cx.DMatrix(X[n:], y[n:], std=std[n:], dates=dates[n:])
     res = {}
-    booster = cx.train({"max_depth": 3, "eta": 0.1}, dtrain, 200, objective="czar", evals=[(dvalid, "valid")],
-                       metric="rank_ic", early_stopping_rounds=10, evals_result=res, verbose_eval=False)
+    booster = cx.train(
+        {"max_depth": 3, "eta": 0.1},
+        dtrain,
+        200,
+        objective="czar",
+        evals=[(dvalid, "valid")],
+        metric="rank_ic",
+        early_stopping_rounds=10,
+        evals_result=res,
+        verbose_eval=False,
+    )
     hist = np.array(res["valid"]["rank_ic"])
     best = int(np.argmax(hist))
     assert booster.best_iteration == best
@@ -155,8 +201,14 @@ def test_early_stopping_on_maximised_rank_ic_keeps_the_best_round():
     assert booster.num_boosted_rounds() == best + 1  # the best round is kept
     # scikit-learn API: the metric bound to the eval set's std and dates; direction from the metric
     met = cx.metric("rank_ic", std=std[n:], dates=dates[n:])
-    model = xgb.XGBRegressor(objective=cx.objective("czar", std=std[:n]), eval_metric=met, n_estimators=200,
-                             max_depth=3, learning_rate=0.1, callbacks=[cx.early_stopping(met, 10)])
+    model = xgb.XGBRegressor(
+        objective=cx.objective("czar", std=std[:n]),
+        eval_metric=met,
+        n_estimators=200,
+        max_depth=3,
+        learning_rate=0.1,
+        callbacks=[cx.early_stopping(met, 10)],
+    )
     cx.fit(model, X[:n], y[:n], eval_set=[(X[n:], y[n:])], verbose=False)
     hist_sk = np.array(model.evals_result()["validation_0"]["rank_ic"])
     assert model.best_iteration == int(np.argmax(hist_sk)) == best
@@ -171,8 +223,13 @@ def test_sklearn_early_stopping_rounds_on_maximised_metric_keeps_the_max(listed)
     n = len(y) // 2
     met = cx.metric("rank_ic", std=std[n:], dates=dates[n:])
     obj = cx.objective("czar", std=std[:n])
-    sk = {"n_estimators": 200, "max_depth": 3, "learning_rate": 0.1, "early_stopping_rounds": 10,
-          "eval_metric": ["rmse", met] if listed else met}
+    sk = {
+        "n_estimators": 200,
+        "max_depth": 3,
+        "learning_rate": 0.1,
+        "early_stopping_rounds": 10,
+        "eval_metric": ["rmse", met] if listed else met,
+    }
     model = cx.fit(xgb.XGBRegressor(objective=obj, **sk), X[:n], y[:n], eval_set=[(X[n:], y[n:])], verbose=False)
     hist = np.array(model.evals_result()["validation_0"]["rank_ic"])
     best = int(np.argmax(hist))

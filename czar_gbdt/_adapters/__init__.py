@@ -23,10 +23,31 @@ in docs/backends.md.
 from .core import INIT_EXACT_ROWS, MetricCore, ObjectiveCore, TrainState, as_loss, constant_minimiser, sigmoid
 from .docs import DOCS, fill_doc
 from .side import SideData, as_labels, attach, make_side, require_label, side_of
-from .training import (CACHE_ENV, DATASETS, DEFAULT_CACHE_MB, DatasetCache, EvalRows, Lent, TrainedModel, Training,
-                       digest, features, query_ids, ranking_objective, stopping_rounds)
-from .wrappers import (Backend, Metric, Objective, RoundCallback, Wrapper, as_metrics, metrics_and_callbacks,
-                       model_objective)
+from .training import (
+    CACHE_ENV,
+    DATASETS,
+    DEFAULT_CACHE_MB,
+    DatasetCache,
+    EvalRows,
+    Lent,
+    TrainedModel,
+    Training,
+    digest,
+    features,
+    query_ids,
+    ranking_objective,
+    stopping_rounds,
+)
+from .wrappers import (
+    Backend,
+    Metric,
+    Objective,
+    RoundCallback,
+    Wrapper,
+    as_metrics,
+    metrics_and_callbacks,
+    model_objective,
+)
 
 __all__ = [
     "SideData",

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +22,7 @@ from .._validation import check_threads, first_bad
 from ..losses import LOSSES, BaseLoss, get_loss
 from .side import SideData, as_labels, check_side_rows, make_side, merge_sides, required_error, side_of
 
-__all__ = ["as_loss", "INIT_EXACT_ROWS", "constant_minimiser", "sigmoid", "TrainState", "ObjectiveCore",
-           "MetricCore"]
+__all__ = ["as_loss", "INIT_EXACT_ROWS", "constant_minimiser", "sigmoid", "TrainState", "ObjectiveCore", "MetricCore"]
 
 _AUTO = "auto"
 
@@ -37,14 +37,14 @@ def as_loss(loss: Any) -> BaseLoss:
     raise ValueError(f"loss must be a czar_gbdt loss or one of {sorted(LOSSES)}; got {loss!r}.")
 
 
-
 # --------------------------------------------------------------------------- starting score
 #: Up to this many rows the starting score is ``loss.init_score`` on all of them.
 INIT_EXACT_ROWS = 50_000
 
 
-def constant_minimiser(loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: Any = None,
-                       weight: Any = None) -> float:
+def constant_minimiser(
+    loss: BaseLoss, y: np.ndarray, *, std: Any = None, mean: Any = None, weight: Any = None
+) -> float:
     """The constant prediction minimising the (weighted) mean loss: the starting score.
 
     For a ``unimodal`` element-wise loss (CZAR, the binary losses) this is
@@ -166,13 +166,24 @@ class ObjectiveCore:
     use the round-0 mix.
     """
 
-    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = _AUTO,
-                 check_start: bool = True, n_threads: int | None = 1):
+    def __init__(
+        self,
+        loss: Any,
+        *,
+        std: Any = None,
+        mean: Any = None,
+        hessian_scale: Any = _AUTO,
+        check_start: bool = True,
+        n_threads: int | None = 1,
+    ):
         self.loss = as_loss(loss)
         self.n_threads = check_threads(n_threads)
         if not (hessian_scale is None or hessian_scale == _AUTO):
-            if isinstance(hessian_scale, bool) or not isinstance(hessian_scale, (int, float, np.floating)) \
-                    or not (math.isfinite(hessian_scale) and hessian_scale > 0):
+            if (
+                isinstance(hessian_scale, bool)
+                or not isinstance(hessian_scale, (int, float, np.floating))
+                or not (math.isfinite(hessian_scale) and hessian_scale > 0)
+            ):
                 raise ValueError(f"hessian_scale must be 'auto', None or a finite number > 0; got {hessian_scale!r}.")
             hessian_scale = float(hessian_scale)
         self.hessian_scale = hessian_scale
@@ -208,13 +219,17 @@ class ObjectiveCore:
             return self.loss
         entry = self._round
         if entry is None:
-            raise ValueError(f"{self.loss!r} changes with the boosting round, but no round was set: "
-                             f"{hint or 'pass callbacks=[objective.callback()] to the training call'}.")
+            raise ValueError(
+                f"{self.loss!r} changes with the boosting round, but no round was set: "
+                f"{hint or 'pass callbacks=[objective.callback()] to the training call'}."
+            )
         ref, before, size, round_ = entry
         model = ref()
         if model is None or size(model) != before:
-            raise ValueError(f"{self.loss!r}: the round was set by the callback of another (finished) training; "
-                             f"{hint or 'pass callbacks=[objective.callback()] to this training call'}.")
+            raise ValueError(
+                f"{self.loss!r}: the round was set by the callback of another (finished) training; "
+                f"{hint or 'pass callbacks=[objective.callback()] to this training call'}."
+            )
         return self.loss.at(round_)
 
     def side_for(self, n: int, data: Any = None, *, hint: str) -> SideData:
@@ -300,8 +315,9 @@ class ObjectiveCore:
             st.init = constant_minimiser(loss, st.y, std=side.std, mean=side.mean, weight=st.weight)
         return st.init
 
-    def grad_hess(self, st: TrainState, pred: Any, dtype=np.float64, *,
-                  fix: Callable[[float], str] = str, round_hint: str = "") -> tuple[np.ndarray, np.ndarray]:
+    def grad_hess(
+        self, st: TrainState, pred: Any, dtype=np.float64, *, fix: Callable[[float], str] = str, round_hint: str = ""
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and hessian of the (scaled, weighted) loss at ``pred``.
 
         ``fix(init)`` builds the advice of the start-check error (backend specific);
@@ -312,8 +328,10 @@ class ObjectiveCore:
         if pred.ndim == 2 and pred.shape[1] == 1:
             pred = pred.reshape(-1)
         if pred.shape != (st.n,):
-            raise ValueError(f"predictions have shape {pred.shape} but the training set has {st.n} rows "
-                             "(multi-output models are not supported).")
+            raise ValueError(
+                f"predictions have shape {pred.shape} but the training set has {st.n} rows "
+                "(multi-output models are not supported)."
+            )
         if st.n and pred[0] == pred[-1]:
             self._check_start(st, pred, fix)
         side = st.side
@@ -335,7 +353,8 @@ class ObjectiveCore:
         if not ok:
             raise ValueError(
                 f"training starts from the constant {p0:.9g}, not from the loss's constant minimiser "
-                f"{init:.9g}: {fix(init)} (or pass check_start=False to the objective to start elsewhere on purpose).")
+                f"{init:.9g}: {fix(init)} (or pass check_start=False to the objective to start elsewhere on purpose)."
+            )
 
 
 # --------------------------------------------------------------------------- metrics
@@ -355,15 +374,25 @@ class MetricCore:
         numba threads while the backend waits (see :func:`numba_threads`).
     """
 
-    def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-                 name: str | None = None, n_threads: int | None = 1):
+    def __init__(
+        self,
+        what: Any,
+        *,
+        std: Any = None,
+        mean: Any = None,
+        dates: Any = None,
+        name: str | None = None,
+        n_threads: int | None = 1,
+    ):
         self.n_threads = check_threads(n_threads)
         self.loss: BaseLoss | None = None
         self.func = None
         self.needs_dates = False
         if getattr(what, "scheduled", False):
-            raise ValueError(f"{what!r} changes with the boosting round and cannot be a metric: watch one of "
-                             "its parts (loss.first, loss.second) or another metric.")
+            raise ValueError(
+                f"{what!r} changes with the boosting round and cannot be a metric: watch one of "
+                "its parts (loss.first, loss.second) or another metric."
+            )
         if isinstance(what, BaseLoss) or (isinstance(what, str) and what in LOSSES):
             self.loss = as_loss(what)
             self.higher_is_better = False
@@ -428,5 +457,6 @@ def _registered_metric(what: Any):
         return METRICS[what]
     if all(hasattr(what, a) for a in ("name", "func", "higher_is_better", "needs_dates")):
         return what
-    raise ValueError("a metric must be a loss, a loss name, a metric name or a czar_gbdt.metrics.Metric; "
-                     f"got {what!r}.")
+    raise ValueError(
+        f"a metric must be a loss, a loss name, a metric name or a czar_gbdt.metrics.Metric; got {what!r}."
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import textwrap
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["DOCS", "fill_doc"]
 
@@ -115,6 +116,7 @@ def fill_doc(*sections: str, **values: str) -> Callable[[Any], Any]:
     wrappers whose summary is written in place). Both are formatted with ``values``,
     the per-backend words (``dataset="DMatrix"``). The functions are written by hand.
     """
+
     def decorate(obj: Any) -> Any:
         if obj.__doc__ is None:  # python -OO
             return obj

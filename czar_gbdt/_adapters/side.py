@@ -18,8 +18,17 @@ import numpy as np
 
 from .._validation import first_bad
 
-__all__ = ["SideData", "make_side", "check_side_rows", "attach", "side_of", "merge_sides", "required_error",
-           "as_labels", "require_label"]
+__all__ = [
+    "SideData",
+    "make_side",
+    "check_side_rows",
+    "attach",
+    "side_of",
+    "merge_sides",
+    "required_error",
+    "as_labels",
+    "require_label",
+]
 
 
 class SideData:
@@ -48,7 +57,7 @@ class SideData:
             self._groups = group_dates(self.dates)
         return self._groups
 
-    def copy_dates(self, other: "SideData") -> None:
+    def copy_dates(self, other: SideData) -> None:
         """Take the dates of ``other`` (validated side data of the same rows), and their grouping."""
         self.dates, self._groups = other.dates, other._groups
 
@@ -76,8 +85,15 @@ def _float_rows(name: str, values: Any, n: int | None, where: str) -> np.ndarray
     return np.ascontiguousarray(arr)
 
 
-def make_side(n: int | None, *, std: Any = None, mean: Any = None, dates: Any = None,
-              where: str = "the training labels have", prefix: str = "") -> SideData | None:
+def make_side(
+    n: int | None,
+    *,
+    std: Any = None,
+    mean: Any = None,
+    dates: Any = None,
+    where: str = "the training labels have",
+    prefix: str = "",
+) -> SideData | None:
     """Validate side data for ``n`` rows (``n=None``: lengths checked later).
 
     Scalars ``std``/``mean`` are kept as 0-d arrays.
@@ -165,8 +181,7 @@ def side_of(data: Any) -> SideData | None:
 _FIELDS = ("std", "mean", "dates")
 
 
-def merge_sides(attached: SideData | None, bound: SideData | None, bound_to: str,
-                attached_to: str) -> SideData | None:
+def merge_sides(attached: SideData | None, bound: SideData | None, bound_to: str, attached_to: str) -> SideData | None:
     """Side data from the dataset and from the bound arrays; each field from one place only."""
     if bound is None:
         return attached
@@ -174,13 +189,16 @@ def merge_sides(attached: SideData | None, bound: SideData | None, bound_to: str
         return bound
     clash = [f for f in _FIELDS if getattr(attached, f) is not None and getattr(bound, f) is not None]
     if clash:
-        raise ValueError(f"{'/'.join(clash)} were given both to {bound_to} and attached to {attached_to}; "
-                         "give them in one place.")
+        raise ValueError(
+            f"{'/'.join(clash)} were given both to {bound_to} and attached to {attached_to}; give them in one place."
+        )
     key = ("merged", id(bound))
     merged = attached.extra.get(key)
     if merged is None or merged[0] is not bound:
-        side = SideData(attached.n, *(getattr(attached, f) if getattr(attached, f) is not None
-                                      else getattr(bound, f) for f in _FIELDS))
+        side = SideData(
+            attached.n,
+            *(getattr(attached, f) if getattr(attached, f) is not None else getattr(bound, f) for f in _FIELDS),
+        )
         merged = (bound, side)
         attached.extra[key] = merged
     return merged[1]

@@ -19,15 +19,29 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .docs import fill_doc
 
-__all__ = ["Training", "TrainedModel", "EvalRows", "stopping_rounds", "query_ids", "ranking_objective", "features",
-           "DatasetCache", "DATASETS", "Lent", "digest", "CACHE_ENV", "DEFAULT_CACHE_MB"]
+__all__ = [
+    "Training",
+    "TrainedModel",
+    "EvalRows",
+    "stopping_rounds",
+    "query_ids",
+    "ranking_objective",
+    "features",
+    "DatasetCache",
+    "DATASETS",
+    "Lent",
+    "digest",
+    "CACHE_ENV",
+    "DEFAULT_CACHE_MB",
+]
 
 
 class TrainedModel:
@@ -117,13 +131,32 @@ class Training:
         """Parameters of the ranking objectives (after the defaults, before ``params``)."""
         return {}
 
-    def fit(self, params: dict, X: np.ndarray, labels: Any, *, weight: Any, group_sizes: np.ndarray | None,
-            num_boost_round: int) -> TrainedModel:
+    def fit(
+        self,
+        params: dict,
+        X: np.ndarray,
+        labels: Any,
+        *,
+        weight: Any,
+        group_sizes: np.ndarray | None,
+        num_boost_round: int,
+    ) -> TrainedModel:
         """Fit a built-in objective (``group_sizes``: a ranking objective's query groups)."""
         raise NotImplementedError
 
-    def fit_loss(self, loss: Any, params: dict, X: np.ndarray, y: Any, *, std: Any, weight: Any,
-                 valid: EvalRows | None, stop: int, num_boost_round: int) -> TrainedModel:
+    def fit_loss(
+        self,
+        loss: Any,
+        params: dict,
+        X: np.ndarray,
+        y: Any,
+        *,
+        std: Any,
+        weight: Any,
+        valid: EvalRows | None,
+        stop: int,
+        num_boost_round: int,
+    ) -> TrainedModel:
         """Fit a loss; with ``valid``, stop after ``stop`` rounds without a better validation rank IC."""
         raise NotImplementedError
 
@@ -135,8 +168,16 @@ class Training:
         return fixed
 
     @fill_doc()
-    def train_builtin(self, X: Any, y: Any, *, weight: Any = None, params: dict | None = None,
-                      num_boost_round: int = 200, seed: int = 0) -> TrainedModel:
+    def train_builtin(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        weight: Any = None,
+        params: dict | None = None,
+        num_boost_round: int = 200,
+        seed: int = 0,
+    ) -> TrainedModel:
         """Train the backend's own squared error, the baseline every loss must beat.
 
         Parameters
@@ -155,14 +196,27 @@ class Training:
             ``predict(X)`` and ``rounds`` (``num_boost_round``).
         """
         self.imports.check()
-        params = {**self.defaults, **(params or {}), self.objective_key: self.builtin_objective,
-                  **self._fixed(seed, num_boost_round)}
+        params = {
+            **self.defaults,
+            **(params or {}),
+            self.objective_key: self.builtin_objective,
+            **self._fixed(seed, num_boost_round),
+        }
         return self.fit(params, features(X), y, weight=weight, group_sizes=None, num_boost_round=num_boost_round)
 
     @fill_doc()
-    def train_ranking(self, X: Any, grades: Any, group_sizes: Any, *, objective: str | None = None,
-                      n_grades: int | None = None, params: dict | None = None, num_boost_round: int = 200,
-                      seed: int = 0) -> TrainedModel:
+    def train_ranking(
+        self,
+        X: Any,
+        grades: Any,
+        group_sizes: Any,
+        *,
+        objective: str | None = None,
+        n_grades: int | None = None,
+        params: dict | None = None,
+        num_boost_round: int = 200,
+        seed: int = 0,
+    ) -> TrainedModel:
         """Train the backend's learning-to-rank objective, one query group per date.
 
         The xgboost and lightgbm modules add parameters that make the listwise objectives
@@ -193,15 +247,33 @@ class Training:
         objective = ranking_objective(objective, self.ranking_objectives, self.name)
         sizes = np.asarray(group_sizes)
         n_grades = int(np.max(grades)) + 1 if n_grades is None else int(n_grades)
-        params = {**self.defaults, self.objective_key: objective, **self._fixed(seed, num_boost_round),
-                  **self.ranking_params(sizes, n_grades), **(params or {})}
+        params = {
+            **self.defaults,
+            self.objective_key: objective,
+            **self._fixed(seed, num_boost_round),
+            **self.ranking_params(sizes, n_grades),
+            **(params or {}),
+        }
         return self.fit(params, features(X), grades, weight=None, group_sizes=sizes, num_boost_round=num_boost_round)
 
     @fill_doc()
-    def train_loss(self, loss: Any, X: Any, y: Any, *, std: Any = None, weight: Any = None, valid_X: Any = None,
-                   valid_y: Any = None, valid_std: Any = None, valid_dates: Any = None,
-                   early_stopping_rounds: int = 0, params: dict | None = None, num_boost_round: int = 200,
-                   seed: int = 0) -> TrainedModel:
+    def train_loss(
+        self,
+        loss: Any,
+        X: Any,
+        y: Any,
+        *,
+        std: Any = None,
+        weight: Any = None,
+        valid_X: Any = None,
+        valid_y: Any = None,
+        valid_std: Any = None,
+        valid_dates: Any = None,
+        early_stopping_rounds: int = 0,
+        params: dict | None = None,
+        num_boost_round: int = 200,
+        seed: int = 0,
+    ) -> TrainedModel:
         """Train a czar_gbdt loss through the module's ``train`` (starting score, weights, ``std``).
 
         Parameters
@@ -235,8 +307,17 @@ class Training:
         stop = stopping_rounds(valid_X, valid_y, early_stopping_rounds)
         valid = EvalRows(features(valid_X), valid_y, valid_std, valid_dates) if stop else None
         params = {**self.defaults, **(params or {}), **self._fixed(seed, num_boost_round)}
-        return self.fit_loss(loss, params, features(X), y, std=std, weight=weight, valid=valid, stop=stop,
-                             num_boost_round=num_boost_round)
+        return self.fit_loss(
+            loss,
+            params,
+            features(X),
+            y,
+            std=std,
+            weight=weight,
+            valid=valid,
+            stop=stop,
+            num_boost_round=num_boost_round,
+        )
 
 
 def stopping_rounds(valid_X: Any, valid_y: Any, early_stopping_rounds: int) -> int:

@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +21,16 @@ from ..losses import BaseLoss
 from .core import MetricCore, ObjectiveCore, TrainState
 from .side import attach, make_side, require_label
 
-__all__ = ["Backend", "RoundCallback", "Wrapper", "Objective", "Metric", "as_metrics", "metrics_and_callbacks",
-           "model_objective"]
+__all__ = [
+    "Backend",
+    "RoundCallback",
+    "Wrapper",
+    "Objective",
+    "Metric",
+    "as_metrics",
+    "metrics_and_callbacks",
+    "model_objective",
+]
 
 _AUTO = "auto"
 
@@ -78,13 +87,19 @@ class Backend:
         self.imports = imports
         self.dataset_type = dataset_type
         # templates: ``{name}`` is the missing side data ("std" or "dates"), filled by required_error
-        self.hint = (f"build it with czar_gbdt.{self.name}.{self.dataset}(X, y, {{name}}=...) or "
-                     f"attach({self.argument}, {{name}}=...), or bind it with {{name}}= (objective() for the "
-                     "training set, metric() for one eval set)")
-        self.sklearn_hint = (f"the scikit-learn API passes labels without their {self.dataset}: bind the eval "
-                             "set's own {name} with metric(..., {name}={name}_valid)")
-        self.round_hint = (f"pass callbacks=[objective.callback()] to {self.alias}.train/{self.alias}.cv or to "
-                           f"{self.sklearn_fit}, or use czar_gbdt.{self.name}.train()/fit()")
+        self.hint = (
+            f"build it with czar_gbdt.{self.name}.{self.dataset}(X, y, {{name}}=...) or "
+            f"attach({self.argument}, {{name}}=...), or bind it with {{name}}= (objective() for the "
+            "training set, metric() for one eval set)"
+        )
+        self.sklearn_hint = (
+            f"the scikit-learn API passes labels without their {self.dataset}: bind the eval "
+            "set's own {name} with metric(..., {name}={name}_valid)"
+        )
+        self.round_hint = (
+            f"pass callbacks=[objective.callback()] to {self.alias}.train/{self.alias}.cv or to "
+            f"{self.sklearn_fit}, or use czar_gbdt.{self.name}.train()/fit()"
+        )
 
     def check(self) -> None:
         """Raise the backend's deferred ImportError, if any."""
@@ -94,8 +109,9 @@ class Backend:
         """Whether ``data`` is the backend's dataset (native API) rather than labels."""
         return self.dataset_type is not None and isinstance(data, self.dataset_type)
 
-    def make_dataset(self, data: Any, label: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-                     **kwargs: Any) -> Any:
+    def make_dataset(
+        self, data: Any, label: Any, *, std: Any = None, mean: Any = None, dates: Any = None, **kwargs: Any
+    ) -> Any:
         """The backend's dataset of ``data`` and ``label`` (required), with side data attached."""
         self.check()
         require_label(label)
@@ -105,8 +121,9 @@ class Backend:
         """Attach side data, validated for the rows of the backend dataset ``data``; returns ``data``."""
         self.check()
         if not self.is_dataset(data):
-            raise ValueError(f"{self.argument} must be {self.article} {self.name}.{self.dataset}; "
-                             f"got {type(data).__name__}.")
+            raise ValueError(
+                f"{self.argument} must be {self.article} {self.name}.{self.dataset}; got {type(data).__name__}."
+            )
         attach(data, make_side(self.rows(data), std=std, mean=mean, dates=dates, where=f"the {self.dataset} has"))
         return data
 
@@ -133,7 +150,7 @@ class RoundCallback:
     def __init__(self, core: ObjectiveCore):
         self.core = core
 
-    def __deepcopy__(self, memo: dict) -> "RoundCallback":
+    def __deepcopy__(self, memo: dict) -> RoundCallback:
         return self  # it must keep talking to the objective's own core
 
 
@@ -142,7 +159,7 @@ class Wrapper:
 
     backend: Backend
 
-    def __deepcopy__(self, memo: dict) -> "Wrapper":
+    def __deepcopy__(self, memo: dict) -> Wrapper:
         # the configuration never changes after construction and the caches are keyed by
         # dataset identity: a copy (LightGBM and scikit-learn deep-copy parameters) can be
         # this very object, which keeps the starting score and per-dataset state computed once
@@ -160,11 +177,20 @@ class Objective(Wrapper):
     Gradients and hessians are float32 arrays with the weights multiplied in, once.
     """
 
-    def __init__(self, loss: Any, *, std: Any = None, mean: Any = None, hessian_scale: Any = _AUTO,
-                 check_start: bool = True, n_threads: int | None = 1):
+    def __init__(
+        self,
+        loss: Any,
+        *,
+        std: Any = None,
+        mean: Any = None,
+        hessian_scale: Any = _AUTO,
+        check_start: bool = True,
+        n_threads: int | None = 1,
+    ):
         self.backend.check()
-        self._core = ObjectiveCore(loss, std=std, mean=mean, hessian_scale=hessian_scale,
-                                   check_start=check_start, n_threads=n_threads)
+        self._core = ObjectiveCore(
+            loss, std=std, mean=mean, hessian_scale=hessian_scale, check_start=check_start, n_threads=n_threads
+        )
 
     @property
     def loss(self) -> BaseLoss:
@@ -185,8 +211,9 @@ class Objective(Wrapper):
             st, pred, native = self._train_state(second), first, True
         else:
             st, pred, native = self._core.state(first, weight, hint=self.backend.hint), second, False
-        return self._core.grad_hess(st, pred, np.float32, fix=lambda init: self.start_advice(init, native),
-                                    round_hint=self.backend.round_hint)
+        return self._core.grad_hess(
+            st, pred, np.float32, fix=lambda init: self.start_advice(init, native), round_hint=self.backend.round_hint
+        )
 
     def start_advice(self, init: float, native: bool) -> str:
         """How to start training at ``init``, for the start check's error (native or scikit-learn API)."""
@@ -251,11 +278,9 @@ class Metric(Wrapper):
     and return convention) around :meth:`evaluate`.
     """
 
-    def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-                 name: str | None = None):
+    def __init__(self, what: Any, *, std: Any = None, mean: Any = None, dates: Any = None, name: str | None = None):
         self.backend.check()
-        self._core = MetricCore(what, std=std, mean=mean, dates=dates, name=name,
-                                n_threads=self.backend.metric_threads)
+        self._core = MetricCore(what, std=std, mean=mean, dates=dates, name=name, n_threads=self.backend.metric_threads)
         self.__name__ = self._core.name
         #: Whether higher values are better (the backend subclasses name it their way).
         self.higher_is_better = self._core.higher_is_better
@@ -270,8 +295,9 @@ class Metric(Wrapper):
         backend = self.backend
         if backend.is_dataset(second):
             label, w = backend.eval_labels_weights(second, self.name)
-            side = self._core.side_for(backend.rows(second), second, where=f"an eval {backend.dataset}",
-                                       hint=backend.hint)
+            side = self._core.side_for(
+                backend.rows(second), second, where=f"an eval {backend.dataset}", hint=backend.hint
+            )
             return self._core.value(label, first, w, side)
         y_true = np.asarray(first).reshape(-1)
         side = self._core.side_for(y_true.shape[0], None, where="the eval set", hint=backend.sklearn_hint)
@@ -286,9 +312,17 @@ def as_metrics(metric: Any, cls: type) -> list:
     return [m if isinstance(m, cls) else cls(m) for m in items]
 
 
-def metrics_and_callbacks(objective: Objective, metric: Any, callbacks: Sequence[Any] | None, metric_type: type, *,
-                          early_stopping_rounds: int | None, has_evals: bool, evals: str,
-                          stopper: Callable[[Any], Any]) -> tuple[list, list]:
+def metrics_and_callbacks(
+    objective: Objective,
+    metric: Any,
+    callbacks: Sequence[Any] | None,
+    metric_type: type,
+    *,
+    early_stopping_rounds: int | None,
+    has_evals: bool,
+    evals: str,
+    stopper: Callable[[Any], Any],
+) -> tuple[list, list]:
     """The metrics and callbacks of a backend module's ``train()``.
 
     ``metric`` as a list of ``metric_type``, ``callbacks`` with the objective's round

@@ -86,7 +86,7 @@ def _shifted1(x, g, clip):
             d2 -= g * (g - 1.0) * vpow(pm, g - 2.0) * log_om
     value = -pg * log_om
     he = d2 * v * v + dl * v * (1.0 - 2.0 * p)
-    return ((value, dl * v, he, pg * v) if live else (0.0, 0.0, 0.0, 0.0))
+    return (value, dl * v, he, pg * v) if live else (0.0, 0.0, 0.0, 0.0)
 
 
 @inlined

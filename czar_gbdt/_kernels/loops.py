@@ -108,8 +108,10 @@ class RowFunctions:
         if not self.grad_hess:
             raise ValueError("grad_hess needs at least one derivative mode.")
         if (self.n_cases > 1) != bool(self.cases) or self.n_cases < 1:
-            raise ValueError(f"cases names the case function exactly when n_cases > 1; got cases={self.cases!r}, "
-                             f"n_cases={self.n_cases!r}.")
+            raise ValueError(
+                f"cases names the case function exactly when n_cases > 1; got cases={self.cases!r}, "
+                f"n_cases={self.n_cases!r}."
+            )
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -171,7 +173,7 @@ CHUNK = 4096
 '''
 
 # one row of a regression loss: side data broadcast, z transform, validity of the row
-_READ_Z = '''\
+_READ_Z = """\
         sd = std[i] if ns != 1 else std[0]
         mu = mean[i] if nm != 1 else mean[0]
         w = weight[i] if nw != 0 else 1.0
@@ -179,16 +181,16 @@ _READ_Z = '''\
         p = (y_pred[i] - mu) / sd
         # branch-free checks keep the loop vectorisable
         bad += 1 - (np.isfinite(t) & np.isfinite(p) & (0.0 < sd) & (sd < np.inf) & np.isfinite(w) & (w >= 0.0))
-'''
+"""
 # one row of a binary loss: label 0/1, finite margin, valid weight
-_READ_LOGIT = '''\
+_READ_LOGIT = """\
         w = weight[i] if nw != 0 else 1.0
         t = y_true[i]
         p = y_pred[i]
         bad += 1 - (((t == 0.0) | (t == 1.0)) & np.isfinite(p) & np.isfinite(w) & (w >= 0.0))
-'''
+"""
 
-_LOSS_LOOP = '''\
+_LOSS_LOOP = """\
     for i in {range}(n):
 {read_loss}        value = loss_row(t, p{args})
         if nw != 0:
@@ -197,7 +199,7 @@ _LOSS_LOOP = '''\
                 bad += 1
             value *= w
         out[i] = value
-'''
+"""
 _LOSS = '''
 
 @{decorator}
@@ -210,25 +212,25 @@ def loss_{variant}(y_true, y_pred, std, mean, weight, args, out):
 '''
 # the loss loops call transcendental functions that LLVM does not vectorise: a branch on
 # the rare bad row costs less there than computing the flags of every row
-_READ_Z_LOSS = '''\
+_READ_Z_LOSS = """\
         sd = std[i] if ns != 1 else std[0]
         mu = mean[i] if nm != 1 else mean[0]
         t = (y_true[i] - mu) / sd
         p = (y_pred[i] - mu) / sd
         if not (np.isfinite(t) and np.isfinite(p) and 0.0 < sd < np.inf):
             bad += 1
-'''
-_READ_LOGIT_LOSS = '''\
+"""
+_READ_LOGIT_LOSS = """\
         t = y_true[i]
         p = y_pred[i]
         if not ((t == 0.0 or t == 1.0) and np.isfinite(p)):
             bad += 1
-'''
+"""
 
-_GRAD_HESS_LOOP = '''\
+_GRAD_HESS_LOOP = """\
     for i in {range}(n):
 {read}        g, h = grad_hess_row_{mode}(t, p{args})
-{store}'''
+{store}"""
 _GRAD_HESS = '''
 
 @{decorator}
@@ -239,16 +241,16 @@ def grad_hess_{mode}_{variant}(y_true, y_pred, std, mean, weight, args, min_hess
     bad = 0
 {loop}    return bad
 '''
-_STORE_Z = '''\
+_STORE_Z = """\
         grad_out[i] = w * (g / sd)
         hess_out[i] = w * max(h / sd**2, min_hessian)
-'''
-_STORE_LOGIT = '''\
+"""
+_STORE_LOGIT = """\
         grad_out[i] = w * g
         hess_out[i] = w * max(h, min_hessian)
-'''
+"""
 
-_GRAD_SUM_LOOP = '''\
+_GRAD_SUM_LOOP = """\
     for k in range(n_chunks):
         start = k * CHUNK
         stop = min(start + CHUNK, n)
@@ -265,7 +267,7 @@ _GRAD_SUM_LOOP = '''\
 {accumulate}        bad_rows[k] = bad
         g_sums[k] = g_buf.sum()
         h_sums[k] = h_buf.sum()
-'''
+"""
 _GRAD_SUM = '''
 
 @serial_loop
@@ -288,16 +290,16 @@ def grad_sum_{mode}_serial{end}(y_true, c, std, mean, weight, args):
 {loop}    return g_sums.sum(), h_sums.sum(), bad_rows.sum()
 
 '''
-_ACCUMULATE_Z = '''\
+_ACCUMULATE_Z = """\
             g_buf[i] = w * (g / sd)
             h_buf[i] = w * (h / sd**2)
-'''
-_ACCUMULATE_LOGIT = '''\
+"""
+_ACCUMULATE_LOGIT = """\
             g_buf[i] = w * g
             h_buf[i] = w * h
-'''
+"""
 
-_CATBOOST_LOOP = '''\
+_CATBOOST_LOOP = """\
     for i in range(n):
         g, h = grad_hess_row_{mode}(np.float64(targets[i]), approxes[i] + offset{args})
         h = max(h, min_hessian)
@@ -307,7 +309,7 @@ _CATBOOST_LOOP = '''\
             h *= w
         out[i, 0] = -g
         out[i, 1] = -h
-'''
+"""
 _CATBOOST = '''
 
 @serial_loop
@@ -322,7 +324,7 @@ def catboost_ders_{mode}(approxes, targets, weights, args, min_hessian, offset):
 {loop}    return out
 '''
 
-_CATBOOST_SUM_LOOP = '''\
+_CATBOOST_SUM_LOOP = """\
     for i in prange(n):
         value = loss_row(np.float64(target[i]), approx[i] + offset{args})
         if weight is not None:
@@ -332,7 +334,7 @@ _CATBOOST_SUM_LOOP = '''\
         else:
             total += value
             wsum += 1.0
-'''
+"""
 _CATBOOST_SUM = '''
 
 @parallel_loop
@@ -488,8 +490,10 @@ def case_of(rows: RowFunctions, args: tuple = ()) -> int:
     function = _module(rows).row_cases
     case = int(getattr(function, "py_func", function)(*args))
     if not 0 <= case < rows.n_cases:
-        raise ValueError(f"the case function {rows.cases!r} of {rows.label!r} returned {case} for {args!r}; "
-                         f"expected 0 to {rows.n_cases - 1}.")
+        raise ValueError(
+            f"the case function {rows.cases!r} of {rows.label!r} returned {case} for {args!r}; "
+            f"expected 0 to {rows.n_cases - 1}."
+        )
     return case
 
 

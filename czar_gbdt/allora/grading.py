@@ -68,7 +68,6 @@ LEGACY_MAX_POINTS = 8
 TEMPORAL_COVERAGE_THRESHOLD = 0.50
 
 
-
 def allora_passed(values: Mapping[str, float]) -> dict[str, bool]:
     """Which of the seven primary metrics pass their thresholds (``check_primary_metrics_pass``).
 
@@ -102,8 +101,10 @@ def allora_grade_letter(points: int) -> str:
     """
     points = check_round("points", points)
     if points > MAX_POINTS:
-        raise ValueError(f"points must be at most {MAX_POINTS} (the primary metrics passed; temporal coverage "
-                         f"is not a point since builder kit {GRADE_TABLE_COMMIT}); got {points}.")
+        raise ValueError(
+            f"points must be at most {MAX_POINTS} (the primary metrics passed; temporal coverage "
+            f"is not a point since builder kit {GRADE_TABLE_COMMIT}); got {points}."
+        )
     return GRADES[points]
 
 
@@ -141,8 +142,9 @@ def allora_regrade(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def allora_grade(y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = None,
-                 nan_policy: str = "omit") -> dict[str, Any]:
+def allora_grade(
+    y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = None, nan_policy: str = "omit"
+) -> dict[str, Any]:
     """Allora's seven primary metrics, the points passed and the grade (``PerformanceEvaluator.evaluate``).
 
     Parameters
@@ -197,15 +199,26 @@ def allora_grade(y_true: Any, y_pred: Any, *, n_expected_epochs: int | None = No
         coverage = yt.shape[0] / expected if expected > 0 else 0.0
         coverage_pass = expected > 0 and coverage >= TEMPORAL_COVERAGE_THRESHOLD
     points = int(sum(passed.values()))
-    out.update({"allora_n_rows": int(yt.shape[0]), "allora_n_omitted": int(omitted), "allora_passed": passed,
-                "allora_primary_passed": points, "allora_points": points, "allora_max_points": MAX_POINTS,
-                "allora_score": points / MAX_POINTS, "allora_grade": allora_grade_letter(points),
-                "allora_temporal_coverage": coverage, "allora_temporal_coverage_pass": coverage_pass})
+    out.update(
+        {
+            "allora_n_rows": int(yt.shape[0]),
+            "allora_n_omitted": int(omitted),
+            "allora_passed": passed,
+            "allora_primary_passed": points,
+            "allora_points": points,
+            "allora_max_points": MAX_POINTS,
+            "allora_score": points / MAX_POINTS,
+            "allora_grade": allora_grade_letter(points),
+            "allora_temporal_coverage": coverage,
+            "allora_temporal_coverage_pass": coverage_pass,
+        }
+    )
     return out
 
 
-def allora_grade_by_asset(y_true: Any, y_pred: Any, *, assets: Any, dates: Any = None,
-                          nan_policy: str = "omit") -> pd.DataFrame:
+def allora_grade_by_asset(
+    y_true: Any, y_pred: Any, *, assets: Any, dates: Any = None, nan_policy: str = "omit"
+) -> pd.DataFrame:
     """:func:`allora_grade` of each asset of a panel, one row per asset.
 
     Allora grades one series; on a panel this grades each asset's series on its own (rows
@@ -240,24 +253,28 @@ def allora_grade_by_asset(y_true: Any, y_pred: Any, *, assets: Any, dates: Any =
     n = yt.shape[0]
     for name, values in (("y_pred", yp), ("assets", assets)) + ((("dates", dates),) if dates is not None else ()):
         if len(values) != n:
-            raise ValueError(f"{name} has length {len(values)} but y_true has length {n}; "
-                             "they must be aligned row by row.")
+            raise ValueError(
+                f"{name} has length {len(values)} but y_true has length {n}; they must be aligned row by row."
+            )
     codes, labels = pd.factorize(np.asarray(assets), sort=True)
     if (codes < 0).any():
-        raise ValueError(f"assets has {int((codes < 0).sum())} missing values; the first at row "
-                         f"{int(np.flatnonzero(codes < 0)[0])}.")
+        raise ValueError(
+            f"assets has {int((codes < 0).sum())} missing values; the first at row {int(np.flatnonzero(codes < 0)[0])}."
+        )
     if dates is None:
         order = np.argsort(codes, kind="stable")
     else:
         date_codes, _ = pd.factorize(np.asarray(dates), sort=True)
         if (date_codes < 0).any():
-            raise ValueError(f"dates has {int((date_codes < 0).sum())} missing values; the first at row "
-                             f"{int(np.flatnonzero(date_codes < 0)[0])}.")
+            raise ValueError(
+                f"dates has {int((date_codes < 0).sum())} missing values; the first at row "
+                f"{int(np.flatnonzero(date_codes < 0)[0])}."
+            )
         order = np.lexsort((date_codes, codes))
     bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     rows = []
     for a, label in enumerate(labels):
-        idx = order[bounds[a]:bounds[a + 1]]
+        idx = order[bounds[a] : bounds[a + 1]]
         try:
             res = allora_grade(yt[idx], yp[idx], nan_policy=nan_policy)
         except ValueError as exc:

@@ -43,16 +43,18 @@ _DOC_ARGS = """Parameters
 # --------------------------------------------------------------------------
 
 
-def checked_rows(y_true: Any, y_pred: Any, nan_policy: str, min_rows: int,
-                 what: str) -> tuple[np.ndarray, np.ndarray, int]:
+def checked_rows(
+    y_true: Any, y_pred: Any, nan_policy: str, min_rows: int, what: str
+) -> tuple[np.ndarray, np.ndarray, int]:
     """``(y_true, y_pred, n_omitted)`` as float64 vectors after the NaN policy."""
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy must be one of {NAN_POLICIES}; got {nan_policy!r}.")
     yt = as_rows("y_true", y_true).astype(np.float64, copy=False)
     yp = as_rows("y_pred", y_pred).astype(np.float64, copy=False)
     if yt.shape[0] != yp.shape[0]:
-        raise ValueError(f"y_pred has length {yp.shape[0]} but y_true has length {yt.shape[0]}; "
-                         "they must be aligned row by row.")
+        raise ValueError(
+            f"y_pred has length {yp.shape[0]} but y_true has length {yt.shape[0]}; they must be aligned row by row."
+        )
     n_rows = yt.shape[0]
     omitted = 0
     if nan_policy == "raise":
@@ -80,15 +82,22 @@ def _directional(yt: np.ndarray, yp: np.ndarray) -> dict[str, float]:
     yt_nz, yp_nz = yt[nonzero], yp[nonzero]
     n = yt_nz.shape[0]
     if n == 0:
-        return {"allora_directional_accuracy": 0.5, "allora_da_ci_lower": 0.0, "allora_da_ci_upper": 1.0,
-                "allora_da_p_value": 1.0, "allora_da_n_samples": 0, "allora_da_n_effective": 0.0,
-                "allora_da_n_correct": 0, "allora_da_autocorrelation": 0.0}
+        return {
+            "allora_directional_accuracy": 0.5,
+            "allora_da_ci_lower": 0.0,
+            "allora_da_ci_upper": 1.0,
+            "allora_da_p_value": 1.0,
+            "allora_da_n_samples": 0,
+            "allora_da_n_effective": 0.0,
+            "allora_da_n_correct": 0,
+            "allora_da_autocorrelation": 0.0,
+        }
     correct = np.sign(yt_nz) == np.sign(yp_nz)
     da = np.mean(correct)
     hits = correct.astype(float)
     if n > 2:
         with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)   # a constant hit sequence: rho is NaN, taken as 0
+            warnings.simplefilter("ignore", RuntimeWarning)  # a constant hit sequence: rho is NaN, taken as 0
             rho = np.corrcoef(hits[:-1], hits[1:])[0, 1]
         if np.isnan(rho):
             rho = 0.0
@@ -104,11 +113,17 @@ def _directional(yt: np.ndarray, yp: np.ndarray) -> dict[str, float]:
     z_ci = 1.96
     denominator = 1 + z_ci**2 / n_eff
     center = (da + z_ci**2 / (2 * n_eff)) / denominator
-    margin = z_ci * np.sqrt((da * (1 - da) / n_eff + z_ci**2 / (4 * n_eff**2))) / denominator
-    return {"allora_directional_accuracy": float(da), "allora_da_ci_lower": float(center - margin),
-            "allora_da_ci_upper": float(center + margin), "allora_da_p_value": float(p_value),
-            "allora_da_n_samples": int(n), "allora_da_n_effective": float(n_eff),
-            "allora_da_n_correct": int(np.sum(correct)), "allora_da_autocorrelation": float(rho)}
+    margin = z_ci * np.sqrt(da * (1 - da) / n_eff + z_ci**2 / (4 * n_eff**2)) / denominator
+    return {
+        "allora_directional_accuracy": float(da),
+        "allora_da_ci_lower": float(center - margin),
+        "allora_da_ci_upper": float(center + margin),
+        "allora_da_p_value": float(p_value),
+        "allora_da_n_samples": int(n),
+        "allora_da_n_effective": float(n_eff),
+        "allora_da_n_correct": int(np.sum(correct)),
+        "allora_da_autocorrelation": float(rho),
+    }
 
 
 def _pearson(yt: np.ndarray, yp: np.ndarray) -> dict[str, float]:
@@ -131,8 +146,11 @@ def _wrmse(yt: np.ndarray, yp: np.ndarray) -> dict[str, float]:
         model = np.sqrt(np.sum(weights * (yt - yp) ** 2) / weights_sum)
         baseline = np.sqrt(np.sum(weights * yt**2) / weights_sum)
         improvement = (baseline - model) / baseline if baseline > 0 else 0.0
-    return {"allora_wrmse_model": float(model), "allora_wrmse_baseline": float(baseline),
-            "allora_wrmse_improvement": float(improvement)}
+    return {
+        "allora_wrmse_model": float(model),
+        "allora_wrmse_baseline": float(baseline),
+        "allora_wrmse_improvement": float(improvement),
+    }
 
 
 def _czar(yt: np.ndarray, yp: np.ndarray) -> dict[str, float]:
@@ -146,8 +164,11 @@ def _czar(yt: np.ndarray, yp: np.ndarray) -> dict[str, float]:
         model = np.sum(np.where(correct, np.abs(z_true), -np.abs(z_true)))
         oracle = np.sum(np.abs(z_true))
         improvement = model / oracle
-    return {"allora_czar_model": float(model), "allora_czar_oracle": float(oracle),
-            "allora_czar_improvement": float(improvement)}
+    return {
+        "allora_czar_model": float(model),
+        "allora_czar_oracle": float(oracle),
+        "allora_czar_improvement": float(improvement),
+    }
 
 
 #: The builder kit's computations in its order, each ``part(y_true, y_pred) -> dict`` on checked rows.
@@ -159,16 +180,24 @@ BUILDER_KIT_PARTS: tuple[Callable[[np.ndarray, np.ndarray], dict], ...] = (_dire
 # --------------------------------------------------------------------------
 
 
-def _one(part: Callable[[np.ndarray, np.ndarray], dict], key: str, y_true: Any, y_pred: Any, sample_weight: Any,
-         nan_policy: str, min_rows: int = 1) -> float:
+def _one(
+    part: Callable[[np.ndarray, np.ndarray], dict],
+    key: str,
+    y_true: Any,
+    y_pred: Any,
+    sample_weight: Any,
+    nan_policy: str,
+    min_rows: int = 1,
+) -> float:
     """The metric ``key`` of the builder kit's computation ``part``, after the input checks."""
     yt, yp, omitted = checked_rows(y_true, y_pred, nan_policy, min_rows, key)
     check_unweighted(key, sample_weight, yt.shape[0] + omitted)
     return part(yt, yp)[key]
 
 
-def allora_directional_accuracy(y_true: Any, y_pred: Any, *, sample_weight: Any = None,
-                                nan_policy: str = "omit") -> float:
+def allora_directional_accuracy(
+    y_true: Any, y_pred: Any, *, sample_weight: Any = None, nan_policy: str = "omit"
+) -> float:
     """Allora's directional accuracy: the share of rows whose forecast has the target's sign.
 
     Rows with ``y_true == 0`` are left out (direction undefined); a forecast of exactly 0 on
@@ -240,8 +269,7 @@ def allora_pearson_r(y_true: Any, y_pred: Any, *, sample_weight: Any = None, nan
     return _one(_pearson, "allora_pearson_r", y_true, y_pred, sample_weight, nan_policy, 2)
 
 
-def allora_pearson_p_value(y_true: Any, y_pred: Any, *, sample_weight: Any = None,
-                           nan_policy: str = "omit") -> float:
+def allora_pearson_p_value(y_true: Any, y_pred: Any, *, sample_weight: Any = None, nan_policy: str = "omit") -> float:
     """Two-sided p-value of :func:`allora_pearson_r` (``scipy.stats.pearsonr``); 1 when undefined.
 
     Lower is better.
@@ -261,8 +289,7 @@ def allora_pearson_p_value(y_true: Any, y_pred: Any, *, sample_weight: Any = Non
     return _one(_pearson, "allora_pearson_p_value", y_true, y_pred, sample_weight, nan_policy, 2)
 
 
-def allora_wrmse_improvement(y_true: Any, y_pred: Any, *, sample_weight: Any = None,
-                             nan_policy: str = "omit") -> float:
+def allora_wrmse_improvement(y_true: Any, y_pred: Any, *, sample_weight: Any = None, nan_policy: str = "omit") -> float:
     """Allora's WRMSE improvement over the zero forecast.
 
     ``WRMSE(f) = sqrt(sum(|y| (y - f)**2) / sum(|y|))`` and the result is
@@ -278,8 +305,7 @@ def allora_wrmse_improvement(y_true: Any, y_pred: Any, *, sample_weight: Any = N
     return _one(_wrmse, "allora_wrmse_improvement", y_true, y_pred, sample_weight, nan_policy)
 
 
-def allora_czar_improvement(y_true: Any, y_pred: Any, *, sample_weight: Any = None,
-                            nan_policy: str = "omit") -> float:
+def allora_czar_improvement(y_true: Any, y_pred: Any, *, sample_weight: Any = None, nan_policy: str = "omit") -> float:
     """Allora's "CZAR improvement": an evaluation score of the forecast's signs, not the CZAR loss.
 
     With ``z = y_true / std(y_true)`` (population std), the z-scored absolute returns the
@@ -301,8 +327,16 @@ def allora_czar_improvement(y_true: Any, y_pred: Any, *, sample_weight: Any = No
 
 #: The seven primary metrics by name.
 METRIC_FUNCTIONS: dict[str, Callable[..., float]] = {
-    f.__name__: f for f in (allora_directional_accuracy, allora_da_ci_lower, allora_da_p_value, allora_pearson_r,
-                            allora_pearson_p_value, allora_wrmse_improvement, allora_czar_improvement)
+    f.__name__: f
+    for f in (
+        allora_directional_accuracy,
+        allora_da_ci_lower,
+        allora_da_p_value,
+        allora_pearson_r,
+        allora_pearson_p_value,
+        allora_wrmse_improvement,
+        allora_czar_improvement,
+    )
 }
 for _f in METRIC_FUNCTIONS.values():
     if _f.__doc__:  # docstrings are absent under ``python -OO``

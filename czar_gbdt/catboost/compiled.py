@@ -25,12 +25,13 @@ __all__ = ["objective", "metric", "CatBoostObjective", "CatBoostMetric", "Pooled
 def kernel_spec(loss) -> tuple[str, tuple[float, ...], float]:
     """``(derivative mode, kernel arguments, hessian floor)`` of an element-wise loss."""
     if loss.scheduled:
-        raise ValueError(f"{loss!r} changes with the boosting round, but CatBoost passes no round to "
-                         "objectives (and calls them on row subsets): schedules work with xgboost and "
-                         "lightgbm only.")
+        raise ValueError(
+            f"{loss!r} changes with the boosting round, but CatBoost passes no round to "
+            "objectives (and calls them on row subsets): schedules work with xgboost and "
+            "lightgbm only."
+        )
     if not loss.elementwise:
-        raise ValueError(f"{loss!r} couples rows; CatBoost evaluates objectives on row subsets and "
-                         "cannot train it.")
+        raise ValueError(f"{loss!r} couples rows; CatBoost evaluates objectives on row subsets and cannot train it.")
     args = tuple(float(v) for v in loss.kernel_args())
     floor = -math.inf if loss.min_hessian is None else float(loss.min_hessian)
     return loss.derivative_mode, args, floor
@@ -75,15 +76,17 @@ class CatBoostMetric:
         return f"czar_gbdt.catboost.metric({self.loss!r})"
 
 
-def _rebuild_metric(loss: Any, name: str | None) -> "CatBoostMetric":
+def _rebuild_metric(loss: Any, name: str | None) -> CatBoostMetric:
     return metric(loss, name=name)
 
 
 #: Why a loss that needs ``std`` refuses to train outside :func:`fit` / :func:`train` (raised by
 #: the compiled objective on CatBoost's first call, which CatBoost reports as a CatBoostError).
-UNCHECKED_FIT = ("this czar_gbdt.catboost objective needs labels z-scored with a per-row std, which a bare "
-                 "model.fit() does not check (it would train with std = 1): train with "
-                 "czar_gbdt.catboost.fit(model, czar_gbdt.catboost.Pool(X, y, std=...)) or czar_gbdt.catboost.train()")
+UNCHECKED_FIT = (
+    "this czar_gbdt.catboost objective needs labels z-scored with a per-row std, which a bare "
+    "model.fit() does not check (it would train with std = 1): train with "
+    "czar_gbdt.catboost.fit(model, czar_gbdt.catboost.Pool(X, y, std=...)) or czar_gbdt.catboost.train()"
+)
 
 
 def _objective_class(loss: Any, mode: str, args: tuple, floor: float) -> type:
@@ -146,7 +149,8 @@ def _refuse_side(where: str, given: dict) -> None:
             f"{where} takes no {'/'.join(side)}: CatBoost calls objectives and metrics on blocks of rows without "
             f"saying which rows, so per-row data bound here would be misaligned. Give it to the data: "
             f"czar_gbdt.catboost.Pool(X, y, {', '.join(f'{k}=...' for k in side)}), then train with "
-            f"czar_gbdt.catboost.fit() or train().")
+            f"czar_gbdt.catboost.fit() or train()."
+        )
     if given:
         raise TypeError(f"{where} got unexpected keyword argument(s) {sorted(given)}.")
 
@@ -229,11 +233,12 @@ def metric(what: Any, *, pool: Any = None, name: str | None = None, **side: Any)
         return _METRICS[key]
     core = _ad.MetricCore(what, name=name)
     if pool is None:
-        raise ValueError(f"metric {core.name!r} needs pool=: the eval pool whose dates it uses "
-                         "(CatBoost passes no row ids to metrics).")
+        raise ValueError(
+            f"metric {core.name!r} needs pool=: the eval pool whose dates it uses "
+            "(CatBoost passes no row ids to metrics)."
+        )
     side = pool_side(pool)
-    core.side_for(side.n, pool, where="the eval Pool",
-                  hint="build it with czar_gbdt.catboost.Pool(X, y, {name}=...)")
+    core.side_for(side.n, pool, where="the eval Pool", hint="build it with czar_gbdt.catboost.Pool(X, y, {name}=...)")
     # a class per metric object: CatBoost reports the class name, and the class holds the
     # lock fit() takes while the offset is set (a lock on the instance would not deep-copy)
     cls = type(core.name, (PooledMetric,), {"_lock": threading.Lock()})
@@ -266,8 +271,9 @@ class PooledMetric:
     def bind(self, pool: Any) -> None:
         """Also score ``pool`` (its side data must have what the metric needs)."""
         side = pool_side(pool)
-        self._core.side_for(side.n, pool, where="the Pool",
-                            hint="build it with czar_gbdt.catboost.Pool(X, y, {name}=...)")
+        self._core.side_for(
+            side.n, pool, where="the Pool", hint="build it with czar_gbdt.catboost.Pool(X, y, {name}=...)"
+        )
         self._add(side)
 
     def __repr__(self) -> str:

@@ -5,7 +5,8 @@ parameter dict) and :func:`predict` (back to the units of ``y``)."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -146,8 +147,16 @@ def _starting_at(init: float, obj: CatBoostObjective, eval_metric: Any) -> Itera
                 eval_metric._offset = 0.0
 
 
-def train(params: dict[str, Any] | None, pool: Any, *, objective: Any, eval_set: Any = None,
-          metric: Any = None, early_stopping_rounds: int | None = None, **fit_kwargs: Any) -> "cb.CatBoost":
+def train(
+    params: dict[str, Any] | None,
+    pool: Any,
+    *,
+    objective: Any,
+    eval_set: Any = None,
+    metric: Any = None,
+    early_stopping_rounds: int | None = None,
+    **fit_kwargs: Any,
+) -> cb.CatBoost:
     """Train a ``catboost.CatBoost`` model on a loss; see :func:`fit`.
 
     Parameters
@@ -221,4 +230,3 @@ def predict(model: Any, data: Any, *, std: Any = None, mean: Any = None, **kwarg
         return raw
     out = raw if bound.std is None else raw * bound.std
     return out if bound.mean is None else out + bound.mean
-

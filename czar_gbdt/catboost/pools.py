@@ -19,8 +19,9 @@ with try_import("catboost", min_version=MIN_VERSION, extra="catboost") as _impor
 __all__ = ["Pool", "attach", "pool_side", "as_pool", "check_pool", "pool_weight", "MIN_VERSION"]
 
 
-def Pool(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None,
-         **kwargs: Any) -> "cb.Pool":
+def Pool(
+    data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dates: Any = None, **kwargs: Any
+) -> cb.Pool:
     """A ``catboost.Pool`` whose labels are ``(label - mean) / std`` (z-space).
 
     Parameters
@@ -44,8 +45,9 @@ def Pool(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dat
     _imports.check()
     _ad.require_label(label)
     if "baseline" in kwargs:
-        raise ValueError("baseline is not supported: czar_gbdt.catboost.fit() starts from the loss's "
-                         "constant minimiser.")
+        raise ValueError(
+            "baseline is not supported: czar_gbdt.catboost.fit() starts from the loss's constant minimiser."
+        )
     y = _ad.as_labels(label, "label")
     side = _ad.make_side(y.shape[0], std=std, mean=mean, dates=dates, where="the labels have")
     z = y
@@ -66,7 +68,7 @@ def Pool(data: Any, label: Any = None, *, std: Any = None, mean: Any = None, dat
     return pool
 
 
-def attach(pool: "cb.Pool", *, dates: Any = None) -> "cb.Pool":
+def attach(pool: cb.Pool, *, dates: Any = None) -> cb.Pool:
     """Attach ``dates`` to a pool built by :func:`Pool` (or to a plain ``catboost.Pool``).
 
     ``std``/``mean`` cannot be attached afterwards: they must standardise the labels
@@ -86,7 +88,7 @@ def attach(pool: "cb.Pool", *, dates: Any = None) -> "cb.Pool":
     return pool
 
 
-def pool_side(pool: "cb.Pool") -> _ad.SideData:
+def pool_side(pool: cb.Pool) -> _ad.SideData:
     side = _ad.side_of(pool)
     if side is None:
         side = _ad.SideData(pool.num_row(), None, None, None)
@@ -100,29 +102,30 @@ def pool_side(pool: "cb.Pool") -> _ad.SideData:
     return side
 
 
-
-def as_pool(data: Any, what: str) -> "cb.Pool":
+def as_pool(data: Any, what: str) -> cb.Pool:
     if isinstance(data, cb.Pool):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return Pool(data[0], data[1])
-    raise ValueError(f"{what} must be a catboost.Pool (czar_gbdt.catboost.Pool) or an (X, y) pair; "
-                     f"got {type(data).__name__}.")
+    raise ValueError(
+        f"{what} must be a catboost.Pool (czar_gbdt.catboost.Pool) or an (X, y) pair; got {type(data).__name__}."
+    )
 
 
-def check_pool(pool: "cb.Pool", loss, what: str) -> _ad.SideData:
+def check_pool(pool: cb.Pool, loss, what: str) -> _ad.SideData:
     side = pool_side(pool)
     if loss.kind == "binary" and side.extra.get("standardised"):
-        raise ValueError(f"{what} was standardised with std/mean, but {loss!r} takes 0/1 labels: "
-                         "build it without std/mean.")
+        raise ValueError(
+            f"{what} was standardised with std/mean, but {loss!r} takes 0/1 labels: build it without std/mean."
+        )
     if loss.requires_std and not side.extra.get("standardised"):
-        raise ValueError(f"std is required by {loss!r} but {what} has none: build it with "
-                         "czar_gbdt.catboost.Pool(X, y, std=..., mean=...).")
+        raise ValueError(
+            f"std is required by {loss!r} but {what} has none: build it with "
+            "czar_gbdt.catboost.Pool(X, y, std=..., mean=...)."
+        )
     return side
 
 
-
-def pool_weight(pool: "cb.Pool") -> np.ndarray | None:
+def pool_weight(pool: cb.Pool) -> np.ndarray | None:
     weight = np.asarray(pool.get_weight(), dtype=np.float64)
     return None if weight.size == 0 or np.all(weight == 1.0) else weight
-

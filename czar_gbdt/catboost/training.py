@@ -27,8 +27,16 @@ from .pools import MIN_VERSION, Pool
 with try_import("catboost", min_version=MIN_VERSION, extra="catboost") as _imports:
     import catboost as cb
 
-__all__ = ["DEFAULTS", "RANKING_OBJECTIVES", "TrainedModel", "train_builtin", "train_ranking", "train_loss",
-           "QUANTIZATION_PARAMS", "quantization"]
+__all__ = [
+    "DEFAULTS",
+    "RANKING_OBJECTIVES",
+    "TrainedModel",
+    "train_builtin",
+    "train_ranking",
+    "train_loss",
+    "QUANTIZATION_PARAMS",
+    "quantization",
+]
 
 
 #: Seeded, deterministic, quiet parameters of :func:`train_builtin`, :func:`train_ranking`
@@ -44,11 +52,18 @@ RANKING_OBJECTIVES = RANK_OBJECTIVES["catboost"]
 #: keyed by them. Any other parameter (depth, learning rate, l2_leaf_reg, ...) leaves the
 #: quantized Pool as it is.
 QUANTIZATION_PARAMS = {
-    "border_count": "border_count", "max_bin": "border_count", "feature_border_type": "feature_border_type",
-    "per_float_feature_quantization": "per_float_feature_quantization", "nan_mode": "nan_mode",
-    "input_borders": "input_borders", "ignored_features": "ignored_features",
-    "sparse_features_conflict_fraction": "sparse_features_conflict_fraction", "task_type": "task_type",
-    "used_ram_limit": "used_ram_limit", "random_seed": "random_seed", "random_state": "random_seed",
+    "border_count": "border_count",
+    "max_bin": "border_count",
+    "feature_border_type": "feature_border_type",
+    "per_float_feature_quantization": "per_float_feature_quantization",
+    "nan_mode": "nan_mode",
+    "input_borders": "input_borders",
+    "ignored_features": "ignored_features",
+    "sparse_features_conflict_fraction": "sparse_features_conflict_fraction",
+    "task_type": "task_type",
+    "used_ram_limit": "used_ram_limit",
+    "random_seed": "random_seed",
+    "random_state": "random_seed",
     "dev_efb_max_buckets": "dev_efb_max_buckets",
     "dev_max_subset_size_for_build_borders": "dev_max_subset_size_for_build_borders",
 }
@@ -68,7 +83,7 @@ def _content_key(*arrays: Any) -> tuple | None:
         return None
 
 
-def _quantized_pool(X: np.ndarray, y: Any, std: Any, weight: Any, quantize: dict) -> "cb.Pool":
+def _quantized_pool(X: np.ndarray, y: Any, std: Any, weight: Any, quantize: dict) -> cb.Pool:
     """The z-space training Pool of a fold, quantized as training with ``quantize`` would."""
     pool = Pool(X, y, std=std, weight=weight)
     pool.quantize(**quantize)
@@ -113,25 +128,27 @@ class _Training(_ad.Training):
         # one bin per value, and per row the labels, weights and side data (measured: 28 MiB for a
         # quantized Pool of 200,000 rows x 50 features, 42 MiB for the raw validation Pool of that size)
         size = bins * X.size + 100 * X.shape[0]
-        with _ad.DATASETS.lend(key, lambda: _quantized_pool(X, y, std, weight, quantize),
-                               size if content is not None else 0) as lent:
+        with _ad.DATASETS.lend(
+            key, lambda: _quantized_pool(X, y, std, weight, quantize), size if content is not None else 0
+        ) as lent:
             if valid is None:
                 return self._fit(loss, params, lent.dataset, {}, stop, std)
             vcontent = _content_key(valid.X, valid.y, valid.std, valid.dates)
             cached = lent.cached and vcontent is not None
             vkey = (key, "valid", vcontent) if cached else ("private", id(lent.dataset))
             vsize = 4 * valid.X.size + 48 * valid.X.shape[0]  # float32 features, labels and side data
-            with _ad.DATASETS.lend(vkey, lambda: Pool(valid.X, valid.y, std=valid.std, dates=valid.dates),
-                                   vsize if cached else 0) as vlent:
+            with _ad.DATASETS.lend(
+                vkey, lambda: Pool(valid.X, valid.y, std=valid.std, dates=valid.dates), vsize if cached else 0
+            ) as vlent:
                 vpool = vlent.dataset
-                fit_kwargs = {"eval_set": vpool, "metric": metric("rank_ic", pool=vpool),
-                              "early_stopping_rounds": stop}
+                fit_kwargs = {"eval_set": vpool, "metric": metric("rank_ic", pool=vpool), "early_stopping_rounds": stop}
                 return self._fit(loss, params, lent.dataset, fit_kwargs, stop, std)
 
     def _fit(self, loss, params, pool, fit_kwargs, stop, std) -> TrainedModel:
         model = train(params, pool, objective=loss, **fit_kwargs)
         best = model.get_best_iteration() if stop else model.tree_count_
         return TrainedModel(model, int(best or model.tree_count_), z_space=std is not None)
+
 
 _TRAINING = _Training()
 train_builtin = _TRAINING.train_builtin

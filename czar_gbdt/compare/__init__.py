@@ -56,7 +56,28 @@ from .result import ComparisonResult, Member
 from .run import compare_losses, model_specs, rank_average, study_row
 from .stats import TABLE_COLUMNS
 
-__all__ = ["Member", "ComparisonResult", "compare_losses", "model_specs", "study_row", "rank_average", "write_outputs",
-           "print_comparison", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table", "formatted_table",
-           "allora_text", "TABLE_COLUMNS", "holdout_bakeoff", "holdout_record", "record_table",
-           "regrade_record", "write_holdout_files", "text_table", "short_names", "legend", "TEXT_WIDTH"]
+__all__ = [
+    "Member",
+    "ComparisonResult",
+    "compare_losses",
+    "model_specs",
+    "study_row",
+    "rank_average",
+    "write_outputs",
+    "print_comparison",
+    "plot_fold_rank_ic",
+    "plot_cumulative_rank_ic",
+    "plot_table",
+    "formatted_table",
+    "allora_text",
+    "TABLE_COLUMNS",
+    "holdout_bakeoff",
+    "holdout_record",
+    "record_table",
+    "regrade_record",
+    "write_holdout_files",
+    "text_table",
+    "short_names",
+    "legend",
+    "TEXT_WIDTH",
+]

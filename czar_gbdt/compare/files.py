@@ -22,9 +22,17 @@ __all__ = ["write_outputs", "print_comparison", "save_figure", "text_table", "sh
 TEXT_WIDTH = 120
 
 #: Short headers of the printed table (the figure and the CSV keep the long names).
-_TEXT_HEADERS = {"loss": "model", "mean_rank_ic": "rank IC", "t_stat_nw": "t NW", "positive_folds": "folds>0",
-                 "directional_accuracy": "dir raw", "top_k_net_spread": "top-k bp", "test_czar_loss": "CZAR",
-                 "test_zptae_loss": "ZPTAE", "vs_ranking": "vs rank"}
+_TEXT_HEADERS = {
+    "loss": "model",
+    "mean_rank_ic": "rank IC",
+    "t_stat_nw": "t NW",
+    "positive_folds": "folds>0",
+    "directional_accuracy": "dir raw",
+    "top_k_net_spread": "top-k bp",
+    "test_czar_loss": "CZAR",
+    "test_zptae_loss": "ZPTAE",
+    "vs_ranking": "vs rank",
+}
 
 
 def short_names(keys: list[str], width: int = 16) -> list[str]:
@@ -39,8 +47,14 @@ def short_names(keys: list[str], width: int = 16) -> list[str]:
 
 def _short_verdict(verdict: str) -> str:
     """A verdict of :func:`~czar_gbdt.compare.stats.verdict_word` in a few characters (the legend says them)."""
-    for start, short in (("beats", "beats"), ("higher", "higher ns"), ("neither", "both < 0"),
-                         ("does NOT beat it (", "lower sig"), ("does NOT", "lower"), ("(reference)", "ref")):
+    for start, short in (
+        ("beats", "beats"),
+        ("higher", "higher ns"),
+        ("neither", "both < 0"),
+        ("does NOT beat it (", "lower sig"),
+        ("does NOT", "lower"),
+        ("(reference)", "ref"),
+    ):
         if verdict.startswith(start):
             return short
     return verdict
@@ -68,9 +82,11 @@ def legend(table: pd.DataFrame, names: list[str], *, transform: str, where: str)
     """The lines under a :func:`text_table`: each short name's full model name, and what the columns hold."""
     lines = [f"  {n:<{max(map(len, names))}}  {full}" for n, full in zip(names, table["loss"])]
     scope = next((s for s in table.get("allora_scope", []) if isinstance(s, str) and s.startswith("mean of")), None)
-    notes = ["dir raw: the share of rows whose forecast has the sign of the raw target (not the "
-             f"{transform} labels)" if transform != "raw" else "dir raw: the share of rows whose forecast has the "
-             "sign of the target"]
+    notes = [
+        f"dir raw: the share of rows whose forecast has the sign of the raw target (not the {transform} labels)"
+        if transform != "raw"
+        else "dir raw: the share of rows whose forecast has the sign of the target"
+    ]
     if "top_k_net_spread" in table:
         notes.append("top-k bp: the top-k long-short spread net of costs, in basis points of the target")
     if "test_czar_loss" in table:
@@ -78,10 +94,13 @@ def legend(table: pd.DataFrame, names: list[str], *, transform: str, where: str)
     if scope:
         notes.append(f"Allora: the grade of the {where} forecasts and its points ({scope})")
     if "vs_ranking" in table:
-        notes.append(f"vs rank: against the ranking objective, paired per date: 'beats' with NW t >= {T_THRESHOLD:g}, "
-                     "'higher ns' not significant, 'lower', 'lower sig', 'both < 0': neither forecasts")
-    return lines + [textwrap.fill(n + ".", width=TEXT_WIDTH, initial_indent="  ", subsequent_indent="    ")
-                    for n in notes]
+        notes.append(
+            f"vs rank: against the ranking objective, paired per date: 'beats' with NW t >= {T_THRESHOLD:g}, "
+            "'higher ns' not significant, 'lower', 'lower sig', 'both < 0': neither forecasts"
+        )
+    return lines + [
+        textwrap.fill(n + ".", width=TEXT_WIDTH, initial_indent="  ", subsequent_indent="    ") for n in notes
+    ]
 
 
 def save_figure(fig, path: Path) -> None:
@@ -114,8 +133,12 @@ def write_outputs(result: ComparisonResult, out: str | Path) -> list[str]:
 def print_comparison(result: ComparisonResult, fmt: str = "table") -> None:
     """Print the table, the verdicts and the files written (or all of it as JSON)."""
     if fmt == "json":
-        data = {"table": json.loads(result.table.to_json(orient="records")), "verdicts": result.verdicts,
-                "settings": result.settings, "files": result.files}
+        data = {
+            "table": json.loads(result.table.to_json(orient="records")),
+            "verdicts": result.verdicts,
+            "settings": result.settings,
+            "files": result.files,
+        }
         print(dumps(data))
         return
     names = short_names([m.key for m in result.members])
@@ -124,13 +147,17 @@ def print_comparison(result: ComparisonResult, fmt: str = "table") -> None:
     for line in legend(result.table, names, transform=s["target_transform"], where="test"):
         print(line)
     top_k = "top_k_net_spread" in result.table
-    print(textwrap.fill(
-        f"{s['backend']}, {s['num_boost_round']} rounds, labels {s['target_transform']}; "
-        f"{int(result.table['n_dates'].iloc[0])} test dates in {int(result.table['n_folds'].iloc[0])} folds. "
-        f"t = ICIR * sqrt(dates), t NW with Newey-West errors ({s['newey_west_lags']} lags: overlapping labels); "
-        + (f"top-k: k = {s['top_k']}, cost {s['cost']} per unit of turnover; " if top_k else "")
-        + f"test losses {s['czar_eval']} and {s['zptae_eval']}; Allora: every test window graded as one series "
-          "(docs/allora.md; per asset, averaged, on a panel).", width=TEXT_WIDTH))
+    print(
+        textwrap.fill(
+            f"{s['backend']}, {s['num_boost_round']} rounds, labels {s['target_transform']}; "
+            f"{int(result.table['n_dates'].iloc[0])} test dates in {int(result.table['n_folds'].iloc[0])} folds. "
+            f"t = ICIR * sqrt(dates), t NW with Newey-West errors ({s['newey_west_lags']} lags: overlapping labels); "
+            + (f"top-k: k = {s['top_k']}, cost {s['cost']} per unit of turnover; " if top_k else "")
+            + f"test losses {s['czar_eval']} and {s['zptae_eval']}; Allora: every test window graded as one series "
+            "(docs/allora.md; per asset, averaged, on a panel).",
+            width=TEXT_WIDTH,
+        )
+    )
     for line in (s.get("scoring"), s.get("study")):
         if line:
             print(textwrap.fill(line, width=TEXT_WIDTH, subsequent_indent="    "))

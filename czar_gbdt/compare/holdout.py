@@ -31,8 +31,19 @@ import pandas as pd
 
 from .. import allora, cluster
 from ..config import Config, as_config, check_compare_spec, parse_loss_spec
-from ..evaluation import (FoldHooks, HoldoutSplit, allora_of, fold_scoring, holdout_scores, iso_date, make_splitter,
-                          model_spec, output_kind, resolve_config, scoring)
+from ..evaluation import (
+    FoldHooks,
+    HoldoutSplit,
+    allora_of,
+    fold_scoring,
+    holdout_scores,
+    iso_date,
+    make_splitter,
+    model_spec,
+    output_kind,
+    resolve_config,
+    scoring,
+)
 from ..losses import get_loss
 from ..specs import build_model, model_label
 from ..tuning import TrialParams
@@ -42,18 +53,35 @@ from .result import ComparisonResult, Member
 from .run import forecast_scorer
 from .stats import CROSS_SECTION_COLUMNS, comparison_table, fold_table, paired, per_date_table
 
-__all__ = ["holdout_bakeoff", "holdout_record", "regrade_record", "record_table", "per_date_frame",
-           "write_holdout_files", "MODEL_KEYS"]
+__all__ = [
+    "holdout_bakeoff",
+    "holdout_record",
+    "regrade_record",
+    "record_table",
+    "per_date_frame",
+    "write_holdout_files",
+    "MODEL_KEYS",
+]
 
 #: The columns of the comparison table a model of ``holdout.json`` holds, and their names there.
-MODEL_KEYS = {"mean_rank_ic": "rank_ic", "icir": "icir", "t_stat": "t", "t_stat_nw": "t_nw",
-              "directional_accuracy": "directional_accuracy", "top_k_spread": "top_k_spread",
-              "top_k_net_spread": "top_k_net_spread", "top_k_turnover": "top_k_turnover",
-              "test_czar_loss": "test_czar_loss", "test_zptae_loss": "test_zptae_loss", "n_dates": "n_dates"}
+MODEL_KEYS = {
+    "mean_rank_ic": "rank_ic",
+    "icir": "icir",
+    "t_stat": "t",
+    "t_stat_nw": "t_nw",
+    "directional_accuracy": "directional_accuracy",
+    "top_k_spread": "top_k_spread",
+    "top_k_net_spread": "top_k_net_spread",
+    "top_k_turnover": "top_k_turnover",
+    "test_czar_loss": "test_czar_loss",
+    "test_zptae_loss": "test_zptae_loss",
+    "n_dates": "n_dates",
+}
 
 
-def holdout_bakeoff(cfg: Config | dict, params: TrialParams, *, trial: int | None = None,
-                    progress: Any = None) -> ComparisonResult:
+def holdout_bakeoff(
+    cfg: Config | dict, params: TrialParams, *, trial: int | None = None, progress: Any = None
+) -> ComparisonResult:
     """Train the tuned model and the baselines on the final training window and score them on the holdout.
 
     Parameters
@@ -85,8 +113,9 @@ def holdout_bakeoff(cfg: Config | dict, params: TrialParams, *, trial: int | Non
     config = as_config(cfg)
     backend = params.backend
     tuned = get_loss(params.loss, **params.loss_params)
-    entries = [("tuned", f"{model_label(tuned, backend)}, tuned" + (f" (trial #{trial})" if trial is not None else ""),
-                tuned)]
+    entries = [
+        ("tuned", f"{model_label(tuned, backend)}, tuned" + (f" (trial #{trial})" if trial is not None else ""), tuned)
+    ]
     for i, spec in enumerate(config.report.baselines):
         key = f"report.baselines[{i}]"
         name, spec_params = parse_loss_spec(spec, key)
@@ -107,30 +136,69 @@ def holdout_bakeoff(cfg: Config | dict, params: TrialParams, *, trial: int | Non
             continue
         kind = output_kind(model)
         start = time.perf_counter()
-        spec = model_spec(config, backend, params.booster, model, num_boost_round=params.num_boost_round,
-                          early_stopping_rounds=params.early_stopping_rounds)
-        result = engine.walk_forward(panel, splitter, spec, fold_scoring(config, panel),
-                                     FoldHooks(score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind)))
-        members.append(Member(key, label, kind, result, time.perf_counter() - start,
-                              allora=allora_of(panel, result, transform) if kind == "forecast" and not how.cluster
-                              else {}))
+        spec = model_spec(
+            config,
+            backend,
+            params.booster,
+            model,
+            num_boost_round=params.num_boost_round,
+            early_stopping_rounds=params.early_stopping_rounds,
+        )
+        result = engine.walk_forward(
+            panel,
+            splitter,
+            spec,
+            fold_scoring(config, panel),
+            FoldHooks(score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind)),
+        )
+        members.append(
+            Member(
+                key,
+                label,
+                kind,
+                result,
+                time.perf_counter() - start,
+                allora=allora_of(panel, result, transform) if kind == "forecast" and not how.cluster else {},
+            )
+        )
         if progress is not None:
             progress(f"holdout: {label}: rank IC {result.mean_rank_ic:.4f}")
     lags = config.data.horizon - 1  # overlapping h-day labels
     comparisons = paired(members[0], members[1:], lags)
-    sentences = [f"{p['model']} vs {p['baseline']}: holdout rank IC difference {p['diff']:+.4f} (paired Newey-West "
-                 f"t {p['t_nw']:+.2f}, {lags} lags): {p['verdict']}." for p in comparisons]
+    sentences = [
+        f"{p['model']} vs {p['baseline']}: holdout rank IC difference {p['diff']:+.4f} (paired Newey-West "
+        f"t {p['t_nw']:+.2f}, {lags} lags): {p['verdict']}."
+        for p in comparisons
+    ]
     scores = holdout_scores(members[0].result)
     return ComparisonResult(
-        table=comparison_table(members, lags), folds=fold_table(members), per_date=per_date_table(members),
-        verdicts=sentences, members=members,
-        settings={"backend": backend, "booster": params.booster, "num_boost_round": params.num_boost_round,
-                  "early_stopping_rounds": params.early_stopping_rounds, "target_transform": transform,
-                  "top_k": c.top_k, "cost": c.cost, "czar_eval": repr(czar_eval),
-                  "zptae_eval": repr(zptae_eval), "data": config.data.source, "horizon": config.data.horizon,
-                  "newey_west_lags": lags, "rank_ic": how.rank_ic, "scoring": how.describe(),
-                  "cross_section": not how.single_series,
-                  "left_out": left_out, "comparisons": comparisons, "start": scores["start"], "end": scores["end"]})
+        table=comparison_table(members, lags),
+        folds=fold_table(members),
+        per_date=per_date_table(members),
+        verdicts=sentences,
+        members=members,
+        settings={
+            "backend": backend,
+            "booster": params.booster,
+            "num_boost_round": params.num_boost_round,
+            "early_stopping_rounds": params.early_stopping_rounds,
+            "target_transform": transform,
+            "top_k": c.top_k,
+            "cost": c.cost,
+            "czar_eval": repr(czar_eval),
+            "zptae_eval": repr(zptae_eval),
+            "data": config.data.source,
+            "horizon": config.data.horizon,
+            "newey_west_lags": lags,
+            "rank_ic": how.rank_ic,
+            "scoring": how.describe(),
+            "cross_section": not how.single_series,
+            "left_out": left_out,
+            "comparisons": comparisons,
+            "start": scores["start"],
+            "end": scores["end"],
+        },
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -140,7 +208,7 @@ def _plain(value: Any) -> Any:
     value = float(value)
     if not math.isfinite(value):
         return None
-    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
 def holdout_record(result: ComparisonResult) -> dict:
@@ -173,13 +241,34 @@ def holdout_record(result: ComparisonResult) -> dict:
         models.append(model)
     comparisons = [{k: _plain(v) for k, v in p.items()} for p in s["comparisons"]]
     per_date = result.per_date
-    return {"start": s["start"], "end": s["end"], "rank_ic_kind": s["rank_ic"], "scoring": s["scoring"],
-            "left_out": list(s["left_out"]), "newey_west_lags": s["newey_west_lags"],
-            "settings": {k: s[k] for k in ("backend", "booster", "num_boost_round", "early_stopping_rounds",
-                                           "target_transform", "top_k", "cost", "czar_eval", "zptae_eval")},
-            "models": models, "comparisons": comparisons,
-            "per_date": {"dates": [iso_date(d) for d in per_date.index],
-                         **{label: [_plain(v) for v in per_date[label]] for label in per_date}}}
+    return {
+        "start": s["start"],
+        "end": s["end"],
+        "rank_ic_kind": s["rank_ic"],
+        "scoring": s["scoring"],
+        "left_out": list(s["left_out"]),
+        "newey_west_lags": s["newey_west_lags"],
+        "settings": {
+            k: s[k]
+            for k in (
+                "backend",
+                "booster",
+                "num_boost_round",
+                "early_stopping_rounds",
+                "target_transform",
+                "top_k",
+                "cost",
+                "czar_eval",
+                "zptae_eval",
+            )
+        },
+        "models": models,
+        "comparisons": comparisons,
+        "per_date": {
+            "dates": [iso_date(d) for d in per_date.index],
+            **{label: [_plain(v) for v in per_date[label]] for label in per_date},
+        },
+    }
 
 
 def regrade_record(record: dict) -> tuple[dict, str | None]:
@@ -193,22 +282,33 @@ def regrade_record(record: dict) -> tuple[dict, str | None]:
         nothing changed).
     """
     models = [allora.allora_regrade(m) for m in record["models"]]
-    if not any("allora_regraded_from" in m and "allora_regraded_from" not in old
-               for m, old in zip(models, record["models"])):
+    if not any(
+        "allora_regraded_from" in m and "allora_regraded_from" not in old for m, old in zip(models, record["models"])
+    ):
         return record, None
     return {**record, "models": models}, (
         f"Its Allora grades were stored with the {allora.LEGACY_MAX_POINTS}-point table of builder kit "
         f"{allora.LEGACY_GRADE_TABLE_COMMIT} and are re-graded on the current {allora.MAX_POINTS}-point table "
         f"({allora.GRADE_TABLE_COMMIT}): the temporal-coverage point, which every stored grade had, is no longer a "
-        f"point (docs/allora.md).")
+        f"point (docs/allora.md)."
+    )
 
 
 def record_table(record: dict) -> pd.DataFrame:
     """The models of a :func:`holdout_record` as a comparison table (compare's column names), to print
     with :func:`~czar_gbdt.compare.plots.formatted_table`."""
     names = {v: k for k, v in MODEL_KEYS.items()}
-    rows = [{"loss": m["name"], **{names.get(k, k): (math.nan if v is None else v) for k, v in m.items()
-                                   if k not in ("name", "role", "spec")}} for m in record["models"]]
+    rows = [
+        {
+            "loss": m["name"],
+            **{
+                names.get(k, k): (math.nan if v is None else v)
+                for k, v in m.items()
+                if k not in ("name", "role", "spec")
+            },
+        }
+        for m in record["models"]
+    ]
     return pd.DataFrame(rows)
 
 
@@ -220,8 +320,7 @@ def per_date_frame(record: dict) -> pd.DataFrame:
         dates = pd.Index([int(d) for d in text], name="period")
     else:
         dates = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"), name="date")
-    return pd.DataFrame({k: [math.nan if v is None else v for v in values] for k, values in data.items()},
-                        index=dates)
+    return pd.DataFrame({k: [math.nan if v is None else v for v in values] for k, values in data.items()}, index=dates)
 
 
 def write_holdout_files(record: dict, out: str | Path) -> list[str]:
@@ -233,8 +332,13 @@ def write_holdout_files(record: dict, out: str | Path) -> list[str]:
     csv, png = out / "holdout_rank_ic.csv", out / "holdout_cumulative_rank_ic.png"
     frame.to_csv(csv)
     kind = record["rank_ic_kind"]
-    view = ComparisonResult(table=pd.DataFrame(), folds=pd.DataFrame(), per_date=frame, verdicts=[], members=[],
-                            settings={"rank_ic": kind})
-    save_figure(plot_cumulative_rank_ic(view, title=f"Cumulative {kind} Rank IC over the holdout "
-                                                    f"{record['start']} .. {record['end']}"), png)
+    view = ComparisonResult(
+        table=pd.DataFrame(), folds=pd.DataFrame(), per_date=frame, verdicts=[], members=[], settings={"rank_ic": kind}
+    )
+    save_figure(
+        plot_cumulative_rank_ic(
+            view, title=f"Cumulative {kind} Rank IC over the holdout {record['start']} .. {record['end']}"
+        ),
+        png,
+    )
     return [str(csv), str(png)]

@@ -17,11 +17,21 @@ from .result import ComparisonResult
 __all__ = ["SHOWN", "allora_text", "formatted_table", "plot_fold_rank_ic", "plot_cumulative_rank_ic", "plot_table"]
 
 #: Columns shown in the printed table and the table figure, with their headers.
-SHOWN = {"loss": "loss", "mean_rank_ic": "Rank IC", "icir": "ICIR", "t_stat": "t", "t_stat_nw": "t (NW)",
-         "fold_rank_ic_std": "fold sd",
-         "positive_folds": "folds > 0", "directional_accuracy": "dir. acc.", "top_k_net_spread": "top-k net",
-         "test_czar_loss": "CZAR loss", "test_zptae_loss": "ZPTAE loss", "allora_grade": "Allora",
-         "vs_ranking": "vs ranking"}
+SHOWN = {
+    "loss": "loss",
+    "mean_rank_ic": "Rank IC",
+    "icir": "ICIR",
+    "t_stat": "t",
+    "t_stat_nw": "t (NW)",
+    "fold_rank_ic_std": "fold sd",
+    "positive_folds": "folds > 0",
+    "directional_accuracy": "dir. acc.",
+    "top_k_net_spread": "top-k net",
+    "test_czar_loss": "CZAR loss",
+    "test_zptae_loss": "ZPTAE loss",
+    "allora_grade": "Allora",
+    "vs_ranking": "vs ranking",
+}
 
 
 def allora_text(row: Any) -> str:
@@ -69,14 +79,14 @@ def plot_fold_rank_ic(result: ComparisonResult, ax=None):
     fig, ax = _axes(ax, (10, 5.5))
     for label, f in result.folds.groupby("loss", sort=False):
         start = f["test_start"] if pd.api.types.is_numeric_dtype(f["test_start"]) else pd.to_datetime(f["test_start"])
-        ax.plot(start, f["rank_ic"], marker="o", lw=1.2, ms=4, label=label,
-                ls=_line_style(label))
+        ax.plot(start, f["rank_ic"], marker="o", lw=1.2, ms=4, label=label, ls=_line_style(label))
     _finish(ax, "test window start", "mean Rank IC in the fold", "Rank IC per walk-forward fold")
     return fig
 
 
-def plot_cumulative_rank_ic(result: ComparisonResult, ax=None, *,
-                            title: str = "Cumulative Rank IC over the test dates"):
+def plot_cumulative_rank_ic(
+    result: ComparisonResult, ax=None, *, title: str = "Cumulative Rank IC over the test dates"
+):
     """Cumulative sum of the per-date Rank IC over the test dates, one line per model.
 
     For the time-series rank IC (``result.settings["rank_ic"]``), the per-date values are
@@ -128,6 +138,9 @@ def plot_table(result: ComparisonResult):
         if r == 0:
             cell.set_text_props(weight="bold")
     s = result.settings
-    ax.set_title(f"{s.get('backend')} on {s.get('data')}: top-k net of {s.get('cost')} per unit turnover, "
-                 f"losses {s.get('czar_eval')}, {s.get('zptae_eval')}", fontsize=8)
+    ax.set_title(
+        f"{s.get('backend')} on {s.get('data')}: top-k net of {s.get('cost')} per unit turnover, "
+        f"losses {s.get('czar_eval')}, {s.get('zptae_eval')}",
+        fontsize=8,
+    )
     return fig

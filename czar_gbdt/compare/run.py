@@ -88,10 +88,12 @@ def study_row(best: StudyCzar, backend: str, rows: list) -> tuple[tuple | None, 
     else:
         what = "its CZAR parameters, which the study kept fixed (it tuned only the booster)"
         row_label = f"{label} of {best.source} (CZAR parameters fixed there)"
-    text = (f"--study {best.source}: took {what}: {taken}. Not taken: its booster "
-            f"({best.booster.get('backend', '?')}{' (another backend)' if other_backend else ''}: "
-            f"{unused or 'no parameters'}); every row trains with model.params, so the table compares losses "
-            f"like for like.")
+    text = (
+        f"--study {best.source}: took {what}: {taken}. Not taken: its booster "
+        f"({best.booster.get('backend', '?')}{' (another backend)' if other_backend else ''}: "
+        f"{unused or 'no parameters'}); every row trains with model.params, so the table compares losses "
+        f"like for like."
+    )
     same = next((r for r in rows if r[1] == "czar" and build_model("czar", r[2]).params == model.params), None)
     if same is not None:
         text += f" That is the model of the row {same[3]!r} ({same[0]!r}): no second row."
@@ -140,15 +142,23 @@ def forecast_scorer(transform: str, czar_eval: BaseLoss, zptae_eval: BaseLoss, k
         y, std = label_target(test, transform)
         if std is None:  # a panel without a std: the z-space losses cannot score it
             return {"n_rows": len(test), "test_czar_loss": nan, "test_zptae_loss": nan}
-        return {"n_rows": len(test),
-                "test_czar_loss": czar_eval(y, pred, std=std),
-                "test_zptae_loss": zptae_eval(y, pred, std=std)}
+        return {
+            "n_rows": len(test),
+            "test_czar_loss": czar_eval(y, pred, std=std),
+            "test_zptae_loss": zptae_eval(y, pred, std=std),
+        }
 
     return score
 
 
-def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study: str | None = None, write: bool = True,
-                   progress: Callable[[str], None] | None = None) -> ComparisonResult:
+def compare_losses(
+    cfg: Config | dict,
+    specs: list[str] | None = None,
+    *,
+    study: str | None = None,
+    write: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ComparisonResult:
     """Train the config's booster once per loss on the same walk-forward folds and compare.
 
     Parameters
@@ -188,8 +198,9 @@ def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study:
     how = scoring(cfg, panel)
     models = [m for m in models if how.keeps(build_model(m[1], m[2]))]  # one series, a cluster: no ranking objective
     if not models:
-        raise ConfigError(f"compare.losses: nothing to compare{' on one series' if how.single_series else ''}: "
-                          f"{how.describe()}")
+        raise ConfigError(
+            f"compare.losses: nothing to compare{' on one series' if how.single_series else ''}: {how.describe()}"
+        )
     splitter = make_splitter(cfg)
     transform = cfg.data.target_transform
     members: list[Member] = []
@@ -199,39 +210,63 @@ def compare_losses(cfg: Config | dict, specs: list[str] | None = None, *, study:
         model = build_model(name, params)
         kind = output_kind(model)
         start = time.perf_counter()
-        result = engine.run_walk_forward(cfg, panel, splitter, model, "compare",
-                                         score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind))
-        members.append(Member(key, label, kind, result, time.perf_counter() - start,
-                              study_note["text"] if study_note and study_note["label"] == label else "",
-                              allora_of(panel, result, transform) if kind == "forecast" and not how.cluster else {}))
+        result = engine.run_walk_forward(
+            cfg, panel, splitter, model, "compare", score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind)
+        )
+        members.append(
+            Member(
+                key,
+                label,
+                kind,
+                result,
+                time.perf_counter() - start,
+                study_note["text"] if study_note and study_note["label"] == label else "",
+                allora_of(panel, result, transform) if kind == "forecast" and not how.cluster else {},
+            )
+        )
         if progress is not None:
-            progress(f"[{i + 1}/{n_total}] {label}: mean Rank IC {result.mean_rank_ic:.4f} "
-                     f"({members[-1].seconds:.0f} s)")
+            progress(
+                f"[{i + 1}/{n_total}] {label}: mean Rank IC {result.mean_rank_ic:.4f} ({members[-1].seconds:.0f} s)"
+            )
     if n_total > len(models):
         members.append(_ensemble(cfg, panel, splitter, members, czar_eval, zptae_eval))
         if progress is not None:
-            progress(f"[{n_total}/{n_total}] {members[-1].label}: mean Rank IC "
-                     f"{members[-1].result.mean_rank_ic:.4f}")
+            progress(f"[{n_total}/{n_total}] {members[-1].label}: mean Rank IC {members[-1].result.mean_rank_ic:.4f}")
     lags = cfg.data.horizon - 1  # overlapping h-day labels
     table = comparison_table(members, lags)
     if how.single_series:  # no cross-section: the scoring line says why these are absent
         table = table.drop(columns=list(CROSS_SECTION_COLUMNS))
     result = ComparisonResult(
-        table=table, folds=fold_table(members), per_date=per_date_table(members),
-        verdicts=verdicts(members, lags), members=members,
-        settings={"backend": backend, "booster": booster, "num_boost_round": cfg.model.num_boost_round,
-                  "target_transform": transform, "top_k": c.top_k, "cost": c.cost,
-                  "czar_eval": repr(czar_eval), "zptae_eval": repr(zptae_eval),
-                  "data": cfg.data.source, "horizon": cfg.data.horizon, "newey_west_lags": lags,
-                  "study": study_note["text"] if study_note else None, "rank_ic": how.rank_ic,
-                  "scoring": how.describe()})
+        table=table,
+        folds=fold_table(members),
+        per_date=per_date_table(members),
+        verdicts=verdicts(members, lags),
+        members=members,
+        settings={
+            "backend": backend,
+            "booster": booster,
+            "num_boost_round": cfg.model.num_boost_round,
+            "target_transform": transform,
+            "top_k": c.top_k,
+            "cost": c.cost,
+            "czar_eval": repr(czar_eval),
+            "zptae_eval": repr(zptae_eval),
+            "data": cfg.data.source,
+            "horizon": cfg.data.horizon,
+            "newey_west_lags": lags,
+            "study": study_note["text"] if study_note else None,
+            "rank_ic": how.rank_ic,
+            "scoring": how.describe(),
+        },
+    )
     if write:
         write_outputs(result, output_dir(cfg))
     return result
 
 
-def _ensemble(cfg: Config, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss,
-              zptae_eval: BaseLoss) -> Member:
+def _ensemble(
+    cfg: Config, panel: Panel, splitter, members: list[Member], czar_eval: BaseLoss, zptae_eval: BaseLoss
+) -> Member:
     """The rank average of the members' test predictions, scored fold by fold like a model."""
     start = time.perf_counter()
 
@@ -240,7 +275,18 @@ def _ensemble(cfg: Config, panel: Panel, splitter, members: list[Member], czar_e
 
     transform = cfg.data.target_transform
     result = cluster.engine(cfg).run_walk_forward(
-        cfg, panel, splitter, None, "compare", predict=predict,
-        score_extra=forecast_scorer(transform, czar_eval, zptae_eval, "score"))
-    return Member("ensemble", f"rank-average ensemble of the {len(members)} models above", "score", result,
-                  time.perf_counter() - start)
+        cfg,
+        panel,
+        splitter,
+        None,
+        "compare",
+        predict=predict,
+        score_extra=forecast_scorer(transform, czar_eval, zptae_eval, "score"),
+    )
+    return Member(
+        "ensemble",
+        f"rank-average ensemble of the {len(members)} models above",
+        "score",
+        result,
+        time.perf_counter() - start,
+    )

@@ -15,16 +15,47 @@ from .. import metrics
 from ..evaluation import ALLORA_COLUMNS
 from .result import Member
 
-__all__ = ["TABLE_COLUMNS", "CROSS_SECTION_COLUMNS", "T_THRESHOLD", "comparison_table", "verdicts", "versus", "verdict_word",
-           "paired", "fold_table", "per_date_table"]
+__all__ = [
+    "TABLE_COLUMNS",
+    "CROSS_SECTION_COLUMNS",
+    "T_THRESHOLD",
+    "comparison_table",
+    "verdicts",
+    "versus",
+    "verdict_word",
+    "paired",
+    "fold_table",
+    "per_date_table",
+]
 
 #: Columns of :attr:`ComparisonResult.table`, in order (``vs_ranking`` and friends only
 #: when a ranking objective is compared; the top-k columns only with a cross-section). The ``allora_*`` columns grade each model's test
 #: forecasts (NaN and ``"n/a"`` for scores: the ranking objective, the ensemble).
-TABLE_COLUMNS = ("loss", "mean_rank_ic", "icir", "t_stat", "t_stat_nw", "fold_rank_ic_std", "positive_folds", "fold_t",
-                 "directional_accuracy", "top_k_spread", "top_k_net_spread", "top_k_turnover", "test_czar_loss",
-                 "test_zptae_loss", *ALLORA_COLUMNS, "diff_vs_ranking", "t_vs_ranking", "folds_above_ranking",
-                 "vs_ranking", "n_dates", "n_folds", "seconds", "from_study")
+TABLE_COLUMNS = (
+    "loss",
+    "mean_rank_ic",
+    "icir",
+    "t_stat",
+    "t_stat_nw",
+    "fold_rank_ic_std",
+    "positive_folds",
+    "fold_t",
+    "directional_accuracy",
+    "top_k_spread",
+    "top_k_net_spread",
+    "top_k_turnover",
+    "test_czar_loss",
+    "test_zptae_loss",
+    *ALLORA_COLUMNS,
+    "diff_vs_ranking",
+    "t_vs_ranking",
+    "folds_above_ranking",
+    "vs_ranking",
+    "n_dates",
+    "n_folds",
+    "seconds",
+    "from_study",
+)
 
 #: Columns that need several assets per date (left out of a single series' table).
 CROSS_SECTION_COLUMNS = ("top_k_spread", "top_k_net_spread", "top_k_turnover")
@@ -47,10 +78,13 @@ def _row(member: Member, lags: int) -> dict:
     top_w = "top_k_dates" if "top_k_dates" in f else "n_dates"
     return {
         "loss": member.label,
-        "mean_rank_ic": r.mean_rank_ic, "icir": r.icir, "t_stat": r.t_stat,
+        "mean_rank_ic": r.mean_rank_ic,
+        "icir": r.icir,
+        "t_stat": r.t_stat,
         "t_stat_nw": metrics.newey_west_t(r.per_date.to_numpy(), lags),
         "fold_rank_ic_std": float(np.nanstd(fold_ic, ddof=1)) if len(fold_ic) > 1 else math.nan,
-        "positive_folds": int((fold_ic > 0).sum()), "fold_t": metrics.t_stat(fold_ic),
+        "positive_folds": int((fold_ic > 0).sum()),
+        "fold_t": metrics.t_stat(fold_ic),
         # the sign of a return forecast against the raw target's, as every command scores it; a score
         # (ranking objective, ensemble) has no sign to read
         "directional_accuracy": math.nan if member.kind == "score" else _weighted(f, "directional_accuracy", "n_rows"),
@@ -59,9 +93,13 @@ def _row(member: Member, lags: int) -> dict:
         "top_k_turnover": _weighted(f, "top_k_turnover", top_w),
         "test_czar_loss": _weighted(f, "test_czar_loss", "n_rows"),
         "test_zptae_loss": _weighted(f, "test_zptae_loss", "n_rows"),
-        **{k: member.allora.get(k, "n/a" if k in ("allora_grade", "allora_scope") else math.nan)
-           for k in ALLORA_COLUMNS},
-        "n_dates": int(r.per_date.notna().sum()), "n_folds": len(f), "seconds": member.seconds,
+        **{
+            k: member.allora.get(k, "n/a" if k in ("allora_grade", "allora_scope") else math.nan)
+            for k in ALLORA_COLUMNS
+        },
+        "n_dates": int(r.per_date.notna().sum()),
+        "n_folds": len(f),
+        "seconds": member.seconds,
         "from_study": member.note,
     }
 
@@ -76,8 +114,7 @@ def versus(member: Member, other: Member, lags: int) -> tuple[float, float, int]
     return float(np.nanmean(d)), metrics.newey_west_t(d, lags), higher
 
 
-def verdict_word(diff: float, t: float, means: tuple[float, float] | None = None,
-                 where: str = "the test dates") -> str:
+def verdict_word(diff: float, t: float, means: tuple[float, float] | None = None, where: str = "the test dates") -> str:
     """The verdict on a mean difference ``diff`` with paired t-stat ``t``: "beats it" only with t >= 2.
 
     ``means`` are the two models' mean rank ICs: when both are negative, neither model
@@ -109,8 +146,15 @@ def paired(member: Member, references: list[Member], lags: int, where: str = "th
     out = []
     for ref in references:
         diff, t, _ = versus(member, ref, lags)
-        out.append({"model": member.label, "baseline": ref.label, "diff": diff, "t_nw": t,
-                    "verdict": verdict_word(diff, t, _means(member, ref), where)})
+        out.append(
+            {
+                "model": member.label,
+                "baseline": ref.label,
+                "diff": diff,
+                "t_nw": t,
+                "verdict": verdict_word(diff, t, _means(member, ref), where),
+            }
+        )
     return out
 
 
@@ -123,10 +167,12 @@ def verdicts(members: list[Member], lags: int) -> list[str]:
             continue
         for ref in refs:
             diff, t, higher = versus(m, ref, lags)
-            out.append(f"{m.label} vs {ref.label}: mean Rank IC {m.result.mean_rank_ic:.4f} vs "
-                       f"{ref.result.mean_rank_ic:.4f}, difference {diff:+.4f} (paired t {t:+.2f}, Newey-West "
-                       f"{lags} lags; "
-                       f"higher in {higher} of {len(m.result.folds)} folds): {verdict_word(diff, t, _means(m, ref))}.")
+            out.append(
+                f"{m.label} vs {ref.label}: mean Rank IC {m.result.mean_rank_ic:.4f} vs "
+                f"{ref.result.mean_rank_ic:.4f}, difference {diff:+.4f} (paired t {t:+.2f}, Newey-West "
+                f"{lags} lags; "
+                f"higher in {higher} of {len(m.result.folds)} folds): {verdict_word(diff, t, _means(m, ref))}."
+            )
     return out
 
 
@@ -138,12 +184,15 @@ def comparison_table(members: list[Member], lags: int) -> pd.DataFrame:
         if ranking is None:
             continue
         if m is ranking:
-            row.update(diff_vs_ranking=0.0, t_vs_ranking=math.nan, folds_above_ranking=0,
-                       vs_ranking="(reference)")
+            row.update(diff_vs_ranking=0.0, t_vs_ranking=math.nan, folds_above_ranking=0, vs_ranking="(reference)")
             continue
         diff, t, higher = versus(m, ranking, lags)
-        row.update(diff_vs_ranking=diff, t_vs_ranking=t, folds_above_ranking=higher,
-                   vs_ranking=verdict_word(diff, t, _means(m, ranking)))
+        row.update(
+            diff_vs_ranking=diff,
+            t_vs_ranking=t,
+            folds_above_ranking=higher,
+            vs_ranking=verdict_word(diff, t, _means(m, ranking)),
+        )
     table = pd.DataFrame(rows)
     return table[[c for c in TABLE_COLUMNS if c in table]]
 

@@ -16,8 +16,14 @@ from ..losses import get_loss
 from .schema import ConfigError
 from .spaces import check_field, space_values
 
-__all__ = ["check_cluster", "check_storage_url", "parse_loss_spec", "check_compare_spec", "validate_specs",
-           "check_installed"]
+__all__ = [
+    "check_cluster",
+    "check_storage_url",
+    "parse_loss_spec",
+    "check_compare_spec",
+    "validate_specs",
+    "check_installed",
+]
 
 _SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://", "ws://", "wss://")
 
@@ -34,8 +40,10 @@ def check_cluster(cfg: dict) -> None:
     check_field("cluster.engine", c["engine"])
     scheduler = c["scheduler"]
     if scheduler and (not scheduler.startswith(_SCHEDULER_SCHEMES) or scheduler.endswith("://")):
-        raise ConfigError(f"cluster.scheduler must be a Dask scheduler address such as 'tcp://host:8786' (or \"\" to "
-                          f"start a LocalCluster); got {scheduler!r}.")
+        raise ConfigError(
+            f"cluster.scheduler must be a Dask scheduler address such as 'tcp://host:8786' (or \"\" to "
+            f"start a LocalCluster); got {scheduler!r}."
+        )
     for key in ("n_workers", "threads_per_worker"):
         check_field(f"cluster.{key}", c[key])
     limit = c["memory_limit"].strip()
@@ -47,31 +55,45 @@ def check_cluster(cfg: dict) -> None:
         except (ImportError, ValueError, TypeError):
             ok = bool(limit) and limit.replace(".", "", 1).isdigit()
         if not ok:
-            raise ConfigError(f"cluster.memory_limit must be 'auto', a size such as '4GiB' or '500MB', or '0' (no "
-                              f"limit); got {c['memory_limit']!r}.")
+            raise ConfigError(
+                f"cluster.memory_limit must be 'auto', a size such as '4GiB' or '500MB', or '0' (no "
+                f"limit); got {c['memory_limit']!r}."
+            )
     if c["engine"] != "dask":
         return
     source = cfg["data"]["source"]
     if source == "ff49" or not (Path(source).is_dir() or source.lower().endswith((".parquet", ".pq", ".parq"))):
-        raise ConfigError(f"data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet (a file or a "
-                          f"folder of Parquet files); got {source!r}.")
+        raise ConfigError(
+            f"data.source: cluster.engine = 'dask' reads a long panel lazily from Parquet (a file or a "
+            f"folder of Parquet files); got {source!r}."
+        )
     if cfg["data"].get("layout") == "wide":
-        raise ConfigError("data.layout: cluster.engine = 'dask' reads a long panel (one row per date and asset); a "
-                          "wide table's features are built in memory.")
+        raise ConfigError(
+            "data.layout: cluster.engine = 'dask' reads a long panel (one row per date and asset); a "
+            "wide table's features are built in memory."
+        )
     for backend in space_values(cfg["model"]["backend"]):
         if backend not in ("xgboost", "lightgbm"):
-            raise ConfigError(f"model.backend: {backend!r} has no Dask interface; on a cluster use 'xgboost' or "
-                              "'lightgbm'.")
+            raise ConfigError(
+                f"model.backend: {backend!r} has no Dask interface; on a cluster use 'xgboost' or 'lightgbm'."
+            )
         if backend == "lightgbm" and any(space_values(cfg["model"]["early_stopping_rounds"])):
-            raise ConfigError("model.early_stopping_rounds: LightGBM's Dask interface has no early stopping "
-                              "(https://github.com/microsoft/LightGBM/issues/3712); set it to 0 or use backend "
-                              "'xgboost', which stops on the validation rank IC summed over the workers.")
+            raise ConfigError(
+                "model.early_stopping_rounds: LightGBM's Dask interface has no early stopping "
+                "(https://github.com/microsoft/LightGBM/issues/3712); set it to 0 or use backend "
+                "'xgboost', which stops on the validation rank IC summed over the workers."
+            )
     for name in space_values(cfg["loss"]["name"]):
         loss = get_loss(name)
         if not loss.elementwise or loss.scheduled:
-            raise ConfigError(f"loss.name: {name!r} cannot train on a Dask cluster: "
-                              + ("its gradients need whole-dataset counts and each worker sees only its own rows."
-                                 if not loss.elementwise else "it changes with the boosting round."))
+            raise ConfigError(
+                f"loss.name: {name!r} cannot train on a Dask cluster: "
+                + (
+                    "its gradients need whole-dataset counts and each worker sees only its own rows."
+                    if not loss.elementwise
+                    else "it changes with the boosting round."
+                )
+            )
 
 
 def check_storage_url(url: str, key: str = "study.storage") -> None:
@@ -88,18 +110,23 @@ def check_storage_url(url: str, key: str = "study.storage") -> None:
     if not isinstance(url, str) or not url.strip():
         raise ConfigError(f"{key} must be a SQLAlchemy URL; got {url!r}.")
     scheme = url.split(":", 1)[0].lower() if "://" in url else ""
-    if scheme.startswith("journal") or scheme in ("redis", "rediss") or (
-            not scheme and url.endswith((".log", ".journal"))):
+    if (
+        scheme.startswith("journal")
+        or scheme in ("redis", "rediss")
+        or (not scheme and url.endswith((".log", ".journal")))
+    ):
         raise ConfigError(
             f"{key}: journal storage is not supported ({url!r}): optuna's JournalStorage has no heartbeats, so "
             f"a trial whose worker is killed would stay RUNNING for ever instead of being failed and retried. "
             f"Use a PostgreSQL or MySQL URL (postgresql://user@host/db) for several workers, or SQLite "
-            f"(sqlite:///path.db, the default) for one.")
+            f"(sqlite:///path.db, the default) for one."
+        )
     try:
         make_url(url)
     except ArgumentError:
-        raise ConfigError(f"{key} must be a SQLAlchemy URL such as sqlite:///runs/study.db or "
-                          f"postgresql://user@host/db; got {url!r}.") from None
+        raise ConfigError(
+            f"{key} must be a SQLAlchemy URL such as sqlite:///runs/study.db or postgresql://user@host/db; got {url!r}."
+        ) from None
 
 
 @contextlib.contextmanager
@@ -125,8 +152,10 @@ _BACKEND_EXTRAS = {"xgboost": "xgboost", "catboost": "catboost"}
 def check_installed(backend: str) -> None:
     """Refuse, before any work, a ``model.backend`` whose booster is not installed (an extra)."""
     if backend in _BACKEND_EXTRAS and importlib.util.find_spec(backend) is None:
-        raise ConfigError(f"model.backend = {backend!r}, but {backend} is not installed (it is an extra of "
-                          f"czar-gbdt): install it with {install_hint(backend, _BACKEND_EXTRAS[backend])}.")
+        raise ConfigError(
+            f"model.backend = {backend!r}, but {backend} is not installed (it is an extra of "
+            f"czar-gbdt): install it with {install_hint(backend, _BACKEND_EXTRAS[backend])}."
+        )
 
 
 def check_compare_spec(name: str, params: dict, key: str, backends: list | None = None) -> None:

@@ -16,9 +16,25 @@ from .._validation import Interval
 from ..datasets import LAYOUTS, WIDE_DATES, WIDE_VALUES
 from ..metrics import METRICS
 
-__all__ = ["ConfigError", "Range", "Choices", "DEFAULTS", "OBJECTIVES", "ALLORA_OBJECTIVES", "FIELD_BOUNDS",
-           "FIELD_NOTES", "SEARCHABLE", "POSITIVE_INT", "NONNEG_INT", "FINITE", "POSITIVE", "BOOSTER_PARAMS",
-           "BOOSTER_BOUNDS", "ROUND_BOUNDS", "rule_text"]
+__all__ = [
+    "ConfigError",
+    "Range",
+    "Choices",
+    "DEFAULTS",
+    "OBJECTIVES",
+    "ALLORA_OBJECTIVES",
+    "FIELD_BOUNDS",
+    "FIELD_NOTES",
+    "SEARCHABLE",
+    "POSITIVE_INT",
+    "NONNEG_INT",
+    "FINITE",
+    "POSITIVE",
+    "BOOSTER_PARAMS",
+    "BOOSTER_BOUNDS",
+    "ROUND_BOUNDS",
+    "rule_text",
+]
 
 
 class ConfigError(ValueError):
@@ -42,8 +58,12 @@ class Range:
 
     @property
     def is_int(self) -> bool:
-        return not self.real and isinstance(self.low, int) and isinstance(self.high, int) and (
-            self.step is None or isinstance(self.step, int))
+        return (
+            not self.real
+            and isinstance(self.low, int)
+            and isinstance(self.high, int)
+            and (self.step is None or isinstance(self.step, int))
+        )
 
 
 @dataclass(frozen=True)
@@ -84,9 +104,15 @@ DEFAULTS: dict[str, Any] = {
         # dates "periods": the date column holds integer period numbers (a row index), not dates
         "wide": {"values": "returns", "date_col": "", "columns": [], "dates": "calendar"},
         "panel": {
-            "date_col": "date", "asset_col": "asset", "target_col": "target",
+            "date_col": "date",
+            "asset_col": "asset",
+            "target_col": "target",
             # "" -> the column named std / mean / weight, when the table has one
-            "feature_cols": [], "std_col": "", "mean_col": "", "weight_col": "", "sort": False,
+            "feature_cols": [],
+            "std_col": "",
+            "mean_col": "",
+            "weight_col": "",
+            "sort": False,
         },
     },
     "splits": {
@@ -157,14 +183,24 @@ def _options(*options: str) -> Interval:
 #: The domain of each key of the sections that has one, checked in this order after the types
 #: (:data:`DEFAULTS`); a key of :data:`SEARCHABLE` is checked at every value of its search space.
 FIELD_BOUNDS: dict[str, Interval] = {
-    "study.n_trials": POSITIVE_INT, "study.heartbeat_interval": POSITIVE_INT,
-    "study.grace_period": POSITIVE_INT, "study.n_startup_trials": POSITIVE_INT,
-    "study.seed": NONNEG_INT, "study.max_retry": NONNEG_INT,
-    "data.horizon": POSITIVE_INT, "data.features.vol_window": POSITIVE_INT,
-    "splits.min_train_size": POSITIVE_INT, "splits.test_size": POSITIVE_INT,
-    "splits.train_size": NONNEG_INT, "splits.step": NONNEG_INT, "splits.gap": NONNEG_INT,
-    "splits.valid_size": NONNEG_INT, "splits.holdout": NONNEG_INT, "splits.max_splits": NONNEG_INT,
-    "compare.top_k": POSITIVE_INT, "report.cscv_blocks": POSITIVE_INT,
+    "study.n_trials": POSITIVE_INT,
+    "study.heartbeat_interval": POSITIVE_INT,
+    "study.grace_period": POSITIVE_INT,
+    "study.n_startup_trials": POSITIVE_INT,
+    "study.seed": NONNEG_INT,
+    "study.max_retry": NONNEG_INT,
+    "data.horizon": POSITIVE_INT,
+    "data.features.vol_window": POSITIVE_INT,
+    "splits.min_train_size": POSITIVE_INT,
+    "splits.test_size": POSITIVE_INT,
+    "splits.train_size": NONNEG_INT,
+    "splits.step": NONNEG_INT,
+    "splits.gap": NONNEG_INT,
+    "splits.valid_size": NONNEG_INT,
+    "splits.holdout": NONNEG_INT,
+    "splits.max_splits": NONNEG_INT,
+    "compare.top_k": POSITIVE_INT,
+    "report.cscv_blocks": POSITIVE_INT,
     "study.sampler": _options("tpe", "random"),
     "study.pruner": _options("median", "none"),
     "study.objective": _options(*OBJECTIVES),
@@ -199,23 +235,73 @@ def rule_text(bound: Interval) -> str:
 
 #: Booster parameters a config may set (and search) per backend: the common ones.
 BOOSTER_PARAMS: dict[str, frozenset[str]] = {
-    "lightgbm": frozenset({
-        "learning_rate", "num_leaves", "max_depth", "min_child_samples", "min_data_in_leaf",
-        "min_sum_hessian_in_leaf", "min_child_weight", "subsample", "bagging_fraction", "bagging_freq",
-        "subsample_freq", "colsample_bytree", "feature_fraction", "reg_alpha", "lambda_l1", "reg_lambda",
-        "lambda_l2", "min_split_gain", "min_gain_to_split", "max_bin", "extra_trees", "num_threads",
-        "path_smooth",
-    }),
-    "xgboost": frozenset({
-        "learning_rate", "eta", "max_depth", "min_child_weight", "subsample", "colsample_bytree",
-        "colsample_bylevel", "colsample_bynode", "reg_alpha", "alpha", "reg_lambda", "lambda", "gamma",
-        "min_split_loss", "max_bin", "tree_method", "grow_policy", "max_leaves", "nthread",
-        "max_delta_step",
-    }),
-    "catboost": frozenset({
-        "learning_rate", "depth", "l2_leaf_reg", "random_strength", "bagging_temperature", "subsample",
-        "rsm", "border_count", "min_data_in_leaf", "grow_policy", "thread_count", "bootstrap_type",
-    }),
+    "lightgbm": frozenset(
+        {
+            "learning_rate",
+            "num_leaves",
+            "max_depth",
+            "min_child_samples",
+            "min_data_in_leaf",
+            "min_sum_hessian_in_leaf",
+            "min_child_weight",
+            "subsample",
+            "bagging_fraction",
+            "bagging_freq",
+            "subsample_freq",
+            "colsample_bytree",
+            "feature_fraction",
+            "reg_alpha",
+            "lambda_l1",
+            "reg_lambda",
+            "lambda_l2",
+            "min_split_gain",
+            "min_gain_to_split",
+            "max_bin",
+            "extra_trees",
+            "num_threads",
+            "path_smooth",
+        }
+    ),
+    "xgboost": frozenset(
+        {
+            "learning_rate",
+            "eta",
+            "max_depth",
+            "min_child_weight",
+            "subsample",
+            "colsample_bytree",
+            "colsample_bylevel",
+            "colsample_bynode",
+            "reg_alpha",
+            "alpha",
+            "reg_lambda",
+            "lambda",
+            "gamma",
+            "min_split_loss",
+            "max_bin",
+            "tree_method",
+            "grow_policy",
+            "max_leaves",
+            "nthread",
+            "max_delta_step",
+        }
+    ),
+    "catboost": frozenset(
+        {
+            "learning_rate",
+            "depth",
+            "l2_leaf_reg",
+            "random_strength",
+            "bagging_temperature",
+            "subsample",
+            "rsm",
+            "border_count",
+            "min_data_in_leaf",
+            "grow_policy",
+            "thread_count",
+            "bootstrap_type",
+        }
+    ),
 }
 
 _POS_REAL = Interval("real", 0, open_low=True)
@@ -229,26 +315,42 @@ BOOSTER_BOUNDS: dict[str, dict[str, Interval]] = {
         "learning_rate": _POS_REAL,
         "num_leaves": Interval("int", 2, 131072),
         "max_depth": Interval("int", 1, special=(-1,), meaning="no limit"),
-        "min_child_samples": NONNEG_INT, "min_data_in_leaf": NONNEG_INT,
-        "min_sum_hessian_in_leaf": _NONNEG_REAL, "min_child_weight": _NONNEG_REAL,
-        "subsample": _FRACTION, "bagging_fraction": _FRACTION,
-        "bagging_freq": NONNEG_INT, "subsample_freq": NONNEG_INT,
-        "colsample_bytree": _FRACTION, "feature_fraction": _FRACTION,
-        "reg_alpha": _NONNEG_REAL, "lambda_l1": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda_l2": _NONNEG_REAL,
-        "min_split_gain": _NONNEG_REAL, "min_gain_to_split": _NONNEG_REAL,
+        "min_child_samples": NONNEG_INT,
+        "min_data_in_leaf": NONNEG_INT,
+        "min_sum_hessian_in_leaf": _NONNEG_REAL,
+        "min_child_weight": _NONNEG_REAL,
+        "subsample": _FRACTION,
+        "bagging_fraction": _FRACTION,
+        "bagging_freq": NONNEG_INT,
+        "subsample_freq": NONNEG_INT,
+        "colsample_bytree": _FRACTION,
+        "feature_fraction": _FRACTION,
+        "reg_alpha": _NONNEG_REAL,
+        "lambda_l1": _NONNEG_REAL,
+        "reg_lambda": _NONNEG_REAL,
+        "lambda_l2": _NONNEG_REAL,
+        "min_split_gain": _NONNEG_REAL,
+        "min_gain_to_split": _NONNEG_REAL,
         "max_bin": Interval("int", 2),
         "extra_trees": Interval("bool"),
         "num_threads": Interval("int", 1, special=(0,), meaning="OpenMP default"),
         "path_smooth": _NONNEG_REAL,
     },
     "xgboost": {
-        "learning_rate": _POS_REAL, "eta": _POS_REAL,
+        "learning_rate": _POS_REAL,
+        "eta": _POS_REAL,
         "max_depth": Interval("int", 1, special=(0,), meaning="no limit"),
         "min_child_weight": _NONNEG_REAL,
-        "subsample": _FRACTION, "colsample_bytree": _FRACTION, "colsample_bylevel": _FRACTION,
+        "subsample": _FRACTION,
+        "colsample_bytree": _FRACTION,
+        "colsample_bylevel": _FRACTION,
         "colsample_bynode": _FRACTION,
-        "reg_alpha": _NONNEG_REAL, "alpha": _NONNEG_REAL, "reg_lambda": _NONNEG_REAL, "lambda": _NONNEG_REAL,
-        "gamma": _NONNEG_REAL, "min_split_loss": _NONNEG_REAL,
+        "reg_alpha": _NONNEG_REAL,
+        "alpha": _NONNEG_REAL,
+        "reg_lambda": _NONNEG_REAL,
+        "lambda": _NONNEG_REAL,
+        "gamma": _NONNEG_REAL,
+        "min_split_loss": _NONNEG_REAL,
         "max_bin": Interval("int", 2),
         "tree_method": Interval("str", options=("auto", "exact", "approx", "hist")),
         "grow_policy": Interval("str", options=("depthwise", "lossguide")),
@@ -259,8 +361,11 @@ BOOSTER_BOUNDS: dict[str, dict[str, Interval]] = {
     "catboost": {
         "learning_rate": _POS_REAL,
         "depth": Interval("int", 1, 16),
-        "l2_leaf_reg": _NONNEG_REAL, "random_strength": _NONNEG_REAL, "bagging_temperature": _NONNEG_REAL,
-        "subsample": _FRACTION, "rsm": _FRACTION,
+        "l2_leaf_reg": _NONNEG_REAL,
+        "random_strength": _NONNEG_REAL,
+        "bagging_temperature": _NONNEG_REAL,
+        "subsample": _FRACTION,
+        "rsm": _FRACTION,
         "border_count": Interval("int", 1, 65535),
         "min_data_in_leaf": Interval("int", 1),
         "grow_policy": Interval("str", options=("SymmetricTree", "Depthwise", "Lossguide")),

@@ -15,8 +15,7 @@ from typing import Any
 
 from .._validation import Interval
 from ..specs import did_you_mean
-from .schema import (BOOSTER_BOUNDS, FIELD_BOUNDS, FIELD_NOTES, FINITE, POSITIVE, Choices, ConfigError, Range,
-                     rule_text)
+from .schema import BOOSTER_BOUNDS, FIELD_BOUNDS, FIELD_NOTES, FINITE, POSITIVE, Choices, ConfigError, Range, rule_text
 
 __all__ = ["parse_space", "check_space", "check_booster_value", "space_values", "check_field"]
 
@@ -31,15 +30,21 @@ def check_space(key: str, bound: Interval, space: Any, where: str = "") -> Any:
     """Refuse a value of ``space`` (fixed, either end of a range, any choice) out of ``bound``."""
     if isinstance(space, Range):
         if bound.kind in ("bool", "str"):
-            raise ConfigError(f"{key} must be {bound.describe()}; a numeric range "
-                              f"{{ low = {space.low!r}, high = {space.high!r} }} is not (use {{ choices = [...] }}).")
+            raise ConfigError(
+                f"{key} must be {bound.describe()}; a numeric range "
+                f"{{ low = {space.low!r}, high = {space.high!r} }} is not (use {{ choices = [...] }})."
+            )
         if bound.kind == "int" and not space.is_int:
-            raise ConfigError(f"{key} is an integer parameter{where}: write the range with integer ends (and step); "
-                              f"got low={space.low!r}, high={space.high!r}, step={space.step!r}.")
+            raise ConfigError(
+                f"{key} is an integer parameter{where}: write the range with integer ends (and step); "
+                f"got low={space.low!r}, high={space.high!r}, step={space.step!r}."
+            )
         for end, v in (("low", space.low), ("high", space.high)):
             if not bound.accepts(v, in_range=True):
-                raise ConfigError(f"{key}.{end} must be {bound.describe()}{where}"
-                                  f"{' (the special values are not range ends)' if bound.special else ''}; got {v!r}.")
+                raise ConfigError(
+                    f"{key}.{end} must be {bound.describe()}{where}"
+                    f"{' (the special values are not range ends)' if bound.special else ''}; got {v!r}."
+                )
         if bound.kind == "real" and space.is_int:  # { low = 0, high = 1 } searches [0, 1], not {0, 1}
             space = dataclasses.replace(space, real=True)
         return space
@@ -68,7 +73,8 @@ def parse_space(key: str, value: Any) -> Any:
     if extra or "low" not in value or "high" not in value:
         raise ConfigError(
             f"{key}: a search range is {{ low = ..., high = ... [, log = true] [, step = ...] }} or "
-            f"{{ choices = [...] }}; got keys {sorted(value)}.")
+            f"{{ choices = [...] }}; got keys {sorted(value)}."
+        )
     low, high = value["low"], value["high"]
     for end, v in (("low", low), ("high", high)):
         if not FINITE.accepts(v):
@@ -84,8 +90,10 @@ def parse_space(key: str, value: Any) -> Any:
     if step is not None and not POSITIVE.accepts(step):
         raise ConfigError(f"{key}.step must be a positive number; got {step!r}.")
     if log and step is not None:
-        raise ConfigError(f"{key}: log = true and step = {step!r} cannot be combined (optuna samples a log range "
-                          f"without steps); remove one of them.")
+        raise ConfigError(
+            f"{key}: log = true and step = {step!r} cannot be combined (optuna samples a log range "
+            f"without steps); remove one of them."
+        )
     return Range(low, high, log, step)
 
 

@@ -26,9 +26,28 @@ from typing import Any
 from ..losses import loss_name
 from .schema import Choices, ConfigError, Range
 
-__all__ = ["Config", "StudyConfig", "DataConfig", "FeaturesConfig", "WideConfig", "PanelConfig", "SplitsConfig",
-           "ModelConfig", "LossConfig", "CompareConfig", "ReportConfig", "ClusterConfig", "FixedModel",
-           "FixedLoss", "Params", "SECTIONS", "as_config", "fixed_model", "fixed_loss", "is_searched"]
+__all__ = [
+    "Config",
+    "StudyConfig",
+    "DataConfig",
+    "FeaturesConfig",
+    "WideConfig",
+    "PanelConfig",
+    "SplitsConfig",
+    "ModelConfig",
+    "LossConfig",
+    "CompareConfig",
+    "ReportConfig",
+    "ClusterConfig",
+    "FixedModel",
+    "FixedLoss",
+    "Params",
+    "SECTIONS",
+    "as_config",
+    "fixed_model",
+    "fixed_loss",
+    "is_searched",
+]
 
 
 def is_searched(value: Any) -> bool:
@@ -235,13 +254,18 @@ class ModelConfig(_Section):
     def to_dict(self) -> dict:
         """The validated ``[model]`` table."""
         stop = 0 if self.early_stopping_rounds is None else self.early_stopping_rounds
-        return {"backend": self.backend, "num_boost_round": self.num_boost_round, "early_stopping_rounds": stop,
-                "params": self.params.to_dict()}
+        return {
+            "backend": self.backend,
+            "num_boost_round": self.num_boost_round,
+            "early_stopping_rounds": stop,
+            "params": self.params.to_dict(),
+        }
 
     def searched(self) -> dict[str, Range | Choices]:
         """The searched keys and their spaces: ``{"model.params.num_leaves": Range(8, 64), ...}``."""
-        keys = {f"model.{name}": getattr(self, name) for name in ("backend", "num_boost_round",
-                                                                  "early_stopping_rounds")}
+        keys = {
+            f"model.{name}": getattr(self, name) for name in ("backend", "num_boost_round", "early_stopping_rounds")
+        }
         keys.update({f"model.params.{name}": value for name, value in self.params.items()})
         return {key: value for key, value in keys.items() if is_searched(value)}
 
@@ -290,8 +314,9 @@ class LossConfig(_Section):
         """The loss without search space (as :meth:`ModelConfig.fixed`)."""
         name = _fixed("loss.name", self.name, command)
         table = loss_name(name)
-        return FixedLoss(name, Params({k: _fixed(f"loss.{table}.{k}", v, command)
-                                       for k, v in self.params_of(name).items()}))
+        return FixedLoss(
+            name, Params({k: _fixed(f"loss.{table}.{k}", v, command) for k, v in self.params_of(name).items()})
+        )
 
 
 @dataclass(frozen=True)
@@ -326,8 +351,16 @@ class ClusterConfig(_Section):
 
 
 #: The section classes, in the order of the file.
-SECTIONS = {"study": StudyConfig, "data": DataConfig, "splits": SplitsConfig, "model": ModelConfig,
-             "loss": LossConfig, "compare": CompareConfig, "report": ReportConfig, "cluster": ClusterConfig}
+SECTIONS = {
+    "study": StudyConfig,
+    "data": DataConfig,
+    "splits": SplitsConfig,
+    "model": ModelConfig,
+    "loss": LossConfig,
+    "compare": CompareConfig,
+    "report": ReportConfig,
+    "cluster": ClusterConfig,
+}
 
 
 @dataclass(frozen=True)
@@ -365,7 +398,6 @@ class Config:
         for part in rest:
             value = value[part]
         return value
-
 
     def with_value(self, key: str, value: Any) -> Config:
         """A copy with the dotted ``key`` set to ``value`` as the validated dict writes it

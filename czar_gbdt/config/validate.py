@@ -18,11 +18,11 @@ from .. import specs
 from ..losses import LOSSES, get_loss, loss_class
 from ..specs import did_you_mean
 from .checks import check_cluster, check_installed, check_storage_url, validate_specs
-from .schema import (BOOSTER_PARAMS, DEFAULTS, FIELD_BOUNDS, POSITIVE_INT, ROUND_BOUNDS, SEARCHABLE, ConfigError,
-                     Range)
+from .schema import BOOSTER_PARAMS, DEFAULTS, FIELD_BOUNDS, POSITIVE_INT, ROUND_BOUNDS, SEARCHABLE, ConfigError, Range
 from .spaces import check_booster_value, check_field, check_space, parse_space, space_values
 
 __all__ = ["validate_config", "register_user_losses"]
+
 
 def _merge(key: str, defaults: dict, given: dict, free: set[str]) -> dict:
     if not isinstance(given, dict):
@@ -34,12 +34,16 @@ def _merge(key: str, defaults: dict, given: dict, free: set[str]) -> dict:
             out[name] = value
             continue
         if name not in defaults:
-            tables = sorted(f.rsplit(".", 1)[1] for f in free if key and f.startswith(key + ".")
-                            and f.rsplit(".", 1)[1] not in defaults)
+            tables = sorted(
+                f.rsplit(".", 1)[1]
+                for f in free
+                if key and f.startswith(key + ".") and f.rsplit(".", 1)[1] not in defaults
+            )
             known = sorted(defaults) + [f"[{key}.{t}]" for t in tables]
             raise ConfigError(
                 f"unknown key {dotted!r}{did_you_mean(name, list(defaults) + tables)}; "
-                f"known keys{' in [' + key + ']' if key else ''}: {', '.join(known)}.")
+                f"known keys{' in [' + key + ']' if key else ''}: {', '.join(known)}."
+            )
         if isinstance(defaults[name], dict) and defaults[name]:
             out[name] = _merge(dotted, defaults[name], value, free)
         else:
@@ -65,8 +69,7 @@ def _check_type(key: str, value: Any, default: Any) -> None:
 
 
 #: How a type error names the expected type.
-_TYPE_NAMES = {bool: "a bool", int: "an integer", float: "a number", str: "a string",
-               list: "a list"}
+_TYPE_NAMES = {bool: "a bool", int: "an integer", float: "a number", str: "a string", list: "a list"}
 
 
 def validate_config(raw: dict) -> dict:
@@ -93,8 +96,11 @@ def validate_config(raw: dict) -> dict:
 
 #: The free-form keys of the sections: search spaces and the ``model.params`` / ``loss.<name>`` tables.
 def _free_keys() -> set[str]:
-    return ({"model.params", "loss.name", "model.backend"} | {f"loss.{name}" for name in LOSSES}
-            | {f"model.{name}" for name in ROUND_BOUNDS})
+    return (
+        {"model.params", "loss.name", "model.backend"}
+        | {f"loss.{name}" for name in LOSSES}
+        | {f"model.{name}" for name in ROUND_BOUNDS}
+    )
 
 
 def _merged(raw: dict) -> dict:
@@ -135,22 +141,30 @@ def _check_data(cfg: dict) -> None:
     """The ``[data]`` table: the source exists, the panel's columns, the date range, the feature windows."""
     data = cfg["data"]
     source = data["source"]
-    if source != "ff49" and not Path(source).is_file() and not (cfg["cluster"]["engine"] != "local"
-                                                               and Path(source).is_dir()):
+    if (
+        source != "ff49"
+        and not Path(source).is_file()
+        and not (cfg["cluster"]["engine"] != "local" and Path(source).is_dir())
+    ):
         where = "" if Path(source).is_absolute() else f", relative to the current directory {str(Path.cwd())!r}"
-        raise ConfigError(f"data.source: no such file {source!r}{where}; give the path of a CSV or Parquet file "
-                          f"(a wide table of returns or prices, or a long panel) or \"ff49\" for the bundled "
-                          f"data.")
+        raise ConfigError(
+            f"data.source: no such file {source!r}{where}; give the path of a CSV or Parquet file "
+            f'(a wide table of returns or prices, or a long panel) or "ff49" for the bundled '
+            f"data."
+        )
     if source == "ff49" and data["layout"] == "long":
-        raise ConfigError("data.layout = \"long\" does not fit data.source = \"ff49\", a wide table of returns; "
-                          "leave data.layout out (\"auto\") or set it to \"wide\".")
+        raise ConfigError(
+            'data.layout = "long" does not fit data.source = "ff49", a wide table of returns; '
+            'leave data.layout out ("auto") or set it to "wide".'
+        )
     panel_cols = data["panel"]
     for name in ("date_col", "asset_col", "target_col"):
         if not panel_cols[name]:
             raise ConfigError(f"data.panel.{name} must name a column; got an empty string.")
     if any(not isinstance(c, str) or not c for c in panel_cols["feature_cols"]):
-        raise ConfigError(f"data.panel.feature_cols must be a list of column names; got "
-                          f"{panel_cols['feature_cols']!r}.")
+        raise ConfigError(
+            f"data.panel.feature_cols must be a list of column names; got {panel_cols['feature_cols']!r}."
+        )
     for name in ("start", "end"):
         value = data[name]
         if value:
@@ -171,10 +185,13 @@ def _check_splits(cfg: dict) -> None:
     if gap and gap < cfg["data"]["horizon"]:
         raise ConfigError(
             f"splits.gap must be >= data.horizon ({cfg['data']['horizon']}): a label over t+1..t+h overlaps "
-            f"the test window otherwise (leak); got {gap}.")
+            f"the test window otherwise (leak); got {gap}."
+        )
     if any(space_values(cfg["model"]["early_stopping_rounds"])) and not cfg["splits"]["valid_size"]:
-        raise ConfigError("model.early_stopping_rounds needs splits.valid_size > 0 (the validation slice "
-                          "that early stopping watches); got valid_size = 0.")
+        raise ConfigError(
+            "model.early_stopping_rounds needs splits.valid_size > 0 (the validation slice "
+            "that early stopping watches); got valid_size = 0."
+        )
 
 
 def _check_model(cfg: dict) -> list:
@@ -190,8 +207,10 @@ def _check_model(cfg: dict) -> list:
         for backend in backends:
             known = BOOSTER_PARAMS[backend]
             if name not in known:
-                raise ConfigError(f"unknown {backend} parameter {key!r}{did_you_mean(name, known)}; "
-                                  f"known: {', '.join(sorted(known))}.")
+                raise ConfigError(
+                    f"unknown {backend} parameter {key!r}{did_you_mean(name, known)}; "
+                    f"known: {', '.join(sorted(known))}."
+                )
         space = parse_space(key, value)
         for backend in backends:
             space = check_booster_value(key, backend, space)
@@ -205,8 +224,10 @@ def _check_loss(cfg: dict) -> None:
     loss_cfg["name"] = parse_space("loss.name", loss_cfg["name"])
     for name in space_values(loss_cfg["name"]):
         if not (isinstance(name, str) and (name in LOSSES or ":" in name)):
-            raise ConfigError(f"loss.name must be one of {sorted(LOSSES)} or a loss of your own by import path "
-                              f"('package.module:name'); got {name!r}{did_you_mean(str(name), LOSSES)}.")
+            raise ConfigError(
+                f"loss.name must be one of {sorted(LOSSES)} or a loss of your own by import path "
+                f"('package.module:name'); got {name!r}{did_you_mean(str(name), LOSSES)}."
+            )
     for name in LOSSES:  # every table, {} when not given (the losses of your own registered above)
         loss_cfg[name] = _loss_table(f"loss.{name}", name, loss_cfg.get(name, {}))
 
@@ -220,8 +241,9 @@ def _loss_table(key: str, name: str, table: Any) -> dict:
     for pname, value in table.items():
         pkey = f"{key}.{pname}"
         if pname not in known:
-            raise ConfigError(f"unknown parameter {pkey!r}{did_you_mean(pname, known)}; "
-                              f"{name} takes: {', '.join(sorted(known))}.")
+            raise ConfigError(
+                f"unknown parameter {pkey!r}{did_you_mean(pname, known)}; {name} takes: {', '.join(sorted(known))}."
+            )
         parsed[pname] = parse_space(pkey, value)
         if isinstance(parsed[pname], Range):
             parsed[pname] = dataclasses.replace(parsed[pname], real=True)
@@ -238,8 +260,10 @@ def _check_compare_report(cfg: dict, backends: list) -> None:
     validate_specs(cfg["compare"]["losses"], "compare.losses", backends)
     validate_specs(cfg["report"]["baselines"], "report.baselines", backends, allow_empty=True)
     if cfg["report"]["cscv_blocks"] % 2 or cfg["report"]["cscv_blocks"] < 2:
-        raise ConfigError(f"report.cscv_blocks must be an even number >= 2 (half the blocks are in-sample); got "
-                          f"{cfg['report']['cscv_blocks']!r}.")
+        raise ConfigError(
+            f"report.cscv_blocks must be an even number >= 2 (half the blocks are in-sample); got "
+            f"{cfg['report']['cscv_blocks']!r}."
+        )
 
 
 def _check_dates_kind(cfg: dict) -> None:
@@ -247,16 +271,21 @@ def _check_dates_kind(cfg: dict) -> None:
     data = cfg["data"]
     columns = data["wide"]["columns"]
     if any(not isinstance(c, str) or not c for c in columns) or len(set(columns)) < len(columns):
-        raise ConfigError(f"data.wide.columns must be a list of distinct column names (the assets to keep); got "
-                          f"{columns!r}.")
+        raise ConfigError(
+            f"data.wide.columns must be a list of distinct column names (the assets to keep); got {columns!r}."
+        )
     if data["wide"]["dates"] == "periods":
         if data["source"] == "ff49":
-            raise ConfigError('data.wide.dates = "periods" reads the integer first column of a file as period numbers; '
-                              'the bundled FF49 data has calendar dates: remove the key.')
+            raise ConfigError(
+                'data.wide.dates = "periods" reads the integer first column of a file as period numbers; '
+                "the bundled FF49 data has calendar dates: remove the key."
+            )
         dated = [k for k in ("start", "end") if data[k]]
         if dated:
-            raise ConfigError(f"data.{dated[0]} is a calendar date, and data.wide.dates = \"periods\" reads the table's "
-                              f"dates as period numbers: remove data.{dated[0]} (cut the file instead).")
+            raise ConfigError(
+                f'data.{dated[0]} is a calendar date, and data.wide.dates = "periods" reads the table\'s '
+                f"dates as period numbers: remove data.{dated[0]} (cut the file instead)."
+            )
 
 
 def register_user_losses(raw: dict) -> None:

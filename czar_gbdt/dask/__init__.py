@@ -66,7 +66,26 @@ from .reductions import hessian_scale, ic, init_score, rank_ic
 from .training import DaskTrainedModel, DaskXGBRegressor, train_builtin, train_loss
 from .xgboost_workers import DaskDMatrix, XGBDaskMetric, XGBDaskObjective
 
-__all__ = ["BACKENDS", "STD_COLUMN", "MEAN_COLUMN", "WorkerLostError", "init_score", "hessian_scale", "rank_ic", "ic",
-           "XGBDaskObjective", "XGBDaskMetric", "LGBDaskObjective", "DaskLGBMRegressor", "DaskXGBRegressor",
-           "DaskDMatrix", "DaskTrainedModel", "train_loss", "train_builtin", "run_guarded", "worker_addresses",
-           "check_loss", "check_imports"]
+__all__ = [
+    "BACKENDS",
+    "STD_COLUMN",
+    "MEAN_COLUMN",
+    "WorkerLostError",
+    "init_score",
+    "hessian_scale",
+    "rank_ic",
+    "ic",
+    "XGBDaskObjective",
+    "XGBDaskMetric",
+    "LGBDaskObjective",
+    "DaskLGBMRegressor",
+    "DaskXGBRegressor",
+    "DaskDMatrix",
+    "DaskTrainedModel",
+    "train_loss",
+    "train_builtin",
+    "run_guarded",
+    "worker_addresses",
+    "check_loss",
+    "check_imports",
+]

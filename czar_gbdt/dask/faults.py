@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .._imports import try_import
 
@@ -29,8 +30,9 @@ def worker_addresses(client: Any) -> set[str]:
     return set(client.sync(client.scheduler.identity, n_workers=-1)["workers"])
 
 
-def run_guarded(client: Any, call: Callable[[], Any], *, what: str = "training", grace: float = 10.0,
-                poll: float = 0.25) -> Any:
+def run_guarded(
+    client: Any, call: Callable[[], Any], *, what: str = "training", grace: float = 10.0, poll: float = 0.25
+) -> Any:
     """Run ``call()`` (a blocking call on the cluster) and fail fast when a worker leaves.
 
     The call runs on a helper thread while this thread watches the cluster's workers. When
@@ -94,14 +96,16 @@ def run_guarded(client: Any, call: Callable[[], Any], *, what: str = "training",
         done.wait(min(grace, 2.0))
         error = None  # whatever the call did after the restart is not its result
     if lost and (error is not None or abandoned):
-        cause = (f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
-                 if error is not None else
-                 f"the call had not ended {grace:g} s later, so the other workers were restarted to end it")
+        cause = (
+            f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            if error is not None
+            else f"the call had not ended {grace:g} s later, so the other workers were restarted to end it"
+        )
         raise WorkerLostError(
             f"{what} on the Dask cluster failed: worker(s) {', '.join(sorted(lost))} left the cluster during the call "
             f"(killed, crashed, or restarted by its nanny, for example for exceeding memory_limit); {cause}. "
-            "Nothing was trained; run it again (a LocalCluster replaces a lost worker).") from error
+            "Nothing was trained; run it again (a LocalCluster replaces a lost worker)."
+        ) from error
     if error is not None:
         raise error
     return box.get("value")
-

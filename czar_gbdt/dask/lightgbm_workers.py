@@ -45,7 +45,7 @@ class LGBDaskObjective:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_objective": None}
 
-    def __deepcopy__(self, memo: dict) -> "LGBDaskObjective":
+    def __deepcopy__(self, memo: dict) -> LGBDaskObjective:
         return self  # scikit-learn and LightGBM copy parameters: the bound side data must stay
 
     def __repr__(self) -> str:
@@ -54,10 +54,18 @@ class LGBDaskObjective:
     def bind(self, std: Any, mean: Any) -> None:
         """Bind the side data of the rows this process trains on (the worker's estimator does it)."""
         if self.loss.requires_std and std is None:
-            raise ValueError(f"std is required by {self.loss!r}: give the features a {STD_COLUMN!r} column "
-                             "(czar_gbdt.dask.train_loss does).")
-        self._objective = clx.objective(self.loss, std=std, mean=mean, hessian_scale=self.hessian_scale,
-                                        check_start=False, n_threads=worker_threads())
+            raise ValueError(
+                f"std is required by {self.loss!r}: give the features a {STD_COLUMN!r} column "
+                "(czar_gbdt.dask.train_loss does)."
+            )
+        self._objective = clx.objective(
+            self.loss,
+            std=std,
+            mean=mean,
+            hessian_scale=self.hessian_scale,
+            check_start=False,
+            n_threads=worker_threads(),
+        )
 
     def unbind(self) -> None:
         """Forget the bound side data."""
@@ -66,8 +74,10 @@ class LGBDaskObjective:
     def __call__(self, y_true: Any, y_pred: Any, weight: Any) -> tuple[np.ndarray, np.ndarray]:
         """Gradients and hessians of the worker's rows (weights multiplied in)."""
         if self._objective is None:
-            raise ValueError(f"{self!r} has no side data bound: train it with czar_gbdt.dask.DaskLGBMRegressor, whose "
-                             "workers bind their rows' std and mean.")
+            raise ValueError(
+                f"{self!r} has no side data bound: train it with czar_gbdt.dask.DaskLGBMRegressor, whose "
+                "workers bind their rows' std and mean."
+            )
         return self._objective(y_true, y_pred, weight)
 
 
@@ -83,11 +93,18 @@ class _WorkerRegressor(_LGB_BASE):  # type: ignore[misc, valid-type]
         if not isinstance(spec, LGBDaskObjective):
             return super().fit(X, y, sample_weight=sample_weight, init_score=init_score, **kwargs)
         side = [c for c in (STD_COLUMN, MEAN_COLUMN) if c in X.columns]
-        spec.bind(X[STD_COLUMN].to_numpy(np.float64) if STD_COLUMN in side else None,
-                  X[MEAN_COLUMN].to_numpy(np.float64) if MEAN_COLUMN in side else None)
+        spec.bind(
+            X[STD_COLUMN].to_numpy(np.float64) if STD_COLUMN in side else None,
+            X[MEAN_COLUMN].to_numpy(np.float64) if MEAN_COLUMN in side else None,
+        )
         try:
-            return super().fit(X.drop(columns=side), y, sample_weight=sample_weight,
-                               init_score=np.full(len(y), spec.init_score), **kwargs)
+            return super().fit(
+                X.drop(columns=side),
+                y,
+                sample_weight=sample_weight,
+                init_score=np.full(len(y), spec.init_score),
+                **kwargs,
+            )
         finally:
             spec.unbind()
 
@@ -119,10 +136,11 @@ class DaskLGBMRegressor(_LGB_DASK_BASE):  # type: ignore[misc, valid-type]
         if init_score is not None:
             raise ValueError("init_score is set from the objective's init_score; do not pass it.")
         if kwargs.get("early_stopping_rounds") or self.get_params().get("early_stopping_rounds"):
-            raise ValueError("early stopping is not supported by LightGBM's Dask interface "
-                             "(https://github.com/microsoft/LightGBM/issues/3712); use backend 'xgboost' or train "
-                             "every round.")
+            raise ValueError(
+                "early stopping is not supported by LightGBM's Dask interface "
+                "(https://github.com/microsoft/LightGBM/issues/3712); use backend 'xgboost' or train "
+                "every round."
+            )
         self._lgb_dask_fit(model_factory=_WorkerRegressor, X=X, y=y, sample_weight=sample_weight, **kwargs)
         clx.bake_init_score(self, spec.init_score)
         return self
-

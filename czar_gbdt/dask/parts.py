@@ -20,8 +20,19 @@ with try_import("xgboost", min_version="3.1", extra="xgboost", module="czar_gbdt
 with try_import("lightgbm", min_version="4.7", below_version="5", module="czar_gbdt.dask") as _lgb_imports:
     import lightgbm  # noqa: F401 - checked by check_imports("lightgbm")
 
-__all__ = ["BACKENDS", "MEAN_COLUMN", "STD_COLUMN", "aligned", "as_array", "check_imports", "check_loss",
-           "get_client", "is_dask", "partitions", "worker_threads"]
+__all__ = [
+    "BACKENDS",
+    "MEAN_COLUMN",
+    "STD_COLUMN",
+    "aligned",
+    "as_array",
+    "check_imports",
+    "check_loss",
+    "get_client",
+    "is_dask",
+    "partitions",
+    "worker_threads",
+]
 
 
 #: The backends with a Dask interface (CatBoost has none).
@@ -39,12 +50,13 @@ def check_imports(backend: str | None = None) -> None:
     if backend is None:
         return
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS} on a Dask cluster (CatBoost has no Dask interface); "
-                         f"got {backend!r}.")
+        raise ValueError(
+            f"backend must be one of {BACKENDS} on a Dask cluster (CatBoost has no Dask interface); got {backend!r}."
+        )
     (_xgb_imports if backend == "xgboost" else _lgb_imports).check()
 
 
-def get_client(client: Any) -> "distributed.Client":
+def get_client(client: Any) -> distributed.Client:
     check_imports()
     if client is not None:
         return client
@@ -64,12 +76,16 @@ def check_loss(loss: Any, backend: str = "") -> BaseLoss:
     loss = _ad.as_loss(loss)
     where = f" on Dask {backend}" if backend else " on a Dask cluster"
     if not loss.elementwise:
-        raise ValueError(f"{loss!r} cannot train{where}: its gradients need whole-dataset counts, and each worker "
-                         "sees only its own rows; train it in memory (czar_gbdt.xgboost/lightgbm) or use an "
-                         "element-wise loss.")
+        raise ValueError(
+            f"{loss!r} cannot train{where}: its gradients need whole-dataset counts, and each worker "
+            "sees only its own rows; train it in memory (czar_gbdt.xgboost/lightgbm) or use an "
+            "element-wise loss."
+        )
     if loss.scheduled:
-        raise ValueError(f"{loss!r} changes with the boosting round, which is not passed to the objectives of the "
-                         f"workers{where}; train it in memory or use one of its parts.")
+        raise ValueError(
+            f"{loss!r} changes with the boosting round, which is not passed to the objectives of the "
+            f"workers{where}; train it in memory or use one of its parts."
+        )
     return loss
 
 
@@ -88,13 +104,17 @@ def is_dask(x: Any) -> bool:
 def partitions(name: str, x: Any, n_parts: int | None) -> list:
     """The partitions of a dask Series/DataFrame/1-d Array as delayed objects, checked in number."""
     if not is_dask(x):
-        raise ValueError(f"{name} must be a dask Series or 1-dimensional dask Array partitioned like the labels; "
-                         f"got {type(x).__name__}.")
+        raise ValueError(
+            f"{name} must be a dask Series or 1-dimensional dask Array partitioned like the labels; "
+            f"got {type(x).__name__}."
+        )
     parts = x.to_delayed()
     parts = list(np.ravel(parts)) if isinstance(parts, np.ndarray) else list(parts)
     if n_parts is not None and len(parts) != n_parts:
-        raise ValueError(f"{name} has {len(parts)} partitions but the labels have {n_parts}; build it from the same "
-                         "dask DataFrame as the labels (same partitions).")
+        raise ValueError(
+            f"{name} has {len(parts)} partitions but the labels have {n_parts}; build it from the same "
+            "dask DataFrame as the labels (same partitions)."
+        )
     return parts
 
 
@@ -109,4 +129,3 @@ def as_array(part: Any) -> np.ndarray | None:
     if part is None:
         return None
     return np.ascontiguousarray(np.asarray(part, dtype=np.float64).reshape(-1))
-

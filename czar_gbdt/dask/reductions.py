@@ -33,21 +33,31 @@ def _moments_part(i: int, y: Any, std: Any, mean: Any, weight: Any, binary: bool
     y, std, mean, weight = as_array(y), as_array(std), as_array(mean), as_array(weight)
     n = y.shape[0]
     out = {"n": n, "sum_w": 0.0, "sum_w_inv_var": 0.0, "y_min": math.inf, "y_max": -math.inf, "bad": None}
-    rules = [("y", y, np.isfinite(y) & ((y == 0) | (y == 1)) if binary else np.isfinite(y),
-              "0 or 1 (a binary loss)" if binary else "finite")]
+    rules = [
+        (
+            "y",
+            y,
+            np.isfinite(y) & ((y == 0) | (y == 1)) if binary else np.isfinite(y),
+            "0 or 1 (a binary loss)" if binary else "finite",
+        )
+    ]
     for name, values in (("std", std), ("mean", mean), ("weight", weight)):
         if values is not None:  # the rules of the side columns in memory (czar_gbdt.datasets)
             ok, rule = SIDE_RULES[name]
             rules.append((name, values, ok(values), rule))
     for name, values, ok, rule in rules:
         if values.shape[0] != n:
-            out["bad"] = (f"{name} has {values.shape[0]} rows in partition {i} but the labels have {n}; build it from "
-                          "the same dask DataFrame as the labels.")
+            out["bad"] = (
+                f"{name} has {values.shape[0]} rows in partition {i} but the labels have {n}; build it from "
+                "the same dask DataFrame as the labels."
+            )
             return out
         if not ok.all():
             j = int(np.flatnonzero(~ok)[0])
-            out["bad"] = (f"{name} must be {rule}; {int((~ok).sum())} rows of partition {i} are not, the first at row "
-                          f"{j} of that partition (value {float(values[j])!r}).")
+            out["bad"] = (
+                f"{name} must be {rule}; {int((~ok).sum())} rows of partition {i} are not, the first at row "
+                f"{j} of that partition (value {float(values[j])!r})."
+            )
             return out
     if n:
         w = np.ones(n) if weight is None else weight
@@ -72,8 +82,9 @@ def _moments(parts: list[tuple], loss: BaseLoss, client: Any) -> dict:
     return total
 
 
-def _sums_part(y: Any, std: Any, mean: Any, weight: Any, loss: BaseLoss, points: np.ndarray,
-               with_loss: bool) -> tuple[np.ndarray, np.ndarray]:
+def _sums_part(
+    y: Any, std: Any, mean: Any, weight: Any, loss: BaseLoss, points: np.ndarray, with_loss: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Summed exact gradient (and summed weighted loss) of one partition at each constant of ``points``."""
     y, std, mean, weight = as_array(y), as_array(std), as_array(mean), as_array(weight)
     grad = np.zeros(points.shape[0])
@@ -92,15 +103,17 @@ def _sums_part(y: Any, std: Any, mean: Any, weight: Any, loss: BaseLoss, points:
     return grad, total
 
 
-def _sums(parts: list[tuple], loss: BaseLoss, points: np.ndarray, client: Any,
-          with_loss: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _sums(
+    parts: list[tuple], loss: BaseLoss, points: np.ndarray, client: Any, with_loss: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     tasks = [dask.delayed(_sums_part)(*p, loss, points, with_loss) for p in parts]
     found = client.compute(tasks, sync=True)
     return sum(g for g, _ in found), sum(t for _, t in found)
 
 
-def init_score(loss: Any, y: Any, *, std: Any = None, mean: Any = None, weight: Any = None,
-               client: Any = None) -> float:
+def init_score(
+    loss: Any, y: Any, *, std: Any = None, mean: Any = None, weight: Any = None, client: Any = None
+) -> float:
     """The loss's constant minimiser (the starting score) of labels held in a dask collection.
 
     The labels are never collected: a first pass evaluates the summed loss on a grid of
@@ -193,8 +206,10 @@ def _per_date_part(i: int, y: Any, pred: Any, dates: Any, method: str) -> tuple[
     if y.shape[0] == 0:
         return i, pd.Series([], dtype=np.float64)
     if not (pred.shape[0] == dates.shape[0] == y.shape[0]):
-        raise ValueError(f"partition {i}: y_true has {y.shape[0]} rows, y_pred {pred.shape[0]} and dates "
-                         f"{dates.shape[0]}; they must be partitioned alike.")
+        raise ValueError(
+            f"partition {i}: y_true has {y.shape[0]} rows, y_pred {pred.shape[0]} and dates "
+            f"{dates.shape[0]}; they must be partitioned alike."
+        )
     func = metrics.rank_ic if method == "spearman" else metrics.ic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a partition without a scored date: judged overall
@@ -204,10 +219,17 @@ def _per_date_part(i: int, y: Any, pred: Any, dates: Any, method: str) -> tuple[
 def _date_values(y_true: Any, y_pred: Any, dates: Any, method: str, client: Any) -> pd.Series:
     client = get_client(client)
     ys = partitions("y_true", y_true, None)
-    tasks = [dask.delayed(_per_date_part)(i, a, b, c, method)
-             for i, (a, b, c) in enumerate(zip(ys, partitions("y_pred", y_pred, len(ys)), partitions("dates", dates, len(ys))))]
-    found = [s.set_axis(pd.Index(s.index, name="date")).to_frame("v").assign(part=i)
-             for i, s in client.compute(tasks, sync=True) if len(s)]
+    tasks = [
+        dask.delayed(_per_date_part)(i, a, b, c, method)
+        for i, (a, b, c) in enumerate(
+            zip(ys, partitions("y_pred", y_pred, len(ys)), partitions("dates", dates, len(ys)))
+        )
+    ]
+    found = [
+        s.set_axis(pd.Index(s.index, name="date")).to_frame("v").assign(part=i)
+        for i, s in client.compute(tasks, sync=True)
+        if len(s)
+    ]
     if not found:
         return pd.Series([], dtype=np.float64, index=pd.Index([], name="date"))
     table = pd.concat(found)
@@ -215,13 +237,15 @@ def _date_values(y_true: Any, y_pred: Any, dates: Any, method: str, client: Any)
     if dup.any():
         date = table.index[dup][0]
         where = sorted(table.loc[[date], "part"].tolist())
-        raise ValueError(f"dates: date {date} lies in partitions {where}; each date must lie inside one partition "
-                         "(repartition by date, for example set_index(date, sorted=True).repartition(divisions=...) "
-                         "with the divisions on dates).")
+        raise ValueError(
+            f"dates: date {date} lies in partitions {where}; each date must lie inside one partition "
+            "(repartition by date, for example set_index(date, sorted=True).repartition(divisions=...) "
+            "with the divisions on dates)."
+        )
     return table["v"].sort_index()
 
 
-def rank_ic(y_true: Any, y_pred: Any, *, dates: Any, client: Any = None) -> "metrics.ICResult":
+def rank_ic(y_true: Any, y_pred: Any, *, dates: Any, client: Any = None) -> metrics.ICResult:
     """Rank IC (per-date Spearman correlation) of predictions held in dask collections.
 
     Each partition is scored by :func:`czar_gbdt.metrics.rank_ic`; the per-date values
@@ -245,6 +269,6 @@ def rank_ic(y_true: Any, y_pred: Any, *, dates: Any, client: Any = None) -> "met
     return metrics.ic_result(_date_values(y_true, y_pred, dates, "spearman", client), "spearman")
 
 
-def ic(y_true: Any, y_pred: Any, *, dates: Any, client: Any = None) -> "metrics.ICResult":
+def ic(y_true: Any, y_pred: Any, *, dates: Any, client: Any = None) -> metrics.ICResult:
     """IC (per-date Pearson correlation) of predictions held in dask collections; see :func:`rank_ic`."""
     return metrics.ic_result(_date_values(y_true, y_pred, dates, "pearson", client), "pearson")

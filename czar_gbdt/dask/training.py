@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -71,8 +72,18 @@ class DaskTrainedModel:
         The eval history (XGBoost).
     """
 
-    def __init__(self, backend: str, model: Any, rounds: int, columns: Sequence, *, init_score: float | None = None,
-                 hessian_scale: float | None = None, history: dict | None = None, **options: Any):
+    def __init__(
+        self,
+        backend: str,
+        model: Any,
+        rounds: int,
+        columns: Sequence,
+        *,
+        init_score: float | None = None,
+        hessian_scale: float | None = None,
+        history: dict | None = None,
+        **options: Any,
+    ):
         self.backend = backend
         self.model = model
         self.rounds = int(rounds)
@@ -85,14 +96,15 @@ class DaskTrainedModel:
     def __repr__(self) -> str:
         return f"DaskTrainedModel({self.backend}, rounds={self.rounds})"
 
-    def predict(self, X: Any) -> "dd.Series":
+    def predict(self, X: Any) -> dd.Series:
         """Raw predictions (margins: logits for binary losses) of a dask DataFrame, lazily, partition by partition."""
         missing = [c for c in self.columns if c not in X.columns]
         if missing:
             raise ValueError(f"X lacks the feature column(s) {missing} the model was trained on.")
         model = dask.delayed(self.model, pure=True)
-        return X.map_partitions(_predict_part, model, self.backend, self.columns, self.options,
-                                meta=pd.Series([], dtype=np.float64))
+        return X.map_partitions(
+            _predict_part, model, self.backend, self.columns, self.options, meta=pd.Series([], dtype=np.float64)
+        )
 
 
 def _quiet(call: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -155,8 +167,10 @@ def _place(client: Any, *collections: Any) -> list:
         if c is None:
             out.append(None)
             continue
-        futures = [client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
-                   for i, part in enumerate(c.to_delayed())]
+        futures = [
+            client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
+            for i, part in enumerate(c.to_delayed())
+        ]
         held += futures  # the caller keeps them until the training is over
         out.append(dd.from_delayed(futures, meta=make_meta(c), divisions=c.divisions, verify_meta=False))
     with client.as_current():  # wait() asks for the current client (a tuner worker has no default one)
@@ -188,10 +202,26 @@ class _RankedClient:
         return {key: held[key] for key in order if key in held}
 
 
-def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, weight: Any = None,
-               valid_X: Any = None, valid_y: Any = None, valid_std: Any = None, valid_dates: Any = None,
-               early_stopping_rounds: int = 0, backend: str = "xgboost", params: dict | None = None,
-               num_boost_round: int = 200, seed: int = 0, client: Any = None, grace: float = 10.0) -> DaskTrainedModel:
+def train_loss(
+    loss: Any,
+    X: Any,
+    y: Any,
+    *,
+    std: Any = None,
+    mean: Any = None,
+    weight: Any = None,
+    valid_X: Any = None,
+    valid_y: Any = None,
+    valid_std: Any = None,
+    valid_dates: Any = None,
+    early_stopping_rounds: int = 0,
+    backend: str = "xgboost",
+    params: dict | None = None,
+    num_boost_round: int = 200,
+    seed: int = 0,
+    client: Any = None,
+    grace: float = 10.0,
+) -> DaskTrainedModel:
     """Train a czar_gbdt loss on a Dask cluster, as ``czar_gbdt.<backend>.train_loss`` does in memory.
 
     Parameters
@@ -240,9 +270,11 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
         raise ValueError(f"std is required by {loss!r}; pass std= partitioned like y.")
     stop = int(early_stopping_rounds or 0) if valid_X is not None else 0
     if stop and backend == "lightgbm":
-        raise ValueError("early_stopping_rounds is not supported on Dask LightGBM: its Dask interface has no early "
-                         "stopping (https://github.com/microsoft/LightGBM/issues/3712); use backend 'xgboost', or "
-                         "set model.early_stopping_rounds = 0.")
+        raise ValueError(
+            "early_stopping_rounds is not supported on Dask LightGBM: its Dask interface has no early "
+            "stopping (https://github.com/microsoft/LightGBM/issues/3712); use backend 'xgboost', or "
+            "set model.early_stopping_rounds = 0."
+        )
     if stop and (valid_y is None or valid_dates is None):
         raise ValueError("early stopping on rank IC needs valid_y and valid_dates with valid_X.")
     side_std = std if loss.requires_std else None
@@ -254,8 +286,7 @@ def train_loss(loss: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, 
     booster_params = _cluster_params(params, backend, seed)
     if backend == "xgboost":
         valid = (valid_X, valid_y, valid_std if loss.requires_std else None, valid_dates) if stop else None
-        return _train_loss_xgboost(client, loss, rows, init, scale, booster_params, num_boost_round, valid, stop,
-                                   grace)
+        return _train_loss_xgboost(client, loss, rows, init, scale, booster_params, num_boost_round, valid, stop, grace)
     return _train_loss_lightgbm(client, loss, rows, init, scale, booster_params, num_boost_round, grace)
 
 
@@ -269,12 +300,23 @@ class _Rows(NamedTuple):
     weight: Any
 
 
-def _train_loss_xgboost(client: Any, loss: BaseLoss, rows: _Rows, init: float, scale: float, booster_params: dict,
-                        num_boost_round: int, valid: tuple | None, stop: int, grace: float) -> DaskTrainedModel:
+def _train_loss_xgboost(
+    client: Any,
+    loss: BaseLoss,
+    rows: _Rows,
+    init: float,
+    scale: float,
+    booster_params: dict,
+    num_boost_round: int,
+    valid: tuple | None,
+    stop: int,
+    grace: float,
+) -> DaskTrainedModel:
     """:func:`train_loss` on ``xgboost.dask``: side data in the DMatrix, early stopping on the validation rank IC."""
     columns = list(rows.X.columns)
-    obj = XGBDaskObjective(loss, init_score=init, hessian_scale=scale, has_std=rows.std is not None,
-                           has_mean=rows.mean is not None)
+    obj = XGBDaskObjective(
+        loss, init_score=init, hessian_scale=scale, has_std=rows.std is not None, has_mean=rows.mean is not None
+    )
     booster_params.update(objective=obj.xgb_objective, base_score=obj.base_score, disable_default_eval_metric=1)
 
     def call() -> dict:
@@ -284,19 +326,46 @@ def _train_loss_xgboost(client: Any, loss: BaseLoss, rows: _Rows, init: float, s
             valid_X, valid_y, valid_std, valid_dates = valid
             dvalid = DaskDMatrix(client, valid_X[columns], valid_y, std=valid_std, dates=valid_dates, ref=dtrain)
             metric = XGBDaskMetric("rank_ic")
-            kwargs = dict(evals=[(dvalid, "valid")], custom_metric=metric, verbose_eval=False, callbacks=[
-                xgb.callback.EarlyStopping(rounds=stop, metric_name=metric.name, data_name="valid",
-                                           maximize=metric.maximize, save_best=True)])
+            kwargs = dict(
+                evals=[(dvalid, "valid")],
+                custom_metric=metric,
+                verbose_eval=False,
+                callbacks=[
+                    xgb.callback.EarlyStopping(
+                        rounds=stop,
+                        metric_name=metric.name,
+                        data_name="valid",
+                        maximize=metric.maximize,
+                        save_best=True,
+                    )
+                ],
+            )
         return xgb.dask.train(client, booster_params, dtrain, num_boost_round, obj=obj, **kwargs)
 
     out = run_guarded(client, call, what=f"training {loss!r} on xgboost", grace=grace)
     booster = out["booster"]
-    return DaskTrainedModel("xgboost", booster, booster.num_boosted_rounds(), columns, init_score=init,
-                            hessian_scale=scale, history=out.get("history"), predict_type="margin")
+    return DaskTrainedModel(
+        "xgboost",
+        booster,
+        booster.num_boosted_rounds(),
+        columns,
+        init_score=init,
+        hessian_scale=scale,
+        history=out.get("history"),
+        predict_type="margin",
+    )
 
 
-def _train_loss_lightgbm(client: Any, loss: BaseLoss, rows: _Rows, init: float, scale: float, booster_params: dict,
-                         num_boost_round: int, grace: float) -> DaskTrainedModel:
+def _train_loss_lightgbm(
+    client: Any,
+    loss: BaseLoss,
+    rows: _Rows,
+    init: float,
+    scale: float,
+    booster_params: dict,
+    num_boost_round: int,
+    grace: float,
+) -> DaskTrainedModel:
     """:func:`train_loss` on LightGBM's Dask interface: side data as extra columns of the feature frame."""
     columns = list(rows.X.columns)
     obj = LGBDaskObjective(loss, init_score=init, hessian_scale=scale)
@@ -306,18 +375,33 @@ def _train_loss_lightgbm(client: Any, loss: BaseLoss, rows: _Rows, init: float, 
     if rows.mean is not None:
         features = features.assign(**{MEAN_COLUMN: rows.mean})
     features, _held_features = _place(client, features)  # the columns added above, placed like the rest
-    model = DaskLGBMRegressor(client=_RankedClient(client), objective=obj, n_estimators=num_boost_round,
-                              **booster_params)
+    model = DaskLGBMRegressor(
+        client=_RankedClient(client), objective=obj, n_estimators=num_boost_round, **booster_params
+    )
     _quiet_lightgbm_workers(client)
-    run_guarded(client, lambda: _quiet(model.fit, features, rows.y, sample_weight=rows.weight),
-                what=f"training {loss!r} on lightgbm", grace=grace)
-    return DaskTrainedModel("lightgbm", model.booster_, num_boost_round, columns, init_score=init,
-                            hessian_scale=scale, raw_score=True)
+    run_guarded(
+        client,
+        lambda: _quiet(model.fit, features, rows.y, sample_weight=rows.weight),
+        what=f"training {loss!r} on lightgbm",
+        grace=grace,
+    )
+    return DaskTrainedModel(
+        "lightgbm", model.booster_, num_boost_round, columns, init_score=init, hessian_scale=scale, raw_score=True
+    )
 
 
-def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost", params: dict | None = None,
-                  num_boost_round: int = 200, seed: int = 0, client: Any = None,
-                  grace: float = 10.0) -> DaskTrainedModel:
+def train_builtin(
+    X: Any,
+    y: Any,
+    *,
+    weight: Any = None,
+    backend: str = "xgboost",
+    params: dict | None = None,
+    num_boost_round: int = 200,
+    seed: int = 0,
+    client: Any = None,
+    grace: float = 10.0,
+) -> DaskTrainedModel:
     """Train the backend's own squared error on a Dask cluster (the baseline every loss must beat).
 
     Parameters as :func:`train_loss` (no loss, no side data, no early stopping).
@@ -336,11 +420,16 @@ def train_builtin(X: Any, y: Any, *, weight: Any = None, backend: str = "xgboost
 
         out = run_guarded(client, call, what="training the built-in squared error on xgboost", grace=grace)
         return DaskTrainedModel("xgboost", out["booster"], num_boost_round, columns)
-    model = lgb.DaskLGBMRegressor(client=_RankedClient(client), objective="regression", n_estimators=num_boost_round,
-                                  **booster_params)
+    model = lgb.DaskLGBMRegressor(
+        client=_RankedClient(client), objective="regression", n_estimators=num_boost_round, **booster_params
+    )
     _quiet_lightgbm_workers(client)
-    run_guarded(client, lambda: _quiet(model.fit, X, y, sample_weight=weight),
-                what="training the built-in squared error on lightgbm", grace=grace)
+    run_guarded(
+        client,
+        lambda: _quiet(model.fit, X, y, sample_weight=weight),
+        what="training the built-in squared error on lightgbm",
+        grace=grace,
+    )
     return DaskTrainedModel("lightgbm", model.booster_, num_boost_round, columns)
 
 
@@ -370,14 +459,25 @@ class DaskXGBRegressor(_XGB_DASK_BASE):  # type: ignore[misc, valid-type]
                 raise ValueError(f"std and mean are the side data of a czar_gbdt loss; objective={loss!r} takes none.")
             return super().fit(X, y, sample_weight=sample_weight, **kwargs)
         if kwargs or self.early_stopping_rounds:
-            raise ValueError(f"DaskXGBRegressor.fit with a czar_gbdt loss takes X, y, std, mean and sample_weight "
-                             f"(got {sorted(kwargs) or 'early_stopping_rounds'}); for early stopping on the validation "
-                             "rank IC use czar_gbdt.dask.train_loss.")
+            raise ValueError(
+                f"DaskXGBRegressor.fit with a czar_gbdt loss takes X, y, std, mean and sample_weight "
+                f"(got {sorted(kwargs) or 'early_stopping_rounds'}); for early stopping on the validation "
+                "rank IC use czar_gbdt.dask.train_loss."
+            )
         params = {k: v for k, v in self.get_xgb_params().items() if k != "objective" and v is not None}
-        trained = train_loss(loss, X, y, std=std, mean=mean, weight=sample_weight, backend="xgboost", params=params,
-                             num_boost_round=self.get_num_boosting_rounds(), seed=self.random_state or 0,
-                             client=self.client)
+        trained = train_loss(
+            loss,
+            X,
+            y,
+            std=std,
+            mean=mean,
+            weight=sample_weight,
+            backend="xgboost",
+            params=params,
+            num_boost_round=self.get_num_boosting_rounds(),
+            seed=self.random_state or 0,
+            client=self.client,
+        )
         self._Booster = trained.model
         self.init_score_ = trained.init_score
         return self
-

@@ -24,7 +24,7 @@ with try_import("xgboost", min_version="3.1", extra="xgboost", module="czar_gbdt
 __all__ = ["DaskDMatrix", "XGBDaskMetric", "XGBDaskObjective"]
 
 
-def _carrier(dmatrix: "xgb.DMatrix", field: str) -> np.ndarray:
+def _carrier(dmatrix: xgb.DMatrix, field: str) -> np.ndarray:
     return np.asarray(dmatrix.get_float_info(field), dtype=np.float64)
 
 
@@ -50,8 +50,9 @@ class XGBDaskObjective:
         Whether the training DMatrix carries ``std`` / ``mean``.
     """
 
-    def __init__(self, loss: Any, *, init_score: float, hessian_scale: float = 1.0, has_std: bool = False,
-                 has_mean: bool = False):
+    def __init__(
+        self, loss: Any, *, init_score: float, hessian_scale: float = 1.0, has_std: bool = False, has_mean: bool = False
+    ):
         self.loss = check_loss(loss, "xgboost")
         if self.loss.requires_std and not has_std:
             raise ValueError(f"std is required by {self.loss!r}: build the DaskDMatrix with std= (DaskDMatrix()).")
@@ -76,20 +77,25 @@ class XGBDaskObjective:
         """The built-in objective whose link XGBoost uses with this loss."""
         return "binary:logistic" if self.loss.kind == "binary" else "reg:squarederror"
 
-    def __call__(self, predt: np.ndarray, dtrain: "xgb.DMatrix") -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, predt: np.ndarray, dtrain: xgb.DMatrix) -> tuple[np.ndarray, np.ndarray]:
         """Gradients and hessians of the worker's rows (float32, weights multiplied in)."""
         if self._objective is None:
             self._objective = cx.objective(self.loss, hessian_scale=self.hessian_scale, check_start=False)
         if (self.has_std or self.has_mean) and _ad.side_of(dtrain) is None:
-            cx.attach(dtrain, std=_carrier(dtrain, "label_lower_bound") if self.has_std else None,
-                      mean=_carrier(dtrain, "label_upper_bound") if self.has_mean else None)
+            cx.attach(
+                dtrain,
+                std=_carrier(dtrain, "label_lower_bound") if self.has_std else None,
+                mean=_carrier(dtrain, "label_upper_bound") if self.has_mean else None,
+            )
         p = np.asarray(predt).reshape(-1)
         if p.shape[0] and p[0] == p[-1] and (p == p[0]).all():
             tol = 1e-6 * max(1.0, abs(self.init_score))
             if abs(float(p[0]) - self.init_score) > tol:
-                raise ValueError(f"training starts from the constant {float(p[0]):.9g}, not from the loss's starting "
-                                 f"score {self.init_score:.9g}: set params['base_score'] = {self.base_score!r} "
-                                 "(or use czar_gbdt.dask.train_loss).")
+                raise ValueError(
+                    f"training starts from the constant {float(p[0]):.9g}, not from the loss's starting "
+                    f"score {self.init_score:.9g}: set params['base_score'] = {self.base_score!r} "
+                    "(or use czar_gbdt.dask.train_loss)."
+                )
         return self._objective(predt, dtrain)
 
 
@@ -130,7 +136,7 @@ class XGBDaskMetric:
     def __repr__(self) -> str:
         return f"XGBDaskMetric({self.name!r}, maximize={self.maximize})"
 
-    def __call__(self, predt: np.ndarray, dmatrix: "xgb.DMatrix") -> tuple[str, float]:
+    def __call__(self, predt: np.ndarray, dmatrix: xgb.DMatrix) -> tuple[str, float]:
         """``(name, value)`` of the whole eval set (every worker returns the same value)."""
         y = np.asarray(dmatrix.get_label(), dtype=np.float64)
         pred = np.asarray(predt, dtype=np.float64).reshape(-1)
@@ -156,8 +162,18 @@ class XGBDaskMetric:
         return self.name, float(sums[0] / sums[1]) if sums[1] > 0 else math.nan
 
 
-def DaskDMatrix(client: Any, X: Any, y: Any, *, std: Any = None, mean: Any = None, dates: Any = None,
-                weight: Any = None, ref: Any = None, **kwargs: Any) -> "xgb.dask.DaskQuantileDMatrix":
+def DaskDMatrix(
+    client: Any,
+    X: Any,
+    y: Any,
+    *,
+    std: Any = None,
+    mean: Any = None,
+    dates: Any = None,
+    weight: Any = None,
+    ref: Any = None,
+    **kwargs: Any,
+) -> xgb.dask.DaskQuantileDMatrix:
     """An ``xgboost.dask.DaskQuantileDMatrix`` carrying per-row ``std`` and ``mean`` or date codes.
 
     ``std`` goes to ``label_lower_bound`` and ``mean`` (a training set) or ``dates``
@@ -189,6 +205,6 @@ def DaskDMatrix(client: Any, X: Any, y: Any, *, std: Any = None, mean: Any = Non
     if hasattr(X, "columns"):
         # a worker without rows of this set builds an empty DMatrix: it needs the names too
         kwargs.setdefault("feature_names", [str(c) for c in X.columns])
-    return xgb.dask.DaskQuantileDMatrix(client, X, y, weight=weight, label_lower_bound=std, label_upper_bound=upper,
-                                        ref=ref, **kwargs)
-
+    return xgb.dask.DaskQuantileDMatrix(
+        client, X, y, weight=weight, label_lower_bound=std, label_upper_bound=upper, ref=ref, **kwargs
+    )

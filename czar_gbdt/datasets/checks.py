@@ -18,8 +18,18 @@ from .._validation import first_true
 from .columns import PanelColumns
 from .errors import DataError, cell
 
-__all__ = ["SIDE_RULES", "Rows", "check_assets", "check_features", "check_finite_features", "check_unique_pairs",
-           "first_non_numeric", "labels_and_side", "non_numeric_features", "refuse_non_numeric"]
+__all__ = [
+    "SIDE_RULES",
+    "Rows",
+    "check_assets",
+    "check_features",
+    "check_finite_features",
+    "check_unique_pairs",
+    "first_non_numeric",
+    "labels_and_side",
+    "non_numeric_features",
+    "refuse_non_numeric",
+]
 
 
 def first_non_numeric(col: pd.Series) -> int | None:
@@ -61,8 +71,10 @@ def check_assets(rows: Rows, name: str) -> None:
     """Refuse missing assets."""
     asset_na = np.asarray(rows.assets.isna())
     if asset_na.any():
-        raise DataError(f"{rows.where}: {int(asset_na.sum())} missing assets in {name!r}; the first at row "
-                        f"{rows.offset + first_true(asset_na)}.")
+        raise DataError(
+            f"{rows.where}: {int(asset_na.sum())} missing assets in {name!r}; the first at row "
+            f"{rows.offset + first_true(asset_na)}."
+        )
 
 
 def check_features(df: pd.DataFrame, features: list, rows: Rows) -> None:
@@ -77,12 +89,14 @@ def non_numeric_features(df: pd.DataFrame, features: list, rows: Rows) -> dict:
     found = {}
     for c in features:
         col = df[c]
-        if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
-                or isinstance(col.dtype, pd.CategoricalDtype)):
+        if (
+            pd.api.types.is_numeric_dtype(col)
+            or pd.api.types.is_bool_dtype(col)
+            or isinstance(col.dtype, pd.CategoricalDtype)
+        ):
             continue
         r = first_non_numeric(col)
-        first = (f"; the first non-numeric value is {cell(col.iloc[r])!r} at {rows.at(r)}"
-                 if r is not None else "")
+        first = f"; the first non-numeric value is {cell(col.iloc[r])!r} at {rows.at(r)}" if r is not None else ""
         found[c] = f"{col.dtype}{first}"
     return found
 
@@ -109,9 +123,11 @@ def check_finite_features(df: pd.DataFrame, features: list, rows: Rows) -> None:
         inf = np.isinf(pd.to_numeric(col).to_numpy(dtype=np.float64, na_value=np.nan))
         if inf.any():
             r = first_true(inf)
-            raise DataError(f"{rows.where}: feature {c!r} has {int(inf.sum())} infinite values, the first "
-                            f"{cell(col.iloc[r])} at {rows.at(r)}; use NaN (an empty cell) for a missing value, "
-                            f"which the boosters treat as missing.")
+            raise DataError(
+                f"{rows.where}: feature {c!r} has {int(inf.sum())} infinite values, the first "
+                f"{cell(col.iloc[r])} at {rows.at(r)}; use NaN (an empty cell) for a missing value, "
+                f"which the boosters treat as missing."
+            )
 
 
 def check_unique_pairs(rows: Rows) -> None:
@@ -140,8 +156,9 @@ def _numeric(df: pd.DataFrame, col: str, label: str, rows: Rows) -> np.ndarray:
     """Column ``col`` as float64 (NaN for a missing value), or the error naming its first non-number."""
     r = first_non_numeric(df[col])
     if r is not None:
-        raise DataError(f"{rows.where}: {label} column {col!r} must be numeric; it has {cell(df[col].iloc[r])!r} at "
-                        f"{rows.at(r)}.")
+        raise DataError(
+            f"{rows.where}: {label} column {col!r} must be numeric; it has {cell(df[col].iloc[r])!r} at {rows.at(r)}."
+        )
     try:
         return pd.to_numeric(df[col]).to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):

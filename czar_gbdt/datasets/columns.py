@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from .errors import DataError, argument, setting
 
-__all__ = ["AUTO", "LOOKALIKES", "SIDE_COLUMNS", "PanelColumns", "missing_hint", "refuse_lookalikes",
-           "resolve_columns"]
+__all__ = ["AUTO", "LOOKALIKES", "SIDE_COLUMNS", "PanelColumns", "missing_hint", "refuse_lookalikes", "resolve_columns"]
 
 #: Use a side column (``std``, ``mean``, ``weight``) when the table has one of that name:
 #: the value of ``std_col``/``mean_col``/``weight_col`` that recognises it by default.
@@ -59,9 +58,19 @@ class PanelColumns:
         return list(dict.fromkeys([self.date, self.asset, self.target] + [c for c in self.side.values() if c]))
 
 
-def resolve_columns(columns: Sequence, *, date_col: str, asset_col: str, target_col: str,
-                    feature_cols: Sequence[str] | None, std_col: str | None, mean_col: str | None,
-                    weight_col: str | None, where: str, names: Mapping[str, str] | None = None) -> PanelColumns:
+def resolve_columns(
+    columns: Sequence,
+    *,
+    date_col: str,
+    asset_col: str,
+    target_col: str,
+    feature_cols: Sequence[str] | None,
+    std_col: str | None,
+    mean_col: str | None,
+    weight_col: str | None,
+    where: str,
+    names: Mapping[str, str] | None = None,
+) -> PanelColumns:
     """The role of each column of a long panel whose columns are ``columns``, checked.
 
     ``std_col`` (``mean_col``, ``weight_col``) ``"auto"`` takes the column named ``std`` when
@@ -80,8 +89,9 @@ def resolve_columns(columns: Sequence, *, date_col: str, asset_col: str, target_
     explicit_features = feature_cols is not None
     if explicit_features:
         if isinstance(feature_cols, str):
-            raise ValueError(f"{argument(names, 'feature_cols')} must be a list of column names; got the string "
-                             f"{feature_cols!r}.")
+            raise ValueError(
+                f"{argument(names, 'feature_cols')} must be a list of column names; got the string {feature_cols!r}."
+            )
         feature_cols = list(feature_cols)
     listed = set(feature_cols or ())
     side: dict[str, str | None] = {}
@@ -96,37 +106,48 @@ def resolve_columns(columns: Sequence, *, date_col: str, asset_col: str, target_
         wanted += feature_cols
     missing = [c for c in dict.fromkeys(wanted) if c not in columns]
     if missing:
-        raise DataError(f"{where}: missing column(s) {missing}; available columns: {columns}."
-                        + missing_hint(missing, names, date_col, asset_col, target_col, side))
+        raise DataError(
+            f"{where}: missing column(s) {missing}; available columns: {columns}."
+            + missing_hint(missing, names, date_col, asset_col, target_col, side)
+        )
     if not explicit_features:
         used = set(wanted)
         feature_cols = [c for c in columns if c not in used]
         refuse_lookalikes(feature_cols, given, side, where, names)
     if not feature_cols:
-        raise DataError(f"{where}: no feature columns: every column is the date, asset, target or a side column "
-                        f"({', '.join(repr(c) for c in dict.fromkeys(wanted))}); add feature columns, or list them "
-                        f"in {argument(names, 'feature_cols')}.")
+        raise DataError(
+            f"{where}: no feature columns: every column is the date, asset, target or a side column "
+            f"({', '.join(repr(c) for c in dict.fromkeys(wanted))}); add feature columns, or list them "
+            f"in {argument(names, 'feature_cols')}."
+        )
     clash = [c for c in feature_cols if c in set(required) | {c2 for c2 in side.values() if c2}]
     if clash:
-        raise DataError(f"{where}: {argument(names, 'feature_cols')} {clash} are also used as "
-                        "date/asset/target/std/mean/weight.")
+        raise DataError(
+            f"{where}: {argument(names, 'feature_cols')} {clash} are also used as date/asset/target/std/mean/weight."
+        )
     return PanelColumns(date_col, asset_col, target_col, list(feature_cols), side)
 
 
-def missing_hint(missing: list, names: Mapping[str, str] | None, date_col: str, asset_col: str,
-                 target_col: str, side: dict) -> str:
+def missing_hint(
+    missing: list, names: Mapping[str, str] | None, date_col: str, asset_col: str, target_col: str, side: dict
+) -> str:
     """Which argument (or config key) names each missing column."""
-    roles = {date_col: "date_col", asset_col: "asset_col", target_col: "target_col",
-             **{c: f"{r}_col" for r, c in side.items() if c}}
-    named = [f"{argument(names, roles[c])} = \"{c}\"" for c in missing if c in roles]
+    roles = {
+        date_col: "date_col",
+        asset_col: "asset_col",
+        target_col: "target_col",
+        **{c: f"{r}_col" for r, c in side.items() if c},
+    }
+    named = [f'{argument(names, roles[c])} = "{c}"' for c in missing if c in roles]
     if not named or not names:
         return ""
-    return (f" {', '.join(named)} {'names a column' if len(named) == 1 else 'name columns'} the file does not have: "
-            f"set {'it' if len(named) == 1 else 'them'} to the file's own column names.")
+    return (
+        f" {', '.join(named)} {'names a column' if len(named) == 1 else 'name columns'} the file does not have: "
+        f"set {'it' if len(named) == 1 else 'them'} to the file's own column names."
+    )
 
 
-def refuse_lookalikes(features: list, given: dict, side: dict, where: str,
-                      names: Mapping[str, str] | None) -> None:
+def refuse_lookalikes(features: list, given: dict, side: dict, where: str, names: Mapping[str, str] | None) -> None:
     """Refuse (``"auto"``) or warn about (``None``) side data about to become a feature."""
     for c in features:
         low = str(c).lower()
@@ -137,10 +158,13 @@ def refuse_lookalikes(features: list, given: dict, side: dict, where: str,
                 raise DataError(
                     f"{where}: column {c!r} looks like a per-row {role} but would become a feature: "
                     f"{setting(names, f'{role}_col', str(c))} to use it as the {role}, or list the feature "
-                    f"columns in {argument(names, 'feature_cols')} to keep it a feature.")
+                    f"columns in {argument(names, 'feature_cols')} to keep it a feature."
+                )
             if given[role] is None and c == SIDE_COLUMNS[role]:
                 warnings.warn(
                     f"{where}: column {c!r} is used as a feature because {argument(names, f'{role}_col')} is None; "
                     f"{setting(names, f'{role}_col', str(c))} (or {AUTO!r}) to use it as the {role}, or list the "
                     f"features in {argument(names, 'feature_cols')} to keep it a feature and silence this warning.",
-                    UserWarning, stacklevel=4)
+                    UserWarning,
+                    stacklevel=4,
+                )

@@ -16,8 +16,18 @@ import pandas as pd
 from .._validation import first_true
 from .errors import DataError, argument, cell, setting
 
-__all__ = ["PERIOD_LIMIT", "WIDE_DATES", "check_dates", "check_sorted", "date_text", "is_period", "parse_dates",
-           "parse_periods", "period_index", "periods_shown"]
+__all__ = [
+    "PERIOD_LIMIT",
+    "WIDE_DATES",
+    "check_dates",
+    "check_sorted",
+    "date_text",
+    "is_period",
+    "parse_dates",
+    "parse_periods",
+    "period_index",
+    "periods_shown",
+]
 
 
 def parse_dates(col: pd.Series, name: str, where: str, hint: str = "", *, offset: int = 0) -> pd.DatetimeIndex:
@@ -42,16 +52,19 @@ def parse_dates(col: pd.Series, name: str, where: str, hint: str = "", *, offset
     raise DataError(
         f"{where}: column {name!r} could not be parsed as dates: row {offset + i} has {value!r}"
         f"{f' ({int(bad.sum())} such rows)' if bad.sum() > 1 else ''}; use ISO dates (YYYY-MM-DD), datetimes, or "
-        f"YYYYMMDD integers, one format throughout." + hint) from None
+        f"YYYYMMDD integers, one format throughout." + hint
+    ) from None
 
 
-def check_dates(dates: pd.DatetimeIndex, name: str, where: str, names: Mapping[str, str] | None,
-                *, wide: bool, offset: int = 0) -> None:
+def check_dates(
+    dates: pd.DatetimeIndex, name: str, where: str, names: Mapping[str, str] | None, *, wide: bool, offset: int = 0
+) -> None:
     """Refuse missing dates, and unsorted dates in a wide table (a long panel may sort them)."""
     nat = np.asarray(dates.isna())
     if nat.any():
-        raise DataError(f"{where}: {int(nat.sum())} missing dates in {name!r}; the first at row "
-                        f"{offset + first_true(nat)}.")
+        raise DataError(
+            f"{where}: {int(nat.sum())} missing dates in {name!r}; the first at row {offset + first_true(nat)}."
+        )
     if wide:
         d = dates.asi8
         down = d[1:] <= d[:-1]
@@ -61,11 +74,13 @@ def check_dates(dates: pd.DatetimeIndex, name: str, where: str, names: Mapping[s
             raise DataError(
                 f"{where}: the dates in {name!r} must be unique and sorted ascending (one row per date); row {i} "
                 f"has {dates[i].date()}, which {what} {dates[i - 1].date()} at row {i - 1}. Sort the file by date "
-                "(dates that go backwards may also be a misread format: day/month against month/day).")
+                "(dates that go backwards may also be a misread format: day/month against month/day)."
+            )
 
 
-def check_sorted(dates: pd.DatetimeIndex, name: str, where: str, names: Mapping[str, str] | None,
-                 *, offset: int = 0) -> None:
+def check_sorted(
+    dates: pd.DatetimeIndex, name: str, where: str, names: Mapping[str, str] | None, *, offset: int = 0
+) -> None:
     """Refuse dates of a long panel that go backwards (a date may repeat: one row per asset)."""
     d = dates.asi8
     down = d[1:] < d[:-1]
@@ -133,13 +148,17 @@ def parse_periods(col: pd.Series, name: str, where: str, names: Mapping[str, str
         bad = ~np.isfinite(values) | (values != np.round(values)) | (np.abs(values) >= PERIOD_LIMIT)
     if bad.any():
         i = first_true(bad)
-        raise DataError(f"{where}: {key} = \"periods\" reads column {name!r} as period numbers (integers); row {i} "
-                        f"has {cell(col.iloc[i])!r}.")
+        raise DataError(
+            f'{where}: {key} = "periods" reads column {name!r} as period numbers (integers); row {i} '
+            f"has {cell(col.iloc[i])!r}."
+        )
     k = values.astype(np.int64)
     down = k[1:] <= k[:-1]
     if down.any():
         i = first_true(down) + 1
         what = "repeats" if k[i] == k[i - 1] else "comes after"
-        raise DataError(f"{where}: the periods in {name!r} must be unique and ascending (one row per period); row {i} "
-                        f"has {k[i]}, which {what} {k[i - 1]} at row {i - 1}.")
+        raise DataError(
+            f"{where}: the periods in {name!r} must be unique and ascending (one row per period); row {i} "
+            f"has {k[i]}, which {what} {k[i - 1]} at row {i - 1}."
+        )
     return period_index(k)

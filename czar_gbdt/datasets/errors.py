@@ -27,7 +27,6 @@ class DataError(ValueError):
     """
 
 
-
 def argument(names: Mapping[str, str] | None, arg: str) -> str:
     """How a message names argument ``arg``: itself, or the configuration key it came from."""
     return (names or {}).get(arg, arg)
@@ -39,8 +38,13 @@ def setting(names: Mapping[str, str] | None, arg: str, value: Any) -> str:
     key = (names or {}).get(arg)
     if key is None:
         return f"pass {arg}={value!r}"
-    text = "true" if value is True else "false" if value is False else (
-        f'"{value}"' if isinstance(value, str) else repr(value))
+    text = (
+        "true"
+        if value is True
+        else "false"
+        if value is False
+        else (f'"{value}"' if isinstance(value, str) else repr(value))
+    )
     return f"set {key} = {text}"
 
 

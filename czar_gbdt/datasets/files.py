@@ -70,17 +70,21 @@ def _refuse_duplicate_names(names: list, where: str) -> None:
         seen[name] = seen.get(name, 0) + 1
     dup = [name for name, n in seen.items() if n > 1]
     if dup:
-        raise DataError(f"{where}: duplicate column names in the header: {dup[:10]} (pandas would rename the repeats "
-                        f"{dup[0]!r} to {dup[0] + '.1'!r}, ...); give every column its own name.")
+        raise DataError(
+            f"{where}: duplicate column names in the header: {dup[:10]} (pandas would rename the repeats "
+            f"{dup[0]!r} to {dup[0] + '.1'!r}, ...); give every column its own name."
+        )
 
 
 def _check_file(path: str) -> None:
     """Refuse a file of a type no reader takes (a spreadsheet, ...) and an empty file, in one line."""
     low = path.lower()
     if not low.endswith(_PARQUET + _TEXT):
-        raise DataError(f"{path}: unknown file type {os.path.splitext(path)[1] or '(no suffix)'!r}; save the table "
-                        f"as .csv (optionally compressed: .csv.gz ...), .tsv or .parquet"
-                        + (" (a spreadsheet: File > Save As > CSV)." if low.endswith(_SPREADSHEET) else "."))
+        raise DataError(
+            f"{path}: unknown file type {os.path.splitext(path)[1] or '(no suffix)'!r}; save the table "
+            f"as .csv (optionally compressed: .csv.gz ...), .tsv or .parquet"
+            + (" (a spreadsheet: File > Save As > CSV)." if low.endswith(_SPREADSHEET) else ".")
+        )
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise DataError(f"{path}: the file is empty (0 bytes).")
 
@@ -88,10 +92,12 @@ def _check_file(path: str) -> None:
 def _unreadable(path: str, exc: Exception) -> str:
     """The one line that says a file could not be read, and for Parquet what it probably is."""
     text = " ".join(str(exc).split())
-    hint = (" Is it a CSV (or another format) named .parquet? Give the file the suffix of its format."
-            if path.lower().endswith(_PARQUET) else "")
+    hint = (
+        " Is it a CSV (or another format) named .parquet? Give the file the suffix of its format."
+        if path.lower().endswith(_PARQUET)
+        else ""
+    )
     return f"{path}: could not be read as a table ({type(exc).__name__}: {text}).{hint}"
-
 
 
 def source_digest(source: Any) -> str:
@@ -117,8 +123,12 @@ def source_digest(source: Any) -> str:
 
 def _parquet_files(folder: str) -> list[str]:
     """The Parquet files under ``folder`` (as ``dask.dataframe.read_parquet`` reads a folder), sorted."""
-    found = [os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
-             if f.lower().endswith((".parquet", ".pq", ".parq")) and not f.startswith((".", "_"))]
+    found = [
+        os.path.join(root, f)
+        for root, _, files in os.walk(folder)
+        for f in files
+        if f.lower().endswith((".parquet", ".pq", ".parq")) and not f.startswith((".", "_"))
+    ]
     return sorted(found)
 
 

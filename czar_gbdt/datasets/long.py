@@ -90,9 +90,18 @@ def load_panel(
         are 0-based positions in the table (the line after the CSV header is row 0).
     """
     df, where = read_table(source)
-    columns = resolve_columns(df.columns, date_col=date_col, asset_col=asset_col, target_col=target_col,
-                              feature_cols=feature_cols, std_col=std_col, mean_col=mean_col, weight_col=weight_col,
-                              where=where, names=names)
+    columns = resolve_columns(
+        df.columns,
+        date_col=date_col,
+        asset_col=asset_col,
+        target_col=target_col,
+        feature_cols=feature_cols,
+        std_col=std_col,
+        mean_col=mean_col,
+        weight_col=weight_col,
+        where=where,
+        names=names,
+    )
     rows = check_rows(df, columns, where, names)
     if sort:
         order = np.lexsort((df[asset_col].astype(str).to_numpy(), rows.dates.asi8))
@@ -103,15 +112,19 @@ def load_panel(
     check_unique_pairs(rows)
     y, extra = labels_and_side(df, columns, rows)
     X = df[columns.features].reset_index(drop=True)
-    info = {"source": where if where != "the DataFrame" else "DataFrame", "target_col": target_col,
-            "side_columns": {k: v for k, v in columns.side.items() if v is not None},
-            # kept (the boosters ignore them), but named on the data line: they carry nothing
-            "all_nan_features": [str(c) for c in columns.features if X[c].isna().all()]}
+    info = {
+        "source": where if where != "the DataFrame" else "DataFrame",
+        "target_col": target_col,
+        "side_columns": {k: v for k, v in columns.side.items() if v is not None},
+        # kept (the boosters ignore them), but named on the data line: they carry nothing
+        "all_nan_features": [str(c) for c in columns.features if X[c].isna().all()],
+    }
     return Panel.from_arrays(X, y, rows.dates, df[asset_col].to_numpy(), info=info, **extra)
 
 
-def check_rows(df: pd.DataFrame, columns: PanelColumns, where: str, names: Mapping[str, str] | None = None, *,
-               offset: int = 0) -> Rows:
+def check_rows(
+    df: pd.DataFrame, columns: PanelColumns, where: str, names: Mapping[str, str] | None = None, *, offset: int = 0
+) -> Rows:
     """The rules of a long panel's rows that come before its order: dates that parse and are present,
     assets present, numeric features. Returns the rows, for the rules after them."""
     rows = panel_rows(df, columns, where, names, offset=offset)
@@ -119,8 +132,9 @@ def check_rows(df: pd.DataFrame, columns: PanelColumns, where: str, names: Mappi
     return rows
 
 
-def panel_rows(df: pd.DataFrame, columns: PanelColumns, where: str, names: Mapping[str, str] | None = None, *,
-               offset: int = 0) -> Rows:
+def panel_rows(
+    df: pd.DataFrame, columns: PanelColumns, where: str, names: Mapping[str, str] | None = None, *, offset: int = 0
+) -> Rows:
     """The rows of a long panel: its dates parsed (none missing) and its assets (none missing).
 
     ``offset`` is the position of ``df``'s first row in the whole table: a partition of a

@@ -14,7 +14,6 @@ __all__ = ["TARGET_TRANSFORMS", "Panel", "transform_target"]
 TARGET_TRANSFORMS = ("raw", "demean", "zscore")
 
 
-
 @dataclass(frozen=True, eq=False)
 class Panel:
     """A long (date, asset) panel, aligned row by row and sorted by date.
@@ -249,4 +248,3 @@ def transform_target(y: Any, dates: Any, method: str = "raw") -> np.ndarray:
     out = np.zeros_like(yv)
     np.divide(centred, sd, out=out, where=sd > 0)
     return out
-

@@ -190,8 +190,9 @@ def make_synthetic_returns(
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}; got {v!r}.")
     if not 0 <= late_listing + delisting <= n_assets:
-        raise ValueError(f"late_listing + delisting must be in [0, n_assets={n_assets}]; got "
-                         f"{late_listing} + {delisting}.")
+        raise ValueError(
+            f"late_listing + delisting must be in [0, n_assets={n_assets}]; got {late_listing} + {delisting}."
+        )
     rng = np.random.default_rng(seed)
     market = rng.normal(0.0003, 0.6 * vol, n_dates)
     beta = rng.uniform(0.5, 1.5, n_assets)
@@ -199,13 +200,15 @@ def make_synthetic_returns(
     noise = rng.standard_normal((n_dates, n_assets))
     r = np.empty((n_dates, n_assets))
     for t in range(n_dates):
-        past = noise[max(0, t - 5):t].sum(axis=0) / math.sqrt(5) if t else 0.0
+        past = noise[max(0, t - 5) : t].sum(axis=0) / math.sqrt(5) if t else 0.0
         r[t] = beta * market[t] + scale * (noise[t] + momentum * past)
     r = np.maximum(r, -0.5)
     if late_listing:
         r[: n_dates // 3, :late_listing] = np.nan
     if delisting:
-        r[2 * n_dates // 3:, n_assets - delisting:] = np.nan
-    return pd.DataFrame(r, index=pd.bdate_range(start, periods=n_dates, name="date"),
-                        columns=pd.Index([f"A{i:02d}" for i in range(n_assets)], name="asset"))
-
+        r[2 * n_dates // 3 :, n_assets - delisting :] = np.nan
+    return pd.DataFrame(
+        r,
+        index=pd.bdate_range(start, periods=n_dates, name="date"),
+        columns=pd.Index([f"A{i:02d}" for i in range(n_assets)], name="asset"),
+    )

@@ -14,8 +14,15 @@ from .dates import WIDE_DATES, check_dates, date_text, parse_dates, parse_period
 from .errors import DataError, argument, cell, setting
 from .files import read_table
 
-__all__ = ["BAR_COLUMNS", "EXTREME_RETURNS", "RETURN_SCALE_LIMIT", "WIDE_VALUES", "extreme_returns", "load_wide",
-           "to_returns"]
+__all__ = [
+    "BAR_COLUMNS",
+    "EXTREME_RETURNS",
+    "RETURN_SCALE_LIMIT",
+    "WIDE_VALUES",
+    "extreme_returns",
+    "load_wide",
+    "to_returns",
+]
 
 #: What the cells of a wide table hold (``values`` of :func:`load_wide` and :func:`to_returns`).
 WIDE_VALUES = ("returns", "log_returns", "prices")
@@ -24,12 +31,15 @@ WIDE_VALUES = ("returns", "log_returns", "prices")
 #: per-period simple returns (a 50% median move per period): prices or percent.
 RETURN_SCALE_LIMIT = 0.5
 
-_LAYOUT_HINT = ("If the file is a long panel (one row per date and asset) with its own column names, {layout} "
-                "and name its columns in [data.panel]")
+_LAYOUT_HINT = (
+    "If the file is a long panel (one row per date and asset) with its own column names, {layout} "
+    "and name its columns in [data.panel]"
+)
 
 
-def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "returns",
-               names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def to_returns(
+    table: pd.DataFrame, values: str = "returns", *, where: str = "returns", names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Simple returns (as decimals) of a wide table of returns, log returns or prices, checked.
 
     Parameters
@@ -71,8 +81,12 @@ def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "re
         if r is not None:
             raise DataError(
                 f"{where}: {values} must be numeric; column {name!r} has {cell(table[name].iloc[r])!r} at {at(r, c)}"
-                + (f". {_LAYOUT_HINT.format(layout=setting(names, 'layout', 'long'))}" if "layout" in (names or {})
-                   else ".") )
+                + (
+                    f". {_LAYOUT_HINT.format(layout=setting(names, 'layout', 'long'))}"
+                    if "layout" in (names or {})
+                    else "."
+                )
+            )
     try:
         v = table.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
@@ -80,8 +94,10 @@ def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "re
     inf = np.isinf(v)
     if inf.any():
         r, c = np.argwhere(inf)[0]
-        raise DataError(f"{where}: {values} has infinite values ({int(inf.sum())}), the first {v[r, c]} at "
-                        f"{at(r, c)}; use NaN (an empty cell) for a missing value.")
+        raise DataError(
+            f"{where}: {values} has infinite values ({int(inf.sum())}), the first {v[r, c]} at "
+            f"{at(r, c)}; use NaN (an empty cell) for a missing value."
+        )
     if values == "returns":
         _check_scale(v, table.columns, values, where, names)
         low = v <= -1
@@ -90,7 +106,8 @@ def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "re
             raise DataError(
                 f"{where}: returns must be simple returns as decimals, > -1; got {v[r, c]} at {at(r, c)}"
                 f"{' (percent instead of decimals?)' if v[r, c] <= -100 else ''}."
-                + ("" if v[r, c] <= -100 else f" Log returns? {setting(names, 'values', 'log_returns')}."))
+                + ("" if v[r, c] <= -100 else f" Log returns? {setting(names, 'values', 'log_returns')}.")
+            )
         simple = v
     elif values == "log_returns":
         simple = np.expm1(v)
@@ -98,30 +115,38 @@ def to_returns(table: pd.DataFrame, values: str = "returns", *, where: str = "re
         low = v <= 0
         if low.any():
             r, c = np.argwhere(low)[0]
-            raise DataError(f"{where}: prices must be > 0; got {v[r, c]} at {at(r, c)}. Returns? "
-                            f"{setting(names, 'values', 'returns')}.")
+            raise DataError(
+                f"{where}: prices must be > 0; got {v[r, c]} at {at(r, c)}. Returns? "
+                f"{setting(names, 'values', 'returns')}."
+            )
         simple = np.full_like(v, np.nan)
         simple[1:] = v[1:] / v[:-1] - 1.0  # NaN where either price is missing: nothing is filled
     _check_scale(simple, table.columns, values, where, names)
     return pd.DataFrame(simple, index=index, columns=table.columns)
 
 
-def _check_scale(simple: np.ndarray, columns: pd.Index, values: str, where: str,
-                 names: Mapping[str, str] | None) -> None:
+def _check_scale(
+    simple: np.ndarray, columns: pd.Index, values: str, where: str, names: Mapping[str, str] | None
+) -> None:
     """Refuse a column whose median absolute simple return exceeds :data:`RETURN_SCALE_LIMIT`."""
     with np.errstate(all="ignore"):
         finite = np.isfinite(simple)
         counts = finite.sum(axis=0)
-        med = np.array([np.median(np.abs(simple[finite[:, c], c])) if counts[c] >= 5 else 0.0
-                        for c in range(simple.shape[1])])
+        med = np.array(
+            [np.median(np.abs(simple[finite[:, c], c])) if counts[c] >= 5 else 0.0 for c in range(simple.shape[1])]
+        )
     big = med > RETURN_SCALE_LIMIT
     if big.any():
         c = first_true(big)
-        hint = (f"Prices? {setting(names, 'values', 'prices')}. Percent returns? Divide them by 100"
-                if values != "prices" else "Check the values")
+        hint = (
+            f"Prices? {setting(names, 'values', 'prices')}. Percent returns? Divide them by 100"
+            if values != "prices"
+            else "Check the values"
+        )
         raise DataError(
             f"{where}: column {columns[c]!r} does not look like {values}: the median absolute simple return is "
-            f"{med[c]:.3g} per period ({med[c]:.0%}). {hint}. An index or date column must not be an asset column.")
+            f"{med[c]:.3g} per period ({med[c]:.0%}). {hint}. An index or date column must not be an asset column."
+        )
 
 
 #: A single-period simple return above the first or below the second bound is worth a look
@@ -142,9 +167,11 @@ def extreme_returns(returns: pd.DataFrame) -> str | None:
     r, c = np.argwhere(bad)[0]  # the earliest
     date = date_text(returns.index[r])
     n = int(bad.sum())
-    return (f"{n} single-period return{'s' if n > 1 else ''} above {high:,.0%} or below {low:.0%}, the first "
-            f"{v[r, c]:+.4g} ({v[r, c]:+,.0%}) on {date} for asset {str(returns.columns[c])!r}: check the data (a price "
-            f"error, an unadjusted split, percent read as decimals?).")
+    return (
+        f"{n} single-period return{'s' if n > 1 else ''} above {high:,.0%} or below {low:.0%}, the first "
+        f"{v[r, c]:+.4g} ({v[r, c]:+,.0%}) on {date} for asset {str(returns.columns[c])!r}: check the data (a price "
+        f"error, an unadjusted split, percent read as decimals?)."
+    )
 
 
 #: The column names of one instrument's bars (case-insensitive): a table with two or more of
@@ -165,13 +192,21 @@ def _refuse_bars(table: pd.DataFrame, where: str, values: str, names: Mapping[st
     how = " (or ".join(f'set {key} = ["{c}"]' if key else f"pass columns=[{c!r}]" for c in picks)
     how += ")" * (len(picks) - 1)
     also = "" if values == "prices" else f", and {setting(names, 'values', 'prices')}"
-    raise DataError(f"{where}: the columns {bars} are the bars of one instrument, not assets; to forecast that one "
-                    f"series, {how}{also}. A table of several assets has one column per asset.")
+    raise DataError(
+        f"{where}: the columns {bars} are the bars of one instrument, not assets; to forecast that one "
+        f"series, {how}{also}. A table of several assets has one column per asset."
+    )
 
 
-def load_wide(source: Any, *, values: str = "returns", date_col: str | None = None,
-              columns: Sequence[str] | None = None, dates: str = "calendar",
-              names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def load_wide(
+    source: Any,
+    *,
+    values: str = "returns",
+    date_col: str | None = None,
+    columns: Sequence[str] | None = None,
+    dates: str = "calendar",
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Read a wide table (one row per date, one column per asset) as simple returns, checked.
 
     Parameters
@@ -216,8 +251,10 @@ def load_wide(source: Any, *, values: str = "returns", date_col: str | None = No
     df, where = read_table(source)
     if date_col:
         if date_col not in df.columns:
-            raise DataError(f"{where}: {argument(names, 'date_col')} {date_col!r} is not a column; columns: "
-                            f"{list(df.columns)[:20]}.")
+            raise DataError(
+                f"{where}: {argument(names, 'date_col')} {date_col!r} is not a column; columns: "
+                f"{list(df.columns)[:20]}."
+            )
         raw, name, table = df[date_col], date_col, df.drop(columns=date_col)
     elif isinstance(df.index, pd.DatetimeIndex):
         raw, name, table = df.index.to_series(index=np.arange(len(df))), df.index.name or "index", df
@@ -227,8 +264,9 @@ def load_wide(source: Any, *, values: str = "returns", date_col: str | None = No
         name = df.columns[0]
         raw, table = df[name], df.drop(columns=name)
     if table.shape[1] == 0:
-        raise DataError(f"{where}: a wide table needs a date column and at least one asset column; it has only "
-                        f"{name!r}.")
+        raise DataError(
+            f"{where}: a wide table needs a date column and at least one asset column; it has only {name!r}."
+        )
     if len(df) == 0:
         raise DataError(f"{where}: the table has no rows.")
     if dates not in WIDE_DATES:
@@ -237,11 +275,16 @@ def load_wide(source: Any, *, values: str = "returns", date_col: str | None = No
     if dates == "periods":
         index = parse_periods(col, str(name), where, names)
     else:
-        hint = "" if date_col else (f" The first column is read as the dates: if the dates are in another column, "
-                                    f"{setting(names, 'date_col', 'date')} (its name).")
+        hint = (
+            ""
+            if date_col
+            else (
+                f" The first column is read as the dates: if the dates are in another column, "
+                f"{setting(names, 'date_col', 'date')} (its name)."
+            )
+        )
         if col.dtype.kind in "iu":
-            hint += (f" If it holds period numbers (a row index, a period count), "
-                     f"{setting(names, 'dates', 'periods')}.")
+            hint += f" If it holds period numbers (a row index, a period count), {setting(names, 'dates', 'periods')}."
         index = parse_dates(col, str(name), where, hint)
         check_dates(index, str(name), where, names, wide=True)
     table = table.set_axis(pd.DatetimeIndex(index, name="date"), axis=0)
@@ -249,8 +292,10 @@ def load_wide(source: Any, *, values: str = "returns", date_col: str | None = No
     if columns:
         missing = [c for c in columns if c not in table.columns]
         if missing:
-            raise DataError(f"{where}: {argument(names, 'columns')} names {missing}, which the table does not have; its "
-                            f"asset columns are {list(map(str, table.columns))}.")
+            raise DataError(
+                f"{where}: {argument(names, 'columns')} names {missing}, which the table does not have; its "
+                f"asset columns are {list(map(str, table.columns))}."
+            )
         table = table[list(columns)]
     else:
         _refuse_bars(table, where, values, names)

@@ -42,29 +42,94 @@ The package's modules, bottom to top (the engine imports no configuration):
 * ``warmup``: :func:`warm_up`, the kernels compiled before a run times its trials.
 """
 
-
 from __future__ import annotations
 
-from .arguments import (ExtraScorer, FoldCallback, FoldHooks, FoldPredictor, FoldScoring, ModelSpec,
-                        TARGET_TRANSFORMS)
-from .data import (CROSS_SECTIONAL_OBJECTIVES, DATA_KEYS, Scoring, check_data, data_layout, data_warnings,
-                   describe_data, describe_transform, load_data, make_splitter, name_assets, panel_key, prepare_data,
-                   resolve_config, resolve_target_transform, scoring)
-from .engine import (HoldoutSplit, WalkForwardResult, fold_trainer, holdout_scores, iso_date, score_folds,
-                     score_predictions, walk_forward)
+from ..ranking import RankObjective, query_sizes, rank_labels  # noqa: F401 (reached through here by tests)
+from .arguments import TARGET_TRANSFORMS, ExtraScorer, FoldCallback, FoldHooks, FoldPredictor, FoldScoring, ModelSpec
+from .data import (
+    CROSS_SECTIONAL_OBJECTIVES,
+    DATA_KEYS,
+    Scoring,
+    check_data,
+    data_layout,
+    data_warnings,
+    describe_data,
+    describe_transform,
+    load_data,
+    make_splitter,
+    name_assets,
+    panel_key,
+    prepare_data,
+    resolve_config,
+    resolve_target_transform,
+    scoring,
+)
+from .engine import (
+    HoldoutSplit,
+    WalkForwardResult,
+    fold_trainer,
+    holdout_scores,
+    iso_date,
+    score_folds,
+    score_predictions,
+    walk_forward,
+)
 from .grading import ALLORA_COLUMNS, allora_of, allora_scores
 from .labels import auto_transform, label_target, training_labels
 from .runs import book, evaluate_holdout, evaluate_losses, fold_scoring, model_spec, run_walk_forward
 from .training import BACKENDS, backend_module, fit_panel, fit_predict, output_kind, prediction_std, train_model
 from .warmup import warm_up
-from ..ranking import RankObjective, query_sizes, rank_labels  # noqa: F401 (reached through here by tests)
 
-__all__ = ["load_data", "check_data", "prepare_data", "describe_data", "describe_transform", "auto_transform",
-           "resolve_target_transform", "resolve_config", "panel_key", "name_assets", "data_warnings", "data_layout", "DATA_KEYS",
-           "CROSS_SECTIONAL_OBJECTIVES", "Scoring", "scoring", "output_kind", "make_splitter", "HoldoutSplit",
-           "backend_module", "BACKENDS", "train_model", "fit_panel", "prediction_std", "fit_predict",
-           "walk_forward", "fold_trainer", "WalkForwardResult", "score_predictions", "allora_scores", "allora_of",
-           "ALLORA_COLUMNS", "label_target", "training_labels", "score_folds", "book", "model_spec",
-           "fold_scoring", "run_walk_forward", "evaluate_losses", "holdout_scores", "iso_date",
-           "evaluate_holdout", "warm_up", "ModelSpec", "FoldScoring", "FoldHooks", "FoldPredictor",
-           "FoldCallback", "ExtraScorer", "TARGET_TRANSFORMS"]
+__all__ = [
+    "load_data",
+    "check_data",
+    "prepare_data",
+    "describe_data",
+    "describe_transform",
+    "auto_transform",
+    "resolve_target_transform",
+    "resolve_config",
+    "panel_key",
+    "name_assets",
+    "data_warnings",
+    "data_layout",
+    "DATA_KEYS",
+    "CROSS_SECTIONAL_OBJECTIVES",
+    "Scoring",
+    "scoring",
+    "output_kind",
+    "make_splitter",
+    "HoldoutSplit",
+    "backend_module",
+    "BACKENDS",
+    "train_model",
+    "fit_panel",
+    "prediction_std",
+    "fit_predict",
+    "walk_forward",
+    "fold_trainer",
+    "WalkForwardResult",
+    "score_predictions",
+    "allora_scores",
+    "allora_of",
+    "ALLORA_COLUMNS",
+    "label_target",
+    "training_labels",
+    "score_folds",
+    "book",
+    "model_spec",
+    "fold_scoring",
+    "run_walk_forward",
+    "evaluate_losses",
+    "holdout_scores",
+    "iso_date",
+    "evaluate_holdout",
+    "warm_up",
+    "ModelSpec",
+    "FoldScoring",
+    "FoldHooks",
+    "FoldPredictor",
+    "FoldCallback",
+    "ExtraScorer",
+    "TARGET_TRANSFORMS",
+]

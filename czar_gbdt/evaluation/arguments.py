@@ -11,8 +11,8 @@ have named aliases, as LightGBM's ``engine.py`` names its callbacks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,7 @@ from ..datasets import Panel
 from ..losses import BaseLoss
 from ..ranking import RankObjective
 
-__all__ = ["ModelSpec", "FoldScoring", "FoldHooks", "FoldPredictor", "FoldCallback", "ExtraScorer",
-           "TARGET_TRANSFORMS"]
+__all__ = ["ModelSpec", "FoldScoring", "FoldHooks", "FoldPredictor", "FoldCallback", "ExtraScorer", "TARGET_TRANSFORMS"]
 
 #: ``predict(i, train, test, valid) -> (prediction on test, rounds)``: one fold's model.
 FoldPredictor = Callable[[int, Panel, Panel, "Panel | None"], tuple[np.ndarray, int]]
@@ -74,8 +73,9 @@ class ModelSpec:
         if self.num_boost_round < 1:
             raise ValueError(f"ModelSpec: num_boost_round must be >= 1; got {self.num_boost_round!r}.")
         if self.target_transform not in TARGET_TRANSFORMS:
-            raise ValueError(f"ModelSpec: target_transform must be one of {list(TARGET_TRANSFORMS)}; "
-                             f"got {self.target_transform!r}.")
+            raise ValueError(
+                f"ModelSpec: target_transform must be one of {list(TARGET_TRANSFORMS)}; got {self.target_transform!r}."
+            )
         object.__setattr__(self, "booster_params", dict(self.booster_params))
 
     def label(self) -> str:

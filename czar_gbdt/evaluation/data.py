@@ -21,27 +21,46 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import ALLORA_OBJECTIVES, Config, DataConfig, PanelConfig, SplitsConfig, WideConfig, as_config
 from .._validation import first_true
-from ..datasets import (AUTO, DataError, Panel, extreme_returns, load_ff49, load_panel, load_wide, resolve_layout)
+from ..config import ALLORA_OBJECTIVES, Config, DataConfig, PanelConfig, SplitsConfig, WideConfig, as_config
+from ..datasets import AUTO, DataError, Panel, extreme_returns, load_ff49, load_panel, load_wide, resolve_layout
 from ..features import build_features
 from ..model_selection import WalkForward
 from ..ranking import RankObjective
 from .engine import iso_date
 from .labels import auto_transform
 
-__all__ = ["DATA_KEYS", "data_layout", "panel_key", "load_data", "CROSS_SECTIONAL_OBJECTIVES", "Scoring",
-           "scoring",
-           "resolve_target_transform", "resolve_config", "check_data", "prepare_data", "describe_data", "name_assets", "data_warnings",
-           "describe_transform", "make_splitter"]
+__all__ = [
+    "DATA_KEYS",
+    "data_layout",
+    "panel_key",
+    "load_data",
+    "CROSS_SECTIONAL_OBJECTIVES",
+    "Scoring",
+    "scoring",
+    "resolve_target_transform",
+    "resolve_config",
+    "check_data",
+    "prepare_data",
+    "describe_data",
+    "name_assets",
+    "data_warnings",
+    "describe_transform",
+    "make_splitter",
+]
 
 
 #: How a data error names the arguments of the loaders: the configuration keys they come from.
 DATA_KEYS = {
-    "values": "data.wide.values", "layout": "data.layout",
-    "asset_col": "data.panel.asset_col", "target_col": "data.panel.target_col",
-    "feature_cols": "data.panel.feature_cols", "std_col": "data.panel.std_col", "mean_col": "data.panel.mean_col",
-    "weight_col": "data.panel.weight_col", "sort": "data.panel.sort",
+    "values": "data.wide.values",
+    "layout": "data.layout",
+    "asset_col": "data.panel.asset_col",
+    "target_col": "data.panel.target_col",
+    "feature_cols": "data.panel.feature_cols",
+    "std_col": "data.panel.std_col",
+    "mean_col": "data.panel.mean_col",
+    "weight_col": "data.panel.weight_col",
+    "sort": "data.panel.sort",
 }
 
 
@@ -79,19 +98,20 @@ def _stamp(source: str) -> tuple:
 def _cached_data(d: DataConfig, stamp: tuple, layout: str) -> Panel:
     if layout == "wide":
         detected = d.layout == "auto" and d.source != "ff49"
-        panel = _wide_panel(d.source, detected, d.wide, horizon=d.horizon, windows=d.features.windows,
-                            vol_window=d.features.vol_window)
+        panel = _wide_panel(
+            d.source, detected, d.wide, horizon=d.horizon, windows=d.features.windows, vol_window=d.features.vol_window
+        )
     else:
         panel = _long_panel(d.source, d.panel)
     return _between(panel, _where(d), d.start, d.end)
 
 
-def _wide_panel(source: str, detected: bool, wide: WideConfig, *, horizon: int, windows: tuple,
-                vol_window: int) -> Panel:
+def _wide_panel(
+    source: str, detected: bool, wide: WideConfig, *, horizon: int, windows: tuple, vol_window: int
+) -> Panel:
     """FF49 and a user's wide table: one code path, the features of :mod:`czar_gbdt.features`
     (they need their warm-up before ``data.start``: :func:`_between` cuts the panel, not the returns)."""
-    keys = {**DATA_KEYS, "date_col": "data.wide.date_col", "columns": "data.wide.columns",
-            "dates": "data.wide.dates"}
+    keys = {**DATA_KEYS, "date_col": "data.wide.date_col", "columns": "data.wide.columns", "dates": "data.wide.dates"}
     if not detected:  # the hint "a long panel? set data.layout" only when the layout was guessed
         del keys["layout"]
     columns = list(wide.columns or ())  # the assets to keep: one column is a single series
@@ -99,12 +119,15 @@ def _wide_panel(source: str, detected: bool, wide: WideConfig, *, horizon: int, 
         returns = load_ff49()
         missing = [c for c in columns if c not in returns.columns]
         if missing:
-            raise DataError(f"the bundled FF49 data: data.wide.columns names {missing}, which the table does not "
-                            f"have; its asset columns are {list(map(str, returns.columns))}.")
+            raise DataError(
+                f"the bundled FF49 data: data.wide.columns names {missing}, which the table does not "
+                f"have; its asset columns are {list(map(str, returns.columns))}."
+            )
         returns = returns[columns] if columns else returns
     else:
-        returns = load_wide(source, values=wide.values, date_col=wide.date_col, columns=columns or None,
-                            dates=wide.dates, names=keys)
+        returns = load_wide(
+            source, values=wide.values, date_col=wide.date_col, columns=columns or None, dates=wide.dates, names=keys
+        )
     panel = build_features(returns, horizon=horizon, windows=windows, vol_window=vol_window)
     notes = extreme_returns(returns)
     if notes:
@@ -115,10 +138,18 @@ def _wide_panel(source: str, detected: bool, wide: WideConfig, *, horizon: int, 
 def _long_panel(source: str, p: PanelConfig) -> Panel:
     """A user's long panel: :func:`czar_gbdt.datasets.load_panel` with the columns of ``[data.panel]``
     (a side column not named: the column named std/mean/weight, if any)."""
-    return load_panel(source, date_col=p.date_col, asset_col=p.asset_col, target_col=p.target_col,
-                      feature_cols=list(p.feature_cols) if p.feature_cols else None, std_col=p.std_col or AUTO,
-                      mean_col=p.mean_col or AUTO, weight_col=p.weight_col or AUTO, sort=p.sort,
-                      names={**DATA_KEYS, "date_col": "data.panel.date_col"})
+    return load_panel(
+        source,
+        date_col=p.date_col,
+        asset_col=p.asset_col,
+        target_col=p.target_col,
+        feature_cols=list(p.feature_cols) if p.feature_cols else None,
+        std_col=p.std_col or AUTO,
+        mean_col=p.mean_col or AUTO,
+        weight_col=p.weight_col or AUTO,
+        sort=p.sort,
+        names={**DATA_KEYS, "date_col": "data.panel.date_col"},
+    )
 
 
 def _between(panel: Panel, where: str, start: str | None, end: str | None) -> Panel:
@@ -130,8 +161,10 @@ def _between(panel: Panel, where: str, start: str | None, end: str | None) -> Pa
         keep &= panel.dates <= pd.Timestamp(end)
     if not keep.any():
         span = f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}" if len(panel) else "no dates at all"
-        raise DataError(f"{where}: no rows between data.start={start or ''!r} and data.end={end or ''!r}; the data "
-                        f"(after the feature warm-up and the last data.horizon dates) runs from {span}.")
+        raise DataError(
+            f"{where}: no rows between data.start={start or ''!r} and data.end={end or ''!r}; the data "
+            f"(after the feature warm-up and the last data.horizon dates) runs from {span}."
+        )
     return panel if keep.all() else panel.subset(np.flatnonzero(keep))
 
 
@@ -195,23 +228,32 @@ class Scoring:
     def describe(self) -> str:
         """One line: which rank IC is used and, for one series, why the cross-sectional outputs are absent."""
         if self.single_series:
-            text = (f"scoring: one series ({self.assets[0]!r}): the rank IC is the time-series rank IC of each test "
-                    f"window (the Spearman correlation of forecasts and targets over the window's dates); the "
-                    f"top-k spread, the ranking objective and the rank-average ensemble need several assets per "
-                    f"date and are left out.")
+            text = (
+                f"scoring: one series ({self.assets[0]!r}): the rank IC is the time-series rank IC of each test "
+                f"window (the Spearman correlation of forecasts and targets over the window's dates); the "
+                f"top-k spread, the ranking objective and the rank-average ensemble need several assets per "
+                f"date and are left out."
+            )
         elif self.time_series:
-            text = (f"scoring: study.objective = \"ts_rank_ic\": the rank IC is each asset's time-series rank IC over "
-                    f"each test window (the Spearman correlation over the window's dates), averaged over the "
-                    f"{len(self.assets)} assets.")
+            text = (
+                f'scoring: study.objective = "ts_rank_ic": the rank IC is each asset\'s time-series rank IC over '
+                f"each test window (the Spearman correlation over the window's dates), averaged over the "
+                f"{len(self.assets)} assets."
+            )
         else:
-            text = (f"scoring: the rank IC is cross-sectional: the Spearman correlation across the "
-                    f"{len(self.assets)} assets of each date, averaged over the dates.")
+            text = (
+                f"scoring: the rank IC is cross-sectional: the Spearman correlation across the "
+                f"{len(self.assets)} assets of each date, averaged over the dates."
+            )
         if self.objective in ALLORA_OBJECTIVES:
-            text += (f" The study maximises {self.objective}, Allora's score, averaged over the test windows"
-                     + ("." if self.single_series else " and over the assets, each scored on its own series."))
+            text += f" The study maximises {self.objective}, Allora's score, averaged over the test windows" + (
+                "." if self.single_series else " and over the assets, each scored on its own series."
+            )
         if self.cluster and not self.single_series:
-            text += (" The backends' ranking objectives are not trained on a Dask cluster (their query groups would "
-                     "have to follow the workers' rows) and are left out.")
+            text += (
+                " The backends' ranking objectives are not trained on a Dask cluster (their query groups would "
+                "have to follow the workers' rows) and are left out."
+            )
         return text
 
 
@@ -221,8 +263,9 @@ def scoring(cfg: Config | dict, panel: Panel) -> Scoring:
     cfg = as_config(cfg)
     assets = tuple(str(a) for a in pd.unique(panel.assets))
     objective = cfg.study.objective
-    return Scoring(objective, len(assets) == 1 or objective == "ts_rank_ic", assets,
-                   cluster=cfg.cluster.engine == "dask")
+    return Scoring(
+        objective, len(assets) == 1 or objective == "ts_rank_ic", assets, cluster=cfg.cluster.engine == "dask"
+    )
 
 
 def resolve_target_transform(cfg: Config | dict, panel: Any) -> str:
@@ -244,8 +287,9 @@ def resolve_config(cfg: Config | dict, panel: Any) -> Config:
     panel)``."""
     config = as_config(cfg)
     transform = resolve_target_transform(config, panel)
-    return config if transform == config.data.target_transform else config.with_value("data.target_transform",
-                                                                                      transform)
+    return (
+        config if transform == config.data.target_transform else config.with_value("data.target_transform", transform)
+    )
 
 
 def check_data(cfg: Config | dict, panel: Panel, models: Any = ()) -> None:
@@ -286,14 +330,17 @@ def _check_splits(s: SplitsConfig, where: str, splitter: WalkForward, uniques: A
         return splitter.fold_positions(n)
     except ValueError:
         span = f"{iso_date(uniques[0])} to {iso_date(uniques[-1])}" if n else "none"
-        parts = (f"splits.min_train_size {s.min_train_size} + splits.gap {splitter.gap} + splits.test_size "
-                 f"{s.test_size}"
-                 + (f" + splits.valid_size {s.valid_size} + splits.gap {splitter.gap}" if s.valid_size else "")
-                 + (f" + splits.gap {splitter.gap} + splits.holdout {s.holdout}" if s.holdout else ""))
+        parts = (
+            f"splits.min_train_size {s.min_train_size} + splits.gap {splitter.gap} + splits.test_size "
+            f"{s.test_size}"
+            + (f" + splits.valid_size {s.valid_size} + splits.gap {splitter.gap}" if s.valid_size else "")
+            + (f" + splits.gap {splitter.gap} + splits.holdout {s.holdout}" if s.holdout else "")
+        )
         raise DataError(
             f"{where}: too few dates for the configured splits: {n} dates ({span}, after data.start/data.end, the "
             f"feature warm-up and the last data.horizon dates, which have no target), but one fold needs "
-            f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data.") from None
+            f"{splitter.min_dates()} ({parts}). Lower those sizes or use more data."
+        ) from None
 
 
 def _check_single_series(where: str, how: Scoring, objective: str, transform: str) -> None:
@@ -303,26 +350,27 @@ def _check_single_series(where: str, how: Scoring, objective: str, transform: st
             f"{where}: the data has a single asset ({how.assets[0]!r}); study.objective = {objective!r} is the ICIR "
             f"of the rank IC across assets on each date, which needs at least 2 assets per date. For one series use "
             f"'rank_ic' or 'ts_rank_ic' (the time-series rank IC of each test window) or an Allora score "
-            f"({', '.join(ALLORA_OBJECTIVES)}).")
+            f"({', '.join(ALLORA_OBJECTIVES)})."
+        )
     if transform != "raw":
         what = "subtracts each date's mean" if transform == "demean" else "divides by each date's std"
         raise DataError(
             f"{where}: the data has a single asset ({how.assets[0]!r}), scored with study.objective = {objective!r} "
             f"over time (the time-series rank IC of each test window for 'rank_ic'); but data.target_transform = "
             f"{transform!r} {what} across the assets, which leaves a single series no label to learn: set "
-            f"data.target_transform = \"raw\" (or \"auto\", the default: raw for one series).")
+            f'data.target_transform = "raw" (or "auto", the default: raw for one series).'
+        )
 
 
-def _check_cross_sections(where: str, panel: Panel, codes: np.ndarray, uniques: Any, folds: list,
-                          holdout: int) -> None:
+def _check_cross_sections(where: str, panel: Panel, codes: np.ndarray, uniques: Any, folds: list, holdout: int) -> None:
     """Every date the folds and the holdout score has at least 2 assets (the rank IC across assets)."""
     n = len(uniques)
     counts = np.bincount(codes, minlength=n)
     scored = np.zeros(n, dtype=bool)
     for f in folds:
-        scored[f.test_start:f.test_end] = True
+        scored[f.test_start : f.test_end] = True
     if holdout:
-        scored[n - holdout:] = True
+        scored[n - holdout :] = True
     thin = scored & (counts < 2)
     if thin.any():
         i = first_true(thin)
@@ -330,7 +378,8 @@ def _check_cross_sections(where: str, panel: Panel, codes: np.ndarray, uniques: 
         raise DataError(
             f"{where}: {int(thin.sum())} of the dates the folds and the holdout score have fewer than 2 assets, "
             f"the first {iso_date(uniques[i])} (assets: {list(only)}); the rank IC across assets needs at least 2 "
-            f"per date. Move data.start past them, or give more assets on those dates.")
+            f"per date. Move data.start past them, or give more assets on those dates."
+        )
 
 
 def _check_std(where: str, panel: Panel, models: Any, transform: str) -> None:
@@ -340,7 +389,8 @@ def _check_std(where: str, panel: Panel, models: Any, transform: str) -> None:
         raise DataError(
             f"{where}: {needs_std[0]!r} needs a per-row std (the scale of its z-scores), and the panel has none: add "
             f"a std column (named 'std', or name it in data.panel.std_col), use data.target_transform = \"zscore\" "
-            f"(labels in units of the cross-sectional std), or a loss without std (mse).")
+            f"(labels in units of the cross-sectional std), or a loss without std (mse)."
+        )
 
 
 def prepare_data(cfg: Config | dict, models: Any = ()) -> Panel:
@@ -368,12 +418,19 @@ def describe_data(cfg: Config | dict, panel: Panel) -> str:
         if d.wide.dates == "periods":
             how = "dates are period numbers; " + how
     cols = panel.info.get("side_columns")
-    side_text = (", ".join(f"{k} from column {v!r}" for k, v in cols.items()) if cols else
-                 "std (the causal volatility)" if layout == "wide" else "/".join(side)) or "none"
-    return (f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
-            f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}, {name_assets(panel.assets.unique())}, "
-            f"{len(panel.feature_names)} features; side data: {side_text}"
-            f"{_dropped(panel.info)}; {describe_transform(cfg, panel)}.")
+    side_text = (
+        ", ".join(f"{k} from column {v!r}" for k, v in cols.items())
+        if cols
+        else "std (the causal volatility)"
+        if layout == "wide"
+        else "/".join(side)
+    ) or "none"
+    return (
+        f"data: {where}, {layout} ({how}): {len(panel):,} rows, {panel.dates.nunique():,} dates "
+        f"{iso_date(panel.dates.min())} to {iso_date(panel.dates.max())}, {name_assets(panel.assets.unique())}, "
+        f"{len(panel.feature_names)} features; side data: {side_text}"
+        f"{_dropped(panel.info)}; {describe_transform(cfg, panel)}."
+    )
 
 
 def name_assets(assets: Any) -> str:
@@ -394,9 +451,11 @@ def _dropped(info: dict) -> str:
     if short:
         parts.append(f"columns {short} (too few returns for one row of features)")
     if info.get("n_rows_dropped"):
-        parts.append(f"{info['n_rows_dropped']:,} rows ({info['n_rows_without_features']:,} in the feature warm-up "
-                     f"of {info['n_dates_warm_up']:,} dates or with a missing return in a window, "
-                     f"{info['n_rows_without_target']:,} without a target on the last {info['horizon']} dates)")
+        parts.append(
+            f"{info['n_rows_dropped']:,} rows ({info['n_rows_without_features']:,} in the feature warm-up "
+            f"of {info['n_dates_warm_up']:,} dates or with a missing return in a window, "
+            f"{info['n_rows_without_target']:,} without a target on the last {info['horizon']} dates)"
+        )
     text = f"; dropped: {'; '.join(parts)}" if parts else ""
     if info.get("all_nan_features"):
         text += f"; all NaN, so without information: features {info['all_nan_features']}"
@@ -416,7 +475,7 @@ def describe_transform(cfg: Config | dict, panel: Any) -> str:
     if given != "auto":
         return f"labels {given} (data.target_transform)"
     chosen = auto_transform(panel)
-    return f"labels {chosen} (data.target_transform \"auto\": {'one series' if chosen == 'raw' else 'a cross-section'})"
+    return f'labels {chosen} (data.target_transform "auto": {"one series" if chosen == "raw" else "a cross-section"})'
 
 
 def make_splitter(cfg: Config | dict) -> WalkForward:
@@ -424,6 +483,13 @@ def make_splitter(cfg: Config | dict) -> WalkForward:
     cfg = as_config(cfg)
     s = cfg.splits
     return WalkForward(
-        horizon=cfg.data.horizon, test_size=s.test_size, gap=s.gap, train_size=s.train_size,
-        min_train_size=s.min_train_size, step=s.step, valid_size=s.valid_size, holdout=s.holdout,
-        max_splits=s.max_splits)
+        horizon=cfg.data.horizon,
+        test_size=s.test_size,
+        gap=s.gap,
+        train_size=s.train_size,
+        min_train_size=s.min_train_size,
+        step=s.step,
+        valid_size=s.valid_size,
+        holdout=s.holdout,
+        max_splits=s.max_splits,
+    )

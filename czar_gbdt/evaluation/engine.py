@@ -15,8 +15,9 @@ window's dates), and the top-k spread, which needs several assets per date, is l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,16 @@ from .grading import allora_scores
 from .labels import auto_transform
 from .training import fit_predict
 
-__all__ = ["iso_date", "HoldoutSplit", "score_predictions", "WalkForwardResult", "walk_forward", "fold_trainer",
-           "score_folds", "holdout_scores"]
+__all__ = [
+    "iso_date",
+    "HoldoutSplit",
+    "score_predictions",
+    "WalkForwardResult",
+    "walk_forward",
+    "fold_trainer",
+    "score_folds",
+    "holdout_scores",
+]
 
 
 def iso_date(when: Any) -> str:
@@ -61,8 +70,9 @@ class HoldoutSplit:
         return [self.splitter.final_fold_positions(n_dates)]
 
 
-def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0,
-                      time_series: bool = False) -> tuple[dict, pd.Series]:
+def score_predictions(
+    panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: float = 0.0, time_series: bool = False
+) -> tuple[dict, pd.Series]:
     """Rank IC, IC, directional accuracy and top-k long-short of predictions on one window.
 
     With ``time_series``, the rank IC is the window's time-series rank IC, each asset's
@@ -77,20 +87,34 @@ def score_predictions(panel: Panel, pred: np.ndarray, *, top_k: int = 5, cost: f
     if time_series:
         single = panel.assets.nunique() == 1
         per_date = metrics.ts_rank_ic_by_date(panel.y, pred, dates=groups, assets=None if single else panel.assets)
-        out = {"rank_ic": float(per_date.mean()), "rank_icir": metrics.icir(per_date),
-               "rank_ic_t": metrics.t_stat(per_date), "ic": metrics.ic(panel.y, pred, dates=panel.assets).mean,
-               "n_dates": int(per_date.notna().sum())}
+        out = {
+            "rank_ic": float(per_date.mean()),
+            "rank_icir": metrics.icir(per_date),
+            "rank_ic_t": metrics.t_stat(per_date),
+            "ic": metrics.ic(panel.y, pred, dates=panel.assets).mean,
+            "n_dates": int(per_date.notna().sum()),
+        }
     else:
         ric = metrics.rank_ic(panel.y, pred, dates=groups)
         per_date = ric.per_date
-        out = {"rank_ic": ric.mean, "rank_icir": ric.icir, "rank_ic_t": ric.t_stat,
-               "ic": metrics.ic(panel.y, pred, dates=groups).mean, "n_dates": ric.n_dates}
+        out = {
+            "rank_ic": ric.mean,
+            "rank_icir": ric.icir,
+            "rank_ic_t": ric.t_stat,
+            "ic": metrics.ic(panel.y, pred, dates=groups).mean,
+            "n_dates": ric.n_dates,
+        }
     out["directional_accuracy"] = metrics.directional_accuracy(panel.y, pred)
     n_assets = panel.assets.nunique()
     if n_assets >= 2 * top_k:
         tk = metrics.top_k_long_short(panel.y, pred, dates=panel.dates, assets=panel.assets, k=top_k, cost=cost)
-        out.update(top_k_spread=tk.mean_spread, top_k_sharpe=tk.sharpe, top_k_turnover=tk.mean_turnover,
-                   top_k_net_spread=tk.mean_net_spread, top_k_dates=tk.n_dates)
+        out.update(
+            top_k_spread=tk.mean_spread,
+            top_k_sharpe=tk.sharpe,
+            top_k_turnover=tk.mean_turnover,
+            top_k_net_spread=tk.mean_net_spread,
+            top_k_dates=tk.n_dates,
+        )
     return out, per_date
 
 
@@ -120,12 +144,22 @@ class WalkForwardResult:
         return metrics.t_stat(self.per_date)
 
     def summary(self) -> dict:
-        return {"mean_rank_ic": self.mean_rank_ic, "icir": self.icir, "t_stat": self.t_stat,
-                "n_dates": int(self.per_date.notna().sum()), "n_folds": len(self.folds)}
+        return {
+            "mean_rank_ic": self.mean_rank_ic,
+            "icir": self.icir,
+            "t_stat": self.t_stat,
+            "n_dates": int(self.per_date.notna().sum()),
+            "n_folds": len(self.folds),
+        }
 
 
-def walk_forward(panel: Panel, splitter: WalkForward, model: ModelSpec, scoring: FoldScoring = FoldScoring(),
-                 hooks: FoldHooks = FoldHooks()) -> WalkForwardResult:
+def walk_forward(
+    panel: Panel,
+    splitter: WalkForward,
+    model: ModelSpec,
+    scoring: FoldScoring = FoldScoring(),
+    hooks: FoldHooks = FoldHooks(),
+) -> WalkForwardResult:
     """Train and score one model per fold.
 
     Parameters
@@ -146,27 +180,44 @@ def walk_forward(panel: Panel, splitter: WalkForward, model: ModelSpec, scoring:
     """
     transform = auto_transform(panel) if model.target_transform == "auto" else model.target_transform
     predict = hooks.predict or fold_trainer(model, transform)
-    folds = ((panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid) if len(fold.valid) else None)
-             for fold in splitter.split_with_validation(groups=panel.dates))
+    folds = (
+        (panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid) if len(fold.valid) else None)
+        for fold in splitter.split_with_validation(groups=panel.dates)
+    )
     return score_folds(folds, predict, scoring, hooks, model=model.label(), target_transform=transform)
 
 
 def fold_trainer(model: ModelSpec, target_transform: str) -> FoldPredictor:
     """The default ``predict`` of :func:`walk_forward`: :func:`~czar_gbdt.evaluation.fit_predict` of
     ``model`` on the fold's training rows (early stopping on its validation rows), predicting its test rows."""
+
     def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
-        (pred,), rounds = fit_predict(model.backend, model.booster_params, model.loss, train, [test], valid=valid,
-                                      num_boost_round=model.num_boost_round,
-                                      early_stopping_rounds=model.early_stopping_rounds,
-                                      target_transform=target_transform, seed=model.seed)
+        (pred,), rounds = fit_predict(
+            model.backend,
+            model.booster_params,
+            model.loss,
+            train,
+            [test],
+            valid=valid,
+            num_boost_round=model.num_boost_round,
+            early_stopping_rounds=model.early_stopping_rounds,
+            target_transform=target_transform,
+            seed=model.seed,
+        )
         return pred, rounds
 
     return predict
 
 
-def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor,
-                scoring: FoldScoring = FoldScoring(), hooks: FoldHooks = FoldHooks(), *, model: str = "",
-                target_transform: str = "raw") -> WalkForwardResult:
+def score_folds(
+    folds: Iterable[tuple[Any, Panel, Any]],
+    predict: FoldPredictor,
+    scoring: FoldScoring = FoldScoring(),
+    hooks: FoldHooks = FoldHooks(),
+    *,
+    model: str = "",
+    target_transform: str = "raw",
+) -> WalkForwardResult:
     """The loop of :func:`walk_forward`: predict each fold's test rows and score them.
 
     ``folds`` yields ``(train, test, valid)``: ``test`` a :class:`Panel` (only its
@@ -186,10 +237,18 @@ def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor,
             raise ValueError(f"fold {i}: predict returned shape {pred.shape} for {len(test)} test rows.")
         if not np.isfinite(pred).all():
             raise FloatingPointError(f"fold {i}: the model predicted non-finite values ({model}).")
-        scores, fold_per_date = score_predictions(test, pred, top_k=scoring.top_k, cost=scoring.cost,
-                                                  time_series=scoring.time_series)
-        row = {"fold": i, "train_start": train.dates[0], "train_end": train.dates[-1],
-               "test_start": test.dates[0], "test_end": test.dates[-1], "rounds": rounds, **scores}
+        scores, fold_per_date = score_predictions(
+            test, pred, top_k=scoring.top_k, cost=scoring.cost, time_series=scoring.time_series
+        )
+        row = {
+            "fold": i,
+            "train_start": train.dates[0],
+            "train_end": train.dates[-1],
+            "test_start": test.dates[0],
+            "test_end": test.dates[-1],
+            "rounds": rounds,
+            **scores,
+        }
         if scoring.allora:
             row.update(allora_scores(test, pred, target_transform))
         if hooks.score_extra is not None:
@@ -200,10 +259,11 @@ def score_folds(folds: Iterable[tuple[Any, Panel, Any]], predict: FoldPredictor,
         if hooks.on_fold is not None:
             hooks.on_fold(i, row, pd.concat(per_date))
     if not rows:
-        raise ValueError("the splitter yields no fold on this data: shorten splits.test_size/min_train_size/"
-                         "holdout or use more dates.")
-    return WalkForwardResult(pd.DataFrame(rows), pd.concat(per_date), pd.concat(preds),
-                             [p.to_numpy() for p in preds])
+        raise ValueError(
+            "the splitter yields no fold on this data: shorten splits.test_size/min_train_size/"
+            "holdout or use more dates."
+        )
+    return WalkForwardResult(pd.DataFrame(rows), pd.concat(per_date), pd.concat(preds), [p.to_numpy() for p in preds])
 
 
 #: The columns of a walk-forward fold row that say where the fold is (not scores).
@@ -214,5 +274,8 @@ def holdout_scores(result: WalkForwardResult) -> dict:
     """The one fold of a holdout evaluation (:class:`HoldoutSplit`) as a flat dict: ``start`` and
     ``end`` of the holdout (ISO dates), ``rounds`` and the fold's scores."""
     (row,) = result.folds.to_dict(orient="records")
-    return {"start": iso_date(row["test_start"]), "end": iso_date(row["test_end"]),
-            **{k: v for k, v in row.items() if k not in _FOLD_PLACE}}
+    return {
+        "start": iso_date(row["test_start"]),
+        "end": iso_date(row["test_end"]),
+        **{k: v for k, v in row.items() if k not in _FOLD_PLACE},
+    }

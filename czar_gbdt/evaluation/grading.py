@@ -43,18 +43,40 @@ def allora_scores(panel: Panel, pred: np.ndarray, transform: str = "raw") -> dic
     nan = {name: math.nan for name in allora.METRIC_FUNCTIONS}
     if panel.assets.nunique() == 1:
         if keep.sum() < 2:
-            return {**nan, "allora_points": math.nan, "allora_max_points": allora.MAX_POINTS, "allora_grade": "n/a", "allora_scope": "series"}
+            return {
+                **nan,
+                "allora_points": math.nan,
+                "allora_max_points": allora.MAX_POINTS,
+                "allora_grade": "n/a",
+                "allora_scope": "series",
+            }
         g = allora.allora_grade(y[keep], pred[keep])
-        return {**{name: g[name] for name in allora.METRIC_FUNCTIONS}, "allora_points": g["allora_points"],
-                "allora_max_points": allora.MAX_POINTS, "allora_grade": g["allora_grade"], "allora_scope": "series"}
+        return {
+            **{name: g[name] for name in allora.METRIC_FUNCTIONS},
+            "allora_points": g["allora_points"],
+            "allora_max_points": allora.MAX_POINTS,
+            "allora_grade": g["allora_grade"],
+            "allora_scope": "series",
+        }
     if not keep.any():
-        return {**nan, "allora_points": math.nan, "allora_max_points": allora.MAX_POINTS, "allora_grade": "n/a", "allora_scope": "mean of 0 assets"}
-    table = allora.allora_grade_by_asset(y[keep], pred[keep], assets=np.asarray(panel.assets)[keep],
-                                         dates=np.asarray(panel.dates)[keep])
+        return {
+            **nan,
+            "allora_points": math.nan,
+            "allora_max_points": allora.MAX_POINTS,
+            "allora_grade": "n/a",
+            "allora_scope": "mean of 0 assets",
+        }
+    table = allora.allora_grade_by_asset(
+        y[keep], pred[keep], assets=np.asarray(panel.assets)[keep], dates=np.asarray(panel.dates)[keep]
+    )
     points = float(table["allora_points"].mean())
-    return {**{name: float(table[name].mean()) for name in allora.METRIC_FUNCTIONS}, "allora_points": points,
-            "allora_max_points": allora.MAX_POINTS, "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
-            "allora_scope": f"mean of {len(table)} assets"}
+    return {
+        **{name: float(table[name].mean()) for name in allora.METRIC_FUNCTIONS},
+        "allora_points": points,
+        "allora_max_points": allora.MAX_POINTS,
+        "allora_grade": allora.allora_grade_letter(int(math.floor(points + 0.5))),
+        "allora_scope": f"mean of {len(table)} assets",
+    }
 
 
 def allora_of(panel: Panel, result: Any, transform: str = "raw") -> dict:

@@ -13,7 +13,8 @@ Every function taking ``cfg`` accepts a :class:`~czar_gbdt.config.Config` or the
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,18 +40,31 @@ def book(cfg: Config | dict) -> dict:
     return {"top_k": c.top_k, "cost": c.cost}
 
 
-def model_spec(cfg: Config | dict, backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, *,
-               num_boost_round: int | None = None, early_stopping_rounds: int | None = None) -> ModelSpec:
+def model_spec(
+    cfg: Config | dict,
+    backend: str,
+    booster_params: dict,
+    loss: BaseLoss | RankObjective | None,
+    *,
+    num_boost_round: int | None = None,
+    early_stopping_rounds: int | None = None,
+) -> ModelSpec:
     """The :class:`~czar_gbdt.evaluation.ModelSpec` of ``loss`` on ``backend`` with the configuration's
     labels (``data.target_transform``) and seed (``study.seed``); the rounds are ``model.num_boost_round``
     and ``model.early_stopping_rounds`` unless given (a trial's or a stored study's own)."""
     cfg = as_config(cfg)
     m = cfg.model
-    return ModelSpec(backend, booster_params, loss,
-                     num_boost_round=m.num_boost_round if num_boost_round is None else num_boost_round,
-                     early_stopping_rounds=((m.early_stopping_rounds or 0) if early_stopping_rounds is None
-                                            else early_stopping_rounds),
-                     target_transform=cfg.data.target_transform, seed=cfg.study.seed)
+    return ModelSpec(
+        backend,
+        booster_params,
+        loss,
+        num_boost_round=m.num_boost_round if num_boost_round is None else num_boost_round,
+        early_stopping_rounds=(
+            (m.early_stopping_rounds or 0) if early_stopping_rounds is None else early_stopping_rounds
+        ),
+        target_transform=cfg.data.target_transform,
+        seed=cfg.study.seed,
+    )
 
 
 def fold_scoring(cfg: Config | dict, panel: Any, *, allora: bool = False) -> FoldScoring:
@@ -61,10 +75,18 @@ def fold_scoring(cfg: Config | dict, panel: Any, *, allora: bool = False) -> Fol
     return FoldScoring(**book(cfg), time_series=scoring(cfg, panel).time_series, allora=allora)
 
 
-def run_walk_forward(cfg: Config | dict, panel: Panel, splitter: WalkForward, loss: BaseLoss | RankObjective | None,
-                     command: str = "evaluate", *, walk: Callable[..., WalkForwardResult] = walk_forward,
-                     on_fold: FoldCallback | None = None, predict: FoldPredictor | None = None,
-                     score_extra: ExtraScorer | None = None) -> WalkForwardResult:
+def run_walk_forward(
+    cfg: Config | dict,
+    panel: Panel,
+    splitter: WalkForward,
+    loss: BaseLoss | RankObjective | None,
+    command: str = "evaluate",
+    *,
+    walk: Callable[..., WalkForwardResult] = walk_forward,
+    on_fold: FoldCallback | None = None,
+    predict: FoldPredictor | None = None,
+    score_extra: ExtraScorer | None = None,
+) -> WalkForwardResult:
     """:func:`~czar_gbdt.evaluation.walk_forward` with the config's fixed model and settings.
 
     ``loss`` is a loss, a :class:`~czar_gbdt.ranking.RankObjective` or None (the
@@ -81,13 +103,22 @@ def run_walk_forward(cfg: Config | dict, panel: Panel, splitter: WalkForward, lo
     """
     cfg = as_config(cfg)
     backend, booster = fixed_model(cfg, command)
-    return walk(panel, splitter, model_spec(cfg, backend, booster, loss), fold_scoring(cfg, panel),
-                FoldHooks(on_fold=on_fold, predict=predict, score_extra=score_extra))
+    return walk(
+        panel,
+        splitter,
+        model_spec(cfg, backend, booster, loss),
+        fold_scoring(cfg, panel),
+        FoldHooks(on_fold=on_fold, predict=predict, score_extra=score_extra),
+    )
 
 
-def evaluate_losses(cfg: Config | dict, specs: list[tuple[str, dict]], *,
-                    prepare: Callable[[Config, list], Any] | None = None,
-                    run: Callable[..., WalkForwardResult] | None = None) -> pd.DataFrame:
+def evaluate_losses(
+    cfg: Config | dict,
+    specs: list[tuple[str, dict]],
+    *,
+    prepare: Callable[[Config, list], Any] | None = None,
+    run: Callable[..., WalkForwardResult] | None = None,
+) -> pd.DataFrame:
     """Walk-forward summary per model spec with the config's fixed booster parameters.
 
     Parameters
@@ -123,11 +154,14 @@ def evaluate_losses(cfg: Config | dict, specs: list[tuple[str, dict]], *,
     cfg = resolve_config(cfg, panel)  # data.target_transform "auto" resolved on the data, as the labels are
     how = scoring(cfg, panel)
     if not any(how.keeps(m) for m in models):
-        raise ConfigError(f"--loss: nothing to evaluate{' on one series' if how.single_series else ''}: "
-                          f"{how.describe()}")
+        raise ConfigError(
+            f"--loss: nothing to evaluate{' on one series' if how.single_series else ''}: {how.describe()}"
+        )
     splitter = make_splitter(cfg)
-    rows = [_summary_row((run or run_walk_forward)(cfg, panel, splitter, model), model_label(model, backend))
-            for model in filter(how.keeps, models)]
+    rows = [
+        _summary_row((run or run_walk_forward)(cfg, panel, splitter, model), model_label(model, backend))
+        for model in filter(how.keeps, models)
+    ]
     return _evaluate_table(rows, how)
 
 
@@ -143,10 +177,17 @@ def _summary_row(result: WalkForwardResult, label: str) -> dict:
     """One row of ``evaluate``'s table: the walk-forward's summary, the mean directional accuracy of its
     folds and the top-k net spread weighted by the dates of each fold."""
     folds = result.folds
-    net = (float(np.average(folds["top_k_net_spread"], weights=folds["top_k_dates"]))
-           if "top_k_net_spread" in folds else np.nan)
-    return {"loss": label, **result.summary(), "directional_accuracy": float(folds["directional_accuracy"].mean()),
-            "top_k_net_spread": net}
+    net = (
+        float(np.average(folds["top_k_net_spread"], weights=folds["top_k_dates"]))
+        if "top_k_net_spread" in folds
+        else np.nan
+    )
+    return {
+        "loss": label,
+        **result.summary(),
+        "directional_accuracy": float(folds["directional_accuracy"].mean()),
+        "top_k_net_spread": net,
+    }
 
 
 def _evaluate_table(rows: list[dict], how: Scoring) -> pd.DataFrame:
@@ -187,7 +228,13 @@ def evaluate_holdout(cfg: Config | dict, params: Any) -> tuple[dict, pd.Series]:
     loss = get_loss(params.loss, **params.loss_params)  # the trial's parameters (not the configuration)
     panel = prepare_data(cfg, [loss])
     cfg = resolve_config(cfg, panel)
-    model = model_spec(cfg, params.backend, params.booster, loss, num_boost_round=params.num_boost_round,
-                       early_stopping_rounds=params.early_stopping_rounds)
+    model = model_spec(
+        cfg,
+        params.backend,
+        params.booster,
+        loss,
+        num_boost_round=params.num_boost_round,
+        early_stopping_rounds=params.early_stopping_rounds,
+    )
     result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), model, fold_scoring(cfg, panel))
     return holdout_scores(result), result.per_date

@@ -45,9 +45,18 @@ def output_kind(model: Any) -> str:
     return {"ranking": "score", "binary": "binary"}.get(model.kind, "forecast")
 
 
-def train_model(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel, *,
-                valid: Panel | None = None, num_boost_round: int = 200, early_stopping_rounds: int = 0,
-                target_transform: str = "raw", seed: int = 0):
+def train_model(
+    backend: str,
+    booster_params: dict,
+    loss: BaseLoss | RankObjective | None,
+    train: Panel,
+    *,
+    valid: Panel | None = None,
+    num_boost_round: int = 200,
+    early_stopping_rounds: int = 0,
+    target_transform: str = "raw",
+    seed: int = 0,
+):
     """Train one model on ``train``: the backend module's ``TrainedModel`` (``predict(X, std)``, ``rounds``).
 
     ``loss=None`` trains with the backend's built-in squared error, a :class:`RankObjective`
@@ -61,11 +70,18 @@ def train_model(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
     X = train.X.to_numpy(dtype=np.float64)
     common = dict(params=booster_params, num_boost_round=num_boost_round, seed=seed)
     if loss is None:
-        return module.train_builtin(X, transform_target(train.y, train.dates, target_transform),
-                                    weight=train.weight, **common)
+        return module.train_builtin(
+            X, transform_target(train.y, train.dates, target_transform), weight=train.weight, **common
+        )
     if isinstance(loss, RankObjective):
-        return module.train_ranking(X, rank_labels(train.y, train.dates, loss.n_bins), query_sizes(train.dates),
-                                    objective=loss.resolve(backend), n_grades=loss.n_bins, **common)
+        return module.train_ranking(
+            X,
+            rank_labels(train.y, train.dates, loss.n_bins),
+            query_sizes(train.dates),
+            objective=loss.resolve(backend),
+            n_grades=loss.n_bins,
+            **common,
+        )
     y, std = training_labels(train, loss, target_transform)
     eval_rows = {}
     if valid is not None and len(valid):
@@ -73,18 +89,25 @@ def train_model(backend: str, booster_params: dict, loss: BaseLoss | RankObjecti
         # early stopping watches the validation rank IC per date; the rows of a single series are
         # one date group instead, so that it watches their time-series rank IC
         dates = valid.dates if valid.assets.nunique() > 1 else np.zeros(len(valid), dtype=np.int64)
-        eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv,
-                         valid_dates=dates)
-    return module.train_loss(loss, X, y, std=std, weight=train.weight,
-                             early_stopping_rounds=early_stopping_rounds, **eval_rows, **common)
+        eval_rows = dict(valid_X=valid.X.to_numpy(dtype=np.float64), valid_y=yv, valid_std=stdv, valid_dates=dates)
+    return module.train_loss(
+        loss, X, y, std=std, weight=train.weight, early_stopping_rounds=early_stopping_rounds, **eval_rows, **common
+    )
 
 
 def fit_panel(panel: Panel, model: ModelSpec):
     """One model trained on every row of ``panel`` for ``model.num_boost_round`` rounds (no early stopping:
     ``model.early_stopping_rounds`` is not read): what ``czar-gbdt fit`` trains
     (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel` does the same on a Dask cluster."""
-    return train_model(model.backend, model.booster_params, model.loss, panel, num_boost_round=model.num_boost_round,
-                       target_transform=model.target_transform, seed=model.seed)
+    return train_model(
+        model.backend,
+        model.booster_params,
+        model.loss,
+        panel,
+        num_boost_round=model.num_boost_round,
+        target_transform=model.target_transform,
+        seed=model.seed,
+    )
 
 
 def prediction_std(panel: Panel, target_transform: str) -> np.ndarray | None:
@@ -93,17 +116,36 @@ def prediction_std(panel: Panel, target_transform: str) -> np.ndarray | None:
     return np.ones(len(panel)) if target_transform == "zscore" else panel.std
 
 
-def fit_predict(backend: str, booster_params: dict, loss: BaseLoss | RankObjective | None, train: Panel,
-                predict_on: list[Panel], *, valid: Panel | None = None, num_boost_round: int = 200,
-                early_stopping_rounds: int = 0, target_transform: str = "raw",
-                seed: int = 0) -> tuple[list[np.ndarray], int]:
+def fit_predict(
+    backend: str,
+    booster_params: dict,
+    loss: BaseLoss | RankObjective | None,
+    train: Panel,
+    predict_on: list[Panel],
+    *,
+    valid: Panel | None = None,
+    num_boost_round: int = 200,
+    early_stopping_rounds: int = 0,
+    target_transform: str = "raw",
+    seed: int = 0,
+) -> tuple[list[np.ndarray], int]:
     """Train one model (:func:`train_model`) and predict on each panel of ``predict_on``.
 
     Returns the predictions (raw margins: logits for binary losses, scores for ranking)
     and the number of boosting rounds kept (the best round with early stopping).
     """
-    model = train_model(backend, booster_params, loss, train, valid=valid, num_boost_round=num_boost_round,
-                        early_stopping_rounds=early_stopping_rounds, target_transform=target_transform, seed=seed)
+    model = train_model(
+        backend,
+        booster_params,
+        loss,
+        train,
+        valid=valid,
+        num_boost_round=num_boost_round,
+        early_stopping_rounds=early_stopping_rounds,
+        target_transform=target_transform,
+        seed=seed,
+    )
     # a z-space model (CatBoost) maps its predictions back with the std its labels were scaled by
-    return [model.predict(p.X.to_numpy(dtype=np.float64), std=prediction_std(p, target_transform))
-            for p in predict_on], model.rounds
+    return [
+        model.predict(p.X.to_numpy(dtype=np.float64), std=prediction_std(p, target_transform)) for p in predict_on
+    ], model.rounds

@@ -113,10 +113,13 @@ class BaseLoss:
 
     def get_params(self) -> dict[str, Any]:
         """All constructor arguments, such that ``type(loss)(**loss.get_params()) == loss``."""
-        return {**self.params, "derivatives": self.derivatives,
-                "min_hessian": "none" if self.min_hessian is None else self.min_hessian}
+        return {
+            **self.params,
+            "derivatives": self.derivatives,
+            "min_hessian": "none" if self.min_hessian is None else self.min_hessian,
+        }
 
-    def with_params(self, **changes: Any) -> "BaseLoss":
+    def with_params(self, **changes: Any) -> BaseLoss:
         """A copy with some constructor arguments changed."""
         return type(self)(**{**self.get_params(), **changes})
 
@@ -164,9 +167,7 @@ class BaseLoss:
             first_bad("mean", mean, np.isfinite(mean), "finite")
         first_bad("weight", weight, np.isfinite(weight), "finite")
         first_bad("weight", weight, weight >= 0, ">= 0")
-        raise ValueError(
-            "(y - mean) / std overflows for some rows: std is too small for the scale of y_true/y_pred."
-        )
+        raise ValueError("(y - mean) / std overflows for some rows: std is too small for the scale of y_true/y_pred.")
 
     def loss(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64) -> np.ndarray:
         """Per-row loss values.
@@ -193,8 +194,17 @@ class BaseLoss:
             self._raise_bad(*args)
         return out
 
-    def grad_hess(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64,
-                  out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def grad_hess(
+        self,
+        y_true,
+        y_pred,
+        *,
+        std=None,
+        mean=None,
+        weight=None,
+        dtype=np.float64,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and hessian of the loss with respect to the raw prediction.
 
         Parameters are those of :meth:`loss`. ``weight`` multiplies both (after the
@@ -271,13 +281,18 @@ class BaseLoss:
             return self(y_true, pred, std=std, mean=mean, weight=weight)
 
         scale = max(hi - lo, 1e-300)
-        res = optimize.minimize_scalar(objective, bounds=(lo, hi), method="bounded",
-                                       options={"xatol": 1e-10 * scale, "maxiter": 500})
+        res = optimize.minimize_scalar(
+            objective, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10 * scale, "maxiter": 500}
+        )
         # Brent's tolerance has a term relative to |x|: polish in a variable centred on the
         # first answer so that only the absolute tolerance is left.
         c0, half = float(res.x), 1e-6 * scale
-        res = optimize.minimize_scalar(lambda t: objective(c0 + t), bounds=(-half, half), method="bounded",
-                                       options={"xatol": 1e-14 * scale, "maxiter": 500})
+        res = optimize.minimize_scalar(
+            lambda t: objective(c0 + t),
+            bounds=(-half, half),
+            method="bounded",
+            options={"xatol": 1e-14 * scale, "maxiter": 500},
+        )
         best = c0 + float(res.x)
         # the bounded method never evaluates the end points themselves
         for edge in (lo, hi):
@@ -285,8 +300,7 @@ class BaseLoss:
                 best = edge
         return best
 
-    def _gradient_root(self, y_true, lo: float, hi: float, *, std=None, mean=None,
-                             weight=None) -> float | None:
+    def _gradient_root(self, y_true, lo: float, hi: float, *, std=None, mean=None, weight=None) -> float | None:
         """The constant in ``[lo, hi]`` where the summed exact gradient changes sign, or None.
 
         One pass of the exact derivative loop gives the summed gradient ``g`` and

@@ -46,14 +46,27 @@ class FocalLoss(BinaryLoss):
     """
 
     name = "focal"
-    rows = RowFunctions(label="focal", kind="binary", module="czar_gbdt._kernels.binary",
-                        loss="focal_loss_row", grad_hess=(("reference", "focal_grad_hess_reference"), ("exact", "focal_grad_hess_exact")), n_args=2,
-                        cases="focal_cases", n_cases=2)
+    rows = RowFunctions(
+        label="focal",
+        kind="binary",
+        module="czar_gbdt._kernels.binary",
+        loss="focal_loss_row",
+        grad_hess=(("reference", "focal_grad_hess_reference"), ("exact", "focal_grad_hess_exact")),
+        n_args=2,
+        cases="focal_cases",
+        n_cases=2,
+    )
     param_defaults = {"gamma": 2.0, "alpha": 0.25}
     param_domains = {"gamma": NONNEGATIVE, "alpha": UNIT}
 
-    def __init__(self, gamma: float = 2.0, alpha: float = 0.25, *, derivatives: str = "reference",
-                 min_hessian: float | None = None):
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        alpha: float = 0.25,
+        *,
+        derivatives: str = "reference",
+        min_hessian: float | None = None,
+    ):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self._set_params(gamma=gamma, alpha=alpha)
 
@@ -91,21 +104,38 @@ class AsymmetricLoss(BinaryLoss):
     """
 
     name = "asymmetric"
-    rows = RowFunctions(label="asymmetric", kind="binary", module="czar_gbdt._kernels.binary",
-                        loss="asymmetric_loss_row", grad_hess=(("reference", "asymmetric_grad_hess_reference"), ("exact", "asymmetric_grad_hess_exact")), n_args=3,
-                        cases="asymmetric_cases", n_cases=2)
+    rows = RowFunctions(
+        label="asymmetric",
+        kind="binary",
+        module="czar_gbdt._kernels.binary",
+        loss="asymmetric_loss_row",
+        grad_hess=(("reference", "asymmetric_grad_hess_reference"), ("exact", "asymmetric_grad_hess_exact")),
+        n_args=3,
+        cases="asymmetric_cases",
+        n_cases=2,
+    )
     param_defaults = {"gamma_pos": 0.0, "gamma_neg": 4.0, "clip": 0.0}
-    param_domains = {"gamma_pos": NONNEGATIVE, "gamma_neg": NONNEGATIVE, "clip": Interval("real", 0.0, 1.0, open_high=True)}
+    param_domains = {
+        "gamma_pos": NONNEGATIVE,
+        "gamma_neg": NONNEGATIVE,
+        "clip": Interval("real", 0.0, 1.0, open_high=True),
+    }
 
-    def __init__(self, gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.0, *,
-                 derivatives: str = "reference", min_hessian: float | None = None):
+    def __init__(
+        self,
+        gamma_pos: float = 0.0,
+        gamma_neg: float = 4.0,
+        clip: float = 0.0,
+        *,
+        derivatives: str = "reference",
+        min_hessian: float | None = None,
+    ):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self._set_params(gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
 
     def kernel_args(self) -> tuple[float, ...]:
         """``(gamma_pos, gamma_neg, clip)``."""
         return (self.gamma_pos, self.gamma_neg, self.clip)
-
 
 
 class LogisticLoss(BinaryLoss):
@@ -133,13 +163,18 @@ class LogisticLoss(BinaryLoss):
     """
 
     name = "logistic"
-    rows = RowFunctions(label="logistic", kind="binary", module="czar_gbdt._kernels.binary",
-                        loss="logistic_loss_row", grad_hess=(("reference", "logistic_grad_hess"), ("exact", "logistic_grad_hess")), n_args=1)
+    rows = RowFunctions(
+        label="logistic",
+        kind="binary",
+        module="czar_gbdt._kernels.binary",
+        loss="logistic_loss_row",
+        grad_hess=(("reference", "logistic_grad_hess"), ("exact", "logistic_grad_hess")),
+        n_args=1,
+    )
     param_defaults = {"pos_weight": 1.0}
     param_domains = {"pos_weight": POSITIVE}
 
-    def __init__(self, pos_weight: float = 1.0, *, derivatives: str = "reference",
-                 min_hessian: float | None = None):
+    def __init__(self, pos_weight: float = 1.0, *, derivatives: str = "reference", min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self._set_params(pos_weight=pos_weight)
 
@@ -153,8 +188,11 @@ class LogisticLoss(BinaryLoss):
         if y.shape[0] == 0:
             raise ValueError("y_true is empty: there is no constant to fit.")
         first_bad("y_true", y, (y == 0) | (y == 1), "0 or 1 (binary labels)")
-        w = np.ones_like(y) if weight is None else np.broadcast_to(
-            as_aligned("weight", weight, y.shape[0], None), y.shape)
+        w = (
+            np.ones_like(y)
+            if weight is None
+            else np.broadcast_to(as_aligned("weight", weight, y.shape[0], None), y.shape)
+        )
         first_bad("weight", np.asarray(w), np.isfinite(w) & (w >= 0), "finite and >= 0")
         pos = self.pos_weight * float(np.dot(w, y))
         neg = float(np.dot(w, 1.0 - y))

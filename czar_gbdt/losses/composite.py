@@ -129,15 +129,29 @@ class SoftF1Composite(BaseLoss):
     kind = "binary"
     elementwise = False
     default_min_hessian = 1e-16
-    param_defaults = {"alpha": 0.5, "beta": 0.5, "g": 3.0, "pos_weight": 1.0, "epsilon": 1e-7,
-                      "average": "binary"}
+    param_defaults = {"alpha": 0.5, "beta": 0.5, "g": 3.0, "pos_weight": 1.0, "epsilon": 1e-7, "average": "binary"}
     _AVERAGES = ("binary", "macro")
-    param_domains = {"alpha": UNIT, "beta": UNIT, "g": POSITIVE, "pos_weight": POSITIVE, "epsilon": POSITIVE,
-                     "average": Interval("str", options=_AVERAGES)}
+    param_domains = {
+        "alpha": UNIT,
+        "beta": UNIT,
+        "g": POSITIVE,
+        "pos_weight": POSITIVE,
+        "epsilon": POSITIVE,
+        "average": Interval("str", options=_AVERAGES),
+    }
 
-    def __init__(self, alpha: float = 0.5, beta: float = 0.5, g: float = 3.0, pos_weight: float = 1.0,
-                 epsilon: float = 1e-7, average: str = "binary", *, derivatives: str = "reference",
-                 min_hessian: float | None = None):
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        g: float = 3.0,
+        pos_weight: float = 1.0,
+        epsilon: float = 1e-7,
+        average: str = "binary",
+        *,
+        derivatives: str = "reference",
+        min_hessian: float | None = None,
+    ):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self._set_params(alpha=alpha, beta=beta)
         if self.alpha + self.beta == 0:
@@ -177,8 +191,14 @@ class SoftF1Composite(BaseLoss):
         tp, fp, fn, tn, _, csum, ce = self._sums(self._prepare(y_true, y_pred, None, None, weight))
         metric, precision, recall, f1 = self._metric(tp, fp, fn, tn)
         ce = ce / csum
-        return {"precision": float(precision), "recall": float(recall), "f1": float(f1),
-                "metric": float(metric), "ce": float(ce), "loss": float(self.alpha * metric + self.beta * ce)}
+        return {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "metric": float(metric),
+            "ce": float(ce),
+            "loss": float(self.alpha * metric + self.beta * ce),
+        }
 
     def __call__(self, y_true, y_pred, *, std=None, mean=None, weight=None) -> float:
         """The whole-dataset loss ``L`` (``std``/``mean`` are ignored)."""
@@ -192,11 +212,22 @@ class SoftF1Composite(BaseLoss):
         ValueError
             Always; call the loss (``loss(y_true, y_pred)``) for the whole-dataset value.
         """
-        raise ValueError(f"{self!r} couples all rows and has no per-row values; call it, "
-                         "loss(y_true, y_pred, weight=...), for the whole-dataset value.")
+        raise ValueError(
+            f"{self!r} couples all rows and has no per-row values; call it, "
+            "loss(y_true, y_pred, weight=...), for the whole-dataset value."
+        )
 
-    def grad_hess(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64,
-                  out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def grad_hess(
+        self,
+        y_true,
+        y_pred,
+        *,
+        std=None,
+        mean=None,
+        weight=None,
+        dtype=np.float64,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Exact gradient and diagonal hessian surrogate (or exact diagonal) of ``W * L``.
 
         Parameters are those of :meth:`BaseLoss.grad_hess`; ``std``/``mean`` are ignored.
@@ -221,8 +252,7 @@ class SoftF1Composite(BaseLoss):
         coef[4] = wsum * self.beta / csum
         floor = -math.inf if self.min_hessian is None else self.min_hessian
         with threads_for_rows(n):
-            bad = _sf1.soft_f1_grad_hess(y, x, w, self.pos_weight, coef, self.derivatives == "exact", floor,
-                                         grad, hess)
+            bad = _sf1.soft_f1_grad_hess(y, x, w, self.pos_weight, coef, self.derivatives == "exact", floor, grad, hess)
         if bad:
             self._raise_bad(*args)
         return grad, hess

@@ -83,8 +83,9 @@ _DEFINITIONS = {
     "huber_z": lambda: define_loss("huber_z", huber, params={"delta": (1e-6, 1e6)}, hessian="gauss_newton"),
     "pinball_z": lambda: define_loss("pinball_z", pinball, params={"quantile": (0.0, 1.0)}, hessian="constant"),
     "log_cosh_z": lambda: define_loss("log_cosh_z", log_cosh, hessian="exact"),
-    "czar_z": lambda: define_loss("czar_z", czar, params={"alpha": (0.0, 1.0), "epsilon": (0.0, 1e6),
-                                                          "tau": (-1e6, 1e6)}, hessian="exact"),
+    "czar_z": lambda: define_loss(
+        "czar_z", czar, params={"alpha": (0.0, 1.0), "epsilon": (0.0, 1e6), "tau": (-1e6, 1e6)}, hessian="exact"
+    ),
 }
 
 

@@ -14,8 +14,7 @@ __all__ = ["LOSSES", "get_loss", "loss_class", "loss_name"]
 
 #: Registry of loss names (configs, the CLI, :func:`get_loss`).
 LOSSES: dict[str, type[BaseLoss]] = {
-    cls.name: cls for cls in (CZAR, ZPTAE, HalfSquaredError, FocalLoss, AsymmetricLoss, LogisticLoss,
-                                SoftF1Composite)
+    cls.name: cls for cls in (CZAR, ZPTAE, HalfSquaredError, FocalLoss, AsymmetricLoss, LogisticLoss, SoftF1Composite)
 }
 
 
@@ -24,11 +23,14 @@ def _import_loss(path: str) -> type[BaseLoss]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"loss {path!r}: cannot import module {module_name!r} ({exc}); the module must be "
-                         "importable: installed, on PYTHONPATH, or next to the config.") from None
+        raise ValueError(
+            f"loss {path!r}: cannot import module {module_name!r} ({exc}); the module must be "
+            "importable: installed, on PYTHONPATH, or next to the config."
+        ) from None
     except SyntaxError as exc:  # the module is the user's: say where, not a traceback
-        raise ValueError(f"loss {path!r}: module {module_name!r} has a syntax error in {exc.filename}, line "
-                         f"{exc.lineno}: {exc.msg}.") from None
+        raise ValueError(
+            f"loss {path!r}: module {module_name!r} has a syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}."
+        ) from None
     try:
         obj = getattr(module, attr)
     except AttributeError:
@@ -57,8 +59,10 @@ def loss_class(name: str) -> type[BaseLoss]:
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(sorted(LOSSES))} (or a loss of "
-                         "your own by import path, 'package.module:name').") from None
+        raise ValueError(
+            f"unknown loss {name!r}; known losses: {', '.join(sorted(LOSSES))} (or a loss of "
+            "your own by import path, 'package.module:name')."
+        ) from None
 
 
 def loss_name(name: str) -> str:

@@ -61,13 +61,26 @@ class CZAR(ElementwiseLoss):
     name = "czar"
     requires_std = True
     unimodal = True
-    rows = RowFunctions(label="czar", kind="regression", module="czar_gbdt._kernels.czar", loss="loss_row",
-                        grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")), n_args=8)
+    rows = RowFunctions(
+        label="czar",
+        kind="regression",
+        module="czar_gbdt._kernels.czar",
+        loss="loss_row",
+        grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")),
+        n_args=8,
+    )
     param_defaults = {"alpha": 1.0, "epsilon": 1.0, "tau": 0.05}
     param_domains = {"alpha": UNIT, "epsilon": NONNEGATIVE, "tau": REAL}
 
-    def __init__(self, alpha: float = 1.0, epsilon: float = 1.0, tau: float = 0.05, *,
-                 derivatives: str = "reference", min_hessian: float | None = None):
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        epsilon: float = 1.0,
+        tau: float = 0.05,
+        *,
+        derivatives: str = "reference",
+        min_hessian: float | None = None,
+    ):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self._set_params(alpha=alpha, epsilon=epsilon, tau=tau)
         delta = self.alpha / np.sqrt(3)
@@ -106,8 +119,16 @@ class CZAR(ElementwiseLoss):
 
     def kernel_args(self) -> tuple[float, ...]:
         """``(delta, D, h1, atan(delta), L0, denom, tau_eff, softplus(1/tau_eff))`` (see ``_kernels/czar.py``)."""
-        return (self._delta, self._D, self._h1, math.atan(self._delta), self._soft0, self._denom,
-                self._tau_eff, self._softplus_one)
+        return (
+            self._delta,
+            self._D,
+            self._h1,
+            math.atan(self._delta),
+            self._soft0,
+            self._denom,
+            self._tau_eff,
+            self._softplus_one,
+        )
 
 
 class ZPTAE(ElementwiseLoss):
@@ -156,18 +177,39 @@ class ZPTAE(ElementwiseLoss):
 
     name = "zptae"
     requires_std = True
-    rows = RowFunctions(label="zptae", kind="regression", module="czar_gbdt._kernels.zptae", loss="loss_row",
-                        grad_hess=(("irls", "grad_hess_irls"), ("constant", "grad_hess_constant"),
-                                   ("exact", "grad_hess_exact")), n_args=5, cases="cases", n_cases=3)
-    param_defaults = {"alpha": 0.25, "beta": 2.0, "gamma": 4.0, "penalty_norm": 0.01,
-                      "hessian": "constant", "eta": 0.1}
+    rows = RowFunctions(
+        label="zptae",
+        kind="regression",
+        module="czar_gbdt._kernels.zptae",
+        loss="loss_row",
+        grad_hess=(("irls", "grad_hess_irls"), ("constant", "grad_hess_constant"), ("exact", "grad_hess_exact")),
+        n_args=5,
+        cases="cases",
+        n_cases=3,
+    )
+    param_defaults = {"alpha": 0.25, "beta": 2.0, "gamma": 4.0, "penalty_norm": 0.01, "hessian": "constant", "eta": 0.1}
     _HESSIANS = ("irls", "constant")
-    param_domains = {"alpha": UNIT, "beta": POSITIVE, "gamma": Interval("real", 1.0), "penalty_norm": NONNEGATIVE,
-                     "hessian": Interval("str", options=_HESSIANS), "eta": POSITIVE}
+    param_domains = {
+        "alpha": UNIT,
+        "beta": POSITIVE,
+        "gamma": Interval("real", 1.0),
+        "penalty_norm": NONNEGATIVE,
+        "hessian": Interval("str", options=_HESSIANS),
+        "eta": POSITIVE,
+    }
 
-    def __init__(self, alpha: float = 0.25, beta: float = 2.0, gamma: float = 4.0,
-                 penalty_norm: float = 0.01, hessian: str = "constant", eta: float = 0.1, *,
-                 derivatives: str = "reference", min_hessian: float | None = None):
+    def __init__(
+        self,
+        alpha: float = 0.25,
+        beta: float = 2.0,
+        gamma: float = 4.0,
+        penalty_norm: float = 0.01,
+        hessian: str = "constant",
+        eta: float = 0.1,
+        *,
+        derivatives: str = "reference",
+        min_hessian: float | None = None,
+    ):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         self._set_params(alpha=alpha, beta=beta, gamma=gamma, penalty_norm=penalty_norm, hessian=hessian, eta=eta)
 
@@ -195,8 +237,14 @@ class HalfSquaredError(ElementwiseLoss):
 
     name = "mse"
     unimodal = True
-    rows = RowFunctions(label="mse", kind="regression", module="czar_gbdt._kernels.squared_error", loss="loss_row",
-                        grad_hess=(("reference", "grad_hess"), ("exact", "grad_hess")), n_args=0)
+    rows = RowFunctions(
+        label="mse",
+        kind="regression",
+        module="czar_gbdt._kernels.squared_error",
+        loss="loss_row",
+        grad_hess=(("reference", "grad_hess"), ("exact", "grad_hess")),
+        n_args=0,
+    )
 
     def __init__(self, *, derivatives: str = "reference", min_hessian: float | None = None):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
@@ -218,4 +266,3 @@ class HalfSquaredError(ElementwiseLoss):
         if not w.sum() > 0:
             raise ValueError(f"weight must have a positive sum; got {float(w.sum())!r}.")
         return float(np.average(y_true, weights=w / std**2))
-

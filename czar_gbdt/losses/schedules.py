@@ -11,7 +11,8 @@ CZAR. The xgboost and lightgbm adapters feed it the round through a training cal
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -166,8 +167,10 @@ class _TwoParts(BaseLoss):
     def _set_parts(self, first: Any, second: Any) -> None:
         self.first, self.second = _part("first", first), _part("second", second)
         if self.first.kind != self.second.kind:
-            raise ValueError(f"first and second must be the same kind of loss; got {self.first.kind} "
-                             f"{self.first!r} and {self.second.kind} {self.second!r}.")
+            raise ValueError(
+                f"first and second must be the same kind of loss; got {self.first.kind} "
+                f"{self.first!r} and {self.second.kind} {self.second!r}."
+            )
         self.kind = self.first.kind
         self.elementwise = self.first.elementwise and self.second.elementwise
         # a mix of convex losses is convex; binary losses are unimodal for another reason (two labels)
@@ -185,7 +188,7 @@ class _TwoParts(BaseLoss):
     def get_params(self) -> dict[str, Any]:
         return dict(self.params)
 
-    def with_params(self, **changes: Any) -> "_TwoParts":
+    def with_params(self, **changes: Any) -> _TwoParts:
         own = {k: changes.pop(k) for k in list(changes) if k in ("first", "second", self._third)}
         first, second = own.get("first", self.first), own.get("second", self.second)
         if changes:  # derivatives / min_hessian / shared parameters go to both parts
@@ -215,8 +218,9 @@ class MixedLoss(_TwoParts):
         return [(1.0 - self.weight, self.first), (self.weight, self.second)]
 
     def __call__(self, y_true, y_pred, *, std=None, mean=None, weight=None) -> float:
-        return float(sum(c * part(y_true, y_pred, std=std, mean=mean, weight=weight)
-                         for c, part in self._parts() if c != 0.0))
+        return float(
+            sum(c * part(y_true, y_pred, std=std, mean=mean, weight=weight) for c, part in self._parts() if c != 0.0)
+        )
 
     def loss(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64) -> np.ndarray:
         out = None
@@ -226,8 +230,17 @@ class MixedLoss(_TwoParts):
                 out = v if out is None else out + v
         return out.astype(out_dtype(dtype), copy=False)
 
-    def grad_hess(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64,
-                  out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def grad_hess(
+        self,
+        y_true,
+        y_pred,
+        *,
+        std=None,
+        mean=None,
+        weight=None,
+        dtype=np.float64,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         grad = hess = None
         for c, part in self._parts():
             if c != 0.0:
@@ -293,8 +306,9 @@ class ScheduledLoss(_TwoParts):
         r = check_round("round", round)
         w = self.schedule(r)
         if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (0.0 <= float(w) <= 1.0):
-            raise ValueError(f"schedule returned {w!r} at round {r}; the weight of the second loss must be "
-                             "a number in [0, 1].")
+            raise ValueError(
+                f"schedule returned {w!r} at round {r}; the weight of the second loss must be a number in [0, 1]."
+            )
         return float(w)
 
     def at(self, round: int) -> BaseLoss:
@@ -308,8 +322,9 @@ class ScheduledLoss(_TwoParts):
 
     def _need_round(self, round):
         if round is None:
-            raise ValueError(f"round is required: {self!r} changes with the boosting round; "
-                             "use loss.at(round) or pass round=.")
+            raise ValueError(
+                f"round is required: {self!r} changes with the boosting round; use loss.at(round) or pass round=."
+            )
         return self.at(round)
 
     def __call__(self, y_true, y_pred, *, std=None, mean=None, weight=None, round=None) -> float:
@@ -318,10 +333,10 @@ class ScheduledLoss(_TwoParts):
     def loss(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64, round=None):
         return self._need_round(round).loss(y_true, y_pred, std=std, mean=mean, weight=weight, dtype=dtype)
 
-    def grad_hess(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64, out=None,
-                  round=None):
-        return self._need_round(round).grad_hess(y_true, y_pred, std=std, mean=mean, weight=weight,
-                                                 dtype=dtype, out=out)
+    def grad_hess(self, y_true, y_pred, *, std=None, mean=None, weight=None, dtype=np.float64, out=None, round=None):
+        return self._need_round(round).grad_hess(
+            y_true, y_pred, std=std, mean=mean, weight=weight, dtype=dtype, out=out
+        )
 
     def init_score(self, y_true, *, std=None, mean=None, weight=None, round: int = 0) -> float:
         """The constant minimiser of the mix at ``round`` (default 0: where training starts)."""

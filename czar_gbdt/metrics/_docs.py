@@ -36,6 +36,10 @@ def fill_doc(func: _F) -> _F:
     """Fill ``{y}``, ``{dates}``, ``{params}`` and ``{mean}`` in ``func``'s docstring; return ``func``."""
     # docstrings are absent under ``python -OO``
     if func.__doc__:
-        func.__doc__ = (func.__doc__.replace("{mean}", _DOC_MEAN).replace("{params}", _DOC_PARAMS)
-                        .replace("{y}", _DOC_Y).replace("{dates}", _DOC_DATES))
+        func.__doc__ = (
+            func.__doc__.replace("{mean}", _DOC_MEAN)
+            .replace("{params}", _DOC_PARAMS)
+            .replace("{y}", _DOC_Y)
+            .replace("{dates}", _DOC_DATES)
+        )
     return func

@@ -44,6 +44,9 @@ METRICS: dict[str, Metric] = {
     ),
     "ts_rank_ic": Metric("ts_rank_ic", ts_rank_ic, higher_is_better=True, needs_dates=False),
     # Allora's scores that are higher-is-better (its two p-values are pass/fail tests, not targets)
-    **{t.name: Metric(t.name, allora.METRIC_FUNCTIONS[t.name], higher_is_better=True, needs_dates=False)
-       for t in allora.PRIMARY if t.higher_is_better},
+    **{
+        t.name: Metric(t.name, allora.METRIC_FUNCTIONS[t.name], higher_is_better=True, needs_dates=False)
+        for t in allora.PRIMARY
+        if t.higher_is_better
+    },
 }

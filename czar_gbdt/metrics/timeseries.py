@@ -46,12 +46,17 @@ def ts_rank_ic(y_true: Any, y_pred: Any, *, dates: Any = None, sample_weight: An
     if dates is not None and groups.max_group_size > 1:
         sizes = np.diff(groups.offsets)
         g = int(np.argmax(sizes))
-        raise ValueError(f"ts_rank_ic scores one series, one row per date; date {groups.dates[g]} has {sizes[g]} "
-                         "rows (a cross-section: use rank_ic, or pass one asset's rows).")
+        raise ValueError(
+            f"ts_rank_ic scores one series, one row per date; date {groups.dates[g]} has {sizes[g]} "
+            "rows (a cross-section: use rank_ic, or pass one asset's rows)."
+        )
     corr = grouped_spearman(yt, yp, single_series(yt.shape[0]))
     if np.isnan(corr[0]):
-        warnings.warn("ts_rank_ic: fewer than 2 rows with finite y_true and y_pred, or a constant side; "
-                      "returning NaN.", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "ts_rank_ic: fewer than 2 rows with finite y_true and y_pred, or a constant side; returning NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return float(corr[0])
 
 
@@ -100,8 +105,12 @@ def ts_rank_ic_by_date(y_true: Any, y_pred: Any, *, dates: Any, assets: Any = No
     with np.errstate(invalid="ignore", divide="ignore"):
         per_date = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     if not valid.any():
-        warnings.warn("ts_rank_ic_by_date: no asset has 2 or more rows with finite y_true and y_pred and "
-                      "non-constant values on both sides; every term is NaN.", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "ts_rank_ic_by_date: no asset has 2 or more rows with finite y_true and y_pred and "
+            "non-constant values on both sides; every term is NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return pd.Series(per_date, index=groups.dates, name="ts_rank_ic")
 
 

@@ -59,19 +59,72 @@ See ``docs/tuning.md``.
 
 from __future__ import annotations
 
-from .objective import (MAX_DUPLICATE_DRAWS, REPEATING_ERRORS, DuplicateTrial, Objective, ObjectiveFactory,
-                        RetryTrial, StudyStopped, SurplusTrial, make_objective, objective_value)
+from .objective import (
+    MAX_DUPLICATE_DRAWS,
+    REPEATING_ERRORS,
+    DuplicateTrial,
+    Objective,
+    ObjectiveFactory,
+    RetryTrial,
+    StudyStopped,
+    SurplusTrial,
+    make_objective,
+    objective_value,
+)
 from .run import tune
 from .space import TrialParams, fixed_params, search_losses, suggest_params, trial_seed
 from .storage import StudyError, make_runs_dir, make_storage, output_dir, storage_url
-from .studies import (FINISHED, TERMS_ATTR, StudyCzar, best_czar_params, best_czar_trial, best_trial,
-                      check_fingerprint, count_trials, load_checked_study, load_study, open_study, trial_folds,
-                      trial_terms)
+from .studies import (
+    FINISHED,
+    TERMS_ATTR,
+    StudyCzar,
+    best_czar_params,
+    best_czar_trial,
+    best_trial,
+    check_fingerprint,
+    count_trials,
+    load_checked_study,
+    load_study,
+    open_study,
+    trial_folds,
+    trial_terms,
+)
 from .workers import run_worker
 
-__all__ = ["tune", "storage_url", "output_dir", "make_storage", "make_runs_dir", "open_study", "load_study",
-           "load_checked_study", "check_fingerprint", "count_trials", "best_trial", "trial_folds", "trial_terms",
-           "TERMS_ATTR", "FINISHED", "StudyCzar", "best_czar_params", "best_czar_trial", "suggest_params",
-           "TrialParams", "fixed_params", "search_losses", "trial_seed", "make_objective", "objective_value",
-           "Objective", "ObjectiveFactory", "run_worker", "StudyError", "StudyStopped", "REPEATING_ERRORS",
-           "MAX_DUPLICATE_DRAWS", "SurplusTrial", "DuplicateTrial", "RetryTrial"]
+__all__ = [
+    "tune",
+    "storage_url",
+    "output_dir",
+    "make_storage",
+    "make_runs_dir",
+    "open_study",
+    "load_study",
+    "load_checked_study",
+    "check_fingerprint",
+    "count_trials",
+    "best_trial",
+    "trial_folds",
+    "trial_terms",
+    "TERMS_ATTR",
+    "FINISHED",
+    "StudyCzar",
+    "best_czar_params",
+    "best_czar_trial",
+    "suggest_params",
+    "TrialParams",
+    "fixed_params",
+    "search_losses",
+    "trial_seed",
+    "make_objective",
+    "objective_value",
+    "Objective",
+    "ObjectiveFactory",
+    "run_worker",
+    "StudyError",
+    "StudyStopped",
+    "REPEATING_ERRORS",
+    "MAX_DUPLICATE_DRAWS",
+    "SurplusTrial",
+    "DuplicateTrial",
+    "RetryTrial",
+]

@@ -16,7 +16,8 @@ import math
 import os
 import traceback
 import warnings
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import optuna
 import pandas as pd
@@ -30,9 +31,23 @@ from ..losses import get_loss
 from .space import suggest_params
 from .studies import FINISHED, TERMS_ATTR
 
-__all__ = ["Objective", "ObjectiveFactory", "StudyStopped", "REPEATING_ERRORS", "STOPPED", "SurplusTrial",
-           "DuplicateTrial", "MAX_DUPLICATE_DRAWS", "duplicate_of", "RetryTrial", "TrialFailed", "objective_value",
-           "make_objective", "GuardedObjective", "retry_callback"]
+__all__ = [
+    "Objective",
+    "ObjectiveFactory",
+    "StudyStopped",
+    "REPEATING_ERRORS",
+    "STOPPED",
+    "SurplusTrial",
+    "DuplicateTrial",
+    "MAX_DUPLICATE_DRAWS",
+    "duplicate_of",
+    "RetryTrial",
+    "TrialFailed",
+    "objective_value",
+    "make_objective",
+    "GuardedObjective",
+    "retry_callback",
+]
 
 #: An optuna objective: a trial's score.
 Objective = Callable[[optuna.Trial], float]
@@ -58,8 +73,16 @@ class StudyStopped(RuntimeError):
 #: configuration or data, a missing package, a programming error in a loss of your own):
 #: the first one stops the study. Any other error stops it when the next trial fails
 #: with the same message.
-REPEATING_ERRORS = (ConfigError, DataError, ImportError, TypeError, AttributeError, NameError,
-                    NotImplementedError, AssertionError)
+REPEATING_ERRORS = (
+    ConfigError,
+    DataError,
+    ImportError,
+    TypeError,
+    AttributeError,
+    NameError,
+    NotImplementedError,
+    AssertionError,
+)
 
 #: The study user attribute a worker sets when it stopped the study (read by the others).
 STOPPED = "stopped"
@@ -95,8 +118,12 @@ def duplicate_of(study: optuna.Study, trial: optuna.Trial, cfg: Config | dict) -
     if me is None or "fixed_params" in me.system_attrs:
         return None
     for t in trials:
-        if (t.number != trial.number and t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
-                and not t.user_attrs.get("surplus") and t.params == params):
+        if (
+            t.number != trial.number
+            and t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
+            and not t.user_attrs.get("surplus")
+            and t.params == params
+        ):
             return t.number
     return None
 
@@ -147,18 +174,28 @@ def make_objective(cfg: Config | dict) -> Objective:
 
         def on_fold(i: int, row: dict, per_date: pd.Series) -> None:
             rows.append(row)
-            trial.set_user_attr(f"fold_{i}", {k: (iso_date(v) if isinstance(v, pd.Timestamp) else v)
-                                              for k, v in row.items()})
+            trial.set_user_attr(
+                f"fold_{i}", {k: (iso_date(v) if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
+            )
             trial.report(objective_value(per_date, kind, rows), i)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {i}")
 
         try:
-            result = engine.walk_forward(panel, splitter,
-                                         model_spec(cfg, params.backend, params.booster, loss,
-                                                    num_boost_round=params.num_boost_round,
-                                                    early_stopping_rounds=params.early_stopping_rounds),
-                                         fold_scores, FoldHooks(on_fold=on_fold))
+            result = engine.walk_forward(
+                panel,
+                splitter,
+                model_spec(
+                    cfg,
+                    params.backend,
+                    params.booster,
+                    loss,
+                    num_boost_round=params.num_boost_round,
+                    early_stopping_rounds=params.early_stopping_rounds,
+                ),
+                fold_scores,
+                FoldHooks(on_fold=on_fold),
+            )
         except Exception as exc:
             if not cluster.worker_lost(exc):
                 raise
@@ -187,8 +224,14 @@ class GuardedObjective:
     :class:`StudyStopped` (recorded in the study, so that the other workers stop too).
     """
 
-    def __init__(self, objective: Objective, study: optuna.Study, cfg: Config | dict, n_trials: int,
-                 echo: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        objective: Objective,
+        study: optuna.Study,
+        cfg: Config | dict,
+        n_trials: int,
+        echo: Callable[[str], None] | None = None,
+    ):
         self.objective, self.study, self.n_trials, self.echo = objective, study, n_trials, echo
         self.cfg = as_config(cfg)
         self.last_error: str | None = None  # the error of the trial before, if it failed
@@ -208,9 +251,13 @@ class GuardedObjective:
     def _take_slot(self, trial: optuna.Trial) -> None:
         """Two workers may both have seen one free slot: the trial numbers decide who runs.
         Trials that are neither failed nor surplus and come before this one take slots."""
-        before = [t for t in self.study.get_trials(deepcopy=False)
-                  if t.number < trial.number and t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
-                  and not t.user_attrs.get("surplus")]
+        before = [
+            t
+            for t in self.study.get_trials(deepcopy=False)
+            if t.number < trial.number
+            and t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
+            and not t.user_attrs.get("surplus")
+        ]
         if len(before) >= self.n_trials:
             trial.set_user_attr("surplus", True)
             raise SurplusTrial(f"trial {trial.number}: the study already has {self.n_trials} trials")
@@ -227,9 +274,11 @@ class GuardedObjective:
         self.duplicates += 1
         trial.set_user_attr("duplicate_of", same)
         if self.duplicates == MAX_DUPLICATE_DRAWS and self.echo is not None:
-            self.echo(f"{MAX_DUPLICATE_DRAWS} draws in a row repeated parameter sets the study holds: the "
-                      f"search space seems to hold fewer distinct sets than the trials asked for, so "
-                      f"parameter sets may now repeat.")
+            self.echo(
+                f"{MAX_DUPLICATE_DRAWS} draws in a row repeated parameter sets the study holds: the "
+                f"search space seems to hold fewer distinct sets than the trials asked for, so "
+                f"parameter sets may now repeat."
+            )
         raise DuplicateTrial(f"trial {trial.number} drew the parameters of trial {same}")
 
     def _fail(self, trial: optuna.Trial, exc: Exception) -> NoReturn:
@@ -239,18 +288,24 @@ class GuardedObjective:
         trial.set_user_attr("traceback", traceback.format_exc())
         repeating = isinstance(exc, REPEATING_ERRORS)
         if repeating or self.last_error == error:
-            why = ("it does not depend on the trial's parameters" if repeating else
-                   "the trial before failed with the same error")
-            message = (f"trial {trial.number} failed with {error}; {why}, so every trial would fail: the study "
-                       f"is stopped (its completed trials are kept). The traceback is in the trial's user "
-                       f"attribute 'traceback'.")
-            self.study.set_user_attr(STOPPED, {"message": message,
-                                               "usage": isinstance(exc, (ConfigError, DataError))})
+            why = (
+                "it does not depend on the trial's parameters"
+                if repeating
+                else "the trial before failed with the same error"
+            )
+            message = (
+                f"trial {trial.number} failed with {error}; {why}, so every trial would fail: the study "
+                f"is stopped (its completed trials are kept). The traceback is in the trial's user "
+                f"attribute 'traceback'."
+            )
+            self.study.set_user_attr(STOPPED, {"message": message, "usage": isinstance(exc, (ConfigError, DataError))})
             raise StudyStopped(message, usage=isinstance(exc, (ConfigError, DataError))) from None
         self.last_error = error
         if self.echo is not None:
-            self.echo(f"trial {trial.number} failed: {error} (the study goes on; the traceback is in the trial's "
-                      f"user attribute 'traceback')")
+            self.echo(
+                f"trial {trial.number} failed: {error} (the study goes on; the traceback is in the trial's "
+                f"user attribute 'traceback')"
+            )
         raise TrialFailed(error) from None
 
 

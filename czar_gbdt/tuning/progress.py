@@ -20,8 +20,9 @@ def _best(study: optuna.Study) -> float | None:
     return max(values) if study.direction == optuna.study.StudyDirection.MAXIMIZE else min(values)
 
 
-def report_progress(study: optuna.Study, total: int, stop: threading.Event, ready: threading.Event,
-                    objective: str) -> None:
+def report_progress(
+    study: optuna.Study, total: int, stop: threading.Event, ready: threading.Event, objective: str
+) -> None:
     """The progress of ``tune`` on stderr, until ``stop`` is set.
 
     While the kernels compile (``ready`` not yet set after 3 s, as :func:`~czar_gbdt.evaluation.warm_up`
@@ -41,8 +42,15 @@ def report_progress(study: optuna.Study, total: int, stop: threading.Event, read
     if stop.is_set():
         return
     start = min(count_trials(study), total)
-    first = tqdm(total=total, initial=start, desc="trials", unit="trial", dynamic_ncols=True, leave=False,
-                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, estimate after the first trial]")
+    first = tqdm(
+        total=total,
+        initial=start,
+        desc="trials",
+        unit="trial",
+        dynamic_ncols=True,
+        leave=False,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, estimate after the first trial]",
+    )
     bar = None
     try:
         while True:

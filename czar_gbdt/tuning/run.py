@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import optuna
 
@@ -27,10 +28,16 @@ from .workers import spawn_workers, worker_loop
 __all__ = ["tune"]
 
 
-def tune(config: Config | dict | str | os.PathLike, *, storage: str | None = None, workers: int = 1,
-         n_trials: int | None = None, show_progress: bool = True,
-         objective_factory: ObjectiveFactory | None = None,
-         echo: Callable[[str], None] | None = None) -> optuna.Study:
+def tune(
+    config: Config | dict | str | os.PathLike,
+    *,
+    storage: str | None = None,
+    workers: int = 1,
+    n_trials: int | None = None,
+    show_progress: bool = True,
+    objective_factory: ObjectiveFactory | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> optuna.Study:
     """Run (or resume) the study described by ``config`` and return it.
 
     Before anything is created in the storage, the data is loaded and checked
@@ -84,8 +91,11 @@ def tune(config: Config | dict | str | os.PathLike, *, storage: str | None = Non
     held = _held(study, total, n_trials, say)
     stop, ready = threading.Event(), threading.Event()
     # nothing to run, nothing to draw
-    bar = threading.Thread(target=report_progress, args=(study, total, stop, ready, cfg.study.objective),
-                           daemon=True) if show_progress and held < total else None
+    bar = (
+        threading.Thread(target=report_progress, args=(study, total, stop, ready, cfg.study.objective), daemon=True)
+        if show_progress and held < total
+        else None
+    )
     if bar is not None:
         bar.start()
     try:
@@ -116,12 +126,14 @@ def _check_request(cfg: Config, storage: str | None, workers: int, n_trials: int
     if workers > 1 and url.startswith("sqlite"):
         raise ConfigError(
             f"workers={workers} needs a storage that serves concurrent writers (PostgreSQL or MySQL URL in "
-            f"study.storage or --storage); SQLite ({url}) is not safe for parallel workers.")
+            f"study.storage or --storage); SQLite ({url}) is not safe for parallel workers."
+        )
     return cfg, total
 
 
-def _open_study(cfg: Config, losses: list, objective_factory: ObjectiveFactory | None,
-                say: Callable[[str], None]) -> tuple[optuna.Study, str, Config]:
+def _open_study(
+    cfg: Config, losses: list, objective_factory: ObjectiveFactory | None, say: Callable[[str], None]
+) -> tuple[optuna.Study, str, Config]:
     """The study of ``cfg`` (created or loaded), its storage URL and ``cfg`` with ``data.target_transform``
     resolved on the data, once the data is checked and the study's fingerprint matches: bad data or
     another configuration creates nothing."""
@@ -154,9 +166,11 @@ def _held(study: optuna.Study, total: int, n_trials: int | None, say: Callable[[
     """The finished trials the study holds; says when there is nothing to run, or how many more run."""
     held = count_trials(study)
     if held >= total:
-        say(f"the study already holds {held} finished trials, and {total} were asked for "
+        say(
+            f"the study already holds {held} finished trials, and {total} were asked for "
             f"({'--trials' if n_trials is not None else 'study.n_trials'} is the total the study should hold, not a "
-            f"number to add): nothing to run.")
+            f"number to add): nothing to run."
+        )
     elif held:
         say(f"resuming: the study holds {held} finished trials; running {total - held} more.")
     return held
@@ -167,15 +181,34 @@ def _warm_up(cfg: Config, losses: list, on_slow: Callable[[str], None] | None) -
     (:func:`czar_gbdt.evaluation.warm_up`)."""
     backend = cfg.model.backend
     stopping = cfg.model.early_stopping_rounds  # None: no early stopping
-    warm_up(losses, backend.choices if isinstance(backend, Choices) else (backend,),
-            early_stopping=any(v > 0 for v in (stopping.choices if isinstance(stopping, Choices) else
-                                               (stopping.high,) if isinstance(stopping, Range) else
-                                               () if stopping is None else (stopping,))),
-            on_slow=on_slow)
+    warm_up(
+        losses,
+        backend.choices if isinstance(backend, Choices) else (backend,),
+        early_stopping=any(
+            v > 0
+            for v in (
+                stopping.choices
+                if isinstance(stopping, Choices)
+                else (stopping.high,)
+                if isinstance(stopping, Range)
+                else ()
+                if stopping is None
+                else (stopping,)
+            )
+        ),
+        on_slow=on_slow,
+    )
 
 
-def _optimize(cfg: Any, url: str, total: int, workers: int, objective_factory: ObjectiveFactory | None,
-              echo: Callable[[str], None] | None, study: optuna.Study) -> None:
+def _optimize(
+    cfg: Any,
+    url: str,
+    total: int,
+    workers: int,
+    objective_factory: ObjectiveFactory | None,
+    echo: Callable[[str], None] | None,
+    study: optuna.Study,
+) -> None:
     """Run trials until the study holds ``total`` finished ones: in this process, or in ``workers``
     spawned processes; ``cfg`` is what the objective factory gets (:func:`_factory_config`)."""
     if workers == 1:
@@ -184,15 +217,17 @@ def _optimize(cfg: Any, url: str, total: int, workers: int, objective_factory: O
         _optimize_in_workers(cfg, url, total, objective_factory, workers, study)
 
 
-def _optimize_here(cfg: Any, url: str, total: int, objective_factory: ObjectiveFactory | None,
-                   echo: Callable[[str], None] | None) -> None:
+def _optimize_here(
+    cfg: Any, url: str, total: int, objective_factory: ObjectiveFactory | None, echo: Callable[[str], None] | None
+) -> None:
     """The trials run in this process (``workers = 1``)."""
     objective = (objective_factory or make_objective)(cfg)
     worker_loop(cfg, url, total, objective, echo=echo)
 
 
-def _optimize_in_workers(cfg: Any, url: str, total: int, objective_factory: ObjectiveFactory | None,
-                         workers: int, study: optuna.Study) -> None:
+def _optimize_in_workers(
+    cfg: Any, url: str, total: int, objective_factory: ObjectiveFactory | None, workers: int, study: optuna.Study
+) -> None:
     """The trials run in ``workers`` spawned processes; a study a worker stopped raises
     :class:`~czar_gbdt.tuning.objective.StudyStopped` here, a worker that failed otherwise a RuntimeError."""
     codes = spawn_workers(cfg, url, total, objective_factory, workers)
@@ -201,5 +236,7 @@ def _optimize_in_workers(cfg: Any, url: str, total: int, objective_factory: Obje
         raise StudyStopped(stopped["message"], usage=stopped["usage"])
     bad = [code for code in codes if code != 0]
     if bad:
-        raise RuntimeError(f"{len(bad)} worker(s) exited with codes {bad}; the study is kept and "
-                           f"re-running the same command resumes it.")
+        raise RuntimeError(
+            f"{len(bad)} worker(s) exited with codes {bad}; the study is kept and "
+            f"re-running the same command resumes it."
+        )

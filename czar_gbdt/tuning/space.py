@@ -8,8 +8,9 @@ rebuilds them from a finished trial. Each trial's sampler is seeded from ``study
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import optuna
@@ -18,8 +19,15 @@ from ..config import Choices, Config, Range, as_config
 from ..losses import get_loss, loss_name
 from .storage import StudyError
 
-__all__ = ["trial_seed", "TrialSeededSampler", "make_sampler", "TrialParams", "suggest_params", "fixed_params",
-           "search_losses"]
+__all__ = [
+    "trial_seed",
+    "TrialSeededSampler",
+    "make_sampler",
+    "TrialParams",
+    "suggest_params",
+    "fixed_params",
+    "search_losses",
+]
 
 
 def trial_seed(seed: int, number: int) -> int:
@@ -68,11 +76,14 @@ def make_sampler(cfg: Config | dict) -> TrialSeededSampler:
     seeded from ``study.seed`` and the trial's number (:class:`TrialSeededSampler`)."""
     study = as_config(cfg).study
     if study.sampler == "tpe":
+
         def make(seed: int) -> optuna.samplers.BaseSampler:
             return optuna.samplers.TPESampler(seed=seed, n_startup_trials=study.n_startup_trials)
     else:
+
         def make(seed: int) -> optuna.samplers.BaseSampler:
             return optuna.samplers.RandomSampler(seed=seed)
+
     return TrialSeededSampler(make, study.seed)
 
 
@@ -80,8 +91,9 @@ def _suggest_value(trial: optuna.Trial, name: str, space: Any) -> Any:
     if isinstance(space, Range):
         if space.is_int:
             return trial.suggest_int(name, space.low, space.high, step=space.step or 1, log=space.log)
-        return trial.suggest_float(name, float(space.low), float(space.high), log=space.log,
-                                   step=None if space.log else space.step)
+        return trial.suggest_float(
+            name, float(space.low), float(space.high), log=space.log, step=None if space.log else space.step
+        )
     if isinstance(space, Choices):
         return trial.suggest_categorical(name, list(space.choices))
     return space
@@ -127,8 +139,9 @@ def suggest_params(trial: optuna.Trial, cfg: Config | dict) -> TrialParams:
     booster = {name: _suggest_value(trial, f"model.{name}", space) for name, space in model.params.items()}
     loss = _suggest_value(trial, "loss.name", cfg.loss.name)  # a name or an import path
     table = loss_name(loss)  # the parameter table: [loss.<registered name>]
-    loss_params = {name: _suggest_value(trial, f"{table}.{name}", space)
-                   for name, space in cfg.loss.params_of(loss).items()}
+    loss_params = {
+        name: _suggest_value(trial, f"{table}.{name}", space) for name, space in cfg.loss.params_of(loss).items()
+    }
     return TrialParams(backend, booster, loss, loss_params, rounds, stopping)
 
 
@@ -138,8 +151,10 @@ def fixed_params(trial: optuna.trial.FrozenTrial, cfg: Config | dict) -> TrialPa
     try:
         return suggest_params(fixed, as_config(cfg))
     except ValueError as exc:  # a parameter the config searches that the trial does not hold
-        raise StudyError(f"trial {trial.number} cannot be rebuilt with this configuration ({exc}); it was made "
-                         f"with another search space: use the config the study was made with.") from None
+        raise StudyError(
+            f"trial {trial.number} cannot be rebuilt with this configuration ({exc}); it was made "
+            f"with another search space: use the config the study was made with."
+        ) from None
 
 
 def search_losses(cfg: Config | dict) -> list:

@@ -44,12 +44,16 @@ class _HeartbeatStorage(optuna.storages.RDBStorage):
         grace = self.grace_period if self.grace_period is not None else 2 * self.heartbeat_interval
         cutoff = datetime.now() - timedelta(seconds=grace)
         with _create_scoped_session(self.scoped_session) as session:
-            running = (session.query(models.TrialModel)
-                       .outerjoin(models.TrialHeartbeatModel)
-                       .filter(models.TrialModel.study_id == study_id,
-                               models.TrialModel.state == TrialState.RUNNING,
-                               models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
-                       .all())
+            running = (
+                session.query(models.TrialModel)
+                .outerjoin(models.TrialHeartbeatModel)
+                .filter(
+                    models.TrialModel.study_id == study_id,
+                    models.TrialModel.state == TrialState.RUNNING,
+                    models.TrialHeartbeatModel.trial_heartbeat_id.is_(None),
+                )
+                .all()
+            )
             # ``datetime_start`` is local naive time whichever way the optuna version stores it
             silent = [t.trial_id for t in running if t.datetime_start is not None and t.datetime_start < cutoff]
         return stale + [trial_id for trial_id in silent if trial_id not in stale]
@@ -75,7 +79,7 @@ def _sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (``sqlite:///relative.db``, ``sqlite:////absolute.db``), else None."""
     if not url.lower().startswith("sqlite:///"):
         return None
-    path = url[len("sqlite:///"):].split("?", 1)[0]
+    path = url[len("sqlite:///") :].split("?", 1)[0]
     return Path(path) if path and path != ":memory:" else None
 
 
@@ -84,8 +88,10 @@ def _make_folder(folder: Path, what: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StudyError(f"{what} cannot be created: {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
-                         f"choose a folder that can be written.") from None
+        raise StudyError(
+            f"{what} cannot be created: {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
+            f"choose a folder that can be written."
+        ) from None
     if not os.access(folder, os.W_OK):
         raise StudyError(f"{what} cannot be written: {folder}; choose a folder that can be written.")
 
@@ -109,8 +115,7 @@ def make_storage(cfg: Config | dict, url: str | None = None) -> optuna.storages.
     cfg = as_config(cfg)
     url = url or storage_url(cfg)
     study = cfg.study
-    engine_kwargs = {"pool_pre_ping": True} if not url.startswith("sqlite") else {
-        "connect_args": {"timeout": 60}}
+    engine_kwargs = {"pool_pre_ping": True} if not url.startswith("sqlite") else {"connect_args": {"timeout": 60}}
     from sqlalchemy.exc import SQLAlchemyError
 
     # optuna marks heartbeats experimental; they are what makes a killed worker's trial
@@ -124,19 +129,27 @@ def make_storage(cfg: Config | dict, url: str | None = None) -> optuna.storages.
                 heartbeat_interval=study.heartbeat_interval,
                 grace_period=study.grace_period,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                    max_retry=study.max_retry),
+                    max_retry=study.max_retry
+                ),
             )
         except ImportError as exc:  # the database driver is missing
             cause = exc.__cause__ or exc
-            extra = (" PostgreSQL needs the psycopg2 driver: pip install 'czar-gbdt[postgres]' (the postgres extra)."
-                     if url.lower().startswith("postgres") else " Install the database driver this URL names.")
-            raise StudyError(f"storage {url!r} (study.storage or --storage) cannot be opened: its database driver "
-                             f"is not installed ({cause}).{extra}") from None
+            extra = (
+                " PostgreSQL needs the psycopg2 driver: pip install 'czar-gbdt[postgres]' (the postgres extra)."
+                if url.lower().startswith("postgres")
+                else " Install the database driver this URL names."
+            )
+            raise StudyError(
+                f"storage {url!r} (study.storage or --storage) cannot be opened: its database driver "
+                f"is not installed ({cause}).{extra}"
+            ) from None
         except SQLAlchemyError as exc:  # a file that is not a database, a server that refuses, ...
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split()).split(" [SQL:")[0]
             damaged = ", or move the damaged file away" if url.lower().startswith("sqlite") else ""
-            raise StudyError(f"storage {url!r} cannot be opened as a study storage ({type(exc).__name__}: {reason}); "
-                             f"check study.storage (or --storage){damaged}.") from None
+            raise StudyError(
+                f"storage {url!r} cannot be opened as a study storage ({type(exc).__name__}: {reason}); "
+                f"check study.storage (or --storage){damaged}."
+            ) from None
 
 
 def _with_driver(url: str) -> str:

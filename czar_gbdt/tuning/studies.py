@@ -24,9 +24,23 @@ from ..evaluation import resolve_config
 from .space import fixed_params, make_sampler
 from .storage import StudyError, make_storage, storage_url
 
-__all__ = ["TERMS_ATTR", "FINISHED", "load_study", "load_checked_study", "with_storage", "resolve_auto_transform",
-           "check_fingerprint", "open_study", "count_trials", "best_trial", "trial_terms",
-           "trial_folds", "StudyCzar", "best_czar_params", "best_czar_trial"]
+__all__ = [
+    "TERMS_ATTR",
+    "FINISHED",
+    "load_study",
+    "load_checked_study",
+    "with_storage",
+    "resolve_auto_transform",
+    "check_fingerprint",
+    "open_study",
+    "count_trials",
+    "best_trial",
+    "trial_terms",
+    "trial_folds",
+    "StudyCzar",
+    "best_czar_params",
+    "best_czar_trial",
+]
 
 
 #: The trial user attribute that holds a completed trial's per-date objective terms
@@ -55,14 +69,18 @@ def load_study(cfg: Config | dict, storage: str | None = None) -> optuna.Study:
     url = storage_url(cfg, create=False)
     name = cfg.study.name
     source = f" (config {cfg.path})" if cfg.path else ""
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        raise StudyError(f"study.name {name!r}: there is no study yet{source}: {url} does not exist; run "
-                         f"`czar-gbdt tune` with this config first.")
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        raise StudyError(
+            f"study.name {name!r}: there is no study yet{source}: {url} does not exist; run "
+            f"`czar-gbdt tune` with this config first."
+        )
     try:
         return optuna.load_study(study_name=name, storage=make_storage(cfg, url))
     except KeyError:
-        raise StudyError(f"study.name {name!r}: no study of that name in {url}{source}; run `czar-gbdt tune` "
-                         f"with this config first (or check study.name / --storage).") from None
+        raise StudyError(
+            f"study.name {name!r}: no study of that name in {url}{source}; run `czar-gbdt tune` "
+            f"with this config first (or check study.name / --storage)."
+        ) from None
 
 
 def load_checked_study(cfg: Config | dict, storage: str | None, command: str) -> tuple[optuna.Study, str]:
@@ -91,8 +109,9 @@ def resolve_auto_transform(cfg: Config | dict) -> Config:
     return resolve_config(cfg, panel)
 
 
-def check_fingerprint(study: optuna.Study, cfg: Config | dict, command: str = "tune", *, url: str = "",
-                      record: dict | None = None) -> str | None:
+def check_fingerprint(
+    study: optuna.Study, cfg: Config | dict, command: str = "tune", *, url: str = "", record: dict | None = None
+) -> str | None:
     """Refuse a configuration whose fingerprint (:mod:`czar_gbdt.fingerprint`) differs from the study's.
 
     ``tune`` records the fingerprint in a study that has none (a new study, or one made
@@ -115,8 +134,10 @@ def check_fingerprint(study: optuna.Study, cfg: Config | dict, command: str = "t
             return None
         study.set_user_attr(fingerprint.ATTR, record)
         if count_trials(study, states=None):
-            return (f"study {study.study_name!r} was made before studies recorded their configuration: its "
-                    f"trials are assumed to come from this config, which is recorded now.")
+            return (
+                f"study {study.study_name!r} was made before studies recorded their configuration: its "
+                f"trials are assumed to come from this config, which is recorded now."
+            )
         return None
     diffs = fingerprint.record_differences(stored, record)
     if record["keys"].get("data.target_transform") == "auto":  # unresolved (the data did not load): not a reason
@@ -126,19 +147,20 @@ def check_fingerprint(study: optuna.Study, cfg: Config | dict, command: str = "t
     n = count_trials(study, states=None)
     source = f" ({cfg.path})" if cfg.path else ""
     if command == "tune":
-        what = (f"its {n} trials were scored under another setting, and new trials would not be comparable "
-                f"with them")
+        what = f"its {n} trials were scored under another setting, and new trials would not be comparable with them"
     else:
         what = f"`{command}` would rebuild its trials with values they were not scored with"
     raise StudyError(
         f"study.name {study.study_name!r}: the study{' in ' + url if url else ''} "
         f"was made with another configuration than this one{source}; {what}. Differing: "
         f"{fingerprint.describe(diffs)}. To start a new study with this configuration, give it a new "
-        f"study.name; to use the old study, restore these values.")
+        f"study.name; to use the old study, restore these values."
+    )
 
 
-def open_study(cfg: Config | dict, storage: optuna.storages.BaseStorage | None = None, *,
-               worker: int = 0) -> optuna.Study:
+def open_study(
+    cfg: Config | dict, storage: optuna.storages.BaseStorage | None = None, *, worker: int = 0
+) -> optuna.Study:
     """Create the study or load it if it exists (same name and storage).
 
     The sampler of each trial is seeded from ``study.seed`` and the trial's number
@@ -181,8 +203,10 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
         for t in study.get_trials(deepcopy=False):
             states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
         held = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no trials"
-        raise StudyError(f"study {study.study_name!r} has no completed trial yet ({held}): nothing to report; "
-                         f"run or resume `czar-gbdt tune` with this config.")
+        raise StudyError(
+            f"study {study.study_name!r} has no completed trial yet ({held}): nothing to report; "
+            f"run or resume `czar-gbdt tune` with this config."
+        )
     return study.best_trial
 
 
@@ -197,13 +221,17 @@ def trial_terms(study: optuna.Study, cfg: Config | dict) -> tuple[pd.DataFrame |
     """
     kind = as_config(cfg).study.objective
     if kind in ALLORA_OBJECTIVES:
-        return None, (f"study.objective {kind!r} is scored per fold, not per date, so there are no per-date terms to "
-                      f"measure the selection bias with")
+        return None, (
+            f"study.objective {kind!r} is scored per fold, not per date, so there are no per-date terms to "
+            f"measure the selection bias with"
+        )
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     missing = [t.number for t in done if TERMS_ATTR not in t.user_attrs]
     if missing:
-        return None, (f"{len(missing)} of the {len(done)} completed trials were scored before trials stored their "
-                      f"per-date terms (a study made by an older czar-gbdt)")
+        return None, (
+            f"{len(missing)} of the {len(done)} completed trials were scored before trials stored their "
+            f"per-date terms (a study made by an older czar-gbdt)"
+        )
     if len(done) < 2:
         return None, f"the study holds {len(done)} completed trial; the selection bias needs at least 2"
     return selection.terms_matrix({t.number: selection.decode_terms(t.user_attrs[TERMS_ATTR]) for t in done}), ""
@@ -214,8 +242,10 @@ def trial_folds(trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
 
     Allora grades stored with the former eight-point table are re-graded on the current one
     (:func:`czar_gbdt.allora.allora_regrade`, which marks the rows it changed)."""
-    rows = [trial.user_attrs[k] for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")),
-                                                 key=lambda k: int(k.split("_")[1]))]
+    rows = [
+        trial.user_attrs[k]
+        for k in sorted((k for k in trial.user_attrs if k.startswith("fold_")), key=lambda k: int(k.split("_")[1]))
+    ]
     return pd.DataFrame([allora.allora_regrade(row) for row in rows])
 
 
@@ -286,13 +316,18 @@ def best_czar_trial(ref: str | Path, key: str = "compare.study") -> StudyCzar:
         except (ValueError, KeyError, TypeError):
             raise ConfigError(f"{key}: {str(ref)!r} is not a best_params.json written by `czar-gbdt tune`.") from None
         if best.get("loss") != "czar":
-            raise ConfigError(f"{key}: the best trial in {str(ref)!r} used loss {best.get('loss')!r}, not czar; "
-                              "give the study's TOML config to take its best CZAR trial.")
+            raise ConfigError(
+                f"{key}: the best trial in {str(ref)!r} used loss {best.get('loss')!r}, not czar; "
+                "give the study's TOML config to take its best CZAR trial."
+            )
         searched = data.get("searched")
         tuned = None if searched is None else tuple(k.split(".", 1)[1] for k in searched if k.startswith("czar."))
-        return StudyCzar(dict(best.get("loss_params", {})),
-                         f"study {data.get('study', path.stem)}, trial {data.get('best_trial')}", tuned,
-                         _booster_of(best))
+        return StudyCzar(
+            dict(best.get("loss_params", {})),
+            f"study {data.get('study', path.stem)}, trial {data.get('best_trial')}",
+            tuned,
+            _booster_of(best),
+        )
     if path.suffix == ".toml":
         return _best_czar_trial(path, key)
     raise ConfigError(f"{key}: {str(ref)!r} must be a .json (best_params.json) or a .toml study config.")
@@ -308,15 +343,17 @@ def _best_czar_trial(path: Path, key: str) -> StudyCzar:
     """The best completed CZAR trial of the study a TOML config describes (read-only: creates nothing)."""
     study_cfg = load(path)
     url = storage_url(study_cfg, create=False)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        raise ConfigError(f"{key}: the study of {str(path)!r} has no storage yet ({url}): run "
-                          f"`czar-gbdt tune --config {path}` first.")
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        raise ConfigError(
+            f"{key}: the study of {str(path)!r} has no storage yet ({url}): run `czar-gbdt tune --config {path}` first."
+        )
     name = study_cfg.study.name
     try:
         study = optuna.load_study(study_name=name, storage=url)
     except KeyError:
-        raise ConfigError(f"{key}: no study named {name!r} in {url}: run `czar-gbdt tune --config {path}` "
-                          "first.") from None
+        raise ConfigError(
+            f"{key}: no study named {name!r} in {url}: run `czar-gbdt tune --config {path}` first."
+        ) from None
     try:
         check_fingerprint(study, study_cfg, "compare --study", url=url)
     except StudyError as exc:
@@ -326,6 +363,7 @@ def _best_czar_trial(path: Path, key: str) -> StudyCzar:
         params = fixed_params(trial, study_cfg)
         if params.loss == "czar":
             tuned = tuple(k.split(".", 1)[1] for k in trial.params if k.startswith("czar."))
-            return StudyCzar(dict(params.loss_params), f"study {name}, trial {trial.number}", tuned,
-                             params.booster_settings())
+            return StudyCzar(
+                dict(params.loss_params), f"study {name}, trial {trial.number}", tuned, params.booster_settings()
+            )
     raise ConfigError(f"{key}: study {name!r} has no completed CZAR trial.")

@@ -13,15 +13,27 @@ import multiprocessing
 import sys
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 
 from .._jit import share_threads
 from ..config import Config, as_config
-from .objective import (STOPPED, DuplicateTrial, GuardedObjective, Objective, ObjectiveFactory, RetryTrial,
-                        StudyStopped, SurplusTrial, TrialFailed, make_objective, retry_callback)
+from .objective import (
+    STOPPED,
+    DuplicateTrial,
+    GuardedObjective,
+    Objective,
+    ObjectiveFactory,
+    RetryTrial,
+    StudyStopped,
+    SurplusTrial,
+    TrialFailed,
+    make_objective,
+    retry_callback,
+)
 from .storage import make_storage
 from .studies import count_trials, open_study
 
@@ -48,8 +60,14 @@ def _quiet_failures():
         log.removeFilter(quiet)
 
 
-def worker_loop(cfg: Config | dict, url: str, n_trials: int, objective: Objective,
-                worker: int = 0, echo: Callable[[str], None] | None = None) -> None:
+def worker_loop(
+    cfg: Config | dict,
+    url: str,
+    n_trials: int,
+    objective: Objective,
+    worker: int = 0,
+    echo: Callable[[str], None] | None = None,
+) -> None:
     """Run trials until the study holds ``n_trials`` finished ones, each under the study's failure
     policy (:class:`~czar_gbdt.tuning.objective.GuardedObjective`): a failed trial is reported
     in one line through ``echo``, and an error that would repeat in every trial raises
@@ -78,13 +96,23 @@ def worker_loop(cfg: Config | dict, url: str, n_trials: int, objective: Objectiv
                 # ``optimize`` pops and runs it, so counting it as live would wait for ever.
                 time.sleep(min(1.0, cfg.study.heartbeat_interval))
                 continue
-            study.optimize(guarded, n_trials=1, catch=(SurplusTrial, TrialFailed, RetryTrial, DuplicateTrial),
-                           gc_after_trial=False,
-                           callbacks=[retry_callback(cfg)])
+            study.optimize(
+                guarded,
+                n_trials=1,
+                catch=(SurplusTrial, TrialFailed, RetryTrial, DuplicateTrial),
+                gc_after_trial=False,
+                callbacks=[retry_callback(cfg)],
+            )
 
 
-def run_worker(cfg: Any, url: str, n_trials: int, objective_factory: ObjectiveFactory | None = None,
-               worker: int = 0, n_workers: int = 1) -> None:
+def run_worker(
+    cfg: Any,
+    url: str,
+    n_trials: int,
+    objective_factory: ObjectiveFactory | None = None,
+    worker: int = 0,
+    n_workers: int = 1,
+) -> None:
     """Entry point of a worker process (spawned, so module state starts fresh): run trials of
     the study at ``url`` until it holds ``n_trials`` finished ones.
 
@@ -111,8 +139,9 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def spawn_workers(cfg: Any, url: str, n_trials: int, objective_factory: ObjectiveFactory | None,
-                  n_workers: int) -> list[int]:
+def spawn_workers(
+    cfg: Any, url: str, n_trials: int, objective_factory: ObjectiveFactory | None, n_workers: int
+) -> list[int]:
     """Run :func:`run_worker` in ``n_workers`` spawned processes until they end; return their exit codes.
 
     ``cfg`` is what :func:`run_worker` gets (pickled: a Config or a dict).
@@ -121,8 +150,12 @@ def spawn_workers(cfg: Any, url: str, n_trials: int, objective_factory: Objectiv
     retried on resume.
     """
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=run_worker, args=(cfg, url, n_trials, objective_factory, i, n_workers),
-                         name=f"czar-gbdt-worker-{i}") for i in range(n_workers)]
+    procs = [
+        ctx.Process(
+            target=run_worker, args=(cfg, url, n_trials, objective_factory, i, n_workers), name=f"czar-gbdt-worker-{i}"
+        )
+        for i in range(n_workers)
+    ]
     try:
         for p in procs:
             p.start()

@@ -142,7 +142,6 @@ def count_valid(y_true, y_pred, order, offsets):
     return n_valid
 
 
-
 @serial_loop
 def valid_rows(y_true, y_pred, order, start, stop, out):
     """Write the rows of positions ``start:stop`` where both values are finite; return their count."""

@@ -26,7 +26,6 @@ def add_centred(sxx, syy, sxy, a, b, mu):
     return _add_centred2(sxx, syy, sxy, a - mu, b - mu)
 
 
-
 @parallel_loop
 def grouped_pearson(y_true, y_pred, order, offsets):
     """Per-group Pearson correlation over the rows where both values are finite.

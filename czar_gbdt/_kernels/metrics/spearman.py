@@ -76,9 +76,9 @@ def sort_group_keys(key_x, key_y, off_c):
     n_groups = off_c.shape[0] - 1
     for g in prange(2 * n_groups):
         if g < n_groups:
-            key_x[off_c[g]:off_c[g + 1]].sort()
+            key_x[off_c[g] : off_c[g + 1]].sort()
         else:
-            key_y[off_c[g - n_groups]:off_c[g - n_groups + 1]].sort()
+            key_y[off_c[g - n_groups] : off_c[g - n_groups + 1]].sort()
 
 
 @serial_loop
@@ -262,8 +262,9 @@ def _ranks_from_small_keys(keys, m, pos_bits, vals, rows, out):
 
 
 @serial_loop
-def _spearman_one_date(y_true, y_pred, bits_x, bits_y, start, stop, rows, img_x, img_y, key_x, key_y, tmp, count,
-                       rank_x, rank_y):
+def _spearman_one_date(
+    y_true, y_pred, bits_x, bits_y, start, stop, rows, img_x, img_y, key_x, key_y, tmp, count, rank_x, rank_y
+):
     """Spearman correlation of the rows ``start:stop`` (one date, rows stored in date order)."""
     m = 0
     lo_x = ~_U0
@@ -336,8 +337,23 @@ def grouped_spearman_radix(y_true, y_pred, offsets, n_chunks):
         rank_x = np.empty(size, np.float64)
         rank_y = np.empty(size, np.float64)
         for g in range(c * n_groups // n_chunks, (c + 1) * n_groups // n_chunks):
-            corr[g] = _spearman_one_date(y_true, y_pred, bits_x, bits_y, offsets[g], offsets[g + 1], rows, img_x,
-                                         img_y, key_x, key_y, tmp, count, rank_x, rank_y)
+            corr[g] = _spearman_one_date(
+                y_true,
+                y_pred,
+                bits_x,
+                bits_y,
+                offsets[g],
+                offsets[g + 1],
+                rows,
+                img_x,
+                img_y,
+                key_x,
+                key_y,
+                tmp,
+                count,
+                rank_x,
+                rank_y,
+            )
     return corr
 
 

@@ -51,5 +51,7 @@ def finite_difference_check(loss: Any, conditions: tuple) -> None:
         tol = (1e-5 + 1e-4 * np.maximum(np.abs(ours), np.abs(fd)))[keep]
         if (err > tol).any():
             i = int(np.flatnonzero(keep)[np.argmax(err - tol)])
-            raise ValueError(f"the derived {what} of loss {loss.name!r} disagrees with finite differences at "
-                             f"t={t[i]!r}, p={p[i]!r}: {ours[i]!r} vs {fd[i]!r}.")
+            raise ValueError(
+                f"the derived {what} of loss {loss.name!r} disagrees with finite differences at "
+                f"t={t[i]!r}, p={p[i]!r}: {ours[i]!r} vs {fd[i]!r}."
+            )

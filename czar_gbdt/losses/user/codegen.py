@@ -36,8 +36,10 @@ def derive(definition: dict) -> tuple[str, tuple]:
     for what, e in (("gradient", G), ("hessian", H)):
         bad = e.atoms(sp.Derivative, sp.DiracDelta, sp.Subs)
         if bad:
-            raise ValueError(f"the {what} of loss {name!r} cannot be derived in closed form (it contains "
-                             f"{sorted(map(str, bad))[0]}).")
+            raise ValueError(
+                f"the {what} of loss {name!r} cannot be derived in closed form (it contains "
+                f"{sorted(map(str, bad))[0]})."
+            )
     if hessian == "exact":
         H_ref = H
     elif hessian == "gauss_newton":
@@ -49,20 +51,22 @@ def derive(definition: dict) -> tuple[str, tuple]:
     else:
         H_ref = sp.Float(hessian)
     args = ["t_", "p_"] + [f"a{i}_" for i in range(n_params)]
-    source = "\n".join([
-        f"# row functions of the user-defined loss {name!r}, derived by czar_gbdt.losses.user",
-        "import math",
-        "",
-        "from czar_gbdt._jit import inlined",
-        "from czar_gbdt._kernels.vmath import vatan, vexp, vlog, vlog1p",
-        "",
-        "",
-        _function_source("loss_row", args, [L], sp),
-        "",
-        _function_source("grad_hess_reference", args, [G, H_ref], sp),
-        "",
-        _function_source("grad_hess_exact", args, [G, H], sp),
-    ])
+    source = "\n".join(
+        [
+            f"# row functions of the user-defined loss {name!r}, derived by czar_gbdt.losses.user",
+            "import math",
+            "",
+            "from czar_gbdt._jit import inlined",
+            "from czar_gbdt._kernels.vmath import vatan, vexp, vlog, vlog1p",
+            "",
+            "",
+            _function_source("loss_row", args, [L], sp),
+            "",
+            _function_source("grad_hess_reference", args, [G, H_ref], sp),
+            "",
+            _function_source("grad_hess_exact", args, [G, H], sp),
+        ]
+    )
     try:
         compile(source, f"<loss {name}>", "exec")
     except SyntaxError as exc:  # pragma: no cover - a printer gap
@@ -177,8 +181,12 @@ def _function_source(name: str, arguments: list[str], outputs: list, sp) -> str:
     fresh_cse = sp.numbered_symbols("c_")
     # x**-k as recip(x)**k: one division per denominator, shared by every power of it
     recip = sp.Function("recip")
-    outputs = [sp.sympify(o).replace(lambda e: e.is_Pow and e.exp.is_Integer and e.exp < 0,
-                                     lambda e: recip(e.base) ** (-e.exp)) for o in outputs]
+    outputs = [
+        sp.sympify(o).replace(
+            lambda e: e.is_Pow and e.exp.is_Integer and e.exp < 0, lambda e: recip(e.base) ** (-e.exp)
+        )
+        for o in outputs
+    ]
     replacements, reduced = sp.cse(outputs, symbols=fresh_cse)
     fresh = sp.numbered_symbols("b_")
     lines = []
@@ -204,8 +212,7 @@ def _function_source(name: str, arguments: list[str], outputs: list, sp) -> str:
         emit(f"out_{i}", expr)
         results.append(f"out_{i}")
     body = "\n".join(lines)
-    return (f"@inlined\ndef {name}({', '.join(arguments)}):\n{body}\n"
-            f"    return {', '.join(results)}\n")
+    return f"@inlined\ndef {name}({', '.join(arguments)}):\n{body}\n    return {', '.join(results)}\n"
 
 
 def _kink_free(expr, sp):

@@ -13,18 +13,40 @@ import math
 import numbers
 import textwrap
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..._validation import Interval
 
-__all__ = ["where", "ALLOWED_FUNCTIONS", "ROW_NAMES", "sympy_module", "check_source", "symbolic_copy", "signature",
-           "expression"]
+__all__ = [
+    "where",
+    "ALLOWED_FUNCTIONS",
+    "ROW_NAMES",
+    "sympy_module",
+    "check_source",
+    "symbolic_copy",
+    "signature",
+    "expression",
+]
 
 #: The functions a loss formula may call (bare, or through ``math.``/``np.``/``numpy.``).
-ALLOWED_FUNCTIONS = ("abs", "exp", "log", "log1p", "sqrt", "atan", "arctan", "tanh", "min", "max",
-                     "minimum", "maximum", "where")
+ALLOWED_FUNCTIONS = (
+    "abs",
+    "exp",
+    "log",
+    "log1p",
+    "sqrt",
+    "atan",
+    "arctan",
+    "tanh",
+    "min",
+    "max",
+    "minimum",
+    "maximum",
+    "where",
+)
 _MODULE_ALIASES = ("math", "np", "numpy", "cg", "czar_gbdt")
 
 
@@ -65,9 +87,21 @@ def _symbolic_functions() -> dict[str, Callable]:
 
     from sympy.codegen.cfunctions import log1p
 
-    return {"abs": sp.Abs, "exp": sp.exp, "log": sp.log, "log1p": log1p, "sqrt": sp.sqrt,
-            "atan": sp.atan, "arctan": sp.atan, "tanh": sp.tanh, "min": smin, "max": smax,
-            "minimum": smin, "maximum": smax, "where": where}
+    return {
+        "abs": sp.Abs,
+        "exp": sp.exp,
+        "log": sp.log,
+        "log1p": log1p,
+        "sqrt": sp.sqrt,
+        "atan": sp.atan,
+        "arctan": sp.atan,
+        "tanh": sp.tanh,
+        "min": smin,
+        "max": smax,
+        "minimum": smin,
+        "maximum": smax,
+        "where": where,
+    }
 
 
 class _Namespace:
@@ -82,24 +116,67 @@ class _Namespace:
         if attr in ("pi", "e"):
             sp = sympy_module()
             return sp.pi if attr == "pi" else sp.E
-        raise ValueError(f"unsupported construct: a call to {self._name}.{attr}; a loss formula may use "
-                         f"{', '.join(ALLOWED_FUNCTIONS)} and + - * / **.")
+        raise ValueError(
+            f"unsupported construct: a call to {self._name}.{attr}; a loss formula may use "
+            f"{', '.join(ALLOWED_FUNCTIONS)} and + - * / **."
+        )
 
 
 # --------------------------------------------------------------------------- checking the formula
 _ALLOWED_NODES = (
-    ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.Name, ast.Load, ast.Store,
-    ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call, ast.Attribute, ast.Compare, ast.Expr, ast.keyword,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.BitAnd, ast.BitOr, ast.Invert,
-    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.Tuple,
+    ast.Module,
+    ast.FunctionDef,
+    ast.arguments,
+    ast.arg,
+    ast.Return,
+    ast.Assign,
+    ast.Name,
+    ast.Load,
+    ast.Store,
+    ast.Constant,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Attribute,
+    ast.Compare,
+    ast.Expr,
+    ast.keyword,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.BitAnd,
+    ast.BitOr,
+    ast.Invert,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Eq,
+    ast.NotEq,
+    ast.Tuple,
 )
 _NODE_NAMES = {
-    ast.For: "a Python loop (for)", ast.While: "a Python loop (while)", ast.If: "an if statement (use where)",
-    ast.IfExp: "a conditional expression x if c else y (use where)", ast.ListComp: "a comprehension",
-    ast.GeneratorExp: "a generator expression", ast.Lambda: "a lambda", ast.BoolOp: "and/or (use & and |)",
-    ast.Subscript: "indexing", ast.AugAssign: "an augmented assignment (x += ...)", ast.Try: "try/except",
-    ast.With: "a with statement", ast.FunctionDef: "a nested function", ast.Import: "an import",
-    ast.ImportFrom: "an import", ast.Global: "global", ast.Nonlocal: "nonlocal",
+    ast.For: "a Python loop (for)",
+    ast.While: "a Python loop (while)",
+    ast.If: "an if statement (use where)",
+    ast.IfExp: "a conditional expression x if c else y (use where)",
+    ast.ListComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.Lambda: "a lambda",
+    ast.BoolOp: "and/or (use & and |)",
+    ast.Subscript: "indexing",
+    ast.AugAssign: "an augmented assignment (x += ...)",
+    ast.Try: "try/except",
+    ast.With: "a with statement",
+    ast.FunctionDef: "a nested function",
+    ast.Import: "an import",
+    ast.ImportFrom: "an import",
+    ast.Global: "global",
+    ast.Nonlocal: "nonlocal",
 }
 
 
@@ -126,9 +203,11 @@ def check_source(fn: Callable) -> None:
         for node in ast.walk(stmt):
             if not isinstance(node, _ALLOWED_NODES):
                 what = _NODE_NAMES.get(type(node), f"{type(node).__name__}")
-                raise ValueError(f"unsupported construct in loss {fn.__name__!r} (line {getattr(node, 'lineno', '?')}): "
-                                 f"{what}. A loss formula is straight-line maths of the row: + - * / **, "
-                                 f"{', '.join(ALLOWED_FUNCTIONS)}.")
+                raise ValueError(
+                    f"unsupported construct in loss {fn.__name__!r} (line {getattr(node, 'lineno', '?')}): "
+                    f"{what}. A loss formula is straight-line maths of the row: + - * / **, "
+                    f"{', '.join(ALLOWED_FUNCTIONS)}."
+                )
             if isinstance(node, ast.Call):
                 target = node.func
                 if isinstance(target, ast.Name):
@@ -140,8 +219,10 @@ def check_source(fn: Callable) -> None:
                 else:
                     name, ok = ast.unparse(target), False
                 if not ok:
-                    raise ValueError(f"unsupported construct in loss {fn.__name__!r}: a call to an unknown function "
-                                     f"{name!r}; a loss formula may call {', '.join(ALLOWED_FUNCTIONS)}.")
+                    raise ValueError(
+                        f"unsupported construct in loss {fn.__name__!r}: a call to an unknown function "
+                        f"{name!r}; a loss formula may call {', '.join(ALLOWED_FUNCTIONS)}."
+                    )
             if isinstance(node, ast.Attribute) and not isinstance(getattr(node, "ctx", None), ast.Load):
                 raise ValueError(f"unsupported construct in loss {fn.__name__!r}: attribute assignment.")
 
@@ -182,8 +263,10 @@ def _row_arguments(fn: Callable, names: list, kind: str) -> tuple[str, str, bool
     """The names of the label and prediction arguments among the first two, and whether they
     come in the order (prediction, label); any other name is refused naming the expected ones."""
     label_names, pred_names = ROW_NAMES[kind]
-    expected = (f"the label as {' or '.join(label_names)} and the prediction (the margin for a binary loss) as "
-                f"{' or '.join(pred_names)}, in either order")
+    expected = (
+        f"the label as {' or '.join(label_names)} and the prediction (the margin for a binary loss) as "
+        f"{' or '.join(pred_names)}, in either order"
+    )
     if len(names) < 2 or any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in names[:2]):
         raise ValueError(f"loss {fn.__name__!r} must take the row as its first two arguments: {expected}.")
     first, second = names[0].name, names[1].name
@@ -191,12 +274,15 @@ def _row_arguments(fn: Callable, names: list, kind: str) -> tuple[str, str, bool
         return first, second, False
     if first in pred_names and second in label_names:
         return second, first, True
-    raise ValueError(f"loss {fn.__name__!r}: its row arguments are read by name, and ({first}, {second}) are not "
-                     f"one label and one prediction; name them {expected}.")
+    raise ValueError(
+        f"loss {fn.__name__!r}: its row arguments are read by name, and ({first}, {second}) are not "
+        f"one label and one prediction; name them {expected}."
+    )
 
 
-def signature(fn: Callable, params: dict | None,
-               kind: str) -> tuple[tuple[str, str, bool], dict[str, float], dict[str, Interval]]:
+def signature(
+    fn: Callable, params: dict | None, kind: str
+) -> tuple[tuple[str, str, bool], dict[str, float], dict[str, Interval]]:
     """Row argument names (label, prediction, and whether the prediction comes first),
     parameter defaults (floats, in order) and their domains: each ``(low, high)`` of
     ``params`` made an :class:`~czar_gbdt._validation.Interval` here, once."""
@@ -212,26 +298,34 @@ def signature(fn: Callable, params: dict | None,
             raise ValueError(f"loss {fn.__name__!r}: *args/**kwargs are not supported; name each parameter.")
         value = p.default
         if value is p.empty:
-            raise ValueError(f"parameter {p.name!r} of loss {fn.__name__!r} needs a default value "
-                             f"({p.name}=1.0 in the signature).")
+            raise ValueError(
+                f"parameter {p.name!r} of loss {fn.__name__!r} needs a default value ({p.name}=1.0 in the signature)."
+            )
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-            raise ValueError(f"parameter {p.name!r} of loss {fn.__name__!r} must be a finite number (it is a "
-                             f"parameter of the formula); got {value!r}.")
+            raise ValueError(
+                f"parameter {p.name!r} of loss {fn.__name__!r} must be a finite number (it is a "
+                f"parameter of the formula); got {value!r}."
+            )
         defaults[p.name] = float(value)
     domains: dict[str, Interval] = {}
     for pname, spec in (params or {}).items():
         if pname not in defaults:
-            raise ValueError(f"params names {pname!r}, which is not a parameter of loss {fn.__name__!r}; "
-                             f"its parameters: {list(defaults) or 'none'}.")
+            raise ValueError(
+                f"params names {pname!r}, which is not a parameter of loss {fn.__name__!r}; "
+                f"its parameters: {list(defaults) or 'none'}."
+            )
         try:
             low, high = spec
             low, high = float(low), float(high)
         except (TypeError, ValueError):
-            raise ValueError(f"params[{pname!r}] must be a (low, high) pair of numbers, the parameter's domain; "
-                             f"got {spec!r}.") from None
+            raise ValueError(
+                f"params[{pname!r}] must be a (low, high) pair of numbers, the parameter's domain; got {spec!r}."
+            ) from None
         if not low <= defaults[pname] <= high:
-            raise ValueError(f"the default {pname}={defaults[pname]!r} of loss {fn.__name__!r} is outside its "
-                             f"domain [{low:g}, {high:g}].")
+            raise ValueError(
+                f"the default {pname}={defaults[pname]!r} of loss {fn.__name__!r} is outside its "
+                f"domain [{low:g}, {high:g}]."
+            )
         domains[pname] = Interval.closed(low, high)
     return rows, defaults, domains
 
@@ -250,8 +344,10 @@ def expression(name: str, fn: Callable, rows: tuple[str, str, bool], defaults: d
     except ValueError:
         raise
     except TypeError as exc:
-        raise ValueError(f"unsupported construct in loss {name!r}: {exc}. Branches on the row need where(), "
-                         f"and only {', '.join(ALLOWED_FUNCTIONS)} can be called.") from None
+        raise ValueError(
+            f"unsupported construct in loss {name!r}: {exc}. Branches on the row need where(), "
+            f"and only {', '.join(ALLOWED_FUNCTIONS)} can be called."
+        ) from None
     expr = sp.sympify(expr)
     if not isinstance(expr, sp.Expr):
         raise ValueError(f"loss {name!r} must return a number; got {expr!r}.")
@@ -262,6 +358,8 @@ def expression(name: str, fn: Callable, rows: tuple[str, str, bool], defaults: d
         raise ValueError(f"loss {name!r} does not depend on its argument {p_name!r} (the prediction).")
     unused = [n for n, s in zip(defaults, param_syms) if s not in expr.free_symbols]
     if unused:
-        raise ValueError(f"loss {name!r}: the formula never uses its parameter(s) {unused}; remove them (the tuner "
-                         f"would search a parameter that has no effect).")
+        raise ValueError(
+            f"loss {name!r}: the formula never uses its parameter(s) {unused}; remove them (the tuner "
+            f"would search a parameter that has no effect)."
+        )
     return expr

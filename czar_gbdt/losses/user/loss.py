@@ -4,7 +4,8 @@ definition (its row functions derived or read from the disk cache, and checked).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ..._kernels.loops import RowFunctions
 from ..._validation import POSITIVE, Interval
@@ -38,8 +39,10 @@ class UserLoss(ElementwiseLoss):
         super().__init__(derivatives=derivatives, min_hessian=min_hessian)
         unknown = set(params) - set(self.param_defaults)
         if unknown:
-            raise TypeError(f"unexpected parameter(s) {sorted(unknown)} of loss {self.name!r}; it takes "
-                            f"{list(self.param_defaults) or 'no parameters'}.")
+            raise TypeError(
+                f"unexpected parameter(s) {sorted(unknown)} of loss {self.name!r}; it takes "
+                f"{list(self.param_defaults) or 'no parameters'}."
+            )
         self._set_params(**{pname: params.get(pname, default) for pname, default in self.param_defaults.items()})
 
     def kernel_args(self) -> tuple[float, ...]:
@@ -69,8 +72,16 @@ def _rebuild(definition: dict, params: dict) -> UserLoss:
     return cls(**params)
 
 
-def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: dict | None = None,
-                hessian: Any = "exact", requires_std: bool | None = None, check: bool = True) -> UserLoss:
+def define_loss(
+    name: str,
+    loss: Callable,
+    *,
+    kind: str = "regression",
+    params: dict | None = None,
+    hessian: Any = "exact",
+    requires_std: bool | None = None,
+    check: bool = True,
+) -> UserLoss:
     """Define a loss from a formula of one row: exact derivatives and compiled kernels are made for you.
 
     Parameters
@@ -119,11 +130,17 @@ def define_loss(name: str, loss: Callable, *, kind: str = "regression", params: 
     check_source(loss)
     (t_name, p_name, swapped), defaults, domains = signature(loss, params, kind)
     expr = expression(name, loss, (t_name, p_name, swapped), defaults)
-    definition = dict(name=name, kind=kind, expression=sympy_module().srepr(expr), param_names=tuple(defaults),
-                      defaults=tuple(defaults.values()),
-                      domains=tuple(sorted((n, d.bounds()) for n, d in domains.items())),
-                      hessian=hessian, requires_std=(kind == "regression") if requires_std is None else bool(requires_std),
-                      row_names=(t_name, p_name))
+    definition = dict(
+        name=name,
+        kind=kind,
+        expression=sympy_module().srepr(expr),
+        param_names=tuple(defaults),
+        defaults=tuple(defaults.values()),
+        domains=tuple(sorted((n, d.bounds()) for n, d in domains.items())),
+        hessian=hessian,
+        requires_std=(kind == "regression") if requires_std is None else bool(requires_std),
+        row_names=(t_name, p_name),
+    )
     cls = class_for(definition, check=check)
     LOSSES[name] = cls
     return cls()
@@ -171,17 +188,27 @@ def class_for(definition: dict, *, check: bool = False) -> type:
 
 def _make_class(definition: dict, source: str) -> type:
     name, kind = definition["name"], definition["kind"]
-    rows = RowFunctions(label=f"user_{name}", kind=kind, loss="loss_row",
-                        grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")),
-                        n_args=len(definition["param_names"]), source=source)
+    rows = RowFunctions(
+        label=f"user_{name}",
+        kind=kind,
+        loss="loss_row",
+        grad_hess=(("reference", "grad_hess_reference"), ("exact", "grad_hess_exact")),
+        n_args=len(definition["param_names"]),
+        source=source,
+    )
     attrs = {
         "__doc__": f"User-defined loss {name!r} (kind {kind!r}, boosting hessian {definition['hessian']!r}), "
-                   f"made by czar_gbdt.define_loss.",
+        f"made by czar_gbdt.define_loss.",
         "__module__": __name__,
-        "name": name, "kind": kind, "rows": rows, "requires_std": definition["requires_std"],
+        "name": name,
+        "kind": kind,
+        "rows": rows,
+        "requires_std": definition["requires_std"],
         "param_defaults": dict(zip(definition["param_names"], definition["defaults"])),
         "param_domains": {n: Interval.closed(*pair) for n, pair in definition["domains"]},
-        "hessian": definition["hessian"], "expression": definition["expression"], "definition": definition,
+        "hessian": definition["hessian"],
+        "expression": definition["expression"],
+        "definition": definition,
         "default_min_hessian": 1e-6 if kind == "regression" else 1e-16,
     }
     return type(f"UserLoss_{name}", (UserLoss,), attrs)
