@@ -4,7 +4,6 @@ functions (:func:`czar_gbdt.evaluation.score_folds`); and one model on every row
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,6 @@ from ..evaluation import (
     FoldScoring,
     ModelSpec,
     WalkForwardResult,
-    auto_transform,
     score_folds,
     training_labels,
 )
@@ -51,22 +49,12 @@ def _date_codes_part(part: pd.DataFrame, dates: np.ndarray) -> pd.Series:
     return pd.Series(np.searchsorted(dates, part.index.to_numpy()).astype(np.float64), index=part.index)
 
 
-def _fit_fold(
-    panel: LazyPanel,
-    train: Window,
-    valid: Window | None,
-    *,
-    backend: str,
-    booster_params: dict,
-    loss: BaseLoss | RankObjective | None,
-    num_boost_round: int,
-    early_stopping_rounds: int,
-    target_transform: str,
-    seed: int,
-) -> Any:
-    """Train one fold's model on the cluster (:mod:`czar_gbdt.dask`)."""
+def _fit_fold(panel: LazyPanel, train: Window, valid: Window | None, model: ModelSpec) -> Any:
+    """Train one fold's ``model`` (its transform resolved) on the cluster (:mod:`czar_gbdt.dask`); early
+    stopping on ``valid`` when given."""
     from .. import dask as cdask
 
+    backend, loss, target_transform = model.backend, model.loss, model.target_transform
     cols = panel.columns
     meta = pd.DataFrame({"y": pd.Series(dtype=np.float64), "std": pd.Series(dtype=np.float64)})
 
@@ -74,7 +62,11 @@ def _fit_fold(
         return window.frame.map_partitions(_labels_part, cols, loss, target_transform, meta=meta)
 
     common = dict(
-        backend=backend, params=booster_params, num_boost_round=num_boost_round, seed=seed, client=panel.client
+        backend=backend,
+        params=model.booster_params,
+        num_boost_round=model.num_boost_round,
+        seed=model.seed,
+        client=panel.client,
     )
     X = train.frame[panel.features]
     lab = labels(train)
@@ -84,7 +76,7 @@ def _fit_fold(
     cdask.check_loss(loss, backend)
     needs_std = loss.requires_std and cols["std"] and target_transform != "zscore"
     eval_rows: dict[str, Any] = {}
-    if valid is not None and len(valid) and early_stopping_rounds:
+    if valid is not None and len(valid) and model.early_stopping_rounds:
         vlab = labels(valid)
         codes = valid.frame.map_partitions(_date_codes_part, panel.dates.to_numpy(), meta=pd.Series(dtype=np.float64))
         eval_rows = dict(
@@ -99,7 +91,7 @@ def _fit_fold(
         lab["y"],
         std=lab["std"] if needs_std else None,
         weight=weight,
-        early_stopping_rounds=early_stopping_rounds,
+        early_stopping_rounds=model.early_stopping_rounds,
         **eval_rows,
         **common,
     )
@@ -120,7 +112,7 @@ def walk_forward(
     the test window collected without its features. The model's ``target_transform = "auto"`` is
     resolved on ``panel``, as in memory.
     """
-    model = _resolved(model, panel)
+    model = model.resolved(panel)
     positions = splitter.fold_positions(len(panel.dates))
     windows = [
         (
@@ -134,18 +126,7 @@ def walk_forward(
     if predict is None:
 
         def predict(i: int, train: Window, test: Panel, valid: Window | None) -> tuple[np.ndarray, int]:
-            fitted = _fit_fold(
-                panel,
-                train,
-                valid,
-                backend=model.backend,
-                booster_params=model.booster_params,
-                loss=model.loss,
-                num_boost_round=model.num_boost_round,
-                early_stopping_rounds=model.early_stopping_rounds,
-                target_transform=model.target_transform,
-                seed=model.seed,
-            )
+            fitted = _fit_fold(panel, train, valid, model)
             pred = panel.client.compute(fitted.predict(windows[i][1].frame[panel.features]), sync=True)
             return pred.to_numpy(np.float64), fitted.rounds
 
@@ -167,35 +148,16 @@ def fit_panel(panel: LazyPanel, model: ModelSpec) -> Any:
     predicts in this process as a model trained here does (a loss's margins, the starting
     score included), so that ``czar-gbdt fit`` saves it like any other.
     """
-    model = _resolved(model, panel)
+    model = model.resolved(panel)
     backend, loss = model.backend, model.loss
     check_models([loss])
-    trained = _fit_fold(
-        panel,
-        panel.window(0, len(panel.dates)),
-        None,
-        backend=backend,
-        booster_params=model.booster_params,
-        loss=loss,
-        num_boost_round=model.num_boost_round,
-        early_stopping_rounds=0,
-        target_transform=model.target_transform,
-        seed=model.seed,
-    )
+    trained = _fit_fold(panel, panel.window(0, len(panel.dates)), None, model)  # no valid rows: no early stopping
     options = {}
     if loss is not None:  # a loss's raw margins, as the in-memory models predict them
         options = {"output_margin": True} if backend == "xgboost" else {"raw_score": True}
     if backend == "xgboost":  # trained on named columns; the in-memory models predict on plain matrices
         trained.model.feature_names = None
     return evaluation.backend_module(backend).TrainedModel(trained.model, trained.rounds, **options)
-
-
-def _resolved(model: ModelSpec, panel: LazyPanel) -> ModelSpec:
-    """``model`` with its ``target_transform = "auto"`` resolved on ``panel``
-    (:func:`czar_gbdt.evaluation.auto_transform`)."""
-    if model.target_transform != "auto":
-        return model
-    return dataclasses.replace(model, target_transform=auto_transform(panel))
 
 
 def check_models(models: list) -> None:

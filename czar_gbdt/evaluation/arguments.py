@@ -12,7 +12,8 @@ have named aliases, as LightGBM's ``engine.py`` names its callbacks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pandas as pd
 from ..datasets import Panel
 from ..losses import BaseLoss
 from ..ranking import RankObjective
+from .labels import auto_transform
 
 __all__ = ["ModelSpec", "FoldScoring", "FoldHooks", "FoldPredictor", "FoldCallback", "ExtraScorer", "TARGET_TRANSFORMS"]
 
@@ -81,6 +83,13 @@ class ModelSpec:
     def label(self) -> str:
         """``"<loss repr>, <backend>"``: how errors name the model."""
         return f"{self.loss!r}, {self.backend}"
+
+    def resolved(self, panel: Any) -> ModelSpec:
+        """The spec with ``target_transform = "auto"`` resolved on ``panel`` (a :class:`~czar_gbdt.datasets.Panel`
+        or the cluster's lazy panel: :func:`~czar_gbdt.evaluation.auto_transform`); itself otherwise."""
+        if self.target_transform != "auto":
+            return self
+        return replace(self, target_transform=auto_transform(panel))
 
 
 @dataclass(frozen=True)

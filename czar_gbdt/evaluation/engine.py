@@ -27,7 +27,6 @@ from ..datasets import Panel, date_text
 from ..model_selection import WalkForward
 from .arguments import FoldHooks, FoldPredictor, FoldScoring, ModelSpec
 from .grading import allora_scores
-from .labels import auto_transform
 from .training import fit_predict
 
 __all__ = [
@@ -178,18 +177,19 @@ def walk_forward(
         ``on_fold`` after each fold (raising from it stops the loop), ``predict`` instead
         of training each fold, ``score_extra`` for more columns per row.
     """
-    transform = auto_transform(panel) if model.target_transform == "auto" else model.target_transform
-    predict = hooks.predict or fold_trainer(model, transform)
+    model = model.resolved(panel)
+    predict = hooks.predict or fold_trainer(model)
     folds = (
         (panel.subset(fold.train), panel.subset(fold.test), panel.subset(fold.valid) if len(fold.valid) else None)
         for fold in splitter.split_with_validation(groups=panel.dates)
     )
-    return score_folds(folds, predict, scoring, hooks, model=model.label(), target_transform=transform)
+    return score_folds(folds, predict, scoring, hooks, model=model.label(), target_transform=model.target_transform)
 
 
-def fold_trainer(model: ModelSpec, target_transform: str) -> FoldPredictor:
+def fold_trainer(model: ModelSpec) -> FoldPredictor:
     """The default ``predict`` of :func:`walk_forward`: :func:`~czar_gbdt.evaluation.fit_predict` of
-    ``model`` on the fold's training rows (early stopping on its validation rows), predicting its test rows."""
+    ``model`` (its transform resolved: :meth:`ModelSpec.resolved`) on the fold's training rows (early
+    stopping on its validation rows), predicting its test rows."""
 
     def predict(i: int, train: Panel, test: Panel, valid: Panel | None) -> tuple[np.ndarray, int]:
         (pred,), rounds = fit_predict(
@@ -201,7 +201,7 @@ def fold_trainer(model: ModelSpec, target_transform: str) -> FoldPredictor:
             valid=valid,
             num_boost_round=model.num_boost_round,
             early_stopping_rounds=model.early_stopping_rounds,
-            target_transform=target_transform,
+            target_transform=model.target_transform,
             seed=model.seed,
         )
         return pred, rounds

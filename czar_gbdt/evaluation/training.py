@@ -98,7 +98,9 @@ def train_model(
 def fit_panel(panel: Panel, model: ModelSpec):
     """One model trained on every row of ``panel`` for ``model.num_boost_round`` rounds (no early stopping:
     ``model.early_stopping_rounds`` is not read): what ``czar-gbdt fit`` trains
-    (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel` does the same on a Dask cluster."""
+    (:func:`czar_gbdt.forecast.fit_model`); :func:`czar_gbdt.cluster.fit_panel` does the same on a Dask cluster.
+    ``target_transform = "auto"`` is resolved on ``panel`` (:meth:`ModelSpec.resolved`)."""
+    model = model.resolved(panel)
     return train_model(
         model.backend,
         model.booster_params,
