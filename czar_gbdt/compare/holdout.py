@@ -39,10 +39,10 @@ from ..evaluation import (
     holdout_scores,
     iso_date,
     make_splitter,
-    model_spec,
     output_kind,
     resolve_config,
     scoring,
+    trial_spec,
 )
 from ..losses import get_loss
 from ..specs import build_model, model_label
@@ -136,18 +136,10 @@ def holdout_bakeoff(
             continue
         kind = output_kind(model)
         start = time.perf_counter()
-        spec = model_spec(
-            config,
-            backend,
-            params.booster,
-            model,
-            num_boost_round=params.num_boost_round,
-            early_stopping_rounds=params.early_stopping_rounds,
-        )
         result = engine.walk_forward(
             panel,
             splitter,
-            spec,
+            trial_spec(config, params, model),
             fold_scoring(config, panel),
             FoldHooks(score_extra=forecast_scorer(transform, czar_eval, zptae_eval, kind)),
         )

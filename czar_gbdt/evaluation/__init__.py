@@ -76,7 +76,7 @@ from .engine import (
 )
 from .grading import ALLORA_COLUMNS, allora_of, allora_scores
 from .labels import auto_transform, label_target, training_labels
-from .runs import book, evaluate_holdout, evaluate_losses, fold_scoring, model_spec, run_walk_forward
+from .runs import book, evaluate_holdout, evaluate_losses, fold_scoring, model_spec, run_walk_forward, trial_spec
 from .training import BACKENDS, backend_module, fit_panel, fit_predict, output_kind, prediction_std, train_model
 from .warmup import warm_up
 
@@ -118,6 +118,7 @@ __all__ = [
     "score_folds",
     "book",
     "model_spec",
+    "trial_spec",
     "fold_scoring",
     "run_walk_forward",
     "evaluate_losses",

@@ -29,7 +29,15 @@ from .arguments import ExtraScorer, FoldCallback, FoldHooks, FoldPredictor, Fold
 from .data import Scoring, make_splitter, prepare_data, resolve_config, scoring
 from .engine import HoldoutSplit, WalkForwardResult, holdout_scores, walk_forward
 
-__all__ = ["book", "model_spec", "fold_scoring", "run_walk_forward", "evaluate_losses", "evaluate_holdout"]
+__all__ = [
+    "book",
+    "model_spec",
+    "trial_spec",
+    "fold_scoring",
+    "run_walk_forward",
+    "evaluate_losses",
+    "evaluate_holdout",
+]
 
 
 def book(cfg: Config | dict) -> dict:
@@ -64,6 +72,19 @@ def model_spec(
         ),
         target_transform=cfg.data.target_transform,
         seed=cfg.study.seed,
+    )
+
+
+def trial_spec(cfg: Config | dict, params: Any, loss: BaseLoss | RankObjective | None) -> ModelSpec:
+    """:func:`model_spec` of ``loss`` trained with a trial's parameters (a
+    :class:`~czar_gbdt.tuning.TrialParams`: its backend, booster parameters and its own rounds)."""
+    return model_spec(
+        cfg,
+        params.backend,
+        params.booster,
+        loss,
+        num_boost_round=params.num_boost_round,
+        early_stopping_rounds=params.early_stopping_rounds,
     )
 
 
@@ -228,13 +249,7 @@ def evaluate_holdout(cfg: Config | dict, params: Any) -> tuple[dict, pd.Series]:
     loss = get_loss(params.loss, **params.loss_params)  # the trial's parameters (not the configuration)
     panel = prepare_data(cfg, [loss])
     cfg = resolve_config(cfg, panel)
-    model = model_spec(
-        cfg,
-        params.backend,
-        params.booster,
-        loss,
-        num_boost_round=params.num_boost_round,
-        early_stopping_rounds=params.early_stopping_rounds,
+    result = walk_forward(
+        panel, HoldoutSplit(make_splitter(cfg)), trial_spec(cfg, params, loss), fold_scoring(cfg, panel)
     )
-    result = walk_forward(panel, HoldoutSplit(make_splitter(cfg)), model, fold_scoring(cfg, panel))
     return holdout_scores(result), result.per_date

@@ -26,7 +26,7 @@ from optuna.trial import TrialState
 from .. import cluster, metrics, selection
 from ..config import ALLORA_OBJECTIVES, Config, ConfigError, as_config
 from ..datasets import DataError
-from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, model_spec, resolve_config
+from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, resolve_config, trial_spec
 from ..losses import get_loss
 from .space import suggest_params
 from .studies import FINISHED, TERMS_ATTR
@@ -185,14 +185,7 @@ def make_objective(cfg: Config | dict) -> Objective:
             result = engine.walk_forward(
                 panel,
                 splitter,
-                model_spec(
-                    cfg,
-                    params.backend,
-                    params.booster,
-                    loss,
-                    num_boost_round=params.num_boost_round,
-                    early_stopping_rounds=params.early_stopping_rounds,
-                ),
+                trial_spec(cfg, params, loss),
                 fold_scores,
                 FoldHooks(on_fold=on_fold),
             )
