@@ -103,8 +103,12 @@ def install_timers() -> StageTimer:
     timer.wrap(core, "constant_minimiser", "starting score")
     timer.wrap(lgb.Dataset, "construct", "dataset construction")
     timer.wrap(clx, "Dataset", "dataset construction")
-    timer.wrap(ad, "digest", "dataset construction")
+    timer.wrap(ad, "digest", "dataset construction")  # the cache's key in older checkouts
     timer.wrap(training, "digest", "dataset construction")
+    content_key = getattr(ad, "ContentKey", None)  # the cache's key now: its hash and its comparisons
+    if content_key is not None:
+        timer.wrap(content_key, "__init__", "dataset construction")
+        timer.wrap(content_key, "__eq__", "dataset construction")
     timer.wrap(evaluation.engine, "score_predictions", "scoring")  # where score_folds looks it up
     timer.wrap(clx.TrainedModel, "predict", "scoring")
     return timer

@@ -505,7 +505,7 @@ class _Training(_ad.Training):
     def fit_loss(self, loss, params, X, y, *, std, weight, valid, stop, num_boost_round) -> TrainedModel:
         # the DMatrices come from the dataset cache: one per fold and process. A DMatrix keeps the
         # histogram index it builds on first use for each max_bin, so any parameters may share it.
-        key = ("xgboost", "train", _ad.digest(X, weight))
+        key = ("xgboost", "train", _ad.ContentKey(X, weight))
         size = 9 * X.size + 16 * X.shape[0]  # float32 values and their column indices, one byte per bin
         with _ad.DATASETS.lend(key, lambda: DMatrix(X, y, std=std, weight=weight), size) as lent:
             dtrain = lent.dataset
@@ -514,7 +514,7 @@ class _Training(_ad.Training):
                 attach(dtrain, std=std)
             if valid is None:
                 return self._fit(loss, params, dtrain, num_boost_round, {})
-            vkey = (key, "valid", _ad.digest(valid.X)) if lent.cached else ("private",)
+            vkey = (key, "valid", _ad.ContentKey(valid.X)) if lent.cached else ("private",)
             with _ad.DATASETS.lend(
                 vkey,
                 lambda: DMatrix(valid.X, valid.y, std=valid.std, dates=valid.dates),

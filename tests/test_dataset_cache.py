@@ -1,6 +1,7 @@
 """The dataset cache: binned training datasets built once per fold and process, reused by trials."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from study_helpers import FF49_TINY, study_table
 
@@ -257,3 +258,40 @@ def test_a_quantization_parameter_gets_its_own_catboost_pool(cache):
     from czar_gbdt.catboost.training import quantization
 
     assert quantization({"max_bin": 16, "random_state": 1, "depth": 3}) == {"border_count": 16, "random_seed": 1}
+
+
+def test_content_keys_match_by_value_and_tell_a_change_outside_their_sample():
+    """Equal values (another array, another memory order, -0.0 for 0.0, NaN for NaN) give equal keys with
+    one hash; one value changed in a row the hash does not sample gives another key."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1000, 4))
+    X[3, 1], X[7, 2] = np.nan, 0.0
+    same = np.asfortranarray(X.copy())
+    same[7, 2] = -0.0
+    key = ad.ContentKey(X, None)
+    assert ad.ContentKey(same, None) == key and hash(ad.ContentKey(same, None)) == hash(key)
+    sampled = set(np.linspace(0, 999, ad.cache.SAMPLE_ROWS).astype(int))
+    row = next(r for r in range(1000) if r not in sampled)
+    changed = X.copy()
+    changed[row, 0] += 1e-12
+    assert hash(ad.ContentKey(changed, None)) == hash(key)  # the sample cannot see it ...
+    assert ad.ContentKey(changed, None) != key  # ... the comparison does
+    assert ad.ContentKey(X, np.ones(1000)) != key and ad.ContentKey(X[:999], None) != key
+    assert ad.ContentKey(X.astype(np.float32), None) != key
+    dates = pd.date_range("2020-01-01", periods=5).to_numpy()
+    assert ad.ContentKey(dates) == ad.ContentKey(dates.copy()) != ad.ContentKey(dates + np.timedelta64(1, "D"))
+
+
+def test_a_cached_dataset_is_not_lent_for_arrays_changed_in_place():
+    """The cache keeps its own copy of a key's arrays: the same array object, changed in place, is
+    another fold; the copy counts in the entry's size."""
+    cache = ad.DatasetCache(max_bytes=10**6)
+    X = np.arange(200.0).reshape(100, 2)
+    with cache.lend(("t", ad.ContentKey(X)), object, 10) as first:
+        pass
+    assert cache.nbytes == 10 + X.nbytes
+    with cache.lend(("t", ad.ContentKey(X.copy())), object, 10) as again:
+        assert again.reused and again.dataset is first.dataset
+    X[50, 1] = -1.0
+    with cache.lend(("t", ad.ContentKey(X)), object, 10) as changed:
+        assert not changed.reused and changed.dataset is not first.dataset

@@ -12,27 +12,23 @@ in this private package, and each backend module (:mod:`czar_gbdt.xgboost`,
 * :mod:`.wrappers`: :class:`Backend` (the small description of one backend) and the bases
   :class:`Objective`, :class:`Metric` and :class:`RoundCallback` of the backend classes.
 * :mod:`.training`: :class:`Training` and :class:`TrainedModel`, the shared part of the
-  modules' ``train_builtin``, ``train_ranking`` and ``train_loss``, and :data:`DATASETS`,
-  the binned datasets of ``train_loss`` reused across trials.
+  modules' ``train_builtin``, ``train_ranking`` and ``train_loss``.
+* :mod:`.cache`: :data:`DATASETS`, the binned datasets of ``train_loss`` reused across
+  trials, keyed by the fold's arrays (:class:`ContentKey`).
 * :mod:`.docs`: :func:`fill_doc`, the parameter text the modules' docstrings share.
 
 The backends' own behaviour (weights, starting scores, metric directions) is described
 in docs/backends.md.
 """
 
+from .cache import CACHE_ENV, DATASETS, DEFAULT_CACHE_MB, ContentKey, DatasetCache, Lent
 from .core import INIT_EXACT_ROWS, MetricCore, ObjectiveCore, TrainState, as_loss, constant_minimiser, sigmoid
 from .docs import DOCS, fill_doc
 from .side import SideData, as_labels, attach, make_side, require_label, side_of
 from .training import (
-    CACHE_ENV,
-    DATASETS,
-    DEFAULT_CACHE_MB,
-    DatasetCache,
     EvalRows,
-    Lent,
     TrainedModel,
     Training,
-    digest,
     features,
     query_ids,
     ranking_objective,
@@ -81,7 +77,7 @@ __all__ = [
     "DatasetCache",
     "DATASETS",
     "Lent",
-    "digest",
+    "ContentKey",
     "CACHE_ENV",
     "DEFAULT_CACHE_MB",
     "DOCS",

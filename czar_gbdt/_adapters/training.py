@@ -7,20 +7,13 @@ one order for every backend; each backend module subclasses it with what differs
 as its ``train_builtin``, ``train_ranking`` and ``train_loss``. They return a
 :class:`TrainedModel`: ``predict(X, std=None)`` and ``rounds``.
 
-:data:`DATASETS` (a :class:`DatasetCache`) keeps the binned training datasets of
-``train_loss`` across the trials of a process (LightGBM Datasets, XGBoost DMatrices,
-CatBoost quantized Pools): the binning depends only on the fold's features and the
-dataset-level booster parameters, not on the loss.
+The binned training datasets of ``train_loss`` are kept across the trials of a process by
+:data:`czar_gbdt._adapters.cache.DATASETS`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,12 +28,6 @@ __all__ = [
     "query_ids",
     "ranking_objective",
     "features",
-    "DatasetCache",
-    "DATASETS",
-    "Lent",
-    "digest",
-    "CACHE_ENV",
-    "DEFAULT_CACHE_MB",
 ]
 
 
@@ -347,145 +334,3 @@ def ranking_objective(objective: str | None, known: Sequence[str], backend: str)
 def features(X: Any) -> np.ndarray:
     """Features as a float64 matrix (a DataFrame's values: the models are trained without column names)."""
     return np.asarray(X, dtype=np.float64)
-
-
-# --------------------------------------------------------------------------- the dataset cache
-#: The environment variable holding the cap of :data:`DATASETS` in MiB (0 switches the cache off).
-CACHE_ENV = "CZAR_GBDT_DATASET_CACHE_MB"
-#: The cap when the variable is not set.
-DEFAULT_CACHE_MB = 1024
-
-
-def digest(*arrays: Any) -> tuple:
-    """A content key of arrays (None allowed): their shapes, dtypes and a BLAKE2 digest of their bytes.
-
-    Dates and durations are hashed as their integer ticks (the unit is in the dtype), object
-    arrays (dates as Timestamps, asset names) as the text of their values.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    shapes = []
-    for a in arrays:
-        if a is None:
-            shapes.append(None)
-            continue
-        a = np.ascontiguousarray(a)
-        shapes.append((a.shape, a.dtype.str))
-        if a.dtype.kind in "mM":
-            a = a.view(np.int64)
-        elif a.dtype.kind == "O":
-            a = a.astype(str)
-        h.update(memoryview(a).cast("B"))
-    return (tuple(shapes), h.hexdigest())
-
-
-class Lent(NamedTuple):
-    """A dataset lent by :meth:`DatasetCache.lend`.
-
-    ``reused``: it was built by an earlier training (set this training's labels, weights
-    and side data on it). ``cached``: it belongs to the cache (False: built for this
-    training alone, when the cache is off, full or the entry is lent to another thread).
-    """
-
-    dataset: Any
-    reused: bool
-    cached: bool
-
-
-class DatasetCache:
-    """Binned datasets built once per process and lent to every training whose key matches.
-
-    A backend module's ``train_loss`` builds its dataset (LightGBM ``Dataset``, XGBoost
-    ``DMatrix``, CatBoost quantized ``Pool``) through :meth:`lend`, keyed by the backend, the
-    content of the fold's features and weights (:func:`digest`) and the booster parameters
-    that change the binning (the rest, such as the learning rate or ``min_data_in_leaf`` with
-    LightGBM's ``feature_pre_filter`` off, do not enter the key). A trial that searches a
-    dataset-level parameter thus gets its own dataset. The labels, side data and starting
-    score of a reused dataset are set again by the training that borrows it (CatBoost, which
-    cannot set a Pool's labels, keys its Pools by their labels and ``std`` as well).
-
-    Memory stays below ``max_bytes`` (the sizes are the caller's estimates): the least
-    recently used entries are dropped first, and a dataset larger than the cap is not kept.
-    The cap is read from ``$CZAR_GBDT_DATASET_CACHE_MB`` (MiB, default
-    :data:`DEFAULT_CACHE_MB`; 0 switches the cache off) unless given. One dataset is lent to
-    one training at a time: a concurrent training of the same fold builds its own.
-    """
-
-    def __init__(self, max_bytes: int | None = None):
-        self._max_bytes = max_bytes
-        self._entries: OrderedDict = OrderedDict()  # key -> (dataset, size)
-        self._lent: set = set()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    @property
-    def max_bytes(self) -> int:
-        """The cap in bytes (the constructor's, else ``$CZAR_GBDT_DATASET_CACHE_MB``)."""
-        if self._max_bytes is not None:
-            return self._max_bytes
-        raw = os.environ.get(CACHE_ENV, "")
-        try:
-            mb = float(raw) if raw.strip() else DEFAULT_CACHE_MB
-        except ValueError:
-            raise ValueError(f"{CACHE_ENV} must be a number of MiB (0 switches the cache off); got {raw!r}.") from None
-        if not mb >= 0:
-            raise ValueError(f"{CACHE_ENV} must be >= 0 (MiB); got {raw!r}.")
-        return int(mb * 2**20)
-
-    @property
-    def nbytes(self) -> int:
-        """The estimated bytes held."""
-        with self._lock:
-            return sum(size for _, size in self._entries.values())
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        """Drop every entry (lent datasets stay with their borrowers)."""
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-    @contextmanager
-    def lend(self, key: tuple, build: Callable[[], Any], size: int) -> Iterator[Lent]:
-        """Lend the dataset of ``key``, built by ``build()`` on a miss (``size``: its estimated bytes)."""
-        cap = self.max_bytes
-        with self._lock:
-            entry = self._entries.get(key) if key not in self._lent else None
-            if entry is not None:
-                self._entries.move_to_end(key)
-                self._lent.add(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-        if entry is not None:
-            try:
-                yield Lent(entry[0], True, True)
-            finally:
-                with self._lock:
-                    self._lent.discard(key)
-            return
-        dataset = build()
-        keep = 0 < size <= cap
-        with self._lock:
-            keep = keep and key not in self._lent and key not in self._entries
-            if keep:
-                self._lent.add(key)
-        try:
-            yield Lent(dataset, False, keep)
-        except BaseException:
-            keep = False  # a failed training may leave the dataset half set up: do not keep it
-            raise
-        finally:
-            with self._lock:
-                if keep:
-                    self._lent.discard(key)
-                    self._entries[key] = (dataset, size)
-                    total = sum(s for _, s in self._entries.values())
-                    while total > cap and self._entries:
-                        _, (_, dropped) = self._entries.popitem(last=False)
-                        total -= dropped
-
-
-#: The process's dataset cache (``train_loss`` of the lightgbm, xgboost and catboost modules).
-DATASETS = DatasetCache()

@@ -74,11 +74,11 @@ def quantization(params: dict) -> dict:
     return {QUANTIZATION_PARAMS[k]: v for k, v in params.items() if k in QUANTIZATION_PARAMS}
 
 
-def _content_key(*arrays: Any) -> tuple | None:
-    """:func:`czar_gbdt._adapters.digest` of the arrays, or None when they have no bytes to hash
-    (then the Pool is built for its training alone)."""
+def _content_key(*arrays: Any) -> _ad.ContentKey | None:
+    """A :class:`czar_gbdt._adapters.ContentKey` of the arrays, or None when they are not arrays
+    of values (then the Pool is built for its training alone)."""
     try:
-        return _ad.digest(*(None if a is None else np.asarray(a) for a in arrays))
+        return _ad.ContentKey(*arrays)
     except (TypeError, ValueError):
         return None
 

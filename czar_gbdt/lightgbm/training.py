@@ -131,7 +131,7 @@ def _dataset_key(kind: str, X: np.ndarray, weight: Any, params: dict) -> tuple:
     """The dataset cache's key of a Dataset of ``X`` (and ``weight``) trained with ``params``."""
     skip = TRAINING_ONLY_PARAMS if params.get("feature_pre_filter", True) else TRAINING_ONLY_PARAMS | _MIN_DATA_IN_LEAF
     dataset_params = tuple(sorted((k, repr(v)) for k, v in params.items() if k not in skip))
-    return ("lightgbm", kind, _ad.digest(X, weight), dataset_params)
+    return ("lightgbm", kind, _ad.ContentKey(X, weight), dataset_params)
 
 
 def _reset(dataset: lgb.Dataset, y: Any, *, weight: Any = None, std: Any = None, dates: Any = None) -> None:
@@ -182,7 +182,7 @@ class _Training(_ad.Training):
     def fit_loss(self, loss, params, X, y, *, std, weight, valid, stop, num_boost_round) -> TrainedModel:
         # the binned Datasets come from the dataset cache: built once per fold and process
         key = _dataset_key("train", X, weight, params)
-        size = X.nbytes + X.size + 24 * X.shape[0]  # the raw features kept, one byte per bin, label/weight/init
+        size = X.nbytes + X.size + 24 * X.shape[0]  # raw features kept, a byte per bin, label/weight/init
         with _ad.DATASETS.lend(key, lambda: Dataset(X, y, std=std, weight=weight, free_raw_data=False), size) as lent:
             train_set = lent.dataset
             if lent.reused:
@@ -190,7 +190,7 @@ class _Training(_ad.Training):
             stopping = {}
             if valid is None:
                 return self._fit(loss, params, train_set, num_boost_round, stopping)
-            vkey = (key, "valid", _ad.digest(valid.X)) if lent.cached else ("private", id(train_set))
+            vkey = (key, "valid", _ad.ContentKey(valid.X)) if lent.cached else ("private", id(train_set))
             vsize = valid.X.nbytes + valid.X.size + 24 * valid.X.shape[0]
             with _ad.DATASETS.lend(
                 vkey,
