@@ -136,18 +136,28 @@ class Panel:
         Returns
         -------
         Panel
-            A new panel; ``info`` is shared.
+            A new panel; ``info`` is shared. Consecutive ascending rows (a walk-forward window
+            of a date-sorted panel) are taken as a slice: the arrays are read-only views of
+            this panel's, not copies.
         """
         rows = np.asarray(rows)
         if rows.dtype == bool:
             rows = np.flatnonzero(rows)
+        consecutive = rows.dtype.kind in "iu" and len(rows) > 0 and rows[0] >= 0 and rows[-1] - rows[0] == len(rows) - 1
+        if consecutive and (np.diff(rows) == 1).all():
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
 
         def take(v: Any) -> Any:
-            return None if v is None else v[rows]
+            if v is None:
+                return None
+            part = v[rows]
+            if isinstance(rows, slice) and isinstance(part, np.ndarray):
+                part.flags.writeable = False  # a view: changing it would change this panel
+            return part
 
         return Panel(
             X=self.X.iloc[rows],
-            y=self.y[rows],
+            y=take(self.y),
             dates=self.dates[rows],
             assets=self.assets[rows],
             std=take(self.std),
