@@ -29,7 +29,7 @@ from ..datasets import DataError
 from ..evaluation import FoldHooks, fold_scoring, iso_date, make_splitter, resolve_config, trial_spec
 from ..losses import get_loss
 from .space import suggest_params
-from .studies import FINISHED, TERMS_ATTR
+from .studies import FINISHED, PRUNE_AFTER_FOLD, TERMS_ATTR
 
 __all__ = [
     "Objective",
@@ -178,7 +178,7 @@ def make_objective(cfg: Config | dict) -> Objective:
                 f"fold_{i}", {k: (iso_date(v) if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
             )
             trial.report(objective_value(per_date, kind, rows), i)
-            if trial.should_prune():
+            if i >= PRUNE_AFTER_FOLD and trial.should_prune():  # before: the pruner's warm-up
                 raise optuna.TrialPruned(f"pruned after fold {i}")
 
         try:

@@ -12,6 +12,7 @@ import os
 import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -35,6 +36,14 @@ class _HeartbeatStorage(optuna.storages.RDBStorage):
     it started more than ``grace_period`` seconds ago (by the client clock that wrote
     ``datetime_start``).
     """
+
+    def __init__(self, url: str, **kwargs: Any):
+        super().__init__(url, **kwargs)
+        _write_ahead(self.engine)
+
+    def __setstate__(self, state: dict) -> None:  # a copy in another process builds its own engine
+        super().__setstate__(state)
+        _write_ahead(self.engine)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         from optuna.storages._rdb import models
@@ -150,6 +159,39 @@ def make_storage(cfg: Config | dict, url: str | None = None) -> optuna.storages.
                 f"storage {url!r} cannot be opened as a study storage ({type(exc).__name__}: {reason}); "
                 f"check study.storage (or --storage){damaged}."
             ) from None
+
+
+def _write_ahead(engine: Any) -> None:
+    """Write-ahead logging (``journal_mode = WAL``, ``synchronous = NORMAL``) on every later
+    connection of ``engine`` when it is a SQLite file; other databases are left alone.
+
+    A trial makes about twenty small commits (its parameters, each fold's row and report, the
+    summary, its state). SQLite's default rollback journal syncs the disk twice per commit: 1.3 ms
+    a write on this project's machines, against 0.56 ms with WAL (a tenth of the main job's trial
+    beyond its boosting). A killed process loses nothing committed (the ``-wal`` file next to
+    the study holds it, and the next process to open the study replays it); an operating-system
+    crash or a power cut can lose the last commits, not damage the file. The WAL is merged into
+    the ``.db`` file when the last connection closes; copy a study after its processes ended (or
+    with its ``-wal`` file). A file that cannot switch (read-only) keeps its journal.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    import sqlite3
+
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            cursor.close()
+
+    engine.dispose()  # the connection optuna opened to create its tables had no pragmas
 
 
 def _with_driver(url: str) -> str:

@@ -27,6 +27,7 @@ from .storage import StudyError, make_storage, storage_url
 __all__ = [
     "TERMS_ATTR",
     "FINISHED",
+    "PRUNE_AFTER_FOLD",
     "load_study",
     "load_checked_study",
     "with_storage",
@@ -49,6 +50,11 @@ TERMS_ATTR = "per_date_terms"
 
 #: Trial states that count towards ``n_trials``.
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+#: The first fold after which a trial may be pruned (the median pruner's warm-up steps): the
+#: objective does not ask the pruner before it, which would read the whole study to answer no.
+PRUNE_AFTER_FOLD = 1
 
 
 def with_storage(cfg: Config | dict, storage: str | None) -> Config:
@@ -171,7 +177,9 @@ def open_study(
     cfg = as_config(cfg)
     sampler = make_sampler(cfg)
     if cfg.study.pruner == "median":
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=cfg.study.n_startup_trials, n_warmup_steps=1)
+        pruner = optuna.pruners.MedianPruner(
+            n_startup_trials=cfg.study.n_startup_trials, n_warmup_steps=PRUNE_AFTER_FOLD
+        )
     else:
         pruner = optuna.pruners.NopPruner()
     return optuna.create_study(
