@@ -310,3 +310,18 @@ def test_hessians_on_return_scales_still_split():
 def test_training_interface_gives_the_evaluations_models(kind):
     """train_builtin/train_ranking/train_loss give evaluation.fit_predict's predictions and rounds."""
     check_same_as_fit_predict(clx, kind)
+
+
+def test_the_callers_histogram_layout_replaces_the_default_one():
+    """The evaluation's training defaults to force_col_wise; a caller's force_row_wise replaces it
+    (LightGBM refuses the two together), in each of the three training functions."""
+    rng = np.random.default_rng(2)
+    X, y, std = rng.normal(size=(400, 3)), 0.01 * rng.standard_t(4, size=400), np.full(400, 0.01)
+    assert clx.DEFAULTS["force_col_wise"] is True
+    row_wise = {"force_row_wise": True}
+    model = clx.train_loss(cg.CZAR(), X, y, std=std, params=row_wise, num_boost_round=3)
+    assert model.model.params.get("force_row_wise") and not model.model.params.get("force_col_wise")
+    assert clx.train_builtin(X, y, params=row_wise, num_boost_round=3).rounds == 3
+    assert clx.train_ranking(X, np.arange(400) % 3, [100] * 4, params=row_wise, num_boost_round=3).rounds == 3
+    default = clx.train_loss(cg.CZAR(), X, y, std=std, num_boost_round=3)
+    assert default.model.params.get("force_col_wise") and not default.model.params.get("force_row_wise")

@@ -114,6 +114,11 @@ class Training:
         return f"<training of czar_gbdt.{self.name}>"
 
     # -- what a backend module writes
+    def defaults_for(self, params: dict | None) -> dict:
+        """The :attr:`defaults` that ``params`` leave in force (all of them unless a backend says
+        otherwise: a default that would contradict one of ``params`` is dropped)."""
+        return self.defaults
+
     def ranking_params(self, group_sizes: np.ndarray, n_grades: int) -> dict:
         """Parameters of the ranking objectives (after the defaults, before ``params``)."""
         return {}
@@ -184,7 +189,7 @@ class Training:
         """
         self.imports.check()
         params = {
-            **self.defaults,
+            **self.defaults_for(params),
             **(params or {}),
             self.objective_key: self.builtin_objective,
             **self._fixed(seed, num_boost_round),
@@ -235,7 +240,7 @@ class Training:
         sizes = np.asarray(group_sizes)
         n_grades = int(np.max(grades)) + 1 if n_grades is None else int(n_grades)
         params = {
-            **self.defaults,
+            **self.defaults_for(params),
             self.objective_key: objective,
             **self._fixed(seed, num_boost_round),
             **self.ranking_params(sizes, n_grades),
@@ -293,7 +298,7 @@ class Training:
         self.imports.check()
         stop = stopping_rounds(valid_X, valid_y, early_stopping_rounds)
         valid = EvalRows(features(valid_X), valid_y, valid_std, valid_dates) if stop else None
-        params = {**self.defaults, **(params or {}), **self._fixed(seed, num_boost_round)}
+        params = {**self.defaults_for(params), **(params or {}), **self._fixed(seed, num_boost_round)}
         return self.fit_loss(
             loss,
             params,

@@ -168,6 +168,12 @@ class _Training(_ad.Training):
     imports, name, defaults, ranking_objectives = _imports, "lightgbm", DEFAULTS, RANKING_OBJECTIVES
     builtin_objective = "regression"
 
+    def defaults_for(self, params: dict | None) -> dict:
+        # LightGBM refuses force_col_wise and force_row_wise together: the caller's choice wins
+        if params and any(params.get(k) not in (None, False, 0, "false") for k in ("force_row_wise", "force_col_wise")):
+            return {k: v for k, v in self.defaults.items() if k != "force_col_wise"}
+        return self.defaults
+
     def ranking_params(self, group_sizes: np.ndarray, n_grades: int) -> dict:
         # the listwise objectives score the whole date, with a linear gain per grade
         return {
