@@ -342,10 +342,11 @@ class BaseLoss:
             return x
         # -- bracket the root: g(a) < 0 < g(b)
         a = b = None
+        ga = gb = math.nan
         if g < 0:
-            a = x
+            a, ga = x, g
         else:
-            b = x
+            b, gb = x, g
         step = 1e-3 * width
         while a is None or b is None:
             if passes[0] >= 200:
@@ -365,15 +366,18 @@ class BaseLoss:
                     return t  # the gradient keeps its sign up to the bound: the bound is the minimiser
                 step *= 4.0
             if gt < 0:
-                a = t
+                a, ga = t, gt
             else:
-                b = t
+                b, gb = t, gt
             x, g, h = t, gt, ht
-        # -- shrink it: safeguarded Newton; where Newton misbehaves, bisection over the labels
-        # inside the bracket (a regression gradient jumps only at a label: the constant
-        # equal to y_i puts row i at z_p = z_t) until none is left, then over the interval
+        # -- shrink it: safeguarded Newton; where Newton misbehaves, a secant step across the
+        # bracket and a bisection over the labels inside it in turn (a regression gradient jumps
+        # only at a label: the constant equal to y_i puts row i at z_p = z_t; the secant, on the
+        # sum of many such gradients, usually lands near the root, the bisection bounds the passes)
+        # until no label is left inside, then over the interval
         inside = y[(y > a) & (y < b)] if self.kind == "regression" else None
         ends_checked = inside is None
+        secant = True
         dx_old = dx = b - a
         while b - a > tol + 4e-16 * max(abs(a), abs(b)):
             if passes[0] >= 200:
@@ -382,7 +386,12 @@ class BaseLoss:
             if a < xn < b and abs(xn - x) <= 0.5 * abs(dx_old):
                 dx_old, dx = dx, xn - x
                 x = xn
+            elif inside is not None and inside.size and secant and a < (xs := a - ga * (b - a) / (gb - ga)) < b:
+                secant = False
+                x = xs
+                dx_old = dx = b - a
             elif inside is not None and inside.size:
+                secant = True
                 x = float(np.partition(inside, inside.size // 2)[inside.size // 2])
                 dx_old = dx = b - a
             elif not ends_checked:
@@ -417,9 +426,9 @@ class BaseLoss:
             if g == 0.0:
                 return x
             if g < 0:
-                a = x
+                a, ga = x, g
             else:
-                b = x
+                b, gb = x, g
             if inside is not None and inside.size:
                 inside = inside[(inside > a) & (inside < b)]
         return x
