@@ -170,6 +170,28 @@ def test_panel_subset_and_training_target():
         Panel(X=p.X, y=p.y[:3], dates=p.dates, assets=p.assets)
 
 
+def test_a_window_of_consecutive_rows_is_a_read_only_view_with_the_values_of_a_copy():
+    """Consecutive ascending rows (a walk-forward window) are sliced, not copied: the same values as the
+    rows taken one by one, arrays that share the panel's memory and refuse to be written; other rows
+    (gaps, a descending order, a mask with a gap) are copies."""
+    p = make_synthetic_panel(n_dates=10, n_assets=4, n_features=2, seed=0)
+    p = Panel.from_arrays(p.X, p.y, p.dates, p.assets, std=np.linspace(0.01, 0.02, len(p)))
+    window = p.subset(np.arange(8, 24))
+    spread = p.subset(np.r_[8:16, 17:25])
+    for sub, rows in ((window, np.arange(8, 24)), (spread, np.r_[8:16, 17:25])):
+        np.testing.assert_array_equal(sub.y, p.y[rows])
+        np.testing.assert_array_equal(sub.std, p.std[rows])
+        np.testing.assert_array_equal(sub.X.to_numpy(), p.X.to_numpy()[rows])
+        assert sub.X.index.equals(p.X.index[rows]) and sub.dates.equals(p.dates[rows])
+    assert np.shares_memory(window.y, p.y) and np.shares_memory(window.std, p.std)
+    assert spread.y.flags.writeable and not np.shares_memory(spread.y, p.y)
+    with pytest.raises(ValueError, match="read-only"):
+        window.y[0] = 1.0
+    assert p.subset(np.arange(len(p)) % 2 == 0).y.flags.writeable
+    assert not np.shares_memory(p.subset(np.arange(23, 7, -1)).y, p.y)
+    assert len(p.subset(np.array([], dtype=int))) == 0 and len(p.subset([5])) == 1
+
+
 # --------------------------------------------------------------------------
 # target transforms
 # --------------------------------------------------------------------------

@@ -94,6 +94,33 @@ def test_sqlite_default_storage_and_resume(tmp_path):
     assert len(again) == 7 and {k: again[k] for k in first} == first
 
 
+def test_a_sqlite_study_is_written_ahead_and_its_file_alone_holds_it_once_the_process_ended(tmp_path, spawn):
+    """A SQLite study runs in write-ahead-log mode with synchronous NORMAL on every connection (a pickled
+    storage too, as worker processes get it); when the process that wrote it has ended, the log is merged
+    into the .db file, so a copy of that file alone holds every trial."""
+    import pickle
+    import sqlite3
+
+    from czar_gbdt.tuning import storage as st
+
+    cfg = toy_config(tmp_path, n_trials=3)
+    proc = spawn(cfg, 3)
+    proc.join()
+    assert proc.exitcode == 0
+    db = tmp_path / f"{cfg['study']['name']}.db"
+    assert db.exists() and not db.with_name(db.name + "-wal").exists()
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone() == (3,)
+    storage = st.make_storage(cfg)
+    for engine in (storage.engine, pickle.loads(pickle.dumps(storage)).engine):
+        with engine.connect() as connection:
+            modes = [connection.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "synchronous")]
+        assert modes == ["wal", 1]  # 1: NORMAL
+        engine.dispose()
+
+
 def test_sqlite_refuses_parallel_workers(tmp_path):
     with pytest.raises(ConfigError, match="SQLite .* not safe for parallel workers"):
         tuning.tune(toy_config(tmp_path), workers=2, objective_factory=toy_objective_factory, show_progress=False)
