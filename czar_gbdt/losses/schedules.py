@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import UNIT, check_round, out_dtype
+from .._validation import UNIT, check_round, out_dtype, output_pair
 from .base import BaseLoss
 from .registry import get_loss
 
@@ -249,11 +249,10 @@ class MixedLoss(_TwoParts):
         if out is None:
             dt = out_dtype(dtype)
             return grad.astype(dt, copy=False), hess.astype(dt, copy=False)
-        if out[0].shape != grad.shape or out[1].shape != hess.shape:
-            raise ValueError(f"out arrays must have shape {grad.shape}; got {out[0].shape} and {out[1].shape}.")
-        out[0][...] = grad
-        out[1][...] = hess
-        return out
+        grad_out, hess_out = output_pair(grad.shape[0], dtype, out)
+        grad_out[...] = grad
+        hess_out[...] = hess
+        return grad_out, hess_out
 
 
 class ScheduledLoss(_TwoParts):
