@@ -169,8 +169,8 @@ class _Training(_ad.Training):
     builtin_objective = "regression"
 
     def defaults_for(self, params: dict | None) -> dict:
-        # LightGBM refuses force_col_wise and force_row_wise together: the caller's choice wins
-        if params and any(params.get(k) not in (None, False, 0, "false") for k in ("force_row_wise", "force_col_wise")):
+        # LightGBM refuses force_col_wise and force_row_wise together: the caller's row-wise wins
+        if params and params.get("force_row_wise") not in (None, False, 0, "false"):
             return {k: v for k, v in self.defaults.items() if k != "force_col_wise"}
         return self.defaults
 
